@@ -1,0 +1,111 @@
+"""Transformer Explorer: `python main.py` opens the app; subcommands work without a window.
+
+    python main.py [--preset NAME] [--device cpu|cuda|mps|auto]   the desktop app
+    python main.py presets                                        list presets
+    python main.py trace --preset NAME --input X -o FILE.npz      save a run's trace
+    python main.py eval --preset NAME                             held-out figures
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+class UsageError(Exception):
+    """A problem with the user's request: printed as one line, exit code 2."""
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from models.presets import DEFAULT_PRESET, PRESETS
+
+    for preset in PRESETS.values():
+        mark = "*" if preset.name == DEFAULT_PRESET else " "
+        shipped = "trained" if preset.weights.is_file() else "untrained"
+        print(f"{mark} {preset.name:<12} {preset.arch:<11} {shipped:<9} {preset.description}")
+    return 0
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from models.presets import load_preset, resolve_device
+
+    session = load_preset(args.preset, resolve_device(args.device))
+    result = session.run(args.input)
+    result.save_npz(args.output)
+    print(f"wrote {args.output}: {len(result.records)} records, "
+          f"{len(result.meta['sites'])} attention sites, prediction: {result.meta['prediction']}")
+    if result.meta.get("unknown"):
+        raise UsageError("unknown words mapped to <unk>: " + ", ".join(result.meta["unknown"]))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from models.evaluate import BARS, evaluate
+    from models.presets import load_preset, resolve_device
+
+    session = load_preset(args.preset, resolve_device(args.device), allow_untrained=False)
+    figures = evaluate(session, limit=args.limit)
+    if args.json:
+        print(json.dumps({"preset": args.preset, **figures}))
+        return 0
+    print(f"{args.preset}: held-out set of {figures['heldout']}")
+    for key, bar in BARS[session.preset.task].items():
+        extra = ""
+        if key == "alignment":
+            per_layer = ", ".join(f"{a:.1%}" for a in figures["alignment_per_layer"])
+            extra = f"  (best decoder layer {figures['alignment_layer']}; per layer: {per_layer})"
+        print(f"  {key:<12} {figures[key]:7.2%}   bar {bar:.0%}{extra}")
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from explorer.app import run
+
+    return run(preset=args.preset, device=args.device)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python main.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default=None, help="preset to open (default: last used)")
+    parser.add_argument("--device", default=None, help="cpu, cuda, mps or auto")
+    parser.set_defaults(func=cmd_gui)
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("presets", help="list presets")
+    p.set_defaults(func=cmd_presets)
+
+    p = sub.add_parser("trace", help="run a preset and save every record as .npz")
+    p.add_argument("--preset", required=True)
+    p.add_argument("--input", required=True, help="text, or an image path for image presets")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=cmd_trace)
+
+    p = sub.add_parser("eval", help="held-out figures of a preset's shipped weights")
+    p.add_argument("--preset", required=True)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--limit", type=int, default=None, help="evaluate the first N only")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from models.checkpoints import CheckpointError
+    from models.tasks.text import InputError
+
+    try:
+        return args.func(args)
+    except (UsageError, InputError, CheckpointError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. an output path that cannot be written
+        print(f"error: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
+              file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Pure PyTorch models that record their insides. Never imports Qt or `explorer`."""

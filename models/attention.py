@@ -1,0 +1,131 @@
+"""Multi-head attention with a fused path and an explicit, recorded path.
+
+    scores  = q kᵀ / √dh                     (recorded without bias or mask)
+    weights = softmax(scores + bias + mask)  (bias: Swin only; mask: additive, -inf/-100)
+    out     = weights v                      (per head, before concat and W_o)
+
+When no trace is active the fused `F.scaled_dot_product_attention` runs and nothing is
+copied; with a trace the same numbers are computed step by step and every step recorded.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .trace import is_recording, record, record_raw
+
+
+def attend(
+    site: str,
+    q: torch.Tensor,  # (B, H, Nq, dh)
+    k: torch.Tensor,  # (B, H, Nk, dh)
+    v: torch.Tensor,  # (B, H, Nk, dh)
+    bias: torch.Tensor | None = None,  # broadcastable to (B, H, Nq, Nk)
+    mask: torch.Tensor | None = None,  # broadcastable to (B, H, Nq, Nk), additive
+    windows: int = 0,  # Swin: B axis is (batch * windows); record the first image's windows
+    head_gate: torch.Tensor | None = None,  # (H,) 1 keeps a head, 0 switches it off
+) -> torch.Tensor:
+    """Return per-head outputs (B, H, Nq, dh)."""
+    if not is_recording():
+        additive = bias if mask is None else (mask if bias is None else bias + mask)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=additive)
+    else:
+        scale = 1.0 / math.sqrt(q.shape[-1])
+        scores = (q @ k.transpose(-2, -1)) * scale  # (B, H, Nq, Nk)
+        logits = scores
+        if bias is not None:
+            logits = logits + bias
+        if mask is not None:
+            logits = logits + mask
+        weights = logits.softmax(dim=-1)
+        out = weights @ v  # (B, H, Nq, dh)
+        keep = (lambda t: t[:windows]) if windows else (lambda t: t[0])
+        for key, value in (("q", q), ("k", k), ("v", v), ("scores", scores)):
+            record_raw(site, key, keep(value))
+        if bias is not None:
+            record_raw(site, "bias", bias.reshape(bias.shape[-3:]) if bias.dim() > 3 else bias)
+        if mask is not None:
+            record_raw(site, "mask", keep(mask) if mask.shape[0] > 1 else mask[0])
+        record_raw(site, "weights", keep(weights))
+    if head_gate is not None:
+        out = out * head_gate.to(out.dtype)[:, None, None]
+    if is_recording():
+        record_raw(site, "out", out[:windows] if windows else out[0])
+    return out
+
+
+def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
+    """(B, N, D) -> (B, H, N, dh)"""
+    B, N, D = x.shape
+    return x.view(B, N, heads, D // heads).transpose(1, 2)
+
+
+def merge_heads(x: torch.Tensor) -> torch.Tensor:
+    """(B, H, N, dh) -> (B, N, D): the concat of all heads."""
+    B, H, N, dh = x.shape
+    return x.transpose(1, 2).reshape(B, N, H * dh)
+
+
+class SelfAttention(nn.Module):
+    """timm-style self-attention: one `qkv` linear and a `proj` (W_o). Used by ViT."""
+
+    def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
+        self.proj = nn.Linear(dim, dim)
+        self.head_gate: torch.Tensor | None = None
+
+    def project_qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        B, N, D = x.shape  # (B, N, D)
+        qkv = self.qkv(x).view(B, N, 3, self.num_heads, D // self.num_heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, H, N, dh)
+        return q, k, v
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        q, k, v = self.project_qkv(x)
+        out = attend(self.site_name, q, k, v, mask=mask, head_gate=self.head_gate)
+        y = self.proj(merge_heads(out))
+        record(self.site_name, "proj", y)
+        return y
+
+
+class MultiHeadAttention(nn.Module):
+    """Paper-style attention with separate W_q, W_k, W_v, W_o (self- or cross-attention)."""
+
+    def __init__(self, dim: int, num_heads: int) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.q_proj = nn.Linear(dim, dim)
+        self.k_proj = nn.Linear(dim, dim)
+        self.v_proj = nn.Linear(dim, dim)
+        self.out_proj = nn.Linear(dim, dim)
+        self.head_gate: torch.Tensor | None = None
+
+    def forward(
+        self, x_q: torch.Tensor, x_kv: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        q = split_heads(self.q_proj(x_q), self.num_heads)  # (B, H, Nq, dh)
+        k = split_heads(self.k_proj(x_kv), self.num_heads)  # (B, H, Nk, dh)
+        v = split_heads(self.v_proj(x_kv), self.num_heads)  # (B, H, Nk, dh)
+        out = attend(self.site_name, q, k, v, mask=mask, head_gate=self.head_gate)
+        y = self.out_proj(merge_heads(out))
+        record(self.site_name, "proj", y)
+        return y
+
+
+class Mlp(nn.Module):
+    """timm-compatible names: fc1, fc2."""
+
+    def __init__(self, dim: int, hidden: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, dim)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))

@@ -1,0 +1,262 @@
+"""Named presets: an architecture, a config, a task and a shipped weights file.
+
+`load_preset(name)` gives a `Session` that turns user input into a Trace:
+`session.run("the small cat sleeps")` or `session.run("digit.png")`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import trace as tracing
+from .checkpoints import CheckpointError, load_weights, read_checkpoint
+from .swin import Swin, SwinConfig
+from .tasks import reverse, translation
+from .tasks.digits import prepare_digit
+from .tasks.text import InputError, Vocab, split_chars, split_words
+from .trace import Trace
+from .transformer import BOS, EOS, Transformer, TransformerConfig
+from .vit import ViT, ViTConfig
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "resources" / "weights"
+DIGIT_LABELS = [str(d) for d in range(10)]
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    arch: str  # transformer | vit | swin
+    task: str  # translation | reverse | digits
+    description: str
+    default_input: str
+    config: dict = field(default_factory=dict)
+
+    @property
+    def weights(self) -> Path:
+        return WEIGHTS_DIR / f"{self.name}.safetensors"
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset("translate", "transformer", "translation",
+               "English -> Toy French: reordering, gender agreement, ne…pas",
+               "the small cat sees the big dog",
+               dict(d_model=64, num_heads=4, enc_layers=2, dec_layers=2, d_ff=256, max_len=32)),
+        Preset("reverse", "transformer", "reverse",
+               "reverse a string of letters and digits, character by character",
+               "transformer",
+               dict(d_model=64, num_heads=4, enc_layers=2, dec_layers=2, d_ff=256, max_len=32)),
+        Preset("vit-digits", "vit", "digits",
+               "ViT on handwritten digits: 32×32 image, 4×4 patches (8×8 grid), 4 blocks",
+               "resources/samples/digits/digit_3.png",
+               dict(img_size=32, patch_size=4, embed_dim=64, depth=4, num_heads=4)),
+        Preset("swin-digits", "swin", "digits",
+               "Swin on handwritten digits: 16×16 tokens, 4×4 windows, 3 stages",
+               "resources/samples/digits/digit_3.png",
+               dict(img_size=32, patch_size=2, embed_dim=32, depths=[2, 2, 2],
+                    num_heads=[2, 4, 8], window_size=4)),
+    )
+}
+DEFAULT_PRESET = "translate"
+
+
+def text_vocabs(task: str) -> tuple[Vocab, Vocab]:
+    if task == "translation":
+        return Vocab.build(translation.source_words()), Vocab.build(translation.target_words())
+    chars = Vocab.build(reverse.ALPHABET)
+    return chars, chars
+
+
+def build_model(preset: Preset, config: dict | None = None) -> torch.nn.Module:
+    config = dict(preset.config if config is None else config)
+    if preset.arch == "transformer":
+        src, tgt = text_vocabs(preset.task)
+        config.setdefault("src_vocab", len(src))
+        config.setdefault("tgt_vocab", len(tgt))
+        return Transformer(TransformerConfig(**config))
+    if preset.arch == "vit":
+        return ViT(ViTConfig(**config))
+    return Swin(SwinConfig(**config))
+
+
+def resolve_device(name: str) -> str:
+    """cpu | cuda | mps | auto -> a usable torch device name, or InputError saying why not."""
+    name = (name or "auto").lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    if name == "cpu":
+        return "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise InputError(
+                "CUDA is not available here (no NVIDIA GPU or a CPU-only torch build)")
+        return "cuda"
+    if name == "mps":
+        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise InputError("MPS is not available here (it needs Apple silicon and macOS)")
+        return "mps"
+    raise InputError(f"unknown device '{name}' (choose cpu, cuda, mps or auto)")
+
+
+def get_preset(name: str) -> Preset:
+    if name not in PRESETS:
+        raise InputError(f"unknown preset '{name}' (choose from: {', '.join(PRESETS)})")
+    return PRESETS[name]
+
+
+def load_preset(name: str, device: str = "cpu", weights: str | Path | None = None,
+                allow_untrained: bool = True) -> Session:
+    """The preset's model with its shipped weights (seeded random ones if none are shipped)."""
+    preset = get_preset(name)
+    path = Path(weights) if weights else preset.weights
+    if path.is_file() or weights:
+        tensors, meta = read_checkpoint(path)
+        model = build_model(preset, meta.get("config"))
+        load_weights(model, tensors, f"in {path.name}")
+        trained = True
+    elif allow_untrained:
+        torch.manual_seed(0)
+        model = build_model(preset)
+        trained = False
+    else:
+        raise CheckpointError(f"no weights file at {path}")
+    return Session(preset, model.eval(), device, trained)
+
+
+class Session:
+    """One loaded model and the task around it: input -> Trace."""
+
+    def __init__(self, preset: Preset, model: torch.nn.Module, device: str, trained: bool):
+        self.preset, self.model, self.trained = preset, model, trained
+        self.device = torch.device(device)
+        self.model.to(self.device)
+        if preset.arch == "transformer":
+            self.src_vocab, self.tgt_vocab = text_vocabs(preset.task)
+            self.split = split_words if preset.task == "translation" else split_chars
+
+    @property
+    def arch(self) -> str:
+        return self.preset.arch
+
+    def to(self, device: str) -> None:
+        self.device = torch.device(device)
+        self.model.to(self.device)
+
+    def run(self, user_input: Any, trace: bool = True) -> Trace:
+        """Run the model; with trace=False the fused path runs and only predictions are kept."""
+        with torch.inference_mode():
+            if self.arch == "transformer":
+                result = self._run_text(str(user_input), trace)
+            else:
+                result = self._run_image(user_input, trace)
+        result.meta.update(self.describe())
+        return result
+
+    # -- text ------------------------------------------------------------------
+    def encode_text(self, text: str) -> tuple[list[str], list[str]]:
+        """(tokens, unknown words); InputError when empty or too long."""
+        tokens = self.split(text)
+        if not tokens:
+            raise InputError("the input is empty: type a sentence" if self.preset.task ==
+                             "translation" else "the input is empty: type some characters")
+        limit = self.model.cfg.max_len - 1
+        if len(tokens) > limit:
+            raise InputError(
+                f"the input has {len(tokens)} tokens; this model takes at most {limit}")
+        unknown = [t for t in tokens if t not in self.src_vocab.index]
+        return tokens, unknown
+
+    def _run_text(self, text: str, trace: bool) -> Trace:
+        tokens, unknown = self.encode_text(text)
+        src = torch.tensor([self.src_vocab.encode(tokens) + [EOS]], device=self.device)
+        output = self.model.greedy(src)[0].tolist()
+        if EOS in output:
+            output = output[: output.index(EOS) + 1]
+        # One teacher-forced pass over [BOS] + output: because of the causal mask, row t of
+        # every decoder matrix is exactly the decoder as it was when it chose output[t].
+        decoder_in = torch.tensor([[BOS] + output[:-1]], device=self.device)
+        result = Trace()
+        with tracing.recording(result) if trace else tracing.paused():
+            logits = self.model(src, decoder_in)[0]  # (T, V)
+        probs = logits.float().softmax(-1)
+        top = probs.topk(min(5, probs.shape[-1]), dim=-1)
+        out_words = self.tgt_vocab.decode(output)
+        result.add("prediction", "probs", probs)
+        result.meta.update(
+            input=text,
+            source_tokens=tokens + ["<eos>"],
+            target_tokens=self.tgt_vocab.decode(decoder_in[0].tolist()),
+            output_tokens=out_words,
+            unknown=unknown,
+            prediction=" ".join(w for w in out_words if w != "<eos>"),
+            top5=[[[self.tgt_vocab.words[i], float(p)] for p, i in zip(ps.tolist(), ids.tolist())]
+                  for ps, ids in zip(top.values, top.indices)],
+        )
+        return result
+
+    # -- images ----------------------------------------------------------------
+    def _run_image(self, source: Any, trace: bool) -> Trace:
+        image, notes = prepare_digit(source)
+        x = torch.from_numpy(image)[None, None].to(self.device)
+        result = Trace()
+        with tracing.recording(result) if trace else tracing.paused():
+            logits = self.model(x)[0]
+        probs = logits.float().softmax(-1)
+        result.add("prediction", "probs", probs)
+        best = int(probs.argmax())
+        result.meta.update(
+            input=str(source) if isinstance(source, (str, Path)) else "<image>",
+            image=notes, labels=DIGIT_LABELS, prediction=DIGIT_LABELS[best],
+            confidence=float(probs[best]), probs=[float(p) for p in probs],
+        )
+        if not trace:
+            result.add("input", "image", image)
+        return result
+
+    # -- description -----------------------------------------------------------
+    def describe(self) -> dict:
+        """The `meta` fields that depend on the model only: preset, arch, config, sites."""
+        cfg = self.model.cfg
+        meta: dict[str, Any] = {"preset": self.preset.name, "arch": self.arch,
+                                "task": self.preset.task, "config": cfg.to_dict(),
+                                "trained": self.trained, "device": str(self.device)}
+        sites: dict[str, dict] = {}
+        if self.arch == "transformer":
+            for name, m in self.model.named_modules():
+                if hasattr(m, "head_gate"):
+                    kind = ("cross" if "cross" in name else
+                            "encoder_self" if name.startswith("encoder") else "decoder_self")
+                    sites[name] = {"kind": kind, "heads": m.num_heads,
+                                   "head_dim": cfg.d_model // m.num_heads}
+        elif self.arch == "vit":
+            g = cfg.grid
+            meta["patch_grid"] = [g, g]
+            meta["tokens"] = ["CLS"] + [str(i) for i in range(g * g)]
+            for i in range(len(self.model.blocks)):
+                sites[f"blocks.{i}.attn"] = {"kind": "self", "heads": cfg.num_heads,
+                                             "head_dim": cfg.embed_dim // cfg.num_heads,
+                                             "cls_token": True, "grid": [g, g]}
+        else:
+            g = cfg.stage_resolution(0)
+            meta["patch_grid"] = [g, g]
+            for s, stage in enumerate(self.model.layers):
+                for b, block in enumerate(stage.blocks):
+                    res = block.resolution
+                    sites[f"layers.{s}.blocks.{b}.attn"] = {
+                        "kind": "window", "stage": s, "heads": block.attn.num_heads,
+                        "head_dim": block.norm1.normalized_shape[0] // block.attn.num_heads,
+                        "window_size": block.window, "shift": block.shift,
+                        "resolution": [res, res],
+                        "num_windows": (res // block.window) ** 2,
+                    }
+        meta["sites"] = sites
+        return meta
+

@@ -1,0 +1,1 @@
+"""Toy tasks: vocabularies, data generators and image conversion for the presets."""

@@ -1,0 +1,117 @@
+"""Reproduce a shipped weights file: `python -m models.train PRESET [--steps N]`.
+
+Fixed seeds, a 2-core CPU, minutes per preset. Ends with the held-out figures.
+Needs the `train` extra (scikit-learn for the digits, tqdm for the progress bar).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .checkpoints import save_checkpoint
+from .evaluate import evaluate, pad_batch, text_pairs
+from .presets import PRESETS, Session, build_model, get_preset
+from .tasks.digits import augment, load_split
+from .transformer import BOS, EOS, PAD
+
+DEFAULT_STEPS = {"translate": 4000, "reverse": 4000, "vit-digits": 5000, "swin-digits": 4000}
+
+
+def lr_at(step: int, steps: int, peak: float, warmup: int = 200) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    return peak * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
+
+
+def text_batches(session: Session, pairs, batch: int, rng: random.Random):
+    vs, vt = session.src_vocab, session.tgt_vocab
+    while True:
+        chunk = rng.sample(pairs, batch)
+        src = pad_batch([vs.encode(s) + [EOS] for s, _, _ in chunk])
+        tgt_in = pad_batch([[BOS] + vt.encode(t) for _, t, _ in chunk])
+        tgt_out = pad_batch([vt.encode(t) + [EOS] for _, t, _ in chunk])
+        yield (src, tgt_in), tgt_out
+
+
+def image_batches(images: np.ndarray, labels: np.ndarray, batch: int, gen: torch.Generator):
+    x, y = torch.from_numpy(images), torch.from_numpy(labels)
+    while True:
+        pick = torch.randint(len(y), (batch,), generator=gen)
+        yield (augment(x[pick], gen),), y[pick]
+
+
+def train(name: str, steps: int | None = None, out: Path | None = None, batch: int = 128,
+          pairs=None, images=None, quiet: bool = False,
+          seed: int = 0) -> tuple[Session, list[float]]:
+    """Train a preset from scratch; returns the session and the loss of every step."""
+    preset = get_preset(name)
+    steps = steps or DEFAULT_STEPS[name]
+    torch.manual_seed(seed)
+    model = build_model(preset)
+    session = Session(preset, model, "cpu", trained=True)
+    if preset.arch == "transformer":
+        pairs = pairs if pairs is not None else text_pairs(preset.task, heldout=False)
+        data = text_batches(session, pairs, min(batch, len(pairs)), random.Random(seed))
+        peak = 1e-3
+    else:
+        if images is None:
+            train_x, train_y, _, _ = load_split()
+        else:
+            train_x, train_y = images
+        data = image_batches(train_x, train_y, batch, torch.Generator().manual_seed(seed))
+        peak = 2e-3
+    optimizer = torch.optim.AdamW(model.parameters(), lr=peak, weight_decay=0.05)
+    losses: list[float] = []
+    model.train()
+    bar = tqdm(range(steps), desc=name, disable=quiet, file=sys.stderr)
+    for step in bar:
+        inputs, target = next(data)
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(step, steps, peak, warmup=min(200, steps // 5))
+        logits = model(*inputs)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
+                               ignore_index=PAD if preset.arch == "transformer" else -100)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        losses.append(float(loss))
+        if step % 50 == 0:
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+    model.eval()
+    if out is not None:
+        meta = {"arch": preset.arch, "preset": name, "config": model.cfg.to_dict(),
+                "task": preset.task, "steps": steps, "seed": seed}
+        save_checkpoint(out, model, meta)
+    return session, losses
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m models.train", description=__doc__)
+    parser.add_argument("preset", choices=list(PRESETS))
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="weights file (default: the preset's file in resources/weights)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    out = args.out or get_preset(args.preset).weights
+    out.parent.mkdir(parents=True, exist_ok=True)
+    start = time.time()
+    session, _ = train(args.preset, args.steps, out)
+    print(f"trained {args.preset} in {time.time() - start:.0f} s -> {out} "
+          f"({out.stat().st_size / 1e6:.2f} MB)")
+    print("held-out:", evaluate(session))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Vision Transformer (Dosovitskiy et al. 2021, "An Image is Worth 16x16 Words").
+
+Conv patch embedding, a CLS token, learned position embeddings, pre-norm blocks and a
+linear head on the CLS token. Parameter names equal timm's `VisionTransformer`
+(`cls_token`, `pos_embed`, `patch_embed.proj`, `blocks.{i}.norm1`, `blocks.{i}.attn.qkv`,
+`blocks.{i}.attn.proj`, `blocks.{i}.norm2`, `blocks.{i}.mlp.fc1/fc2`, `norm`, `head`), so
+a timm state dict with the same dimensions loads.
+
+Attention sites: blocks.{i}.attn. Token 0 is CLS, token 1 + r*G + c is patch (r, c).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from .attention import Mlp, SelfAttention
+from .trace import name_sites, record, record_raw
+
+
+@dataclass
+class ViTConfig:
+    img_size: int = 32
+    patch_size: int = 4
+    in_chans: int = 1
+    num_classes: int = 10
+    embed_dim: int = 64
+    depth: int = 4
+    num_heads: int = 4
+    mlp_ratio: float = 2.0
+    dropout: float = 0.1
+
+    @property
+    def grid(self) -> int:
+        return self.img_size // self.patch_size
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class PatchEmbed(nn.Module):
+    """Cut the image into P×P patches and project each to D with one strided conv."""
+
+    def __init__(self, cfg: ViTConfig) -> None:
+        super().__init__()
+        self.proj = nn.Conv2d(cfg.in_chans, cfg.embed_dim, cfg.patch_size, cfg.patch_size)
+
+    def forward(self, img: torch.Tensor) -> torch.Tensor:  # (B, C, H, W)
+        x = self.proj(img)  # (B, D, G, G)
+        x = x.flatten(2).transpose(1, 2)  # (B, G*G, D), patches row-major
+        record(self.site_name, "tokens", x)
+        return x
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: ViTConfig) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(cfg.embed_dim, eps=1e-6)
+        self.attn = SelfAttention(cfg.embed_dim, cfg.num_heads)
+        self.norm2 = nn.LayerNorm(cfg.embed_dim, eps=1e-6)
+        self.mlp = Mlp(cfg.embed_dim, int(cfg.embed_dim * cfg.mlp_ratio), cfg.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x))
+        x = x + self.mlp(self.norm2(x))
+        record(self.site_name, "out", x)
+        return x
+
+
+class ViT(nn.Module):
+    arch = "vit"
+
+    def __init__(self, cfg: ViTConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        n = cfg.grid * cfg.grid
+        self.patch_embed = PatchEmbed(cfg)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, cfg.embed_dim))
+        self.pos_embed = nn.Parameter(torch.randn(1, n + 1, cfg.embed_dim) * 0.02)
+        self.pos_drop = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.depth))
+        self.norm = nn.LayerNorm(cfg.embed_dim, eps=1e-6)
+        self.head = nn.Linear(cfg.embed_dim, cfg.num_classes)
+        self.use_position = True  # an intervention: switch the position embedding off
+        nn.init.normal_(self.cls_token, std=0.02)
+        name_sites(self)
+
+    def forward(self, img: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> (B, classes)
+        record_raw("input", "image", img[0, 0])
+        g = self.cfg.grid
+        record_raw("patch_embed", "grid", torch.arange(g * g).view(g, g))
+        x = self.patch_embed(img)  # (B, N, D)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)  # (B, 1+N, D)
+        record_raw("pos_embed", "table", self.pos_embed[0])
+        if self.use_position:
+            x = x + self.pos_embed
+        record("pos_embed", "sum", x)
+        x = self.pos_drop(x)
+        for block in self.blocks:
+            x = block(x)
+        logits = self.head(self.norm(x)[:, 0])
+        record("head", "logits", logits)
+        return logits
