@@ -27,9 +27,11 @@ def attend(
     mask: torch.Tensor | None = None,  # broadcastable to (B, H, Nq, Nk), additive
     windows: int = 0,  # Swin: B axis is (batch * windows); record the first image's windows
     head_gate: torch.Tensor | None = None,  # (H,) 1 keeps a head, 0 switches it off
+    keep_weights: list | None = None,  # training: append the weights (with grad) here
 ) -> torch.Tensor:
     """Return per-head outputs (B, H, Nq, dh)."""
-    if not is_recording():
+    recording = is_recording()
+    if not recording and keep_weights is None:
         additive = bias if mask is None else (mask if bias is None else bias + mask)
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=additive)
     else:
@@ -42,19 +44,27 @@ def attend(
             logits = logits + mask
         weights = logits.softmax(dim=-1)
         out = weights @ v  # (B, H, Nq, dh)
-        keep = (lambda t: t[:windows]) if windows else (lambda t: t[0])
-        for key, value in (("q", q), ("k", k), ("v", v), ("scores", scores)):
-            record_raw(site, key, keep(value))
-        if bias is not None:
-            record_raw(site, "bias", bias.reshape(bias.shape[-3:]) if bias.dim() > 3 else bias)
-        if mask is not None:
-            record_raw(site, "mask", keep(mask) if mask.shape[0] > 1 else mask[0])
-        record_raw(site, "weights", keep(weights))
+        if keep_weights is not None:
+            keep_weights.append(weights)
+        if recording:
+            _record_steps(site, windows, q, k, v, scores, bias, mask, weights)
     if head_gate is not None:
         out = out * head_gate.to(out.dtype)[:, None, None]
-    if is_recording():
+    if recording:
         record_raw(site, "out", out[:windows] if windows else out[0])
     return out
+
+
+def _record_steps(site, windows, q, k, v, scores, bias, mask, weights) -> None:
+    """Record image 0 (all its windows for Swin) of every step of the explicit path."""
+    keep = (lambda t: t[:windows]) if windows else (lambda t: t[0])
+    for key, value in (("q", q), ("k", k), ("v", v), ("scores", scores)):
+        record_raw(site, key, keep(value))
+    if bias is not None:
+        record_raw(site, "bias", bias.reshape(bias.shape[-3:]) if bias.dim() > 3 else bias)
+    if mask is not None:
+        record_raw(site, "mask", keep(mask) if mask.shape[0] > 1 else mask[0])
+    record_raw(site, "weights", keep(weights))
 
 
 def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
@@ -104,6 +114,7 @@ class MultiHeadAttention(nn.Module):
         self.v_proj = nn.Linear(dim, dim)
         self.out_proj = nn.Linear(dim, dim)
         self.head_gate: torch.Tensor | None = None
+        self.kept_weights: list | None = None  # set to [] to collect weights for a loss
 
     def forward(
         self, x_q: torch.Tensor, x_kv: torch.Tensor, mask: torch.Tensor | None = None
@@ -111,7 +122,8 @@ class MultiHeadAttention(nn.Module):
         q = split_heads(self.q_proj(x_q), self.num_heads)  # (B, H, Nq, dh)
         k = split_heads(self.k_proj(x_kv), self.num_heads)  # (B, H, Nk, dh)
         v = split_heads(self.v_proj(x_kv), self.num_heads)  # (B, H, Nk, dh)
-        out = attend(self.site_name, q, k, v, mask=mask, head_gate=self.head_gate)
+        out = attend(self.site_name, q, k, v, mask=mask, head_gate=self.head_gate,
+                     keep_weights=self.kept_weights)
         y = self.out_proj(merge_heads(out))
         record(self.site_name, "proj", y)
         return y

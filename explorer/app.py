@@ -1,0 +1,75 @@
+"""Application set-up: platform checks, QApplication, the main window, and run()."""
+from __future__ import annotations
+
+import ctypes.util
+import os
+import sys
+
+from PySide6 import QtCore, QtWidgets
+
+from models.presets import DEFAULT_PRESET, PRESETS
+
+from .main_window import MainWindow
+from .state import AppState
+
+# Libraries Qt's xcb platform plugin loads that minimal Linux systems lack (Debian names).
+XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xcb-icccm": "libxcb-icccm4",
+                 "xcb-keysyms": "libxcb-keysyms1", "xkbcommon-x11": "libxkbcommon-x11-0",
+                 "xcb-shape": "libxcb-shape0", "xcb-render-util": "libxcb-render-util0",
+                 "xcb-image": "libxcb-image0", "EGL": "libegl1", "fontconfig": "libfontconfig1"}
+
+
+def platform_problem() -> str:
+    """A message naming what is missing for a window on this machine, or ''."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if not sys.platform.startswith("linux") or platform.startswith(("offscreen", "minimal", "vnc")):
+        return ""
+    if platform.startswith("wayland") or (not platform and os.environ.get("WAYLAND_DISPLAY")):
+        return ""
+    if not os.environ.get("DISPLAY"):
+        return ("no display: set DISPLAY (or run under xvfb-run), or use "
+                "QT_QPA_PLATFORM=offscreen for screenshots")
+    missing = [pkg for lib, pkg in XCB_LIBRARIES.items() if ctypes.util.find_library(lib) is None]
+    if missing:
+        return ("Qt's X11 (xcb) platform needs system libraries that are missing; install them "
+                f"with: sudo apt-get install {' '.join(missing)}")
+    return ""
+
+
+def application() -> QtWidgets.QApplication:
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        QtCore.QCoreApplication.setOrganizationName("TransformerExplorer")
+        QtCore.QCoreApplication.setApplicationName("Transformer Explorer")
+        app = QtWidgets.QApplication(sys.argv[:1])
+    return app
+
+
+def create_window(preset: str | None = None, device: str | None = None,
+                  settings: QtCore.QSettings | None = None, initial_input=None) -> MainWindow:
+    """Build the window on a preset (last used, else the default) and start its first run."""
+    if preset is None and settings is not None:
+        preset = settings.value("preset", None)
+    if preset not in PRESETS:
+        preset = DEFAULT_PRESET
+    if device is None and settings is not None:
+        device = settings.value("device", "cpu")
+    state = AppState(preset, "cpu")
+    window = MainWindow(state, settings)
+    window.restore_settings()
+    window.select_device(device or "cpu")
+    window.select_preset(preset, initial_input)
+    return window
+
+
+def run(preset: str | None = None, device: str | None = None) -> int:
+    problem = platform_problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    app = application()
+    window = create_window(preset, device, QtCore.QSettings())
+    window.show()
+    code = app.exec()
+    window.state.shutdown()
+    return code

@@ -1,0 +1,60 @@
+"""What each row and column of a site's matrices stands for, read from the trace alone."""
+from __future__ import annotations
+
+import numpy as np
+
+from models.trace import Trace
+
+
+def site_tokens(trace: Trace, site: str) -> tuple[list[str], list[str]]:
+    """(query labels, key labels) of an attention site; Swin: of window 0's layout."""
+    meta = trace.meta
+    kind = meta["sites"][site]["kind"]
+    if kind == "encoder_self":
+        return meta["source_tokens"], meta["source_tokens"]
+    if kind == "decoder_self":
+        return meta["target_tokens"], meta["target_tokens"]
+    if kind == "cross":  # rows read as the word each decoding step produced
+        return meta["output_tokens"], meta["source_tokens"]
+    if kind == "self":
+        return meta["tokens"], meta["tokens"]
+    raise KeyError(kind)
+
+
+def window_tokens(trace: Trace, site: str, window: int) -> list[str]:
+    """Swin: "y,x" (original grid coordinates) of each token in a window, row-major."""
+    grid = window_grid(trace, site, window)
+    return [f"{y},{x}" for y, x in grid.reshape(-1, 2)]
+
+
+def window_grid(trace: Trace, site: str, window: int) -> np.ndarray:
+    """Swin: (ws, ws, 2) original (y, x) of the tokens of a window of the rolled grid."""
+    info = trace.meta["sites"][site]
+    ws, shift = info["window_size"], info["shift"]
+    res = info["resolution"][1]
+    wy, wx = divmod(window, res // ws)
+    iy, ix = np.meshgrid(np.arange(ws), np.arange(ws), indexing="ij")
+    y = (wy * ws + iy + shift) % res  # undo the roll by -shift
+    x = (wx * ws + ix + shift) % res
+    return np.stack([y, x], axis=-1)
+
+
+def axis_labels(trace: Trace, site: str, window: int = 0) -> tuple[list[str], list[str]]:
+    if trace.meta["sites"][site]["kind"] == "window":
+        labels = window_tokens(trace, site, window)
+        return labels, labels
+    return site_tokens(trace, site)
+
+
+def block_name(site: str) -> str:
+    """layers.0.blocks.1.attn -> layers.0.blocks.1"""
+    return site.rsplit(".", 1)[0]
+
+
+def site_title(trace: Trace, site: str) -> str:
+    info = trace.meta["sites"][site]
+    kind = {"encoder_self": "encoder self-attention", "decoder_self": "decoder masked self-attention",
+            "cross": "cross-attention", "self": "self-attention"}.get(info["kind"])
+    if kind is None:
+        kind = "SW-MSA (shifted windows)" if info.get("shift") else "W-MSA (windows)"
+    return f"{site}  ·  {kind}"

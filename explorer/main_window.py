@@ -1,0 +1,335 @@
+"""The main window: toolbar, docks of panels, input widgets, status bar, shortcuts."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from models.presets import PRESETS
+
+from .labels import site_title
+from .panels.attention import AttentionPanel
+from .panels.base import Panel
+from .panels.prediction import PredictionPanel
+from .panels.tokens import TokensPanel
+from .state import AppState, Selection
+from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput, read_samples
+
+PANEL_CLASSES = (AttentionPanel, TokensPanel, PredictionPanel)
+KIND_NAMES = {"encoder_self": "encoder self", "decoder_self": "decoder self (masked)",
+              "cross": "cross (decoder → encoder)", "self": "self", "window": "window (W/SW-MSA)"}
+SAMPLE_FILES = {"translation": "sentences.txt", "reverse": "reverse.txt"}
+
+
+def device_availability() -> dict[str, str]:
+    """Device name -> '' if usable, else why not."""
+    mps = getattr(torch.backends, "mps", None)
+    return {
+        "cpu": "",
+        "cuda": "" if torch.cuda.is_available() else "no CUDA GPU visible to this torch build",
+        "mps": "" if mps is not None and mps.is_available() else "MPS needs Apple silicon",
+        "auto": "",
+    }
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(self, state: AppState, settings: QtCore.QSettings | None = None) -> None:
+        super().__init__()
+        self.state = state
+        self.settings = settings
+        self.setWindowTitle("Transformer Explorer")
+        self.resize(1400, 860)
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+        self.panels: dict[str, Panel] = {}
+        self.docks: dict[str, QtWidgets.QDockWidget] = {}
+        self._build_inputs()
+        self._build_panels()
+        self._build_toolbar()
+        self._build_status()
+        self._build_menus_and_shortcuts()
+        state.trace_changed.connect(self._trace_changed)
+        state.selection_changed.connect(self._selection_changed)
+        state.message.connect(self._show_message)
+        state.timings_changed.connect(self._show_timings)
+        state.device_changed.connect(self._device_changed)
+        state.busy_changed.connect(lambda busy: self.busy.setVisible(busy))
+        self._default_state = self.saveState()
+        self._arch = ""
+
+    # -- construction ----------------------------------------------------------------
+    def _build_inputs(self) -> None:
+        self.text_input = TextInput()
+        self.text_input.edited.connect(self.state.set_input)
+        self.image_input = ImageInput()
+        self.image_input.chosen.connect(self.state.set_input)
+        self.image_input.open_button.clicked.connect(self.open_image)
+        self.inputs = QtWidgets.QStackedWidget()
+        self.inputs.addWidget(self.text_input)
+        self.inputs.addWidget(self.image_input)
+        self.inputs.currentChanged.connect(self._fit_inputs)
+        self._fit_inputs(0)
+        dock = QtWidgets.QDockWidget("Input", self)
+        dock.setObjectName("dock-input")
+        dock.setWidget(self.inputs)
+        self.addDockWidget(QtCore.Qt.TopDockWidgetArea, dock)
+        self.docks["input"] = dock
+
+    def _build_panels(self) -> None:
+        for cls in PANEL_CLASSES:
+            self.panels[cls.name] = cls(self.state)
+        self.setCentralWidget(self.panels["attention"])
+        for name, area in (("prediction", QtCore.Qt.RightDockWidgetArea),
+                           ("tokens", QtCore.Qt.BottomDockWidgetArea)):
+            dock = QtWidgets.QDockWidget(self.panels[name].title, self)
+            dock.setObjectName(f"dock-{name}")
+            dock.setWidget(self.panels[name])
+            self.addDockWidget(area, dock)
+            self.docks[name] = dock
+
+    def _build_toolbar(self) -> None:
+        bar = self.addToolBar("Model")
+        bar.setObjectName("toolbar-model")
+        bar.setMovable(False)
+        self.preset_box = QtWidgets.QComboBox()
+        for preset in PRESETS.values():
+            self.preset_box.addItem(preset.name, preset.name)
+            self.preset_box.setItemData(self.preset_box.count() - 1, preset.description,
+                                        QtCore.Qt.ToolTipRole)
+        self.preset_box.currentIndexChanged.connect(self._preset_chosen)
+        self.device_box = QtWidgets.QComboBox()
+        model = QtGui.QStandardItemModel()
+        for name, why_not in device_availability().items():
+            item = QtGui.QStandardItem(name.upper() if name != "auto" else "Auto")
+            item.setData(name, QtCore.Qt.UserRole)
+            if why_not:
+                item.setEnabled(False)
+                item.setToolTip(why_not)
+            model.appendRow(item)
+        self.device_box.setModel(model)
+        self.device_box.currentIndexChanged.connect(
+            lambda i: self.state.set_device(self.device_box.itemData(i)))
+        self.kind_box = QtWidgets.QComboBox()
+        self.kind_box.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToContents)
+        self.kind_box.currentIndexChanged.connect(lambda _: self._site_chosen())
+        self.layer_box = QtWidgets.QSpinBox()
+        self.layer_box.setPrefix("layer ")
+        self.layer_box.valueChanged.connect(lambda _: self._site_chosen())
+        self.head_box = QtWidgets.QSpinBox()
+        self.head_box.setPrefix("head ")
+        self.head_box.valueChanged.connect(lambda h: self.state.set_selection(head=h))
+        self.window_box = QtWidgets.QSpinBox()
+        self.window_box.setPrefix("window ")
+        self.window_box.valueChanged.connect(lambda w: self.state.set_selection(window=w))
+        self.lock_label = QtWidgets.QLabel()
+        for label, widget in (("Preset", self.preset_box), ("Device", self.device_box),
+                              ("Attention", self.kind_box)):
+            bar.addWidget(QtWidgets.QLabel(f" {label} "))
+            bar.addWidget(widget)
+        bar.addWidget(self.layer_box)
+        bar.addWidget(self.head_box)
+        self.window_action = bar.addWidget(self.window_box)
+        bar.addSeparator()
+        bar.addWidget(self.lock_label)
+
+    def _build_status(self) -> None:
+        status = self.statusBar()
+        self.message_label = QtWidgets.QLabel()
+        self.message_label.setStyleSheet("color: #b00000")
+        self.busy = QtWidgets.QLabel("running…")
+        self.busy.setVisible(False)
+        self.timing_label = QtWidgets.QLabel()
+        status.addWidget(self.message_label, 1)
+        status.addPermanentWidget(self.busy)
+        status.addPermanentWidget(self.timing_label)
+
+    def _build_menus_and_shortcuts(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction("&Open image…", QtGui.QKeySequence.Open, self.open_image)
+        file_menu.addAction("&Quit", QtGui.QKeySequence.Quit, self.close)
+        view = self.menuBar().addMenu("&View")
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        view.addAction("&Reset layout", self.reset_layout)
+        view.addAction("&Full screen", QtGui.QKeySequence("F11"), self.toggle_full_screen)
+        for key, slot in ((QtCore.Qt.Key_Left, lambda: self.step_layer(-1)),
+                          (QtCore.Qt.Key_Right, lambda: self.step_layer(1)),
+                          (QtCore.Qt.Key_Up, lambda: self.step_head(-1)),
+                          (QtCore.Qt.Key_Down, lambda: self.step_head(1)),
+                          (QtCore.Qt.Key_Escape, self.state.unlock)):
+            QtGui.QShortcut(QtGui.QKeySequence(key), self, slot)
+
+    # -- user actions ------------------------------------------------------------------
+    def open_image(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open image", "", IMAGE_FILTER)
+        if path:
+            self.load_image_file(path)
+
+    def load_image_file(self, path: str) -> None:
+        if PRESETS[self.state.preset].arch == "transformer":
+            self.select_preset("vit-digits", path)
+        else:
+            self.state.set_input(path)
+
+    def select_preset(self, name: str, default_input=None) -> None:
+        preset = PRESETS[name]
+        if default_input is None:
+            default_input = preset.default_input
+            if preset.arch != "transformer":
+                default_input = str(Path(__file__).resolve().parents[1] / default_input)
+        index = self.preset_box.findData(name)
+        self.preset_box.blockSignals(True)
+        self.preset_box.setCurrentIndex(index)
+        self.preset_box.blockSignals(False)
+        self._show_inputs_for(name, default_input)
+        self.state.set_preset(name, default_input)
+
+    def _preset_chosen(self, index: int) -> None:
+        self.select_preset(self.preset_box.itemData(index))
+
+    def _show_inputs_for(self, name: str, value) -> None:
+        preset = PRESETS[name]
+        if preset.arch == "transformer":
+            self.inputs.setCurrentWidget(self.text_input)
+            self.text_input.set_samples(read_samples(SAMPLE_FILES[preset.task]))
+            if isinstance(value, str):
+                self.text_input.set_text(value)
+        else:
+            self.inputs.setCurrentWidget(self.image_input)
+
+    def _fit_inputs(self, index: int) -> None:
+        """Size the input dock to the page shown, not to the largest page."""
+        for i in range(self.inputs.count()):
+            policy = QtWidgets.QSizePolicy.Preferred if i == index else QtWidgets.QSizePolicy.Ignored
+            self.inputs.widget(i).setSizePolicy(policy, policy)
+        self.inputs.adjustSize()
+
+    def select_device(self, name: str) -> None:
+        for i in range(self.device_box.count()):
+            if self.device_box.itemData(i) == name:
+                self.device_box.setCurrentIndex(i)
+                return
+
+    def step_layer(self, delta: int) -> None:
+        self.layer_box.setValue(self.layer_box.value() + delta)
+
+    def step_head(self, delta: int) -> None:
+        self.head_box.setValue(self.head_box.value() + delta)
+
+    def _site_chosen(self) -> None:
+        sites = self.state.sites_of_kind(self.kind_box.currentData())
+        if sites:
+            site = sites[min(self.layer_box.value(), len(sites) - 1)]
+            self.state.set_selection(site=site, query=None, key=None, locked=False)
+
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state)
+        for dock in self.docks.values():
+            dock.show()
+        self._arrange_for(PRESETS[self.state.preset].arch)
+
+    def _arrange_for(self, arch: str) -> None:
+        """Text: input on top; images: input and image side by side on the left."""
+        text = arch == "transformer"
+        self.addDockWidget(QtCore.Qt.TopDockWidgetArea if text else QtCore.Qt.LeftDockWidgetArea,
+                           self.docks["input"])
+        self.addDockWidget(QtCore.Qt.BottomDockWidgetArea if text else QtCore.Qt.LeftDockWidgetArea,
+                           self.docks["tokens"])
+        self.resizeDocks([self.docks["prediction"]], [360], QtCore.Qt.Horizontal)
+        if text:
+            self.resizeDocks([self.docks["input"], self.docks["tokens"]], [50, 170],
+                             QtCore.Qt.Vertical)
+        else:
+            self.resizeDocks([self.docks["input"]], [400], QtCore.Qt.Horizontal)
+            self.resizeDocks([self.docks["input"], self.docks["tokens"]], [330, 420],
+                             QtCore.Qt.Vertical)
+
+    # -- state -> widgets --------------------------------------------------------------
+    def _trace_changed(self, trace) -> None:
+        arch = trace.meta["arch"]
+        if arch != self._arch:
+            self._arch = arch
+            self._arrange_for(arch)
+        kinds = list(dict.fromkeys(info["kind"] for info in trace.meta["sites"].values()))
+        current = [self.kind_box.itemData(i) for i in range(self.kind_box.count())]
+        if kinds != current:
+            self.kind_box.blockSignals(True)
+            self.kind_box.clear()
+            for kind in kinds:
+                self.kind_box.addItem(KIND_NAMES.get(kind, kind), kind)
+            self.kind_box.blockSignals(False)
+        self.window_action.setVisible(arch == "swin")
+        self.text_input.mark_unknown(trace.meta.get("unknown", []))
+        self._selection_changed(self.state.selection)
+
+    def _selection_changed(self, sel: Selection) -> None:
+        trace = self.state.trace
+        if trace is None or not sel.site:
+            return
+        info = trace.meta["sites"][sel.site]
+        sites = trace.sites(info["kind"])
+        for box, value, top in ((self.kind_box, None, None),
+                                (self.layer_box, sites.index(sel.site), len(sites) - 1),
+                                (self.head_box, sel.head, info["heads"] - 1),
+                                (self.window_box, sel.window, info.get("num_windows", 1) - 1)):
+            box.blockSignals(True)
+            if box is self.kind_box:
+                box.setCurrentIndex(box.findData(info["kind"]))
+            else:
+                box.setMaximum(top)
+                box.setValue(value)
+            box.blockSignals(False)
+        self.layer_box.setToolTip(site_title(trace, sel.site))
+        self.lock_label.setText("🔒 locked — Esc to unlock" if sel.locked else "")
+
+    def _show_message(self, text: str) -> None:
+        self.message_label.setText(text)
+
+    def _show_timings(self, timings: dict) -> None:
+        self.timing_label.setText(
+            f"{timings.get('device', self.state.device)} · forward {timings['forward_ms']:.1f} ms"
+            f" · redraw {timings['redraw_ms']:.1f} ms")
+
+    def _device_changed(self, device: str) -> None:
+        base = device.split(":")[0]
+        for i in range(self.device_box.count()):
+            if self.device_box.itemData(i) == base and self.device_box.currentIndex() != i:
+                self.device_box.blockSignals(True)
+                self.device_box.setCurrentIndex(i)
+                self.device_box.blockSignals(False)
+
+    # -- drag and drop, persistence ------------------------------------------------------
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.load_image_file(urls[0].toLocalFile())
+            event.acceptProposedAction()
+
+    def restore_settings(self) -> None:
+        if self.settings is None:
+            return
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        layout = self.settings.value("windowState")
+        if layout is not None:
+            self.restoreState(layout)
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        if self.settings is not None:
+            self.settings.setValue("geometry", self.saveGeometry())
+            self.settings.setValue("windowState", self.saveState())
+            self.settings.setValue("preset", self.state.preset)
+            self.settings.setValue("device", self.state.device.split(":")[0])
+            self.settings.sync()
+        self.state.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""One file per panel; each takes the AppState and nothing else."""

@@ -1,0 +1,61 @@
+"""Attention weights of the selected site, head (and Swin window), linked to the selection."""
+from __future__ import annotations
+
+from PySide6 import QtWidgets
+
+from models.trace import Trace
+
+from ..labels import axis_labels, site_title
+from ..state import Selection
+from ..widgets.matrix_view import MatrixView
+from .base import Panel
+
+
+class AttentionPanel(Panel):
+    name = "attention"
+    title = "Attention weights"
+
+    def __init__(self, state, parent=None) -> None:
+        super().__init__(state, parent)
+        self.view = MatrixView()
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.view.hovered.connect(lambda r, c: self.state.hover(query=r, key=c))
+        self.view.clicked.connect(self._clicked)
+        self._shown: tuple | None = None  # (site, head, window) on screen
+
+    def _clicked(self, row: int, col: int) -> None:
+        sel = self.state.selection
+        if sel.locked and (sel.query, sel.key) == (row, col):
+            self.state.unlock()
+        else:
+            self.state.lock(row, col)
+
+    def update_trace(self, trace: Trace) -> None:
+        self._shown = None
+
+    def update_selection(self, sel: Selection) -> None:
+        trace = self.state.trace
+        if trace is None or not sel.site:
+            return
+        if self._shown != (sel.site, sel.head, sel.window):
+            self._show_matrix(trace, sel)
+        self.view.set_highlight(sel.query, sel.key, sel.locked)
+
+    def _show_matrix(self, trace: Trace, sel: Selection) -> None:
+        weights = trace[f"{sel.site}/weights"]
+        mask = trace.get(f"{sel.site}/mask")
+        info = trace.meta["sites"][sel.site]
+        windowed = info["kind"] == "window"
+        matrix = weights[sel.window, sel.head] if windowed else weights[sel.head]
+        blocked = None
+        if mask is not None:
+            m = mask[sel.window, 0] if windowed else mask[0]
+            blocked = m < -1.0
+        rows, cols = axis_labels(trace, sel.site, sel.window)
+        where = f"  window {sel.window}" if windowed else ""
+        title = (f"weights [{matrix.shape[0]}×{matrix.shape[1]}]  {site_title(trace, sel.site)}"
+                 f"  head {sel.head}{where}")
+        self.view.set_matrix(matrix, rows, cols, title, blocked=blocked)
+        self._shown = (sel.site, sel.head, sel.window)

@@ -1,0 +1,49 @@
+"""Panel: subscribes to the AppState; hidden panels do no work until they are shown again."""
+from __future__ import annotations
+
+from PySide6 import QtWidgets
+
+from models.trace import Trace
+
+from ..state import AppState, Selection
+
+
+class Panel(QtWidgets.QWidget):
+    name = ""  # for `python main.py shot --panel NAME`
+    title = ""
+
+    def __init__(self, state: AppState, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self._stale = True  # the trace changed while hidden
+        self.redraws = 0  # how often update_trace ran (tests check hidden panels idle)
+        state.trace_changed.connect(self._trace_changed)
+        state.selection_changed.connect(self._selection_changed)
+
+    def _trace_changed(self, trace: Trace) -> None:
+        if self.isVisible():
+            self._redraw(trace)
+        else:
+            self._stale = True
+
+    def _selection_changed(self, selection: Selection) -> None:
+        if self.isVisible() and not self._stale:
+            self.update_selection(selection)
+
+    def _redraw(self, trace: Trace) -> None:
+        self._stale = False
+        self.redraws += 1
+        self.update_trace(trace)
+        self.update_selection(self.state.selection)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale and self.state.trace is not None:
+            self._redraw(self.state.trace)
+
+    # -- for subclasses ----------------------------------------------------------
+    def update_trace(self, trace: Trace) -> None:
+        """Redraw for a new trace (and a possibly new site/head/window)."""
+
+    def update_selection(self, selection: Selection) -> None:
+        """Move highlights only; must be cheap."""

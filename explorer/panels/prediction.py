@@ -1,0 +1,111 @@
+"""The model's answer: the translation step by step with its top-5, or class probabilities."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from models.trace import Trace
+
+from ..state import Selection
+from .base import Panel
+
+CHOSEN = QtGui.QColor(255, 140, 0)
+
+
+class PredictionPanel(Panel):
+    name = "prediction"
+    title = "Prediction"
+
+    def __init__(self, state, parent=None) -> None:
+        super().__init__(state, parent)
+        self.headline = QtWidgets.QLabel()
+        font = self.headline.font()
+        font.setPointSize(font.pointSize() + 4)
+        font.setBold(True)
+        self.headline.setFont(font)
+        self.headline.setWordWrap(True)
+        self.headline.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        self.notes = QtWidgets.QLabel()
+        self.notes.setWordWrap(True)
+        self.notes.setStyleSheet("color: #555")
+        self.steps = QtWidgets.QTableWidget(0, 2)
+        self.steps.setHorizontalHeaderLabels(["output", "top-5 next-token probabilities"])
+        self.steps.horizontalHeader().setStretchLastSection(True)
+        self.steps.verticalHeader().setDefaultSectionSize(22)
+        self.steps.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+        self.steps.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
+        self.steps.setSelectionMode(QtWidgets.QAbstractItemView.SingleSelection)
+        self.steps.setMouseTracking(True)
+        self.steps.cellEntered.connect(lambda row, _: self._step_pointed(row))
+        self.steps.cellClicked.connect(lambda row, _: self._step_clicked(row))
+        self.chart = pg.PlotWidget()
+        self.chart.setMenuEnabled(False)
+        self.chart.setMouseEnabled(False, False)
+        self.chart.hideButtons()
+        self.chart.setYRange(0, 1)
+        self.chart.setLabel("left", "probability")
+        self.chart.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)], []])
+        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
+                                    brushes=[pg.mkBrush(120, 120, 200)] * 10)
+        self.chart.addItem(self.bars)
+        self.stack = QtWidgets.QStackedWidget()
+        self.stack.addWidget(self.steps)
+        self.stack.addWidget(self.chart)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.notes)
+        layout.addWidget(self.stack, 1)
+
+    def _decoder_site(self) -> bool:
+        return self.state.site_info().get("kind") in ("decoder_self", "cross")
+
+    def _step_pointed(self, row: int) -> None:
+        if self._decoder_site():
+            self.state.hover(query=row, key=None)
+
+    def _step_clicked(self, row: int) -> None:
+        if self._decoder_site():
+            self.state.lock(row, None)
+
+    def update_trace(self, trace: Trace) -> None:
+        meta = trace.meta
+        if meta["arch"] == "transformer":
+            self.stack.setCurrentWidget(self.steps)
+            self.headline.setText(meta["prediction"] or "(nothing)")
+            unknown = meta.get("unknown") or []
+            self.notes.setText("unknown: " + ", ".join(unknown) if unknown else "")
+            self.steps.setRowCount(len(meta["output_tokens"]))
+            self.steps.setVerticalHeaderLabels([str(i) for i in range(len(meta["output_tokens"]))])
+            for step, (word, top) in enumerate(zip(meta["output_tokens"], meta["top5"])):
+                self.steps.setItem(step, 0, QtWidgets.QTableWidgetItem(word))
+                text = "   ".join(f"{w} {p:.2f}" for w, p in top)
+                self.steps.setItem(step, 1, QtWidgets.QTableWidgetItem(text))
+            self.steps.resizeColumnToContents(0)
+        else:
+            self.stack.setCurrentWidget(self.chart)
+            probs = np.asarray(meta["probs"])
+            best = int(probs.argmax())
+            brushes = [pg.mkBrush(CHOSEN if i == best else QtGui.QColor(120, 120, 200))
+                       for i in range(len(probs))]
+            self.bars.setOpts(height=probs, brushes=brushes)
+            self.headline.setText(f"digit {meta['prediction']}  ({meta['confidence']:.1%})")
+            image = meta.get("image", {})
+            notes = [f"{image.get('original_size', ['?'])[0]}×"
+                     f"{image.get('original_size', ['?', '?'])[1]} {image.get('conversion', '')}"]
+            if image.get("inverted"):
+                notes.append("inverted (light background)")
+            if image.get("blank"):
+                notes.append("blank image: nothing to recognise")
+            notes.append("cropped to the ink, 8×8 blocks, shown at 32×32")
+            self.notes.setText(" · ".join(notes))
+
+    def update_selection(self, sel: Selection) -> None:
+        if self.stack.currentWidget() is not self.steps:
+            return
+        row = sel.query if self._decoder_site() else None
+        if row is not None and row < self.steps.rowCount():
+            if self.steps.currentRow() != row:
+                self.steps.selectRow(row)
+        else:
+            self.steps.clearSelection()

@@ -1,0 +1,346 @@
+"""The tokens of the selected site: text as two linked strips, images as the patch grid.
+
+Text: queries on top, keys below, a line from the selected query to every key whose
+opacity is the selected head's weight. Images: the model's input with its patch grid
+(ViT) or the site's window grid (Swin), the selected token outlined and its attention
+laid over the image.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from models.trace import Trace
+
+from ..labels import block_name, site_tokens
+from ..state import Selection
+from .base import Panel
+
+QUERY_COLOUR = QtGui.QColor(255, 140, 0)
+KEY_COLOUR = QtGui.QColor(30, 110, 220)
+
+
+class TokenStrip(QtWidgets.QWidget):
+    """Painted token boxes; cheap to repaint, no item per token."""
+
+    hovered = QtCore.Signal(str, int)  # "query" | "key", index
+    clicked = QtCore.Signal(str, int)
+    left = QtCore.Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setMouseTracking(True)
+        self.setMinimumHeight(120)
+        self.queries: list[str] = []
+        self.keys: list[str] = []
+        self.unknown: set[int] = set()  # key indices of unknown words
+        self.weights: np.ndarray | None = None  # (Nq, Nk) of the selected head
+        self.query: int | None = None
+        self.key: int | None = None
+        self._boxes: dict[str, list[QtCore.QRectF]] = {"query": [], "key": []}
+        self._hover: tuple[str, int] | None = None
+
+    def set_tokens(self, queries, keys, weights, unknown=()) -> None:
+        self.queries, self.keys, self.weights = list(queries), list(keys), weights
+        self.unknown = set(unknown)
+        self._layout()
+        self.update()
+
+    def set_selection(self, query, key) -> None:
+        if (query, key) != (self.query, self.key):
+            self.query, self.key = query, key
+            self.update()
+
+    def resizeEvent(self, event) -> None:
+        self._layout()
+        super().resizeEvent(event)
+
+    def _layout(self) -> None:
+        metrics = QtGui.QFontMetricsF(self.font())
+        height = metrics.height() + 8
+        for row, tokens, y in (("query", self.queries, 8.0),
+                               ("key", self.keys, self.height() - height - 8.0)):
+            widths = [metrics.horizontalAdvance(t) + 12 for t in tokens]
+            gap = max(2.0, (self.width() - 16 - sum(widths)) / max(1, len(tokens) - 1))
+            gap = min(gap, 40.0)
+            x = max(8.0, (self.width() - sum(widths) - gap * (len(tokens) - 1)) / 2)
+            boxes = []
+            for w in widths:
+                boxes.append(QtCore.QRectF(x, y, w, height))
+                x += w + gap
+            self._boxes[row] = boxes
+
+    def paintEvent(self, event) -> None:
+        p = QtGui.QPainter(self)
+        p.setRenderHint(QtGui.QPainter.Antialiasing)
+        p.fillRect(self.rect(), QtCore.Qt.white)
+        q_boxes, k_boxes = self._boxes["query"], self._boxes["key"]
+        if self.weights is not None and self.query is not None and self.query < len(q_boxes):
+            start = q_boxes[self.query]
+            row = self.weights[self.query]
+            for j, box in enumerate(k_boxes[: len(row)]):
+                colour = QtGui.QColor(QUERY_COLOUR)
+                colour.setAlphaF(float(np.clip(row[j], 0, 1)))
+                p.setPen(QtGui.QPen(colour, 1 + 5 * float(row[j])))
+                p.drawLine(QtCore.QPointF(start.center().x(), start.bottom()),
+                           QtCore.QPointF(box.center().x(), box.top()))
+        for row, tokens, boxes, colour, chosen in (
+                ("query", self.queries, q_boxes, QUERY_COLOUR, self.query),
+                ("key", self.keys, k_boxes, KEY_COLOUR, self.key)):
+            for i, (text, box) in enumerate(zip(tokens, boxes)):
+                fill = QtGui.QColor(colour)
+                fill.setAlpha(220 if i == chosen else 35)
+                p.setPen(QtGui.QPen(colour, 2 if i == chosen else 1))
+                p.setBrush(fill)
+                p.drawRoundedRect(box, 4, 4)
+                p.setPen(QtCore.Qt.white if i == chosen else QtCore.Qt.black)
+                p.drawText(box, QtCore.Qt.AlignCenter, text)
+                if row == "key" and i in self.unknown:
+                    p.setPen(QtGui.QPen(QtGui.QColor(220, 0, 0), 2, QtCore.Qt.DotLine))
+                    p.drawLine(box.bottomLeft() + QtCore.QPointF(3, 2),
+                               box.bottomRight() + QtCore.QPointF(-3, 2))
+        p.end()
+
+    def token_at(self, pos: QtCore.QPointF) -> tuple[str, int] | None:
+        for row, boxes in self._boxes.items():
+            for i, box in enumerate(boxes):
+                if box.contains(pos):
+                    return row, i
+        return None
+
+    def mouseMoveEvent(self, event) -> None:
+        hit = self.token_at(event.position())
+        if hit != self._hover:
+            self._hover = hit
+            if hit is None:
+                self.left.emit()
+            else:
+                self.hovered.emit(*hit)
+
+    def mousePressEvent(self, event) -> None:
+        hit = self.token_at(event.position())
+        if hit is not None:
+            self.clicked.emit(*hit)
+
+    def leaveEvent(self, event) -> None:
+        self._hover = None
+        self.left.emit()
+
+
+class ImageTokens(pg.GraphicsLayoutWidget):
+    """The model's input with a grid, an outline of the selected token and its attention."""
+
+    hovered = QtCore.Signal(int, int)  # token row, column at the site's resolution
+    clicked = QtCore.Signal(int, int)
+    left = QtCore.Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setMinimumSize(200, 200)
+        self.plot = self.addPlot()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        self.plot.invertY(True)
+        self.plot.setAspectLocked(True)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.image = pg.ImageItem(np.zeros((32, 32), np.float32), levels=(0, 1))
+        self.overlay = pg.ImageItem(np.zeros((32, 32, 4), np.ubyte))
+        self.grid = pg.PlotDataItem(pen=pg.mkPen((90, 160, 255, 170), width=1), connect="pairs")
+        self.windows = pg.PlotDataItem(pen=pg.mkPen((255, 60, 60), width=2), connect="pairs")
+        self.focus = QtWidgets.QGraphicsRectItem()
+        self.focus.setPen(pg.mkPen(QUERY_COLOUR, width=3, cosmetic=True))
+        for item in (self.image, self.overlay, self.grid, self.windows, self.focus):
+            self.plot.addItem(item)
+        self.caption = self.addLabel("", row=1, col=0, size="9pt")
+        self.lut = pg.colormap.get("inferno").getLookupTable(nPts=256, alpha=False)
+        self.resolution = 8
+        self._hover: tuple[int, int] | None = None
+        self.scene().sigMouseMoved.connect(self._moved)
+        self.scene().sigMouseClicked.connect(self._clicked)
+
+    def set_image(self, image: np.ndarray, resolution: int, window: int = 0, shift: int = 0):
+        size = image.shape[0]
+        self.image.setImage(np.ascontiguousarray(image, np.float32), autoLevels=False,
+                            levels=(0, 1))
+        self.resolution = resolution
+        cell = size / resolution
+        self.grid.setData(*grid_lines(size, cell, 0))
+        if window:
+            self.windows.setData(*grid_lines(size, window * cell, shift * cell))
+            self.windows.show()
+        else:
+            self.windows.hide()
+        self.plot.setRange(xRange=(0, size), yRange=(0, size), padding=0.02)
+
+    def set_attention(self, heat: np.ndarray | None, opacity: float = 0.6) -> None:
+        """heat: (R, R) in [0, 1] or None to clear."""
+        if heat is None:
+            self.overlay.hide()
+            return
+        size = self.image.image.shape[0]
+        scale = size // heat.shape[0]
+        big = np.kron(heat / max(float(heat.max()), 1e-9), np.ones((scale, scale)))
+        rgba = np.empty(big.shape + (4,), np.ubyte)
+        rgba[..., :3] = self.lut[(np.clip(big, 0, 1) * 255).astype(int)]
+        rgba[..., 3] = (np.clip(big, 0, 1) * 255 * opacity).astype(np.ubyte)
+        self.overlay.setImage(rgba, autoLevels=False)
+        self.overlay.show()
+
+    def set_focus(self, cell: tuple[int, int] | None) -> None:
+        if cell is None:
+            self.focus.hide()
+            return
+        size = self.image.image.shape[0] / self.resolution
+        self.focus.setRect(cell[1] * size, cell[0] * size, size, size)
+        self.focus.show()
+
+    def _cell(self, scene_pos) -> tuple[int, int] | None:
+        if not self.plot.vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        point = self.plot.vb.mapSceneToView(scene_pos)
+        size = self.image.image.shape[0]
+        if not (0 <= point.x() < size and 0 <= point.y() < size):
+            return None
+        return int(point.y() * self.resolution / size), int(point.x() * self.resolution / size)
+
+    def _moved(self, scene_pos) -> None:
+        cell = self._cell(scene_pos)
+        if cell != self._hover:
+            self._hover = cell
+            if cell is None:
+                self.left.emit()
+            else:
+                self.hovered.emit(*cell)
+
+    def _clicked(self, event) -> None:
+        cell = self._cell(event.scenePos())
+        if cell is not None:
+            self.clicked.emit(*cell)
+
+
+def grid_lines(size: float, step: float, offset: float) -> tuple[np.ndarray, np.ndarray]:
+    """x, y pairs of the lines of a grid of `step`, shifted by `offset` (wrapping)."""
+    xs, ys = [], []
+    positions = np.arange(offset % step, size + 1e-6, step)
+    for p in positions:
+        xs += [p, p, 0, size]
+        ys += [0, size, p, p]
+    return np.array(xs, float), np.array(ys, float)
+
+
+class TokensPanel(Panel):
+    name = "tokens"
+    title = "Tokens"
+
+    def __init__(self, state, parent=None) -> None:
+        super().__init__(state, parent)
+        self.strip = TokenStrip()
+        self.picture = ImageTokens()
+        self.stack = QtWidgets.QStackedLayout(self)
+        self.stack.addWidget(self.strip)
+        self.stack.addWidget(self.picture)
+        self.strip.hovered.connect(self._strip_hovered)
+        self.strip.clicked.connect(self._strip_clicked)
+        self.strip.left.connect(self._left)
+        self.picture.hovered.connect(self._cell_hovered)
+        self.picture.clicked.connect(self._cell_clicked)
+        self.picture.left.connect(self._left)
+        self._shown: tuple | None = None
+
+    # -- pointing ------------------------------------------------------------------
+    def _strip_hovered(self, row: str, index: int) -> None:
+        if row == "query":
+            self.state.hover(query=index, key=None)
+        else:
+            self.state.hover(query=self.state.selection.query, key=index)
+
+    def _strip_clicked(self, row: str, index: int) -> None:
+        if row == "query":
+            self.state.lock(index, None)
+        else:
+            self.state.lock(self.state.selection.query, index)
+
+    def _left(self) -> None:
+        pass  # keep the last pointed token: panels stay readable when the mouse leaves
+
+    def token_of_cell(self, y: int, x: int) -> dict:
+        """Selection fields of the token at grid cell (y, x) of the site's resolution."""
+        trace, site = self.state.trace, self.state.selection.site
+        info = trace.meta["sites"][site]
+        if info["kind"] == "window":
+            block = block_name(site)
+            return {"window": int(trace[f"{block}/window_of_token"][y, x]),
+                    "query": int(trace[f"{block}/index_in_window"][y, x])}
+        return {"query": 1 + y * info["grid"][1] + x}  # token 0 is CLS
+
+    def _cell_hovered(self, y: int, x: int) -> None:
+        if self.state.trace is not None:
+            self.state.hover(key=None, **self.token_of_cell(y, x))
+
+    def _cell_clicked(self, y: int, x: int) -> None:
+        if self.state.trace is not None:
+            fields = self.token_of_cell(y, x)
+            self.state.lock(fields.pop("query"), None, **fields)
+
+    # -- drawing -------------------------------------------------------------------
+    def update_trace(self, trace: Trace) -> None:
+        self._shown = None
+        self.stack.setCurrentWidget(self.strip if trace.meta["arch"] == "transformer"
+                                    else self.picture)
+
+    def update_selection(self, sel: Selection) -> None:
+        trace = self.state.trace
+        if trace is None or not sel.site:
+            return
+        info = trace.meta["sites"][sel.site]
+        weights = trace[f"{sel.site}/weights"]
+        if trace.meta["arch"] == "transformer":
+            if self._shown != (sel.site, sel.head):
+                queries, keys = site_tokens(trace, sel.site)
+                unknown = ({i for i, t in enumerate(trace.meta["source_tokens"])
+                            if t in trace.meta.get("unknown", [])}
+                           if keys is trace.meta["source_tokens"] else set())
+                self.strip.set_tokens(queries, keys, weights[sel.head], unknown)
+                self._shown = (sel.site, sel.head)
+            self.strip.set_selection(sel.query, sel.key)
+            return
+        if self._shown != (sel.site,):
+            res = info.get("resolution", info.get("grid"))[0]
+            self.picture.set_image(trace["input/image"], res, info.get("window_size", 0),
+                                   info.get("shift", 0))
+            self._shown = (sel.site,)
+        self._show_image_selection(trace, sel, info, weights)
+
+    def _show_image_selection(self, trace, sel, info, weights) -> None:
+        if sel.query is None:
+            self.picture.set_focus(None)
+            self.picture.set_attention(None)
+            self.picture.caption.setText("point at a patch to see where it looks")
+            return
+        if info["kind"] == "window":
+            res = info["resolution"][0]
+            block = block_name(sel.site)
+            window_of = trace[f"{block}/window_of_token"]
+            inside = trace[f"{block}/index_in_window"]
+            row = weights[sel.window, sel.head, sel.query]  # (N,) over the window's tokens
+            heat = np.zeros((res, res), np.float32)
+            in_window = window_of == sel.window
+            heat[in_window] = row[inside[in_window]]
+            cell = np.argwhere(in_window & (inside == sel.query))[0]
+            self.picture.set_focus((int(cell[0]), int(cell[1])))
+            caption = f"token {cell[0]},{cell[1]} · window {sel.window} · head {sel.head}"
+        else:
+            g = info["grid"][1]
+            row = weights[sel.head, sel.query]
+            heat = row[1:].reshape(g, g)
+            if sel.query == 0:
+                self.picture.set_focus(None)
+                caption = f"CLS attends (head {sel.head}); CLS→CLS {row[0]:.2f}"
+            else:
+                self.picture.set_focus(divmod(sel.query - 1, g))
+                caption = f"patch {sel.query - 1} attends (head {sel.head}); →CLS {row[0]:.2f}"
+        self.picture.set_attention(heat)
+        self.picture.caption.setText(caption)

@@ -1,0 +1,113 @@
+"""The model's one worker thread: the newest request wins, stale ones are never run.
+
+The GUI thread calls `submit`; the worker wakes, takes only the latest request, loads the
+preset or moves it to another device when needed, runs it and emits `finished` or
+`failed` (queued back to the GUI thread by Qt). No widget is touched here.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from PySide6 import QtCore
+
+from models.checkpoints import CheckpointError
+from models.presets import Session, load_preset, resolve_device
+from models.tasks.text import InputError
+
+
+@dataclass
+class Request:
+    id: int
+    preset: str
+    device: str
+    input: Any
+    submitted: float = 0.0
+
+
+class Runner(QtCore.QObject):
+    finished = QtCore.Signal(int, object, dict)  # request id, Trace, timings
+    failed = QtCore.Signal(int, str)  # request id, message for the user
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending: Request | None = None
+        self._wake = threading.Condition()
+        self._stopping = False
+        self.session: Session | None = None
+        self._thread = threading.Thread(target=self._loop, name="model-worker", daemon=True)
+        self._thread.start()
+
+    def submit(self, request: Request) -> None:
+        with self._wake:
+            self._pending = request  # replaces any request not yet started
+            self._wake.notify()
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopping = True
+            self._pending = None
+            self._wake.notify()
+        self._thread.join(timeout=30)
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    # -- worker thread -----------------------------------------------------------
+    def _loop(self) -> None:
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+        while True:
+            with self._wake:
+                while self._pending is None and not self._stopping:
+                    self._wake.wait()
+                if self._stopping:
+                    return
+                request, self._pending = self._pending, None
+            self._handle(request)
+
+    def _handle(self, request: Request) -> None:
+        try:
+            notice = self._prepare(request)
+            start = time.perf_counter()
+            trace = self.session.run(request.input)
+            if self.session.device.type == "cuda":
+                torch.cuda.synchronize()
+            forward_ms = (time.perf_counter() - start) * 1000
+            timings = {"forward_ms": forward_ms, "device": str(self.session.device),
+                       "submitted": request.submitted, "notice": notice}
+            self.finished.emit(request.id, trace, timings)
+        except (InputError, CheckpointError) as error:
+            self.failed.emit(request.id, str(error))
+        except torch.cuda.OutOfMemoryError:
+            self._fall_back_to_cpu()
+            self.failed.emit(request.id, "the GPU ran out of memory: switched to CPU, run again")
+        except Exception as error:  # keep the app alive whatever the model does
+            traceback.print_exc()
+            self.failed.emit(request.id, f"the model failed: {type(error).__name__}: {error}")
+
+    def _prepare(self, request: Request) -> str:
+        """Load the preset / move it to the device when they changed; returns a notice."""
+        notice = ""
+        try:
+            device = resolve_device(request.device)
+        except InputError as error:
+            device, notice = "cpu", f"{error}: running on CPU"
+        if self.session is None or self.session.preset.name != request.preset:
+            self.session = load_preset(request.preset, "cpu")
+            if not self.session.trained:
+                notice = notice or "no trained weights shipped for this preset: random weights"
+        if str(self.session.device) != device:
+            try:
+                self.session.to(device)
+            except (RuntimeError, AssertionError) as error:
+                self._fall_back_to_cpu()
+                notice = f"could not use {device} ({error}): running on CPU"
+        return notice
+
+    def _fall_back_to_cpu(self) -> None:
+        if self.session is not None:
+            self.session.to("cpu")

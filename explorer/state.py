@@ -1,0 +1,180 @@
+"""AppState: the single source of truth. Panels read it and write back through its methods.
+
+Data flow (DESIGN.md): an input change asks the runner for a run; results come back
+with their request id; only the newest is kept; `trace_changed` tells every panel.
+Hover and clicks change the `Selection` only; they never re-run the model.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6 import QtCore
+
+from models.trace import Trace
+
+from .runner import Request, Runner
+
+
+@dataclass(frozen=True)
+class Selection:
+    site: str = ""  # attention site, e.g. "decoder.layers.1.cross_attn"
+    head: int = 0
+    query: int | None = None  # row of the site's matrices (decoder sites: the decoding step)
+    key: int | None = None  # column
+    window: int = 0  # Swin: window of the site
+    locked: bool = False  # clicked: hover no longer moves query/key
+
+
+class AppState(QtCore.QObject):
+    trace_changed = QtCore.Signal(object)  # Trace
+    selection_changed = QtCore.Signal(object)  # Selection
+    preset_changed = QtCore.Signal(str)
+    device_changed = QtCore.Signal(str)
+    input_changed = QtCore.Signal(object)
+    message = QtCore.Signal(str)  # errors and notices for the user; empty clears
+    busy_changed = QtCore.Signal(bool)
+    timings_changed = QtCore.Signal(dict)
+
+    def __init__(self, preset: str, device: str = "cpu", parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self.preset = preset
+        self.device = device
+        self.input: Any = None
+        self.trace: Trace | None = None
+        self.selection = Selection()
+        self.timings: dict[str, float] = {}
+        self._next_id = 0
+        self._newest_id = -1
+        self.runner = Runner()
+        self.runner.finished.connect(self._on_result)
+        self.runner.failed.connect(self._on_failure)
+
+    # -- inputs ----------------------------------------------------------------
+    def set_preset(self, name: str, default_input: Any = None) -> None:
+        if name == self.preset and self.trace is not None:
+            return
+        self.preset = name
+        self.trace = None
+        self.preset_changed.emit(name)
+        if default_input is not None:
+            self.input = default_input
+            self.input_changed.emit(default_input)
+        self.request_run()
+
+    def set_device(self, device: str) -> None:
+        if device == self.device:
+            return
+        self.device = device
+        self.device_changed.emit(device)
+        self.request_run()
+
+    def set_input(self, value: Any) -> None:
+        self.input = value
+        self.input_changed.emit(value)
+        self.request_run()
+
+    def request_run(self) -> int:
+        """Ask the worker for a run of the current preset, device and input; newest wins."""
+        if self.input is None:
+            return self._newest_id
+        self._next_id += 1
+        self._newest_id = self._next_id
+        self.busy_changed.emit(True)
+        self.runner.submit(Request(self._next_id, self.preset, self.device, self.input,
+                                   time.perf_counter()))
+        return self._next_id
+
+    def shutdown(self) -> None:
+        self.runner.stop()
+
+    # -- results ---------------------------------------------------------------
+    def _on_result(self, request_id: int, trace: Trace, timings: dict) -> None:
+        if request_id != self._newest_id:
+            return  # a newer request is on its way: never paint a stale result
+        self.busy_changed.emit(False)
+        if timings.get("device") and timings["device"] != self.device:
+            # the worker fell back (e.g. CUDA failed): show what really runs
+            self.device = timings["device"]
+            self.device_changed.emit(self.device)
+        self.trace = trace
+        self.timings = dict(timings)
+        self.selection = self._valid_selection(self.selection, trace)
+        notice = timings.get("notice", "")
+        if trace.meta.get("unknown"):
+            notice = "unknown words (read as <unk>): " + ", ".join(trace.meta["unknown"])
+        self.message.emit(notice)
+        start = time.perf_counter()
+        self.trace_changed.emit(trace)
+        self.timings["redraw_ms"] = (time.perf_counter() - start) * 1000
+        self.timings["input_to_pixels_ms"] = (time.perf_counter() - timings["submitted"]) * 1000
+        self.timings_changed.emit(self.timings)
+
+    def _on_failure(self, request_id: int, text: str) -> None:
+        if request_id != self._newest_id:
+            return
+        self.busy_changed.emit(False)
+        self.message.emit(text)  # the previous trace stays on screen
+
+    # -- selection -------------------------------------------------------------
+    def set_selection(self, **changes: Any) -> None:
+        new = dataclasses.replace(self.selection, **changes)
+        if self.trace is not None:
+            new = self._valid_selection(new, self.trace)
+        if new != self.selection:
+            self.selection = new
+            self.selection_changed.emit(new)
+
+    def hover(self, query: int | None = None, key: int | None = None, **more: Any) -> None:
+        """Pointing at something: moves the selection unless it is locked."""
+        if not self.selection.locked:
+            self.set_selection(query=query, key=key, **more)
+
+    def lock(self, query: int | None, key: int | None, **more: Any) -> None:
+        self.set_selection(query=query, key=key, locked=True, **more)
+
+    def unlock(self) -> None:
+        self.set_selection(locked=False)
+
+    def sites_of_kind(self, kind: str | None = None) -> list[str]:
+        if self.trace is None:
+            return []
+        return self.trace.sites(kind)
+
+    def site_info(self, site: str | None = None) -> dict:
+        if self.trace is None:
+            return {}
+        return self.trace.meta["sites"].get(site or self.selection.site, {})
+
+    def _valid_selection(self, sel: Selection, trace: Trace) -> Selection:
+        sites = trace.meta.get("sites", {})
+        site = sel.site if sel.site in sites else default_site(trace)
+        info = sites.get(site, {})
+        head = min(max(sel.head, 0), info.get("heads", 1) - 1)
+        window = min(max(sel.window, 0), max(info.get("num_windows", 1) - 1, 0))
+        rows, cols = matrix_shape(trace, site)
+        query = sel.query if sel.query is not None and 0 <= sel.query < rows else None
+        key = sel.key if sel.key is not None and 0 <= sel.key < cols else None
+        return dataclasses.replace(sel, site=site, head=head, window=window, query=query,
+                                   key=key)
+
+
+def default_site(trace: Trace) -> str:
+    """The site a first look should land on: cross-attention for seq2seq, the last block else."""
+    sites = trace.sites()
+    cross = trace.sites("cross")
+    if cross:
+        return cross[-1]
+    if trace.meta.get("arch") == "swin":
+        shifted = [s for s in sites if trace.meta["sites"][s].get("shift")]
+        return shifted[0] if shifted else sites[0]
+    return sites[-1] if sites else ""
+
+
+def matrix_shape(trace: Trace, site: str) -> tuple[int, int]:
+    weights = trace.get(f"{site}/weights")
+    if weights is None:
+        return 0, 0
+    return weights.shape[-2], weights.shape[-1]

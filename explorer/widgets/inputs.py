@@ -1,0 +1,215 @@
+"""Input widgets: a debounced sentence box, a drawing canvas, a gallery of samples."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
+DEBOUNCE_MS = 60
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
+
+
+class TextInput(QtWidgets.QWidget):
+    """A line edit that emits `edited` once typing pauses; unknown words are underlined."""
+
+    edited = QtCore.Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line = QtWidgets.QLineEdit()
+        self.line.setClearButtonEnabled(True)
+        self.line.setPlaceholderText("type a sentence…")
+        font = self.line.font()
+        font.setPointSize(font.pointSize() + 3)
+        self.line.setFont(font)
+        self.samples = QtWidgets.QComboBox()
+        self.samples.setToolTip("sample inputs")
+        self.unknown = QtWidgets.QLabel()
+        self.unknown.setStyleSheet("color: #c00000")
+        self.timer = QtCore.QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self.timer.timeout.connect(lambda: self.edited.emit(self.line.text()))
+        self.line.textEdited.connect(lambda _: self.timer.start())
+        self.samples.textActivated.connect(self.set_text_and_run)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Preferred, QtWidgets.QSizePolicy.Fixed)
+        row = QtWidgets.QHBoxLayout(self)
+        row.setContentsMargins(4, 4, 4, 4)
+        row.addWidget(self.line, 1)
+        row.addWidget(self.unknown)
+        row.addWidget(self.samples)
+
+    def set_samples(self, lines: list[str]) -> None:
+        self.samples.clear()
+        self.samples.addItems(lines)
+
+    def set_text(self, text: str) -> None:
+        if self.line.text() != text:
+            self.line.setText(text)
+
+    def set_text_and_run(self, text: str) -> None:
+        self.set_text(text)
+        self.edited.emit(text)
+
+    def mark_unknown(self, words: list[str]) -> None:
+        """Underline unknown words in the line edit (red wavy) and list them beside it."""
+        self.unknown.setText(("unknown: " + ", ".join(words)) if words else "")
+        formats = []
+        text = self.line.text().lower()
+        fmt = QtGui.QTextCharFormat()
+        fmt.setUnderlineStyle(QtGui.QTextCharFormat.WaveUnderline)
+        fmt.setUnderlineColor(QtGui.QColor(220, 0, 0))
+        for word in set(words):
+            start = text.find(word)
+            while start >= 0:
+                formats.append(QtGui.QInputMethodEvent.Attribute(
+                    QtGui.QInputMethodEvent.TextFormat, start - self.line.cursorPosition(),
+                    len(word), fmt))
+                start = text.find(word, start + len(word))
+        # A QLineEdit shows per-range formats only through an input-method event.
+        QtCore.QCoreApplication.sendEvent(self.line, QtGui.QInputMethodEvent("", formats))
+
+
+class DrawingCanvas(QtWidgets.QWidget):
+    """Draw a digit with a mouse or pen: white ink on black, re-run while drawing."""
+
+    changed = QtCore.Signal(object)  # np.ndarray (H, W) uint8
+    SIZE = 192
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFixedSize(self.SIZE, self.SIZE)
+        self.setCursor(QtCore.Qt.CrossCursor)
+        self.image = QtGui.QImage(self.SIZE, self.SIZE, QtGui.QImage.Format_Grayscale8)
+        self.image.fill(0)
+        self.brush = 14
+        self.undo_stack: list[QtGui.QImage] = []
+        self._last: QtCore.QPointF | None = None
+
+    def array(self) -> np.ndarray:
+        ptr = self.image.constBits()
+        data = np.frombuffer(ptr, np.uint8, count=self.image.sizeInBytes())
+        return data.reshape(self.SIZE, self.image.bytesPerLine())[:, : self.SIZE].copy()
+
+    def stroke(self, points: list[QtCore.QPointF]) -> None:
+        """Draw a polyline as one undoable stroke (also how tests draw)."""
+        self.begin_stroke(points[0])
+        for point in points[1:]:
+            self.extend_stroke(point)
+        self.end_stroke()
+
+    def begin_stroke(self, point: QtCore.QPointF) -> None:
+        self.undo_stack.append(self.image.copy())
+        del self.undo_stack[:-30]
+        self._last = point
+        self.extend_stroke(point)
+
+    def extend_stroke(self, point: QtCore.QPointF) -> None:
+        if self._last is None:
+            return
+        painter = QtGui.QPainter(self.image)
+        painter.setRenderHint(QtGui.QPainter.Antialiasing)
+        painter.setPen(QtGui.QPen(QtCore.Qt.white, self.brush, QtCore.Qt.SolidLine,
+                                  QtCore.Qt.RoundCap, QtCore.Qt.RoundJoin))
+        painter.drawLine(self._last, point)
+        painter.end()
+        self._last = point
+        self.update()
+        self.changed.emit(self.array())
+
+    def end_stroke(self) -> None:
+        self._last = None
+
+    def clear(self) -> None:
+        self.undo_stack.append(self.image.copy())
+        self.image.fill(0)
+        self.update()
+        self.changed.emit(self.array())
+
+    def undo(self) -> None:
+        if self.undo_stack:
+            self.image = self.undo_stack.pop()
+            self.update()
+            self.changed.emit(self.array())
+
+    def paintEvent(self, event) -> None:
+        painter = QtGui.QPainter(self)
+        painter.drawImage(0, 0, self.image)
+        painter.setPen(QtGui.QColor(90, 90, 90))
+        painter.drawRect(0, 0, self.SIZE - 1, self.SIZE - 1)
+        painter.end()
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == QtCore.Qt.LeftButton:
+            self.begin_stroke(event.position())
+
+    def mouseMoveEvent(self, event) -> None:
+        self.extend_stroke(event.position())
+
+    def mouseReleaseEvent(self, event) -> None:
+        self.end_stroke()
+
+    def tabletEvent(self, event) -> None:
+        kind = event.type()
+        if kind == QtCore.QEvent.TabletPress:
+            self.begin_stroke(event.position())
+        elif kind == QtCore.QEvent.TabletMove:
+            self.extend_stroke(event.position())
+        else:
+            self.end_stroke()
+        event.accept()
+
+
+class ImageInput(QtWidgets.QWidget):
+    """Sample gallery, drawing canvas and file opening for the image presets."""
+
+    chosen = QtCore.Signal(object)  # a path (str) or an array
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gallery = QtWidgets.QListWidget()
+        self.gallery.setViewMode(QtWidgets.QListView.IconMode)
+        self.gallery.setIconSize(QtCore.QSize(40, 40))
+        self.gallery.setFlow(QtWidgets.QListView.LeftToRight)
+        self.gallery.setWrapping(True)
+        self.gallery.setResizeMode(QtWidgets.QListView.Adjust)
+        self.gallery.setMaximumHeight(120)
+        self.gallery.setMouseTracking(True)
+        for path in sorted((SAMPLES / "digits").glob("*.png")):
+            item = QtWidgets.QListWidgetItem(QtGui.QIcon(str(path)), path.stem.split("_")[-1])
+            item.setData(QtCore.Qt.UserRole, str(path))
+            self.gallery.addItem(item)
+        self.gallery.itemClicked.connect(
+            lambda item: self.chosen.emit(item.data(QtCore.Qt.UserRole)))
+        self.canvas = DrawingCanvas()
+        self.canvas.changed.connect(self.chosen.emit)
+        self.brush = QtWidgets.QSpinBox(minimum=2, maximum=40, value=self.canvas.brush)
+        self.brush.setPrefix("brush ")
+        self.brush.valueChanged.connect(lambda v: setattr(self.canvas, "brush", v))
+        clear = QtWidgets.QPushButton("Clear")
+        clear.clicked.connect(self.canvas.clear)
+        undo = QtWidgets.QPushButton("Undo")
+        undo.clicked.connect(self.canvas.undo)
+        self.open_button = QtWidgets.QPushButton("Open image…")
+        tools = QtWidgets.QVBoxLayout()
+        tools.addWidget(QtWidgets.QLabel("Draw a digit:"))
+        tools.addWidget(self.brush)
+        tools.addWidget(clear)
+        tools.addWidget(undo)
+        tools.addStretch(1)
+        tools.addWidget(self.open_button)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.canvas)
+        row.addLayout(tools)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(QtWidgets.QLabel("Samples (held-out scans):"))
+        layout.addWidget(self.gallery)
+        layout.addLayout(row)
+        layout.addStretch(1)
+
+
+def read_samples(name: str) -> list[str]:
+    path = SAMPLES / name
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()] \
+        if path.is_file() else []

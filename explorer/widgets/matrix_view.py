@@ -1,0 +1,167 @@
+"""MatrixView: a labelled heatmap with a colour bar, hover read-out and linked highlights.
+
+Items are created once; `set_matrix` only updates them (`setImage(..., autoLevels=False)`).
+Hover and click report cells through signals; the owner turns them into AppState calls
+and gives the shared selection back through `set_highlight`.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+SIGNED = pg.colormap.get("CET-D1")  # diverging, centred on 0
+PROBABILITY = pg.colormap.get("viridis")
+MAX_TICKS = 24
+HIGHLIGHT = QtGui.QColor(255, 140, 0)
+
+
+def short(label: str, width: int = 9) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+class MatrixView(pg.GraphicsLayoutWidget):
+    hovered = QtCore.Signal(int, int)  # row, column
+    left = QtCore.Signal()
+    clicked = QtCore.Signal(int, int)
+
+    def __init__(self, title: str = "", parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(160, 160)
+        self.ci.layout.setContentsMargins(2, 2, 2, 2)
+        self.plot = self.addPlot(row=0, col=0)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        self.plot.invertY(True)
+        self.plot.getViewBox().setDefaultPadding(0)
+        self.image = pg.ImageItem(np.zeros((1, 1), np.float32))
+        self.plot.addItem(self.image)
+        self.masked = pg.ImageItem(np.zeros((1, 1, 4), np.ubyte))  # grey over blocked cells
+        self.plot.addItem(self.masked)
+        self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=PROBABILITY, interactive=False,
+                                        width=12)
+        self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        pen = pg.mkPen(HIGHLIGHT, width=2)
+        self.row_box = QtWidgets.QGraphicsRectItem()
+        self.col_box = QtWidgets.QGraphicsRectItem()
+        self.cell_box = QtWidgets.QGraphicsRectItem()
+        for box, style in ((self.row_box, QtCore.Qt.SolidLine), (self.col_box, QtCore.Qt.SolidLine),
+                           (self.cell_box, QtCore.Qt.SolidLine)):
+            p = QtGui.QPen(pen)
+            p.setStyle(style)
+            p.setCosmetic(True)
+            box.setPen(p)
+            box.setZValue(10)
+            box.hide()
+            self.plot.addItem(box)
+        self.cell_box.setPen(pg.mkPen("k", width=3, cosmetic=True))
+        self.readout = self.addLabel("", row=1, col=0, justify="left", size="9pt")
+        self.title = title
+        self.data = np.zeros((1, 1), np.float32)
+        self.row_labels: list[str] = []
+        self.col_labels: list[str] = []
+        self._hover_cell: tuple[int, int] | None = None
+        self.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.scene().sigMouseClicked.connect(self._mouse_clicked)
+
+    # -- data ----------------------------------------------------------------
+    def set_matrix(self, data: np.ndarray, row_labels: list[str], col_labels: list[str],
+                   title: str, signed: bool = False, levels: tuple[float, float] | None = None,
+                   blocked: np.ndarray | None = None) -> None:
+        data = np.ascontiguousarray(data, dtype=np.float32)
+        if levels is None:
+            if signed:
+                peak = float(np.nanmax(np.abs(data[np.isfinite(data)]), initial=1e-6)) or 1e-6
+                levels = (-peak, peak)
+            else:
+                levels = (0.0, 1.0)
+        self.colorbar.setColorMap(SIGNED if signed else PROBABILITY)
+        self.colorbar.setLevels(levels)
+        shown = np.where(np.isfinite(data), data, levels[0]).astype(np.float32)
+        self.image.setImage(shown, autoLevels=False, levels=levels)
+        rows, cols = data.shape
+        self.image.setRect(QtCore.QRectF(0, 0, cols, rows))
+        if blocked is not None and blocked.any():
+            overlay = np.zeros((rows, cols, 4), np.ubyte)
+            overlay[blocked] = (150, 150, 150, 255)
+            self.masked.setImage(overlay, autoLevels=False)
+            self.masked.setRect(QtCore.QRectF(0, 0, cols, rows))
+            self.masked.show()
+        else:
+            self.masked.hide()
+        if (row_labels, col_labels) != (self.row_labels, self.col_labels) or data.shape != self.data.shape:
+            self._set_ticks(row_labels, col_labels)
+            self.plot.setRange(xRange=(0, cols), yRange=(0, rows), padding=0)
+        self.data, self.row_labels, self.col_labels = data, row_labels, col_labels
+        self.title = title
+        self.plot.setTitle(title, size="10pt")
+        self._show_readout()
+
+    def _set_ticks(self, row_labels: list[str], col_labels: list[str]) -> None:
+        for axis, labels in (("left", row_labels), ("bottom", col_labels)):
+            step = max(1, math.ceil(len(labels) / MAX_TICKS))
+            ticks = [(i + 0.5, short(lab)) for i, lab in enumerate(labels) if i % step == 0]
+            self.plot.getAxis(axis).setTicks([ticks, []])
+        self.plot.getAxis("bottom").setStyle(tickTextOffset=2)
+
+    # -- highlight -------------------------------------------------------------
+    def set_highlight(self, row: int | None, col: int | None, locked: bool = False) -> None:
+        rows, cols = self.data.shape
+        row = row if row is not None and 0 <= row < rows else None
+        col = col if col is not None and 0 <= col < cols else None
+        self.row_box.setVisible(row is not None)
+        self.col_box.setVisible(col is not None)
+        self.cell_box.setVisible(row is not None and col is not None and locked)
+        if row is not None:
+            self.row_box.setRect(0, row, cols, 1)
+        if col is not None:
+            self.col_box.setRect(col, 0, 1, rows)
+        if row is not None and col is not None:
+            self.cell_box.setRect(col, row, 1, 1)
+        self._show_readout(row, col)
+
+    def _show_readout(self, row: int | None = None, col: int | None = None) -> None:
+        if row is None and self._hover_cell:
+            row, col = self._hover_cell
+        text = ""
+        if row is not None and col is not None and row < self.data.shape[0] and col < self.data.shape[1]:
+            r = self.row_labels[row] if row < len(self.row_labels) else str(row)
+            c = self.col_labels[col] if col < len(self.col_labels) else str(col)
+            text = f"[{row}, {col}]  {r} → {c}  =  {self.data[row, col]:.4g}"
+        self.readout.setText(text)
+
+    # -- mouse -----------------------------------------------------------------
+    def cell_at(self, scene_pos: QtCore.QPointF) -> tuple[int, int] | None:
+        if not self.plot.vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        point = self.plot.vb.mapSceneToView(scene_pos)
+        row, col = int(math.floor(point.y())), int(math.floor(point.x()))
+        if 0 <= row < self.data.shape[0] and 0 <= col < self.data.shape[1]:
+            return row, col
+        return None
+
+    def _mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
+        cell = self.cell_at(scene_pos)
+        if cell == self._hover_cell:
+            return
+        self._hover_cell = cell
+        if cell is None:
+            self.left.emit()
+            return
+        self.hovered.emit(*cell)
+        row, col = cell
+        self.setToolTip(self.readout.text)
+
+    def _mouse_clicked(self, event) -> None:
+        cell = self.cell_at(event.scenePos())
+        if cell is not None and event.button() == QtCore.Qt.LeftButton:
+            self.clicked.emit(*cell)
+
+    def leaveEvent(self, event: QtCore.QEvent) -> None:
+        if self._hover_cell is not None:
+            self._hover_cell = None
+            self.left.emit()
+        super().leaveEvent(event)
