@@ -4,6 +4,9 @@
     python main.py presets                                        list presets
     python main.py trace --preset NAME --input X -o FILE.npz      save a run's trace
     python main.py eval --preset NAME                             held-out figures
+    python main.py shot --preset NAME --input X [--panel P] -o FILE.png   a screenshot
+    python main.py panels                                         panel names for `shot`
+    python main.py bench [--json]                                 latency figures
 """
 from __future__ import annotations
 
@@ -58,6 +61,35 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_shot(args: argparse.Namespace) -> int:
+    from explorer.export import shot
+    from models.presets import resolve_device
+
+    path = shot(args.output, args.preset, args.input, args.panel, resolve_device(args.device),
+                site=args.site, layer=args.layer, head=args.head, query=args.query,
+                window_index=args.window, kind=args.kind)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_panels(args: argparse.Namespace) -> int:
+    from explorer.export import PANEL_NAMES
+
+    print("\n".join(PANEL_NAMES))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from explorer.bench import print_report, run_bench
+
+    report = run_bench(args.preset or None, edits=args.edits)
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        print_report(report)
+    return 0
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from explorer.app import run
 
@@ -88,6 +120,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="evaluate the first N only")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("shot", help="open the window offscreen and save a PNG")
+    p.add_argument("--preset", required=True)
+    p.add_argument("--input", default=None, help="text, or an image path (default: a sample)")
+    p.add_argument("--panel", default=None, help="one panel only (see `panels`)")
+    p.add_argument("--kind", default=None, help="attention kind, e.g. cross, encoder_self")
+    p.add_argument("--site", default=None, help="attention site, e.g. blocks.3.attn")
+    p.add_argument("--layer", type=int, default=None)
+    p.add_argument("--head", type=int, default=None)
+    p.add_argument("--query", type=int, default=None)
+    p.add_argument("--window", type=int, default=None, help="Swin window")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_shot)
+
+    p = sub.add_parser("panels", help="list panel names")
+    p.set_defaults(func=cmd_panels)
+
+    p = sub.add_parser("bench", help="measure forward, redraw, input-to-pixels and hover")
+    p.add_argument("--preset", action="append", help="only this preset (repeatable)")
+    p.add_argument("--edits", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -36,9 +36,16 @@ def platform_problem() -> str:
     return ""
 
 
+def _quiet_qt_messages(kind, context, text: str) -> None:
+    # The offscreen plugin warns on every dock layout; everything else is passed on.
+    if "propagateSizeHints" not in text:
+        print(text, file=sys.stderr)
+
+
 def application() -> QtWidgets.QApplication:
     app = QtWidgets.QApplication.instance()
     if app is None:
+        QtCore.qInstallMessageHandler(_quiet_qt_messages)
         QtCore.QCoreApplication.setOrganizationName("TransformerExplorer")
         QtCore.QCoreApplication.setApplicationName("Transformer Explorer")
         app = QtWidgets.QApplication(sys.argv[:1])

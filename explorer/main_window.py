@@ -285,7 +285,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 box.setValue(value)
             box.blockSignals(False)
         self.layer_box.setToolTip(site_title(trace, sel.site))
-        self.lock_label.setText("🔒 locked — Esc to unlock" if sel.locked else "")
+        self.lock_label.setText("locked — Esc to unlock" if sel.locked else "")
 
     def _show_message(self, text: str) -> None:
         self.message_label.setText(text)

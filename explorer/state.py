@@ -35,6 +35,7 @@ class AppState(QtCore.QObject):
     device_changed = QtCore.Signal(str)
     input_changed = QtCore.Signal(object)
     message = QtCore.Signal(str)  # errors and notices for the user; empty clears
+    run_failed = QtCore.Signal(str)  # the newest run failed; the previous trace stays
     busy_changed = QtCore.Signal(bool)
     timings_changed = QtCore.Signal(dict)
 
@@ -117,6 +118,7 @@ class AppState(QtCore.QObject):
             return
         self.busy_changed.emit(False)
         self.message.emit(text)  # the previous trace stays on screen
+        self.run_failed.emit(text)
 
     # -- selection -------------------------------------------------------------
     def set_selection(self, **changes: Any) -> None:

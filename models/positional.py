@@ -36,6 +36,9 @@ class TokenEmbedding(nn.Module):
     def __init__(self, vocab_size: int, d_model: int, max_len: int) -> None:
         super().__init__()
         self.embed = nn.Embedding(vocab_size, d_model)
+        # std d^-1/2, so that embedding × √d has unit scale like the encoding it is added to
+        # (with PyTorch's default N(0, 1) the positions would be drowned out 8:1).
+        nn.init.normal_(self.embed.weight, std=d_model**-0.5)
         self.scale = math.sqrt(d_model)
         self.register_buffer("pe", sinusoidal_table(max_len, d_model), persistent=False)
         self.use_position = True  # an intervention: switch the encoding off

@@ -1,0 +1,177 @@
+"""`python main.py bench`: the latency figures the performance goals are stated in.
+
+Offscreen with real rendering: every "to pixels" figure ends with a synchronous
+`repaint()` of the whole window, so it includes painting every visible panel.
+input-to-pixels starts when the (already debounced) edit reaches the AppState and ends
+when the new trace is painted; the text box's 60 ms typing debounce comes on top.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.presets import PRESETS, load_preset
+from models.tasks.digits import prepare_digit
+
+GOALS = {"input_to_pixels_ms": {"median": 16.7, "p95": 33.0}, "hover_ms": {"median": 8.0},
+         "traced_over_plain": 1.5}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def stats(samples: list[float]) -> dict:
+    return {"median": float(np.median(samples)), "p95": float(np.percentile(samples, 95))}
+
+
+def timed(fn, repeats: int) -> list[float]:
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def edits_for(name: str, count: int) -> list:
+    """A sequence of inputs like a user's: words typed one by one, a digit being drawn."""
+    preset = PRESETS[name]
+    if preset.arch == "transformer":
+        base = (ROOT / "resources" / "samples" /
+                ("sentences.txt" if preset.task == "translation" else "reverse.txt")).read_text()
+        lines = [line for line in base.splitlines() if line.strip()]
+        out = []
+        while len(out) < count:
+            for line in lines:
+                words = line.split() if preset.task == "translation" else list(line)
+                joiner = " " if preset.task == "translation" else ""
+                out += [joiner.join(words[: i + 1]) for i in range(len(words))]
+        return out[:count]
+    canvas = np.zeros((192, 192), np.uint8)
+    out = []
+    for i in range(count):  # a stroke growing around a circle: a "0" being drawn
+        angle = 2 * np.pi * i / count
+        y, x = int(96 + 60 * np.sin(angle)), int(96 + 40 * np.cos(angle))
+        canvas[max(0, y - 6): y + 6, max(0, x - 6): x + 6] = 255
+        out.append(canvas.copy())
+    return out
+
+
+def devices() -> list[str]:
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found.append("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        found.append("mps")
+    return found
+
+
+def bench_model(name: str, device: str, inputs: list) -> dict:
+    session = load_preset(name, device)
+    sample = inputs[-1]
+    if session.arch != "transformer":
+        sample = prepare_digit(sample)[0]
+    session.run(sample, trace=True)  # warm-up
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    plain = timed(lambda: (session.run(sample, trace=False), sync()), 30)
+    traced = timed(lambda: (session.run(sample, trace=True), sync()), 30)
+    return {"forward_ms": stats(plain), "forward_traced_ms": stats(traced)}
+
+
+def bench_gui(name: str, device: str, inputs: list) -> dict:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6 import QtCore
+
+    from .app import application, create_window
+    from .export import wait_for_run
+
+    app = application()
+    window = create_window(name, device, settings=None)
+    try:
+        window.resize(1400, 860)
+        window.show()
+        wait_for_run(window.state)
+        state = window.state
+        app.processEvents()
+        trace = state.trace
+
+        def redraw():
+            state.trace_changed.emit(trace)
+            window.repaint()
+
+        redraw_ms = timed(redraw, 20)
+        input_ms = []
+        for value in inputs:
+            start = time.perf_counter()
+            state.set_input(value)
+            wait_for_run(state)
+            window.repaint()
+            input_ms.append((time.perf_counter() - start) * 1000)
+        rows = state.trace[f"{state.selection.site}/weights"].shape[-2]
+        state.unlock()
+        hover_ms = []
+        for i in range(60):
+            start = time.perf_counter()
+            state.hover(query=i % rows, key=(i * 7) % rows if rows else None)
+            window.repaint()
+            hover_ms.append((time.perf_counter() - start) * 1000)
+        QtCore.QCoreApplication.processEvents()
+    finally:
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+    return {"redraw_ms": stats(redraw_ms), "input_to_pixels_ms": stats(input_ms),
+            "hover_ms": stats(hover_ms)}
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "threads": torch.get_num_threads(), "cores": os.cpu_count(),
+            "torch": torch.__version__, "python": platform.python_version(),
+            "platform": os.environ.get("QT_QPA_PLATFORM", "")}
+
+
+def run_bench(presets: list[str] | None = None, edits: int = 50) -> dict:
+    report = {"machine": machine(), "goals": GOALS, "presets": {}}
+    for name in presets or list(PRESETS):
+        inputs = edits_for(name, edits)
+        for device in devices():
+            if device == "cuda":
+                torch.cuda.reset_peak_memory_stats()
+            figures = bench_model(name, device, inputs)
+            figures.update(bench_gui(name, device, inputs))
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+            if device == "cuda":
+                figures["peak_gpu_mem_mb"] = torch.cuda.max_memory_allocated() / 2**20
+            figures["peak_mem_mb"] = peak
+            report["presets"].setdefault(name, {})[device] = figures
+    return report
+
+
+def print_report(report: dict) -> None:
+    m = report["machine"]
+    print(f"{m['cpu']} · {m['threads']} torch threads · torch {m['torch']}")
+    print(f"{'preset':<12} {'device':<6} {'forward':>9} {'traced':>9} {'redraw':>9} "
+          f"{'input→px med/p95':>18} {'hover':>8} {'mem MB':>7}")
+    for name, by_device in report["presets"].items():
+        for device, f in by_device.items():
+            ok = (f["input_to_pixels_ms"]["median"] <= GOALS["input_to_pixels_ms"]["median"]
+                  and f["input_to_pixels_ms"]["p95"] <= GOALS["input_to_pixels_ms"]["p95"])
+            print(f"{name:<12} {device:<6} {f['forward_ms']['median']:8.1f}m "
+                  f"{f['forward_traced_ms']['median']:8.1f}m {f['redraw_ms']['median']:8.1f}m "
+                  f"{f['input_to_pixels_ms']['median']:8.1f}/{f['input_to_pixels_ms']['p95']:<7.1f}"
+                  f"{'ok' if ok else '--':>3} {f['hover_ms']['median']:7.1f}m "
+                  f"{f['peak_mem_mb']:7.0f}")
+    print("goals: input→pixels median ≤ 16.7 ms, p95 ≤ 33 ms; hover median ≤ 8 ms; "
+          "traced ≤ 1.5× plain (m = milliseconds, medians)")

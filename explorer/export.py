@@ -1,0 +1,95 @@
+"""Headless rendering: `python main.py shot …` writes the window or one panel to a PNG."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6 import QtCore
+
+from models.tasks.text import InputError
+
+from .main_window import PANEL_CLASSES, MainWindow
+from .state import AppState
+
+PANEL_NAMES = [cls.name for cls in PANEL_CLASSES]
+
+
+def wait_for_run(state: AppState, timeout_s: float = 120.0) -> None:
+    """Process events until the newest request has painted a trace; InputError if it failed."""
+    loop = QtCore.QEventLoop()
+    outcome: dict[str, str] = {}
+
+    def done(*_):
+        outcome.setdefault("ok", "")
+        loop.quit()
+
+    def failed(text: str):
+        outcome.setdefault("error", text)
+        loop.quit()
+
+    state.trace_changed.connect(done)
+    state.run_failed.connect(failed)
+    QtCore.QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    state.trace_changed.disconnect(done)
+    state.run_failed.disconnect(failed)
+    if "error" in outcome:
+        raise InputError(outcome["error"])
+    if "ok" not in outcome:
+        raise InputError(f"no result within {timeout_s:.0f} s")
+
+
+def select(window: MainWindow, site: str | None = None, layer: int | None = None,
+           head: int | None = None, query: int | None = None, window_index: int | None = None,
+           kind: str | None = None) -> None:
+    """Apply a selection the way a user would: kind and layer, head, query (locked)."""
+    state = window.state
+    trace = state.trace
+    if kind is not None or layer is not None:
+        kind = kind or trace.meta["sites"][state.selection.site]["kind"]
+        sites = trace.sites(kind)
+        if not sites:
+            raise InputError(f"no attention of kind '{kind}' in this preset")
+        if layer is not None and not 0 <= layer < len(sites):
+            raise InputError(f"layer {layer} is out of range: this model has {len(sites)}")
+        site = sites[layer if layer is not None else 0]
+    if site is not None:
+        if site not in trace.meta["sites"]:
+            raise InputError(f"no attention site '{site}'")
+        state.set_selection(site=site)
+    if head is not None:
+        heads = state.site_info()["heads"]
+        if not 0 <= head < heads:
+            raise InputError(f"head {head} is out of range: this site has {heads}")
+        state.set_selection(head=head)
+    if window_index is not None:
+        state.set_selection(window=window_index)
+    if query is not None:
+        state.lock(query, None)
+
+
+def shot(output: str, preset: str, user_input: str | None = None, panel: str | None = None,
+         device: str = "cpu", size: tuple[int, int] = (1400, 860), **selection) -> Path:
+    """Open the window offscreen, run, select, wait for paint, save a PNG."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from .app import application, create_window
+
+    if panel is not None and panel not in PANEL_NAMES:
+        raise InputError(f"unknown panel '{panel}' (choose from: {', '.join(PANEL_NAMES)})")
+    app = application()
+    window = create_window(preset, device, settings=None, initial_input=user_input)
+    try:
+        window.resize(*size)
+        window.show()
+        wait_for_run(window.state)
+        select(window, **selection)
+        app.processEvents()
+        widget = window if panel is None else window.panels[panel]
+        image = widget.grab()
+        if not image.save(str(output)):
+            raise InputError(f"could not write {output}")
+    finally:
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+    return Path(output)
