@@ -53,8 +53,9 @@ def block_name(site: str) -> str:
 
 def site_title(trace: Trace, site: str) -> str:
     info = trace.meta["sites"][site]
-    kind = {"encoder_self": "encoder self-attention", "decoder_self": "decoder masked self-attention",
-            "cross": "cross-attention", "self": "self-attention"}.get(info["kind"])
+    kind = {"encoder_self": "encoder self-attention", "cross": "cross-attention",
+            "decoder_self": "decoder masked self-attention",
+            "self": "self-attention"}.get(info["kind"])
     if kind is None:
         kind = "SW-MSA (shifted windows)" if info.get("shift") else "W-MSA (windows)"
     return f"{site}  ·  {kind}"

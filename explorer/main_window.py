@@ -202,7 +202,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _fit_inputs(self, index: int) -> None:
         """Size the input dock to the page shown, not to the largest page."""
         for i in range(self.inputs.count()):
-            policy = QtWidgets.QSizePolicy.Preferred if i == index else QtWidgets.QSizePolicy.Ignored
+            policy = (QtWidgets.QSizePolicy.Preferred if i == index
+                      else QtWidgets.QSizePolicy.Ignored)
             self.inputs.widget(i).setSizePolicy(policy, policy)
         self.inputs.adjustSize()
 

@@ -244,10 +244,8 @@ class TokensPanel(Panel):
         self.stack.addWidget(self.picture)
         self.strip.hovered.connect(self._strip_hovered)
         self.strip.clicked.connect(self._strip_clicked)
-        self.strip.left.connect(self._left)
         self.picture.hovered.connect(self._cell_hovered)
         self.picture.clicked.connect(self._cell_clicked)
-        self.picture.left.connect(self._left)
         self._shown: tuple | None = None
 
     # -- pointing ------------------------------------------------------------------
@@ -262,9 +260,6 @@ class TokensPanel(Panel):
             self.state.lock(index, None)
         else:
             self.state.lock(self.state.selection.query, index)
-
-    def _left(self) -> None:
-        pass  # keep the last pointed token: panels stay readable when the mouse leaves
 
     def token_of_cell(self, y: int, x: int) -> dict:
         """Selection fields of the token at grid cell (y, x) of the site's resolution."""

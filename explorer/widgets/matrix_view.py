@@ -44,16 +44,12 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=PROBABILITY, interactive=False,
                                         width=12)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
-        pen = pg.mkPen(HIGHLIGHT, width=2)
+        pen = pg.mkPen(HIGHLIGHT, width=2, cosmetic=True)
         self.row_box = QtWidgets.QGraphicsRectItem()
         self.col_box = QtWidgets.QGraphicsRectItem()
         self.cell_box = QtWidgets.QGraphicsRectItem()
-        for box, style in ((self.row_box, QtCore.Qt.SolidLine), (self.col_box, QtCore.Qt.SolidLine),
-                           (self.cell_box, QtCore.Qt.SolidLine)):
-            p = QtGui.QPen(pen)
-            p.setStyle(style)
-            p.setCosmetic(True)
-            box.setPen(p)
+        for box in (self.row_box, self.col_box, self.cell_box):
+            box.setPen(pen)
             box.setZValue(10)
             box.hide()
             self.plot.addItem(box)
@@ -92,7 +88,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
             self.masked.show()
         else:
             self.masked.hide()
-        if (row_labels, col_labels) != (self.row_labels, self.col_labels) or data.shape != self.data.shape:
+        new_axes = (row_labels, col_labels) != (self.row_labels, self.col_labels)
+        if new_axes or data.shape != self.data.shape:
             self._set_ticks(row_labels, col_labels)
             self.plot.setRange(xRange=(0, cols), yRange=(0, rows), padding=0)
         self.data, self.row_labels, self.col_labels = data, row_labels, col_labels
@@ -127,7 +124,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
         if row is None and self._hover_cell:
             row, col = self._hover_cell
         text = ""
-        if row is not None and col is not None and row < self.data.shape[0] and col < self.data.shape[1]:
+        rows, cols = self.data.shape
+        if row is not None and col is not None and row < rows and col < cols:
             r = self.row_labels[row] if row < len(self.row_labels) else str(row)
             c = self.col_labels[col] if col < len(self.col_labels) else str(col)
             text = f"[{row}, {col}]  {r} → {c}  =  {self.data[row, col]:.4g}"
@@ -152,7 +150,6 @@ class MatrixView(pg.GraphicsLayoutWidget):
             self.left.emit()
             return
         self.hovered.emit(*cell)
-        row, col = cell
         self.setToolTip(self.readout.text)
 
     def _mouse_clicked(self, event) -> None:

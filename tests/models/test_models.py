@@ -3,10 +3,22 @@ import numpy as np
 import pytest
 import torch
 
-from models.checkpoints import (CheckpointError, load_timm_state_dict, load_weights,
-                                read_checkpoint, save_checkpoint)
-from models.swin import (Swin, SwinConfig, region_labels, shift_mask, token_windows,
-                         window_partition, window_reverse)
+from models.checkpoints import (
+    CheckpointError,
+    load_timm_state_dict,
+    load_weights,
+    read_checkpoint,
+    save_checkpoint,
+)
+from models.swin import (
+    Swin,
+    SwinConfig,
+    region_labels,
+    shift_mask,
+    token_windows,
+    window_partition,
+    window_reverse,
+)
 from models.trace import recording
 from models.transformer import BOS, Transformer, TransformerConfig
 from models.vit import ViT, ViTConfig

@@ -7,8 +7,7 @@ import torch
 from PIL import Image
 
 from models.tasks import reverse, translation
-from models.tasks.digits import (augment, load_heldout, open_image, prepare_digit,
-                                 scans_to_input)
+from models.tasks.digits import augment, load_heldout, open_image, prepare_digit, scans_to_input
 from models.tasks.text import InputError
 
 
@@ -88,7 +87,7 @@ def test_any_mode_converts(mode, tmp_path):
         base.putpixel((x, 45), 0)
         base.putpixel((x, 46), 0)
     image = base.convert(mode) if mode not in ("I;16",) else Image.fromarray(
-        (np.asarray(base, dtype=np.uint16) * 257))
+        np.asarray(base, dtype=np.uint16) * 257)
     prepared, notes = prepare_digit(image)
     assert prepared.shape == (32, 32) and prepared.dtype == np.float32
     assert notes["inverted"] and not notes["blank"]  # dark ink on light paper
