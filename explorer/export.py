@@ -82,6 +82,8 @@ def shot(output: str, preset: str, user_input: str | None = None, panel: str | N
         window.resize(*size)
         window.show()
         wait_for_run(window.state)
+        if panel is not None:
+            window.show_panel(panel)
         select(window, **selection)
         app.processEvents()
         widget = window if panel is None else window.panels[panel]

@@ -59,3 +59,24 @@ def site_title(trace: Trace, site: str) -> str:
     if kind is None:
         kind = "SW-MSA (shifted windows)" if info.get("shift") else "W-MSA (windows)"
     return f"{site}  ·  {kind}"
+
+
+def query_heat(trace: Trace, site: str, window: int, head: int, query: int) -> np.ndarray:
+    """Image presets: one query token's attention laid out on the site's token grid (R, R).
+
+    ViT: the weights to the patches (CLS left out). Swin: the weights to the tokens of the
+    query's window, put back at their original grid positions; zero elsewhere.
+    """
+    info = trace.meta["sites"][site]
+    weights = trace[f"{site}/weights"]
+    if info["kind"] == "window":
+        res = info["resolution"][0]
+        block = block_name(site)
+        window_of = trace[f"{block}/window_of_token"]
+        inside = trace[f"{block}/index_in_window"]
+        heat = np.zeros((res, res), np.float32)
+        where = window_of == window
+        heat[where] = weights[window, head, query][inside[where]]
+        return heat
+    g = info["grid"][1]
+    return weights[head, query, 1:].reshape(g, g)

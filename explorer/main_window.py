@@ -11,12 +11,17 @@ from models.presets import PRESETS
 from .labels import site_title
 from .panels.attention import AttentionPanel
 from .panels.base import Panel
+from .panels.heads import HeadsPanel
+from .panels.model_view import ModelPanel
+from .panels.pipeline import PipelinePanel
 from .panels.prediction import PredictionPanel
 from .panels.tokens import TokensPanel
 from .state import AppState, Selection
 from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput, read_samples
 
-PANEL_CLASSES = (AttentionPanel, TokensPanel, PredictionPanel)
+PANEL_CLASSES = (AttentionPanel, PipelinePanel, ModelPanel, TokensPanel, HeadsPanel,
+                 PredictionPanel)
+CENTRAL_TABS = ("attention", "pipeline", "model")  # hidden tabs do no work
 KIND_NAMES = {"encoder_self": "encoder self", "decoder_self": "decoder self (masked)",
               "cross": "cross (decoder → encoder)", "self": "self", "window": "window (W/SW-MSA)"}
 SAMPLE_FILES = {"translation": "sentences.txt", "reverse": "reverse.txt"}
@@ -79,14 +84,20 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_panels(self) -> None:
         for cls in PANEL_CLASSES:
             self.panels[cls.name] = cls(self.state)
-        self.setCentralWidget(self.panels["attention"])
+        self.tabs = QtWidgets.QTabWidget()
+        for name in CENTRAL_TABS:
+            self.tabs.addTab(self.panels[name], self.panels[name].title)
+        self.setCentralWidget(self.tabs)
         for name, area in (("prediction", QtCore.Qt.RightDockWidgetArea),
-                           ("tokens", QtCore.Qt.BottomDockWidgetArea)):
+                           ("tokens", QtCore.Qt.BottomDockWidgetArea),
+                           ("heads", QtCore.Qt.BottomDockWidgetArea)):
             dock = QtWidgets.QDockWidget(self.panels[name].title, self)
             dock.setObjectName(f"dock-{name}")
             dock.setWidget(self.panels[name])
             self.addDockWidget(area, dock)
             self.docks[name] = dock
+        self.tabifyDockWidget(self.docks["tokens"], self.docks["heads"])
+        self.docks["tokens"].raise_()
 
     def _build_toolbar(self) -> None:
         bar = self.addToolBar("Model")
@@ -225,6 +236,15 @@ class MainWindow(QtWidgets.QMainWindow):
             site = sites[min(self.layer_box.value(), len(sites) - 1)]
             self.state.set_selection(site=site, query=None, key=None, locked=False)
 
+    def show_panel(self, name: str) -> None:
+        """Bring a panel to the front (its tab or its dock)."""
+        panel = self.panels[name]
+        if name in CENTRAL_TABS:
+            self.tabs.setCurrentWidget(panel)
+        else:
+            self.docks[name].show()
+            self.docks[name].raise_()
+
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
@@ -239,8 +259,11 @@ class MainWindow(QtWidgets.QMainWindow):
         text = arch == "transformer"
         self.addDockWidget(QtCore.Qt.TopDockWidgetArea if text else QtCore.Qt.LeftDockWidgetArea,
                            self.docks["input"])
-        self.addDockWidget(QtCore.Qt.BottomDockWidgetArea if text else QtCore.Qt.LeftDockWidgetArea,
-                           self.docks["tokens"])
+        for name in ("tokens", "heads"):
+            self.addDockWidget(QtCore.Qt.BottomDockWidgetArea if text
+                               else QtCore.Qt.LeftDockWidgetArea, self.docks[name])
+        self.tabifyDockWidget(self.docks["tokens"], self.docks["heads"])
+        self.docks["tokens"].raise_()
         self.resizeDocks([self.docks["prediction"]], [360], QtCore.Qt.Horizontal)
         if text:
             self.resizeDocks([self.docks["input"], self.docks["tokens"]], [50, 170],

@@ -27,6 +27,7 @@ class Request:
     device: str
     input: Any
     submitted: float = 0.0
+    interventions: dict | None = None  # Session.set_interventions keywords
 
 
 class Runner(QtCore.QObject):
@@ -72,8 +73,17 @@ class Runner(QtCore.QObject):
     def _handle(self, request: Request) -> None:
         try:
             notice = self._prepare(request)
+            original = None
+            if request.interventions:  # the unedited model's answer, to show beside
+                self.session.set_interventions()
+                original = self.session.run(request.input, trace=False).meta
+            self.session.set_interventions(**(request.interventions or {}))
             start = time.perf_counter()
             trace = self.session.run(request.input)
+            if original is not None:
+                trace.meta["original"] = {k: original.get(k) for k in ("prediction", "probs",
+                                                                       "confidence")}
+                trace.meta["interventions"] = request.interventions
             if self.session.device.type == "cuda":
                 torch.cuda.synchronize()
             forward_ms = (time.perf_counter() - start) * 1000

@@ -38,6 +38,7 @@ class AppState(QtCore.QObject):
     run_failed = QtCore.Signal(str)  # the newest run failed; the previous trace stays
     busy_changed = QtCore.Signal(bool)
     timings_changed = QtCore.Signal(dict)
+    interventions_changed = QtCore.Signal(dict)
 
     def __init__(self, preset: str, device: str = "cpu", parent: QtCore.QObject | None = None):
         super().__init__(parent)
@@ -46,6 +47,7 @@ class AppState(QtCore.QObject):
         self.input: Any = None
         self.trace: Trace | None = None
         self.selection = Selection()
+        self.interventions: dict[str, Any] = {}  # Session.set_interventions keywords
         self.timings: dict[str, float] = {}
         self._next_id = 0
         self._newest_id = -1
@@ -77,6 +79,23 @@ class AppState(QtCore.QObject):
         self.input_changed.emit(value)
         self.request_run()
 
+    # -- interventions ---------------------------------------------------------------
+    def set_interventions(self, interventions: dict) -> None:
+        clean = {k: v for k, v in interventions.items() if v}
+        if clean != self.interventions:
+            self.interventions = clean
+            self.interventions_changed.emit(clean)
+            self.request_run()
+
+    def toggle_head(self, site: str, head: int) -> None:
+        heads = [list(h) for h in self.interventions.get("heads_off", [])]
+        heads = [h for h in heads if h != [site, head]] if [site, head] in heads \
+            else heads + [[site, head]]
+        self.set_interventions({**self.interventions, "heads_off": heads})
+
+    def clear_interventions(self) -> None:
+        self.set_interventions({})
+
     def request_run(self) -> int:
         """Ask the worker for a run of the current preset, device and input; newest wins."""
         if self.input is None:
@@ -85,7 +104,7 @@ class AppState(QtCore.QObject):
         self._newest_id = self._next_id
         self.busy_changed.emit(True)
         self.runner.submit(Request(self._next_id, self.preset, self.device, self.input,
-                                   time.perf_counter()))
+                                   time.perf_counter(), dict(self.interventions)))
         return self._next_id
 
     def shutdown(self) -> None:

@@ -151,6 +151,26 @@ class Session:
         self.device = torch.device(device)
         self.model.to(self.device)
 
+    def set_interventions(self, heads_off=(), no_mask: bool = False, no_bias: bool = False,
+                          no_position: bool = False) -> None:
+        """Live edits of the model: zero heads' outputs, drop the attention mask (decoder
+        causal mask, Swin region mask), the relative position bias, the positional encoding."""
+        modules = dict(self.model.named_modules())
+        for module in modules.values():
+            if hasattr(module, "head_gate"):
+                module.head_gate = None
+            for flag, value in (("use_mask", not no_mask), ("use_bias", not no_bias),
+                                ("use_position", not no_position)):
+                if hasattr(module, flag):
+                    setattr(module, flag, value)
+        for site, head in heads_off:
+            module = modules.get(site)
+            if module is None or not 0 <= head < module.num_heads:
+                raise InputError(f"no head {head} at '{site}'")
+            if module.head_gate is None:
+                module.head_gate = torch.ones(module.num_heads, device=self.device)
+            module.head_gate[head] = 0.0
+
     def run(self, user_input: Any, trace: bool = True) -> Trace:
         """Run the model; with trace=False the fused path runs and only predictions are kept."""
         with torch.inference_mode():

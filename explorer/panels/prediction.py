@@ -56,6 +56,42 @@ class PredictionPanel(Panel):
         layout.addWidget(self.headline)
         layout.addWidget(self.notes)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self._build_interventions())
+        state.interventions_changed.connect(self._show_interventions)
+
+    # -- interventions -----------------------------------------------------------------
+    def _build_interventions(self) -> QtWidgets.QGroupBox:
+        box = QtWidgets.QGroupBox("Interventions (the model re-runs)")
+        self.head_button = QtWidgets.QPushButton("Switch off / on the selected head")
+        self.head_button.clicked.connect(
+            lambda: self.state.toggle_head(self.state.selection.site, self.state.selection.head))
+        self.flags = {}
+        for key, text in (("no_mask", "no attention mask"), ("no_bias", "no relative bias"),
+                          ("no_position", "no positional encoding")):
+            check = QtWidgets.QCheckBox(text)
+            check.toggled.connect(lambda on, k=key: self.state.set_interventions(
+                {**self.state.interventions, k: on}))
+            self.flags[key] = check
+        self.active = QtWidgets.QLabel("none")
+        self.active.setWordWrap(True)
+        clear = QtWidgets.QPushButton("Clear all")
+        clear.clicked.connect(self.state.clear_interventions)
+        grid = QtWidgets.QGridLayout(box)
+        grid.addWidget(self.head_button, 0, 0, 1, 2)
+        for i, check in enumerate(self.flags.values()):
+            grid.addWidget(check, 1 + i // 2, i % 2)
+        grid.addWidget(self.active, 3, 0)
+        grid.addWidget(clear, 3, 1)
+        return box
+
+    def _show_interventions(self, interventions: dict) -> None:
+        for key, check in self.flags.items():
+            check.blockSignals(True)
+            check.setChecked(bool(interventions.get(key)))
+            check.blockSignals(False)
+        parts = [f"{site} head {head} off" for site, head in interventions.get("heads_off", [])]
+        parts += [self.flags[k].text() for k in self.flags if interventions.get(k)]
+        self.active.setText("; ".join(parts) or "none")
 
     def _decoder_site(self) -> bool:
         return self.state.site_info().get("kind") in ("decoder_self", "cross")
@@ -74,7 +110,10 @@ class PredictionPanel(Panel):
             self.stack.setCurrentWidget(self.steps)
             self.headline.setText(meta["prediction"] or "(nothing)")
             unknown = meta.get("unknown") or []
-            self.notes.setText("unknown: " + ", ".join(unknown) if unknown else "")
+            notes = ["unknown: " + ", ".join(unknown)] if unknown else []
+            if meta.get("original"):
+                notes.append(f"without interventions: {meta['original']['prediction']}")
+            self.notes.setText(" · ".join(notes))
             self.steps.setRowCount(len(meta["output_tokens"]))
             self.steps.setVerticalHeaderLabels([str(i) for i in range(len(meta["output_tokens"]))])
             for step, (word, top) in enumerate(zip(meta["output_tokens"], meta["top5"])):
@@ -98,6 +137,10 @@ class PredictionPanel(Panel):
             if image.get("blank"):
                 notes.append("blank image: nothing to recognise")
             notes.append("cropped to the ink, 8×8 blocks, shown at 32×32")
+            original = meta.get("original")
+            if original:
+                notes.append(f"without interventions: digit {original['prediction']} "
+                             f"({original['confidence']:.1%})")
             self.notes.setText(" · ".join(notes))
 
     def update_selection(self, sel: Selection) -> None:

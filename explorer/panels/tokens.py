@@ -13,7 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.trace import Trace
 
-from ..labels import block_name, site_tokens
+from ..labels import block_name, query_heat, site_tokens
 from ..state import Selection
 from .base import Panel
 
@@ -315,22 +315,16 @@ class TokensPanel(Panel):
             self.picture.set_attention(None)
             self.picture.caption.setText("point at a patch to see where it looks")
             return
+        heat = query_heat(trace, sel.site, sel.window, sel.head, sel.query)
         if info["kind"] == "window":
-            res = info["resolution"][0]
             block = block_name(sel.site)
-            window_of = trace[f"{block}/window_of_token"]
-            inside = trace[f"{block}/index_in_window"]
-            row = weights[sel.window, sel.head, sel.query]  # (N,) over the window's tokens
-            heat = np.zeros((res, res), np.float32)
-            in_window = window_of == sel.window
-            heat[in_window] = row[inside[in_window]]
-            cell = np.argwhere(in_window & (inside == sel.query))[0]
+            in_window = trace[f"{block}/window_of_token"] == sel.window
+            cell = np.argwhere(in_window & (trace[f"{block}/index_in_window"] == sel.query))[0]
             self.picture.set_focus((int(cell[0]), int(cell[1])))
             caption = f"token {cell[0]},{cell[1]} · window {sel.window} · head {sel.head}"
         else:
             g = info["grid"][1]
             row = weights[sel.head, sel.query]
-            heat = row[1:].reshape(g, g)
             if sel.query == 0:
                 self.picture.set_focus(None)
                 caption = f"CLS attends (head {sel.head}); CLS→CLS {row[0]:.2f}"

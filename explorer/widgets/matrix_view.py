@@ -14,7 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 SIGNED = pg.colormap.get("CET-D1")  # diverging, centred on 0
 PROBABILITY = pg.colormap.get("viridis")
-MAX_TICKS = 24
+LABEL_HEIGHT_PX = 14  # room one row label needs
 HIGHLIGHT = QtGui.QColor(255, 140, 0)
 
 
@@ -42,7 +42,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self.masked = pg.ImageItem(np.zeros((1, 1, 4), np.ubyte))  # grey over blocked cells
         self.plot.addItem(self.masked)
         self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=PROBABILITY, interactive=False,
-                                        width=12)
+                                        width=10)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
         pen = pg.mkPen(HIGHLIGHT, width=2, cosmetic=True)
         self.row_box = QtWidgets.QGraphicsRectItem()
@@ -89,20 +89,32 @@ class MatrixView(pg.GraphicsLayoutWidget):
         else:
             self.masked.hide()
         new_axes = (row_labels, col_labels) != (self.row_labels, self.col_labels)
-        if new_axes or data.shape != self.data.shape:
-            self._set_ticks(row_labels, col_labels)
-            self.plot.setRange(xRange=(0, cols), yRange=(0, rows), padding=0)
+        reshaped = new_axes or data.shape != self.data.shape
         self.data, self.row_labels, self.col_labels = data, row_labels, col_labels
+        if reshaped:
+            self._set_ticks()
+            self.plot.setRange(xRange=(0, cols), yRange=(0, rows), padding=0)
         self.title = title
         self.plot.setTitle(title, size="10pt")
         self._show_readout()
 
-    def _set_ticks(self, row_labels: list[str], col_labels: list[str]) -> None:
-        for axis, labels in (("left", row_labels), ("bottom", col_labels)):
-            step = max(1, math.ceil(len(labels) / MAX_TICKS))
+    def _set_ticks(self) -> None:
+        """As many labels as fit: every k-th one when the view is small."""
+        box = self.plot.vb.sceneBoundingRect()
+        height, width = max(box.height(), 40.0), max(box.width(), 40.0)
+        for axis, labels, room in (("left", self.row_labels, height / LABEL_HEIGHT_PX),
+                                   ("bottom", self.col_labels, None)):
+            if room is None:  # columns: as wide as the longest label shown
+                longest = max((len(short(lab)) for lab in labels), default=1)
+                room = width / (7 * longest + 8)
+            step = max(1, math.ceil(len(labels) / max(room, 1)))
             ticks = [(i + 0.5, short(lab)) for i, lab in enumerate(labels) if i % step == 0]
             self.plot.getAxis(axis).setTicks([ticks, []])
-        self.plot.getAxis("bottom").setStyle(tickTextOffset=2)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "col_labels"):  # pyqtgraph resizes once inside __init__
+            self._set_ticks()
 
     # -- highlight -------------------------------------------------------------
     def set_highlight(self, row: int | None, col: int | None, locked: bool = False) -> None:

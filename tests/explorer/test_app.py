@@ -227,3 +227,16 @@ def test_layout_and_preset_persist(make_window, qtbot):
     again = make_window(None)
     assert again.state.preset == "reverse"
     assert again.preset_box.currentData() == "reverse"
+
+
+def test_qt_binding_keeps_reference_counts(qapp):
+    """A Qt binding that leaks decrefs of None (PySide6 6.12.0) aborts the app in the end."""
+    import sys
+
+    from PySide6 import QtWidgets
+
+    item = QtWidgets.QGraphicsRectItem()
+    before = sys.getrefcount(None)
+    for _ in range(200):
+        item.setRect(0, 1, 2, 3)
+    assert sys.getrefcount(None) >= before - 5

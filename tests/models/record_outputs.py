@@ -16,7 +16,9 @@ OUT = Path(__file__).with_name("data") / "recorded_outputs.json"
 
 def preset_input(name: str) -> str:
     preset = PRESETS[name]
-    return preset.default_input if preset.arch == "transformer" else str(ROOT / preset.default_input)
+    if preset.arch == "transformer":
+        return preset.default_input
+    return str(ROOT / preset.default_input)
 
 
 def record() -> dict:

@@ -1,0 +1,152 @@
+"""Every layer × head of one attention kind at a glance, with per-head statistics.
+
+One raster (a mosaic image) holds all thumbnails, so 12 layers × 12 heads of 197 tokens
+stay one ImageItem: no graphics object per head or per edge.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from models.analysis import head_statistics
+from models.trace import Trace
+
+from ..state import Selection
+from ..widgets.matrix_view import PROBABILITY
+from .base import Panel
+
+THUMB = 40  # pixels per thumbnail side in the mosaic
+GAP = 4
+
+
+def thumbnail(matrix: np.ndarray, size: int = THUMB) -> np.ndarray:
+    """Nearest-neighbour resample to size×size, scaled to its own maximum."""
+    rows = (np.arange(size) * matrix.shape[0] / size).astype(int)
+    cols = (np.arange(size) * matrix.shape[1] / size).astype(int)
+    small = matrix[np.ix_(rows, cols)]
+    return small / max(float(small.max()), 1e-9)
+
+
+class NumberItem(QtWidgets.QTableWidgetItem):
+    """Sorts by value; NaN shows as a dash and sorts last."""
+
+    def __init__(self, value: float, digits: int = 2) -> None:
+        super().__init__("—" if math.isnan(value) else f"{value:.{digits}f}")
+        self.value = value
+        self.setTextAlignment(QtCore.Qt.AlignRight | QtCore.Qt.AlignVCenter)
+
+    def __lt__(self, other) -> bool:
+        a = self.value if not math.isnan(self.value) else math.inf
+        b = other.value if not math.isnan(other.value) else math.inf
+        return a < b
+
+
+class ModelPanel(Panel):
+    name = "model"
+    title = "Model view"
+
+    def __init__(self, state, parent=None) -> None:
+        super().__init__(state, parent)
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.plot = self.canvas.addPlot()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        self.plot.invertY(True)
+        self.plot.setAspectLocked(True)
+        self.mosaic = pg.ImageItem()
+        self.mosaic.setLookupTable(PROBABILITY.getLookupTable(nPts=256))
+        self.plot.addItem(self.mosaic)
+        self.focus = QtWidgets.QGraphicsRectItem()
+        self.focus.setPen(pg.mkPen((255, 140, 0), width=3, cosmetic=True))
+        self.plot.addItem(self.focus)
+        self.table = QtWidgets.QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["layer", "head", "entropy", "distance", "special"])
+        self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.Stretch)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
+        self.table.setSortingEnabled(True)
+        self.table.setToolTip("entropy: nats, mean over queries · distance: mean attention "
+                              "distance (tokens or pixels) · special: weight on CLS/<bos>/<eos>")
+        self.table.cellClicked.connect(self._row_clicked)
+        self.caption = QtWidgets.QLabel()
+        split = QtWidgets.QSplitter()
+        split.addWidget(self.canvas)
+        split.addWidget(self.table)
+        split.setSizes([600, 360])
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.caption)
+        layout.addWidget(split, 1)
+        self.canvas.scene().sigMouseClicked.connect(self._mosaic_clicked)
+        self._shown: tuple | None = None
+        self.sites: list[str] = []
+        self.heads = 1
+
+    def update_trace(self, trace: Trace) -> None:
+        self._shown = None
+
+    def update_selection(self, sel: Selection) -> None:
+        trace = self.state.trace
+        if trace is None or not sel.site:
+            return
+        kind = trace.meta["sites"][sel.site]["kind"]
+        if self._shown != (kind, sel.window):
+            self._draw(trace, kind, sel.window)
+        layer = self.sites.index(sel.site)
+        step = THUMB + GAP
+        self.focus.setRect(sel.head * step - 2, layer * step - 2, THUMB + 4, THUMB + 4)
+
+    def _draw(self, trace: Trace, kind: str, window: int) -> None:
+        self.sites = trace.sites(kind)
+        infos = [trace.meta["sites"][s] for s in self.sites]
+        self.heads = max(info["heads"] for info in infos)
+        step = THUMB + GAP
+        mosaic = np.full((len(self.sites) * step - GAP, self.heads * step - GAP), np.nan,
+                         np.float32)
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(0)
+        for layer, (site, info) in enumerate(zip(self.sites, infos)):
+            weights = trace[f"{site}/weights"]
+            if weights.ndim == 4:  # Swin: the selected window (or the last one there is)
+                weights = weights[min(window, weights.shape[0] - 1)]
+            for head in range(info["heads"]):
+                mosaic[layer * step: layer * step + THUMB, head * step: head * step + THUMB] = \
+                    thumbnail(weights[head])
+            for stats in head_statistics(trace, site):
+                row = self.table.rowCount()
+                self.table.insertRow(row)
+                self.table.setItem(row, 0, NumberItem(layer, 0))
+                self.table.setItem(row, 1, NumberItem(stats["head"], 0))
+                self.table.setItem(row, 2, NumberItem(stats["entropy"]))
+                self.table.setItem(row, 3, NumberItem(stats["distance"]))
+                self.table.setItem(row, 4, NumberItem(stats["special"]))
+        self.table.setSortingEnabled(True)
+        self.mosaic.setImage(mosaic, autoLevels=False, levels=(0, 1))
+        self.plot.getAxis("left").setTicks(
+            [[(i * step + THUMB / 2, f"L{i}") for i in range(len(self.sites))], []])
+        self.plot.getAxis("bottom").setTicks(
+            [[(h * step + THUMB / 2, f"h{h}") for h in range(self.heads)], []])
+        self.caption.setText(f"{len(self.sites)} layers × {self.heads} heads of "
+                             f"'{kind}' attention — each thumbnail scaled to its maximum; "
+                             "click one to select it everywhere")
+        self._shown = (kind, window)
+
+    def select(self, layer: int, head: int) -> None:
+        if 0 <= layer < len(self.sites):
+            info = self.state.site_info(self.sites[layer])
+            self.state.set_selection(site=self.sites[layer], head=min(head, info["heads"] - 1))
+
+    def _mosaic_clicked(self, event) -> None:
+        point = self.plot.vb.mapSceneToView(event.scenePos())
+        step = THUMB + GAP
+        layer, head = int(point.y() // step), int(point.x() // step)
+        if point.x() >= 0 and point.y() >= 0 and head < self.heads:
+            self.select(layer, head)
+
+    def _row_clicked(self, row: int, _column: int) -> None:
+        self.select(int(self.table.item(row, 0).value), int(self.table.item(row, 1).value))
