@@ -13,15 +13,21 @@ from .panels.attention import AttentionPanel
 from .panels.base import Panel
 from .panels.heads import HeadsPanel
 from .panels.model_view import ModelPanel
+from .panels.patches import PatchesPanel
 from .panels.pipeline import PipelinePanel
+from .panels.positional import PositionalPanel
 from .panels.prediction import PredictionPanel
+from .panels.rollout import RolloutPanel
 from .panels.tokens import TokensPanel
+from .panels.windows import WindowsPanel
 from .state import AppState, Selection
 from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput, read_samples
 
-PANEL_CLASSES = (AttentionPanel, PipelinePanel, ModelPanel, TokensPanel, HeadsPanel,
-                 PredictionPanel)
-CENTRAL_TABS = ("attention", "pipeline", "model")  # hidden tabs do no work
+PANEL_CLASSES = (AttentionPanel, PipelinePanel, ModelPanel, PositionalPanel, PatchesPanel,
+                 WindowsPanel, RolloutPanel, TokensPanel, HeadsPanel, PredictionPanel)
+# Tabs in the story's order; hidden tabs do no work.
+CENTRAL_TABS = ("attention", "pipeline", "model", "positional", "patches", "windows", "rollout")
+TABS_FOR = {"patches": ("vit", "swin"), "windows": ("swin",), "rollout": ("vit", "swin")}
 KIND_NAMES = {"encoder_self": "encoder self", "decoder_self": "decoder self (masked)",
               "cross": "cross (decoder → encoder)", "self": "self", "window": "window (W/SW-MSA)"}
 SAMPLE_FILES = {"translation": "sentences.txt", "reverse": "reverse.txt"}
@@ -288,6 +294,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.kind_box.addItem(KIND_NAMES.get(kind, kind), kind)
             self.kind_box.blockSignals(False)
         self.window_action.setVisible(arch == "swin")
+        for name, archs in TABS_FOR.items():
+            self.tabs.setTabVisible(self.tabs.indexOf(self.panels[name]), arch in archs)
         self.text_input.mark_unknown(trace.meta.get("unknown", []))
         self._selection_changed(self.state.selection)
 

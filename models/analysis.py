@@ -82,24 +82,79 @@ def _key_tokens(trace: Trace, site: str) -> list[str]:
     return meta["source_tokens"]
 
 
-def rollout(matrices: list[np.ndarray], fusion: str = "mean", discard: float = 0.0) -> np.ndarray:
-    """Attention rollout (Abnar & Zuidema 2020) over layers of (H, N, N) weights.
+def _fuse(weights: np.ndarray, fusion: str) -> np.ndarray:
+    """Combine heads (axis -3) by mean, max or min."""
+    return {"mean": np.mean, "max": np.max, "min": np.min}[fusion](
+        weights.astype(np.float64), axis=-3)
 
-    Heads are fused (mean, max or min); the lowest `discard` share of each fused matrix is
-    set to zero (never the diagonal); the residual identity is added and rows renormalised:
-    A = norm(W + I); the result is A_L ··· A_1, rows summing to 1.
-    """
-    fuse = {"mean": np.mean, "max": np.max, "min": np.min}[fusion]
-    n = matrices[0].shape[-1]
-    result = np.eye(n)
+
+def _residual_step(fused: np.ndarray, discard: float) -> np.ndarray:
+    """norm(W + I): the attention plus the residual path, rows renormalised to sum to 1.
+    The lowest `discard` share of W is zeroed first (never the diagonal)."""
+    n = fused.shape[-1]
+    if discard > 0:
+        cut = np.quantile(fused, discard)
+        fused = np.where((fused < cut) & ~np.eye(n, dtype=bool), 0.0, fused)
+    step = fused + np.eye(n)
+    return step / step.sum(-1, keepdims=True)
+
+
+def rollout(matrices: list[np.ndarray], fusion: str = "mean", discard: float = 0.0) -> np.ndarray:
+    """Attention rollout (Abnar & Zuidema 2020) over layers of (H, N, N) weights:
+    A_L ··· A_1 with A = norm(fuse(W) + I); every row of the result sums to 1."""
+    result = np.eye(matrices[0].shape[-1])
     for weights in matrices:
-        fused = fuse(weights.astype(np.float64), axis=0)
-        if discard > 0:
-            flat = fused.reshape(-1).copy()
-            cut = np.quantile(flat, discard)
-            keep_diag = np.eye(n, dtype=bool)
-            fused = np.where((fused < cut) & ~keep_diag, 0.0, fused)
-        step = fused + np.eye(n)
-        step /= step.sum(-1, keepdims=True)
-        result = step @ result
+        result = _residual_step(_fuse(weights, fusion), discard) @ result
+    return result
+
+
+def window_positions(trace: Trace, site: str) -> np.ndarray:
+    """(nW, N) flat grid index (y*R + x, original coordinates) of each window's tokens."""
+    block = site.rsplit(".", 1)[0]
+    window_of = trace[f"{block}/window_of_token"].ravel()
+    inside = trace[f"{block}/index_in_window"].ravel()
+    info = trace.meta["sites"][site]
+    positions = np.zeros((info["num_windows"], info["window_size"] ** 2), int)
+    positions[window_of, inside] = np.arange(window_of.size)
+    return positions
+
+
+def full_window_attention(trace: Trace, site: str, fusion: str = "mean") -> np.ndarray:
+    """A Swin block's window attention as one (R², R²) matrix over the whole grid: block
+    diagonal in the rolled grid, scattered back to the tokens' original places."""
+    fused = _fuse(trace[f"{site}/weights"], fusion)  # (nW, N, N)
+    res = trace.meta["sites"][site]["resolution"][0]
+    positions = window_positions(trace, site)
+    full = np.zeros((res * res, res * res))
+    for w, pos in enumerate(positions):
+        full[np.ix_(pos, pos)] = fused[w]
+    return full
+
+
+def merge_matrix(source: np.ndarray, previous_res: int) -> np.ndarray:
+    """Patch merging as mixing: each new token is the mean of the 2×2 tokens it joins."""
+    flat = source.reshape(-1, 4)
+    merge = np.zeros((flat.shape[0], previous_res * previous_res))
+    merge[np.arange(flat.shape[0])[:, None], flat] = 0.25
+    return merge
+
+
+def swin_rollout(trace: Trace, fusion: str = "mean") -> np.ndarray:
+    """Rollout through windows, shifts and merging: (R_last², R_0²), rows summing to 1.
+
+    Each block's windows become one grid-wide matrix (the shift is undone by placing every
+    token at its original position), patch merging is a 2×2 average. The classifier pools
+    the last stage, so its view of the input tokens is the mean of the rows."""
+    sites = trace.sites("window")
+    res0 = trace.meta["sites"][sites[0]]["resolution"][0]
+    result = np.eye(res0 * res0)
+    stage = 0
+    for site in sites:
+        info = trace.meta["sites"][site]
+        if info["stage"] != stage:
+            previous = trace.meta["sites"][site]["resolution"][0] * 2
+            result = merge_matrix(trace[f"layers.{info['stage']}.downsample/source"],
+                                  previous) @ result
+            stage = info["stage"]
+        result = _residual_step(full_window_attention(trace, site, fusion), 0.0) @ result
     return result

@@ -220,6 +220,7 @@ class PatchEmbed(nn.Module):
     def forward(self, img: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> (B, G, G, D)
         x = self.norm(self.proj(img).permute(0, 2, 3, 1))
         record(self.site_name, "tokens", x)
+        record_raw(self.site_name, "filters", self.proj.weight[:, 0])  # (D, P, P)
         g = x.shape[1]
         record_raw(self.site_name, "grid", torch.arange(g * g).view(g, g))
         return x

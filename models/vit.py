@@ -50,6 +50,7 @@ class PatchEmbed(nn.Module):
         x = self.proj(img)  # (B, D, G, G)
         x = x.flatten(2).transpose(1, 2)  # (B, G*G, D), patches row-major
         record(self.site_name, "tokens", x)
+        record_raw(self.site_name, "filters", self.proj.weight[:, 0])  # (D, P, P)
         return x
 
 

@@ -16,6 +16,7 @@ class Panel(QtWidgets.QWidget):
         super().__init__(parent)
         self.state = state
         self._stale = True  # the trace changed while hidden
+        self._selection_stale = False  # the selection changed while hidden
         self.redraws = 0  # how often update_trace ran (tests check hidden panels idle)
         state.trace_changed.connect(self._trace_changed)
         state.selection_changed.connect(self._selection_changed)
@@ -29,9 +30,11 @@ class Panel(QtWidgets.QWidget):
     def _selection_changed(self, selection: Selection) -> None:
         if self.isVisible() and not self._stale:
             self.update_selection(selection)
+        else:
+            self._selection_stale = True
 
     def _redraw(self, trace: Trace) -> None:
-        self._stale = False
+        self._stale = self._selection_stale = False
         self.redraws += 1
         self.update_trace(trace)
         self.update_selection(self.state.selection)
@@ -40,6 +43,9 @@ class Panel(QtWidgets.QWidget):
         super().showEvent(event)
         if self._stale and self.state.trace is not None:
             self._redraw(self.state.trace)
+        elif self._selection_stale:
+            self._selection_stale = False
+            self.update_selection(self.state.selection)
 
     # -- for subclasses ----------------------------------------------------------
     def update_trace(self, trace: Trace) -> None:

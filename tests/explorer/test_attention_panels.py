@@ -4,8 +4,8 @@ import pytest
 import torch
 from PySide6 import QtCore
 
-from models.presets import load_preset
 from explorer.panels.pipeline import STAGES
+from models.presets import load_preset
 
 SITES = {"translate": "encoder.layers.1.self_attn", "vit-digits": "blocks.2.attn",
          "swin-digits": "layers.0.blocks.1.attn"}

@@ -1,0 +1,206 @@
+"""How an image becomes tokens: the patch grid, the flattened sequence, the patch
+embedding [N×D] and the first-layer filters; and the attention of CLS or of the pointed
+patch laid over the image, with adjustable opacity."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from models.trace import Trace
+
+from ..labels import query_heat
+from ..state import Selection
+from ..widgets.matrix_view import SIGNED, MatrixView
+from .base import Panel
+from .tokens import ImageTokens
+
+
+def filter_mosaic(filters: np.ndarray) -> np.ndarray:
+    """(D, P, P) -> one image of the filters in a near-square grid, NaN gaps between."""
+    d, p, _ = filters.shape
+    cols = int(np.ceil(np.sqrt(d)))
+    rows = int(np.ceil(d / cols))
+    mosaic = np.full((rows * (p + 1) - 1, cols * (p + 1) - 1), np.nan, np.float32)
+    for i, f in enumerate(filters):
+        r, c = divmod(i, cols)
+        mosaic[r * (p + 1): r * (p + 1) + p, c * (p + 1): c * (p + 1) + p] = f
+    return mosaic
+
+
+def patch_sequence(image: np.ndarray, grid: int, per_line: int) -> np.ndarray:
+    """The image cut into grid×grid patches, in flattening order, `per_line` patches to a
+    line (the sequence wrapped like text)."""
+    p = image.shape[0] // grid
+    patches = image.reshape(grid, p, grid, p).transpose(0, 2, 1, 3).reshape(-1, p, p)
+    lines = int(np.ceil(len(patches) / per_line))
+    strip = np.full((lines * (p + 2) - 2, per_line * (p + 1) - 1), np.nan, np.float32)
+    for i, patch in enumerate(patches):
+        r, c = divmod(i, per_line)
+        strip[r * (p + 2): r * (p + 2) + p, c * (p + 1): c * (p + 1) + p] = patch
+    return strip
+
+
+class PatchesPanel(Panel):
+    name = "patches"
+    title = "Patches"
+
+    def __init__(self, state, parent=None) -> None:
+        super().__init__(state, parent)
+        self.picture = ImageTokens()
+        self.numbers: list[pg.TextItem] = []
+        self.mode = QtWidgets.QComboBox()
+        self.mode.addItems(["attention of the pointed patch", "attention of CLS"])
+        self.mode.currentIndexChanged.connect(lambda _: self._overlay())
+        self.opacity = QtWidgets.QSlider(QtCore.Qt.Horizontal, minimum=0, maximum=100, value=60)
+        self.opacity.valueChanged.connect(lambda _: self._overlay())
+        self.show_numbers = QtWidgets.QCheckBox("patch numbers")
+        self.show_numbers.setChecked(True)
+        self.show_numbers.toggled.connect(lambda on: [t.setVisible(on) for t in self.numbers])
+        self.sequence = pg.PlotWidget(title="the sequence: patch 0, 1, 2, … (row-major), "
+                                            "wrapped")
+        self.sequence.setMenuEnabled(False)
+        self.sequence.setMouseEnabled(False, False)
+        self.sequence.hideButtons()
+        self.sequence.invertY(True)
+        self.sequence.hideAxis("left")
+        self.sequence.hideAxis("bottom")
+        self.sequence.setAspectLocked(True)
+        self.sequence_image = pg.ImageItem()
+        self.sequence.addItem(self.sequence_image)
+        self.sequence_focus = QtWidgets.QGraphicsRectItem()
+        self.sequence_focus.setPen(pg.mkPen((255, 140, 0), width=3, cosmetic=True))
+        self.sequence.addItem(self.sequence_focus)
+        self.embedding = MatrixView()
+        self.filters = pg.PlotWidget(title="first-layer filters")
+        self.filters.setMenuEnabled(False)
+        self.filters.setMouseEnabled(False, False)
+        self.filters.hideButtons()
+        self.filters.invertY(True)
+        self.filters.setAspectLocked(True)
+        self.filters.hideAxis("left")
+        self.filters.hideAxis("bottom")
+        self.filter_image = pg.ImageItem()
+        self.filter_image.setLookupTable(SIGNED.getLookupTable(nPts=256))
+        self.filters.addItem(self.filter_image)
+        self.picture.hovered.connect(self._cell_hovered)
+        self.embedding.hovered.connect(lambda r, c: self._patch_pointed(r))
+        controls = QtWidgets.QHBoxLayout()
+        controls.addWidget(self.mode)
+        controls.addWidget(QtWidgets.QLabel("opacity"))
+        controls.addWidget(self.opacity)
+        controls.addWidget(self.show_numbers)
+        left = QtWidgets.QVBoxLayout()
+        left.addLayout(controls)
+        left.addWidget(self.picture, 1)
+        right = QtWidgets.QVBoxLayout()
+        right.addWidget(self.sequence, 1)
+        lower = QtWidgets.QHBoxLayout()
+        lower.addWidget(self.embedding, 3)
+        lower.addWidget(self.filters, 2)
+        right.addLayout(lower, 3)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(left, 1)
+        layout.addLayout(right, 1)
+        self._shown: tuple | None = None
+
+    # -- geometry ------------------------------------------------------------------------
+    def grid(self) -> int:
+        return self.state.trace.meta["patch_grid"][1]
+
+    def has_cls(self) -> bool:
+        return self.state.trace.meta["arch"] == "vit"
+
+    def _patch_pointed(self, patch: int) -> None:
+        if self.has_cls():
+            self.state.hover(query=patch + 1, key=None)
+        else:
+            g = self.grid()
+            self._cell_hovered(*divmod(patch, g))
+
+    def _cell_hovered(self, y: int, x: int) -> None:
+        trace = self.state.trace
+        if trace is None:
+            return
+        if self.has_cls():
+            self.state.hover(query=1 + y * self.grid() + x, key=None)
+            return
+        site = self.state.selection.site  # Swin: the site's own grid, which may be coarser
+        block = site.rsplit(".", 1)[0]
+        res = trace.meta["sites"][site]["resolution"][0]
+        scale = self.grid() // res
+        y, x = y // scale, x // scale
+        self.state.hover(query=int(trace[f"{block}/index_in_window"][y, x]), key=None,
+                         window=int(trace[f"{block}/window_of_token"][y, x]))
+
+    # -- drawing ---------------------------------------------------------------------------
+    def update_trace(self, trace: Trace) -> None:
+        self._shown = None
+        if trace.meta["arch"] == "transformer":
+            return
+        g = self.grid()
+        image = trace["input/image"]
+        self.picture.set_image(image, g)
+        size = image.shape[0] / g
+        if len(self.numbers) != g * g:
+            for item in self.numbers:
+                self.picture.plot.removeItem(item)
+            self.numbers = []
+            for p in range(g * g):
+                r, c = divmod(p, g)
+                text = pg.TextItem(str(p), color=(90, 200, 255), anchor=(0, 0))
+                text.setPos(c * size, r * size)
+                text.setVisible(self.show_numbers.isChecked() and g <= 8)
+                self.picture.plot.addItem(text)
+                self.numbers.append(text)
+        self.sequence_image.setImage(patch_sequence(image, g, 2 * g), autoLevels=False,
+                                     levels=(0, 1))
+        tokens = trace["patch_embed/tokens"].reshape(g * g, -1)
+        self.embedding.set_matrix(tokens, [str(i) for i in range(g * g)],
+                                  [str(i) for i in range(tokens.shape[1])],
+                                  f"patch embedding [{g * g}×{tokens.shape[1]}]"
+                                  + (" (+ CLS and position next)" if self.has_cls() else ""),
+                                  signed=True)
+        filters = trace["patch_embed/filters"]
+        peak = float(np.abs(filters).max()) or 1.0
+        self.filter_image.setImage(filter_mosaic(filters), autoLevels=False, levels=(-peak, peak))
+        self.picture.caption.setText(
+            f"{g}×{g} patches of {int(size)}×{int(size)} px"
+            + ("; CLS is token 0, before patch 0" if self.has_cls() else "; no CLS token: "
+               "Swin pools all tokens at the end"))
+
+    def update_selection(self, sel: Selection) -> None:
+        if self.state.trace is None or self.state.trace.meta["arch"] == "transformer":
+            return
+        self._overlay()
+
+    def _overlay(self) -> None:
+        trace, sel = self.state.trace, self.state.selection
+        if trace is None or not sel.site or trace.meta["arch"] == "transformer":
+            return
+        g = self.grid()
+        p = trace["input/image"].shape[0] // g
+        cls_mode = self.mode.currentIndex() == 1 and self.has_cls()
+        query = 0 if cls_mode else sel.query
+        patch = None
+        if self.has_cls() and sel.query:
+            patch = sel.query - 1
+        elif not self.has_cls() and sel.query is not None:
+            block = sel.site.rsplit(".", 1)[0]
+            res = trace.meta["sites"][sel.site]["resolution"][0]
+            where = np.argwhere((trace[f"{block}/window_of_token"] == sel.window)
+                                & (trace[f"{block}/index_in_window"] == sel.query))
+            if len(where) and res == g:
+                patch = int(where[0][0]) * g + int(where[0][1])
+        if query is None:
+            self.picture.set_attention(None)
+        else:
+            self.picture.set_attention(query_heat(trace, sel.site, sel.window, sel.head, query),
+                                       self.opacity.value() / 100)
+        self.picture.set_focus(None if patch is None else divmod(patch, g))
+        self.embedding.set_highlight(patch, None)
+        self.sequence_focus.setVisible(patch is not None)
+        if patch is not None:
+            r, c = divmod(patch, 2 * g)
+            self.sequence_focus.setRect(c * (p + 1), r * (p + 2), p, p)

@@ -1,0 +1,258 @@
+"""Where position information comes from, for each architecture.
+
+Transformer: the sinusoidal table (position × dimension), a few of its dimensions as
+curves, the position similarity PE·PEᵀ, and embedding + PE = sum for the input.
+ViT: cosine similarity of every patch's learned position embedding to every other, as a
+grid of small grids (the ViT paper's figure 7). Swin: the relative position bias table of
+the selected head, (2W−1)×(2W−1), and its expansion to the N×N bias of a window.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from models.trace import Trace
+
+from ..labels import axis_labels
+from ..state import Selection
+from ..widgets.matrix_view import SIGNED, MatrixView
+from .base import Panel
+from .heads import HEAD_COLOURS
+
+DEFAULT_DIMS = "0 1 10 11 30 31 62 63"
+
+
+class TextPositions(QtWidgets.QWidget):
+    def __init__(self, panel: PositionalPanel) -> None:
+        super().__init__()
+        self.table = MatrixView()
+        self.similarity = MatrixView()
+        self.curves = pg.PlotWidget(title="PE(pos, dim) of chosen dimensions")
+        self.curves.setMenuEnabled(False)
+        self.curves.setLabel("bottom", "position")
+        self.lines = [self.curves.plot([], [], pen=pg.mkPen(HEAD_COLOURS[i], width=2))
+                      for i in range(8)]
+        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen((255, 140, 0), width=2))
+        self.curves.addItem(self.cursor)
+        self.dims = QtWidgets.QLineEdit(DEFAULT_DIMS)
+        self.dims.setToolTip("dimensions to draw as curves (up to 8)")
+        self.dims.editingFinished.connect(panel.redraw_now)
+        self.embedding, self.pe, self.total = MatrixView(), MatrixView(), MatrixView()
+        for view in (self.table, self.similarity, self.embedding, self.pe, self.total):
+            view.hovered.connect(lambda r, c: panel.point_at_position(r))
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.table, 3)
+        curves = QtWidgets.QVBoxLayout()
+        curves.addWidget(self.curves, 1)
+        curves.addWidget(self.dims)
+        top.addLayout(curves, 3)
+        top.addWidget(self.similarity, 2)
+        bottom = QtWidgets.QHBoxLayout()
+        for view, sign in ((self.embedding, "+"), (self.pe, "="), (self.total, "")):
+            bottom.addWidget(view, 1)
+            if sign:
+                label = QtWidgets.QLabel(sign)
+                label.setStyleSheet("font-size: 18pt")
+                bottom.addWidget(label)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top, 1)
+        layout.addLayout(bottom, 1)
+
+    def chosen_dims(self, d_model: int) -> list[int]:
+        dims = [int(t) for t in self.dims.text().replace(",", " ").split() if t.isdigit()]
+        return [d for d in dims if d < d_model][:8] or [0, 1]
+
+
+class PatchPositions(pg.GraphicsLayoutWidget):
+    """One raster: G×G cells, cell p shows cos(pos_p, pos_q) for every patch q."""
+
+    def __init__(self, panel: PositionalPanel) -> None:
+        super().__init__()
+        self.panel = panel
+        self.plot = self.addPlot(title="cosine similarity of position embeddings")
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        self.plot.invertY(True)
+        self.plot.setAspectLocked(True)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.image = pg.ImageItem()
+        self.image.setLookupTable(SIGNED.getLookupTable(nPts=256))
+        self.plot.addItem(self.image)
+        self.focus = QtWidgets.QGraphicsRectItem()
+        self.focus.setPen(pg.mkPen((255, 140, 0), width=3, cosmetic=True))
+        self.plot.addItem(self.focus)
+        self.grid = 8
+        self.scene().sigMouseMoved.connect(self._moved)
+
+    def set_table(self, table: np.ndarray, grid: int) -> np.ndarray:
+        """table: (1+N, D) with CLS first. Returns the (N, N) cosine similarity."""
+        self.grid = g = grid
+        patches = table[1:]
+        unit = patches / np.clip(np.linalg.norm(patches, axis=1, keepdims=True), 1e-9, None)
+        similarity = unit @ unit.T
+        cell = g + 1
+        mosaic = np.full((g * cell - 1, g * cell - 1), np.nan, np.float32)
+        for p in range(g * g):
+            r, c = divmod(p, g)
+            mosaic[r * cell: r * cell + g, c * cell: c * cell + g] = similarity[p].reshape(g, g)
+        self.image.setImage(mosaic, autoLevels=False, levels=(-1, 1))
+        return similarity
+
+    def set_focus(self, patch: int | None) -> None:
+        if patch is None:
+            self.focus.hide()
+            return
+        r, c = divmod(patch, self.grid)
+        cell = self.grid + 1
+        self.focus.setRect(c * cell - 0.5, r * cell - 0.5, self.grid + 1, self.grid + 1)
+        self.focus.show()
+
+    def _moved(self, scene_pos) -> None:
+        point = self.plot.vb.mapSceneToView(scene_pos)
+        cell = self.grid + 1
+        r, c = int(point.y() // cell), int(point.x() // cell)
+        if 0 <= r < self.grid and 0 <= c < self.grid and point.x() >= 0 and point.y() >= 0:
+            self.panel.state.hover(query=1 + r * self.grid + c, key=None)
+
+
+class BiasPositions(QtWidgets.QWidget):
+    def __init__(self, panel: PositionalPanel) -> None:
+        super().__init__()
+        self.table = MatrixView()
+        self.expanded = MatrixView()
+        self.note = QtWidgets.QLabel()
+        self.note.setStyleSheet("font-weight: bold")
+        self.expanded.hovered.connect(lambda i, j: panel.state.hover(query=i, key=j))
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.table, 2)
+        arrow = QtWidgets.QLabel("gather by\nrelative\noffset →")
+        arrow.setAlignment(QtCore.Qt.AlignCenter)
+        row.addWidget(arrow)
+        row.addWidget(self.expanded, 3)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.note)
+        layout.addLayout(row, 1)
+
+
+class PositionalPanel(Panel):
+    name = "positional"
+    title = "Positions"
+
+    def __init__(self, state, parent=None) -> None:
+        super().__init__(state, parent)
+        self.text = TextPositions(self)
+        self.patches = PatchPositions(self)
+        self.bias = BiasPositions(self)
+        self.stack = QtWidgets.QStackedLayout(self)
+        for page in (self.text, self.patches, self.bias):
+            self.stack.addWidget(page)
+        self._shown: tuple | None = None
+
+    def redraw_now(self) -> None:
+        self._shown = None
+        if self.state.trace is not None:
+            self.update_selection(self.state.selection)
+
+    def point_at_position(self, position: int) -> None:
+        self.state.hover(query=position, key=None)
+
+    def update_trace(self, trace: Trace) -> None:
+        self._shown = None
+        page = {"transformer": self.text, "vit": self.patches, "swin": self.bias}
+        self.stack.setCurrentWidget(page[trace.meta["arch"]])
+
+    def update_selection(self, sel: Selection) -> None:
+        trace = self.state.trace
+        if trace is None or not sel.site:
+            return
+        arch = trace.meta["arch"]
+        if arch == "transformer":
+            self._text(trace, sel)
+        elif arch == "vit":
+            if self._shown != ("vit",):
+                self.patches.set_table(trace["pos_embed/table"], trace.meta["patch_grid"][1])
+                self._shown = ("vit",)
+            self.patches.set_focus(None if not sel.query else sel.query - 1)
+        else:
+            self._bias(trace, sel)
+
+    # -- transformer -------------------------------------------------------------------
+    def embed_site(self, trace: Trace, sel: Selection) -> str:
+        kind = trace.meta["sites"][sel.site]["kind"]
+        return "decoder.embed" if kind in ("decoder_self", "cross") else "encoder.embed"
+
+    def _text(self, trace: Trace, sel: Selection) -> None:
+        t = self.text
+        embed = self.embed_site(trace, sel)
+        if self._shown != ("text", embed):
+            table = trace[f"{embed}.pos/pe"]  # (max_len, D)
+            L, D = table.shape
+            positions = [str(i) for i in range(L)]
+            dims = [str(i) for i in range(D)]
+            t.table.set_matrix(table, positions, dims, f"sinusoidal PE [{L}×{D}]", signed=True,
+                               levels=(-1, 1))
+            t.similarity.set_matrix(table @ table.T, positions, positions,
+                                    f"PE·PEᵀ [{L}×{L}]", signed=True)
+            chosen = t.chosen_dims(D)
+            for line, dim in zip(t.lines, chosen + [None] * 8):
+                line.setVisible(dim is not None)
+                if dim is not None:
+                    line.setData(np.arange(L), table[:, dim])
+            colours = [HEAD_COLOURS[i].name() for i in range(len(chosen))]
+            t.curves.setTitle("PE(pos, dim) for dims " + " ".join(
+                f"<span style='color:{c}'>{d}</span>" for c, d in zip(colours, chosen)),
+                size="9pt")
+            tokens = trace.meta["source_tokens" if embed == "encoder.embed" else "target_tokens"]
+            n = len(tokens)
+            rows = [f"{i} {w}" for i, w in enumerate(tokens)]
+            emb, total = trace[f"{embed}/tokens"], trace[f"{embed}/sum"]
+            levels = float(np.abs(total).max())
+            t.embedding.set_matrix(emb, rows, dims, f"token embedding ×√d [{n}×{D}]",
+                                   signed=True, levels=(-levels, levels))
+            t.pe.set_matrix(table[:n], rows, dims, f"PE [{n}×{D}]", signed=True,
+                            levels=(-levels, levels))
+            t.total.set_matrix(total, rows, dims, f"sum: the encoder's input [{n}×{D}]"
+                               if embed == "encoder.embed" else f"sum: the decoder's input "
+                               f"[{n}×{D}]", signed=True, levels=(-levels, levels))
+            self._shown = ("text", embed)
+        position = sel.query
+        t.table.set_highlight(position, None)
+        t.similarity.set_highlight(position, position)
+        for view in (t.embedding, t.pe, t.total):
+            view.set_highlight(position, None)
+        t.cursor.setVisible(position is not None)
+        if position is not None:
+            t.cursor.setValue(position)
+
+    # -- swin ----------------------------------------------------------------------------
+    def _bias(self, trace: Trace, sel: Selection) -> None:
+        b = self.bias
+        site, head = sel.site, sel.head
+        window = trace.meta["sites"][site]["window_size"]
+        side = 2 * window - 1
+        if self._shown != ("swin", site, head, sel.window):
+            table = trace[f"{site}/bias_table"][:, head].reshape(side, side)
+            offsets = [str(d) for d in range(-(window - 1), window)]
+            b.table.set_matrix(table, [f"Δy {o}" for o in offsets], [f"Δx {o}" for o in offsets],
+                               f"bias table head {head} [{side}×{side}]", signed=True)
+            labels, _ = axis_labels(trace, site, sel.window)
+            b.expanded.set_matrix(trace[f"{site}/bias"][head], labels, labels,
+                                  f"bias of a window [{window**2}×{window**2}]", signed=True)
+            self._shown = ("swin", site, head, sel.window)
+        i, j = sel.query, sel.key
+        b.expanded.set_highlight(i, j, locked=i is not None and j is not None)
+        if i is None or j is None:
+            b.table.set_highlight(None, None)
+            b.note.setText(f"{site} · head {head}: point at a pair of tokens")
+            return
+        (yi, xi), (yj, xj) = divmod(i, window), divmod(j, window)
+        dy, dx = yi - yj, xi - xj
+        b.table.set_highlight(dy + window - 1, dx + window - 1, locked=True)
+        row = int(trace[f"{site}/bias_index"][i, j])
+        b.note.setText(f"pair ({i}, {j}): offset Δy={dy:+d}, Δx={dx:+d} → table row {row} "
+                       f"→ bias {trace[f'{site}/bias'][head, i, j]:+.3f} (head {head})")

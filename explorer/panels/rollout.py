@@ -1,0 +1,118 @@
+"""Attention rollout (Abnar & Zuidema 2020): how much each input patch reaches a token
+through every layer, counting the residual path.
+
+ViT: A = norm(fuse_heads(W) + I) per layer, multiplied through the blocks; the selected
+query's row (CLS by default) is drawn over the image. Swin: every block's windows become one
+grid-wide matrix (tokens at their original places, so the shift is followed), patch merging
+is a 2×2 average, and the classifier's pooled view is the mean of the last stage's rows.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from models.analysis import rollout, swin_rollout
+from models.trace import Trace
+
+from ..state import Selection
+from ..widgets.matrix_view import MatrixView
+from .base import Panel
+from .tokens import ImageTokens
+
+
+class RolloutPanel(Panel):
+    name = "rollout"
+    title = "Rollout"
+
+    def __init__(self, state, parent=None) -> None:
+        super().__init__(state, parent)
+        self.fusion = QtWidgets.QComboBox()
+        self.fusion.addItems(["mean", "max", "min"])
+        self.fusion.setToolTip("how the heads of a layer are combined")
+        self.discard = QtWidgets.QSlider(QtCore.Qt.Horizontal, minimum=0, maximum=90, value=0)
+        self.discard.setToolTip("discard this share of the weakest attention (ViT)")
+        self.discard_label = QtWidgets.QLabel("discard 0%")
+        self.picture = ImageTokens()
+        self.matrix = MatrixView()
+        self.matrix.hovered.connect(lambda r, c: self._row_pointed(r))
+        self.picture.hovered.connect(self._cell_hovered)
+        self.fusion.currentIndexChanged.connect(lambda _: self.recompute())
+        self.discard.valueChanged.connect(lambda _: self.recompute())
+        controls = QtWidgets.QHBoxLayout()
+        controls.addWidget(QtWidgets.QLabel("head fusion"))
+        controls.addWidget(self.fusion)
+        controls.addWidget(self.discard_label)
+        controls.addWidget(self.discard)
+        controls.addStretch(1)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.picture, 1)
+        row.addWidget(self.matrix, 1)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(controls)
+        layout.addLayout(row, 1)
+        self.result: np.ndarray | None = None
+
+    def _row_pointed(self, row: int) -> None:
+        if self.state.trace is not None and self.state.trace.meta["arch"] == "vit":
+            self.state.hover(query=row, key=None, site=self.state.trace.sites("self")[-1])
+
+    def _cell_hovered(self, y: int, x: int) -> None:
+        trace = self.state.trace
+        if trace is not None and trace.meta["arch"] == "vit":
+            self._row_pointed(1 + y * trace.meta["patch_grid"][1] + x)
+
+    def update_trace(self, trace: Trace) -> None:
+        if trace.meta["arch"] == "transformer":
+            self.result = None
+            return
+        self.recompute()
+
+    def recompute(self) -> None:
+        trace = self.state.trace
+        if trace is None or trace.meta["arch"] == "transformer":
+            return
+        fusion = self.fusion.currentText()
+        discard = self.discard.value() / 100
+        self.discard_label.setText(f"discard {self.discard.value()}%")
+        vit = trace.meta["arch"] == "vit"
+        self.discard.setEnabled(vit)
+        g = trace.meta["patch_grid"][1]
+        self.picture.set_image(trace["input/image"], g)
+        if vit:
+            self.result = rollout([trace[f"{s}/weights"] for s in trace.sites("self")],
+                                  fusion, discard)
+            labels = trace.meta["tokens"]
+            self.matrix.set_matrix(self.result, labels, labels,
+                                   f"rollout over {len(trace.sites('self'))} blocks "
+                                   f"[{len(labels)}×{len(labels)}]",
+                                   levels=(0, float(self.result.max())))
+        else:
+            self.result = swin_rollout(trace, fusion)
+            n = self.result.shape[1]
+            self.matrix.set_matrix(self.result, [str(i) for i in range(self.result.shape[0])],
+                                   [str(i) for i in range(n)],
+                                   f"last-stage tokens ← stage-0 tokens [{self.result.shape[0]}"
+                                   f"×{n}]", levels=(0, float(self.result.max())))
+        self.update_selection(self.state.selection)
+
+    def update_selection(self, sel: Selection) -> None:
+        trace = self.state.trace
+        if trace is None or self.result is None or trace.meta["arch"] == "transformer":
+            return
+        g = trace.meta["patch_grid"][1]
+        if trace.meta["arch"] == "vit":
+            query = sel.query if sel.query is not None else 0
+            heat = self.result[query, 1:].reshape(g, g)
+            who = "CLS" if query == 0 else f"patch {query - 1}"
+            self.picture.set_focus(None if query == 0 else divmod(query - 1, g))
+            self.matrix.set_highlight(query, None)
+            self.picture.caption.setText(f"rollout of {who} ({self.fusion.currentText()} "
+                                         f"fusion) over the input; CLS←CLS "
+                                         f"{self.result[query, 0]:.2f}")
+        else:
+            heat = self.result.mean(axis=0).reshape(g, g)  # what the pooled classifier sees
+            self.picture.set_focus(None)
+            self.picture.caption.setText("rollout of the pooled output (what the classifier "
+                                         "reads) through windows, shifts and merging")
+        self.picture.set_attention(heat)

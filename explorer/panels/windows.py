@@ -1,0 +1,268 @@
+"""Swin's shifted windows, step by step, for the selected block.
+
+Top: the token grid (1) before the roll, (2) after torch.roll(-s, -s) with the nine regions
+of the mask coloured, (3) the windows over the rolled grid, (4) rolled back: the new windows
+straddle the old borders. Bottom: the selected window's mask and weights, and every stage
+side by side with the 2×2 neighbourhoods that patch merging joins.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from models.trace import Trace
+
+from ..labels import axis_labels, block_name
+from ..state import Selection
+from ..widgets.matrix_view import MatrixView
+from .base import Panel
+from .tokens import grid_lines
+
+REGION_COLOURS = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
+                           (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
+                           (188, 189, 34)], np.float32) / 255
+STEPS = [
+    ("before the roll", "The token grid as the previous block left it: windows tile it."),
+    ("roll (−s, −s)", "torch.roll moves every token up and left by s; the rows and columns "
+     "pushed out re-enter at the bottom and right. Colours: the nine regions of the mask."),
+    ("windows", "Windows are cut from the rolled grid as usual. A window at the border holds "
+     "tokens from up to four regions: the mask keeps regions apart."),
+    ("roll back (+s, +s)", "After attention the grid is rolled back: each new window straddles "
+     "the borders of the previous block's windows, so information crosses them."),
+]
+
+
+def token_image(trace: Trace, res: int) -> np.ndarray:
+    """The input image averaged down to one value per token (res × res)."""
+    image = trace["input/image"]
+    k = image.shape[0] // res
+    return image.reshape(res, k, res, k).mean(axis=(1, 3))
+
+
+def _plot(layout: pg.GraphicsLayout, row: int, col: int) -> pg.PlotItem:
+    plot = layout.addPlot(row=row, col=col)
+    plot.setMenuEnabled(False)
+    plot.setMouseEnabled(False, False)
+    plot.hideButtons()
+    plot.invertY(True)
+    plot.setAspectLocked(True)
+    plot.hideAxis("left")
+    plot.hideAxis("bottom")
+    return plot
+
+
+class WindowsPanel(Panel):
+    name = "windows"
+    title = "Shifted windows"
+
+    def __init__(self, state, parent=None) -> None:
+        super().__init__(state, parent)
+        self.steps_view = pg.GraphicsLayoutWidget()
+        self.grids = []  # per step: plot, image, border lines, focus rect
+        for i in range(4):
+            plot = _plot(self.steps_view.ci, 0, i)
+            image = pg.ImageItem()
+            borders = pg.PlotDataItem(pen=pg.mkPen("w", width=2), connect="pairs")
+            focus = QtWidgets.QGraphicsRectItem()
+            focus.setPen(pg.mkPen((255, 140, 0), width=3, cosmetic=True))
+            window_box = QtWidgets.QGraphicsRectItem()
+            window_box.setPen(pg.mkPen("k", width=3, cosmetic=True))
+            for item in (image, borders, focus, window_box):
+                plot.addItem(item)
+            self.grids.append((plot, image, borders, focus, window_box))
+        self.steps_view.scene().sigMouseMoved.connect(self._moved)
+        self.caption = QtWidgets.QLabel()
+        self.caption.setWordWrap(True)
+        self.step_caption = QtWidgets.QLabel()
+        self.step_caption.setWordWrap(True)
+        self.step_caption.setStyleSheet("font-weight: bold")
+        self.step = 0
+        self.prev_button = QtWidgets.QPushButton("◀")
+        self.play_button = QtWidgets.QPushButton("▶ animate")
+        self.play_button.setCheckable(True)
+        self.next_button = QtWidgets.QPushButton("▶|")
+        self.prev_button.clicked.connect(lambda: self.go_to_step(self.step - 1))
+        self.next_button.clicked.connect(lambda: self.go_to_step(self.step + 1))
+        self.timer = QtCore.QTimer(self, interval=1500)
+        self.timer.timeout.connect(lambda: self.go_to_step((self.step + 1) % len(STEPS)))
+        self.play_button.toggled.connect(
+            lambda on: self.timer.start() if on else self.timer.stop())
+        self.mask = MatrixView()
+        self.weights = MatrixView()
+        for view in (self.mask, self.weights):
+            view.hovered.connect(lambda r, c: self.state.hover(query=r, key=c))
+        self.stages_view = pg.GraphicsLayoutWidget()
+        self.stage_plots: list[tuple] = []
+        controls = QtWidgets.QHBoxLayout()
+        controls.addWidget(self.caption, 1)
+        for button in (self.prev_button, self.play_button, self.next_button):
+            controls.addWidget(button)
+        bottom = QtWidgets.QHBoxLayout()
+        bottom.addWidget(self.mask, 2)
+        bottom.addWidget(self.weights, 2)
+        bottom.addWidget(self.stages_view, 3)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(controls)
+        layout.addWidget(self.step_caption)
+        layout.addWidget(self.steps_view, 3)
+        layout.addLayout(bottom, 2)
+        self._shown: tuple | None = None
+        self.geometry: dict = {}
+
+    # -- step-through ----------------------------------------------------------------------
+    def go_to_step(self, index: int) -> None:
+        self.step = max(0, min(index, len(STEPS) - 1))
+        title, text = STEPS[self.step]
+        self.step_caption.setText(f"{self.step + 1}/4  {title}: {text}")
+        for i, (plot, *_rest) in enumerate(self.grids):
+            colour = "#ff8c00" if i == self.step else "#444"
+            plot.setTitle(f"{i + 1}. {STEPS[i][0]}", color=colour, size="10pt",
+                          bold=i == self.step)
+
+    # -- pointing ----------------------------------------------------------------------------
+    def _moved(self, scene_pos) -> None:
+        if not self.geometry:
+            return
+        res, shift = self.geometry["res"], self.geometry["shift"]
+        for i, (plot, *_rest) in enumerate(self.grids):
+            if plot.vb.sceneBoundingRect().contains(scene_pos):
+                point = plot.vb.mapSceneToView(scene_pos)
+                y, x = int(np.floor(point.y())), int(np.floor(point.x()))
+                if not (0 <= y < res and 0 <= x < res):
+                    return
+                if i in (1, 2):  # rolled coordinates -> original
+                    y, x = (y + shift) % res, (x + shift) % res
+                window = int(self.geometry["window_of"][y, x])
+                query = int(self.geometry["inside"][y, x])
+                self.state.hover(query=query, key=None, window=window)
+                return
+
+    # -- drawing -----------------------------------------------------------------------------
+    def update_trace(self, trace: Trace) -> None:
+        self._shown = None
+        self.go_to_step(self.step)
+
+    def update_selection(self, sel: Selection) -> None:
+        trace = self.state.trace
+        if trace is None or not sel.site or trace.meta["arch"] != "swin":
+            return
+        if self._shown != (sel.site,):
+            self._draw_grids(trace, sel.site)
+        if self._shown != (sel.site, sel.head, sel.window):
+            self._draw_window(trace, sel)
+            self._shown = (sel.site, sel.head, sel.window)
+        self._draw_focus(trace, sel)
+
+    def _draw_grids(self, trace: Trace, site: str) -> None:
+        info = trace.meta["sites"][site]
+        res, ws, shift = info["resolution"][0], info["window_size"], info["shift"]
+        block = block_name(site)
+        window_of = trace[f"{block}/window_of_token"]
+        inside = trace[f"{block}/index_in_window"]
+        regions = trace.get(f"{block}/regions", np.zeros((res, res), int))
+        self.geometry = {"res": res, "ws": ws, "shift": shift, "window_of": window_of,
+                         "inside": inside}
+        shade = 0.35 + 0.65 * token_image(trace, res)[..., None]
+        rolled_shade = np.roll(shade, (-shift, -shift), axis=(0, 1))
+        checker = lambda w: REGION_COLOURS[(w // (res // ws) + w % (res // ws)) % 2 * 3]  # noqa
+        previous = np.arange(res)[:, None] // ws * (res // ws) + np.arange(res)[None] // ws
+        rolled_window = np.roll(window_of, (-shift, -shift), axis=(0, 1))
+        images = [checker(previous) * shade,  # the previous block's windows
+                  REGION_COLOURS[regions] * rolled_shade,
+                  checker(rolled_window) * rolled_shade,
+                  checker(window_of) * shade]
+        borders = [grid_lines(res, ws, 0), grid_lines(res, ws, 0), grid_lines(res, ws, 0),
+                   grid_lines(res, ws, shift)]
+        for (plot, image, lines, _focus, _box), rgb, border in zip(self.grids, images, borders):
+            image.setImage((np.clip(rgb, 0, 1) * 255).astype(np.ubyte), autoLevels=False)
+            lines.setData(*border)
+            plot.setRange(xRange=(0, res), yRange=(0, res), padding=0.02)
+        self.caption.setText(
+            f"{block} · {'SW-MSA, shift ' + str(shift) if shift else 'W-MSA, no shift'} · "
+            f"{res}×{res} tokens, {ws}×{ws}-token windows, {(res // ws) ** 2} windows"
+            + ("" if shift else " — pick an odd block to see the shift"))
+        self._draw_stages(trace)
+
+    def _draw_window(self, trace: Trace, sel: Selection) -> None:
+        labels, _ = axis_labels(trace, sel.site, sel.window)
+        weights = trace[f"{sel.site}/weights"][sel.window, sel.head]
+        mask = trace.get(f"{sel.site}/mask")
+        blocked = None if mask is None else mask[sel.window, 0] < -1
+        shown_mask = (np.zeros_like(weights) if mask is None
+                      else np.where(blocked, -1.0, 0.0).astype(np.float32))
+        self.mask.set_matrix(shown_mask, labels, labels,
+                             f"mask, window {sel.window} (grey: other region)",
+                             signed=True, levels=(-1, 1), blocked=blocked)
+        self.weights.set_matrix(weights, labels, labels,
+                                f"weights, window {sel.window}, head {sel.head}", blocked=blocked)
+
+    def _draw_focus(self, trace: Trace, sel: Selection) -> None:
+        g = self.geometry
+        res, ws, shift = g["res"], g["ws"], g["shift"]
+        wy, wx = divmod(sel.window, res // ws)
+        cell = None
+        if sel.query is not None:
+            found = np.argwhere((g["window_of"] == sel.window) & (g["inside"] == sel.query))
+            cell = tuple(found[0]) if len(found) else None
+        for i, (_plot, _image, _lines, focus, box) in enumerate(self.grids):
+            box.setVisible(i == 2)
+            box.setRect(wx * ws, wy * ws, ws, ws)
+            focus.setVisible(cell is not None)
+            if cell is not None:
+                y, x = cell
+                if i in (1, 2):
+                    y, x = (y - shift) % res, (x - shift) % res
+                focus.setRect(x, y, 1, 1)
+        self.mask.set_highlight(sel.query, sel.key)
+        self.weights.set_highlight(sel.query, sel.key, sel.locked)
+        self._focus_stages(trace, sel, cell)
+
+    # -- patch merging ---------------------------------------------------------------------
+    def _draw_stages(self, trace: Trace) -> None:
+        stages = sorted({info["stage"] for info in trace.meta["sites"].values()})
+        if len(self.stage_plots) != len(stages):
+            self.stages_view.clear()
+            self.stage_plots = []
+            for s in stages:
+                plot = _plot(self.stages_view.ci, 0, s)
+                image = pg.ImageItem()
+                footprint = QtWidgets.QGraphicsRectItem()
+                footprint.setPen(pg.mkPen((255, 140, 0), width=3, cosmetic=True))
+                sources = pg.ScatterPlotItem(symbol="s", size=10, pen=pg.mkPen("c", width=2),
+                                             brush=None, pxMode=True)
+                for item in (image, footprint, sources):
+                    plot.addItem(item)
+                self.stage_plots.append((plot, image, footprint, sources))
+        for s, (plot, image, _footprint, _sources) in zip(stages, self.stage_plots):
+            res = trace.meta["config"]["img_size"] // trace.meta["config"]["patch_size"] // 2**s
+            image.setImage(token_image(trace, res).astype(np.float32), autoLevels=False,
+                           levels=(0, 1))
+            plot.setTitle(f"stage {s}: {res}×{res}", size="9pt")
+            plot.setRange(xRange=(0, res), yRange=(0, res), padding=0.02)
+
+    def _focus_stages(self, trace: Trace, sel: Selection, cell) -> None:
+        stage = trace.meta["sites"][sel.site]["stage"]
+        for s, (_plot, image, footprint, sources) in enumerate(self.stage_plots):
+            if cell is None:
+                footprint.hide()
+                sources.setData([], [])
+                continue
+            factor = 2.0 ** (stage - s)  # token size of the selected stage, in stage-s cells
+            y, x = cell
+            if factor >= 1:  # a finer stage: the token covers factor × factor cells
+                top, left, size = y * factor, x * factor, factor
+            else:  # a coarser stage: the cell the token was merged into
+                top, left, size = np.floor(y * factor), np.floor(x * factor), 1.0
+            footprint.setRect(float(left), float(top), size, size)
+            footprint.show()
+            # the 2×2 neighbourhood that merges into the selected token's next-stage token
+            merge = trace.get(f"layers.{s + 1}.downsample/source")
+            if s == stage and merge is not None:
+                res = image.image.shape[0]
+                flat = merge[int(y) // 2, int(x) // 2]
+                ys, xs = np.divmod(flat, res)
+                sources.setData(xs + 0.5, ys + 0.5)
+            else:
+                sources.setData([], [])
