@@ -61,6 +61,9 @@ class AppState(QtCore.QObject):
             return
         self.preset = name
         self.trace = None
+        if self.interventions:  # they name sites of the previous model
+            self.interventions = {}
+            self.interventions_changed.emit({})
         self.preset_changed.emit(name)
         if default_input is not None:
             self.input = default_input

@@ -49,8 +49,23 @@ class PredictionPanel(Panel):
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
                                     brushes=[pg.mkBrush(120, 120, 200)] * 10)
         self.chart.addItem(self.bars)
+        self.step_slider = QtWidgets.QSlider(QtCore.Qt.Horizontal, minimum=0, maximum=0)
+        self.step_slider.setToolTip("decoding step: the decoder as it was when it chose a word")
+        self.step_slider.valueChanged.connect(self.go_to_step)
+        self.step_label = QtWidgets.QLabel()
+        self.step_label.setWordWrap(True)
+        steps_page = QtWidgets.QWidget()
+        steps_layout = QtWidgets.QVBoxLayout(steps_page)
+        steps_layout.setContentsMargins(0, 0, 0, 0)
+        slider_row = QtWidgets.QHBoxLayout()
+        slider_row.addWidget(QtWidgets.QLabel("decoding step"))
+        slider_row.addWidget(self.step_slider, 1)
+        steps_layout.addLayout(slider_row)
+        steps_layout.addWidget(self.step_label)
+        steps_layout.addWidget(self.steps, 1)
+        self.steps_page = steps_page
         self.stack = QtWidgets.QStackedWidget()
-        self.stack.addWidget(self.steps)
+        self.stack.addWidget(steps_page)
         self.stack.addWidget(self.chart)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.headline)
@@ -104,10 +119,22 @@ class PredictionPanel(Panel):
         if self._decoder_site():
             self.state.lock(row, None)
 
+    def go_to_step(self, step: int) -> None:
+        """Show the decoder at decoding step `step` (switching to cross-attention from an
+        encoder site, where steps do not exist)."""
+        if self.state.trace is None:
+            return
+        if not self._decoder_site():
+            self.state.set_selection(site=self.state.trace.sites("cross")[-1])
+        self.state.lock(step, None)
+
     def update_trace(self, trace: Trace) -> None:
         meta = trace.meta
         if meta["arch"] == "transformer":
-            self.stack.setCurrentWidget(self.steps)
+            self.stack.setCurrentWidget(self.steps_page)
+            self.step_slider.blockSignals(True)
+            self.step_slider.setMaximum(max(0, len(meta["output_tokens"]) - 1))
+            self.step_slider.blockSignals(False)
             self.headline.setText(meta["prediction"] or "(nothing)")
             unknown = meta.get("unknown") or []
             notes = ["unknown: " + ", ".join(unknown)] if unknown else []
@@ -144,11 +171,21 @@ class PredictionPanel(Panel):
             self.notes.setText(" · ".join(notes))
 
     def update_selection(self, sel: Selection) -> None:
-        if self.stack.currentWidget() is not self.steps:
+        if self.stack.currentWidget() is not self.steps_page:
             return
         row = sel.query if self._decoder_site() else None
+        meta = self.state.trace.meta
         if row is not None and row < self.steps.rowCount():
             if self.steps.currentRow() != row:
                 self.steps.selectRow(row)
+            self.step_slider.blockSignals(True)
+            self.step_slider.setValue(row)
+            self.step_slider.blockSignals(False)
+            word, (best, *others) = meta["output_tokens"][row], meta["top5"][row]
+            seen = " ".join(meta["target_tokens"][: row + 1])
+            self.step_label.setText(
+                f"step {row}: having read “{seen}”, chose <b>{word}</b> ({best[1]:.2f}); "
+                "alternatives: " + ", ".join(f"{w} {p:.2f}" for w, p in others))
         else:
             self.steps.clearSelection()
+            self.step_label.setText("move the slider or point at a step")

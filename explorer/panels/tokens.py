@@ -26,7 +26,6 @@ class TokenStrip(QtWidgets.QWidget):
 
     hovered = QtCore.Signal(str, int)  # "query" | "key", index
     clicked = QtCore.Signal(str, int)
-    left = QtCore.Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -113,9 +112,7 @@ class TokenStrip(QtWidgets.QWidget):
         hit = self.token_at(event.position())
         if hit != self._hover:
             self._hover = hit
-            if hit is None:
-                self.left.emit()
-            else:
+            if hit is not None:
                 self.hovered.emit(*hit)
 
     def mousePressEvent(self, event) -> None:
@@ -125,7 +122,6 @@ class TokenStrip(QtWidgets.QWidget):
 
     def leaveEvent(self, event) -> None:
         self._hover = None
-        self.left.emit()
 
 
 class ImageTokens(pg.GraphicsLayoutWidget):
@@ -133,7 +129,6 @@ class ImageTokens(pg.GraphicsLayoutWidget):
 
     hovered = QtCore.Signal(int, int)  # token row, column at the site's resolution
     clicked = QtCore.Signal(int, int)
-    left = QtCore.Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -210,9 +205,7 @@ class ImageTokens(pg.GraphicsLayoutWidget):
         cell = self._cell(scene_pos)
         if cell != self._hover:
             self._hover = cell
-            if cell is None:
-                self.left.emit()
-            else:
+            if cell is not None:
                 self.hovered.emit(*cell)
 
     def _clicked(self, event) -> None:

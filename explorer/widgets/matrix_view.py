@@ -23,8 +23,7 @@ def short(label: str, width: int = 9) -> str:
 
 
 class MatrixView(pg.GraphicsLayoutWidget):
-    hovered = QtCore.Signal(int, int)  # row, column
-    left = QtCore.Signal()
+    hovered = QtCore.Signal(int, int)  # row, column; the selection stays when the mouse leaves
     clicked = QtCore.Signal(int, int)
 
     def __init__(self, title: str = "", parent: QtWidgets.QWidget | None = None) -> None:
@@ -159,7 +158,6 @@ class MatrixView(pg.GraphicsLayoutWidget):
             return
         self._hover_cell = cell
         if cell is None:
-            self.left.emit()
             return
         self.hovered.emit(*cell)
         self.setToolTip(self.readout.text)
@@ -170,7 +168,5 @@ class MatrixView(pg.GraphicsLayoutWidget):
             self.clicked.emit(*cell)
 
     def leaveEvent(self, event: QtCore.QEvent) -> None:
-        if self._hover_cell is not None:
-            self._hover_cell = None
-            self.left.emit()
+        self._hover_cell = None
         super().leaveEvent(event)

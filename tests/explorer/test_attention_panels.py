@@ -151,3 +151,18 @@ def test_mask_bias_and_position_switches(make_window, qtbot):
     assert "layers.0.blocks.1.attn/bias" not in state.trace
     assert state.interventions == {"no_mask": True, "no_bias": True}
     assert "without interventions" in window.panels["prediction"].notes.text()
+
+
+def test_decoding_step_slider_shows_the_decoder_at_that_step(make_window, qtbot):
+    window = make_window("translate", "the girl does not sleep")
+    state = window.state
+    state.set_selection(site="encoder.layers.0.self_attn")
+    panel = window.panels["prediction"]
+    panel.step_slider.setValue(3)
+    assert state.selection.site == "decoder.layers.1.cross_attn"
+    assert state.selection.query == 3 and state.selection.locked
+    meta = state.trace.meta
+    assert f"<b>{meta['output_tokens'][3]}</b>" in panel.step_label.text()
+    assert meta["top5"][3][1][0] in panel.step_label.text()
+    # the attention panel shows the same decoder row
+    assert window.panels["attention"].view.row_box.rect().top() == 3
