@@ -14,6 +14,7 @@ from models.trace import Trace
 
 from ..labels import axis_labels, query_heat
 from ..state import Selection
+from ..widgets.plots import still
 from .base import Panel
 
 HEAD_COLOURS = [QtGui.QColor(c) for c in ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -128,14 +129,7 @@ class HeadImages(pg.GraphicsLayoutWidget):
         self.pictures = []
         columns = int(np.ceil(np.sqrt(heads)))
         for h in range(heads):
-            plot = self.addPlot(row=h // columns, col=h % columns, title=f"head {h}")
-            plot.setMenuEnabled(False)
-            plot.setMouseEnabled(False, False)
-            plot.hideButtons()
-            plot.invertY(True)
-            plot.setAspectLocked(True)
-            plot.hideAxis("left")
-            plot.hideAxis("bottom")
+            plot = still(self.addPlot(row=h // columns, col=h % columns, title=f"head {h}"))
             image, heat = pg.ImageItem(levels=(0, 1)), pg.ImageItem()
             heat.setLookupTable(self.lut)
             heat.setOpacity(0.65)

@@ -16,6 +16,7 @@ from models.trace import Trace
 
 from ..state import Selection
 from ..widgets.matrix_view import PROBABILITY
+from ..widgets.plots import focus_rect, still
 from .base import Panel
 
 THUMB = 40  # pixels per thumbnail side in the mosaic
@@ -51,18 +52,11 @@ class ModelPanel(Panel):
     def __init__(self, state, parent=None) -> None:
         super().__init__(state, parent)
         self.canvas = pg.GraphicsLayoutWidget()
-        self.plot = self.canvas.addPlot()
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(False, False)
-        self.plot.hideButtons()
-        self.plot.invertY(True)
-        self.plot.setAspectLocked(True)
+        self.plot = still(self.canvas.addPlot(), axes=True)
         self.mosaic = pg.ImageItem()
         self.mosaic.setLookupTable(PROBABILITY.getLookupTable(nPts=256))
         self.plot.addItem(self.mosaic)
-        self.focus = QtWidgets.QGraphicsRectItem()
-        self.focus.setPen(pg.mkPen((255, 140, 0), width=3, cosmetic=True))
-        self.plot.addItem(self.focus)
+        self.focus = focus_rect(self.plot)
         self.table = QtWidgets.QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["layer", "head", "entropy", "distance", "special"])
         self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.Stretch)

@@ -12,6 +12,7 @@ from models.trace import Trace
 from ..labels import query_heat
 from ..state import Selection
 from ..widgets.matrix_view import SIGNED, MatrixView
+from ..widgets.plots import focus_rect, still
 from .base import Panel
 from .tokens import ImageTokens
 
@@ -59,27 +60,13 @@ class PatchesPanel(Panel):
         self.show_numbers.toggled.connect(lambda on: [t.setVisible(on) for t in self.numbers])
         self.sequence = pg.PlotWidget(title="the sequence: patch 0, 1, 2, … (row-major), "
                                             "wrapped")
-        self.sequence.setMenuEnabled(False)
-        self.sequence.setMouseEnabled(False, False)
-        self.sequence.hideButtons()
-        self.sequence.invertY(True)
-        self.sequence.hideAxis("left")
-        self.sequence.hideAxis("bottom")
-        self.sequence.setAspectLocked(True)
+        still(self.sequence.getPlotItem())
         self.sequence_image = pg.ImageItem()
         self.sequence.addItem(self.sequence_image)
-        self.sequence_focus = QtWidgets.QGraphicsRectItem()
-        self.sequence_focus.setPen(pg.mkPen((255, 140, 0), width=3, cosmetic=True))
-        self.sequence.addItem(self.sequence_focus)
+        self.sequence_focus = focus_rect(self.sequence.getPlotItem())
         self.embedding = MatrixView()
         self.filters = pg.PlotWidget(title="first-layer filters")
-        self.filters.setMenuEnabled(False)
-        self.filters.setMouseEnabled(False, False)
-        self.filters.hideButtons()
-        self.filters.invertY(True)
-        self.filters.setAspectLocked(True)
-        self.filters.hideAxis("left")
-        self.filters.hideAxis("bottom")
+        still(self.filters.getPlotItem())
         self.filter_image = pg.ImageItem()
         self.filter_image.setLookupTable(SIGNED.getLookupTable(nPts=256))
         self.filters.addItem(self.filter_image)

@@ -17,6 +17,7 @@ from models.trace import Trace
 from ..labels import axis_labels
 from ..state import Selection
 from ..widgets.matrix_view import SIGNED, MatrixView
+from ..widgets.plots import focus_rect, still
 from .base import Panel
 from .heads import HEAD_COLOURS
 
@@ -71,20 +72,11 @@ class PatchPositions(pg.GraphicsLayoutWidget):
     def __init__(self, panel: PositionalPanel) -> None:
         super().__init__()
         self.panel = panel
-        self.plot = self.addPlot(title="cosine similarity of position embeddings")
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(False, False)
-        self.plot.hideButtons()
-        self.plot.invertY(True)
-        self.plot.setAspectLocked(True)
-        self.plot.hideAxis("left")
-        self.plot.hideAxis("bottom")
+        self.plot = still(self.addPlot(title="cosine similarity of position embeddings"))
         self.image = pg.ImageItem()
         self.image.setLookupTable(SIGNED.getLookupTable(nPts=256))
         self.plot.addItem(self.image)
-        self.focus = QtWidgets.QGraphicsRectItem()
-        self.focus.setPen(pg.mkPen((255, 140, 0), width=3, cosmetic=True))
-        self.plot.addItem(self.focus)
+        self.focus = focus_rect(self.plot)
         self.grid = 8
         self.scene().sigMouseMoved.connect(self._moved)
 

@@ -15,6 +15,7 @@ from models.trace import Trace
 
 from ..labels import block_name, query_heat, site_tokens
 from ..state import Selection
+from ..widgets.plots import focus_rect, still
 from .base import Panel
 
 QUERY_COLOUR = QtGui.QColor(255, 140, 0)
@@ -133,22 +134,14 @@ class ImageTokens(pg.GraphicsLayoutWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setMinimumSize(200, 200)
-        self.plot = self.addPlot()
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(False, False)
-        self.plot.hideButtons()
-        self.plot.invertY(True)
-        self.plot.setAspectLocked(True)
-        self.plot.hideAxis("left")
-        self.plot.hideAxis("bottom")
+        self.plot = still(self.addPlot())
         self.image = pg.ImageItem(np.zeros((32, 32), np.float32), levels=(0, 1))
         self.overlay = pg.ImageItem(np.zeros((32, 32, 4), np.ubyte))
         self.grid = pg.PlotDataItem(pen=pg.mkPen((90, 160, 255, 170), width=1), connect="pairs")
         self.windows = pg.PlotDataItem(pen=pg.mkPen((255, 60, 60), width=2), connect="pairs")
-        self.focus = QtWidgets.QGraphicsRectItem()
-        self.focus.setPen(pg.mkPen(QUERY_COLOUR, width=3, cosmetic=True))
-        for item in (self.image, self.overlay, self.grid, self.windows, self.focus):
+        for item in (self.image, self.overlay, self.grid, self.windows):
             self.plot.addItem(item)
+        self.focus = focus_rect(self.plot)
         self.caption = self.addLabel("", row=1, col=0, size="9pt")
         self.lut = pg.colormap.get("inferno").getLookupTable(nPts=256, alpha=False)
         self.resolution = 8

@@ -16,6 +16,7 @@ from models.trace import Trace
 from ..labels import axis_labels, block_name
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
+from ..widgets.plots import focus_rect, still
 from .base import Panel
 from .tokens import grid_lines
 
@@ -40,18 +41,6 @@ def token_image(trace: Trace, res: int) -> np.ndarray:
     return image.reshape(res, k, res, k).mean(axis=(1, 3))
 
 
-def _plot(layout: pg.GraphicsLayout, row: int, col: int) -> pg.PlotItem:
-    plot = layout.addPlot(row=row, col=col)
-    plot.setMenuEnabled(False)
-    plot.setMouseEnabled(False, False)
-    plot.hideButtons()
-    plot.invertY(True)
-    plot.setAspectLocked(True)
-    plot.hideAxis("left")
-    plot.hideAxis("bottom")
-    return plot
-
-
 class WindowsPanel(Panel):
     name = "windows"
     title = "Shifted windows"
@@ -61,15 +50,12 @@ class WindowsPanel(Panel):
         self.steps_view = pg.GraphicsLayoutWidget()
         self.grids = []  # per step: plot, image, border lines, focus rect
         for i in range(4):
-            plot = _plot(self.steps_view.ci, 0, i)
+            plot = still(self.steps_view.ci.addPlot(row=0, col=i))
             image = pg.ImageItem()
             borders = pg.PlotDataItem(pen=pg.mkPen("w", width=2), connect="pairs")
-            focus = QtWidgets.QGraphicsRectItem()
-            focus.setPen(pg.mkPen((255, 140, 0), width=3, cosmetic=True))
-            window_box = QtWidgets.QGraphicsRectItem()
-            window_box.setPen(pg.mkPen("k", width=3, cosmetic=True))
-            for item in (image, borders, focus, window_box):
+            for item in (image, borders):
                 plot.addItem(item)
+            focus, window_box = focus_rect(plot), focus_rect(plot, "k")
             self.grids.append((plot, image, borders, focus, window_box))
         self.steps_view.scene().sigMouseMoved.connect(self._moved)
         self.caption = QtWidgets.QLabel()
@@ -226,14 +212,13 @@ class WindowsPanel(Panel):
             self.stages_view.clear()
             self.stage_plots = []
             for s in stages:
-                plot = _plot(self.stages_view.ci, 0, s)
+                plot = still(self.stages_view.ci.addPlot(row=0, col=s))
                 image = pg.ImageItem()
-                footprint = QtWidgets.QGraphicsRectItem()
-                footprint.setPen(pg.mkPen((255, 140, 0), width=3, cosmetic=True))
                 sources = pg.ScatterPlotItem(symbol="s", size=10, pen=pg.mkPen("c", width=2),
                                              brush=None, pxMode=True)
-                for item in (image, footprint, sources):
-                    plot.addItem(item)
+                plot.addItem(image)
+                footprint = focus_rect(plot)
+                plot.addItem(sources)
                 self.stage_plots.append((plot, image, footprint, sources))
         for s, (plot, image, _footprint, _sources) in zip(stages, self.stage_plots):
             res = trace.meta["config"]["img_size"] // trace.meta["config"]["patch_size"] // 2**s

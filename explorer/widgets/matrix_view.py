@@ -12,6 +12,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from .plots import still
+
 SIGNED = pg.colormap.get("CET-D1")  # diverging, centred on 0
 PROBABILITY = pg.colormap.get("viridis")
 LABEL_HEIGHT_PX = 14  # room one row label needs
@@ -30,11 +32,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setMinimumSize(160, 160)
         self.ci.layout.setContentsMargins(2, 2, 2, 2)
-        self.plot = self.addPlot(row=0, col=0)
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(False, False)
-        self.plot.hideButtons()
-        self.plot.invertY(True)
+        self.plot = still(self.addPlot(row=0, col=0), axes=True, aspect=False)
         self.plot.getViewBox().setDefaultPadding(0)
         self.image = pg.ImageItem(np.zeros((1, 1), np.float32))
         self.plot.addItem(self.image)

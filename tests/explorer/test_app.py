@@ -240,3 +240,18 @@ def test_qt_binding_keeps_reference_counts(qapp):
     for _ in range(200):
         item.setRect(0, 1, 2, 3)
     assert sys.getrefcount(None) >= before - 5
+
+
+def test_dropping_an_image_file_runs_it(make_window, qtbot):
+    from PySide6 import QtGui
+
+    window = make_window("translate")
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(DIGITS / "digit_7.png"))])
+    drop = QtGui.QDropEvent(QtCore.QPointF(50, 50), QtCore.Qt.CopyAction, mime,
+                            QtCore.Qt.LeftButton, QtCore.Qt.NoModifier)
+    with qtbot.waitSignal(window.state.trace_changed, timeout=30_000):
+        window.dropEvent(drop)
+    assert window.state.preset == "vit-digits"  # a text preset switches to an image one
+    assert window.state.trace.meta["input"].endswith("digit_7.png")
+    assert window.inputs.currentWidget() is window.image_input
