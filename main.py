@@ -67,7 +67,7 @@ def cmd_shot(args: argparse.Namespace) -> int:
 
     path = shot(args.output, args.preset, args.input, args.panel, resolve_device(args.device),
                 site=args.site, layer=args.layer, head=args.head, query=args.query,
-                window_index=args.window, kind=args.kind)
+                key=args.key, window_index=args.window, kind=args.kind)
     print(f"wrote {path}")
     return 0
 
@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--site", default=None, help="attention site, e.g. blocks.3.attn")
     p.add_argument("--layer", type=int, default=None)
     p.add_argument("--head", type=int, default=None)
-    p.add_argument("--query", type=int, default=None)
+    p.add_argument("--query", type=int, default=None, help="row: query token or patch")
+    p.add_argument("--key", type=int, default=None, help="column: key token or patch")
     p.add_argument("--window", type=int, default=None, help="Swin window")
     p.add_argument("--device", default="cpu")
     p.add_argument("-o", "--output", required=True)

@@ -41,7 +41,7 @@ def wait_for_run(state: AppState, timeout_s: float = 120.0) -> None:
 
 def select(window: MainWindow, site: str | None = None, layer: int | None = None,
            head: int | None = None, query: int | None = None, window_index: int | None = None,
-           kind: str | None = None) -> None:
+           kind: str | None = None, key: int | None = None) -> None:
     """Apply a selection the way a user would: kind and layer, head, query (locked)."""
     state = window.state
     trace = state.trace
@@ -64,8 +64,8 @@ def select(window: MainWindow, site: str | None = None, layer: int | None = None
         state.set_selection(head=head)
     if window_index is not None:
         state.set_selection(window=window_index)
-    if query is not None:
-        state.lock(query, None)
+    if query is not None or key is not None:
+        state.lock(query, key)
 
 
 def shot(output: str, preset: str, user_input: str | None = None, panel: str | None = None,

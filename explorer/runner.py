@@ -55,9 +55,6 @@ class Runner(QtCore.QObject):
             self._wake.notify()
         self._thread.join(timeout=30)
 
-    def is_alive(self) -> bool:
-        return self._thread.is_alive()
-
     # -- worker thread -----------------------------------------------------------
     def _loop(self) -> None:
         torch.set_num_threads(max(1, torch.get_num_threads()))

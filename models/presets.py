@@ -217,7 +217,8 @@ class Session:
             target_tokens=self.tgt_vocab.decode(decoder_in[0].tolist()),
             output_tokens=out_words,
             unknown=unknown,
-            prediction=" ".join(w for w in out_words if w != "<eos>"),
+            prediction=(" " if self.preset.task == "translation" else "").join(
+                w for w in out_words if w != "<eos>"),
             top5=[[[self.tgt_vocab.words[i], float(p)] for p, i in zip(ps.tolist(), ids.tolist())]
                   for ps, ids in zip(top.values, top.indices)],
         )

@@ -23,7 +23,7 @@ from torch import nn
 
 from .attention import Mlp, attend, merge_heads
 from .positional import relative_position_index
-from .trace import name_sites, record, record_raw
+from .trace import is_recording, name_sites, record, record_raw
 
 MASK_VALUE = -100.0  # the reference implementation's additive mask value
 
@@ -154,7 +154,8 @@ class SwinBlock(nn.Module):
         B, H, W, C = x.shape
         ws, s = self.window, self.shift
         nW = (H // ws) * (W // ws)
-        self._record_geometry(H, W)
+        if is_recording():
+            self._record_geometry(H, W)
         h = self.norm1(x)
         if s:
             h = torch.roll(h, shifts=(-s, -s), dims=(1, 2))
@@ -186,8 +187,9 @@ class PatchMerging(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, H, W, C) -> (B, H/2, W/2, 2C)
         B, H, W, C = x.shape
         x = x.reshape(B, H // 2, 2, W // 2, 2, C).permute(0, 1, 3, 4, 2, 5).flatten(3)
-        index = torch.arange(H * W).view(H // 2, 2, W // 2, 2).permute(0, 2, 3, 1)
-        record_raw(self.site_name, "source", index.reshape(H // 2, W // 2, 4))
+        if is_recording():  # which 4 tokens (flat index y*W + x) each new token joins
+            index = torch.arange(H * W).view(H // 2, 2, W // 2, 2).permute(0, 2, 3, 1)
+            record_raw(self.site_name, "source", index.reshape(H // 2, W // 2, 4))
         return self.reduction(self.norm(x))
 
 

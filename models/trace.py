@@ -71,10 +71,6 @@ def _to_numpy(value: Any) -> np.ndarray:
     return np.asarray(value).copy()
 
 
-def active_trace() -> Trace | None:
-    return getattr(_local, "trace", None)
-
-
 def is_recording() -> bool:
     return getattr(_local, "trace", None) is not None
 

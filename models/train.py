@@ -28,7 +28,7 @@ from .presets import PRESETS, Session, build_model, get_preset
 from .tasks.digits import augment, load_split
 from .transformer import BOS, EOS, PAD
 
-DEFAULT_STEPS = {"translate": 6000, "reverse": 4000, "vit-digits": 3000, "swin-digits": 2500}
+DEFAULT_STEPS = {"translate": 6000, "reverse": 4000, "vit-digits": 3000, "swin-digits": 2000}
 ALIGNMENT_WEIGHT = 0.5
 
 

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Regenerate the README screenshots with the app itself (offscreen).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=resources/screenshots
+digit=resources/samples/digits
+shot() { QT_QPA_PLATFORM=offscreen python main.py shot "$@"; }
+shot --preset translate --input "the small cat in front of the old house does not see the dog" \
+     --query 5 -o $out/translate.png
+shot --preset translate --input "the small cat in front of the old house does not see the dog" \
+     --panel pipeline --query 5 -o $out/pipeline_translate.png
+shot --preset vit-digits --input $digit/digit_4.png --panel pipeline --layer 3 --head 1 \
+     --query 0 -o $out/pipeline_vit.png
+shot --preset swin-digits --input $digit/digit_7.png --panel pipeline --layer 1 --window 15 \
+     --query 5 -o $out/pipeline_swin.png
+shot --preset reverse --input "transformer" -o $out/reverse.png
+shot --preset vit-digits --input $digit/digit_4.png --layer 3 --query 27 -o $out/vit.png
+shot --preset swin-digits --input $digit/digit_7.png --layer 1 --window 15 --query 5 \
+     -o $out/swin.png
+shot --preset translate --input "the girl does not sleep" --panel model --kind cross \
+     -o $out/model_translate.png
+shot --preset translate --input "the girl does not sleep" --panel heads --kind encoder_self \
+     --query 2 -o $out/heads_translate.png
+shot --preset translate --input "the girl does not sleep" --panel positional --kind encoder_self \
+     --query 3 -o $out/positional_translate.png
+shot --preset vit-digits --input $digit/digit_4.png --panel positional --query 28 \
+     -o $out/positional_vit.png
+shot --preset swin-digits --input $digit/digit_7.png --panel positional --layer 1 --head 1 --query 6 --key 9 \
+     -o $out/positional_swin.png
+shot --preset vit-digits --input $digit/digit_4.png --panel patches --layer 3 --query 27 \
+     -o $out/patches_vit.png
+shot --preset swin-digits --input $digit/digit_7.png --panel windows --layer 1 --window 15 \
+     --query 5 -o $out/windows_swin.png
+shot --preset vit-digits --input $digit/digit_4.png --panel rollout -o $out/rollout_vit.png
+shot --preset swin-digits --input $digit/digit_7.png --panel rollout -o $out/rollout_swin.png
