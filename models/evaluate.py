@@ -45,7 +45,7 @@ def exact_match(session: Session, pairs, batch: int = 250) -> float:
 
 
 @torch.inference_mode()
-def alignment(session: Session, pairs, limit: int = 300) -> tuple[float, int, list[float]]:
+def alignment(session: Session, pairs, limit: int | None = None) -> tuple[float, int, list[float]]:
     """Share of aligned target words whose head-averaged cross-attention argmax (teacher
     forced on the gold target) falls on a gold-aligned source word, per decoder layer.
     Returns (best accuracy, best layer, accuracy of every layer)."""
