@@ -2,4 +2,4 @@
 import pyqtgraph as pg
 
 # Arrays are (rows, columns) everywhere: matrices and images read like their numpy shape.
-pg.setConfigOptions(imageAxisOrder="row-major", antialias=True, background="w", foreground="k")
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, background="w", foreground="k")

@@ -111,7 +111,7 @@ def train(name: str, steps: int | None = None, out: Path | None = None, batch: i
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if step % 50 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
     if aligned_attention is not None:

@@ -28,7 +28,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
     hovered = QtCore.Signal(int, int)  # row, column; the selection stays when the mouse leaves
     clicked = QtCore.Signal(int, int)
 
-    def __init__(self, title: str = "", parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMinimumSize(160, 160)
         self.ci.layout.setContentsMargins(2, 2, 2, 2)
@@ -52,7 +52,9 @@ class MatrixView(pg.GraphicsLayoutWidget):
             self.plot.addItem(box)
         self.cell_box.setPen(pg.mkPen("k", width=3, cosmetic=True))
         self.readout = self.addLabel("", row=1, col=0, justify="left", size="9pt")
-        self.title = title
+        self.title: str | None = None
+        self._cmap = PROBABILITY
+        self._levels: tuple[float, float] = (0.0, 1.0)
         self.data = np.zeros((1, 1), np.float32)
         self.row_labels: list[str] = []
         self.col_labels: list[str] = []
@@ -71,8 +73,13 @@ class MatrixView(pg.GraphicsLayoutWidget):
                 levels = (-peak, peak)
             else:
                 levels = (0.0, 1.0)
-        self.colorbar.setColorMap(SIGNED if signed else PROBABILITY)
-        self.colorbar.setLevels(levels)
+        cmap = SIGNED if signed else PROBABILITY
+        if cmap is not self._cmap:  # rebuilding the bar's gradient is not free
+            self.colorbar.setColorMap(cmap)
+            self._cmap = cmap
+        if levels != self._levels:
+            self.colorbar.setLevels(levels)
+            self._levels = levels
         shown = np.where(np.isfinite(data), data, levels[0]).astype(np.float32)
         self.image.setImage(shown, autoLevels=False, levels=levels)
         rows, cols = data.shape
@@ -91,8 +98,9 @@ class MatrixView(pg.GraphicsLayoutWidget):
         if reshaped:
             self._set_ticks()
             self.plot.setRange(xRange=(0, cols), yRange=(0, rows), padding=0)
-        self.title = title
-        self.plot.setTitle(title, size="10pt")
+        if title != self.title:  # a new title re-lays out the whole plot
+            self.title = title
+            self.plot.setTitle(title, size="10pt")
         self._show_readout()
 
     def _set_ticks(self) -> None:
@@ -138,7 +146,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
             r = self.row_labels[row] if row < len(self.row_labels) else str(row)
             c = self.col_labels[col] if col < len(self.col_labels) else str(col)
             text = f"[{row}, {col}]  {r} → {c}  =  {self.data[row, col]:.4g}"
-        self.readout.setText(text)
+        if text != self.readout.text:
+            self.readout.setText(text)
 
     # -- mouse -----------------------------------------------------------------
     def cell_at(self, scene_pos: QtCore.QPointF) -> tuple[int, int] | None:
