@@ -65,8 +65,13 @@ def cmd_shot(args: argparse.Namespace) -> int:
     from explorer.export import shot
     from models.presets import resolve_device
 
+    try:
+        size = tuple(int(v) for v in args.size.lower().split("x"))
+        assert len(size) == 2 and min(size) > 0
+    except (ValueError, AssertionError):
+        raise UsageError(f"--size must look like 1400x860, not '{args.size}'") from None
     path = shot(args.output, args.preset, args.input, args.panel, resolve_device(args.device),
-                site=args.site, layer=args.layer, head=args.head, query=args.query,
+                size=size, site=args.site, layer=args.layer, head=args.head, query=args.query,
                 key=args.key, window_index=args.window, kind=args.kind)
     print(f"wrote {path}")
     return 0
@@ -133,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key", type=int, default=None, help="column: key token or patch")
     p.add_argument("--window", type=int, default=None, help="Swin window")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--size", default="1400x860", help="window size, WIDTHxHEIGHT")
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=cmd_shot)
 

@@ -84,18 +84,12 @@ def bench_model(name: str, device: str, inputs: list) -> dict:
     return {"forward_ms": stats(plain), "forward_traced_ms": stats(traced)}
 
 
-def paint_now(app, window) -> None:
-    for _ in range(2):  # scene updates post paint requests; the second pass paints them
-        app.processEvents()
-        app.sendPostedEvents()
-
-
 def bench_gui(name: str, device: str, inputs: list) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6 import QtCore
 
     from .app import application, create_window
-    from .export import wait_for_run
+    from .export import paint_now, wait_for_run
 
     app = application()
     window = create_window(name, device, settings=None)

@@ -14,6 +14,14 @@ from .state import AppState
 PANEL_NAMES = [cls.name for cls in PANEL_CLASSES]
 
 
+def paint_now(app, window) -> None:
+    """Run the event loop until nothing is pending: pyqtgraph scenes process their changes
+    from the event loop and post paint requests; the second pass paints them."""
+    for _ in range(2):
+        app.processEvents()
+        app.sendPostedEvents()
+
+
 def wait_for_run(state: AppState, timeout_s: float = 120.0) -> None:
     """Process events until the newest request has painted a trace; InputError if it failed."""
     loop = QtCore.QEventLoop()
@@ -85,8 +93,10 @@ def shot(output: str, preset: str, user_input: str | None = None, panel: str | N
         if panel is not None:
             window.show_panel(panel)
         select(window, **selection)
-        app.processEvents()
+        paint_now(app, window)
         widget = window if panel is None else window.panels[panel]
+        widget.grab()  # axes size themselves to their labels while painting: paint twice
+        paint_now(app, window)
         image = widget.grab()
         if not image.save(str(output)):
             raise InputError(f"could not write {output}")

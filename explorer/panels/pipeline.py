@@ -36,7 +36,7 @@ STAGES = [
      ("concat", "proj")),
 ]
 MATRICES = ("q", "kT", "scores", "bias", "mask", "weights", "v", "out", "concat", "proj")
-SIGNED = {"q", "kT", "scores", "bias", "v", "out", "concat", "proj"}
+SIGNED = {"q", "kT", "scores", "bias", "mask", "v", "out", "concat", "proj"}
 ACTIVE_STYLE = "QFrame#cell { border: 3px solid rgb(255,140,0); border-radius: 4px; }"
 IDLE_STYLE = "QFrame#cell { border: 3px solid transparent; }"
 
@@ -230,7 +230,7 @@ class PipelinePanel(Panel):
                     title = "log10 weights"
             if name == "mask":
                 matrix = np.where(matrix < -1, -1.0, 0.0).astype(np.float32)
-                levels = (-1.0, 0.0)
+                levels = (-1.0, 1.0)
                 blocked = data["mask"] < -1
                 title = "mask (grey: blocked)"
             if name == "scores":

@@ -1,6 +1,8 @@
 """The model's answer: the translation step by step with its top-5, or class probabilities."""
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -54,6 +56,7 @@ class PredictionPanel(Panel):
         self.step_slider.valueChanged.connect(self.go_to_step)
         self.step_label = QtWidgets.QLabel()
         self.step_label.setWordWrap(True)
+        self.step_label.setTextFormat(QtCore.Qt.RichText)
         steps_page = QtWidgets.QWidget()
         steps_layout = QtWidgets.QVBoxLayout(steps_page)
         steps_layout.setContentsMargins(0, 0, 0, 0)
@@ -184,8 +187,9 @@ class PredictionPanel(Panel):
             word, (best, *others) = meta["output_tokens"][row], meta["top5"][row]
             seen = " ".join(meta["target_tokens"][: row + 1])
             self.step_label.setText(
-                f"step {row}: having read “{seen}”, chose <b>{word}</b> ({best[1]:.2f}); "
-                "alternatives: " + ", ".join(f"{w} {p:.2f}" for w, p in others))
+                f"step {row}: having read “{escape(seen)}”, chose <b>{escape(word)}</b> "
+                f"({best[1]:.2f}); alternatives: "
+                + ", ".join(f"{escape(w)} {p:.2f}" for w, p in others))
         else:
             self.steps.clearSelection()
             self.step_label.setText("move the slider or point at a step")

@@ -8,11 +8,11 @@ shot() { QT_QPA_PLATFORM=offscreen python main.py shot "$@"; }
 shot --preset translate --input "the small cat in front of the old house does not see the dog" \
      --query 5 -o $out/translate.png
 shot --preset translate --input "the small cat in front of the old house does not see the dog" \
-     --panel pipeline --query 5 -o $out/pipeline_translate.png
+     --panel pipeline --query 5 --size 1900x1000 -o $out/pipeline_translate.png
 shot --preset vit-digits --input $digit/digit_4.png --panel pipeline --layer 3 --head 1 \
-     --query 0 -o $out/pipeline_vit.png
+     --query 0 --size 1900x1000 -o $out/pipeline_vit.png
 shot --preset swin-digits --input $digit/digit_7.png --panel pipeline --layer 1 --window 15 \
-     --query 5 -o $out/pipeline_swin.png
+     --query 5 --size 1900x1000 -o $out/pipeline_swin.png
 shot --preset reverse --input "transformer" -o $out/reverse.png
 shot --preset vit-digits --input $digit/digit_4.png --layer 3 --query 27 -o $out/vit.png
 shot --preset swin-digits --input $digit/digit_7.png --layer 1 --window 15 --query 5 \

@@ -1,4 +1,6 @@
 """Pipeline, heads and model panels, and interventions, for every architecture."""
+from html import escape
+
 import numpy as np
 import pytest
 import torch
@@ -162,7 +164,7 @@ def test_decoding_step_slider_shows_the_decoder_at_that_step(make_window, qtbot)
     assert state.selection.site == "decoder.layers.1.cross_attn"
     assert state.selection.query == 3 and state.selection.locked
     meta = state.trace.meta
-    assert f"<b>{meta['output_tokens'][3]}</b>" in panel.step_label.text()
+    assert f"<b>{escape(meta['output_tokens'][3])}</b>" in panel.step_label.text()
     assert meta["top5"][3][1][0] in panel.step_label.text()
     # the attention panel shows the same decoder row
     assert window.panels["attention"].view.row_box.rect().top() == 3
