@@ -46,6 +46,8 @@ class PredictionPanel(Panel):
         self.chart.setMouseEnabled(False, False)
         self.chart.hideButtons()
         self.chart.setYRange(0, 1)
+        self.chart.setXRange(-0.6, 9.6)
+        self.chart.disableAutoRange()  # fixed axes: no tick re-layout on every run
         self.chart.setLabel("left", "probability")
         self.chart.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)], []])
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
