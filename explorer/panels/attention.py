@@ -23,7 +23,6 @@ class AttentionPanel(Panel):
         layout.addWidget(self.view)
         self.view.hovered.connect(lambda r, c: self.state.hover(query=r, key=c))
         self.view.clicked.connect(self._clicked)
-        self._shown: tuple | None = None  # (site, head, window) on screen
 
     def _clicked(self, row: int, col: int) -> None:
         sel = self.state.selection
@@ -32,13 +31,8 @@ class AttentionPanel(Panel):
         else:
             self.state.lock(row, col)
 
-    def update_trace(self, trace: Trace) -> None:
-        self._shown = None
-
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
-        if trace is None or not sel.site:
-            return
         if self._shown != (sel.site, sel.head, sel.window):
             self._show_matrix(trace, sel)
         self.view.set_highlight(sel.query, sel.key, sel.locked)

@@ -18,6 +18,7 @@ class Panel(QtWidgets.QWidget):
         self._stale = True  # the trace changed while hidden
         self._selection_stale = False  # the selection changed while hidden
         self.redraws = 0  # how often update_trace ran (tests check hidden panels idle)
+        self._shown: tuple | None = None  # what is drawn (site, head, …); None: redraw
         state.trace_changed.connect(self._trace_changed)
         state.selection_changed.connect(self._selection_changed)
 
@@ -29,15 +30,20 @@ class Panel(QtWidgets.QWidget):
 
     def _selection_changed(self, selection: Selection) -> None:
         if self.isVisible() and not self._stale:
-            self.update_selection(selection)
+            self._select(selection)
         else:
             self._selection_stale = True
+
+    def _select(self, selection: Selection) -> None:
+        if self.state.trace is not None and selection.site:
+            self.update_selection(selection)
 
     def _redraw(self, trace: Trace) -> None:
         self._stale = self._selection_stale = False
         self.redraws += 1
+        self._shown = None
         self.update_trace(trace)
-        self.update_selection(self.state.selection)
+        self._select(self.state.selection)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -45,11 +51,12 @@ class Panel(QtWidgets.QWidget):
             self._redraw(self.state.trace)
         elif self._selection_stale:
             self._selection_stale = False
-            self.update_selection(self.state.selection)
+            self._select(self.state.selection)
 
     # -- for subclasses ----------------------------------------------------------
     def update_trace(self, trace: Trace) -> None:
         """Redraw for a new trace (and a possibly new site/head/window)."""
 
     def update_selection(self, selection: Selection) -> None:
-        """Move highlights only; must be cheap."""
+        """Move highlights (and redraw what `self._shown` says is out of date); must be cheap.
+        Only called with a trace and a selected site."""

@@ -162,17 +162,13 @@ class HeadsPanel(Panel):
         self.stack.addWidget(self.lines)
         self.stack.addWidget(self.images)
         self.lines.hovered.connect(lambda i: self.state.hover(query=i, key=None))
-        self._shown: tuple | None = None
 
     def update_trace(self, trace: Trace) -> None:
-        self._shown = None
         self.stack.setCurrentWidget(self.lines if trace.meta["arch"] == "transformer"
                                     else self.images)
 
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
-        if trace is None or not sel.site:
-            return
         weights = trace[f"{sel.site}/weights"]
         if trace.meta["arch"] == "transformer":
             if self._shown != (sel.site,):

@@ -77,17 +77,11 @@ class ModelPanel(Panel):
         layout.addWidget(self.caption)
         layout.addWidget(split, 1)
         self.canvas.scene().sigMouseClicked.connect(self._mosaic_clicked)
-        self._shown: tuple | None = None
         self.sites: list[str] = []
         self.heads = 1
 
-    def update_trace(self, trace: Trace) -> None:
-        self._shown = None
-
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
-        if trace is None or not sel.site:
-            return
         kind = trace.meta["sites"][sel.site]["kind"]
         if self._shown != (kind, sel.window):
             self._draw(trace, kind, sel.window)

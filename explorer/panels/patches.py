@@ -90,7 +90,6 @@ class PatchesPanel(Panel):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(left, 1)
         layout.addLayout(right, 1)
-        self._shown: tuple | None = None
 
     # -- geometry ------------------------------------------------------------------------
     def grid(self) -> int:
@@ -123,7 +122,6 @@ class PatchesPanel(Panel):
 
     # -- drawing ---------------------------------------------------------------------------
     def update_trace(self, trace: Trace) -> None:
-        self._shown = None
         if trace.meta["arch"] == "transformer":
             return
         g = self.grid()

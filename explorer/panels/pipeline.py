@@ -110,7 +110,6 @@ class PipelinePanel(Panel):
         outer.addWidget(self.caption)
         outer.addLayout(grid, 1)
         self.stage = -1  # -1: no step-through, everything shown plainly
-        self._shown: tuple | None = None
         self._link: dict[str, tuple[str, str]] = {}
 
     # -- step-through ----------------------------------------------------------------
@@ -153,12 +152,7 @@ class PipelinePanel(Panel):
         self.state.lock(fields["query"], fields["key"])
 
     # -- drawing ---------------------------------------------------------------------
-    def update_trace(self, trace: Trace) -> None:
-        self._shown = None
-
     def update_selection(self, sel: Selection) -> None:
-        if self.state.trace is None or not sel.site:
-            return
         if self._shown != (sel.site, sel.head, sel.window):
             self._redraw_matrices()
         else:

@@ -143,7 +143,6 @@ class PositionalPanel(Panel):
         self.stack = QtWidgets.QStackedLayout(self)
         for page in (self.text, self.patches, self.bias):
             self.stack.addWidget(page)
-        self._shown: tuple | None = None
 
     def redraw_now(self) -> None:
         self._shown = None
@@ -154,14 +153,11 @@ class PositionalPanel(Panel):
         self.state.hover(query=position, key=None)
 
     def update_trace(self, trace: Trace) -> None:
-        self._shown = None
         page = {"transformer": self.text, "vit": self.patches, "swin": self.bias}
         self.stack.setCurrentWidget(page[trace.meta["arch"]])
 
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
-        if trace is None or not sel.site:
-            return
         arch = trace.meta["arch"]
         if arch == "transformer":
             self._text(trace, sel)

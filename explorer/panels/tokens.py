@@ -232,7 +232,6 @@ class TokensPanel(Panel):
         self.strip.clicked.connect(self._strip_clicked)
         self.picture.hovered.connect(self._cell_hovered)
         self.picture.clicked.connect(self._cell_clicked)
-        self._shown: tuple | None = None
 
     # -- pointing ------------------------------------------------------------------
     def _strip_hovered(self, row: str, index: int) -> None:
@@ -268,14 +267,11 @@ class TokensPanel(Panel):
 
     # -- drawing -------------------------------------------------------------------
     def update_trace(self, trace: Trace) -> None:
-        self._shown = None
         self.stack.setCurrentWidget(self.strip if trace.meta["arch"] == "transformer"
                                     else self.picture)
 
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
-        if trace is None or not sel.site:
-            return
         info = trace.meta["sites"][sel.site]
         weights = trace[f"{sel.site}/weights"]
         if trace.meta["arch"] == "transformer":

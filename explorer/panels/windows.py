@@ -94,7 +94,6 @@ class WindowsPanel(Panel):
         layout.addWidget(self.step_caption)
         layout.addWidget(self.steps_view, 3)
         layout.addLayout(bottom, 2)
-        self._shown: tuple | None = None
         self.geometry: dict = {}
 
     # -- step-through ----------------------------------------------------------------------
@@ -127,7 +126,6 @@ class WindowsPanel(Panel):
 
     # -- drawing -----------------------------------------------------------------------------
     def update_trace(self, trace: Trace) -> None:
-        self._shown = None
         self.go_to_step(self.step)
 
     def update_selection(self, sel: Selection) -> None:
