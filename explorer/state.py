@@ -57,10 +57,9 @@ class AppState(QtCore.QObject):
 
     # -- inputs ----------------------------------------------------------------
     def set_preset(self, name: str, default_input: Any = None) -> None:
-        if name == self.preset and self.trace is not None:
+        if self.trace is not None and self.trace.meta["preset"] == name:
             return
-        self.preset = name
-        self.trace = None
+        self.preset = name  # the previous trace stays on screen until the new one arrives
         if self.interventions:  # they name sites of the previous model
             self.interventions = {}
             self.interventions_changed.emit({})

@@ -255,3 +255,22 @@ def test_dropping_an_image_file_runs_it(make_window, qtbot):
     assert window.state.preset == "vit-digits"  # a text preset switches to an image one
     assert window.state.trace.meta["input"].endswith("digit_7.png")
     assert window.inputs.currentWidget() is window.image_input
+
+
+def test_a_corrupt_weights_file_is_reported_and_the_last_result_stays(make_window, qtbot,
+                                                                      tmp_path, monkeypatch):
+    import models.presets as presets
+
+    window = make_window("translate")
+    before = window.state.trace
+    (tmp_path / "reverse.safetensors").write_bytes(b"\x80\x04\x95 pickled? never")
+    monkeypatch.setattr(presets, "WEIGHTS_DIR", tmp_path)
+    with qtbot.waitSignal(window.state.run_failed, timeout=30_000):
+        window.select_preset("reverse")
+    assert "not a valid safetensors" in window.message_label.text()
+    assert window.state.trace is before
+    assert window.panels["prediction"].headline.text() == before.meta["prediction"]
+    monkeypatch.undo()
+    with qtbot.waitSignal(window.state.trace_changed, timeout=30_000):
+        window.select_preset("vit-digits")  # and the app goes on working
+    assert window.state.trace.meta["preset"] == "vit-digits"
