@@ -50,6 +50,10 @@ class PatchesPanel(Panel):
         super().__init__(state, parent)
         self.picture = ImageTokens()
         self.numbers: list[pg.TextItem] = []
+        # CLS is token 0, a learned vector that belongs to no patch: drawn beside the grid
+        self.cls_label = pg.TextItem("CLS", color=(0, 0, 0), fill=(255, 220, 120),
+                                     border=pg.mkPen((255, 140, 0), width=2), anchor=(1, 0))
+        self.picture.plot.addItem(self.cls_label)
         self.mode = QtWidgets.QComboBox()
         self.mode.addItems(["attention of the pointed patch", "attention of CLS"])
         self.mode.currentIndexChanged.connect(lambda _: self._overlay())
@@ -141,12 +145,15 @@ class PatchesPanel(Panel):
                 self.numbers.append(text)
         self.sequence_image.setImage(patch_sequence(image, g, 2 * g), autoLevels=False,
                                      levels=(0, 1))
+        self.cls_label.setVisible(self.has_cls())
+        if self.has_cls():
+            self.cls_label.setPos(-1, 0)
+            self.picture.plot.setRange(xRange=(-image.shape[0] / 4, image.shape[0]),
+                                       yRange=(0, image.shape[0]), padding=0.02)
         tokens = trace["patch_embed/tokens"].reshape(g * g, -1)
         self.embedding.set_matrix(tokens, [str(i) for i in range(g * g)],
                                   [str(i) for i in range(tokens.shape[1])],
-                                  f"patch embedding [{g * g}×{tokens.shape[1]}]"
-                                  + (" (+ CLS and position next)" if self.has_cls() else ""),
-                                  signed=True)
+                                  f"patch embedding [{g * g}×{tokens.shape[1]}]", signed=True)
         filters = trace["patch_embed/filters"]
         peak = float(np.abs(filters).max()) or 1.0
         self.filter_image.setImage(filter_mosaic(filters), autoLevels=False, levels=(-peak, peak))
