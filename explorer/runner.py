@@ -71,32 +71,35 @@ class Runner(QtCore.QObject):
 
     def _handle(self, request: Request) -> None:
         try:
-            notice = self._prepare(request)
-            original = None
-            if request.interventions:  # the unedited model's answer, to show beside
-                self.session.set_interventions()
-                original = self.session.run(request.input, trace=False).meta
-            self.session.set_interventions(**(request.interventions or {}))
-            start = time.perf_counter()
-            trace = self.session.run(request.input)
-            if original is not None:
-                trace.meta["original"] = {k: original.get(k) for k in ("prediction", "probs",
-                                                                       "confidence")}
-                trace.meta["interventions"] = request.interventions
-            if self.session.device.type == "cuda":
-                torch.cuda.synchronize()
-            forward_ms = (time.perf_counter() - start) * 1000
-            timings = {"forward_ms": forward_ms, "device": str(self.session.device),
-                       "submitted": request.submitted, "notice": notice}
-            self.finished.emit(request.id, trace, timings)
+            try:
+                self._run(request, self._prepare(request))
+            except torch.cuda.OutOfMemoryError:
+                self._fall_back_to_cpu()  # the state follows: the result says "cpu"
+                self._run(request, "the GPU ran out of memory: running on CPU")
         except (InputError, CheckpointError) as error:
             self.failed.emit(request.id, str(error))
-        except torch.cuda.OutOfMemoryError:
-            self._fall_back_to_cpu()
-            self.failed.emit(request.id, "the GPU ran out of memory: switched to CPU, run again")
         except Exception as error:  # keep the app alive whatever the model does
             traceback.print_exc()
             self.failed.emit(request.id, f"the model failed: {type(error).__name__}: {error}")
+
+    def _run(self, request: Request, notice: str) -> None:
+        original = None
+        if request.interventions:  # the unedited model's answer, to show beside
+            self.session.set_interventions()
+            original = self.session.run(request.input, trace=False).meta
+        self.session.set_interventions(**(request.interventions or {}))
+        start = time.perf_counter()
+        trace = self.session.run(request.input)
+        if original is not None:
+            trace.meta["original"] = {k: original.get(k) for k in ("prediction", "probs",
+                                                                   "confidence")}
+            trace.meta["interventions"] = request.interventions
+        if self.session.device.type == "cuda":
+            torch.cuda.synchronize()
+        forward_ms = (time.perf_counter() - start) * 1000
+        timings = {"forward_ms": forward_ms, "device": str(self.session.device),
+                   "submitted": request.submitted, "notice": notice}
+        self.finished.emit(request.id, trace, timings)
 
     def _prepare(self, request: Request) -> str:
         """Load the preset / move it to the device when they changed; returns a notice."""

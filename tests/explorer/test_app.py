@@ -274,3 +274,25 @@ def test_a_corrupt_weights_file_is_reported_and_the_last_result_stays(make_windo
     with qtbot.waitSignal(window.state.trace_changed, timeout=30_000):
         window.select_preset("vit-digits")  # and the app goes on working
     assert window.state.trace.meta["preset"] == "vit-digits"
+
+
+def test_running_out_of_gpu_memory_falls_back_to_cpu(make_window, qtbot, monkeypatch):
+    import torch
+
+    window = make_window("reverse")
+    session = window.state.runner.session
+    real_run = session.run
+    calls = []
+
+    def run_once_out_of_memory(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(session, "run", run_once_out_of_memory)
+    with qtbot.waitSignal(window.state.trace_changed, timeout=30_000):
+        window.state.set_input("abc")
+    assert "ran out of memory" in window.message_label.text()
+    assert window.state.trace.meta["prediction"] == "cba"
+    assert window.state.device == "cpu"
