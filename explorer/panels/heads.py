@@ -50,6 +50,11 @@ class HeadLines(QtWidgets.QWidget):
             self.query = query
             self.update()
 
+    def _columns(self) -> tuple[float, float]:
+        """x of the query and key columns: at most 420 px apart, centred."""
+        middle, half = self.width() / 2, min(210.0, self.width() / 2 - 90.0)
+        return middle - half, middle + half
+
     def _row_y(self, i: int, n: int) -> float:
         top, bottom = 36.0, self.height() - 10.0
         return top + (bottom - top) * (i + 0.5) / max(n, 1)
@@ -68,7 +73,7 @@ class HeadLines(QtWidgets.QWidget):
             p.fillRect(box, colour)
             p.setPen(QtCore.Qt.white if self.enabled[h] else QtCore.Qt.gray)
             p.drawText(box, QtCore.Qt.AlignCenter, f"h{h}")
-        left, right = 90.0, self.width() - 90.0
+        left, right = self._columns()
         nq, nk = len(self.queries), len(self.keys)
         rows = [self.query] if self.query is not None and self.query < nq else range(nq)
         heads = [h for h in range(self.weights.shape[0]) if self.enabled[h]]
@@ -85,7 +90,7 @@ class HeadLines(QtWidgets.QWidget):
             font = p.font()
             font.setBold(i == self.query)
             p.setFont(font)
-            p.drawText(QtCore.QRectF(0, self._row_y(i, nq) - 9, left - 6, 18),
+            p.drawText(QtCore.QRectF(left - 96, self._row_y(i, nq) - 9, 90, 18),
                        QtCore.Qt.AlignRight | QtCore.Qt.AlignVCenter, text)
         font = p.font()
         font.setBold(False)
@@ -108,7 +113,7 @@ class HeadLines(QtWidgets.QWidget):
 
     def mouseMoveEvent(self, event) -> None:
         pos = event.position()
-        if pos.x() < 90 and self.queries:
+        if pos.x() < self._columns()[0] and self.queries:
             i = int((pos.y() - 36.0) / max(self.height() - 46.0, 1) * len(self.queries))
             if 0 <= i < len(self.queries):
                 self.hovered.emit(i)
