@@ -97,6 +97,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_gui(args: argparse.Namespace) -> int:
     from explorer.app import run
+    from models.presets import get_preset, resolve_device
+
+    if args.preset is not None:
+        get_preset(args.preset)  # an unknown name: one clear line, exit 2
+    if args.device is not None:
+        resolve_device(args.device)
 
     return run(preset=args.preset, device=args.device)
 

@@ -91,3 +91,10 @@ def test_presets_command_lists_every_preset():
     assert result.returncode == 0
     for name in PRESETS:
         assert name in result.stdout
+
+
+def test_gui_launch_with_a_bad_preset_or_device_says_why():
+    result = run_cli("--preset", "nope")
+    assert result.returncode == 2 and "unknown preset" in result.stderr
+    result = run_cli("--device", "quantum")
+    assert result.returncode == 2 and "unknown device" in result.stderr
