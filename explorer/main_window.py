@@ -175,7 +175,10 @@ class MainWindow(QtWidgets.QMainWindow):
                           (QtCore.Qt.Key_Right, lambda: self.step_layer(1)),
                           (QtCore.Qt.Key_Up, lambda: self.step_head(-1)),
                           (QtCore.Qt.Key_Down, lambda: self.step_head(1)),
-                          (QtCore.Qt.Key_Escape, self.state.unlock)):
+                          (QtCore.Qt.Key_Escape, self.state.unlock),
+                          (QtCore.Qt.Key_PageDown, lambda: self.step_through(1)),
+                          (QtCore.Qt.Key_PageUp, lambda: self.step_through(-1)),
+                          (QtCore.Qt.Key_Space, lambda: self.step_through(0))):
             QtGui.QShortcut(QtGui.QKeySequence(key), self, slot)
 
     # -- user actions ------------------------------------------------------------------
@@ -250,6 +253,20 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             self.docks[name].show()
             self.docks[name].raise_()
+
+    def step_through(self, delta: int) -> None:
+        """Lecture keys for the tab in front: PgDown/PgUp a stage, Space play/pause."""
+        panel = self.tabs.currentWidget()
+        if panel is self.panels["pipeline"]:
+            stage, go = panel.stage, panel.go_to_stage
+        elif panel is self.panels["windows"]:
+            stage, go = panel.step, panel.go_to_step
+        else:
+            return
+        if delta:
+            go(max(stage, 0) + delta if stage >= 0 else 0)
+        else:
+            panel.play_button.toggle()
 
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()

@@ -168,3 +168,21 @@ def test_decoding_step_slider_shows_the_decoder_at_that_step(make_window, qtbot)
     assert meta["top5"][3][1][0] in panel.step_label.text()
     # the attention panel shows the same decoder row
     assert window.panels["attention"].view.row_box.rect().top() == 3
+
+
+def test_lecture_keys_step_through_the_front_tab(make_window, qtbot):
+    window = make_window("swin-digits")
+    pipeline = show(window, "pipeline", qtbot)
+    window.activateWindow()
+    qtbot.keyClick(window, QtCore.Qt.Key_PageDown)
+    qtbot.keyClick(window, QtCore.Qt.Key_PageDown)
+    assert pipeline.stage == 1
+    qtbot.keyClick(window, QtCore.Qt.Key_PageUp)
+    assert pipeline.stage == 0
+    windows = show(window, "windows", qtbot)
+    qtbot.keyClick(window, QtCore.Qt.Key_PageDown)
+    assert windows.step == 1
+    qtbot.keyClick(window, QtCore.Qt.Key_Space)
+    assert windows.play_button.isChecked() and windows.timer.isActive()
+    qtbot.keyClick(window, QtCore.Qt.Key_Space)
+    assert not windows.timer.isActive()
