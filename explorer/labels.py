@@ -61,6 +61,21 @@ def site_title(trace: Trace, site: str) -> str:
     return f"{site}  ·  {kind}"
 
 
+def window_token_at(trace: Trace, site: str, y: int, x: int) -> dict:
+    """Swin: the window and index inside it of the token at original grid cell (y, x)."""
+    block = block_name(site)
+    return {"window": int(trace[f"{block}/window_of_token"][y, x]),
+            "query": int(trace[f"{block}/index_in_window"][y, x])}
+
+
+def window_token_cell(trace: Trace, site: str, window: int, index: int) -> tuple[int, int] | None:
+    """Swin: the original grid cell (y, x) of token `index` of `window`, or None."""
+    block = block_name(site)
+    found = np.argwhere((trace[f"{block}/window_of_token"] == window)
+                        & (trace[f"{block}/index_in_window"] == index))
+    return (int(found[0][0]), int(found[0][1])) if len(found) else None
+
+
 def query_heat(trace: Trace, site: str, window: int, head: int, query: int) -> np.ndarray:
     """Image presets: one query token's attention laid out on the site's token grid (R, R).
 

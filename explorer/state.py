@@ -31,9 +31,7 @@ class Selection:
 class AppState(QtCore.QObject):
     trace_changed = QtCore.Signal(object)  # Trace
     selection_changed = QtCore.Signal(object)  # Selection
-    preset_changed = QtCore.Signal(str)
     device_changed = QtCore.Signal(str)
-    input_changed = QtCore.Signal(object)
     message = QtCore.Signal(str)  # errors and notices for the user; empty clears
     run_failed = QtCore.Signal(str)  # the newest run failed; the previous trace stays
     busy_changed = QtCore.Signal(bool)
@@ -63,10 +61,8 @@ class AppState(QtCore.QObject):
         if self.interventions:  # they name sites of the previous model
             self.interventions = {}
             self.interventions_changed.emit({})
-        self.preset_changed.emit(name)
         if default_input is not None:
             self.input = default_input
-            self.input_changed.emit(default_input)
         self.request_run()
 
     def set_device(self, device: str) -> None:
@@ -78,7 +74,6 @@ class AppState(QtCore.QObject):
 
     def set_input(self, value: Any) -> None:
         self.input = value
-        self.input_changed.emit(value)
         self.request_run()
 
     # -- interventions ---------------------------------------------------------------

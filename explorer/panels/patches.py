@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtWidgets
 
 from models.trace import Trace
 
-from ..labels import query_heat
+from ..labels import query_heat, window_token_at, window_token_cell
 from ..state import Selection
 from ..widgets.matrix_view import SIGNED, MatrixView
 from ..widgets.plots import focus_rect, still
@@ -117,12 +117,8 @@ class PatchesPanel(Panel):
             self.state.hover(query=1 + y * self.grid() + x, key=None)
             return
         site = self.state.selection.site  # Swin: the site's own grid, which may be coarser
-        block = site.rsplit(".", 1)[0]
-        res = trace.meta["sites"][site]["resolution"][0]
-        scale = self.grid() // res
-        y, x = y // scale, x // scale
-        self.state.hover(query=int(trace[f"{block}/index_in_window"][y, x]), key=None,
-                         window=int(trace[f"{block}/window_of_token"][y, x]))
+        scale = self.grid() // trace.meta["sites"][site]["resolution"][0]
+        self.state.hover(key=None, **window_token_at(trace, site, y // scale, x // scale))
 
     # -- drawing ---------------------------------------------------------------------------
     def update_trace(self, trace: Trace) -> None:
@@ -179,12 +175,9 @@ class PatchesPanel(Panel):
         if self.has_cls() and sel.query:
             patch = sel.query - 1
         elif not self.has_cls() and sel.query is not None:
-            block = sel.site.rsplit(".", 1)[0]
-            res = trace.meta["sites"][sel.site]["resolution"][0]
-            where = np.argwhere((trace[f"{block}/window_of_token"] == sel.window)
-                                & (trace[f"{block}/index_in_window"] == sel.query))
-            if len(where) and res == g:
-                patch = int(where[0][0]) * g + int(where[0][1])
+            cell = window_token_cell(trace, sel.site, sel.window, sel.query)
+            if cell is not None and trace.meta["sites"][sel.site]["resolution"][0] == g:
+                patch = cell[0] * g + cell[1]
         if query is None:
             self.picture.set_attention(None)
         else:

@@ -13,7 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.trace import Trace
 
-from ..labels import block_name, query_heat, site_tokens
+from ..labels import query_heat, site_tokens, window_token_at, window_token_cell
 from ..state import Selection
 from ..widgets.plots import focus_rect, still
 from .base import Panel
@@ -251,9 +251,7 @@ class TokensPanel(Panel):
         trace, site = self.state.trace, self.state.selection.site
         info = trace.meta["sites"][site]
         if info["kind"] == "window":
-            block = block_name(site)
-            return {"window": int(trace[f"{block}/window_of_token"][y, x]),
-                    "query": int(trace[f"{block}/index_in_window"][y, x])}
+            return window_token_at(trace, site, y, x)
         return {"query": 1 + y * info["grid"][1] + x}  # token 0 is CLS
 
     def _cell_hovered(self, y: int, x: int) -> None:
@@ -299,10 +297,8 @@ class TokensPanel(Panel):
             return
         heat = query_heat(trace, sel.site, sel.window, sel.head, sel.query)
         if info["kind"] == "window":
-            block = block_name(sel.site)
-            in_window = trace[f"{block}/window_of_token"] == sel.window
-            cell = np.argwhere(in_window & (trace[f"{block}/index_in_window"] == sel.query))[0]
-            self.picture.set_focus((int(cell[0]), int(cell[1])))
+            cell = window_token_cell(trace, sel.site, sel.window, sel.query)
+            self.picture.set_focus(cell)
             caption = f"token {cell[0]},{cell[1]} · window {sel.window} · head {sel.head}"
         else:
             g = info["grid"][1]

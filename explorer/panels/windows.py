@@ -13,7 +13,7 @@ from PySide6 import QtCore, QtWidgets
 
 from models.trace import Trace
 
-from ..labels import axis_labels, block_name
+from ..labels import axis_labels, block_name, window_token_at, window_token_cell
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
 from ..widgets.plots import focus_rect, still
@@ -119,9 +119,8 @@ class WindowsPanel(Panel):
                     return
                 if i in (1, 2):  # rolled coordinates -> original
                     y, x = (y + shift) % res, (x + shift) % res
-                window = int(self.geometry["window_of"][y, x])
-                query = int(self.geometry["inside"][y, x])
-                self.state.hover(query=query, key=None, window=window)
+                self.state.hover(key=None, **window_token_at(self.state.trace,
+                                                             self.geometry["site"], y, x))
                 return
 
     # -- drawing -----------------------------------------------------------------------------
@@ -144,10 +143,8 @@ class WindowsPanel(Panel):
         res, ws, shift = info["resolution"][0], info["window_size"], info["shift"]
         block = block_name(site)
         window_of = trace[f"{block}/window_of_token"]
-        inside = trace[f"{block}/index_in_window"]
         regions = trace.get(f"{block}/regions", np.zeros((res, res), int))
-        self.geometry = {"res": res, "ws": ws, "shift": shift, "window_of": window_of,
-                         "inside": inside}
+        self.geometry = {"site": site, "res": res, "ws": ws, "shift": shift}
         shade = 0.35 + 0.65 * token_image(trace, res)[..., None]
         rolled_shade = np.roll(shade, (-shift, -shift), axis=(0, 1))
         checker = lambda w: REGION_COLOURS[(w // (res // ws) + w % (res // ws)) % 2 * 3]  # noqa
@@ -188,8 +185,7 @@ class WindowsPanel(Panel):
         wy, wx = divmod(sel.window, res // ws)
         cell = None
         if sel.query is not None:
-            found = np.argwhere((g["window_of"] == sel.window) & (g["inside"] == sel.query))
-            cell = tuple(found[0]) if len(found) else None
+            cell = window_token_cell(trace, sel.site, sel.window, sel.query)
         for i, (_plot, _image, _lines, focus, box) in enumerate(self.grids):
             box.setVisible(i == 2)
             box.setRect(wx * ws, wy * ws, ws, ws)
