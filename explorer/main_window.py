@@ -1,8 +1,6 @@
 """The main window: toolbar, docks of panels, input widgets, status bar, shortcuts."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -66,15 +64,19 @@ class MainWindow(QtWidgets.QMainWindow):
         state.timings_changed.connect(self._show_timings)
         state.device_changed.connect(self._device_changed)
         state.busy_changed.connect(lambda busy: self.busy.setVisible(busy))
+        state.preset_changed.connect(self._preset_changed)
+        state.input_changed.connect(self._input_changed)
         self._default_state = self.saveState()
         self._arch = ""
+        self._shown_preset = ""  # the preset of the trace on screen
+        self._preset_changed(state.preset)
 
     # -- construction ----------------------------------------------------------------
     def _build_inputs(self) -> None:
         self.text_input = TextInput()
-        self.text_input.edited.connect(self.state.set_input)
+        self.text_input.edited.connect(self._input_edited)
         self.image_input = ImageInput()
-        self.image_input.chosen.connect(self.state.set_input)
+        self.image_input.chosen.connect(self._input_edited)
         self.image_input.open_button.clicked.connect(self.open_image)
         self.inputs = QtWidgets.QStackedWidget()
         self.inputs.addWidget(self.text_input)
@@ -193,31 +195,42 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             self.state.set_input(path)
 
-    def select_preset(self, name: str, default_input=None) -> None:
-        preset = PRESETS[name]
-        if default_input is None:
-            default_input = preset.default_input
-            if preset.arch != "transformer":
-                default_input = str(Path(__file__).resolve().parents[1] / default_input)
-        index = self.preset_box.findData(name)
-        self.preset_box.blockSignals(True)
-        self.preset_box.setCurrentIndex(index)
-        self.preset_box.blockSignals(False)
-        self._show_inputs_for(name, default_input)
-        self.state.set_preset(name, default_input)
+    def select_preset(self, name: str, value=None) -> None:
+        """Switch preset; `value` (text or image) or the preset's last or default input."""
+        self.text_input.timer.stop()  # an edit typed for the previous preset is dropped
+        self.state.set_preset(name, value)
 
     def _preset_chosen(self, index: int) -> None:
         self.select_preset(self.preset_box.itemData(index))
 
-    def _show_inputs_for(self, name: str, value) -> None:
-        preset = PRESETS[name]
+    def _input_edited(self, value) -> None:
+        """From the input widgets: only while they belong to the preset that runs."""
+        if self.inputs.isEnabled():
+            self.state.set_input(value)
+
+    def _preset_changed(self, name: str) -> None:
+        index = self.preset_box.findData(name)
+        if index != self.preset_box.currentIndex():
+            self.preset_box.blockSignals(True)
+            self.preset_box.setCurrentIndex(index)
+            self.preset_box.blockSignals(False)
+        # Until the new model's first trace, the inputs on screen belong to the old one.
+        self.inputs.setEnabled(name == self._shown_preset)
+
+    def _input_changed(self, value) -> None:
+        if self.inputs.isEnabled():
+            self._show_input(value)
+
+    def _show_input(self, value) -> None:
+        """Put an input (set from anywhere) into the input widgets of its preset."""
+        preset = PRESETS[self.state.preset]
         if preset.arch == "transformer":
             self.inputs.setCurrentWidget(self.text_input)
-            self.text_input.set_samples(read_samples(SAMPLE_FILES[preset.task]))
             if isinstance(value, str):
                 self.text_input.set_text(value)
         else:
             self.inputs.setCurrentWidget(self.image_input)
+            self.image_input.show_input(value)
 
     def _fit_inputs(self, index: int) -> None:
         """Size the input dock to the page shown, not to the largest page."""
@@ -298,6 +311,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- state -> widgets --------------------------------------------------------------
     def _trace_changed(self, trace) -> None:
+        preset = trace.meta["preset"]
+        if preset != self._shown_preset:  # the inputs follow the model on screen
+            self._shown_preset = preset
+            self.text_input.set_samples(read_samples(SAMPLE_FILES.get(trace.meta["task"], "")))
+            self._show_input(self.state.input)
+        self.inputs.setEnabled(preset == self.state.preset)
         arch = trace.meta["arch"]
         if arch != self._arch:
             self._arch = arch

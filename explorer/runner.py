@@ -31,8 +31,8 @@ class Request:
 
 
 class Runner(QtCore.QObject):
-    finished = QtCore.Signal(int, object, dict)  # request id, Trace, timings
-    failed = QtCore.Signal(int, str)  # request id, message for the user
+    finished = QtCore.Signal(object, object, dict)  # Request, Trace, timings
+    failed = QtCore.Signal(object, str)  # Request, message for the user
 
     def __init__(self) -> None:
         super().__init__()
@@ -77,10 +77,10 @@ class Runner(QtCore.QObject):
                 self._fall_back_to_cpu()  # the state follows: the result says "cpu"
                 self._run(request, "the GPU ran out of memory: running on CPU")
         except (InputError, CheckpointError) as error:
-            self.failed.emit(request.id, str(error))
+            self.failed.emit(request, str(error))
         except Exception as error:  # keep the app alive whatever the model does
             traceback.print_exc()
-            self.failed.emit(request.id, f"the model failed: {type(error).__name__}: {error}")
+            self.failed.emit(request, f"the model failed: {type(error).__name__}: {error}")
 
     def _run(self, request: Request, notice: str) -> None:
         original = None
@@ -99,7 +99,7 @@ class Runner(QtCore.QObject):
         forward_ms = (time.perf_counter() - start) * 1000
         timings = {"forward_ms": forward_ms, "device": str(self.session.device),
                    "submitted": request.submitted, "notice": notice}
-        self.finished.emit(request.id, trace, timings)
+        self.finished.emit(request, trace, timings)
 
     def _prepare(self, request: Request) -> str:
         """Load the preset / move it to the device when they changed; returns a notice."""

@@ -9,10 +9,13 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6 import QtCore
 
+from models.presets import PRESETS
 from models.trace import Trace
 
 from .runner import Request, Runner
@@ -37,13 +40,18 @@ class AppState(QtCore.QObject):
     busy_changed = QtCore.Signal(bool)
     timings_changed = QtCore.Signal(dict)
     interventions_changed = QtCore.Signal(dict)
+    preset_changed = QtCore.Signal(str)  # also when a failed switch is undone
+    input_changed = QtCore.Signal(object)  # the input the state runs (text, path or array)
 
     def __init__(self, preset: str, device: str = "cpu", parent: QtCore.QObject | None = None):
         super().__init__(parent)
         self.preset = preset
         self.device = device
         self.input: Any = None
+        self._inputs: dict[str, Any] = {}  # the last input of each preset, to come back to
         self.trace: Trace | None = None
+        self.shown: Request | None = None  # the request whose result is on screen
+        self.error = ""  # why the newest request failed ('' when it did not)
         self.selection = Selection()
         self.interventions: dict[str, Any] = {}  # Session.set_interventions keywords
         self.timings: dict[str, float] = {}
@@ -54,16 +62,23 @@ class AppState(QtCore.QObject):
         self.runner.failed.connect(self._on_failure)
 
     # -- inputs ----------------------------------------------------------------
-    def set_preset(self, name: str, default_input: Any = None) -> None:
-        if self.trace is not None and self.trace.meta["preset"] == name:
+    def set_preset(self, name: str, value: Any = None) -> None:
+        """Switch model. The input is `value`, else what this preset last ran, else its
+        default sample. The previous trace stays on screen until the new one arrives."""
+        if name not in PRESETS:
+            self.message.emit(f"unknown preset '{name}'")
             return
-        self.preset = name  # the previous trace stays on screen until the new one arrives
+        if self.input is not None:
+            self._inputs[self.preset] = self.input
+        if value is None:
+            value = self._inputs.get(name, default_input(name))
         if self.interventions:  # they name sites of the previous model
             self.interventions = {}
             self.interventions_changed.emit({})
-        if default_input is not None:
-            self.input = default_input
-        self.request_run()
+        if name != self.preset:
+            self.preset = name
+            self.preset_changed.emit(name)
+        self._set_input(value)
 
     def set_device(self, device: str) -> None:
         if device == self.device:
@@ -73,7 +88,18 @@ class AppState(QtCore.QObject):
         self.request_run()
 
     def set_input(self, value: Any) -> None:
-        self.input = value
+        """A new input for the current preset; one of the wrong kind (text for an image
+        model, say, from a widget of the preset before) is refused with a message."""
+        why = input_mismatch(self.preset, value)
+        if why:
+            self.message.emit(why)
+            return
+        self._set_input(value)
+
+    def _set_input(self, value: Any) -> None:
+        if value is not self.input:
+            self.input = value
+            self.input_changed.emit(value)
         self.request_run()
 
     # -- interventions ---------------------------------------------------------------
@@ -108,10 +134,11 @@ class AppState(QtCore.QObject):
         self.runner.stop()
 
     # -- results ---------------------------------------------------------------
-    def _on_result(self, request_id: int, trace: Trace, timings: dict) -> None:
-        if request_id != self._newest_id:
+    def _on_result(self, request: Request, trace: Trace, timings: dict) -> None:
+        if request.id != self._newest_id:
             return  # a newer request is on its way: never paint a stale result
         self.busy_changed.emit(False)
+        self.shown, self.error = request, ""
         if timings.get("device") and timings["device"] != self.device:
             # the worker fell back (e.g. CUDA failed): show what really runs
             self.device = timings["device"]
@@ -129,10 +156,21 @@ class AppState(QtCore.QObject):
         self.timings["input_to_pixels_ms"] = (time.perf_counter() - timings["submitted"]) * 1000
         self.timings_changed.emit(self.timings)
 
-    def _on_failure(self, request_id: int, text: str) -> None:
-        if request_id != self._newest_id:
+    def _on_failure(self, request: Request, text: str) -> None:
+        if request.id != self._newest_id:
             return
         self.busy_changed.emit(False)
+        self.error = text
+        shown = self.shown
+        if shown is not None and request.preset != shown.preset:
+            # The new preset could not be loaded: go back to the one on screen, so that the
+            # controls, the input and the next edit all belong to the model that is shown.
+            self._inputs[self.preset] = self.input
+            self.preset, self.input = shown.preset, shown.input
+            self.interventions = dict(shown.interventions or {})
+            self.preset_changed.emit(self.preset)
+            self.input_changed.emit(self.input)
+            self.interventions_changed.emit(self.interventions)
         self.message.emit(text)  # the previous trace stays on screen
         self.run_failed.emit(text)
 
@@ -177,6 +215,26 @@ class AppState(QtCore.QObject):
         key = sel.key if sel.key is not None and 0 <= sel.key < cols else None
         return dataclasses.replace(sel, site=site, head=head, window=window, query=query,
                                    key=key)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def default_input(preset: str) -> Any:
+    """A preset's sample input: text, or an absolute image path."""
+    p = PRESETS[preset]
+    return p.default_input if p.arch == "transformer" else str(ROOT / p.default_input)
+
+
+def input_mismatch(preset: str, value: Any) -> str:
+    """Why `value` cannot be an input of `preset` ('' when it can)."""
+    text_model = PRESETS[preset].arch == "transformer"
+    if text_model and not isinstance(value, str):
+        return f"{preset} takes text, not an image: choose an image preset first"
+    if not text_model and not isinstance(value, (str, Path, np.ndarray)) \
+            and not hasattr(value, "getpixel"):
+        return f"{preset} takes an image (a file or a drawing)"
+    return ""
 
 
 def default_site(trace: Trace) -> str:

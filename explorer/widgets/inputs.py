@@ -91,6 +91,16 @@ class DrawingCanvas(QtWidgets.QWidget):
         data = np.frombuffer(ptr, np.uint8, count=self.image.sizeInBytes())
         return data.reshape(self.SIZE, self.image.bytesPerLine())[:, : self.SIZE].copy()
 
+    def show_array(self, array: np.ndarray | None) -> None:
+        """Show a drawing (a canvas-sized uint8 array) or a blank canvas, without emitting."""
+        self.image.fill(0)
+        if array is not None and array.shape == (self.SIZE, self.SIZE) \
+                and array.dtype == np.uint8:
+            data = np.ascontiguousarray(array)
+            self.image = QtGui.QImage(data.data, self.SIZE, self.SIZE, self.SIZE,
+                                      QtGui.QImage.Format_Grayscale8).copy()
+        self.update()
+
     def stroke(self, points: list[QtCore.QPointF]) -> None:
         """Draw a polyline as one undoable stroke (also how tests draw)."""
         self.begin_stroke(points[0])
@@ -207,6 +217,20 @@ class ImageInput(QtWidgets.QWidget):
         layout.addWidget(self.gallery)
         layout.addLayout(row)
         layout.addStretch(1)
+
+    def show_input(self, value) -> None:
+        """Mark what the model runs on: its sample in the gallery, or the drawing on the
+        canvas; anything else (a file, an array from a script) leaves both blank."""
+        sample = None
+        for i in range(self.gallery.count()):
+            if isinstance(value, (str, Path)) and \
+                    self.gallery.item(i).data(QtCore.Qt.UserRole) == str(value):
+                sample = self.gallery.item(i)
+        self.gallery.setCurrentItem(sample) if sample is not None \
+            else self.gallery.clearSelection()
+        if sample is None:
+            self.gallery.setCurrentRow(-1)
+        self.canvas.show_array(value if isinstance(value, np.ndarray) else None)
 
 
 def read_samples(name: str) -> list[str]:
