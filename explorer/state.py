@@ -146,10 +146,10 @@ class AppState(QtCore.QObject):
         self.trace = trace
         self.timings = dict(timings)
         self.selection = self._valid_selection(self.selection, trace)
-        notice = timings.get("notice", "")
+        notices = [timings.get("notice", ""), trace.meta.get("notice", "")]
         if trace.meta.get("unknown"):
-            notice = "unknown words (read as <unk>): " + ", ".join(trace.meta["unknown"])
-        self.message.emit(notice)
+            notices.append("unknown words (read as <unk>): " + ", ".join(trace.meta["unknown"]))
+        self.message.emit(" · ".join(n for n in notices if n))
         start = time.perf_counter()
         self.trace_changed.emit(trace)
         self.timings["redraw_ms"] = (time.perf_counter() - start) * 1000

@@ -210,6 +210,13 @@ class Session:
         probs = logits.float().softmax(-1)
         top = probs.topk(min(5, probs.shape[-1]), dim=-1)
         out_words = self.tgt_vocab.decode(output)
+        notice = ""
+        if not all(getattr(m, "use_mask", True) for m in self.model.modules()):
+            # Without the causal mask, row t of the teacher-forced pass also sees the words
+            # after t, so its choice is no longer the greedy one: show each row's own choice.
+            out_words = self.tgt_vocab.decode(probs.argmax(-1).tolist())
+            notice = ("no causal mask: each decoder row also sees the words after it, so it "
+                      "may copy the next word; decoding word by word is unchanged")
         result.add("prediction", "probs", probs)
         result.meta.update(
             input=text,
@@ -217,6 +224,7 @@ class Session:
             target_tokens=self.tgt_vocab.decode(decoder_in[0].tolist()),
             output_tokens=out_words,
             unknown=unknown,
+            notice=notice,
             prediction=(" " if self.preset.task == "translation" else "").join(
                 w for w in out_words if w != "<eos>"),
             top5=[[[self.tgt_vocab.words[i], float(p)] for p, i in zip(ps.tolist(), ids.tolist())]

@@ -1,6 +1,7 @@
 """Attention weights of the selected site, head (and Swin window), linked to the selection."""
 from __future__ import annotations
 
+import numpy as np
 from PySide6 import QtWidgets
 
 from models.trace import Trace
@@ -49,7 +50,14 @@ class AttentionPanel(Panel):
             blocked = m < -1.0
         rows, cols = axis_labels(trace, sel.site, sel.window)
         where = f"  window {sel.window}" if windowed else ""
+        # Colours span 0 … the largest weight: over 65 or 256 keys a row's weights are small,
+        # and a fixed 0–1 scale would paint every matrix uniformly dark. The colour bar
+        # shows the scale (not the title: a new title re-lays out the plot).
+        # Rounded up to 0.05 so that small changes of input keep the bar as it is.
+        top = float(np.nanmax(matrix)) if matrix.size else 1.0
+        top = min(1.0, np.ceil(top * 20) / 20)
         title = (f"weights [{matrix.shape[0]}×{matrix.shape[1]}]  {site_title(trace, sel.site)}"
                  f"  head {sel.head}{where}")
-        self.view.set_matrix(matrix, rows, cols, title, blocked=blocked)
+        self.view.set_matrix(matrix, rows, cols, title, blocked=blocked,
+                             levels=(0.0, max(top, 0.05)))
         self._shown = (sel.site, sel.head, sel.window)

@@ -37,6 +37,7 @@ class HeadLines(QtWidgets.QWidget):
         self.weights = np.zeros((1, 1, 1))  # (H, Nq, Nk)
         self.enabled: list[bool] = []
         self.query: int | None = None
+        self.head = 0  # the selected head: drawn on top, wider, its swatch outlined
         self._swatches: list[QtCore.QRectF] = []
 
     def set_data(self, queries, keys, weights) -> None:
@@ -45,10 +46,16 @@ class HeadLines(QtWidgets.QWidget):
             self.enabled = [True] * weights.shape[0]
         self.update()
 
-    def set_query(self, query: int | None) -> None:
-        if query != self.query:
-            self.query = query
+    def set_query(self, query: int | None, head: int = 0) -> None:
+        if (query, head) != (self.query, self.head):
+            self.query, self.head = query, head
             self.update()
+
+    def head_offset(self, head: int) -> float:
+        """Vertical offset of a head's lines, so heads that attend alike lie side by side
+        instead of on top of one another."""
+        heads = self.weights.shape[0]
+        return (head - (heads - 1) / 2) * min(3.0, 12.0 / max(heads, 1))
 
     def _columns(self) -> tuple[float, float]:
         """x of the query and key columns: at most 420 px apart, centred."""
@@ -73,18 +80,26 @@ class HeadLines(QtWidgets.QWidget):
             p.fillRect(box, colour)
             p.setPen(QtCore.Qt.white if self.enabled[h] else QtCore.Qt.gray)
             p.drawText(box, QtCore.Qt.AlignCenter, f"h{h}")
+            if h == self.head:
+                p.setPen(QtGui.QPen(QtCore.Qt.black, 3))
+                p.drawRect(box.adjusted(-2, -2, 2, 2))
         left, right = self._columns()
         nq, nk = len(self.queries), len(self.keys)
         rows = [self.query] if self.query is not None and self.query < nq else range(nq)
-        heads = [h for h in range(self.weights.shape[0]) if self.enabled[h]]
+        # the selected head last, so that it lies on top
+        heads = sorted((h for h in range(self.weights.shape[0]) if self.enabled[h]),
+                       key=lambda h: h == self.head)
         for h in heads:
             colour = QtGui.QColor(HEAD_COLOURS[h % len(HEAD_COLOURS)])
+            width = 3.5 if h == self.head else 2.0
+            shift = self.head_offset(h)
             for i in rows:
-                y0 = self._row_y(i, nq)
+                y0 = self._row_y(i, nq) + shift
                 for j in np.nonzero(self.weights[h, i] > 0.02)[0]:
                     colour.setAlphaF(float(min(1.0, self.weights[h, i, j])))
-                    p.setPen(QtGui.QPen(colour, 2))
-                    p.drawLine(QtCore.QPointF(left, y0), QtCore.QPointF(right, self._row_y(j, nk)))
+                    p.setPen(QtGui.QPen(colour, width))
+                    p.drawLine(QtCore.QPointF(left, y0),
+                               QtCore.QPointF(right, self._row_y(j, nk) + shift))
         p.setPen(QtCore.Qt.black)
         for i, text in enumerate(self.queries):
             font = p.font()
@@ -125,6 +140,7 @@ class HeadImages(pg.GraphicsLayoutWidget):
     def __init__(self) -> None:
         super().__init__()
         self.pictures: list[tuple[pg.ImageItem, pg.ImageItem, pg.PlotItem]] = []
+        self.selected = -1
         self.lut = pg.colormap.get("inferno").getLookupTable(nPts=256)
 
     def ensure(self, heads: int) -> None:
@@ -132,6 +148,7 @@ class HeadImages(pg.GraphicsLayoutWidget):
             return
         self.clear()
         self.pictures = []
+        self.selected = -1
         columns = int(np.ceil(np.sqrt(heads)))
         for h in range(heads):
             plot = still(self.addPlot(row=h // columns, col=h % columns, title=f"head {h}"))
@@ -142,8 +159,16 @@ class HeadImages(pg.GraphicsLayoutWidget):
             plot.addItem(heat)
             self.pictures.append((image, heat, plot))
 
-    def show_heads(self, image: np.ndarray, heats: list[np.ndarray | None]) -> None:
+    def show_heads(self, image: np.ndarray, heats: list[np.ndarray | None],
+                   selected: int = 0) -> None:
         self.ensure(len(heats))
+        if selected != self.selected:
+            self.selected = selected
+            for h, (_, _, plot) in enumerate(self.pictures):
+                if h == selected:
+                    plot.setTitle(f"<b>head {h} (selected)</b>", color="#ff8c00")
+                else:
+                    plot.setTitle(f"head {h}")
         for (item, heat_item, _), heat in zip(self.pictures, heats):
             item.setImage(image, autoLevels=False, levels=(0, 1))
             if heat is None:
@@ -179,11 +204,11 @@ class HeadsPanel(Panel):
             if self._shown != (sel.site,):
                 self.lines.set_data(*axis_labels(trace, sel.site), weights)
                 self._shown = (sel.site,)
-            self.lines.set_query(sel.query)
+            self.lines.set_query(sel.query, sel.head)
             return
         info = trace.meta["sites"][sel.site]
         heats: list[np.ndarray | None] = []
         for h in range(info["heads"]):
             heats.append(None if sel.query is None else
                          query_heat(trace, sel.site, sel.window, h, sel.query))
-        self.images.show_heads(trace["input/image"], heats)
+        self.images.show_heads(trace["input/image"], heats, sel.head)

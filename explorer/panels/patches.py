@@ -132,11 +132,17 @@ class PatchesPanel(Panel):
             for item in self.numbers:
                 self.picture.plot.removeItem(item)
             self.numbers = []
+            # White on a dark tag: readable on bright ink and dark paper alike; smaller
+            # for the fine Swin grid, so that all numbers fit their cells.
             for p in range(g * g):
                 r, c = divmod(p, g)
-                text = pg.TextItem(str(p), color=(90, 200, 255), anchor=(0, 0))
+                text = pg.TextItem(str(p), color=(255, 255, 255), fill=pg.mkBrush(0, 0, 0, 150),
+                                   anchor=(0, 0))
+                font = text.textItem.font()
+                font.setPointSizeF(8.0 if g <= 8 else 5.5)
+                text.setFont(font)
                 text.setPos(c * size, r * size)
-                text.setVisible(self.show_numbers.isChecked() and g <= 8)
+                text.setVisible(self.show_numbers.isChecked())
                 self.picture.plot.addItem(text)
                 self.numbers.append(text)
         self.sequence_image.setImage(patch_sequence(image, g, 2 * g), autoLevels=False,

@@ -24,6 +24,15 @@ from .heads import HEAD_COLOURS
 DEFAULT_DIMS = "0 1 10 11 30 31 62 63"
 
 
+def window_bias(trace: Trace, site: str) -> np.ndarray:
+    """(H, N, N) relative position bias of a Swin site: the one the model added, or, when an
+    intervention switched it off, the one the table would give (gathered by offset)."""
+    if f"{site}/bias" in trace:
+        return trace[f"{site}/bias"]
+    table, index = trace[f"{site}/bias_table"], trace[f"{site}/bias_index"]  # (T, H), (N, N)
+    return np.moveaxis(table[index], -1, 0)
+
+
 class TextPositions(QtWidgets.QWidget):
     def __init__(self, panel: PositionalPanel) -> None:
         super().__init__()
@@ -229,8 +238,10 @@ class PositionalPanel(Panel):
             b.table.set_matrix(table, [f"Δy {o}" for o in offsets], [f"Δx {o}" for o in offsets],
                                f"bias table head {head} [{side}×{side}]", signed=True)
             labels, _ = axis_labels(trace, site, sel.window)
-            b.expanded.set_matrix(trace[f"{site}/bias"][head], labels, labels,
-                                  f"bias of a window [{window**2}×{window**2}]", signed=True)
+            b.expanded.set_matrix(window_bias(trace, site)[head], labels, labels,
+                                  f"bias of a window [{window**2}×{window**2}]"
+                                  + ("" if f"{site}/bias" in trace else "  (switched off)"),
+                                  signed=True)
             self._shown = ("swin", site, head, sel.window)
         i, j = sel.query, sel.key
         b.expanded.set_highlight(i, j, locked=i is not None and j is not None)
@@ -242,5 +253,7 @@ class PositionalPanel(Panel):
         dy, dx = yi - yj, xi - xj
         b.table.set_highlight(dy + window - 1, dx + window - 1, locked=True)
         row = int(trace[f"{site}/bias_index"][i, j])
+        off = "" if f"{site}/bias" in trace else \
+            "  — switched off by an intervention: the model adds nothing"
         b.note.setText(f"pair ({i}, {j}): offset Δy={dy:+d}, Δx={dx:+d} → table row {row} "
-                       f"→ bias {trace[f'{site}/bias'][head, i, j]:+.3f} (head {head})")
+                       f"→ bias {window_bias(trace, site)[head, i, j]:+.3f} (head {head}){off}")

@@ -1,6 +1,7 @@
 """The model's answer: the translation step by step with its top-5, or class probabilities."""
 from __future__ import annotations
 
+from difflib import SequenceMatcher
 from html import escape
 
 import numpy as np
@@ -13,6 +14,17 @@ from ..state import Selection
 from .base import Panel
 
 CHOSEN = QtGui.QColor(255, 140, 0)
+PLAIN = QtGui.QColor(120, 120, 200)
+ORIGINAL = QtGui.QColor(170, 170, 170)
+
+
+def marked_words(words: list[str], other: list[str]) -> str:
+    """HTML of `words` with the ones that `other` does not have in that place in red."""
+    same = set()
+    for block in SequenceMatcher(a=words, b=other, autojunk=False).get_matching_blocks():
+        same.update(range(block.a, block.a + block.size))
+    return " ".join(escape(w) if i in same else f"<b style='color:#c00000'>{escape(w)}</b>"
+                    for i, w in enumerate(words)) or "(nothing)"
 
 
 class PredictionPanel(Panel):
@@ -31,6 +43,11 @@ class PredictionPanel(Panel):
         self.notes = QtWidgets.QLabel()
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet("color: #555")
+        # with and without interventions, side by side; hidden when there are none
+        self.compare = QtWidgets.QLabel()
+        self.compare.setWordWrap(True)
+        self.compare.setTextFormat(QtCore.Qt.RichText)
+        self.compare.hide()
         self.steps = QtWidgets.QTableWidget(0, 2)
         self.steps.setHorizontalHeaderLabels(["output", "top-5 next-token probabilities"])
         self.steps.horizontalHeader().setStretchLastSection(True)
@@ -51,8 +68,12 @@ class PredictionPanel(Panel):
         self.chart.setLabel("left", "probability")
         self.chart.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)], []])
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
-                                    brushes=[pg.mkBrush(120, 120, 200)] * 10)
+                                    brushes=[pg.mkBrush(PLAIN)] * 10)
+        self.original_bars = pg.BarGraphItem(x=np.arange(10) + 0.2, height=np.zeros(10),
+                                             width=0.36, brush=pg.mkBrush(ORIGINAL))
         self.chart.addItem(self.bars)
+        self.chart.addItem(self.original_bars)
+        self.original_bars.hide()
         self.step_slider = QtWidgets.QSlider(QtCore.Qt.Horizontal, minimum=0, maximum=0)
         self.step_slider.setToolTip("decoding step: the decoder as it was when it chose a word")
         self.step_slider.valueChanged.connect(self.go_to_step)
@@ -75,6 +96,7 @@ class PredictionPanel(Panel):
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.headline)
         layout.addWidget(self.notes)
+        layout.addWidget(self.compare)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self._build_interventions())
         state.interventions_changed.connect(self._show_interventions)
@@ -130,7 +152,10 @@ class PredictionPanel(Panel):
         if self.state.trace is None:
             return
         if not self._decoder_site():
-            self.state.set_selection(site=self.state.trace.sites("cross")[-1])
+            cross = self.state.trace.sites("cross")
+            if not cross:  # an encoder-only or image model has no decoding steps
+                return
+            self.state.set_selection(site=cross[-1])
         self.state.lock(step, None)
 
     def update_trace(self, trace: Trace) -> None:
@@ -143,9 +168,17 @@ class PredictionPanel(Panel):
             self.headline.setText(meta["prediction"] or "(nothing)")
             unknown = meta.get("unknown") or []
             notes = ["unknown: " + ", ".join(unknown)] if unknown else []
-            if meta.get("original"):
-                notes.append(f"without interventions: {meta['original']['prediction']}")
+            if meta.get("notice"):
+                notes.append(meta["notice"])
             self.notes.setText(" · ".join(notes))
+            original = meta.get("original")
+            if original:
+                now, before = meta["prediction"].split(), original["prediction"].split()
+                self.compare.setText(
+                    "<table cellspacing=4><tr><td>with interventions:</td>"
+                    f"<td><b>{marked_words(now, before)}</b></td></tr>"
+                    f"<tr><td>without:</td><td>{marked_words(before, now)}</td></tr></table>")
+            self.compare.setVisible(bool(original))
             self.steps.setRowCount(len(meta["output_tokens"]))
             self.steps.setVerticalHeaderLabels([str(i) for i in range(len(meta["output_tokens"]))])
             for step, (word, top) in enumerate(zip(meta["output_tokens"], meta["top5"])):
@@ -157,9 +190,15 @@ class PredictionPanel(Panel):
             self.stack.setCurrentWidget(self.chart)
             probs = np.asarray(meta["probs"])
             best = int(probs.argmax())
-            brushes = [pg.mkBrush(CHOSEN if i == best else QtGui.QColor(120, 120, 200))
-                       for i in range(len(probs))]
-            self.bars.setOpts(height=probs, brushes=brushes)
+            brushes = [pg.mkBrush(CHOSEN if i == best else PLAIN) for i in range(len(probs))]
+            original = meta.get("original")
+            x = np.arange(len(probs), dtype=float)
+            if original:  # the two answers side by side: coloured with, grey without
+                self.bars.setOpts(x=x - 0.2, width=0.36, height=probs, brushes=brushes)
+                self.original_bars.setOpts(x=x + 0.2, height=np.asarray(original["probs"]))
+            else:
+                self.bars.setOpts(x=x, width=0.7, height=probs, brushes=brushes)
+            self.original_bars.setVisible(bool(original))
             self.headline.setText(f"digit {meta['prediction']}  ({meta['confidence']:.1%})")
             image = meta.get("image", {})
             notes = [f"{image.get('original_size', ['?'])[0]}×"
@@ -169,11 +208,13 @@ class PredictionPanel(Panel):
             if image.get("blank"):
                 notes.append("blank image: nothing to recognise")
             notes.append("cropped to the ink, 8×8 blocks, shown at 32×32")
-            original = meta.get("original")
-            if original:
-                notes.append(f"without interventions: digit {original['prediction']} "
-                             f"({original['confidence']:.1%})")
             self.notes.setText(" · ".join(notes))
+            if original:
+                self.compare.setText(
+                    f"with interventions (coloured): <b>digit {meta['prediction']}</b> "
+                    f"({meta['confidence']:.1%}) · without (grey): digit "
+                    f"{original['prediction']} ({original['confidence']:.1%})")
+            self.compare.setVisible(bool(original))
 
     def update_selection(self, sel: Selection) -> None:
         if self.stack.currentWidget() is not self.steps_page:

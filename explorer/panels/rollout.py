@@ -76,7 +76,10 @@ class RolloutPanel(Panel):
         discard = self.discard.value() / 100
         self.discard_label.setText(f"discard {self.discard.value()}%")
         vit = trace.meta["arch"] == "vit"
-        self.discard.setEnabled(vit)
+        # Swin: most of a grid-wide matrix is structurally zero, so a quantile cut means
+        # nothing there (README): the control is not offered.
+        self.discard.setVisible(vit)
+        self.discard_label.setVisible(vit)
         g = trace.meta["patch_grid"][1]
         self.picture.set_image(trace["input/image"], g)
         if vit:
@@ -114,5 +117,5 @@ class RolloutPanel(Panel):
             heat = self.result.mean(axis=0).reshape(g, g)  # what the pooled classifier sees
             self.picture.set_focus(None)
             self.picture.caption.setText("rollout of the pooled output (what the classifier "
-                                         "reads) through windows, shifts and merging")
+                                         "reads)<br>through windows, shifts and merging")
         self.picture.set_attention(heat)

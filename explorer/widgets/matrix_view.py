@@ -7,6 +7,7 @@ and gives the shared selection back through `set_highlight`.
 from __future__ import annotations
 
 import math
+from html import escape
 
 import numpy as np
 import pyqtgraph as pg
@@ -52,6 +53,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
             self.plot.addItem(box)
         self.cell_box.setPen(pg.mkPen("k", width=3, cosmetic=True))
         self.readout = self.addLabel("", row=1, col=0, justify="left", size="9pt")
+        self.readout_text = ""  # what the read-out says, as plain text
         self.title: str | None = None
         self._cmap = PROBABILITY
         self._levels: tuple[float, float] = (0.0, 1.0)
@@ -146,8 +148,9 @@ class MatrixView(pg.GraphicsLayoutWidget):
             r = self.row_labels[row] if row < len(self.row_labels) else str(row)
             c = self.col_labels[col] if col < len(self.col_labels) else str(col)
             text = f"[{row}, {col}]  {r} → {c}  =  {self.data[row, col]:.4g}"
-        if text != self.readout.text:
-            self.readout.setText(text)
+        if text != self.readout_text:  # the label reads HTML: "<eos>" must not vanish
+            self.readout_text = text
+            self.readout.setText(escape(text))
 
     # -- mouse -----------------------------------------------------------------
     def cell_at(self, scene_pos: QtCore.QPointF) -> tuple[int, int] | None:
@@ -167,7 +170,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         if cell is None:
             return
         self.hovered.emit(*cell)
-        self.setToolTip(self.readout.text)
+        self.setToolTip(self.readout_text)
 
     def _mouse_clicked(self, event) -> None:
         cell = self.cell_at(event.scenePos())
