@@ -19,6 +19,49 @@ class UsageError(Exception):
     """A problem with the user's request: printed as one line, exit code 2."""
 
 
+def printable(text: str) -> str:
+    """One line with no raw control bytes (a BEL or an escape sequence from a file name or
+    a typed input must not reach the terminal): those are shown escaped, e.g. \\x1b."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit code 2), like ours."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"error: {printable(message)} (see {self.prog} --help)\n")
+
+
+def count(text: str) -> int:
+    """A whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def index(text: str) -> int:
+    """A whole number of at least 0 (a layer, head, row, window)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def session_for(args: argparse.Namespace):
+    """The preset's model, or the user's own weights file (`--weights`) for it."""
+    from models.presets import load_preset, resolve_device
+
+    return load_preset(args.preset, resolve_device(args.device), weights=args.weights,
+                       allow_untrained=args.weights is None)
+
+
 def cmd_presets(args: argparse.Namespace) -> int:
     from models.presets import DEFAULT_PRESET, PRESETS
 
@@ -30,9 +73,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
-    from models.presets import load_preset, resolve_device
-
-    session = load_preset(args.preset, resolve_device(args.device))
+    session = session_for(args)
     result = session.run(args.input)
     result.save_npz(args.output)
     print(f"wrote {args.output}: {len(result.records)} records, "
@@ -44,9 +85,11 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from models.evaluate import BARS, evaluate
-    from models.presets import load_preset, resolve_device
 
-    session = load_preset(args.preset, resolve_device(args.device), allow_untrained=False)
+    args.weights = args.weights or None
+    session = session_for(args)
+    if not session.trained:
+        raise UsageError(f"no trained weights for {args.preset}: nothing to evaluate")
     figures = evaluate(session, limit=args.limit)
     if args.json:
         print(json.dumps({"preset": args.preset, **figures}))
@@ -63,13 +106,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_shot(args: argparse.Namespace) -> int:
     from explorer.export import shot
-    from models.presets import resolve_device
+    from models.presets import get_preset, resolve_device
 
+    get_preset(args.preset)  # an unknown name is an error, not the default preset
     try:
         size = tuple(int(v) for v in args.size.lower().split("x"))
-        assert len(size) == 2 and min(size) > 0
+        assert len(size) == 2 and all(200 <= v <= 8000 for v in size)
     except (ValueError, AssertionError):
-        raise UsageError(f"--size must look like 1400x860, not '{args.size}'") from None
+        raise UsageError(f"--size must look like 1400x860, each side 200 to 8000 pixels, "
+                         f"not '{args.size}'") from None
     path = shot(args.output, args.preset, args.input, args.panel, resolve_device(args.device),
                 size=size, site=args.site, layer=args.layer, head=args.head, query=args.query,
                 key=args.key, window_index=args.window, kind=args.kind)
@@ -86,7 +131,10 @@ def cmd_panels(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from explorer.bench import print_report, run_bench
+    from models.presets import get_preset
 
+    for name in args.preset or []:
+        get_preset(name)
     report = run_bench(args.preset or None, edits=args.edits)
     if args.json:
         print(json.dumps(report, indent=1))
@@ -108,12 +156,12 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python main.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="python main.py", description=__doc__,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default=None, help="preset to open (default: last used)")
     parser.add_argument("--device", default=None, help="cpu, cuda, mps or auto")
     parser.set_defaults(func=cmd_gui)
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser)
 
     p = sub.add_parser("presets", help="list presets")
     p.set_defaults(func=cmd_presets)
@@ -121,14 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("trace", help="run a preset and save every record as .npz")
     p.add_argument("--preset", required=True)
     p.add_argument("--input", required=True, help="text, or an image path for image presets")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True, help="the .npz file to write")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--weights", default=None, help="a .safetensors file for this preset")
     p.set_defaults(func=cmd_trace)
 
     p = sub.add_parser("eval", help="held-out figures of a preset's shipped weights")
     p.add_argument("--preset", required=True)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--limit", type=int, default=None, help="evaluate the first N only")
+    p.add_argument("--limit", type=count, default=None, help="evaluate the first N only")
+    p.add_argument("--weights", default=None, help="a .safetensors file for this preset")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 
@@ -138,11 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--panel", default=None, help="one panel only (see `panels`)")
     p.add_argument("--kind", default=None, help="attention kind, e.g. cross, encoder_self")
     p.add_argument("--site", default=None, help="attention site, e.g. blocks.3.attn")
-    p.add_argument("--layer", type=int, default=None)
-    p.add_argument("--head", type=int, default=None)
-    p.add_argument("--query", type=int, default=None, help="row: query token or patch")
-    p.add_argument("--key", type=int, default=None, help="column: key token or patch")
-    p.add_argument("--window", type=int, default=None, help="Swin window")
+    p.add_argument("--layer", type=index, default=None)
+    p.add_argument("--head", type=index, default=None)
+    p.add_argument("--query", type=index, default=None, help="row: query token or patch")
+    p.add_argument("--key", type=index, default=None, help="column: key token or patch")
+    p.add_argument("--window", type=index, default=None, help="Swin window")
     p.add_argument("--device", default="cpu")
     p.add_argument("--size", default="1400x860", help="window size, WIDTHxHEIGHT")
     p.add_argument("-o", "--output", required=True)
@@ -153,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="measure forward, redraw, input-to-pixels and hover")
     p.add_argument("--preset", action="append", help="only this preset (repeatable)")
-    p.add_argument("--edits", type=int, default=50)
+    p.add_argument("--edits", type=count, default=50)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
     return parser
@@ -167,12 +217,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (UsageError, InputError, CheckpointError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(error)}", file=sys.stderr)
         return 2
     except OSError as error:  # e.g. an output path that cannot be written
-        print(f"error: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
-              file=sys.stderr)
+        print(printable(f"error: {error.strerror or error}: {error.filename or ''}"
+                        .rstrip(": ")), file=sys.stderr)
         return 2
+    except Exception as error:  # a bug: still one line, and a code that says "not you"
+        print(printable(f"error: unexpected {type(error).__name__}: {error} (a bug in "
+                        "Transformer Explorer: please report it with the command you ran)"),
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

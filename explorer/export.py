@@ -9,7 +9,7 @@ from PySide6 import QtCore
 from models.tasks.text import InputError
 
 from .main_window import PANEL_CLASSES, MainWindow
-from .state import AppState
+from .state import AppState, matrix_shape
 
 PANEL_NAMES = [cls.name for cls in PANEL_CLASSES]
 
@@ -71,8 +71,16 @@ def select(window: MainWindow, site: str | None = None, layer: int | None = None
             raise InputError(f"head {head} is out of range: this site has {heads}")
         state.set_selection(head=head)
     if window_index is not None:
+        windows = state.site_info().get("num_windows", 1)
+        if not 0 <= window_index < windows:
+            raise InputError(f"window {window_index} is out of range: this site has {windows}")
         state.set_selection(window=window_index)
     if query is not None or key is not None:
+        rows, cols = matrix_shape(trace, state.selection.site)
+        if rows and not all(value is None or 0 <= value < top
+                            for value, top in ((query, rows), (key, cols))):
+            raise InputError(f"query {query} / key {key} is out of range: this site's "
+                             f"matrices are {rows}×{cols}")
         state.lock(query, key)
 
 

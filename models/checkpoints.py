@@ -5,8 +5,10 @@ task data the preset needs (vocabularies, labels), each a JSON string.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors import SafetensorError
@@ -25,6 +27,8 @@ def save_checkpoint(path: str | Path, model: nn.Module, meta: dict) -> None:
 
 def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder: give the .safetensors weights file itself")
     if not path.is_file():
         raise CheckpointError(f"no weights file at {path}")
     try:
@@ -42,6 +46,12 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
 
 def load_weights(model: nn.Module, tensors: dict[str, torch.Tensor], source: str = "") -> None:
     """Strict load: same names and shapes, or a CheckpointError that lists the differences."""
+    check_fit(model, tensors, source)
+    model.load_state_dict(tensors)
+
+
+def check_fit(model: nn.Module, tensors: dict[str, torch.Tensor], source: str = "") -> None:
+    """Same names and shapes (a model on the meta device will do), finite values."""
     own = model.state_dict()
     missing = sorted(set(own) - set(tensors))
     extra = sorted(set(tensors) - set(own))
@@ -51,7 +61,53 @@ def load_weights(model: nn.Module, tensors: dict[str, torch.Tensor], source: str
                  for name, keys in (("missing", missing), ("unexpected", extra),
                                     ("wrong shape", wrong)) if keys]
         raise CheckpointError(f"weights {source} do not fit the model ({'; '.join(parts)})")
-    model.load_state_dict(tensors)
+    broken = [k for k, v in tensors.items() if v.is_floating_point() and
+              not bool(torch.isfinite(v).all())]
+    if broken:
+        raise CheckpointError(f"weights {source} hold NaN or infinite values in {len(broken)} "
+                              f"tensor(s): {', '.join(sorted(broken)[:4])}"
+                              f"{' …' if len(broken) > 4 else ''}")
+
+
+LARGEST_DIMENSION = 100_000  # no config number of a model this app can show is larger
+
+
+def make_config(cls: type, values: Any, source: str) -> Any:
+    """The config dataclass `cls` from a checkpoint's JSON `config`, every value checked:
+    unknown keys, wrong types, zero or negative sizes are a CheckpointError that says so."""
+    name = cls.__name__
+    if not isinstance(values, dict):
+        raise CheckpointError(f"{source}: the config must be a JSON object, "
+                              f"not {type(values).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise CheckpointError(f"{source}: unknown config key(s) for {name}: "
+                              f"{', '.join(map(str, unknown))} (known: {', '.join(fields)})")
+    for key, value in values.items():
+        kind = str(fields[key].type)
+        if kind == "int":
+            ok = type(value) is int and 1 <= value <= LARGEST_DIMENSION
+        elif kind == "float":
+            ok = type(value) in (int, float) and 0 <= value <= LARGEST_DIMENSION and \
+                (key != "dropout" or value < 1)
+        elif kind == "list[int]":
+            ok = isinstance(value, list) and 0 < len(value) <= 64 and all(
+                type(v) is int and 1 <= v <= LARGEST_DIMENSION for v in value)
+        else:
+            ok = True
+        if not ok:
+            want = {"int": f"a whole number from 1 to {LARGEST_DIMENSION:,}",
+                    "float": "a number of at least 0" + (" and below 1" if key == "dropout"
+                                                         else ""),
+                    "list[int]": "a list of whole numbers of at least 1"}.get(kind, kind)
+            raise CheckpointError(f"{source}: config '{key}' must be {want}, not "
+                                  f"{json.dumps(value)[:40]}")
+    try:
+        return cls(**values)
+    except TypeError as error:  # e.g. a required field left out
+        raise CheckpointError(f"{source}: the config does not describe a {name} "
+                              f"({error})") from None
 
 
 # timm keeps these as buffers; they are recomputed here from the config.

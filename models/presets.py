@@ -12,7 +12,13 @@ from typing import Any
 import torch
 
 from . import trace as tracing
-from .checkpoints import CheckpointError, load_weights, read_checkpoint
+from .checkpoints import (
+    CheckpointError,
+    check_fit,
+    load_weights,
+    make_config,
+    read_checkpoint,
+)
 from .swin import Swin, SwinConfig
 from .tasks import reverse, translation
 from .tasks.digits import prepare_digit
@@ -72,21 +78,50 @@ def text_vocabs(task: str) -> tuple[Vocab, Vocab]:
     return chars, chars
 
 
-def build_model(preset: Preset, config: dict | None = None) -> torch.nn.Module:
-    config = dict(preset.config if config is None else config)
-    if preset.arch == "transformer":
+MODELS = {"transformer": (Transformer, TransformerConfig), "vit": (ViT, ViTConfig),
+          "swin": (Swin, SwinConfig)}
+
+
+def smallest_input(arch: str, cfg: Any) -> tuple[torch.Tensor, ...]:
+    """A smallest input of the right shape: source ids (EOS) and target ids (BOS), or an
+    empty image."""
+    if arch == "transformer":
+        return torch.tensor([[EOS]]), torch.tensor([[BOS]])
+    return (torch.zeros(1, cfg.in_chans, cfg.img_size, cfg.img_size),)
+
+
+def build_model(preset: Preset, config: dict | None = None, source: str = "the preset",
+                tensors: dict[str, torch.Tensor] | None = None) -> torch.nn.Module:
+    """The preset's model; `config` (from a weights file) is checked before anything is
+    built, and a config that builds no model is a CheckpointError, not a traceback. With
+    `tensors`, they must fit the model before any memory is spent on it."""
+    values = dict(preset.config) if config is None else config
+    if preset.arch == "transformer" and isinstance(values, dict):
         src, tgt = text_vocabs(preset.task)
-        config.setdefault("src_vocab", len(src))
-        config.setdefault("tgt_vocab", len(tgt))
-        return Transformer(TransformerConfig(**config))
-    if preset.arch == "vit":
-        return ViT(ViTConfig(**config))
-    return Swin(SwinConfig(**config))
+        values = {"src_vocab": len(src), "tgt_vocab": len(tgt), **values}
+    model_class, config_class = MODELS[preset.arch]
+    cfg = make_config(config_class, values, source)
+    try:
+        with torch.device("meta"):  # no memory yet: names and shapes only
+            shapes = model_class(cfg)
+    except Exception as error:
+        raise CheckpointError(f"{source}: its config builds no {preset.arch} model "
+                              f"({type(error).__name__}: {error})") from None
+    if tensors is not None:
+        check_fit(shapes, tensors, f"in {source}")
+    model = model_class(cfg).eval()
+    try:
+        with torch.inference_mode():  # the smallest forward pass checks every shape
+            model(*smallest_input(preset.arch, cfg))
+    except Exception as error:  # e.g. heads that do not divide the width
+        raise CheckpointError(f"{source}: its config builds no working {preset.arch} model "
+                              f"({type(error).__name__}: {error})") from None
+    return model
 
 
 def resolve_device(name: str) -> str:
     """cpu | cuda | mps | auto -> a usable torch device name, or InputError saying why not."""
-    name = (name or "auto").lower()
+    name = "auto" if name is None else name.strip().lower()
     if name == "auto":
         if torch.cuda.is_available():
             return "cuda"
@@ -104,7 +139,8 @@ def resolve_device(name: str) -> str:
         if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
             raise InputError("MPS is not available here (it needs Apple silicon and macOS)")
         return "mps"
-    raise InputError(f"unknown device '{name}' (choose cpu, cuda, mps or auto)")
+    raise InputError(f"unknown device '{name}' (choose cpu, cuda, mps or auto)" if name else
+                     "no device named: choose cpu, cuda, mps or auto")
 
 
 def get_preset(name: str) -> Preset:
@@ -120,7 +156,7 @@ def load_preset(name: str, device: str = "cpu", weights: str | Path | None = Non
     path = Path(weights) if weights else preset.weights
     if path.is_file() or weights:
         tensors, meta = read_checkpoint(path)
-        model = build_model(preset, meta.get("config"))
+        model = build_model(preset, meta.get("config", preset.config), path.name, tensors)
         load_weights(model, tensors, f"in {path.name}")
         trained = True
     elif allow_untrained:

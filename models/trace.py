@@ -48,7 +48,9 @@ class Trace:
 
     # -- files ---------------------------------------------------------------
     def save_npz(self, path: str) -> None:
-        np.savez_compressed(path, meta=np.array(json.dumps(self.meta)), **self.records)
+        """Write to exactly `path` (numpy would add `.npz` to a name without it)."""
+        with open(path, "wb") as file:
+            np.savez_compressed(file, meta=np.array(json.dumps(self.meta)), **self.records)
 
     @classmethod
     def load_npz(cls, path: str) -> Trace:

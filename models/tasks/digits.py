@@ -8,6 +8,7 @@ user's image goes through the same 8×8 bottleneck as the training scans did.
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,8 @@ IMAGE_SIZE = 32
 SCAN_SIZE = 8
 SPLIT_SEED = 1234
 N_HELDOUT = 300
-MAX_PIXELS = 50_000_000  # refuse decompression bombs with a message
+MAX_PIXELS = 25_000_000  # larger images are refused from their header, before decoding
+WORKING_SIDE = 2048  # decoded images are scaled down to this first: the model needs 32
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 HELDOUT_FILE = RESOURCES / "data" / "digits_heldout.npz"
 
@@ -102,12 +104,26 @@ def open_image(source) -> Image.Image:
         raise InputError(f"no such image file: {path}")
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
-        image = Image.open(path)
+        with warnings.catch_warnings():  # the size is refused below, with a clear message
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)  # reads the header only
+        width, height = image.size
+        if width * height > MAX_PIXELS:  # checked before a byte of pixels is decoded
+            raise InputError(f"{path.name} is too large: {width}×{height} is over "
+                             f"{MAX_PIXELS:,} pixels")
         image.load()
+    except InputError:
+        raise
     except Image.DecompressionBombError:
         raise InputError(f"{path.name} is too large (over {MAX_PIXELS:,} pixels)") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
         raise InputError(f"{path.name} is not a readable image ({error})") from None
+    image.info["original_size"] = image.size
+    if max(image.size) > WORKING_SIDE:
+        try:
+            image.thumbnail((WORKING_SIDE, WORKING_SIDE))
+        except (ValueError, OSError):  # a mode Pillow cannot resample: keep it whole
+            pass
     return image
 
 
@@ -140,7 +156,7 @@ def prepare_digit(source) -> tuple[np.ndarray, dict]:
     8×8; upsampled to 32×32. Raises InputError for unreadable input.
     """
     image = open_image(source)
-    width, height = image.size
+    width, height = image.info.get("original_size", image.size)
     if width < 1 or height < 1:
         raise InputError("the image is empty (0 pixels)")
     lum, mode_note = _grayscale(ImageOps.exif_transpose(image) or image)

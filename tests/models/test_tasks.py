@@ -130,3 +130,33 @@ def save_bytes(path, data):
     path.write_bytes(data)
     return path
 
+
+
+def test_an_image_over_the_pixel_limit_is_refused_from_its_header(tmp_path, monkeypatch):
+    """9,999 × 9,999 (a small file: one bit per pixel) is refused before decoding."""
+    from PIL import Image
+
+    from models.tasks import digits
+
+    path = tmp_path / "huge.png"
+    Image.new("1", (9999, 9999)).save(path)
+    decoded = []
+    real_load = Image.Image.load
+    monkeypatch.setattr(Image.Image, "load", lambda self: decoded.append(1) or real_load(self))
+    with pytest.raises(InputError, match="huge.png is too large"):
+        digits.prepare_digit(str(path))
+    assert decoded == []
+
+
+def test_a_large_photo_is_scaled_down_before_conversion(tmp_path):
+    from PIL import Image, ImageDraw
+
+    from models.tasks import digits
+
+    image = Image.new("L", (4000, 3000), 255)
+    ImageDraw.Draw(image).line([(2000, 500), (2000, 2500)], fill=0, width=200)
+    path = tmp_path / "photo.png"
+    image.save(path)
+    x, notes = digits.prepare_digit(str(path))
+    assert notes["original_size"] == [4000, 3000] and notes["inverted"]
+    assert x.shape == (32, 32) and x.max() > 0.5
