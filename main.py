@@ -7,6 +7,7 @@
     python main.py shot --preset NAME --input X [--panel P] -o FILE.png   a screenshot
     python main.py panels                                         panel names for `shot`
     python main.py bench [--json]                                 latency figures
+    python main.py soak --actions N --seed S                      random UI actions, checked
 """
 from __future__ import annotations
 
@@ -143,6 +144,27 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_soak(args: argparse.Namespace) -> int:
+    from explorer.soak import run_soak
+
+    log = None if args.json else (lambda line: print(line, flush=True))
+    report = run_soak(args.actions, args.seed, log=log)
+    if args.json:
+        print(json.dumps(report, indent=1, ensure_ascii=False))
+    else:
+        for kind in ("exceptions", "qt_warnings", "stale"):
+            for line in report[kind][:20]:
+                print(f"  {kind}: {printable(line)}")
+        rss = report["rss_mb"]
+        print(f"{report['actions']} actions (seed {report['seed']}) in {report['seconds']} s, "
+              f"{report['runs_painted']} runs painted, {report['runs_failed']} refused with a "
+              f"message, {report['checks']} checks: {len(report['exceptions'])} exceptions, "
+              f"{len(report['qt_warnings'])} Qt warnings, {len(report['stale'])} stale frames; "
+              f"RSS {rss['start']} → {rss['after_warm_up']} (after warm-up) → {rss['end']} MB, "
+              f"growth after warm-up {report['rss_growth_after_warm_up_mb']} MB")
+    return 1 if report["exceptions"] or report["stale"] else 0
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from explorer.app import run
     from models.presets import get_preset, resolve_device
@@ -197,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", default="1400x860", help="window size, WIDTHxHEIGHT")
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=cmd_shot)
+
+    p = sub.add_parser("soak", help="random UI actions; report exceptions and stale frames")
+    p.add_argument("--actions", type=count, default=500)
+    p.add_argument("--seed", type=index, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_soak)
 
     p = sub.add_parser("panels", help="list panel names")
     p.set_defaults(func=cmd_panels)

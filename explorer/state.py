@@ -57,6 +57,7 @@ class AppState(QtCore.QObject):
         self.timings: dict[str, float] = {}
         self._next_id = 0
         self._newest_id = -1
+        self._answered_id = -1  # the newest request painted or failed
         self.runner = Runner()
         self.runner.finished.connect(self._on_result)
         self.runner.failed.connect(self._on_failure)
@@ -130,6 +131,10 @@ class AppState(QtCore.QObject):
                                    time.perf_counter(), dict(self.interventions)))
         return self._next_id
 
+    def settled(self) -> bool:
+        """The newest request has been answered: its trace painted, or its failure told."""
+        return self._answered_id == self._newest_id
+
     def shutdown(self) -> None:
         self.runner.stop()
 
@@ -138,6 +143,7 @@ class AppState(QtCore.QObject):
         if request.id != self._newest_id:
             return  # a newer request is on its way: never paint a stale result
         self.busy_changed.emit(False)
+        self._answered_id = request.id
         self.shown, self.error = request, ""
         if timings.get("device") and timings["device"] != self.device:
             # the worker fell back (e.g. CUDA failed): show what really runs
@@ -160,6 +166,7 @@ class AppState(QtCore.QObject):
         if request.id != self._newest_id:
             return
         self.busy_changed.emit(False)
+        self._answered_id = request.id
         self.error = text
         shown = self.shown
         if shown is not None and request.preset != shown.preset:

@@ -152,7 +152,7 @@ def test_mask_bias_and_position_switches(make_window, qtbot):
         window.panels["prediction"].flags["no_bias"].setChecked(True)
     assert "layers.0.blocks.1.attn/bias" not in state.trace
     assert state.interventions == {"no_mask": True, "no_bias": True}
-    assert "without interventions" in window.panels["prediction"].notes.text()
+    assert "without (grey)" in window.panels["prediction"].compare.text()
 
 
 def test_decoding_step_slider_shows_the_decoder_at_that_step(make_window, qtbot):

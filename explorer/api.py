@@ -1,0 +1,181 @@
+"""Explorer: the one way to drive the app from outside its panels.
+
+Tour steps, session files, the `shot`, `export` and `soak` commands, the project's tests and
+a user's own scripts all go through these methods, which call AppState and MainWindow
+methods; nothing here reaches into a panel's widgets.
+
+    e = Explorer.open("vit-digits")        # or make_explorer("vit-digits") in pytest
+    e.set_input("seven.png"); e.wait()
+    assert e.prediction.label == "7"
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from models.presets import PRESETS
+from models.trace import Trace
+
+from .state import Selection, matrix_shape
+
+
+class RunFailed(RuntimeError):
+    """The newest run failed (bad input, weights that do not load); the last result stays."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str  # the translation, or the class ("7")
+    confidence: float | None = None  # images: probability of `label`
+    probs: list[float] = field(default_factory=list)  # images: every class
+    labels: list[str] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)  # text: the output tokens, step by step
+
+
+class Explorer:
+    def __init__(self, window) -> None:
+        self.window = window
+        self.state = window.state
+        self.app = QtWidgets.QApplication.instance()
+
+    @classmethod
+    def open(cls, preset: str | None = None, device: str = "cpu", show: bool = True,
+             size: tuple[int, int] = (1280, 800), settings: QtCore.QSettings | None = None,
+             wait: bool = True) -> Explorer:
+        """A new window on `preset` (the default one when None), its first run waited for."""
+        from .app import application, create_window
+
+        application()
+        window = create_window(preset, device, settings)
+        window.resize(*size)
+        if show:
+            window.show()
+        explorer = cls(window)
+        if wait:
+            explorer.wait()
+        return explorer
+
+    def close(self) -> None:
+        self.window.close()
+        self.window.deleteLater()
+        self.app.processEvents()
+
+    # -- what is on screen ---------------------------------------------------------
+    @property
+    def preset(self) -> str:
+        return self.state.preset
+
+    @property
+    def trace(self) -> Trace | None:
+        return self.state.trace
+
+    @property
+    def selection(self) -> Selection:
+        return self.state.selection
+
+    @property
+    def input(self) -> Any:
+        return self.state.input
+
+    @property
+    def error(self) -> str:
+        """Why the newest run failed ('' when it did not)."""
+        return self.state.error
+
+    @property
+    def prediction(self) -> Prediction | None:
+        trace = self.state.trace
+        if trace is None:
+            return None
+        meta = trace.meta
+        if "probs" in meta:
+            return Prediction(meta["prediction"], meta.get("confidence"), list(meta["probs"]),
+                              list(meta.get("labels", [])))
+        return Prediction(meta["prediction"], tokens=list(meta.get("output_tokens", [])))
+
+    # -- driving -----------------------------------------------------------------
+    def set_preset(self, name: str, value: Any = None) -> None:
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset '{name}' (choose from: {', '.join(PRESETS)})")
+        self.window.select_preset(name, value)
+
+    def set_device(self, name: str) -> None:
+        self.window.select_device(name)
+
+    def set_input(self, value: str | Path | np.ndarray) -> None:
+        """Text, an image path (str or Path) or an image array, for the current preset."""
+        if isinstance(value, Path):
+            value = str(value)
+        if PRESETS[self.state.preset].arch != "transformer" and isinstance(value, str):
+            value = str(Path(value).expanduser())
+        self.state.set_input(value)
+        if isinstance(value, str) and PRESETS[self.state.preset].arch == "transformer":
+            self.window.text_input.set_text(value)
+
+    def set_interventions(self, **interventions: Any) -> None:
+        """heads_off=[[site, head], …], no_mask=, no_bias=, no_position= (see Session)."""
+        self.state.set_interventions(interventions)
+
+    def select(self, site: str | None = None, head: int | None = None,
+               window: int | None = None, query: int | None = None, key: int | None = None,
+               locked: bool | None = None) -> Selection:
+        """Point at something; out-of-range values are a ValueError that says the range."""
+        trace = self.state.trace
+        if trace is None:
+            raise RuntimeError("nothing is shown yet: wait() first")
+        if site is not None:
+            if site not in trace.meta["sites"]:
+                raise ValueError(f"no attention site '{site}' (sites: "
+                                 f"{', '.join(trace.sites())})")
+            self.state.set_selection(site=site, query=None, key=None, locked=False)
+        info = self.state.site_info()
+        for name, value, top in (("head", head, info["heads"]),
+                                 ("window", window, info.get("num_windows", 1))):
+            if value is not None and not 0 <= value < top:
+                raise ValueError(f"{name} {value} is out of range: this site has {top}")
+        rows, cols = matrix_shape(trace, self.state.selection.site)
+        for name, value, top in (("query", query, rows), ("key", key, cols)):
+            if value is not None and not 0 <= value < top:
+                raise ValueError(f"{name} {value} is out of range: 0 to {top - 1}")
+        changes = {k: v for k, v in (("head", head), ("window", window)) if v is not None}
+        if changes:
+            self.state.set_selection(**changes)
+        if query is not None or key is not None:
+            if locked is False:
+                self.state.unlock()
+                self.state.hover(query=query, key=key)
+            else:
+                self.state.lock(query, key)
+        elif locked is False:
+            self.state.unlock()
+        return self.state.selection
+
+    def show(self, panel: str) -> None:
+        if panel not in self.window.panels:
+            raise ValueError(f"unknown panel '{panel}' (panels: "
+                             f"{', '.join(self.window.panels)})")
+        self.window.show_panel(panel)
+        self.paint()
+
+    def wait(self, timeout: float = 60.0) -> Explorer:
+        """Until the newest request is answered and painted; RunFailed if it failed."""
+        deadline = time.monotonic() + timeout
+        while not self.state.settled() or self.window.text_input.timer.isActive():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no result within {timeout:.0f} s")
+            self.app.processEvents(QtCore.QEventLoop.WaitForMoreEvents, 50)
+        self.paint()
+        if self.state.error:
+            raise RunFailed(self.state.error)
+        return self
+
+    def paint(self) -> None:
+        """Let the event loop finish: pyqtgraph applies changes, then Qt paints them."""
+        for _ in range(2):
+            self.app.processEvents()
+            self.app.sendPostedEvents()

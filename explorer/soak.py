@@ -1,0 +1,295 @@
+"""`python main.py soak`: random UI actions across every preset, checked as they go.
+
+Each action is something a user does — switch preset or device, type, pick a sample, draw,
+point, click, choose kind/layer/head/window, change tab, switch interventions, step through,
+press keys, move the decoding step — issued through the scripting API and the window's
+own widgets. Some actions wait for the worker, most race it. Whenever the worker has
+settled, the screen is checked: the trace shown must be the current preset's, input's and
+interventions', and the controls must show the trace's selection ("stale frames").
+Exceptions (raised or reaching sys.excepthook from a slot), Qt warnings and RSS growth after
+warm-up are reported.
+"""
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore
+from PySide6.QtTest import QTest
+
+from models.presets import PRESETS
+
+from .api import Explorer, RunFailed
+from .widgets.inputs import read_samples
+
+ROOT = Path(__file__).resolve().parents[1]
+DIGITS = sorted(str(p) for p in (ROOT / "resources" / "samples" / "digits").glob("*.png"))
+ODD_TEXT = ["", "   ", "the zebra sleeps", "the cat " * 20, "猫 dort", "\x07\x1b[2J", "a",
+            "the the the", "12345", "dog"]
+KEYS = [QtCore.Qt.Key_Left, QtCore.Qt.Key_Right, QtCore.Qt.Key_Up, QtCore.Qt.Key_Down,
+        QtCore.Qt.Key_Escape, QtCore.Qt.Key_PageDown, QtCore.Qt.Key_PageUp, QtCore.Qt.Key_Space]
+IGNORED_QT_MESSAGES = ("propagateSizeHints",)  # the offscreen plugin, on every dock layout
+
+
+def rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- actions: each takes (explorer, rng) and does one thing a user could do ------------------
+
+def act_preset(e: Explorer, rng: random.Random) -> None:
+    """Choose a preset in the toolbar (or through the API); sometimes a second one at once,
+    before the first has loaded."""
+    back = e.state.trace.meta["preset"] if e.state.trace is not None else e.state.preset
+    for turn in range(2 if rng.random() < 0.4 else 1):
+        # the second choice is often straight back to the preset on screen
+        name = back if turn and rng.random() < 0.5 else rng.choice(list(PRESETS))
+        if rng.random() < 0.6:
+            box = e.window.preset_box
+            box.setCurrentIndex(box.findData(name))
+        else:
+            e.set_preset(name)
+
+
+def act_device(e: Explorer, rng: random.Random) -> None:
+    e.set_device(rng.choice(["cpu", "cpu", "auto", "cuda", "mps"]))
+
+
+def text_model(e: Explorer) -> bool:
+    return PRESETS[e.state.preset].arch == "transformer"
+
+
+def act_type(e: Explorer, rng: random.Random) -> None:
+    """Type text (through the debounce, like a user) or pick a sample sentence."""
+    if not text_model(e):
+        return act_sample(e, rng)
+    task = PRESETS[e.state.preset].task
+    samples = read_samples("sentences.txt" if task == "translation" else "reverse.txt")
+    text = rng.choice(samples + ODD_TEXT)
+    box = e.window.text_input
+    if rng.random() < 0.5:
+        box.line.setText(text)
+        box.timer.start()  # what textEdited does
+    else:
+        box.set_text_and_run(text)
+
+
+def act_sample(e: Explorer, rng: random.Random) -> None:
+    if text_model(e):
+        return act_type(e, rng)
+    e.window.image_input.chosen.emit(rng.choice(DIGITS))
+
+
+def act_draw(e: Explorer, rng: random.Random) -> None:
+    if text_model(e):
+        return act_type(e, rng)
+    canvas = e.window.image_input.canvas
+    choice = rng.random()
+    if choice < 0.15:
+        canvas.clear()
+    elif choice < 0.25:
+        canvas.undo()
+    else:
+        points = [QtCore.QPointF(rng.uniform(0, canvas.SIZE), rng.uniform(0, canvas.SIZE))
+                  for _ in range(rng.randint(2, 6))]
+        canvas.stroke(points)
+
+
+def act_open_file(e: Explorer, rng: random.Random) -> None:
+    """Open a file: a digit, or something that is not one (the last result must stay)."""
+    bad = [str(ROOT / "README.md"), str(ROOT / "no-such-file.png"), str(ROOT)]
+    e.window.load_image_file(rng.choice(DIGITS + bad))
+
+
+def act_point(e: Explorer, rng: random.Random) -> None:
+    trace = e.state.trace
+    if trace is None:
+        return
+    weights = trace.get(f"{e.state.selection.site}/weights")
+    rows, cols = (weights.shape[-2], weights.shape[-1]) if weights is not None else (1, 1)
+    query, key = rng.randrange(rows + 2) - 1, rng.randrange(cols + 2) - 1  # some outside
+    query, key = (None if query < 0 else query), (None if key < 0 else key)
+    if rng.random() < 0.2:
+        e.state.lock(query, key)
+    else:
+        e.state.hover(query=query, key=key)
+
+
+def act_toolbar(e: Explorer, rng: random.Random) -> None:
+    w = e.window
+    box = rng.choice([w.kind_box, w.layer_box, w.head_box, w.window_box])
+    if box is w.kind_box:
+        if box.count():
+            box.setCurrentIndex(rng.randrange(box.count()))
+    else:
+        box.setValue(rng.randint(box.minimum(), box.maximum() + 1))
+
+
+def act_tab(e: Explorer, rng: random.Random) -> None:
+    tabs = e.window.tabs
+    visible = [i for i in range(tabs.count()) if tabs.isTabVisible(i)]
+    tabs.setCurrentIndex(rng.choice(visible))
+    if rng.random() < 0.3:
+        e.show(rng.choice(["tokens", "heads", "prediction"]))
+
+
+def act_intervention(e: Explorer, rng: random.Random) -> None:
+    panel = e.window.panels["prediction"]
+    choice = rng.random()
+    if choice < 0.35:
+        panel.head_button.click()
+    elif choice < 0.8:
+        rng.choice(list(panel.flags.values())).click()
+    else:
+        e.state.clear_interventions()
+
+
+def act_key(e: Explorer, rng: random.Random) -> None:
+    QTest.keyClick(e.window, rng.choice(KEYS))
+
+
+def act_step(e: Explorer, rng: random.Random) -> None:
+    panel = e.window.panels["prediction"]
+    slider = panel.step_slider
+    if rng.random() < 0.5:
+        slider.setValue(rng.randint(0, slider.maximum()))
+    else:
+        panel.go_to_step(rng.randint(0, 3))
+
+
+def act_wait(e: Explorer, rng: random.Random) -> None:
+    try:
+        e.wait()
+    except RunFailed:
+        pass
+
+
+ACTIONS = [(act_preset, 6), (act_device, 1), (act_type, 10), (act_sample, 6), (act_draw, 6),
+           (act_open_file, 2), (act_point, 14), (act_toolbar, 8), (act_tab, 6),
+           (act_intervention, 5), (act_key, 8), (act_step, 4), (act_wait, 12)]
+
+
+# -- checks --------------------------------------------------------------------------------
+
+def stale_problems(e: Explorer) -> list[str]:
+    """What on screen disagrees with the state, once the worker has settled."""
+    state, w, trace = e.state, e.window, e.state.trace
+    if trace is None:
+        return ["no trace on screen"]
+    meta, shown, out = trace.meta, state.shown, []
+    if meta["preset"] != state.preset:
+        out.append(f"trace of {meta['preset']} under preset {state.preset}")
+    if w.preset_box.currentData() != state.preset:
+        out.append(f"preset box shows {w.preset_box.currentData()}, state {state.preset}")
+    if not state.error:  # a failed request keeps the last result: only then may they differ
+        if shown.input is not state.input:
+            out.append("the trace is of another input than the current one")
+        if (shown.interventions or {}) != state.interventions:
+            out.append("the trace is of other interventions than the current ones")
+    elif state.error not in w.message_label.text():
+        out.append("a failed run is not reported")
+    text_page = w.inputs.currentWidget() is w.text_input
+    if text_page != (meta["arch"] == "transformer") or not w.inputs.isEnabled():
+        out.append("the input widgets are not those of the trace's model")
+    sel = state.selection
+    info = meta["sites"].get(sel.site)
+    if info is None:
+        return out + [f"selected site {sel.site} is not in the trace"]
+    sites = trace.sites(info["kind"])
+    for name, box, value in (("kind", w.kind_box, info["kind"]),
+                             ("layer", w.layer_box, sites.index(sel.site)),
+                             ("head", w.head_box, sel.head)):
+        shown_value = box.currentData() if box is w.kind_box else box.value()
+        if shown_value != value:
+            out.append(f"{name} box shows {shown_value}, selection {value}")
+    if info.get("num_windows") and w.window_box.value() != sel.window:
+        out.append(f"window box shows {w.window_box.value()}, selection {sel.window}")
+    attention = w.panels["attention"]
+    if attention.isVisible():
+        weights = trace[f"{sel.site}/weights"]
+        expected = weights[sel.window, sel.head] if weights.ndim == 4 else weights[sel.head]
+        if not np.array_equal(attention.view.data, expected.astype(np.float32)):
+            out.append("the attention panel shows another matrix than the selection's")
+    headline = w.panels["prediction"].headline.text()
+    if meta["prediction"] not in headline and not (meta["prediction"] == "" and headline):
+        out.append(f"prediction panel says {headline!r}, the trace {meta['prediction']!r}")
+    return out
+
+
+def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None,
+             log=None) -> dict:
+    """Run `actions` random actions; returns the figures (see module doc)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from .app import application
+
+    application()
+    rng = random.Random(seed)
+    exceptions: list[str] = []
+    warnings: list[str] = []
+    stale: list[str] = []
+
+    def hook(kind, value, tb):
+        exceptions.append(f"{kind.__name__}: {value}")
+
+    def on_qt_message(mode, context, text):
+        if mode != QtCore.QtMsgType.QtDebugMsg and not any(
+                s in text for s in IGNORED_QT_MESSAGES):
+            warnings.append(text)
+
+    old_hook = sys.excepthook
+    sys.excepthook = hook
+    old_handler = QtCore.qInstallMessageHandler(on_qt_message)
+    settings = QtCore.QSettings(str(Path(os.environ.get("TMPDIR", "/tmp")) /
+                                    f"soak-{os.getpid()}.ini"), QtCore.QSettings.IniFormat)
+    e = Explorer.open(rng.choice(presets or list(PRESETS)), settings=settings)
+    names, weights = zip(*ACTIONS)
+    checks = 0
+    runs = {"painted": 0, "failed": 0}
+    e.state.trace_changed.connect(lambda _: runs.__setitem__("painted", runs["painted"] + 1))
+    e.state.run_failed.connect(lambda _: runs.__setitem__("failed", runs["failed"] + 1))
+    warm_rss = start_rss = rss_mb()
+    warm_up = max(50, actions // 10)
+    started = time.perf_counter()
+    try:
+        for i in range(actions):
+            action = rng.choices(names, weights)[0]
+            try:
+                action(e, rng)
+            except Exception as error:  # an action the app let through and then broke on
+                exceptions.append(f"{action.__name__}: {type(error).__name__}: {error}")
+            if action is act_wait or rng.random() < 0.1 or i == actions - 1:
+                act_wait(e, rng)
+                problems = stale_problems(e)
+                checks += 1
+                stale += [f"action {i} ({action.__name__}): {p}" for p in problems]
+            else:
+                e.app.processEvents()
+            if i + 1 == warm_up:
+                warm_rss = rss_mb()
+            if log is not None and (i + 1) % 500 == 0:
+                log(f"{i + 1} actions, {len(exceptions)} exceptions, {len(stale)} stale, "
+                    f"RSS {rss_mb():.0f} MB")
+    finally:
+        e.close()
+        sys.excepthook = old_hook
+        QtCore.qInstallMessageHandler(old_handler)
+        Path(settings.fileName()).unlink(missing_ok=True)
+    end_rss = rss_mb()
+    return {"actions": actions, "seed": seed, "seconds": round(time.perf_counter() - started, 1),
+            "checks": checks, "runs_painted": runs["painted"], "runs_failed": runs["failed"],
+            "exceptions": exceptions, "qt_warnings": warnings,
+            "stale": stale, "rss_mb": {"start": round(start_rss), "after_warm_up":
+                                       round(warm_rss), "end": round(end_rss)},
+            "rss_growth_after_warm_up_mb": round(end_rss - warm_rss, 1)}
