@@ -1,6 +1,7 @@
 """The main window: toolbar, docks of panels, input widgets, status bar, shortcuts."""
 from __future__ import annotations
 
+import pyqtgraph as pg
 import torch
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -55,6 +56,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         self._build_inputs()
         self._build_panels()
+        self._opaque_views()
         self._build_toolbar()
         self._build_status()
         self._build_menus_and_shortcuts()
@@ -63,7 +65,9 @@ class MainWindow(QtWidgets.QMainWindow):
         state.message.connect(self._show_message)
         state.timings_changed.connect(self._show_timings)
         state.device_changed.connect(self._device_changed)
-        state.busy_changed.connect(lambda busy: self.busy.setVisible(busy))
+        # the text changes, the label stays: showing and hiding it re-laid out the status
+        # bar twice per run
+        state.busy_changed.connect(lambda busy: self.busy.setText("running…" if busy else ""))
         state.preset_changed.connect(self._preset_changed)
         state.input_changed.connect(self._input_changed)
         self._default_state = self.saveState()
@@ -106,6 +110,12 @@ class MainWindow(QtWidgets.QMainWindow):
             self.docks[name] = dock
         self.tabifyDockWidget(self.docks["tokens"], self.docks["heads"])
         self.docks["tokens"].raise_()
+
+    def _opaque_views(self) -> None:
+        """Plots and painted panels fill every pixel they own: telling Qt so spares it
+        repainting the docks and the window underneath them on every frame."""
+        for view in self.findChildren(pg.GraphicsView):
+            view.viewport().setAttribute(QtCore.Qt.WA_OpaquePaintEvent)
 
     def _build_toolbar(self) -> None:
         bar = self.addToolBar("Model")
@@ -156,9 +166,13 @@ class MainWindow(QtWidgets.QMainWindow):
         status = self.statusBar()
         self.message_label = QtWidgets.QLabel()
         self.message_label.setStyleSheet("color: #b00000")
-        self.busy = QtWidgets.QLabel("running…")
-        self.busy.setVisible(False)
+        self.busy = QtWidgets.QLabel()
+        self.busy.setMinimumWidth(self.busy.fontMetrics().horizontalAdvance("running…") + 8)
         self.timing_label = QtWidgets.QLabel()
+        # wide enough for any figures: new text then never re-lays out the status bar
+        self.timing_label.setMinimumWidth(self.timing_label.fontMetrics().horizontalAdvance(
+            "cuda:0 · forward 000.0 ms · redraw 000.0 ms") + 8)
+        self.timing_label.setAlignment(QtCore.Qt.AlignRight | QtCore.Qt.AlignVCenter)
         status.addWidget(self.message_label, 1)
         status.addPermanentWidget(self.busy)
         status.addPermanentWidget(self.timing_label)
@@ -341,17 +355,20 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         info = trace.meta["sites"][sel.site]
         sites = trace.sites(info["kind"])
-        for box, value, top in ((self.kind_box, None, None),
-                                (self.layer_box, sites.index(sel.site), len(sites) - 1),
+        # Only what changed: a spin box repaints on every setValue/setMaximum.
+        kind = self.kind_box.findData(info["kind"])
+        if self.kind_box.currentIndex() != kind:
+            self.kind_box.blockSignals(True)
+            self.kind_box.setCurrentIndex(kind)
+            self.kind_box.blockSignals(False)
+        for box, value, top in ((self.layer_box, sites.index(sel.site), len(sites) - 1),
                                 (self.head_box, sel.head, info["heads"] - 1),
                                 (self.window_box, sel.window, info.get("num_windows", 1) - 1)):
-            box.blockSignals(True)
-            if box is self.kind_box:
-                box.setCurrentIndex(box.findData(info["kind"]))
-            else:
+            if (box.maximum(), box.value()) != (top, value):
+                box.blockSignals(True)
                 box.setMaximum(top)
                 box.setValue(value)
-            box.blockSignals(False)
+                box.blockSignals(False)
         self.layer_box.setToolTip(site_title(trace, sel.site))
         self.lock_label.setText("locked — Esc to unlock" if sel.locked else "")
 

@@ -178,6 +178,7 @@ class Session:
         if preset.arch == "transformer":
             self.src_vocab, self.tgt_vocab = text_vocabs(preset.task)
             self.split = split_words if preset.task == "translation" else split_chars
+            self._last_output: list[int] | None = None
 
     @property
     def arch(self) -> str:
@@ -234,15 +235,20 @@ class Session:
     def _run_text(self, text: str, trace: bool) -> Trace:
         tokens, unknown = self.encode_text(text)
         src = torch.tensor([self.src_vocab.encode(tokens) + [EOS]], device=self.device)
-        output = self.model.greedy(src)[0].tolist()
-        if EOS in output:
-            output = output[: output.index(EOS) + 1]
-        # One teacher-forced pass over [BOS] + output: because of the causal mask, row t of
-        # every decoder matrix is exactly the decoder as it was when it chose output[t].
-        decoder_in = torch.tensor([[BOS] + output[:-1]], device=self.device)
         result = Trace()
         with tracing.recording(result) if trace else tracing.paused():
-            logits = self.model(src, decoder_in)[0]  # (T, V)
+            encoded = self.model.encode(src)  # once, recorded, for decoding and the trace
+            with tracing.paused():
+                # the last output seeds parallel decoding: typing changes it only a little
+                output = self.model.greedy(src, guess=self._last_output,
+                                           encoded=encoded)[0].tolist()
+            self._last_output = output
+            if EOS in output:
+                output = output[: output.index(EOS) + 1]
+            # One teacher-forced pass over [BOS] + output: because of the causal mask, row t
+            # of every decoder matrix is exactly the decoder as it was when it chose output[t].
+            decoder_in = torch.tensor([[BOS] + output[:-1]], device=self.device)
+            logits = self.model.decode(decoder_in, *encoded)[0]  # (T, V)
         probs = logits.float().softmax(-1)
         top = probs.topk(min(5, probs.shape[-1]), dim=-1)
         out_words = self.tgt_vocab.decode(output)

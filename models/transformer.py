@@ -165,10 +165,51 @@ class Transformer(nn.Module):
         return self.decode(tgt, memory, mask)
 
     @torch.no_grad()
-    def greedy(self, src: torch.Tensor, max_new: int | None = None) -> torch.Tensor:
-        """Greedy decoding; returns (B, T) target ids without BOS, ending in EOS or cut."""
+    def greedy(self, src: torch.Tensor, max_new: int | None = None,
+               guess: list[int] | None = None,
+               encoded: tuple[torch.Tensor, torch.Tensor | None] | None = None) -> torch.Tensor:
+        """Greedy decoding; returns (B, T) target ids without BOS, ending in EOS or cut.
+
+        With the causal mask on, decoded in parallel (Jacobi iteration): a teacher-forced
+        pass over a guess gives every row's choice at once; row t's choice is the greedy
+        token whenever the guess is right before t, so each pass fixes at least one more
+        token, and a guess that reproduces itself is exactly the greedy output. A few passes
+        over the whole sequence cost less than one small pass per token (op overhead
+        dominates at these sizes), and `guess` (say, the previous input's output) helps.
+        `encoded`: `self.encode(src)` when the caller has it already.
+        """
         max_new = max_new or self.cfg.max_len - 1
-        memory, mask = self.encode(src)
+        if not self.decoder.use_mask:
+            return self.greedy_stepwise(src, max_new, encoded)  # rows would see the future
+        memory, mask = encoded or self.encode(src)
+        B, device = src.shape[0], src.device
+        length = min(max_new, 2 * src.shape[1] + 4)  # most outputs fit; longer ones extend
+        rows = torch.full((B, length), PAD, dtype=torch.long, device=device)
+        if guess:
+            start = torch.tensor(guess[:length], dtype=torch.long, device=device)
+            rows[:, : len(start)] = start
+        bos = torch.full((B, 1), BOS, dtype=torch.long, device=device)
+        for _ in range(max_new + 1):
+            choice = self.decode(torch.cat([bos, rows[:, :-1]], 1), memory, mask).argmax(-1)
+            ended = (choice == EOS).cumsum(1) > 0
+            ends = torch.where(ended.any(1), ended.int().argmax(1) + 1, choice.shape[1])
+            upto = torch.arange(choice.shape[1], device=device)[None] < ends[:, None]
+            if bool(((choice == rows) | ~upto).all()):
+                if bool((ends < choice.shape[1]).all()) or choice.shape[1] >= max_new:
+                    break  # every row reproduces itself up to its EOS: the greedy output
+                # a row runs past the window without an EOS: widen it and go on
+                grow = min(max_new, 2 * choice.shape[1]) - choice.shape[1]
+                choice = torch.cat([choice, choice.new_full((B, grow), PAD)], 1)
+            rows = choice
+        out = rows.masked_fill(~upto, PAD)
+        return out[:, : int(ends.max())]
+
+    @torch.no_grad()
+    def greedy_stepwise(self, src: torch.Tensor, max_new: int | None = None,
+                        encoded: tuple | None = None) -> torch.Tensor:
+        """Greedy decoding one token at a time (the textbook loop; also without the mask)."""
+        max_new = max_new or self.cfg.max_len - 1
+        memory, mask = encoded or self.encode(src)
         out = torch.full((src.shape[0], 1), BOS, dtype=torch.long, device=src.device)
         done = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)
         for _ in range(max_new):

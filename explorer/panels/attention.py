@@ -11,6 +11,8 @@ from ..state import Selection
 from ..widgets.matrix_view import MatrixView
 from .base import Panel
 
+LEVEL_STEPS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
+
 
 class AttentionPanel(Panel):
     name = "attention"
@@ -53,11 +55,12 @@ class AttentionPanel(Panel):
         # Colours span 0 … the largest weight: over 65 or 256 keys a row's weights are small,
         # and a fixed 0–1 scale would paint every matrix uniformly dark. The colour bar
         # shows the scale (not the title: a new title re-lays out the plot).
-        # Rounded up to 0.05 so that small changes of input keep the bar as it is.
+        # Rounded up to a step of a short ladder, so that the next input mostly keeps the
+        # bar as it is (a new scale re-lays out the bar's axis).
         top = float(np.nanmax(matrix)) if matrix.size else 1.0
-        top = min(1.0, np.ceil(top * 20) / 20)
+        top = next((step for step in LEVEL_STEPS if top <= step), 1.0)
         title = (f"weights [{matrix.shape[0]}×{matrix.shape[1]}]  {site_title(trace, sel.site)}"
                  f"  head {sel.head}{where}")
         self.view.set_matrix(matrix, rows, cols, title, blocked=blocked,
-                             levels=(0.0, max(top, 0.05)))
+                             levels=(0.0, top))
         self._shown = (sel.site, sel.head, sel.window)

@@ -32,6 +32,7 @@ class HeadLines(QtWidgets.QWidget):
         super().__init__()
         self.setMouseTracking(True)
         self.setMinimumSize(260, 200)
+        self.setAttribute(QtCore.Qt.WA_OpaquePaintEvent)  # paintEvent fills every pixel
         self.queries: list[str] = []
         self.keys: list[str] = []
         self.weights = np.zeros((1, 1, 1))  # (H, Nq, Nk)

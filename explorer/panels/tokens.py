@@ -32,6 +32,7 @@ class TokenStrip(QtWidgets.QWidget):
         super().__init__()
         self.setMouseTracking(True)
         self.setMinimumHeight(120)
+        self.setAttribute(QtCore.Qt.WA_OpaquePaintEvent)  # paintEvent fills every pixel
         self.queries: list[str] = []
         self.keys: list[str] = []
         self.unknown: set[int] = set()  # key indices of unknown words

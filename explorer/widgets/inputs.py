@@ -28,6 +28,7 @@ class TextInput(QtWidgets.QWidget):
         self.samples.setToolTip("sample inputs")
         self.unknown = QtWidgets.QLabel()
         self.unknown.setStyleSheet("color: #c00000")
+        self._marked: tuple = ("", ())  # (text, unknown words) last underlined
         self.timer = QtCore.QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self.timer.timeout.connect(lambda: self.edited.emit(self.line.text()))
         self.line.textEdited.connect(lambda _: self.timer.start())
@@ -53,6 +54,10 @@ class TextInput(QtWidgets.QWidget):
 
     def mark_unknown(self, words: list[str]) -> None:
         """Underline unknown words in the line edit (red wavy) and list them beside it."""
+        marked = (self.line.text(), tuple(words))
+        if marked == self._marked:
+            return  # an input-method event repaints the line edit: only on a change
+        self._marked = marked
         self.unknown.setText(("unknown: " + ", ".join(words)) if words else "")
         formats = []
         text = self.line.text().lower()
@@ -79,6 +84,7 @@ class DrawingCanvas(QtWidgets.QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setFixedSize(self.SIZE, self.SIZE)
+        self.setAttribute(QtCore.Qt.WA_OpaquePaintEvent)  # the image covers every pixel
         self.setCursor(QtCore.Qt.CrossCursor)
         self.image = QtGui.QImage(self.SIZE, self.SIZE, QtGui.QImage.Format_Grayscale8)
         self.image.fill(0)

@@ -103,7 +103,14 @@ class MatrixView(pg.GraphicsLayoutWidget):
         if title != self.title:  # a new title re-lays out the whole plot
             self.title = title
             self.plot.setTitle(title, size="10pt")
+            reshaped = True
         self._show_readout()
+        if reshaped:
+            # Settle the layout and the view's transform now, not while painting: left to
+            # pyqtgraph they change during the first paint and cost a second one.
+            self.ci.layout.activate()
+            self.plot.layout.activate()
+            self.plot.vb.updateMatrix()
 
     def _set_ticks(self) -> None:
         """As many labels as fit: every k-th one when the view is small."""
@@ -117,6 +124,13 @@ class MatrixView(pg.GraphicsLayoutWidget):
             step = max(1, math.ceil(len(labels) / max(room, 1)))
             ticks = [(i + 0.5, short(lab)) for i, lab in enumerate(labels) if i % step == 0]
             self.plot.getAxis(axis).setTicks([ticks, []])
+        # Axes sized here from the labels they will show: left to pyqtgraph, they size
+        # themselves while painting and so every new set of labels cost a second paint.
+        metrics = QtGui.QFontMetrics(self.plot.getAxis("left").font())
+        longest = max((metrics.horizontalAdvance(short(lab)) for lab in self.row_labels),
+                      default=0)
+        self.plot.getAxis("left").setWidth(longest + 12)
+        self.plot.getAxis("bottom").setHeight(metrics.height() + 10)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

@@ -70,14 +70,14 @@ def test_drawing_changes_the_prediction(make_window, qtbot):
     P = QtCore.QPointF
     with qtbot.waitSignal(window.state.trace_changed, timeout=30_000):
         canvas.stroke([P(96, 30), P(96, 160)])  # a vertical bar: a "1"
-    qtbot.waitUntil(lambda: not window.busy.isVisible(), timeout=30_000)
+    qtbot.waitUntil(lambda: window.state.settled(), timeout=30_000)
     first = np.array(window.state.trace.meta["probs"])
     circle = [P(96 + 45 * np.cos(a), 96 + 62 * np.sin(a)) for a in np.linspace(0, 6.4, 40)]
     canvas.clear()
     canvas.stroke(circle)  # a "0"
     qtbot.waitUntil(lambda: window.state.trace.meta["input"] == "<image>" and
                     not np.allclose(window.state.trace.meta["probs"], first), timeout=30_000)
-    qtbot.waitUntil(lambda: not window.busy.isVisible(), timeout=30_000)
+    qtbot.waitUntil(lambda: window.state.settled(), timeout=30_000)
     second = np.array(window.state.trace.meta["probs"])
     assert int(first.argmax()) != int(second.argmax())
     assert window.panels["prediction"].headline.text().startswith(

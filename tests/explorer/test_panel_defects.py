@@ -83,7 +83,7 @@ def test_attention_colours_span_the_matrix_not_zero_to_one(make_window):
     view = window.panels["attention"].view
     low, high = view.image.levels
     top = float(view.data.max())
-    assert low == 0 and top <= high < 1.0 and high - top <= 0.05 + 1e-6
+    assert low == 0 and top <= high < 1.0 and high <= 2 * top
 
 
 def test_patch_numbers_are_readable_and_shown_for_swin(make_window, qtbot):

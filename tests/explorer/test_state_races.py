@@ -14,7 +14,7 @@ DIGITS = ROOT / "resources" / "samples" / "digits"
 def settled(window):
     """The newest request has been answered (painted or failed)."""
     state = window.state
-    return not window.busy.isVisible() and state.shown is not None and (
+    return state.settled() and state.shown is not None and (
         state.error or state.shown.id == state._newest_id)
 
 
