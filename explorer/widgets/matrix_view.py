@@ -35,6 +35,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self.ci.layout.setContentsMargins(2, 2, 2, 2)
         self.plot = still(self.addPlot(row=0, col=0), axes=True, aspect=False)
         self.plot.getViewBox().setDefaultPadding(0)
+        for axis in ("left", "bottom"):  # labels are tokens: no SI prefix re-set per range
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
         self.image = pg.ImageItem(np.zeros((1, 1), np.float32))
         self.plot.addItem(self.image)
         self.masked = pg.ImageItem(np.zeros((1, 1, 4), np.ubyte))  # grey over blocked cells
