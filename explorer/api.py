@@ -21,7 +21,10 @@ from PySide6 import QtCore, QtWidgets
 from models.presets import PRESETS
 from models.trace import Trace
 
+from . import session as sessions
+from .render import render
 from .state import Selection, matrix_shape
+from .zoom import ZOOM
 
 
 class RunFailed(RuntimeError):
@@ -161,6 +164,36 @@ class Explorer:
                              f"{', '.join(self.window.panels)})")
         self.window.show_panel(panel)
         self.paint()
+
+    @property
+    def zoom(self) -> float:
+        return ZOOM.factor
+
+    def set_zoom(self, factor: float) -> None:
+        """Every text in every panel, 0.5 to 3 (1 = 100%)."""
+        self.window.set_zoom(factor)
+        self.paint()
+
+    def export(self, panel: str | None, path: str | Path, scale: float = 1) -> Path:
+        """A panel (None: the whole window) as PNG (`scale` 1–4) or SVG, by the suffix."""
+        if panel is not None:
+            self.show(panel)
+        widget = self.window if panel is None else self.window.panels[panel]
+        self.paint()
+        return render(widget, path, scale)
+
+    def save_session(self, path: str | Path) -> Path:
+        return sessions.save(self, path)
+
+    def open_session(self, path: str | Path) -> None:
+        """Check the file, then put it on screen; SessionError (nothing changed) if bad."""
+        data = sessions.read(path, list(self.window.panels))
+        sessions.apply(self, data)
+
+    def tour(self, lang: str | None = None):
+        """The guided tour in `lang` (default: the system's), shown in its card; returns
+        the player: `steps`, `go(i)`, `next()`, `previous()`."""
+        return self.window.start_tour(lang, explorer=self)
 
     def wait(self, timeout: float = 60.0) -> Explorer:
         """Until the newest request is answered and painted; RunFailed if it failed."""

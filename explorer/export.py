@@ -1,4 +1,6 @@
-"""Headless rendering: `python main.py shot …` writes the window or one panel to a PNG."""
+"""Pictures of the app: a panel or the window as PNG (1×, 2×, 3×) or SVG (vector, with its
+labels as text), from the GUI (File ▸ Export panel…), the API and the command line
+(`shot`, `export`)."""
 from __future__ import annotations
 
 import os
@@ -9,6 +11,7 @@ from PySide6 import QtCore
 from models.tasks.text import InputError
 
 from .main_window import PANEL_CLASSES, MainWindow
+from .render import EXPORT_FILTERS, render  # noqa: F401  (the one place for pictures)
 from .state import AppState, matrix_shape
 
 PANEL_NAMES = [cls.name for cls in PANEL_CLASSES]

@@ -6,6 +6,7 @@ import torch
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.presets import PRESETS
+from models.tasks.text import InputError
 
 from .labels import site_title
 from .panels.attention import AttentionPanel
@@ -19,8 +20,12 @@ from .panels.prediction import PredictionPanel
 from .panels.rollout import RolloutPanel
 from .panels.tokens import TokensPanel
 from .panels.windows import WindowsPanel
+from .render import EXPORT_FILTERS, render
+from .session import SessionError
 from .state import AppState, Selection
+from .tour import TourCard, TourError, TourPlayer, system_language
 from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput, read_samples
+from .zoom import PRESENTATION, ZOOM
 
 PANEL_CLASSES = (AttentionPanel, PipelinePanel, ModelPanel, PositionalPanel, PatchesPanel,
                  WindowsPanel, RolloutPanel, TokensPanel, HeadsPanel, PredictionPanel)
@@ -30,6 +35,17 @@ TABS_FOR = {"patches": ("vit", "swin"), "windows": ("swin",), "rollout": ("vit",
 KIND_NAMES = {"encoder_self": "encoder self", "decoder_self": "decoder self (masked)",
               "cross": "cross (decoder → encoder)", "self": "self", "window": "window (W/SW-MSA)"}
 SAMPLE_FILES = {"translation": "sentences.txt", "reverse": "reverse.txt"}
+
+
+def scrolled(panel: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+    """A panel in a scroll area: a panel that needs more room than the screen has scrolls,
+    instead of making the window larger than the screen."""
+    area = QtWidgets.QScrollArea()
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QtWidgets.QFrame.NoFrame)
+    panel.setFocusPolicy(QtCore.Qt.ClickFocus)  # clicking a panel takes focus from the text
+    return area
 
 
 def device_availability() -> dict[str, str]:
@@ -59,6 +75,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._opaque_views()
         self._build_toolbar()
         self._build_status()
+        self._build_tour()
         self._build_menus_and_shortcuts()
         state.trace_changed.connect(self._trace_changed)
         state.selection_changed.connect(self._selection_changed)
@@ -97,15 +114,18 @@ class MainWindow(QtWidgets.QMainWindow):
         for cls in PANEL_CLASSES:
             self.panels[cls.name] = cls(self.state)
         self.tabs = QtWidgets.QTabWidget()
+        self.tabs.tabBar().setFocusPolicy(QtCore.Qt.StrongFocus)  # a click takes the keys
+        self.pages: dict[str, QtWidgets.QScrollArea] = {}
         for name in CENTRAL_TABS:
-            self.tabs.addTab(self.panels[name], self.panels[name].title)
+            self.pages[name] = scrolled(self.panels[name])
+            self.tabs.addTab(self.pages[name], self.panels[name].title)
         self.setCentralWidget(self.tabs)
         for name, area in (("prediction", QtCore.Qt.RightDockWidgetArea),
                            ("tokens", QtCore.Qt.BottomDockWidgetArea),
                            ("heads", QtCore.Qt.BottomDockWidgetArea)):
             dock = QtWidgets.QDockWidget(self.panels[name].title, self)
             dock.setObjectName(f"dock-{name}")
-            dock.setWidget(self.panels[name])
+            dock.setWidget(scrolled(self.panels[name]))
             self.addDockWidget(area, dock)
             self.docks[name] = dock
         self.tabifyDockWidget(self.docks["tokens"], self.docks["heads"])
@@ -152,6 +172,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.window_box.setPrefix("window ")
         self.window_box.valueChanged.connect(lambda w: self.state.set_selection(window=w))
         self.lock_label = QtWidgets.QLabel()
+        self.lock_label.setMinimumWidth(
+            self.lock_label.fontMetrics().horizontalAdvance("locked — Esc to unlock") + 8)
         for label, widget in (("Preset", self.preset_box), ("Device", self.device_box),
                               ("Attention", self.kind_box)):
             bar.addWidget(QtWidgets.QLabel(f" {label} "))
@@ -159,8 +181,7 @@ class MainWindow(QtWidgets.QMainWindow):
         bar.addWidget(self.layer_box)
         bar.addWidget(self.head_box)
         self.window_action = bar.addWidget(self.window_box)
-        bar.addSeparator()
-        bar.addWidget(self.lock_label)
+
 
     def _build_status(self) -> None:
         status = self.statusBar()
@@ -174,27 +195,73 @@ class MainWindow(QtWidgets.QMainWindow):
             "cuda:0 · forward 000.0 ms · redraw 000.0 ms") + 8)
         self.timing_label.setAlignment(QtCore.Qt.AlignRight | QtCore.Qt.AlignVCenter)
         status.addWidget(self.message_label, 1)
+        status.addPermanentWidget(self.lock_label)  # not in the toolbar: 1280 px is narrow
         status.addPermanentWidget(self.busy)
         status.addPermanentWidget(self.timing_label)
+
+    def _build_tour(self) -> None:
+        self.tour_card = TourCard()
+        self.tour_player: TourPlayer | None = None
+        self.tour_card.close_button.clicked.connect(self.leave_tour)
+        dock = QtWidgets.QDockWidget("Tour", self)
+        dock.setObjectName("dock-tour")
+        dock.setWidget(scrolled(self.tour_card))
+        self.addDockWidget(QtCore.Qt.RightDockWidgetArea, dock)
+        self.splitDockWidget(dock, self.docks["prediction"], QtCore.Qt.Vertical)
+        dock.hide()
+        self.docks["tour"] = dock
+        self.blank = QtWidgets.QLabel("", self)  # B: a black screen, as in slide shows
+        self.blank.setStyleSheet("background: black")
+        self.blank.hide()
 
     def _build_menus_and_shortcuts(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction("&Open image…", QtGui.QKeySequence.Open, self.open_image)
+        file_menu.addSeparator()
+        file_menu.addAction("Open &session…", self.open_session_dialog)
+        self.recent_menu = file_menu.addMenu("&Recent sessions")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addAction("Sa&ve session…", QtGui.QKeySequence.Save, self.save_session_dialog)
+        file_menu.addSeparator()
+        file_menu.addAction("&Export panel…", QtGui.QKeySequence("Ctrl+E"), self.export_dialog)
+        file_menu.addAction("&Copy panel as image", QtGui.QKeySequence("Ctrl+Shift+C"),
+                            self.copy_panel)
+        file_menu.addSeparator()
         file_menu.addAction("&Quit", QtGui.QKeySequence.Quit, self.close)
         view = self.menuBar().addMenu("&View")
-        for dock in self.docks.values():
-            view.addAction(dock.toggleViewAction())
+        for name, dock in self.docks.items():
+            if name != "tour":
+                view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        zoom_in = view.addAction("Zoom &in", lambda: self.set_zoom(ZOOM.factor + 0.25))
+        zoom_in.setShortcuts([QtGui.QKeySequence("Ctrl+="), QtGui.QKeySequence("Ctrl++"),
+                              QtGui.QKeySequence.ZoomIn])
+        view.addAction("Zoom &out", QtGui.QKeySequence("Ctrl+-"),
+                       lambda: self.set_zoom(ZOOM.factor - 0.25))
+        view.addAction("&Actual size", QtGui.QKeySequence("Ctrl+0"), lambda: self.set_zoom(1))
+        view.addAction("&Presentation (full screen, large text)", QtGui.QKeySequence("F5"),
+                       self.toggle_presentation)
+        view.addAction("&Full screen", QtGui.QKeySequence("F11"), self.toggle_full_screen)
         view.addSeparator()
         view.addAction("&Reset layout", self.reset_layout)
-        view.addAction("&Full screen", QtGui.QKeySequence("F11"), self.toggle_full_screen)
-        for key, slot in ((QtCore.Qt.Key_Left, lambda: self.step_layer(-1)),
-                          (QtCore.Qt.Key_Right, lambda: self.step_layer(1)),
+        tour = self.menuBar().addMenu("&Tour")
+        tour.addAction("&Start the tour", lambda: self.start_tour(self.tour_lang).go(0))
+        tour.addAction("&Leave the tour", self.leave_tour)
+        language = tour.addMenu("Language / 语言")
+        for lang, label in (("en", "English"), ("zh", "中文（简体）")):
+            language.addAction(label, lambda lang=lang: self.start_tour(lang).go(
+                max(self.tour_player.index, 0) if self.tour_player else 0))
+        # Lecture keys, wherever focus is; a text box keeps its arrows and Space (Qt lets
+        # it claim them), Esc leaves it.
+        for key, slot in ((QtCore.Qt.Key_Left, lambda: self.lecture_key(-1, "layer")),
+                          (QtCore.Qt.Key_Right, lambda: self.lecture_key(1, "layer")),
                           (QtCore.Qt.Key_Up, lambda: self.step_head(-1)),
                           (QtCore.Qt.Key_Down, lambda: self.step_head(1)),
-                          (QtCore.Qt.Key_Escape, self.state.unlock),
-                          (QtCore.Qt.Key_PageDown, lambda: self.step_through(1)),
-                          (QtCore.Qt.Key_PageUp, lambda: self.step_through(-1)),
-                          (QtCore.Qt.Key_Space, lambda: self.step_through(0))):
+                          (QtCore.Qt.Key_Escape, self.escape),
+                          (QtCore.Qt.Key_PageDown, lambda: self.lecture_key(1, "stage")),
+                          (QtCore.Qt.Key_PageUp, lambda: self.lecture_key(-1, "stage")),
+                          (QtCore.Qt.Key_Space, lambda: self.step_through(0)),
+                          (QtCore.Qt.Key_B, self.toggle_blank)):
             QtGui.QShortcut(QtGui.QKeySequence(key), self, slot)
 
     # -- user actions ------------------------------------------------------------------
@@ -274,16 +341,15 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def show_panel(self, name: str) -> None:
         """Bring a panel to the front (its tab or its dock)."""
-        panel = self.panels[name]
         if name in CENTRAL_TABS:
-            self.tabs.setCurrentWidget(panel)
+            self.tabs.setCurrentWidget(self.pages[name])
         else:
             self.docks[name].show()
             self.docks[name].raise_()
 
     def step_through(self, delta: int) -> None:
         """Lecture keys for the tab in front: PgDown/PgUp a stage, Space play/pause."""
-        panel = self.tabs.currentWidget()
+        panel = self.tabs.currentWidget().widget()
         if panel is self.panels["pipeline"]:
             stage, go = panel.stage, panel.go_to_stage
         elif panel is self.panels["windows"]:
@@ -295,13 +361,155 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             panel.play_button.toggle()
 
+    # -- lectures: keys, tour, zoom, presentation ---------------------------------------
+    def lecture_key(self, delta: int, otherwise: str) -> None:
+        """←/→ and PgUp/PgDn step the tour while it is open; else the layer or the stage."""
+        if self.tour_player is not None and self.docks["tour"].isVisible():
+            self.tour_player.go(self.tour_player.index + delta)
+        elif otherwise == "layer":
+            self.step_layer(delta)
+        else:
+            self.step_through(delta)
+
+    def escape(self) -> None:
+        """Esc: leave the text box, then the black screen, then unlock the selection."""
+        focus = QtWidgets.QApplication.focusWidget()
+        if isinstance(focus, QtWidgets.QLineEdit):
+            focus.clearFocus()
+            self.tabs.currentWidget().setFocus()
+        elif self.blank.isVisible():
+            self.blank.hide()
+        else:
+            self.state.unlock()
+
+    def toggle_blank(self) -> None:
+        self.blank.setGeometry(self.rect())
+        self.blank.setVisible(not self.blank.isVisible())
+        self.blank.raise_()
+
+    @property
+    def tour_lang(self) -> str:
+        if self.tour_player is not None:
+            return self.tour_player.lang
+        return str(self.settings.value("tourLanguage", system_language())) \
+            if self.settings is not None else system_language()
+
+    def start_tour(self, lang: str | None = None, explorer=None) -> TourPlayer:
+        from .api import Explorer
+
+        lang = lang or self.tour_lang
+        player = TourPlayer(explorer or Explorer(self), lang)
+        self.tour_player = player
+        self.tour_card.set_player(player)
+        self.docks["tour"].setWindowTitle("Tour" if lang == "en" else "导览")
+        self.docks["tour"].show()
+        self.docks["tour"].raise_()
+        if self.settings is not None:
+            self.settings.setValue("tourLanguage", lang)
+        return player
+
+    def leave_tour(self) -> None:
+        """The app stays as the last step left it."""
+        self.docks["tour"].hide()
+        self.tour_player = None
+
+    def set_zoom(self, factor: float) -> None:
+        ZOOM.set(factor)
+        if self.settings is not None:
+            self.settings.setValue("zoom", ZOOM.factor)
+
+    def toggle_presentation(self) -> None:
+        """F5: full screen with large text, and back."""
+        if self.isFullScreen():
+            self.showNormal()
+            self.set_zoom(self._zoom_before_presentation)
+        else:
+            self._zoom_before_presentation = ZOOM.factor
+            self.showFullScreen()
+            self.set_zoom(max(ZOOM.factor, PRESENTATION))
+
+    def current_panel(self) -> str:
+        """The name of the panel in the front tab."""
+        return self.tabs.currentWidget().widget().name
+
+    # -- export and sessions -------------------------------------------------------------
+    def export_dialog(self) -> None:
+        name = self.current_panel()
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
+            self, f"Export the {name} panel", f"{name}.png", ";;".join(EXPORT_FILTERS))
+        if path:
+            self.export_panel(name, path, EXPORT_FILTERS.get(chosen, 1))
+
+    def export_panel(self, name: str, path: str, scale: float = 1) -> None:
+        scale = scale or 1
+        if scale and not path.lower().endswith((".png", ".svg")):
+            path += ".png"
+        try:
+            written = render(self.panels[name], path, scale)
+        except InputError as error:
+            self._show_message(str(error))
+        else:
+            self._show_message(f"exported {name} to {written}")
+
+    def copy_panel(self) -> None:
+        image = self.panels[self.current_panel()].grab().toImage()
+        QtWidgets.QApplication.clipboard().setImage(image)
+        self._show_message(f"copied the {self.current_panel()} panel as an image")
+
+    def save_session_dialog(self) -> None:
+        from .api import Explorer
+        from .session import save
+
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save session", "demo.json",
+                                                        "Sessions (*.json)")
+        if path:
+            try:
+                save(Explorer(self), path)
+            except OSError as error:
+                self._show_message(f"could not save the session: {error}")
+                return
+            self._remember_session(path)
+            self._show_message(f"saved the session to {path}")
+
+    def open_session_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open session", "",
+                                                        "Sessions (*.json);;All files (*)")
+        if path:
+            self.open_session(path)
+
+    def open_session(self, path: str) -> bool:
+        """Open a session file; a bad one is reported and nothing changes."""
+        from .api import Explorer, RunFailed
+
+        try:
+            Explorer(self).open_session(path)
+        except (SessionError, TourError, RunFailed, TimeoutError) as error:
+            self._show_message(str(error))
+            return False
+        self._remember_session(path)
+        return True
+
+    def _remember_session(self, path: str) -> None:
+        if self.settings is None:
+            return
+        recent = [p for p in (self.settings.value("recentSessions") or []) if p != path]
+        self.settings.setValue("recentSessions", [path, *recent][:8])
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = (self.settings.value("recentSessions") or []) if self.settings else []
+        for path in recent if isinstance(recent, list) else [recent]:
+            self.recent_menu.addAction(path, lambda p=path: self.open_session(p))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state)
-        for dock in self.docks.values():
-            dock.show()
+        for name, dock in self.docks.items():
+            dock.setVisible(name != "tour" or self.tour_player is not None)
         self._arrange_for(PRESETS[self.state.preset].arch)
 
     def _arrange_for(self, arch: str) -> None:
@@ -314,12 +522,13 @@ class MainWindow(QtWidgets.QMainWindow):
                                else QtCore.Qt.LeftDockWidgetArea, self.docks[name])
         self.tabifyDockWidget(self.docks["tokens"], self.docks["heads"])
         self.docks["tokens"].raise_()
-        self.resizeDocks([self.docks["prediction"]], [360], QtCore.Qt.Horizontal)
+        self.resizeDocks([self.docks["prediction"]], [340 if text else 300],
+                         QtCore.Qt.Horizontal)
         if text:
-            self.resizeDocks([self.docks["input"], self.docks["tokens"]], [50, 170],
+            self.resizeDocks([self.docks["input"], self.docks["tokens"]], [50, 150],
                              QtCore.Qt.Vertical)
         else:
-            self.resizeDocks([self.docks["input"]], [400], QtCore.Qt.Horizontal)
+            self.resizeDocks([self.docks["input"]], [330], QtCore.Qt.Horizontal)
             self.resizeDocks([self.docks["input"], self.docks["tokens"]], [330, 420],
                              QtCore.Qt.Vertical)
 
@@ -345,7 +554,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.kind_box.blockSignals(False)
         self.window_action.setVisible(arch == "swin")
         for name, archs in TABS_FOR.items():
-            self.tabs.setTabVisible(self.tabs.indexOf(self.panels[name]), arch in archs)
+            self.tabs.setTabVisible(self.tabs.indexOf(self.pages[name]), arch in archs)
         self.text_input.mark_unknown(trace.meta.get("unknown", []))
         self._selection_changed(self.state.selection)
 
@@ -408,6 +617,21 @@ class MainWindow(QtWidgets.QMainWindow):
         layout = self.settings.value("windowState")
         if layout is not None:
             self.restoreState(layout)
+        self.docks["tour"].hide()  # a tour is started, not restored
+        try:
+            self.set_zoom(float(self.settings.value("zoom", 1.0)))
+        except (TypeError, ValueError):
+            self.set_zoom(1.0)
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Never larger than the screen's free area (a geometry saved on a bigger screen)."""
+        screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        if self.width() > free.width() or self.height() > free.height():
+            self.resize(min(self.width(), free.width()), min(self.height(), free.height()))
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         if self.settings is not None:
@@ -415,6 +639,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.settings.setValue("windowState", self.saveState())
             self.settings.setValue("preset", self.state.preset)
             self.settings.setValue("device", self.state.device.split(":")[0])
+            self.settings.setValue("zoom", ZOOM.factor)
             self.settings.sync()
         self.state.shutdown()
         super().closeEvent(event)

@@ -149,6 +149,20 @@ def get_preset(name: str) -> Preset:
     return PRESETS[name]
 
 
+def site_names(name: str) -> list[str]:
+    """A preset's attention sites, from a model on the meta device (no memory, no weights):
+    to check a session file's site before anything runs."""
+    preset = get_preset(name)
+    model_class, config_class = MODELS[preset.arch]
+    values = dict(preset.config)
+    if preset.arch == "transformer":
+        src, tgt = text_vocabs(preset.task)
+        values.update(src_vocab=len(src), tgt_vocab=len(tgt))
+    with torch.device("meta"):
+        model = model_class(config_class(**values))
+    return [name for name, module in model.named_modules() if hasattr(module, "head_gate")]
+
+
 def load_preset(name: str, device: str = "cpu", weights: str | Path | None = None,
                 allow_untrained: bool = True) -> Session:
     """The preset's model with its shipped weights (seeded random ones if none are shipped)."""

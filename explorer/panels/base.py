@@ -1,11 +1,13 @@
 """Panel: subscribes to the AppState; hidden panels do no work until they are shown again."""
 from __future__ import annotations
 
+import pyqtgraph as pg
 from PySide6 import QtWidgets
 
 from models.trace import Trace
 
 from ..state import AppState, Selection
+from ..zoom import ZOOM, font
 
 
 class Panel(QtWidgets.QWidget):
@@ -21,7 +23,20 @@ class Panel(QtWidgets.QWidget):
         self._shown: tuple | None = None  # what is drawn (site, head, …); None: redraw
         state.trace_changed.connect(self._trace_changed)
         state.selection_changed.connect(self._selection_changed)
+        ZOOM.changed.connect(self._zoom_changed)
 
+    def _zoom_changed(self, factor: float) -> None:
+        """Every text is drawn again at the new size (now, or when shown)."""
+        for view in self.findChildren(pg.GraphicsView):  # every axis of every plot
+            for item in view.scene().items():
+                if isinstance(item, pg.AxisItem):
+                    item.setTickFont(font())
+        self.apply_zoom(factor)
+        if self.state.trace is not None:
+            self._trace_changed(self.state.trace)
+
+    def apply_zoom(self, factor: float) -> None:
+        """For subclasses: fonts set explicitly (Qt widgets follow the application font)."""
     def _trace_changed(self, trace: Trace) -> None:
         if self.isVisible():
             self._redraw(trace)

@@ -15,6 +15,7 @@ from models.trace import Trace
 from ..labels import axis_labels, query_heat
 from ..state import Selection
 from ..widgets.plots import still
+from ..zoom import pt
 from .base import Panel
 
 HEAD_COLOURS = [QtGui.QColor(c) for c in ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -167,9 +168,9 @@ class HeadImages(pg.GraphicsLayoutWidget):
             self.selected = selected
             for h, (_, _, plot) in enumerate(self.pictures):
                 if h == selected:
-                    plot.setTitle(f"<b>head {h} (selected)</b>", color="#ff8c00")
+                    plot.setTitle(f"<b>head {h} (selected)</b>", color="#ff8c00", size=pt(10))
                 else:
-                    plot.setTitle(f"head {h}")
+                    plot.setTitle(f"head {h}", size=pt(10))
         for (item, heat_item, _), heat in zip(self.pictures, heats):
             item.setImage(image, autoLevels=False, levels=(0, 1))
             if heat is None:
@@ -193,6 +194,9 @@ class HeadsPanel(Panel):
         self.stack.addWidget(self.lines)
         self.stack.addWidget(self.images)
         self.lines.hovered.connect(lambda i: self.state.hover(query=i, key=None))
+
+    def apply_zoom(self, factor: float) -> None:
+        self.images.selected = -1  # titles again, at the new size
 
     def update_trace(self, trace: Trace) -> None:
         self.stack.setCurrentWidget(self.lines if trace.meta["arch"] == "transformer"

@@ -13,6 +13,7 @@ from ..labels import query_heat, window_token_at, window_token_cell
 from ..state import Selection
 from ..widgets.matrix_view import SIGNED, MatrixView
 from ..widgets.plots import focus_rect, still
+from ..zoom import ZOOM, pt
 from .base import Panel
 from .tokens import ImageTokens
 
@@ -50,6 +51,7 @@ class PatchesPanel(Panel):
         super().__init__(state, parent)
         self.picture = ImageTokens()
         self.numbers: list[pg.TextItem] = []
+        self._numbers_zoom = 0.0  # the zoom they were made for
         # CLS is token 0, a learned vector that belongs to no patch: drawn beside the grid
         self.cls_label = pg.TextItem("CLS", color=(0, 0, 0), fill=(255, 220, 120),
                                      border=pg.mkPen((255, 140, 0), width=2), anchor=(1, 0))
@@ -58,6 +60,7 @@ class PatchesPanel(Panel):
         self.mode.addItems(["attention of the pointed patch", "attention of CLS"])
         self.mode.currentIndexChanged.connect(lambda _: self._overlay())
         self.opacity = QtWidgets.QSlider(QtCore.Qt.Horizontal, minimum=0, maximum=100, value=60)
+        self.opacity.setMinimumWidth(60)
         self.opacity.valueChanged.connect(lambda _: self._overlay())
         self.show_numbers = QtWidgets.QCheckBox("patch numbers")
         self.show_numbers.setChecked(True)
@@ -95,6 +98,11 @@ class PatchesPanel(Panel):
         layout.addLayout(left, 1)
         layout.addLayout(right, 1)
 
+    def apply_zoom(self, factor: float) -> None:
+        self.sequence.setTitle("the sequence: patch 0, 1, 2, … (row-major), wrapped",
+                               size=pt(11))
+        self.filters.setTitle("first-layer filters", size=pt(11))
+
     # -- geometry ------------------------------------------------------------------------
     def grid(self) -> int:
         return self.state.trace.meta["patch_grid"][1]
@@ -128,7 +136,8 @@ class PatchesPanel(Panel):
         image = trace["input/image"]
         self.picture.set_image(image, g)
         size = image.shape[0] / g
-        if len(self.numbers) != g * g:
+        if len(self.numbers) != g * g or self._numbers_zoom != ZOOM.factor:
+            self._numbers_zoom = ZOOM.factor
             for item in self.numbers:
                 self.picture.plot.removeItem(item)
             self.numbers = []
@@ -139,7 +148,7 @@ class PatchesPanel(Panel):
                 text = pg.TextItem(str(p), color=(255, 255, 255), fill=pg.mkBrush(0, 0, 0, 150),
                                    anchor=(0, 0))
                 font = text.textItem.font()
-                font.setPointSizeF(8.0 if g <= 8 else 5.5)
+                font.setPointSizeF((8.0 if g <= 8 else 5.5) * ZOOM.factor)
                 text.setFont(font)
                 text.setPos(c * size, r * size)
                 text.setVisible(self.show_numbers.isChecked())

@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtWidgets
 
 from models.trace import Trace
 
+from .. import zoom
 from ..labels import axis_labels, site_title
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
@@ -25,8 +26,7 @@ STAGES = [
      "(here per head, dh columns).", ("q", "kT")),
     ("scores", "Raw scores: every query dotted with every key, q·kᵀ.", ("q", "kT", "scores")),
     ("scale", "Divided by √dh so that the softmax does not saturate as dh grows.", ("scores",)),
-    ("+ bias, mask", "Add the relative position bias (Swin) and the mask: -inf / -100 where a "
-     "query may not look (the future, another region).", ("scores", "bias", "mask")),
+    ("+ bias, mask", "", ("scores", "bias", "mask")),  # the caption depends on the site
     ("softmax", "Softmax over each row: the attention weights, each row sums to 1.",
      ("weights",)),
     ("· V", "Each query's output is the weighted average of the value vectors.",
@@ -50,6 +50,7 @@ class PipelinePanel(Panel):
         self.views: dict[str, MatrixView] = {}
         self.cells: dict[str, QtWidgets.QFrame] = {}
         self.operators: dict[tuple[int, int], QtWidgets.QLabel] = {}
+        self.operator_labels: list[QtWidgets.QLabel] = []
         grid = QtWidgets.QGridLayout()
         grid.setSpacing(2)
         layout = [  # (matrix, row, column); operators between them
@@ -72,7 +73,8 @@ class PipelinePanel(Panel):
                 view.clicked.connect(lambda r, c, n=name: self._clicked(n, r, c))
             else:
                 label = QtWidgets.QLabel(name)
-                label.setStyleSheet("font-size: 16pt; color: #444")
+                label.setStyleSheet(f"font-size: {zoom.pt(16)}; color: #444")
+                self.operator_labels.append(label)
                 grid.addWidget(label, row, col, QtCore.Qt.AlignCenter)
                 if (row, col) in ((0, 5), (0, 7)):  # the "+" before bias and before mask
                     self.operators[(row, col)] = label
@@ -104,6 +106,8 @@ class PipelinePanel(Panel):
         controls.addWidget(QtWidgets.QLabel("step through:"))
         for widget in (self.prev_button, self.play_button, self.next_button, self.speed):
             controls.addWidget(widget)
+        for button in (self.prev_button, self.next_button):
+            button.setMaximumWidth(self.fontMetrics().horizontalAdvance("▶|") + 24)
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(2, 2, 2, 2)
         outer.addLayout(controls)
@@ -112,10 +116,31 @@ class PipelinePanel(Panel):
         self.stage = -1  # -1: no step-through, everything shown plainly
         self._link: dict[str, tuple[str, str]] = {}
 
+    def apply_zoom(self, factor: float) -> None:
+        for label in self.operator_labels:
+            label.setStyleSheet(f"font-size: {zoom.pt(16)}; color: #444")
+
     # -- step-through ----------------------------------------------------------------
+    def bias_mask_caption(self) -> str:
+        """Stage 4 says what this site adds: bias and mask exist only at some sites."""
+        trace, site = self.state.trace, self.state.selection.site
+        has_bias = trace is not None and f"{site}/bias" in trace
+        has_mask = trace is not None and f"{site}/mask" in trace
+        if has_bias and has_mask:
+            return ("Add the relative position bias B and the mask M: -100 where a query may "
+                    "not look (a token from another region of the rolled grid).")
+        if has_bias:
+            return "Add the relative position bias B (by relative offset); this block has no mask."
+        if has_mask:
+            return ("Add the mask M: -inf where a query may not look (a later word: the "
+                    "decoder must not see the future).")
+        return ("Nothing to add here: this site has neither a position bias nor a mask "
+                "(every query may look at every key).")
+
     def go_to_stage(self, index: int) -> None:
         self.stage = max(0, min(index, len(STAGES) - 1))
         name, caption, active = STAGES[self.stage]
+        caption = caption or self.bias_mask_caption()
         self.caption.setText(f"{self.stage + 1}/{len(STAGES)}  {name}:  {caption}")
         for matrix, frame in self.cells.items():
             frame.setStyleSheet(ACTIVE_STYLE if matrix in active else IDLE_STYLE)
@@ -190,7 +215,7 @@ class PipelinePanel(Panel):
         labels = {"q": (rows, dims), "kT": (dims, cols), "scores": (rows, cols),
                   "bias": (rows, cols), "mask": (rows, cols), "weights": (rows, cols),
                   "v": (cols, dims), "out": (rows, dims),
-                  "concat": (rows, [f"h{i // dh}.{i % dh}" for i in range(heads * dh)]),
+                  "concat": (rows, [f"head {i // dh} dim {i % dh}" for i in range(heads * dh)]),
                   "proj": (rows, [str(i) for i in range(data["proj"].shape[1])])}
         self._link = {"q": ("row", None), "kT": (None, "col"), "v": (None, "row"),
                       "out": ("row", None), "concat": ("row", None), "proj": ("row", None),
@@ -230,8 +255,12 @@ class PipelinePanel(Panel):
             if name == "scores":
                 title = "q·kᵀ (raw)" if self.raw_scores.isChecked() else "q·kᵀ/√dh"
             title = {"kT": "Kᵀ", "q": "Q", "v": "V", "out": "head out"}.get(name, title)
+            # concat: one tick per head where its columns start ("h1", not "h1.9")
+            ticks = [f"h{i // dh}" if i % dh == 0 else "" for i in range(matrix.shape[1])] \
+                if name == "concat" else None
             view.set_matrix(matrix, *labels[name], f"{title} [{matrix.shape[0]}×{matrix.shape[1]}]",
-                            signed=name in SIGNED, levels=levels, blocked=blocked)
+                            signed=name in SIGNED, levels=levels, blocked=blocked,
+                            col_ticks=ticks)
         self.caption.setText(self.caption.text() if self.stage >= 0 else
                              f"{site_title(trace, sel.site)} · head {sel.head}{where}")
         self._shown = (sel.site, sel.head, sel.window)

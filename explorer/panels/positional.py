@@ -18,6 +18,7 @@ from ..labels import axis_labels
 from ..state import Selection
 from ..widgets.matrix_view import SIGNED, MatrixView
 from ..widgets.plots import focus_rect, still
+from ..zoom import pt
 from .base import Panel
 from .heads import HEAD_COLOURS
 
@@ -63,7 +64,7 @@ class TextPositions(QtWidgets.QWidget):
             bottom.addWidget(view, 1)
             if sign:
                 label = QtWidgets.QLabel(sign)
-                label.setStyleSheet("font-size: 18pt")
+                label.setStyleSheet("font-size: 18pt")  # an operator: stays this size
                 bottom.addWidget(label)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -81,7 +82,8 @@ class PatchPositions(pg.GraphicsLayoutWidget):
     def __init__(self, panel: PositionalPanel) -> None:
         super().__init__()
         self.panel = panel
-        self.plot = still(self.addPlot(title="cosine similarity of position embeddings"))
+        self.plot = still(self.addPlot())
+        self.plot.setTitle("cosine similarity of position embeddings", size=pt(11))
         self.image = pg.ImageItem()
         self.image.setLookupTable(SIGNED.getLookupTable(nPts=256))
         self.plot.addItem(self.image)
@@ -153,6 +155,9 @@ class PositionalPanel(Panel):
         for page in (self.text, self.patches, self.bias):
             self.stack.addWidget(page)
 
+    def apply_zoom(self, factor: float) -> None:
+        self.patches.plot.setTitle("cosine similarity of position embeddings", size=pt(11))
+
     def redraw_now(self) -> None:
         self._shown = None
         if self.state.trace is not None:
@@ -203,7 +208,7 @@ class PositionalPanel(Panel):
             colours = [HEAD_COLOURS[i].name() for i in range(len(chosen))]
             t.curves.setTitle("PE(pos, dim) for dims " + " ".join(
                 f"<span style='color:{c}'>{d}</span>" for c, d in zip(colours, chosen)),
-                size="9pt")
+                size=pt(9))
             tokens = trace.meta["source_tokens" if embed == "encoder.embed" else "target_tokens"]
             n = len(tokens)
             rows = [f"{i} {w}" for i, w in enumerate(tokens)]

@@ -10,6 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.trace import Trace
 
+from .. import zoom
 from ..state import Selection
 from .base import Panel
 
@@ -34,10 +35,7 @@ class PredictionPanel(Panel):
     def __init__(self, state, parent=None) -> None:
         super().__init__(state, parent)
         self.headline = QtWidgets.QLabel()
-        font = self.headline.font()
-        font.setPointSize(font.pointSize() + 4)
-        font.setBold(True)
-        self.headline.setFont(font)
+        self.headline.setFont(zoom.font(13, bold=True))
         self.headline.setWordWrap(True)
         self.headline.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         self.notes = QtWidgets.QLabel()
@@ -51,7 +49,7 @@ class PredictionPanel(Panel):
         self.steps = QtWidgets.QTableWidget(0, 2)
         self.steps.setHorizontalHeaderLabels(["output", "top-5 next-token probabilities"])
         self.steps.horizontalHeader().setStretchLastSection(True)
-        self.steps.verticalHeader().setDefaultSectionSize(22)
+        self.steps.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.steps.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.steps.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
         self.steps.setSelectionMode(QtWidgets.QAbstractItemView.SingleSelection)
@@ -100,6 +98,11 @@ class PredictionPanel(Panel):
         layout.addWidget(self.stack, 1)
         layout.addWidget(self._build_interventions())
         state.interventions_changed.connect(self._show_interventions)
+
+    def apply_zoom(self, factor: float) -> None:
+        self.headline.setFont(zoom.font(13, bold=True))
+        self.steps.verticalHeader().setDefaultSectionSize(
+            QtGui.QFontMetrics(zoom.font()).height() + 6)
 
     # -- interventions -----------------------------------------------------------------
     def _build_interventions(self) -> QtWidgets.QGroupBox:

@@ -7,6 +7,8 @@ laid over the image.
 """
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -16,6 +18,8 @@ from models.trace import Trace
 from ..labels import query_heat, site_tokens, window_token_at, window_token_cell
 from ..state import Selection
 from ..widgets.plots import focus_rect, still
+from ..zoom import ZOOM, pt
+from ..zoom import font as zoom_font
 from .base import Panel
 
 QUERY_COLOUR = QtGui.QColor(255, 140, 0)
@@ -56,6 +60,12 @@ class TokenStrip(QtWidgets.QWidget):
     def resizeEvent(self, event) -> None:
         self._layout()
         super().resizeEvent(event)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QtCore.QEvent.FontChange:  # zoom: boxes as big as the text
+            self._layout()
+            self.update()
+        super().changeEvent(event)
 
     def _layout(self) -> None:
         metrics = QtGui.QFontMetricsF(self.font())
@@ -126,6 +136,30 @@ class TokenStrip(QtWidgets.QWidget):
         self._hover = None
 
 
+class Caption:
+    """A picture's caption, wrapped to the picture's width (pyqtgraph labels do not wrap)."""
+
+    def __init__(self, view: pg.GraphicsView, label: pg.LabelItem) -> None:
+        self.view, self.label, self.text = view, label, ""
+        ZOOM.changed.connect(lambda _: self.setText(self.text))
+
+    def setText(self, text: str) -> None:
+        self.text = text
+        metrics = QtGui.QFontMetrics(zoom_font(9))
+        room = max(self.view.width() - 16, 80)
+        lines: list[str] = []
+        for words in (part.split() for part in text.replace("<br>", "\n").split("\n")):
+            line = ""
+            for word in words:
+                if line and metrics.horizontalAdvance(f"{line} {word}") > room:
+                    lines.append(line)
+                    line = word
+                else:
+                    line = f"{line} {word}".strip()
+            lines.append(line)
+        self.label.setText("<br>".join(escape(line) for line in lines), size=pt(9))
+
+
 class ImageTokens(pg.GraphicsLayoutWidget):
     """The model's input with a grid, an outline of the selected token and its attention."""
 
@@ -143,12 +177,17 @@ class ImageTokens(pg.GraphicsLayoutWidget):
         for item in (self.image, self.overlay, self.grid, self.windows):
             self.plot.addItem(item)
         self.focus = focus_rect(self.plot)
-        self.caption = self.addLabel("", row=1, col=0, size="9pt")
+        self.caption = Caption(self, self.addLabel("", row=1, col=0, size=pt(9)))
         self.lut = pg.colormap.get("inferno").getLookupTable(nPts=256, alpha=False)
         self.resolution = 8
         self._hover: tuple[int, int] | None = None
         self.scene().sigMouseMoved.connect(self._moved)
         self.scene().sigMouseClicked.connect(self._clicked)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "caption"):  # pyqtgraph resizes once inside __init__
+            self.caption.setText(self.caption.text)
 
     def set_image(self, image: np.ndarray, resolution: int, window: int = 0, shift: int = 0):
         size = image.shape[0]

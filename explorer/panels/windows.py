@@ -17,6 +17,7 @@ from ..labels import axis_labels, block_name, window_token_at, window_token_cell
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
 from ..widgets.plots import focus_rect, still
+from ..zoom import pt
 from .base import Panel
 from .tokens import grid_lines
 
@@ -103,7 +104,7 @@ class WindowsPanel(Panel):
         self.step_caption.setText(f"{self.step + 1}/4  {title}: {text}")
         for i, (plot, *_rest) in enumerate(self.grids):
             colour = "#ff8c00" if i == self.step else "#444"
-            plot.setTitle(f"{i + 1}. {STEPS[i][0]}", color=colour, size="10pt",
+            plot.setTitle(f"{i + 1}. {STEPS[i][0]}", color=colour, size=pt(10),
                           bold=i == self.step)
 
     # -- pointing ----------------------------------------------------------------------------
@@ -218,7 +219,7 @@ class WindowsPanel(Panel):
             res = trace.meta["config"]["img_size"] // trace.meta["config"]["patch_size"] // 2**s
             image.setImage(token_image(trace, res).astype(np.float32), autoLevels=False,
                            levels=(0, 1))
-            plot.setTitle(f"stage {s}: {res}×{res}", size="9pt")
+            plot.setTitle(f"stage {s}: {res}×{res}", size=pt(9))
             plot.setRange(xRange=(0, res), yRange=(0, res), padding=0.02)
 
     def _focus_stages(self, trace: Trace, sel: Selection, cell) -> None:

@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from .. import zoom
+
 SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
 DEBOUNCE_MS = 60
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
@@ -21,9 +23,8 @@ class TextInput(QtWidgets.QWidget):
         self.line = QtWidgets.QLineEdit()
         self.line.setClearButtonEnabled(True)
         self.line.setPlaceholderText("type a sentence…")
-        font = self.line.font()
-        font.setPointSize(font.pointSize() + 3)
-        self.line.setFont(font)
+        self.line.setFont(zoom.font(12))
+        zoom.ZOOM.changed.connect(lambda _: self.line.setFont(zoom.font(12)))
         self.samples = QtWidgets.QComboBox()
         self.samples.setToolTip("sample inputs")
         self.unknown = QtWidgets.QLabel()

@@ -13,11 +13,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ..zoom import ZOOM, font, pt
 from .plots import still
 
 SIGNED = pg.colormap.get("CET-D1")  # diverging, centred on 0
 PROBABILITY = pg.colormap.get("viridis")
-LABEL_HEIGHT_PX = 14  # room one row label needs
+LABEL_WIDTHS = (9, 6, 4)  # characters a tick label keeps, tried in turn before thinning
 HIGHLIGHT = QtGui.QColor(255, 140, 0)
 
 
@@ -31,12 +32,15 @@ class MatrixView(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumSize(160, 160)
+        self.setMinimumSize(110, 110)
         self.ci.layout.setContentsMargins(2, 2, 2, 2)
         self.plot = still(self.addPlot(row=0, col=0), axes=True, aspect=False)
         self.plot.getViewBox().setDefaultPadding(0)
         for axis in ("left", "bottom"):  # labels are tokens: no SI prefix re-set per range
             self.plot.getAxis(axis).enableAutoSIPrefix(False)
+            # _set_ticks already chose labels that fit: pyqtgraph must not drop more of them
+            self.plot.getAxis(axis).setStyle(textFillLimits=[(0, 1.0)],
+                                             hideOverlappingLabels=False)
         self.image = pg.ImageItem(np.zeros((1, 1), np.float32))
         self.plot.addItem(self.image)
         self.masked = pg.ImageItem(np.zeros((1, 1, 4), np.ubyte))  # grey over blocked cells
@@ -54,22 +58,45 @@ class MatrixView(pg.GraphicsLayoutWidget):
             box.hide()
             self.plot.addItem(box)
         self.cell_box.setPen(pg.mkPen("k", width=3, cosmetic=True))
-        self.readout = self.addLabel("", row=1, col=0, justify="left", size="9pt")
+        self.readout = self.addLabel("", row=1, col=0, justify="left", size=pt(9))
         self.readout_text = ""  # what the read-out says, as plain text
-        self.title: str | None = None
+        self.title: str | None = None  # in full; shown elided to the width, whole as tooltip
+        self._shown_title = ""
         self._cmap = PROBABILITY
         self._levels: tuple[float, float] = (0.0, 1.0)
         self.data = np.zeros((1, 1), np.float32)
         self.row_labels: list[str] = []
         self.col_labels: list[str] = []
+        self.col_ticks: list[str] | None = None
         self._hover_cell: tuple[int, int] | None = None
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
+        self._apply_zoom()
+        ZOOM.changed.connect(self._apply_zoom)
+
+    def _apply_zoom(self, *_) -> None:
+        ticks = font()
+        for axis in (self.plot.getAxis("left"), self.plot.getAxis("bottom"),
+                     self.colorbar.axis):
+            axis.setTickFont(ticks)
+        self.readout.setAttr("size", pt(9))
+        self._show_readout(force=True)
+        if self.title is not None:
+            self._show_title()
+            self._set_ticks()
+
+    def sizeHint(self) -> QtCore.QSize:
+        # pyqtgraph asks for 640×480: a panel of ten would ask for a screen and a half, and
+        # a scroll area around it would scroll instead of sharing the room out
+        return QtCore.QSize(240, 200)
 
     # -- data ----------------------------------------------------------------
     def set_matrix(self, data: np.ndarray, row_labels: list[str], col_labels: list[str],
                    title: str, signed: bool = False, levels: tuple[float, float] | None = None,
-                   blocked: np.ndarray | None = None) -> None:
+                   blocked: np.ndarray | None = None,
+                   col_ticks: list[str] | None = None) -> None:
+        """`col_ticks`: what the column axis shows, when not the labels themselves ('' = no
+        tick); the read-out always names the full label."""
         data = np.ascontiguousarray(data, dtype=np.float32)
         if levels is None:
             if signed:
@@ -96,16 +123,17 @@ class MatrixView(pg.GraphicsLayoutWidget):
             self.masked.show()
         else:
             self.masked.hide()
-        new_axes = (row_labels, col_labels) != (self.row_labels, self.col_labels)
+        new_axes = (row_labels, col_labels, col_ticks) != (self.row_labels, self.col_labels,
+                                                           self.col_ticks)
         reshaped = new_axes or data.shape != self.data.shape
         self.data, self.row_labels, self.col_labels = data, row_labels, col_labels
+        self.col_ticks = col_ticks
         if reshaped:
             self._set_ticks()
             self.plot.setRange(xRange=(0, cols), yRange=(0, rows), padding=0)
         if title != self.title:  # a new title re-lays out the whole plot
             self.title = title
-            self.plot.setTitle(title, size="10pt")
-            reshaped = True
+            reshaped |= self._show_title()
         self._show_readout()
         if reshaped:
             # Settle the layout and the view's transform now, not while painting: left to
@@ -114,23 +142,50 @@ class MatrixView(pg.GraphicsLayoutWidget):
             self.plot.layout.activate()
             self.plot.vb.updateMatrix()
 
+    def _show_title(self) -> bool:
+        """The title elided to the plot's width (whole in the tooltip); True if it changed."""
+        metrics = QtGui.QFontMetrics(font(10))
+        bar = int(self.colorbar.boundingRect().width()) or 50
+        width = max(int(self.width()) - bar - 16, 60)  # the title spans the plot, not the bar
+        shown = metrics.elidedText(self.title or "", QtCore.Qt.ElideRight, width)
+        self.setToolTip(self.title if shown != self.title else "")
+        if shown == self._shown_title and self.plot.titleLabel.opts.get("size") == pt(10):
+            return False
+        self._shown_title = shown
+        self.plot.setTitle(escape(shown), size=pt(10))
+        return True
+
     def _set_ticks(self) -> None:
-        """As many labels as fit: every k-th one when the view is small."""
+        """As many labels as fit: shortened (9, 6, then 4 characters) before every k-th one
+        is left out; never cut in the middle of a number (numbers are not shortened)."""
         box = self.plot.vb.sceneBoundingRect()
         height, width = max(box.height(), 40.0), max(box.width(), 40.0)
-        for axis, labels, room in (("left", self.row_labels, height / LABEL_HEIGHT_PX),
-                                   ("bottom", self.col_labels, None)):
-            if room is None:  # columns: as wide as the longest label shown
-                longest = max((len(short(lab)) for lab in labels), default=1)
-                room = width / (7 * longest + 8)
+        metrics = QtGui.QFontMetrics(font())
+        line = metrics.height() + 1
+        shown: dict[str, list[str]] = {}
+        for axis, labels in (("left", self.row_labels), ("bottom", self.col_labels)):
+            if axis == "bottom" and self.col_ticks is not None:
+                ticks = [(i + 0.5, t) for i, t in enumerate(self.col_ticks) if t]
+                self.plot.getAxis(axis).setTicks([ticks, []])
+                continue
+            for chars in LABEL_WIDTHS:
+                texts = [lab if lab.replace(",", "").isdigit() else short(lab, chars)
+                         for lab in labels]
+                if axis == "left":
+                    need = line * len(labels)
+                else:
+                    need = sum(metrics.horizontalAdvance(t) + 6 for t in texts)
+                if need <= (height if axis == "left" else width):
+                    break
+            room = (height if axis == "left" else width) / max(need / max(len(labels), 1), 1)
             step = max(1, math.ceil(len(labels) / max(room, 1)))
-            ticks = [(i + 0.5, short(lab)) for i, lab in enumerate(labels) if i % step == 0]
+            ticks = [(i + 0.5, t) for i, t in enumerate(texts) if i % step == 0]
             self.plot.getAxis(axis).setTicks([ticks, []])
+            shown[axis] = [t for _, t in ticks]
+        shown.setdefault("left", [])
         # Axes sized here from the labels they will show: left to pyqtgraph, they size
         # themselves while painting and so every new set of labels cost a second paint.
-        metrics = QtGui.QFontMetrics(self.plot.getAxis("left").font())
-        longest = max((metrics.horizontalAdvance(short(lab)) for lab in self.row_labels),
-                      default=0)
+        longest = max((metrics.horizontalAdvance(t) for t in shown["left"]), default=0)
         self.plot.getAxis("left").setWidth(longest + 12)
         self.plot.getAxis("bottom").setHeight(metrics.height() + 10)
 
@@ -138,6 +193,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
         super().resizeEvent(event)
         if hasattr(self, "col_labels"):  # pyqtgraph resizes once inside __init__
             self._set_ticks()
+            if self.title is not None:
+                self._show_title()
 
     # -- highlight -------------------------------------------------------------
     def set_highlight(self, row: int | None, col: int | None, locked: bool = False) -> None:
@@ -155,7 +212,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
             self.cell_box.setRect(col, row, 1, 1)
         self._show_readout(row, col)
 
-    def _show_readout(self, row: int | None = None, col: int | None = None) -> None:
+    def _show_readout(self, row: int | None = None, col: int | None = None,
+                      force: bool = False) -> None:
         if row is None and self._hover_cell:
             row, col = self._hover_cell
         text = ""
@@ -163,10 +221,14 @@ class MatrixView(pg.GraphicsLayoutWidget):
         if row is not None and col is not None and row < rows and col < cols:
             r = self.row_labels[row] if row < len(self.row_labels) else str(row)
             c = self.col_labels[col] if col < len(self.col_labels) else str(col)
-            text = f"[{row}, {col}]  {r} → {c}  =  {self.data[row, col]:.4g}"
-        if text != self.readout_text:  # the label reads HTML: "<eos>" must not vanish
+            # the value first: if the line is too long, the labels are elided, not the number
+            text = f"{self.data[row, col]:.4g}   [{row}, {col}]  {r} → {c}"
+        if text != self.readout_text or force:  # the label reads HTML: "<eos>" must stay
             self.readout_text = text
-            self.readout.setText(escape(text))
+            metrics = QtGui.QFontMetrics(font(9))
+            shown = metrics.elidedText(text, QtCore.Qt.ElideRight,
+                                       max(int(self.width()) - 16, 60))
+            self.readout.setText(escape(shown), size=pt(9))
 
     # -- mouse -----------------------------------------------------------------
     def cell_at(self, scene_pos: QtCore.QPointF) -> tuple[int, int] | None:

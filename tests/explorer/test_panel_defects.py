@@ -102,7 +102,7 @@ def test_swin_rollout_offers_no_discard_and_its_caption_fits(make_window, qtbot)
     panel = window.panels["rollout"]
     qtbot.waitUntil(lambda: panel.result is not None)
     assert not panel.discard.isVisibleTo(panel) and not panel.discard_label.isVisibleTo(panel)
-    caption = panel.picture.caption.item.boundingRect().width()
+    caption = panel.picture.caption.label.item.boundingRect().width()
     assert caption <= panel.picture.width()
     window.select_preset("vit-digits")
     qtbot.waitUntil(lambda: window.state.trace.meta["preset"] == "vit-digits", timeout=30_000)

@@ -1,0 +1,222 @@
+"""The guided tour: the study note's story (seq2seq → attention → self-attention → Q/K/V →
+positions → decoder → multi-head → ViT → Swin) as steps that drive the app.
+
+A tour is data, not code: resources/tour/<lang>.json holds chapters of steps, each a short
+text plus the state it sets (preset, input, panel, attention kind and layer or site, head,
+window, query / key and lock, pipeline stage, shifted-windows step, interventions, zoom) and
+optionally an invitation to the user. `TourPlayer.go(i)` applies a step through the
+scripting API; leaving the tour leaves the app as the step left it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+TOURS = Path(__file__).resolve().parents[1] / "resources" / "tour"
+ROOT = Path(__file__).resolve().parents[1]
+STATE_KEYS = {"preset", "input", "panel", "kind", "layer", "site", "head", "window", "query",
+              "key", "locked", "stage", "windows_step", "interventions", "zoom"}
+CJK_PACKAGE = "fonts-noto-cjk"
+
+
+class TourError(ValueError):
+    """A tour file that cannot be used; the message is meant for the user."""
+
+
+@dataclass(frozen=True)
+class Step:
+    chapter: int
+    chapter_title: str
+    title: str
+    text: str
+    state: dict = field(default_factory=dict)
+    invite: str = ""
+
+
+def languages() -> list[str]:
+    return sorted(p.stem for p in TOURS.glob("*.json"))
+
+
+def system_language() -> str:
+    """zh when the system speaks Chinese, else en."""
+    return "zh" if QtCore.QLocale.system().language() == QtCore.QLocale.Chinese else "en"
+
+
+def load_tour(lang: str) -> list[Step]:
+    path = TOURS / f"{lang}.json"
+    if not path.is_file():
+        raise TourError(f"no tour in '{lang}' (available: {', '.join(languages())})")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    steps = []
+    for c, chapter in enumerate(data["chapters"]):
+        for step in chapter["steps"]:
+            unknown = set(step.get("state", {})) - STATE_KEYS
+            if unknown:
+                raise TourError(f"{path.name}: unknown state keys {sorted(unknown)}")
+            steps.append(Step(c, chapter["title"], step["title"], step["text"],
+                              step.get("state", {}), step.get("invite", "")))
+    return steps
+
+
+def outline(lang: str) -> str:
+    lines, chapter = [], -1
+    for i, step in enumerate(load_tour(lang)):
+        if step.chapter != chapter:
+            chapter = step.chapter
+            lines.append(step.chapter_title)
+        lines.append(f"  {i:2d}  {step.title}")
+    return "\n".join(lines)
+
+
+def cjk_font_problem() -> str:
+    """'' when a Simplified Chinese font is installed, else what to install."""
+    if QtGui.QFontDatabase.families(QtGui.QFontDatabase.WritingSystem.SimplifiedChinese):
+        return ""
+    return (f"No Chinese font is installed, so Chinese text shows as boxes: install one "
+            f"(Debian/Ubuntu: sudo apt-get install {CJK_PACKAGE}).")
+
+
+def apply_step(explorer, state: dict[str, Any]) -> None:
+    """Set what a step says, in an order that works: model and input, interventions, site,
+    head and window, pointing, panel, stages, zoom."""
+    if "zoom" in state:
+        explorer.set_zoom(state["zoom"])
+    value = state.get("input")
+    if isinstance(value, str) and value.startswith("resources/"):
+        value = str(ROOT / value)
+    if "preset" in state and state["preset"] != explorer.preset:
+        explorer.set_preset(state["preset"], value)
+        explorer.wait()
+    elif value is not None and value != explorer.input:
+        explorer.set_input(value)
+        explorer.wait()
+    wanted = state.get("interventions", {})
+    if wanted != explorer.state.interventions:
+        explorer.set_interventions(**wanted)
+        explorer.wait()
+    trace = explorer.trace
+    site = state.get("site")
+    if "kind" in state:
+        sites = trace.sites(state["kind"])
+        site = sites[state.get("layer", -1)]
+    if site is not None:
+        explorer.select(site=site)
+    explorer.select(head=state.get("head", 0), window=state.get("window"))
+    if "query" in state or "key" in state:
+        explorer.select(query=state.get("query"), key=state.get("key"),
+                        locked=state.get("locked", True))
+    else:
+        explorer.state.unlock()
+    if "panel" in state:
+        explorer.show(state["panel"])
+    window = explorer.window
+    if "stage" in state:
+        window.panels["pipeline"].go_to_stage(state["stage"])
+    if "windows_step" in state:
+        window.panels["windows"].go_to_step(state["windows_step"])
+    explorer.paint()
+
+
+class TourPlayer(QtCore.QObject):
+    changed = QtCore.Signal(int)  # the step shown
+
+    def __init__(self, explorer, lang: str) -> None:
+        super().__init__()
+        self.explorer, self.lang = explorer, lang
+        self.steps = load_tour(lang)
+        self.index = -1
+
+    def go(self, index: int, apply_state: bool = True) -> Step:
+        self.index = max(0, min(int(index), len(self.steps) - 1))
+        step = self.steps[self.index]
+        if apply_state:
+            apply_step(self.explorer, step.state)
+        self.changed.emit(self.index)
+        return step
+
+    def next(self) -> Step:
+        return self.go(self.index + 1)
+
+    def previous(self) -> Step:
+        return self.go(self.index - 1)
+
+
+class TourCard(QtWidgets.QWidget):
+    """The step's text, previous / next, progress and the chapter list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.player: TourPlayer | None = None
+        self.chapters = QtWidgets.QComboBox()
+        self.chapters.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.chapters.setMinimumContentsLength(12)
+        self.progress = QtWidgets.QLabel()
+        self.title = QtWidgets.QLabel()
+        self.title.setWordWrap(True)
+        self.title.setStyleSheet("font-weight: bold")
+        self.text = QtWidgets.QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(QtCore.Qt.RichText)
+        self.text.setAlignment(QtCore.Qt.AlignTop | QtCore.Qt.AlignLeft)
+        self.invite = QtWidgets.QLabel()
+        self.invite.setWordWrap(True)
+        self.invite.setStyleSheet("color: #c05000; font-style: italic")
+        self.font_warning = QtWidgets.QLabel()
+        self.font_warning.setWordWrap(True)
+        self.font_warning.setStyleSheet("color: #b00000")
+        self.previous_button = QtWidgets.QPushButton("◀ Previous")
+        self.next_button = QtWidgets.QPushButton("Next ▶")
+        self.close_button = QtWidgets.QPushButton("Leave tour")
+        for button in (self.previous_button, self.next_button, self.close_button):
+            button.setFocusPolicy(QtCore.Qt.NoFocus)  # keys stay with the lecture shortcuts
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.chapters, 1)
+        top.addWidget(self.progress)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.previous_button)
+        buttons.addWidget(self.next_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.title)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.invite)
+        layout.addWidget(self.font_warning)
+        layout.addLayout(buttons)
+        self.chapters.activated.connect(self._chapter_chosen)
+        self.previous_button.clicked.connect(lambda: self.player and self.player.previous())
+        self.next_button.clicked.connect(lambda: self.player and self.player.next())
+
+    def set_player(self, player: TourPlayer) -> None:
+        if self.player is not None:
+            self.player.changed.disconnect(self.show_step)
+        self.player = player
+        player.changed.connect(self.show_step)
+        self.chapters.clear()
+        seen = set()
+        for i, step in enumerate(player.steps):
+            if step.chapter not in seen:
+                seen.add(step.chapter)
+                self.chapters.addItem(step.chapter_title, i)
+        self.font_warning.setText(cjk_font_problem() if player.lang == "zh" else "")
+        self.font_warning.setVisible(bool(self.font_warning.text()))
+
+    def _chapter_chosen(self, index: int) -> None:
+        if self.player is not None:
+            self.player.go(self.chapters.itemData(index))
+
+    def show_step(self, index: int) -> None:
+        step = self.player.steps[index]
+        self.chapters.setCurrentIndex(step.chapter)
+        self.progress.setText(f"{index + 1} / {len(self.player.steps)}")
+        self.title.setText(step.title)
+        self.text.setText(step.text)
+        self.invite.setText(step.invite)
+        self.invite.setVisible(bool(step.invite))
+        self.previous_button.setEnabled(index > 0)
+        self.next_button.setEnabled(index < len(self.player.steps) - 1)
