@@ -8,6 +8,10 @@
     python main.py panels                                         panel names for `shot`
     python main.py bench [--json]                                 latency figures
     python main.py soak --actions N --seed S                      random UI actions, checked
+    python main.py export --preset NAME --panel P -o out.svg      a panel as SVG or PNG
+    python main.py tour --lang zh                                 the tour's outline
+    python main.py --tour [--lang en|zh] [--step N]               the app, on the tour
+    python main.py --session demo.json                            the app, on a saved demo
 """
 from __future__ import annotations
 
@@ -173,8 +177,76 @@ def cmd_gui(args: argparse.Namespace) -> int:
         get_preset(args.preset)  # an unknown name: one clear line, exit 2
     if args.device is not None:
         resolve_device(args.device)
+    if args.session is not None:
+        check_session(args.session)
+    tour = None
+    if args.tour or args.step is not None or args.lang is not None:
+        tour = check_tour(args.lang, args.step)
+    return run(preset=args.preset, device=args.device, session=args.session, tour=tour)
 
-    return run(preset=args.preset, device=args.device)
+
+def check_session(path: str) -> dict:
+    """A session file checked before any window opens (SessionError: exit 2)."""
+    from explorer.main_window import PANEL_CLASSES
+    from explorer.session import read
+
+    return read(path, [cls.name for cls in PANEL_CLASSES])
+
+
+def check_tour(lang: str | None, step: int | None) -> tuple[str, int]:
+    from explorer.tour import load_tour, system_language
+
+    lang = lang or system_language()
+    steps = load_tour(lang)
+    if step is not None and step >= len(steps):
+        raise UsageError(f"step {step} is out of range: the tour has {len(steps)} steps "
+                         f"(0 to {len(steps) - 1})")
+    return lang, step or 0
+
+
+def cmd_tour(args: argparse.Namespace) -> int:
+    from explorer.tour import outline
+
+    print(outline(args.lang or check_tour(None, None)[0]))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from explorer.api import Explorer, RunFailed
+    from explorer.main_window import PANEL_CLASSES
+    from models.presets import get_preset, resolve_device
+
+    panels = [cls.name for cls in PANEL_CLASSES]
+    if args.panel not in panels:
+        raise UsageError(f"unknown panel '{args.panel}' (choose from: {', '.join(panels)})")
+    session = check_session(args.session) if args.session else None
+    if session is None and args.preset is None:
+        raise UsageError("give --preset (or --session)")
+    if args.preset is not None:
+        get_preset(args.preset)
+    if not args.output.lower().endswith((".png", ".svg")):
+        raise UsageError(f"-o must name a .png or .svg file, not '{args.output}'")
+    device = resolve_device(args.device)
+    explorer = Explorer.open(args.preset or session["preset"], device, wait=False)
+    try:
+        explorer.wait()
+        if session is not None:
+            from explorer.session import apply
+
+            apply(explorer, session)
+        if args.input is not None:
+            explorer.set_input(args.input)
+            explorer.wait()
+        written = explorer.export(args.panel, args.output, args.scale)
+    except RunFailed as error:
+        raise UsageError(str(error)) from None
+    finally:
+        explorer.close()
+    print(f"wrote {written}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -182,6 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default=None, help="preset to open (default: last used)")
     parser.add_argument("--device", default=None, help="cpu, cuda, mps or auto")
+    parser.add_argument("--session", default=None, help="open a saved session (.json)")
+    parser.add_argument("--tour", action="store_true", help="open on the guided tour")
+    parser.add_argument("--lang", default=None, choices=["en", "zh"],
+                        help="tour language (default: the system's)")
+    parser.add_argument("--step", type=index, default=None, help="tour step to open on")
     parser.set_defaults(func=cmd_gui)
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
 
@@ -219,6 +296,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", default="1400x860", help="window size, WIDTHxHEIGHT")
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=cmd_shot)
+
+    p = sub.add_parser("export", help="a panel as PNG or SVG, without a window")
+    p.add_argument("--preset", default=None)
+    p.add_argument("--input", default=None, help="text, or an image path")
+    p.add_argument("--session", default=None, help="a saved session to show first")
+    p.add_argument("--panel", required=True, help="see `panels`")
+    p.add_argument("--scale", type=float, default=1, help="PNG: 1 to 4 times the pixels")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("-o", "--output", required=True, help="out.png or out.svg")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("tour", help="print the guided tour's outline")
+    p.add_argument("--lang", default=None, choices=["en", "zh"])
+    p.set_defaults(func=cmd_tour)
 
     p = sub.add_parser("soak", help="random UI actions; report exceptions and stale frames")
     p.add_argument("--actions", type=count, default=500)

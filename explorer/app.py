@@ -69,7 +69,9 @@ def create_window(preset: str | None = None, device: str | None = None,
     return window
 
 
-def run(preset: str | None = None, device: str | None = None) -> int:
+def run(preset: str | None = None, device: str | None = None, session: str | None = None,
+        tour: tuple[str, int] | None = None) -> int:
+    """The app; `session`: a session file to open; `tour`: (language, step) to open on."""
     problem = platform_problem()
     if problem:
         print(f"error: {problem}", file=sys.stderr)
@@ -77,6 +79,15 @@ def run(preset: str | None = None, device: str | None = None) -> int:
     app = application()
     window = create_window(preset, device, QtCore.QSettings())
     window.show()
+    if session is not None or tour is not None:
+        from .api import Explorer
+
+        explorer = Explorer(window)
+        explorer.wait()
+        if session is not None:
+            window.open_session(session)
+        if tour is not None:
+            explorer.tour(tour[0]).go(tour[1])
     code = app.exec()
     window.state.shutdown()
     return code

@@ -402,7 +402,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tour_player = player
         self.tour_card.set_player(player)
         self.docks["tour"].setWindowTitle("Tour" if lang == "en" else "导览")
-        self.docks["tour"].show()
+        if not self.docks["tour"].isVisible():
+            self.docks["tour"].show()
+            self.resizeDocks([self.docks["tour"], self.docks["prediction"]], [340, 300],
+                             QtCore.Qt.Vertical)
         self.docks["tour"].raise_()
         if self.settings is not None:
             self.settings.setValue("tourLanguage", lang)

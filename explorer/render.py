@@ -26,7 +26,7 @@ def render(widget: QtWidgets.QWidget, path: str | Path, scale: float = 1) -> Pat
         generator.setTitle(widget.windowTitle() or type(widget).__name__)
         generator.setDescription("Transformer Explorer")
         painter = QtGui.QPainter(generator)
-        widget.render(painter)
+        widget.render(painter, QtCore.QPoint(0, 0))
         painter.end()
         if not path.is_file():
             raise InputError(f"could not write {path}")
@@ -40,7 +40,7 @@ def render(widget: QtWidgets.QWidget, path: str | Path, scale: float = 1) -> Pat
     image.setDevicePixelRatio(scale)
     image.fill(QtCore.Qt.white)
     painter = QtGui.QPainter(image)
-    widget.render(painter)
+    widget.render(painter, QtCore.QPoint(0, 0))
     painter.end()
     if not image.save(str(path)):
         raise InputError(f"could not write {path}")

@@ -24,12 +24,13 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from models.presets import PRESETS, site_names
+from models.tasks.text import InputError
 
 VERSION = 1
 MAX_BYTES = 20_000_000  # a session with an embedded image is far smaller
 
 
-class SessionError(ValueError):
+class SessionError(InputError):
     """A session file that cannot be opened; the message is meant for the user."""
 
 

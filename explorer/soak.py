@@ -169,6 +169,22 @@ def act_step(e: Explorer, rng: random.Random) -> None:
         panel.go_to_step(rng.randint(0, 3))
 
 
+def act_zoom(e: Explorer, rng: random.Random) -> None:
+    e.set_zoom(rng.choice([0.75, 1.0, 1.0, 1.25, 1.75, 2.5]))
+
+
+def act_tour(e: Explorer, rng: random.Random) -> None:
+    """Open the tour on a step, step it with the keys, or leave it."""
+    window = e.window
+    if window.tour_player is None or rng.random() < 0.3:
+        tour = e.tour(rng.choice(["en", "zh"]))
+        tour.go(rng.randrange(len(tour.steps)))
+    elif rng.random() < 0.8:
+        QTest.keyClick(window, rng.choice([QtCore.Qt.Key_PageDown, QtCore.Qt.Key_PageUp]))
+    else:
+        window.leave_tour()
+
+
 def act_wait(e: Explorer, rng: random.Random) -> None:
     try:
         e.wait()
@@ -178,7 +194,8 @@ def act_wait(e: Explorer, rng: random.Random) -> None:
 
 ACTIONS = [(act_preset, 6), (act_device, 1), (act_type, 10), (act_sample, 6), (act_draw, 6),
            (act_open_file, 2), (act_point, 14), (act_toolbar, 8), (act_tab, 6),
-           (act_intervention, 5), (act_key, 8), (act_step, 4), (act_wait, 12)]
+           (act_intervention, 5), (act_key, 8), (act_step, 4), (act_zoom, 1), (act_tour, 2),
+           (act_wait, 12)]
 
 
 # -- checks --------------------------------------------------------------------------------
@@ -282,6 +299,7 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
                 log(f"{i + 1} actions, {len(exceptions)} exceptions, {len(stale)} stale, "
                     f"RSS {rss_mb():.0f} MB")
     finally:
+        e.set_zoom(1.0)
         e.close()
         sys.excepthook = old_hook
         QtCore.qInstallMessageHandler(old_handler)

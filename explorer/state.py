@@ -7,6 +7,7 @@ Hover and clicks change the `Selection` only; they never re-run the model.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore
 
-from models.presets import PRESETS
+from models.presets import PRESETS, site_names
 from models.trace import Trace
 
 from .runner import Request, Runner
@@ -106,6 +107,13 @@ class AppState(QtCore.QObject):
     # -- interventions ---------------------------------------------------------------
     def set_interventions(self, interventions: dict) -> None:
         clean = {k: v for k, v in interventions.items() if v}
+        sites = set(preset_sites(self.preset))
+        heads = clean.get("heads_off", [])
+        if any(site not in sites for site, _ in heads):
+            # a head of the model on screen while another one loads: not this model's
+            self.message.emit(f"{self.preset} has no such attention site: head not switched")
+            clean["heads_off"] = [[s, h] for s, h in heads if s in sites]
+            clean = {k: v for k, v in clean.items() if v}
         if clean != self.interventions:
             self.interventions = clean
             self.interventions_changed.emit(clean)
@@ -225,6 +233,11 @@ class AppState(QtCore.QObject):
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@functools.cache
+def preset_sites(preset: str) -> tuple[str, ...]:
+    return tuple(site_names(preset))
 
 
 def default_input(preset: str) -> Any:

@@ -16,6 +16,8 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from models.tasks.text import InputError
+
 TOURS = Path(__file__).resolve().parents[1] / "resources" / "tour"
 ROOT = Path(__file__).resolve().parents[1]
 STATE_KEYS = {"preset", "input", "panel", "kind", "layer", "site", "head", "window", "query",
@@ -23,7 +25,7 @@ STATE_KEYS = {"preset", "input", "panel", "kind", "layer", "site", "head", "wind
 CJK_PACKAGE = "fonts-noto-cjk"
 
 
-class TourError(ValueError):
+class TourError(InputError):
     """A tour file that cannot be used; the message is meant for the user."""
 
 
@@ -83,6 +85,12 @@ def cjk_font_problem() -> str:
 def apply_step(explorer, state: dict[str, Any]) -> None:
     """Set what a step says, in an order that works: model and input, interventions, site,
     head and window, pointing, panel, stages, zoom."""
+    from .api import RunFailed
+
+    try:
+        explorer.wait()  # a run still in flight would answer after the step is set up
+    except RunFailed:
+        pass  # the step's own input replaces it below
     if "zoom" in state:
         explorer.set_zoom(state["zoom"])
     value = state.get("input")
@@ -91,7 +99,8 @@ def apply_step(explorer, state: dict[str, Any]) -> None:
     if "preset" in state and state["preset"] != explorer.preset:
         explorer.set_preset(state["preset"], value)
         explorer.wait()
-    elif value is not None and value != explorer.input:
+    elif value is not None and (explorer.error or not (isinstance(explorer.input, str)
+                                                       and explorer.input == value)):
         explorer.set_input(value)
         explorer.wait()
     wanted = state.get("interventions", {})
@@ -155,6 +164,7 @@ class TourCard(QtWidgets.QWidget):
         self.chapters.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.chapters.setMinimumContentsLength(12)
         self.progress = QtWidgets.QLabel()
+        self.progress.setAlignment(QtCore.Qt.AlignRight | QtCore.Qt.AlignVCenter)
         self.title = QtWidgets.QLabel()
         self.title.setWordWrap(True)
         self.title.setStyleSheet("font-weight: bold")
@@ -213,9 +223,15 @@ class TourCard(QtWidgets.QWidget):
     def show_step(self, index: int) -> None:
         step = self.player.steps[index]
         self.chapters.setCurrentIndex(step.chapter)
-        self.progress.setText(f"{index + 1} / {len(self.player.steps)}")
+        total = len(self.player.steps)
+        self.progress.setMinimumWidth(  # room for the longest count: no re-layout per step
+            self.progress.fontMetrics().horizontalAdvance(f"{total} / {total}") + 6)
+        self.progress.setText(f"{index + 1} / {total}")
         self.title.setText(step.title)
-        self.text.setText(step.text)
+        # code keeps its line breaks but wraps, instead of widening the card
+        self.text.setText(step.text.replace(
+            "<pre>", "<p style='font-family: monospace; white-space: pre-wrap'>").replace(
+            "</pre>", "</p>"))
         self.invite.setText(step.invite)
         self.invite.setVisible(bool(step.invite))
         self.previous_button.setEnabled(index > 0)

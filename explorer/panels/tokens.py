@@ -141,7 +141,6 @@ class Caption:
 
     def __init__(self, view: pg.GraphicsView, label: pg.LabelItem) -> None:
         self.view, self.label, self.text = view, label, ""
-        ZOOM.changed.connect(lambda _: self.setText(self.text))
 
     def setText(self, text: str) -> None:
         self.text = text
@@ -178,6 +177,7 @@ class ImageTokens(pg.GraphicsLayoutWidget):
             self.plot.addItem(item)
         self.focus = focus_rect(self.plot)
         self.caption = Caption(self, self.addLabel("", row=1, col=0, size=pt(9)))
+        ZOOM.changed.connect(self._zoomed)  # a method: disconnected when the view is deleted
         self.lut = pg.colormap.get("inferno").getLookupTable(nPts=256, alpha=False)
         self.resolution = 8
         self._hover: tuple[int, int] | None = None
@@ -188,6 +188,9 @@ class ImageTokens(pg.GraphicsLayoutWidget):
         super().resizeEvent(event)
         if hasattr(self, "caption"):  # pyqtgraph resizes once inside __init__
             self.caption.setText(self.caption.text)
+
+    def _zoomed(self, _factor: float) -> None:
+        self.caption.setText(self.caption.text)
 
     def set_image(self, image: np.ndarray, resolution: int, window: int = 0, shift: int = 0):
         size = image.shape[0]

@@ -24,7 +24,7 @@ class TextInput(QtWidgets.QWidget):
         self.line.setClearButtonEnabled(True)
         self.line.setPlaceholderText("type a sentence…")
         self.line.setFont(zoom.font(12))
-        zoom.ZOOM.changed.connect(lambda _: self.line.setFont(zoom.font(12)))
+        zoom.ZOOM.changed.connect(self._zoomed)  # a method: disconnected when deleted
         self.samples = QtWidgets.QComboBox()
         self.samples.setToolTip("sample inputs")
         self.unknown = QtWidgets.QLabel()
@@ -40,6 +40,9 @@ class TextInput(QtWidgets.QWidget):
         row.addWidget(self.line, 1)
         row.addWidget(self.unknown)
         row.addWidget(self.samples)
+
+    def _zoomed(self, _factor: float) -> None:
+        self.line.setFont(zoom.font(12))
 
     def set_samples(self, lines: list[str]) -> None:
         self.samples.clear()

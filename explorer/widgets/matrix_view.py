@@ -174,7 +174,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
                 if axis == "left":
                     need = line * len(labels)
                 else:
-                    need = sum(metrics.horizontalAdvance(t) + 6 for t in texts)
+                    need = sum(metrics.horizontalAdvance(t) + 12 for t in texts)
                 if need <= (height if axis == "left" else width):
                     break
             room = (height if axis == "left" else width) / max(need / max(len(labels), 1), 1)
