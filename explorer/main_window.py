@@ -418,6 +418,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def set_zoom(self, factor: float) -> None:
         ZOOM.set(factor)
+        # the side panel grows with its text (up to a point), so it wraps instead of scrolling
+        self.resizeDocks([self.docks["prediction"]], [int(330 * min(ZOOM.factor, 1.75))],
+                         QtCore.Qt.Horizontal)
         if self.settings is not None:
             self.settings.setValue("zoom", ZOOM.factor)
 

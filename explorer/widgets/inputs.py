@@ -26,6 +26,9 @@ class TextInput(QtWidgets.QWidget):
         self.line.setFont(zoom.font(12))
         zoom.ZOOM.changed.connect(self._zoomed)  # a method: disconnected when deleted
         self.samples = QtWidgets.QComboBox()
+        self.samples.setSizeAdjustPolicy(
+            QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.samples.setMinimumContentsLength(14)  # the sentence box keeps the room
         self.samples.setToolTip("sample inputs")
         self.unknown = QtWidgets.QLabel()
         self.unknown.setStyleSheet("color: #c00000")

@@ -22,6 +22,19 @@ LABEL_WIDTHS = (9, 6, 4)  # characters a tick label keeps, tried in turn before 
 HIGHLIGHT = QtGui.QColor(255, 140, 0)
 
 
+def elastic(label: pg.LabelItem) -> pg.LabelItem:
+    """A label that never asks for more width than the plot has: its text is elided to fit
+    here, and pyqtgraph would otherwise widen the plot past the view to show it whole."""
+    fit_height = label.updateMin
+
+    def update_min() -> None:
+        fit_height()
+        label.setMinimumWidth(1)
+
+    label.updateMin = update_min
+    return label
+
+
 def short(label: str, width: int = 9) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
@@ -58,7 +71,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
             box.hide()
             self.plot.addItem(box)
         self.cell_box.setPen(pg.mkPen("k", width=3, cosmetic=True))
-        self.readout = self.addLabel("", row=1, col=0, justify="left", size=pt(9))
+        self.readout = elastic(self.addLabel("", row=1, col=0, justify="left", size=pt(9)))
+        elastic(self.plot.titleLabel)
         self.readout_text = ""  # what the read-out says, as plain text
         self.title: str | None = None  # in full; shown elided to the width, whole as tooltip
         self._shown_title = ""
@@ -71,6 +85,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self._hover_cell: tuple[int, int] | None = None
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
+        # labels are chosen for the room the plot really has, which changes with the axes
+        self.plot.vb.sigResized.connect(lambda _: self._set_ticks())
         self._apply_zoom()
         ZOOM.changed.connect(self._apply_zoom)
 
@@ -79,6 +95,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
         for axis in (self.plot.getAxis("left"), self.plot.getAxis("bottom"),
                      self.colorbar.axis):
             axis.setTickFont(ticks)
+        # the bar's numbers get their room now, not after a paint that cut them
+        self.colorbar.axis.setWidth(QtGui.QFontMetrics(ticks).horizontalAdvance("-0.00") + 12)
         self.readout.setAttr("size", pt(9))
         self._show_readout(force=True)
         if self.title is not None:

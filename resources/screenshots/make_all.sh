@@ -5,10 +5,10 @@ cd "$(dirname "$0")/../.."
 out=resources/screenshots
 digit=resources/samples/digits
 shot() { QT_QPA_PLATFORM=offscreen python main.py shot "$@"; }
-shot --preset translate --input "the small cat in front of the old house does not see the dog" \
-     --query 5 -o $out/translate.png
-shot --preset translate --input "the small cat in front of the old house does not see the dog" \
-     --panel pipeline --query 5 --size 1900x1000 -o $out/pipeline_translate.png
+shot --preset translate --input "the girl in front of the red house does not eat the apple" \
+     --query 4 -o $out/translate.png
+shot --preset translate --input "the girl in front of the red house does not eat the apple" \
+     --panel pipeline --query 4 --size 1900x1000 -o $out/pipeline_translate.png
 shot --preset vit-digits --input $digit/digit_4.png --panel pipeline --layer 3 --head 1 \
      --query 0 --size 1900x1000 -o $out/pipeline_vit.png
 shot --preset swin-digits --input $digit/digit_7.png --panel pipeline --layer 1 --window 15 \
@@ -33,3 +33,23 @@ shot --preset swin-digits --input $digit/digit_7.png --panel windows --layer 1 -
      --query 5 -o $out/windows_swin.png
 shot --preset vit-digits --input $digit/digit_4.png --panel rollout -o $out/rollout_vit.png
 shot --preset swin-digits --input $digit/digit_7.png --panel rollout -o $out/rollout_swin.png
+# Lecturing: the tour in English and Chinese (needs a CJK font: fonts-noto-cjk), and the
+# presentation zoom, at a projector's 1280×800.
+QT_QPA_PLATFORM=offscreen python - <<'PY'
+from explorer.api import Explorer
+
+out = "resources/screenshots"
+e = Explorer.open("translate", size=(1280, 800))
+e.tour("en").go(3)
+e.window.grab().save(f"{out}/tour_en.png")
+e.tour("zh").go(23)
+e.window.grab().save(f"{out}/tour_zh.png")
+e.window.leave_tour()
+e.set_preset("translate", "the girl in front of the red house does not eat the apple")
+e.wait()
+e.select(site="decoder.layers.1.cross_attn", query=4)
+e.set_zoom(1.75)
+e.window.grab().save(f"{out}/presentation.png")
+e.set_zoom(1.0)
+e.close()
+PY
