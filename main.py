@@ -37,26 +37,21 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {printable(message)} (see {self.prog} --help)\n")
 
 
-def count(text: str) -> int:
-    """A whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+def whole_number(minimum: int):
+    """An argparse type: a whole number of at least `minimum`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
+    return parse
 
 
-def index(text: str) -> int:
-    """A whole number of at least 0 (a layer, head, row, window)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
+count = whole_number(1)  # how many: edits, actions, examples
+index = whole_number(0)  # which: layer, head, row, window, step, seed
 
 
 def session_for(args: argparse.Namespace):
