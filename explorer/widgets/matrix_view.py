@@ -184,7 +184,9 @@ class MatrixView(pg.GraphicsLayoutWidget):
         for axis, labels in (("left", self.row_labels), ("bottom", self.col_labels)):
             if axis == "bottom" and self.col_ticks is not None:
                 ticks = [(i + 0.5, t) for i, t in enumerate(self.col_ticks) if t]
-                self.plot.getAxis(axis).setTicks([ticks, []])
+                need = sum(metrics.horizontalAdvance(t) + 12 for _, t in ticks)
+                step = max(1, math.ceil(need / width))  # every k-th when they do not fit
+                self.plot.getAxis(axis).setTicks([ticks[::step], []])
                 continue
             for chars in LABEL_WIDTHS:
                 texts = [lab if lab.replace(",", "").isdigit() else short(lab, chars)
