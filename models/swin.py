@@ -16,6 +16,7 @@ Attention sites: layers.{s}.blocks.{b}.attn, records shaped (nW, H, N, N).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -69,9 +70,10 @@ def window_reverse(windows: torch.Tensor, ws: int, H: int, W: int) -> torch.Tens
     return x.reshape(-1, H, W, C)
 
 
+@functools.cache  # geometry only: computed once per grid (callers never modify it)
 def region_labels(H: int, W: int, ws: int, shift: int) -> torch.Tensor:
     """(H, W) labels 0..8 of the rolled grid: 3 bands per axis, [0,H-ws) [H-ws,H-s) [H-s,H)."""
-    labels = torch.zeros(H, W, dtype=torch.long)
+    labels = torch.zeros(H, W, dtype=torch.long, device="cpu")  # cached: never on meta
     bands = (slice(0, -ws), slice(-ws, -shift), slice(-shift, None))
     count = 0
     for hs in bands:
@@ -86,12 +88,14 @@ def shift_mask(H: int, W: int, ws: int, shift: int) -> torch.Tensor:
     labels = region_labels(H, W, ws, shift)[None, :, :, None].float()  # (1, H, W, 1)
     windows = window_partition(labels, ws).squeeze(-1)  # (nW, N)
     differ = windows[:, None, :] != windows[:, :, None]  # (nW, N, N)
-    return torch.zeros(differ.shape).masked_fill(differ, MASK_VALUE)
+    return torch.zeros(differ.shape, device=differ.device).masked_fill(differ, MASK_VALUE)
 
 
+@functools.cache  # recorded with every traced block: computed once per grid
 def token_windows(H: int, W: int, ws: int, shift: int) -> tuple[torch.Tensor, torch.Tensor]:
     """For each token at its original (y, x): its window index and its index inside it."""
-    y, x = torch.meshgrid(torch.arange(H), torch.arange(W), indexing="ij")
+    y, x = torch.meshgrid(torch.arange(H, device="cpu"), torch.arange(W, device="cpu"),
+                          indexing="ij")  # cached: never on meta
     ry, rx = (y - shift) % H, (x - shift) % W  # where roll(-shift) moves the token
     window = (ry // ws) * (W // ws) + rx // ws
     inside = (ry % ws) * ws + rx % ws

@@ -182,12 +182,17 @@ class PredictionPanel(Panel):
                     f"<td><b>{marked_words(now, before)}</b></td></tr>"
                     f"<tr><td>without:</td><td>{marked_words(before, now)}</td></tr></table>")
             self.compare.setVisible(bool(original))
-            self.steps.setRowCount(len(meta["output_tokens"]))
-            self.steps.setVerticalHeaderLabels([str(i) for i in range(len(meta["output_tokens"]))])
+            rows = len(meta["output_tokens"])
+            if rows != self.steps.rowCount():  # items and header only when the count changes
+                self.steps.setRowCount(rows)
+                self.steps.setVerticalHeaderLabels([str(i) for i in range(rows)])
+                for step in range(rows):
+                    for column in (0, 1):
+                        if self.steps.item(step, column) is None:
+                            self.steps.setItem(step, column, QtWidgets.QTableWidgetItem())
             for step, (word, top) in enumerate(zip(meta["output_tokens"], meta["top5"])):
-                self.steps.setItem(step, 0, QtWidgets.QTableWidgetItem(word))
-                text = "   ".join(f"{w} {p:.2f}" for w, p in top)
-                self.steps.setItem(step, 1, QtWidgets.QTableWidgetItem(text))
+                self.steps.item(step, 0).setText(word)
+                self.steps.item(step, 1).setText("   ".join(f"{w} {p:.2f}" for w, p in top))
             self.steps.resizeColumnToContents(0)
         else:
             self.stack.setCurrentWidget(self.chart)
