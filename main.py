@@ -54,12 +54,43 @@ count = whole_number(1)  # how many: edits, actions, examples
 index = whole_number(0)  # which: layer, head, row, window, step, seed
 
 
+INTERVENTIONS = {"bottleneck": "one context vector for every decoding step (seq2seq)",
+                 "no_mask": "no attention mask", "no_bias": "no relative position bias",
+                 "no_position": "no positional encoding",
+                 "head_off": "head_off=SITE:HEAD switches one head off (repeatable)"}
+
+
+def parse_interventions(values: list[str]) -> dict:
+    """`--intervention NAME[=ARG]` values -> Session.set_interventions keywords."""
+    found: dict = {}
+    for value in values:
+        name, _, argument = value.partition("=")
+        if name not in INTERVENTIONS:
+            raise UsageError(f"unknown intervention '{value}' (choose from: "
+                             f"{', '.join(INTERVENTIONS)})")
+        if name == "head_off":
+            site, _, head = argument.rpartition(":")
+            if not site or not head.isdigit():
+                raise UsageError(f"write head_off=SITE:HEAD, e.g. head_off=blocks.3.attn:1, "
+                                 f"not '{value}'")
+            found.setdefault("heads_off", []).append([site, int(head)])
+        elif argument:
+            raise UsageError(f"'{name}' takes no value (got '{value}')")
+        else:
+            found[name] = True
+    return found
+
+
 def session_for(args: argparse.Namespace):
-    """The preset's model, or the user's own weights file (`--weights`) for it."""
+    """The preset's model, or the user's own weights file (`--weights`) for it, with the
+    interventions asked for."""
     from models.presets import load_preset, resolve_device
 
-    return load_preset(args.preset, resolve_device(args.device), weights=args.weights,
-                       allow_untrained=args.weights is None)
+    interventions = parse_interventions(getattr(args, "intervention", []))
+    session = load_preset(args.preset, resolve_device(args.device), weights=args.weights,
+                          allow_untrained=args.weights is None)
+    session.set_interventions(**interventions)
+    return session
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
@@ -94,13 +125,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"preset": args.preset, **figures}))
         return 0
-    print(f"{args.preset}: held-out set of {figures['heldout']}")
+    on = ", ".join(parse_interventions(args.intervention)) or "none"
+    print(f"{args.preset}: held-out set of {figures['heldout']} (interventions: {on})")
     for key, bar in BARS[session.preset.task].items():
         extra = ""
         if key == "alignment":
             per_layer = ", ".join(f"{a:.1%}" for a in figures["alignment_per_layer"])
             extra = f"  (best decoder layer {figures['alignment_layer']}; per layer: {per_layer})"
         print(f"  {key:<12} {figures[key]:7.2%}   bar {bar:.0%}{extra}")
+    for bucket, value in figures.get("exact_match_by_length", {}).items():
+        if value is not None:
+            print(f"    {bucket:>5} words: exact match {value:7.2%}")
     return 0
 
 
@@ -116,7 +151,8 @@ def cmd_shot(args: argparse.Namespace) -> int:
         raise UsageError(f"--size must look like 1400x860, each side 200 to 8000 pixels, "
                          f"not '{args.size}'") from None
     path = shot(args.output, args.preset, args.input, args.panel, resolve_device(args.device),
-                size=size, site=args.site, layer=args.layer, head=args.head, query=args.query,
+                size=size, interventions=parse_interventions(args.intervention),
+                site=args.site, layer=args.layer, head=args.head, query=args.query,
                 key=args.key, window_index=args.window, kind=args.kind)
     print(f"wrote {path}")
     return 0
@@ -267,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.add_argument("--weights", default=None, help="a .safetensors file for this preset")
     p.set_defaults(func=cmd_trace)
+    p.add_argument("--intervention", action="append", default=[], metavar="NAME[=ARG]",
+                   help="repeatable: " + "; ".join(INTERVENTIONS))
 
     p = sub.add_parser("eval", help="held-out figures of a preset's shipped weights")
     p.add_argument("--preset", required=True)
@@ -274,6 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=count, default=None, help="evaluate the first N only")
     p.add_argument("--weights", default=None, help="a .safetensors file for this preset")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--intervention", action="append", default=[], metavar="NAME[=ARG]",
+                   help="repeatable: " + "; ".join(INTERVENTIONS))
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("shot", help="open the window offscreen and save a PNG")
@@ -289,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=index, default=None, help="Swin window")
     p.add_argument("--device", default="cpu")
     p.add_argument("--size", default="1400x860", help="window size, WIDTHxHEIGHT")
+    p.add_argument("--intervention", action="append", default=[], metavar="NAME[=ARG]",
+                   help="repeatable: " + "; ".join(INTERVENTIONS))
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=cmd_shot)
 

@@ -88,7 +88,8 @@ def select(window: MainWindow, site: str | None = None, layer: int | None = None
 
 
 def shot(output: str, preset: str, user_input: str | None = None, panel: str | None = None,
-         device: str = "cpu", size: tuple[int, int] = (1400, 860), **selection) -> Path:
+         device: str = "cpu", size: tuple[int, int] = (1400, 860),
+         interventions: dict | None = None, **selection) -> Path:
     """Open the window offscreen, run, select, wait for paint, save a PNG."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from .app import application, create_window
@@ -101,6 +102,9 @@ def shot(output: str, preset: str, user_input: str | None = None, panel: str | N
         window.resize(*size)
         window.show()
         wait_for_run(window.state)
+        if interventions:
+            window.state.set_interventions(interventions)
+            wait_for_run(window.state)
         if panel is not None:
             window.show_panel(panel)
         select(window, **selection)

@@ -107,6 +107,9 @@ class AppState(QtCore.QObject):
     # -- interventions ---------------------------------------------------------------
     def set_interventions(self, interventions: dict) -> None:
         clean = {k: v for k, v in interventions.items() if v}
+        if clean.get("bottleneck") and PRESETS[self.preset].arch != "transformer":
+            self.message.emit("the bottleneck is a seq2seq intervention: no decoder here")
+            clean.pop("bottleneck")
         sites = set(preset_sites(self.preset))
         heads = clean.get("heads_off", [])
         if any(site not in sites for site, _ in heads):

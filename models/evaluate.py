@@ -30,18 +30,32 @@ def pad_batch(rows: list[list[int]]) -> torch.Tensor:
     return torch.tensor([r + [PAD] * (width - len(r)) for r in rows])
 
 
+LENGTH_BUCKETS = ((1, 4), (5, 8), (9, 12), (13, 24))  # source words
+
+
+def by_length(pairs, hits: list[bool]) -> dict[str, float | None]:
+    """Exact match per bucket of source length ('1-4': …); None for an empty bucket."""
+    figures: dict[str, float | None] = {}
+    for low, high in LENGTH_BUCKETS:
+        chosen = [hit for (source, _, _), hit in zip(pairs, hits) if low <= len(source) <= high]
+        figures[f"{low}-{high}"] = sum(chosen) / len(chosen) if chosen else None
+    return figures
+
+
 @torch.inference_mode()
-def exact_match(session: Session, pairs, batch: int = 250) -> float:
+def exact_hits(session: Session, pairs, batch: int = 250) -> list[bool]:
+    """For each pair: is the greedy output exactly the target?"""
     model, vs, vt = session.model, session.src_vocab, session.tgt_vocab
-    hits = 0
+    hits = []
     for start in range(0, len(pairs), batch):
         chunk = pairs[start: start + batch]
         src = pad_batch([vs.encode(s) + [EOS] for s, _, _ in chunk]).to(session.device)
         out = model.greedy(src).tolist()
         for row, (_, tgt, _) in zip(out, chunk):
             words = row[: row.index(EOS)] if EOS in row else row
-            hits += vt.decode(words) == tgt
-    return hits / len(pairs)
+            hits.append(vt.decode(words) == tgt)
+    return hits
+
 
 
 @torch.inference_mode()
@@ -86,7 +100,9 @@ def evaluate(session: Session, limit: int | None = None) -> dict:
         figures = {"accuracy": digit_accuracy(session, images, labels), "heldout": len(labels)}
     else:
         pairs = text_pairs(task)[:limit]
-        figures = {"exact_match": exact_match(session, pairs), "heldout": len(pairs)}
+        hits = exact_hits(session, pairs)
+        figures = {"exact_match": sum(hits) / len(hits), "heldout": len(pairs),
+                   "exact_match_by_length": by_length(pairs, hits)}
         if task == "translation":
             acc, layer, per_layer = alignment(session, pairs)
             figures.update(alignment=acc, alignment_layer=layer,

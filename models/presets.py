@@ -199,6 +199,7 @@ class Session:
     def __init__(self, preset: Preset, model: torch.nn.Module, device: str, trained: bool):
         self.preset, self.model, self.trained = preset, model, trained
         self._description: str | None = None
+        self.interventions: dict = {}  # what set_interventions switched on (in every trace)
         self.device = torch.device(device)
         self.model.to(self.device)
         if preset.arch == "transformer":
@@ -215,9 +216,18 @@ class Session:
         self.model.to(self.device)
 
     def set_interventions(self, heads_off=(), no_mask: bool = False, no_bias: bool = False,
-                          no_position: bool = False) -> None:
+                          no_position: bool = False, bottleneck: bool = False) -> None:
         """Live edits of the model: zero heads' outputs, drop the attention mask (decoder
-        causal mask, Swin region mask), the relative position bias, the positional encoding."""
+        causal mask, Swin region mask), the relative position bias, the positional encoding;
+        `bottleneck`: the decoder gets one context vector instead of attention (seq2seq)."""
+        if bottleneck and not hasattr(self.model, "bottleneck"):
+            raise InputError("the bottleneck is a seq2seq intervention: this model has no "
+                             "decoder")
+        if hasattr(self.model, "bottleneck"):
+            self.model.bottleneck = bool(bottleneck)
+        self.interventions = {k: v for k, v in dict(
+            heads_off=[list(h) for h in heads_off], no_mask=no_mask, no_bias=no_bias,
+            no_position=no_position, bottleneck=bottleneck).items() if v}
         modules = dict(self.model.named_modules())
         for module in modules.values():
             if hasattr(module, "head_gate"):
@@ -285,6 +295,9 @@ class Session:
             out_words = self.tgt_vocab.decode(probs.argmax(-1).tolist())
             notice = ("no causal mask: each decoder row also sees the words after it, so it "
                       "may copy the next word; decoding word by word is unchanged")
+        if self.model.bottleneck:
+            notice = ("seq2seq bottleneck: every decoding step sees one context vector (the "
+                      "mean of the encoder states), so cross-attention is uniform")
         result.add("prediction", "probs", probs)
         result.meta.update(
             input=text,
@@ -326,7 +339,8 @@ class Session:
         if self._description is None:
             self._description = self._describe_structure()
         meta = json.loads(self._description)  # a fresh copy: callers may add to it
-        meta.update(trained=self.trained, device=str(self.device))
+        meta.update(trained=self.trained, device=str(self.device),
+                    interventions=self.interventions)
         return meta
 
     def _describe_structure(self) -> str:

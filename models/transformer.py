@@ -55,6 +55,20 @@ def causal_mask(n: int, device: torch.device) -> torch.Tensor:
     return torch.zeros(n, n, device=device).masked_fill(future, float("-inf"))[None, None]
 
 
+def one_context_vector(memory: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """The seq2seq bottleneck (before attention): every encoder state replaced by their mean
+    (padding left out). Cross-attention over N identical keys and values gives each its
+    weight 1/N and returns that one vector: every decoding step sees the same context, exactly
+    as if the encoder had handed over a single vector. Shapes stay as they are, so every panel
+    still shows the (uniform) cross-attention."""
+    if mask is None:
+        context = memory.mean(dim=1, keepdim=True)  # (B, 1, D)
+    else:
+        keep = torch.isfinite(mask[:, 0, 0, :]).to(memory.dtype)[..., None]  # (B, S, 1)
+        context = (memory * keep).sum(1, keepdim=True) / keep.sum(1, keepdim=True)
+    return context.expand_as(memory)
+
+
 class EncoderLayer(nn.Module):
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
@@ -146,6 +160,8 @@ class Transformer(nn.Module):
         self.encoder = Encoder(cfg)
         self.decoder = Decoder(cfg)
         self.generator = nn.Linear(cfg.d_model, cfg.tgt_vocab)
+        # an intervention: the classic seq2seq bottleneck, one context vector for all steps
+        self.bottleneck = False
         name_sites(self)
 
     def encode(self, src: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -155,6 +171,8 @@ class Transformer(nn.Module):
     def decode(
         self, tgt: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor | None
     ) -> torch.Tensor:
+        if self.bottleneck:
+            memory = one_context_vector(memory, memory_mask)
         logits = self.generator(self.decoder(tgt, memory, memory_mask))  # (B, T, V)
         record("generator", "logits", logits)
         return logits

@@ -112,7 +112,8 @@ class PredictionPanel(Panel):
             lambda: self.state.toggle_head(self.state.selection.site, self.state.selection.head))
         self.flags = {}
         for key, text in (("no_mask", "no attention mask"), ("no_bias", "no relative bias"),
-                          ("no_position", "no positional encoding")):
+                          ("no_position", "no positional encoding"),
+                          ("bottleneck", "seq2seq bottleneck")):
             check = QtWidgets.QCheckBox(text)
             check.toggled.connect(lambda on, k=key: self.state.set_interventions(
                 {**self.state.interventions, k: on}))
@@ -121,6 +122,9 @@ class PredictionPanel(Panel):
         self.active.setWordWrap(True)
         clear = QtWidgets.QPushButton("Clear all")
         clear.clicked.connect(self.state.clear_interventions)
+        self.flags["bottleneck"].setToolTip(
+            "every decoding step sees one context vector, the mean of the encoder states, "
+            "instead of attending: seq2seq before attention")
         grid = QtWidgets.QGridLayout(box)
         grid.addWidget(self.head_button, 0, 0, 1, 2)
         for i, check in enumerate(self.flags.values()):
@@ -163,6 +167,13 @@ class PredictionPanel(Panel):
 
     def update_trace(self, trace: Trace) -> None:
         meta = trace.meta
+        # only the switches this model has something to switch off for
+        kinds = {info["kind"] for info in meta["sites"].values()}
+        applies = {"no_mask": bool(kinds & {"decoder_self", "window"}),
+                   "no_bias": "window" in kinds, "no_position": True,
+                   "bottleneck": "cross" in kinds}
+        for key, check in self.flags.items():
+            check.setEnabled(applies[key] or check.isChecked())
         if meta["arch"] == "transformer":
             self.stack.setCurrentWidget(self.steps_page)
             self.step_slider.blockSignals(True)

@@ -133,3 +133,22 @@ def test_interventions_show_both_answers_side_by_side(make_window, qtbot):
     assert panel.compare.isVisible() and "without" in text
     assert all(word in text for word in meta["original"]["prediction"].split())
     assert "color:#c00000" in text  # the differing words are marked
+
+
+def test_the_bottleneck_switch_is_offered_where_there_is_a_decoder(make_window, qtbot):
+    window = make_window("translate", "the small cat sees the big dog")
+    flags = window.panels["prediction"].flags
+    assert flags["bottleneck"].isEnabled() and not flags["no_bias"].isEnabled()
+    with qtbot.waitSignal(window.state.trace_changed, timeout=30_000):
+        flags["bottleneck"].click()
+    trace = window.state.trace
+    assert trace.meta["interventions"] == {"bottleneck": True}
+    weights = trace["decoder.layers.1.cross_attn/weights"]
+    np.testing.assert_allclose(weights, 1.0 / weights.shape[-1], atol=1e-5)
+    assert window.panels["prediction"].compare.isVisible()
+    window.select_preset("vit-digits")
+    qtbot.waitUntil(lambda: window.state.trace.meta["preset"] == "vit-digits", timeout=30_000)
+    assert not flags["bottleneck"].isEnabled() and not flags["bottleneck"].isChecked()
+    window.state.set_interventions({"bottleneck": True})  # from a script: refused, said why
+    assert window.state.interventions == {}
+    assert "seq2seq" in window.message_label.text()
