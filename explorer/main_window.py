@@ -245,12 +245,11 @@ class MainWindow(QtWidgets.QMainWindow):
         view.addSeparator()
         view.addAction("&Reset layout", self.reset_layout)
         tour = self.menuBar().addMenu("&Tour")
-        tour.addAction("&Start the tour", lambda: self.start_tour(self.tour_lang).go(0))
+        tour.addAction("&Start the tour", lambda: self.start_tour(self.tour_lang).go_from_ui(0))
         tour.addAction("&Leave the tour", self.leave_tour)
         language = tour.addMenu("Language / 语言")
         for lang, label in (("en", "English"), ("zh", "中文（简体）")):
-            language.addAction(label, lambda lang=lang: self.start_tour(lang).go(
-                max(self.tour_player.index, 0) if self.tour_player else 0))
+            language.addAction(label, lambda lang=lang: self.switch_tour_language(lang))
         # Lecture keys, wherever focus is; a text box keeps its arrows and Space (Qt lets
         # it claim them), Esc leaves it.
         for key, slot in ((QtCore.Qt.Key_Left, lambda: self.lecture_key(-1, "layer")),
@@ -365,7 +364,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def lecture_key(self, delta: int, otherwise: str) -> None:
         """←/→ and PgUp/PgDn step the tour while it is open; else the layer or the stage."""
         if self.tour_player is not None and self.docks["tour"].isVisible():
-            self.tour_player.go(self.tour_player.index + delta)
+            self.tour_player.go_from_ui(self.tour_player.index + delta)
         elif otherwise == "layer":
             self.step_layer(delta)
         else:
@@ -410,6 +409,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.settings is not None:
             self.settings.setValue("tourLanguage", lang)
         return player
+
+    def switch_tour_language(self, lang: str) -> None:
+        """The same step, in the other language."""
+        step = max(self.tour_player.index, 0) if self.tour_player is not None else 0
+        self.start_tour(lang).go_from_ui(step)
 
     def leave_tour(self) -> None:
         """The app stays as the last step left it."""

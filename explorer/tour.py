@@ -147,6 +147,15 @@ class TourPlayer(QtCore.QObject):
         self.changed.emit(self.index)
         return step
 
+    def go_from_ui(self, index: int) -> None:
+        """For keys, buttons and menus: a step whose run fails is reported, not raised."""
+        from .api import RunFailed
+
+        try:
+            self.go(index)
+        except (RunFailed, TimeoutError, ValueError) as error:
+            self.explorer.state.message.emit(f"tour step {index + 1}: {error}")
+
     def next(self) -> Step:
         return self.go(self.index + 1)
 
@@ -199,8 +208,12 @@ class TourCard(QtWidgets.QWidget):
         layout.addWidget(self.font_warning)
         layout.addLayout(buttons)
         self.chapters.activated.connect(self._chapter_chosen)
-        self.previous_button.clicked.connect(lambda: self.player and self.player.previous())
-        self.next_button.clicked.connect(lambda: self.player and self.player.next())
+        self.previous_button.clicked.connect(lambda: self._step(-1))
+        self.next_button.clicked.connect(lambda: self._step(1))
+
+    def _step(self, delta: int) -> None:
+        if self.player is not None:
+            self.player.go_from_ui(self.player.index + delta)
 
     def set_player(self, player: TourPlayer) -> None:
         if self.player is not None:
@@ -218,7 +231,7 @@ class TourCard(QtWidgets.QWidget):
 
     def _chapter_chosen(self, index: int) -> None:
         if self.player is not None:
-            self.player.go(self.chapters.itemData(index))
+            self.player.go_from_ui(self.chapters.itemData(index))
 
     def show_step(self, index: int) -> None:
         step = self.player.steps[index]

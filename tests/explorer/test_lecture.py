@@ -257,3 +257,12 @@ def test_keys_reach_the_lecture_after_typing(make_explorer, qtbot):
     line.setFocus()
     qtbot.keyClick(line, QtCore.Qt.Key_Escape)  # Esc leaves the text box
     assert not line.hasFocus()
+
+
+def test_switching_the_tour_language_keeps_the_step(make_explorer):
+    e = make_explorer("translate")
+    e.tour("en").go(5)
+    e.window.switch_tour_language("zh")
+    player = e.window.tour_player
+    assert player.lang == "zh" and player.index == 5
+    assert e.window.tour_card.title.text() == load_tour("zh")[5].title
