@@ -280,6 +280,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+WEIGHTS_HELP = "weights for this preset: .safetensors, or .pth/.pt/.bin/.ckpt (read safely)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="python main.py", description=__doc__,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -301,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, help="text, or an image path for image presets")
     p.add_argument("-o", "--output", required=True, help="the .npz file to write")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--weights", default=None, help="a .safetensors file for this preset")
+    p.add_argument("--weights", default=None, help=WEIGHTS_HELP)
     p.set_defaults(func=cmd_trace)
     p.add_argument("--intervention", action="append", default=[], metavar="NAME[=ARG]",
                    help="repeatable: " + "; ".join(INTERVENTIONS))
@@ -310,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", required=True)
     p.add_argument("--device", default="cpu")
     p.add_argument("--limit", type=count, default=None, help="evaluate the first N only")
-    p.add_argument("--weights", default=None, help="a .safetensors file for this preset")
+    p.add_argument("--weights", default=None, help=WEIGHTS_HELP)
     p.add_argument("--json", action="store_true")
     p.add_argument("--intervention", action="append", default=[], metavar="NAME[=ARG]",
                    help="repeatable: " + "; ".join(INTERVENTIONS))

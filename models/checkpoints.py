@@ -25,23 +25,61 @@ def save_checkpoint(path: str | Path, model: nn.Module, meta: dict) -> None:
     save_file(tensors, str(path), metadata={k: json.dumps(v) for k, v in meta.items()})
 
 
+PICKLED_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt")
+
+
 def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """(tensors, metadata) of a weights file: safetensors (metadata values read as JSON where
+    they are JSON, e.g. our `config`; kept as text otherwise, e.g. `{"format": "pt"}`), or a
+    PyTorch `.pth`/`.pt`/`.bin`/`.ckpt` read with `torch.load(weights_only=True)`, which
+    unpickles tensors and plain containers only, never arbitrary objects."""
     path = Path(path)
     if path.is_dir():
-        raise CheckpointError(f"{path} is a folder: give the .safetensors weights file itself")
+        raise CheckpointError(f"{path} is a folder: give the weights file itself")
     if not path.is_file():
         raise CheckpointError(f"no weights file at {path}")
+    if path.suffix.lower() in PICKLED_SUFFIXES:
+        return read_pickled_state_dict(path), {}
     try:
         tensors = load_file(str(path))
         from safetensors import safe_open
 
         with safe_open(str(path), framework="pt") as f:
             raw = f.metadata() or {}
-        meta = {k: json.loads(v) for k, v in raw.items()}
-    except (SafetensorError, OSError, ValueError, json.JSONDecodeError) as error:
+    except (SafetensorError, OSError, ValueError) as error:
         raise CheckpointError(
             f"{path.name} is not a valid safetensors weights file ({error})") from None
-    return tensors, meta
+    return tensors, {k: json_or_text(v) for k, v in raw.items()}
+
+
+def json_or_text(value: str):
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def read_pickled_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """A state dict from a PyTorch file, through the restricted unpickler only; the common
+    wrappers ({"state_dict": …}, {"model": …}) are looked into."""
+    try:
+        data = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as error:  # UnpicklingError for objects, RuntimeError for junk, …
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise CheckpointError(
+            f"{path.name} cannot be read as PyTorch weights with the safe loader "
+            f"(weights_only: tensors and plain containers only; nothing else was unpickled): "
+            f"{type(error).__name__}: {first[:160]}") from None
+    for wrapper in ("state_dict", "model", "model_state_dict"):
+        if isinstance(data, dict) and isinstance(data.get(wrapper), dict):
+            data = data[wrapper]
+            break
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path.name} holds a {type(data).__name__}, not a state dict")
+    tensors = {k: v for k, v in data.items() if isinstance(v, torch.Tensor)}
+    if not tensors:
+        raise CheckpointError(f"{path.name} holds no tensors")
+    return tensors
 
 
 def load_weights(model: nn.Module, tensors: dict[str, torch.Tensor], source: str = "") -> None:
