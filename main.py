@@ -218,10 +218,10 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 def check_session(path: str) -> dict:
     """A session file checked before any window opens (SessionError: exit 2)."""
-    from explorer.main_window import PANEL_CLASSES
+    from explorer.export import PANEL_NAMES
     from explorer.session import read
 
-    return read(path, [cls.name for cls in PANEL_CLASSES])
+    return read(path, PANEL_NAMES)
 
 
 def check_tour(lang: str | None, step: int | None) -> tuple[str, int]:
@@ -247,12 +247,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from explorer.api import Explorer, RunFailed
-    from explorer.main_window import PANEL_CLASSES
+    from explorer.export import PANEL_NAMES
     from models.presets import get_preset, resolve_device
 
-    panels = [cls.name for cls in PANEL_CLASSES]
-    if args.panel not in panels:
-        raise UsageError(f"unknown panel '{args.panel}' (choose from: {', '.join(panels)})")
+    if args.panel not in PANEL_NAMES:
+        raise UsageError(f"unknown panel '{args.panel}' (choose from: {', '.join(PANEL_NAMES)})")
     session = check_session(args.session) if args.session else None
     if session is None and args.preset is None:
         raise UsageError("give --preset (or --session)")

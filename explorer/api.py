@@ -10,7 +10,6 @@ methods; nothing here reaches into a panel's widgets.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,12 +115,11 @@ class Explorer:
             value = str(value)
         if PRESETS[self.state.preset].arch != "transformer" and isinstance(value, str):
             value = str(Path(value).expanduser())
-        self.state.set_input(value)
-        if isinstance(value, str) and PRESETS[self.state.preset].arch == "transformer":
-            self.window.text_input.set_text(value)
+        self.state.set_input(value)  # the input widgets follow through input_changed
 
     def set_interventions(self, **interventions: Any) -> None:
-        """heads_off=[[site, head], …], no_mask=, no_bias=, no_position= (see Session)."""
+        """heads_off=[[site, head], …], no_mask=, no_bias=, no_position=, bottleneck=
+        (see Session.set_interventions)."""
         self.state.set_interventions(interventions)
 
     def select(self, site: str | None = None, head: int | None = None,
@@ -197,11 +195,7 @@ class Explorer:
 
     def wait(self, timeout: float = 60.0) -> Explorer:
         """Until the newest request is answered and painted; RunFailed if it failed."""
-        deadline = time.monotonic() + timeout
-        while not self.state.settled() or self.window.text_input.timer.isActive():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no result within {timeout:.0f} s")
-            self.app.processEvents(QtCore.QEventLoop.WaitForMoreEvents, 50)
+        self.state.settle(timeout, self.window.text_input.timer.isActive)
         self.paint()
         if self.state.error:
             raise RunFailed(self.state.error)

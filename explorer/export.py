@@ -6,13 +6,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6 import QtCore
-
 from models.tasks.text import InputError
 
 from .main_window import PANEL_CLASSES, MainWindow
 from .render import EXPORT_FILTERS, render  # noqa: F401  (the one place for pictures)
-from .state import AppState, matrix_shape
+from .state import AppState
 
 PANEL_NAMES = [cls.name for cls in PANEL_CLASSES]
 
@@ -26,34 +24,22 @@ def paint_now(app, window) -> None:
 
 
 def wait_for_run(state: AppState, timeout_s: float = 120.0) -> None:
-    """Process events until the newest request has painted a trace; InputError if it failed."""
-    loop = QtCore.QEventLoop()
-    outcome: dict[str, str] = {}
-
-    def done(*_):
-        outcome.setdefault("ok", "")
-        loop.quit()
-
-    def failed(text: str):
-        outcome.setdefault("error", text)
-        loop.quit()
-
-    state.trace_changed.connect(done)
-    state.run_failed.connect(failed)
-    QtCore.QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-    loop.exec()
-    state.trace_changed.disconnect(done)
-    state.run_failed.disconnect(failed)
-    if "error" in outcome:
-        raise InputError(outcome["error"])
-    if "ok" not in outcome:
-        raise InputError(f"no result within {timeout_s:.0f} s")
+    """Process events until the newest request is answered; InputError if it failed."""
+    try:
+        state.settle(timeout_s)
+    except TimeoutError as error:
+        raise InputError(str(error)) from None
+    if state.error:
+        raise InputError(state.error)
 
 
 def select(window: MainWindow, site: str | None = None, layer: int | None = None,
            head: int | None = None, query: int | None = None, window_index: int | None = None,
            kind: str | None = None, key: int | None = None) -> None:
-    """Apply a selection the way a user would: kind and layer, head, query (locked)."""
+    """Apply a selection the way a user would: kind and layer (to a site), then the
+    scripting API's `select` (which checks every range), query and key locked."""
+    from .api import Explorer
+
     state = window.state
     trace = state.trace
     if kind is not None or layer is not None:
@@ -64,27 +50,11 @@ def select(window: MainWindow, site: str | None = None, layer: int | None = None
         if layer is not None and not 0 <= layer < len(sites):
             raise InputError(f"layer {layer} is out of range: this model has {len(sites)}")
         site = sites[layer if layer is not None else 0]
-    if site is not None:
-        if site not in trace.meta["sites"]:
-            raise InputError(f"no attention site '{site}'")
-        state.set_selection(site=site)
-    if head is not None:
-        heads = state.site_info()["heads"]
-        if not 0 <= head < heads:
-            raise InputError(f"head {head} is out of range: this site has {heads}")
-        state.set_selection(head=head)
-    if window_index is not None:
-        windows = state.site_info().get("num_windows", 1)
-        if not 0 <= window_index < windows:
-            raise InputError(f"window {window_index} is out of range: this site has {windows}")
-        state.set_selection(window=window_index)
-    if query is not None or key is not None:
-        rows, cols = matrix_shape(trace, state.selection.site)
-        if rows and not all(value is None or 0 <= value < top
-                            for value, top in ((query, rows), (key, cols))):
-            raise InputError(f"query {query} / key {key} is out of range: this site's "
-                             f"matrices are {rows}×{cols}")
-        state.lock(query, key)
+    try:
+        Explorer(window).select(site=site, head=head, window=window_index, query=query,
+                                key=key)
+    except ValueError as error:
+        raise InputError(str(error)) from None
 
 
 def shot(output: str, preset: str, user_input: str | None = None, panel: str | None = None,

@@ -93,7 +93,6 @@ class Runner(QtCore.QObject):
         if original is not None:
             trace.meta["original"] = {k: original.get(k) for k in ("prediction", "probs",
                                                                    "confidence")}
-            trace.meta["interventions"] = request.interventions
         if self.session.device.type == "cuda":
             torch.cuda.synchronize()
         forward_ms = (time.perf_counter() - start) * 1000

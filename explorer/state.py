@@ -146,6 +146,15 @@ class AppState(QtCore.QObject):
         """The newest request has been answered: its trace painted, or its failure told."""
         return self._answered_id == self._newest_id
 
+    def settle(self, timeout_s: float = 60.0, pending=lambda: False) -> None:
+        """Process events until the newest request is answered and `pending()` is false
+        (say, a debounce timer); TimeoutError after `timeout_s`. `error` says if it failed."""
+        deadline = time.monotonic() + timeout_s
+        while not self.settled() or pending():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no result within {timeout_s:.0f} s")
+            QtCore.QCoreApplication.processEvents(QtCore.QEventLoop.WaitForMoreEvents, 50)
+
     def shutdown(self) -> None:
         self.runner.stop()
 

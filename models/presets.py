@@ -91,15 +91,20 @@ def smallest_input(arch: str, cfg: Any) -> tuple[torch.Tensor, ...]:
     return (torch.zeros(1, cfg.in_chans, cfg.img_size, cfg.img_size),)
 
 
+def config_values(preset: Preset, config):
+    """A config's values with what the task decides (text presets: vocabulary sizes)."""
+    if preset.arch == "transformer" and isinstance(config, dict):
+        src, tgt = text_vocabs(preset.task)
+        return {"src_vocab": len(src), "tgt_vocab": len(tgt), **config}
+    return dict(config) if isinstance(config, dict) else config
+
+
 def build_model(preset: Preset, config: dict | None = None, source: str = "the preset",
                 tensors: dict[str, torch.Tensor] | None = None) -> torch.nn.Module:
     """The preset's model; `config` (from a weights file) is checked before anything is
     built, and a config that builds no model is a CheckpointError, not a traceback. With
     `tensors`, they must fit the model before any memory is spent on it."""
-    values = dict(preset.config) if config is None else config
-    if preset.arch == "transformer" and isinstance(values, dict):
-        src, tgt = text_vocabs(preset.task)
-        values = {"src_vocab": len(src), "tgt_vocab": len(tgt), **values}
+    values = config_values(preset, preset.config if config is None else config)
     model_class, config_class = MODELS[preset.arch]
     cfg = make_config(config_class, values, source)
     try:
@@ -155,12 +160,8 @@ def site_names(name: str) -> list[str]:
     to check a session file's site before anything runs."""
     preset = get_preset(name)
     model_class, config_class = MODELS[preset.arch]
-    values = dict(preset.config)
-    if preset.arch == "transformer":
-        src, tgt = text_vocabs(preset.task)
-        values.update(src_vocab=len(src), tgt_vocab=len(tgt))
     with torch.device("meta"):
-        model = model_class(config_class(**values))
+        model = model_class(config_class(**config_values(preset, preset.config)))
     return [name for name, module in model.named_modules() if hasattr(module, "head_gate")]
 
 

@@ -35,7 +35,6 @@ class PredictionPanel(Panel):
     def __init__(self, state, parent=None) -> None:
         super().__init__(state, parent)
         self.headline = QtWidgets.QLabel()
-        self.headline.setFont(zoom.font(13, bold=True))
         self.headline.setWordWrap(True)
         self.headline.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         self.notes = QtWidgets.QLabel()
@@ -49,7 +48,7 @@ class PredictionPanel(Panel):
         self.steps = QtWidgets.QTableWidget(0, 2)
         self.steps.setHorizontalHeaderLabels(["output", "top-5 next-token probabilities"])
         self.steps.horizontalHeader().setStretchLastSection(True)
-        self.steps.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.apply_zoom(zoom.ZOOM.factor)  # the headline's font and the rows' height
         self.steps.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.steps.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
         self.steps.setSelectionMode(QtWidgets.QAbstractItemView.SingleSelection)

@@ -202,7 +202,6 @@ class MatrixView(pg.GraphicsLayoutWidget):
             ticks = [(i + 0.5, t) for i, t in enumerate(texts) if i % step == 0]
             self.plot.getAxis(axis).setTicks([ticks, []])
             shown[axis] = [t for _, t in ticks]
-        shown.setdefault("left", [])
         # Axes sized here from the labels they will show: left to pyqtgraph, they size
         # themselves while painting and so every new set of labels cost a second paint.
         longest = max((metrics.horizontalAdvance(t) for t in shown["left"]), default=0)
@@ -211,10 +210,9 @@ class MatrixView(pg.GraphicsLayoutWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if hasattr(self, "col_labels"):  # pyqtgraph resizes once inside __init__
-            self._set_ticks()
-            if self.title is not None:
-                self._show_title()
+        # (the tick labels follow the plot's own resize: sigResized)
+        if getattr(self, "title", None) is not None:  # pyqtgraph resizes inside __init__
+            self._show_title()
 
     # -- highlight -------------------------------------------------------------
     def set_highlight(self, row: int | None, col: int | None, locked: bool = False) -> None:
