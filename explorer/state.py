@@ -150,10 +150,15 @@ class AppState(QtCore.QObject):
         """Process events until the newest request is answered and `pending()` is false
         (say, a debounce timer); TimeoutError after `timeout_s`. `error` says if it failed."""
         deadline = time.monotonic() + timeout_s
+        # Sleep until an event comes (the result, a timer), not a polling loop: polling took
+        # the GIL from the worker and made every run slower. The timer wakes us at the end.
+        alarm = QtCore.QTimer(singleShot=True, interval=int(timeout_s * 1000) + 1)
+        alarm.start()
         while not self.settled() or pending():
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no result within {timeout_s:.0f} s")
-            QtCore.QCoreApplication.processEvents(QtCore.QEventLoop.WaitForMoreEvents, 50)
+            QtCore.QCoreApplication.processEvents(QtCore.QEventLoop.WaitForMoreEvents)
+        alarm.stop()
 
     def shutdown(self) -> None:
         self.runner.stop()
