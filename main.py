@@ -84,11 +84,17 @@ def parse_interventions(values: list[str]) -> dict:
 def session_for(args: argparse.Namespace):
     """The preset's model, or the user's own weights file (`--weights`) for it, with the
     interventions asked for."""
-    from models.presets import load_preset, resolve_device
+    from models.hub import is_model_folder
+    from models.presets import load_folder, load_preset, resolve_device
 
     interventions = parse_interventions(getattr(args, "intervention", []))
-    session = load_preset(args.preset, resolve_device(args.device), weights=args.weights,
-                          allow_untrained=args.weights is None)
+    if args.weights and is_model_folder(args.weights):  # a hub folder brings its own model
+        session = load_folder(args.weights, resolve_device(args.device))
+    elif args.preset is None:
+        raise UsageError("--preset is needed (or --weights with a model folder)")
+    else:
+        session = load_preset(args.preset, resolve_device(args.device), weights=args.weights,
+                              allow_untrained=args.weights is None)
     session.set_interventions(**interventions)
     return session
 
@@ -109,13 +115,17 @@ def cmd_trace(args: argparse.Namespace) -> int:
     result.save_npz(args.output)
     print(f"wrote {args.output}: {len(result.records)} records, "
           f"{len(result.meta['sites'])} attention sites, prediction: {result.meta['prediction']}")
+    if result.meta.get("reference") and not result.meta["matches_reference"]:
+        print(f"the grammar's own translation differs: {result.meta['reference']}")
+    if result.meta.get("outside") and not result.meta.get("unknown"):
+        print(f"outside the grammar the model learned: {result.meta['outside']}")
     if result.meta.get("unknown"):
         raise UsageError("unknown words mapped to <unk>: " + ", ".join(result.meta["unknown"]))
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from models.evaluate import BARS, evaluate
+    from models.evaluate import BARS, SIMILARITY_BAR, evaluate
 
     args.weights = args.weights or None
     session = session_for(args)
@@ -128,14 +138,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
     on = ", ".join(parse_interventions(args.intervention)) or "none"
     print(f"{args.preset}: held-out set of {figures['heldout']} (interventions: {on})")
     for key, bar in BARS[session.preset.task].items():
-        extra = ""
-        if key == "alignment":
-            per_layer = ", ".join(f"{a:.1%}" for a in figures["alignment_per_layer"])
-            extra = f"  (best decoder layer {figures['alignment_layer']}; per layer: {per_layer})"
-        print(f"  {key:<12} {figures[key]:7.2%}   bar {bar:.0%}{extra}")
+        extra = f"  ({figures['alignment_site']})" if key == "alignment" else ""
+        print(f"  {key:<19} {figures[key]:7.2%}   bar {bar:.0%}{extra}")
     for bucket, value in figures.get("exact_match_by_length", {}).items():
         if value is not None:
             print(f"    {bucket:>5} words: exact match {value:7.2%}")
+    for source, value in figures.get("accuracy_by_source", {}).items():
+        print(f"    {source:>7}: accuracy {value:7.2%}")
+    if "heads" in figures:
+        print(f"  heads (teacher forced): entropy in nats per head; mean/min pairwise cosine "
+              f"similarity of the heads' weights (bar for the last cross layer: below "
+              f"{SIMILARITY_BAR})")
+        for site, info in figures["heads"].items():
+            entropy = " ".join(f"{e:.2f}" for e in info["entropy"])
+            line = (f"    {site:<30} entropy {entropy}  similarity "
+                    f"{info['mean_similarity']:.2f}/{info['min_similarity']:.2f}")
+            if "alignment" in info:
+                line += "  alignment " + " ".join(f"{a:.0%}" for a in info["alignment"])
+            print(line)
+    print("  passes" if figures["passes"] else "  FAILS a bar")
     return 0
 
 
@@ -279,7 +300,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-WEIGHTS_HELP = "weights for this preset: .safetensors, or .pth/.pt/.bin/.ckpt (read safely)"
+WEIGHTS_HELP = ("weights for this preset: .safetensors, or .pth/.pt/.bin/.ckpt (read safely); "
+                "or a Hugging Face model folder (ViT, DeiT) in place of a preset")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -299,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_presets)
 
     p = sub.add_parser("trace", help="run a preset and save every record as .npz")
-    p.add_argument("--preset", required=True)
+    p.add_argument("--preset", default=None, help="a preset (not needed with --weights FOLDER)")
     p.add_argument("--input", required=True, help="text, or an image path for image presets")
     p.add_argument("-o", "--output", required=True, help="the .npz file to write")
     p.add_argument("--device", default="cpu")

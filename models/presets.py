@@ -50,9 +50,9 @@ PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
         Preset("translate", "transformer", "translation",
-               "English -> Toy French: reordering, gender agreement, ne…pas",
+               "English -> Toy French: reordering, agreement, plurals, 'and', ne…pas",
                "the small cat sees the big dog",
-               dict(d_model=64, num_heads=4, enc_layers=2, dec_layers=2, d_ff=256, max_len=32,
+               dict(d_model=64, num_heads=4, enc_layers=2, dec_layers=2, d_ff=256, max_len=48,
                     dropout=0.0)),
         Preset("reverse", "transformer", "reverse",
                "reverse a string of letters and digits, character by character",
@@ -165,6 +165,21 @@ def site_names(name: str) -> list[str]:
     return [name for name, module in model.named_modules() if hasattr(module, "head_gate")]
 
 
+def load_folder(path: str | Path, device: str = "cpu") -> Session:
+    """A model folder from the hub (transformers ViT/DeiT, timm ViT/DeiT/Swin so far): its
+    own config, labels and preprocessing; a CheckpointError says why one cannot be opened."""
+    from .hub import read_folder
+
+    opened = read_folder(path)
+    preset = Preset(f"opened:{opened.name}", opened.arch, "image-classification",
+                    f"{opened.family} from {opened.name}", "", opened.config)
+    model = build_model(preset, opened.config, opened.name, opened.tensors)
+    load_weights(model, opened.tensors, f"in {opened.name}")
+    session = Session(preset, without_dropout(model.eval()), device, trained=True)
+    session.labels, session.preprocessing = opened.labels, opened.preprocessing
+    return session
+
+
 def load_preset(name: str, device: str = "cpu", weights: str | Path | None = None,
                 allow_untrained: bool = True) -> Session:
     """The preset's model with its shipped weights (seeded random ones if none are shipped)."""
@@ -201,6 +216,8 @@ class Session:
         self.preset, self.model, self.trained = preset, model, trained
         self._description: str | None = None
         self.interventions: dict = {}  # what set_interventions switched on (in every trace)
+        self.labels = DIGIT_LABELS  # image classes (an opened checkpoint has its own)
+        self.preprocessing = None  # an opened checkpoint's processor settings
         self.device = torch.device(device)
         self.model.to(self.device)
         if preset.arch == "transformer":
@@ -300,6 +317,16 @@ class Session:
             notice = ("seq2seq bottleneck: every decoding step sees one context vector (the "
                       "mean of the encoder states), so cross-attention is uniform")
         result.add("prediction", "probs", probs)
+        prediction = (" " if self.preset.task == "translation" else "").join(
+            w for w in out_words if w != "<eos>")
+        if self.preset.task == "translation":
+            # the grammar's own rule-based translation, or why the sentence is outside it
+            reference = translation.reference_translation(tokens)
+            result.meta.update(
+                reference=" ".join(reference.translation) if reference.translation else None,
+                reference_tokens=reference.translation, outside=reference.outside,
+                matches_reference=(None if reference.translation is None else
+                                   prediction.split() == reference.translation))
         result.meta.update(
             input=text,
             source_tokens=tokens + ["<eos>"],
@@ -307,8 +334,7 @@ class Session:
             output_tokens=out_words,
             unknown=unknown,
             notice=notice,
-            prediction=(" " if self.preset.task == "translation" else "").join(
-                w for w in out_words if w != "<eos>"),
+            prediction=prediction,
             top5=[[[self.tgt_vocab.words[i], float(p)] for p, i in zip(ps.tolist(), ids.tolist())]
                   for ps, ids in zip(top.values, top.indices)],
         )
@@ -316,8 +342,15 @@ class Session:
 
     # -- images ----------------------------------------------------------------
     def _run_image(self, source: Any, trace: bool) -> Trace:
-        image, notes = prepare_digit(source)
-        x = torch.from_numpy(image)[None, None].to(self.device)
+        if self.preprocessing is None:
+            image, notes = prepare_digit(source)
+            x = torch.from_numpy(image)[None, None].to(self.device)
+        else:
+            from .hub import prepare_photo
+
+            pixels, notes = prepare_photo(source, self.preprocessing, self.model.cfg)
+            image = pixels[0]
+            x = torch.from_numpy(pixels)[None].to(self.device)
         result = Trace()
         with tracing.recording(result) if trace else tracing.paused():
             logits = self.model(x)[0]
@@ -326,7 +359,7 @@ class Session:
         best = int(probs.argmax())
         result.meta.update(
             input=str(source) if isinstance(source, (str, Path)) else "<image>",
-            image=notes, labels=DIGIT_LABELS, prediction=DIGIT_LABELS[best],
+            image=notes, labels=self.labels, prediction=self.labels[best],
             confidence=float(probs[best]), probs=[float(p) for p in probs],
         )
         if not trace:
@@ -360,7 +393,9 @@ class Session:
         elif self.arch == "vit":
             g = cfg.grid
             meta["patch_grid"] = [g, g]
-            meta["tokens"] = ["CLS"] + [str(i) for i in range(g * g)]
+            meta["tokens"] = ["CLS"] + (["DIST"] if cfg.distilled else []) + [
+                str(i) for i in range(g * g)]
+            meta["prefix_tokens"] = cfg.prefix_tokens
             for i in range(len(self.model.blocks)):
                 sites[f"blocks.{i}.attn"] = {"kind": "self", "heads": cfg.num_heads,
                                              "head_dim": cfg.embed_dim // cfg.num_heads,

@@ -6,7 +6,8 @@ linear head on the CLS token. Parameter names equal timm's `VisionTransformer`
 `blocks.{i}.attn.proj`, `blocks.{i}.norm2`, `blocks.{i}.mlp.fc1/fc2`, `norm`, `head`), so
 a timm state dict with the same dimensions loads.
 
-Attention sites: blocks.{i}.attn. Token 0 is CLS, token 1 + r*G + c is patch (r, c).
+Attention sites: blocks.{i}.attn. Token 0 is CLS (then DeiT's distillation token when
+`distilled`), token P + r*G + c is patch (r, c), P = cfg.prefix_tokens.
 """
 from __future__ import annotations
 
@@ -30,6 +31,12 @@ class ViTConfig:
     num_heads: int = 4
     mlp_ratio: float = 2.0
     dropout: float = 0.1
+    norm_eps: float = 1e-6  # timm's; transformers' ViT uses 1e-12
+    distilled: bool = False  # DeiT: a distillation token after CLS, with its own head
+
+    @property
+    def prefix_tokens(self) -> int:
+        return 2 if self.distilled else 1
 
     @property
     def grid(self) -> int:
@@ -57,9 +64,9 @@ class PatchEmbed(nn.Module):
 class Block(nn.Module):
     def __init__(self, cfg: ViTConfig) -> None:
         super().__init__()
-        self.norm1 = nn.LayerNorm(cfg.embed_dim, eps=1e-6)
+        self.norm1 = nn.LayerNorm(cfg.embed_dim, eps=cfg.norm_eps)
         self.attn = SelfAttention(cfg.embed_dim, cfg.num_heads)
-        self.norm2 = nn.LayerNorm(cfg.embed_dim, eps=1e-6)
+        self.norm2 = nn.LayerNorm(cfg.embed_dim, eps=cfg.norm_eps)
         self.mlp = Mlp(cfg.embed_dim, int(cfg.embed_dim * cfg.mlp_ratio), cfg.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -78,21 +85,27 @@ class ViT(nn.Module):
         n = cfg.grid * cfg.grid
         self.patch_embed = PatchEmbed(cfg)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, cfg.embed_dim))
-        self.pos_embed = nn.Parameter(torch.randn(1, n + 1, cfg.embed_dim) * 0.02)
+        if cfg.distilled:
+            self.dist_token = nn.Parameter(torch.zeros(1, 1, cfg.embed_dim))
+        self.pos_embed = nn.Parameter(torch.randn(1, n + cfg.prefix_tokens, cfg.embed_dim) * 0.02)
         self.pos_drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.depth))
-        self.norm = nn.LayerNorm(cfg.embed_dim, eps=1e-6)
+        self.norm = nn.LayerNorm(cfg.embed_dim, eps=cfg.norm_eps)
         self.head = nn.Linear(cfg.embed_dim, cfg.num_classes)
+        if cfg.distilled:
+            self.head_dist = nn.Linear(cfg.embed_dim, cfg.num_classes)
         self.use_position = True  # an intervention: switch the position embedding off
         nn.init.normal_(self.cls_token, std=0.02)
         name_sites(self)
 
     def forward(self, img: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> (B, classes)
         record_raw("input", "image", img[0, 0])
+        record_raw("input", "pixels", img[0])  # (C, H, W): exactly what the model saw
         g = self.cfg.grid
         record_raw("patch_embed", "grid", torch.arange(g * g).view(g, g))
         x = self.patch_embed(img)  # (B, N, D)
-        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)  # (B, 1+N, D)
+        prefix = [self.cls_token] + ([self.dist_token] if self.cfg.distilled else [])
+        x = torch.cat([t.expand(x.shape[0], -1, -1) for t in prefix] + [x], dim=1)  # (B, P+N, D)
         record_raw("pos_embed", "table", self.pos_embed[0])
         if self.use_position:
             x = x + self.pos_embed
@@ -100,6 +113,9 @@ class ViT(nn.Module):
         x = self.pos_drop(x)
         for block in self.blocks:
             x = block(x)
-        logits = self.head(self.norm(x)[:, 0])
+        x = self.norm(x)
+        logits = self.head(x[:, 0])
+        if self.cfg.distilled:  # DeiT at inference: the mean of the two heads
+            logits = (logits + self.head_dist(x[:, 1])) / 2
         record("head", "logits", logits)
         return logits

@@ -40,6 +40,11 @@ class PredictionPanel(Panel):
         self.notes = QtWidgets.QLabel()
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet("color: #555")
+        # translation: the grammar's own translation beside the model's, or why there is none
+        self.reference = QtWidgets.QLabel()
+        self.reference.setWordWrap(True)
+        self.reference.setTextFormat(QtCore.Qt.RichText)
+        self.reference.hide()
         # with and without interventions, side by side; hidden when there are none
         self.compare = QtWidgets.QLabel()
         self.compare.setWordWrap(True)
@@ -92,6 +97,7 @@ class PredictionPanel(Panel):
         self.stack.addWidget(self.chart)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.headline)
+        layout.addWidget(self.reference)
         layout.addWidget(self.notes)
         layout.addWidget(self.compare)
         layout.addWidget(self.stack, 1)
@@ -180,10 +186,13 @@ class PredictionPanel(Panel):
             self.step_slider.blockSignals(False)
             self.headline.setText(meta["prediction"] or "(nothing)")
             unknown = meta.get("unknown") or []
-            notes = ["unknown: " + ", ".join(unknown)] if unknown else []
+            # (translation says so in its outside-the-grammar notice)
+            notes = ["unknown: " + ", ".join(unknown)] if unknown and "outside" not in meta \
+                else []
             if meta.get("notice"):
                 notes.append(meta["notice"])
             self.notes.setText(" · ".join(notes))
+            self._show_reference(meta)
             original = meta.get("original")
             if original:
                 now, before = meta["prediction"].split(), original["prediction"].split()
@@ -205,6 +214,7 @@ class PredictionPanel(Panel):
                 self.steps.item(step, 1).setText("   ".join(f"{w} {p:.2f}" for w, p in top))
             self.steps.resizeColumnToContents(0)
         else:
+            self.reference.hide()
             self.stack.setCurrentWidget(self.chart)
             probs = np.asarray(meta["probs"])
             best = int(probs.argmax())
@@ -225,7 +235,7 @@ class PredictionPanel(Panel):
                 notes.append("inverted (light background)")
             if image.get("blank"):
                 notes.append("blank image: nothing to recognise")
-            notes.append("cropped to the ink, 8×8 blocks, shown at 32×32")
+            notes.append("cropped to the ink, scaled to fit 24×24 in a 32×32 frame")
             self.notes.setText(" · ".join(notes))
             if original:
                 self.compare.setText(
@@ -233,6 +243,28 @@ class PredictionPanel(Panel):
                     f"({meta['confidence']:.1%}) · without (grey): digit "
                     f"{original['prediction']} ({original['confidence']:.1%})")
             self.compare.setVisible(bool(original))
+
+    def _show_reference(self, meta: dict) -> None:
+        """Outside the grammar: why, plainly. Inside: the grammar's own translation, with
+        the words where the model differs marked (or a tick when they agree)."""
+        if "outside" not in meta:  # a task without a reference translator
+            self.reference.hide()
+            return
+        if meta["outside"]:
+            self.reference.setText(
+                "<div style='background:#fff3cd; color:#664d03'>&#9888; <b>Outside what the "
+                f"model learned</b>: {escape(meta['outside'])}. Its answer is a guess; the "
+                "grammar has no translation to compare it with.</div>")
+        elif meta["matches_reference"]:
+            self.reference.setText("<span style='color:#1a7f37'>&#10003; the same as the "
+                                   "grammar's own translation</span>")
+        else:
+            model, grammar = meta["prediction"].split(), meta["reference_tokens"]
+            self.reference.setText(
+                "<table cellspacing=2><tr><td>model:</td>"
+                f"<td>{marked_words(model, grammar)}</td></tr><tr><td>grammar:</td>"
+                f"<td>{marked_words(grammar, model)}</td></tr></table>")
+        self.reference.show()
 
     def update_selection(self, sel: Selection) -> None:
         if self.stack.currentWidget() is not self.steps_page:

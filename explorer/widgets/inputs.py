@@ -226,7 +226,7 @@ class ImageInput(QtWidgets.QWidget):
         row.addLayout(tools)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(QtWidgets.QLabel("Samples (held-out scans):"))
+        layout.addWidget(QtWidgets.QLabel("Samples (handwriting not in training):"))
         layout.addWidget(self.gallery)
         layout.addLayout(row)
         layout.addStretch(1)

@@ -1,9 +1,9 @@
 """Handwritten digits for the ViT and Swin presets, and the conversion of any image to them.
 
-Data: scikit-learn's digits set (UCI "Optical Recognition of Handwritten Digits": 1,797
-8×8 scans, values 0–16, each the count of ink pixels in a 4×4 block of a 32×32 bitmap).
-Every model input is an 8×8 grid of ink in [0, 1], upsampled bilinearly to 32×32, so a
-user's image goes through the same 8×8 bottleneck as the training scans did.
+The models see 32×32 pixels: the ink's bounding box scaled (keeping its aspect) to fit a
+FIT×FIT box in the middle, as MNIST frames its digits in 20 of 28 pixels. Every input
+takes that one path (`fit_ink`): the training data (`handwriting.py`), the held-out set,
+samples, files and the drawing canvas, at their full resolution (no 8×8 step anywhere).
 """
 from __future__ import annotations
 
@@ -19,72 +19,106 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .text import InputError
 
 IMAGE_SIZE = 32
-SCAN_SIZE = 8
+FIT = 24  # the ink's longer side, in pixels
 SPLIT_SEED = 1234
-N_HELDOUT = 300
+N_HELDOUT_SCANS = 300
 MAX_PIXELS = 25_000_000  # larger images are refused from their header, before decoding
 WORKING_SIDE = 2048  # decoded images are scaled down to this first: the model needs 32
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 HELDOUT_FILE = RESOURCES / "data" / "digits_heldout.npz"
+MOUSE_FILE = RESOURCES / "data" / "mouse_digits.json"
 
 
-def upsample_scans(scans: torch.Tensor) -> torch.Tensor:
-    """(B, 8, 8) ink in [0, 1] -> (B, 1, 32, 32), the model's input."""
-    return F.interpolate(scans[:, None], size=(IMAGE_SIZE, IMAGE_SIZE), mode="bilinear",
-                         align_corners=False)
+def fit_ink(ink: np.ndarray, threshold: float = 0.2) -> np.ndarray:
+    """Ink in [0, 1] of any size -> the model's 32×32 frame: the ink's bounding box (pixels
+    above `threshold`) scaled to fit FIT×FIT, centred, darkest ink 1. Blank -> zeros."""
+    ys, xs = np.nonzero(ink > threshold)
+    canvas = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    if len(ys) == 0:
+        return canvas
+    crop = np.ascontiguousarray(ink[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1],
+                                dtype=np.float32)
+    h, w = crop.shape
+    fit = FIT / max(h, w)
+    new_h, new_w = max(1, round(h * fit)), max(1, round(w * fit))
+    # area averaging when shrinking keeps thin strokes; bilinear when enlarging a small image
+    method = Image.Resampling.BOX if fit < 1 else Image.Resampling.BILINEAR
+    resized = np.asarray(Image.fromarray(crop).resize((new_w, new_h), method))
+    top, left = (IMAGE_SIZE - new_h) // 2, (IMAGE_SIZE - new_w) // 2
+    canvas[top: top + new_h, left: left + new_w] = np.clip(resized, 0, None)
+    return canvas / max(float(canvas.max()), 1e-6)
 
 
-def normalize_peak(scans: torch.Tensor) -> torch.Tensor:
-    """(B, 8, 8) rescaled so that each scan's darkest ink is 1."""
-    peak = scans.amax(dim=(1, 2), keepdim=True).clamp_min(1e-6)
-    return (scans / peak).clamp(0, 1)
-
-
-def scans_to_input(scans: torch.Tensor) -> torch.Tensor:
-    """(B, 8, 8) scans -> (B, 1, 32, 32) model inputs."""
-    return upsample_scans(normalize_peak(scans))
-
-
-def bottleneck(images: torch.Tensor) -> torch.Tensor:
-    """(B, 1, 32, 32) -> (B, 8, 8): block means, rescaled so the darkest ink is 1."""
-    return normalize_peak(F.avg_pool2d(images, IMAGE_SIZE // SCAN_SIZE)[:, 0])
-
-
-def load_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fixed split of the 1,797 scans: (train_x, train_y, heldout_x, heldout_y), x in [0, 1]."""
-    from sklearn.datasets import load_digits  # a training-only extra
+def load_scans() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's 1,797 8×8 scans split once with a fixed seed: (train_x, train_y,
+    heldout_x, heldout_y), ink in [0, 1]. Training data only (needs the `train` extra)."""
+    from sklearn.datasets import load_digits
 
     data = load_digits()
     x = (data.images / 16.0).astype(np.float32)
     y = data.target.astype(np.int64)
     order = np.random.default_rng(SPLIT_SEED).permutation(len(y))
-    held, train = order[:N_HELDOUT], order[N_HELDOUT:]
+    held, train = order[:N_HELDOUT_SCANS], order[N_HELDOUT_SCANS:]
     return x[train], y[train], x[held], y[held]
 
 
-def load_heldout() -> tuple[np.ndarray, np.ndarray]:
-    """The held-out scans shipped in resources/ (no scikit-learn needed to evaluate)."""
+def load_heldout() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The held-out set shipped in resources/: (images (N, 32, 32) in [0, 1], labels,
+    source: 0 strokes, 1 fonts, 2 scans). No scikit-learn needed to evaluate."""
     with np.load(HELDOUT_FILE, allow_pickle=False) as data:
-        return data["images"].astype(np.float32) / 16.0, data["labels"].astype(np.int64)
+        return (data["images"].astype(np.float32) / 255.0, data["labels"].astype(np.int64),
+                data["sources"].astype(np.int64))
 
 
-def augment(scans: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Random shift, scale, rotation and stroke thickness, then the 8×8 bottleneck again."""
-    B = scans.shape[0]
-    images = upsample_scans(scans)
+def mouse_digits() -> tuple[list[np.ndarray], np.ndarray]:
+    """The hand-made mouse-stroke test digits (resources/data/mouse_digits.json), each drawn
+    with every pen: (canvas-sized uint8 images as the canvas hands them over, labels)."""
+    import json
+
+    from PIL import ImageDraw
+
+    doc = json.loads(MOUSE_FILE.read_text())
+    size, scale = doc["canvas"], 2  # drawn at twice the size, then averaged: antialiasing
+    images, labels = [], []
+    for digit in doc["digits"]:
+        for pen in doc["pens"]:
+            image = Image.new("L", (size * scale, size * scale), 0)
+            draw = ImageDraw.Draw(image)
+            width = pen["width"] * scale
+            for stroke in digit["strokes"]:
+                points = [(x * scale, y * scale) for x, y in stroke]
+                draw.line(points, fill=255, width=width, joint="curve")
+                for x, y in (points[0], points[-1]):  # round caps, like the canvas's pen
+                    draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2),
+                                 fill=255)
+            array = np.asarray(image.resize((size, size), Image.Resampling.BOX))
+            images.append(array if pen["ink"] == "light" else 255 - array)
+            labels.append(digit["label"])
+    return images, np.array(labels)
+
+
+def augment(images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """(B, 1, 32, 32) -> the same, warped: rotation, scale, shift and a smooth elastic
+    distortion (a random 4×4 displacement field upsampled), a little thicker or thinner."""
+    B = images.shape[0]
     u = lambda lo, hi: lo + (hi - lo) * torch.rand(B, generator=gen)  # noqa: E731
-    angle = u(-15, 15) * math.pi / 180
-    scale = u(0.8, 1.15)
-    tx, ty = u(-0.15, 0.15), u(-0.15, 0.15)
+    angle = u(-12, 12) * math.pi / 180
+    scale = u(0.88, 1.12)
+    tx, ty = u(-0.12, 0.12), u(-0.12, 0.12)
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
     theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    field = torch.randn(B, 2, 4, 4, generator=gen) * 0.05
+    field = F.interpolate(field, size=images.shape[-2:], mode="bicubic", align_corners=False)
+    grid = grid + field.permute(0, 2, 3, 1)
     images = F.grid_sample(images, grid, align_corners=False, padding_mode="zeros")
-    thick = F.max_pool2d(images, 3, 1, 1)
-    thin = -F.max_pool2d(-images, 3, 1, 1)
+    thick = F.max_pool2d(images, 3, 1, 1) * 0.5 + images * 0.5
+    thin = -F.max_pool2d(-images, 2, 1, 0)
+    thin = F.pad(thin, (0, 1, 0, 1))
     choice = torch.rand(B, generator=gen)[:, None, None, None]
-    images = torch.where(choice < 0.25, thick, torch.where(choice > 0.8, thin, images))
-    return scans_to_input(bottleneck(images))
+    images = torch.where(choice < 0.15, thick, torch.where(choice > 0.92, thin, images))
+    peak = images.amax(dim=(2, 3), keepdim=True).clamp_min(1e-6)
+    return (images / peak).clamp(0, 1)
 
 
 # -- any image -> model input ---------------------------------------------------
@@ -151,9 +185,9 @@ def _grayscale(image: Image.Image) -> tuple[np.ndarray, str]:
 def prepare_digit(source) -> tuple[np.ndarray, dict]:
     """Any image -> (32×32 float32 model input, notes on the conversion).
 
-    Grayscale; inverted when the background (the border's median) is light; the ink's
-    bounding box scaled to fill the 8×8 scan like the training digits; block-averaged to
-    8×8; upsampled to 32×32. Raises InputError for unreadable input.
+    Grayscale; inverted when the background (the border's median) is light; the ink
+    stretched to 0–1 over the background; then `fit_ink` at the image's own resolution.
+    Raises InputError for unreadable input.
     """
     image = open_image(source)
     width, height = image.info.get("original_size", image.size)
@@ -172,15 +206,5 @@ def prepare_digit(source) -> tuple[np.ndarray, dict]:
     if len(ys) == 0:
         notes["blank"] = True
         return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32), notes
-    crop = ink[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
     notes["ink_box"] = [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
-    h, w = crop.shape
-    fit = IMAGE_SIZE / max(h, w)
-    new_h, new_w = max(1, round(h * fit)), max(1, round(w * fit))
-    resized = np.asarray(Image.fromarray(crop).resize((new_w, new_h), Image.Resampling.BOX))
-    canvas = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
-    top, left = (IMAGE_SIZE - new_h) // 2, (IMAGE_SIZE - new_w) // 2
-    canvas[top: top + new_h, left: left + new_w] = resized
-    with torch.no_grad():
-        model_input = scans_to_input(bottleneck(torch.from_numpy(canvas)[None, None]))
-    return model_input[0, 0].numpy(), notes
+    return fit_ink(ink), notes

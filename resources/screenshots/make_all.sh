@@ -5,10 +5,10 @@ cd "$(dirname "$0")/../.."
 out=resources/screenshots
 digit=resources/samples/digits
 shot() { QT_QPA_PLATFORM=offscreen python main.py shot "$@"; }
-shot --preset translate --input "the girl in front of the red house does not eat the apple" \
-     --query 4 -o $out/translate.png
-shot --preset translate --input "the girl in front of the red house does not eat the apple" \
-     --panel pipeline --query 4 --size 1900x1000 -o $out/pipeline_translate.png
+hero="the small cats in front of the old house do not see the big dog"
+shot --preset translate --input "$hero" --query 5 -o $out/translate.png
+shot --preset translate --input "$hero" --panel pipeline --query 5 --size 1900x1000 \
+     -o $out/pipeline_translate.png
 shot --preset vit-digits --input $digit/digit_4.png --panel pipeline --layer 3 --head 1 \
      --query 0 --size 1900x1000 -o $out/pipeline_vit.png
 shot --preset swin-digits --input $digit/digit_7.png --panel pipeline --layer 1 --window 15 \
@@ -45,11 +45,21 @@ e.window.grab().save(f"{out}/tour_en.png")
 e.tour("zh").go(23)
 e.window.grab().save(f"{out}/tour_zh.png")
 e.window.leave_tour()
-e.set_preset("translate", "the girl in front of the red house does not eat the apple")
+e.set_preset("translate", "the small cats in front of the old house do not see the big dog")
 e.wait()
-e.select(site="decoder.layers.1.cross_attn", query=4)
+e.select(site="decoder.layers.1.cross_attn", query=5)
 e.set_zoom(1.75)
 e.window.grab().save(f"{out}/presentation.png")
 e.set_zoom(1.0)
+# The grammar's own translation: a sentence outside it, and a disagreement (the bottleneck)
+e.set_input("the cats sleeps in the garden")
+e.wait()
+e.window.grab().save(f"{out}/outside.png")
+e.set_input("an old woman with two lazy cats watches the birds today and the young boy does "
+            "not laugh")
+e.wait()
+e.set_interventions(bottleneck=True)
+e.wait()
+e.window.grab().save(f"{out}/bottleneck.png")
 e.close()
 PY

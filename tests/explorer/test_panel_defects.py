@@ -126,7 +126,9 @@ def test_interventions_show_both_answers_side_by_side(make_window, qtbot):
 
     window.select_preset("translate")
     qtbot.waitUntil(lambda: window.state.trace.meta["preset"] == "translate", timeout=30_000)
-    apply(window, qtbot, no_mask=True)
+    with qtbot.waitSignal(window.state.trace_changed, timeout=30_000):
+        window.state.set_input("the old man reads a book slowly and the small girls do not sing")
+    apply(window, qtbot, bottleneck=True)  # a long sentence does not survive it
     meta = window.state.trace.meta
     assert meta["prediction"] != meta["original"]["prediction"]
     text = panel.compare.text()

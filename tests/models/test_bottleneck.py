@@ -83,4 +83,22 @@ def test_interventions_on_the_command_line(tmp_path, capsys):
     import json
 
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert set(figures["exact_match_by_length"]) == {"1-4", "5-8", "9-12", "13-24"}
+    assert set(figures["exact_match_by_length"]) == {"1-8", "9-16", "17-24"}
+
+
+def test_the_bottleneck_hurts_long_sentences_more_than_short_ones(session):
+    """The lesson of seq2seq before attention: one vector holds a short sentence, not a
+    long one. Exact match by length, with and without, on held-out sentences."""
+    from models.evaluate import by_length, exact_hits, text_pairs
+
+    pairs = text_pairs("translation")[:240]
+    plain = by_length(pairs, exact_hits(session, pairs))
+    session.set_interventions(bottleneck=True)
+    try:
+        squeezed = by_length(pairs, exact_hits(session, pairs))
+    finally:
+        session.set_interventions()
+    short, long = "1-8", "17-24"
+    assert plain[short] >= 0.9 and plain[long] >= 0.9
+    assert squeezed[short] > squeezed[long] + 0.3  # short ones survive, long ones collapse
+    assert squeezed[long] < plain[long] - 0.5

@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from models.tasks import reverse, translation
-from models.tasks.digits import augment, load_heldout, open_image, prepare_digit, scans_to_input
+from models.tasks.digits import FIT, augment, load_heldout, mouse_digits, open_image, prepare_digit
 from models.tasks.text import InputError
 
 
@@ -19,31 +19,77 @@ def test_generators_are_deterministic_for_a_seed():
     assert translation.make_split(3, 50, 10) != translation.make_split(4, 50, 10)
 
 
-def test_translation_grammar_meets_the_brief():
+@pytest.fixture(scope="module")
+def generated():
     rng = random.Random(0)
-    pairs = [translation.sample_pair(rng) for _ in range(3000)]
-    assert len(translation.source_words()) >= 40 and len(translation.target_words()) >= 40
-    assert all(3 <= len(p.source) <= 12 for p in pairs)
-    assert min(len(p.source) for p in pairs) == 3 and max(len(p.source) for p in pairs) == 12
-    for p in pairs:
+    return [translation.sample_balanced(rng) for _ in range(3000)]
+
+
+def test_translation_grammar_meets_the_brief(generated):
+    assert len(translation.source_words()) >= 150
+    lengths = [len(p.source) for p in generated]
+    assert min(lengths) == 1 and max(lengths) == 24
+    for low, high in translation.LENGTH_BUCKETS:  # long sentences are as common as short
+        assert sum(low <= n <= high for n in lengths) > len(generated) / 4
+    for p in generated:
         assert len(p.alignment) == len(p.target)
         assert all(0 <= i < len(p.source) for a in p.alignment for i in a)
     # reordering: the verb is the last target word (or before "pas") but not the last source word
-    crossing = sum(any(a[0] > b[0] for a, b in zip(p.alignment, p.alignment[1:])) for p in pairs)
-    assert crossing > len(pairs) // 2
-    many_to_one = [a for p in pairs for a in p.alignment if len(a) > 1]  # devant, ne
-    assert many_to_one
-    one_to_many = [p for p in pairs if "pas" in p.target]  # "not" -> ne ... pas
-    assert one_to_many
+    crossing = sum(any(a[0] > b[0] for a, b in zip(p.alignment, p.alignment[1:]))
+                   for p in generated)
+    assert crossing > len(generated) // 2
+    assert any(len(a) > 1 for p in generated for a in p.alignment)  # devant, ne
+    assert any("pas" in p.target for p in generated)  # "not" -> ne ... pas
+    # the new constructions occur: plurals, two adjectives, "and" in both roles, adverbs
+    assert any("les" in p.target for p in generated)
+    assert any("et" in p.target for p in generated)
+    assert any(set(p.source) & set(translation.ADVERBS) for p in generated)
 
 
-def test_gender_agreement_and_example():
-    rng = random.Random(1)
-    for _ in range(500):
-        p = translation.sample_pair(rng)
+def test_agreement_in_gender_and_number(generated):
+    for p in generated:
         for word, aligned in zip(p.target, p.alignment):
             if p.source[aligned[0]] == "the" and len(aligned) == 1:
-                assert word in ("le", "la")
+                assert word in ("le", "la", "les")
+    cases = {"the cats sleep": "les chats dorment",
+             "the cat sleeps": "le chat dort",
+             "the small girls do not sing": "les filles petites ne chantent pas",
+             "the cat and the dog eat an apple": "le chat et le chien une pomme mangent",
+             "two old women see the big black horse":
+                 "deux femmes vieilles le cheval grand noir voient",
+             "the boy sleeps and the girls run quickly":
+                 "le garcon dort et les filles vite courent",
+             "the mice in front of the house do not eat the cake":
+                 "les souris devant la maison le gateau ne mangent pas",
+             "cats": "chats", "the old house": "la maison vieille"}
+    for english, french in cases.items():
+        assert " ".join(translation.reference_translation(english.split()).translation) \
+            == french, english
+
+
+def test_reference_translator_agrees_with_the_generators_gold(generated):
+    """The parser reads every generated sentence back, exactly one way, and lays it out to
+    the generator's own target and alignment."""
+    for p in generated:
+        ref = translation.reference_translation(p.source)
+        assert ref.outside is None, (p.source, ref.outside)
+        assert ref.translation == p.target and ref.alignment == p.alignment
+
+
+@pytest.mark.parametrize("sentence, reason", [
+    ("the purple cat sleeps", "unknown word: 'purple'"),
+    ("the cats sleeps", "'sleeps' does not agree with its plural subject"),
+    ("the cat does not sleeps", "after 'not' the verb is written 'sleep'"),
+    ("a cats sleep", "'a' does not go with the plural 'cats'"),
+    ("a old tree falls", "write 'an' before 'old'"),
+    ("the cat sees", "stops too early"),
+    ("the cat sees the dog and the bird and the cow runs", "no rule for 'and' (word 9)"),
+    ("the small big old cat sleeps", "no rule for 'old'"),
+    (" ".join(["the cat sees the dog"] * 5), "25 words: longer than any training sentence"),
+])
+def test_reference_translator_says_why_a_sentence_is_outside(sentence, reason):
+    ref = translation.reference_translation(sentence.split())
+    assert ref.translation is None and reason in ref.outside
 
 
 def test_heldout_translation_sentences_are_not_in_training():
@@ -58,8 +104,8 @@ def test_reverse_pairs():
 
 
 def test_augment_keeps_shape_and_range():
-    images, _ = load_heldout()
-    out = augment(torch.from_numpy(images[:16]), torch.Generator().manual_seed(0))
+    images, _, _ = load_heldout()
+    out = augment(torch.from_numpy(images[:16])[:, None], torch.Generator().manual_seed(0))
     assert out.shape == (16, 1, 32, 32)
     assert float(out.min()) >= 0 and float(out.max()) <= 1.0 + 1e-6
 
@@ -70,14 +116,32 @@ def save(image, tmp_path, name):
     return path
 
 
-def test_prepared_scan_round_trips_through_the_bottleneck():
-    images, _ = load_heldout()
-    expected = scans_to_input(torch.from_numpy(images[:1]))[0, 0].numpy()
-    array = (images[0] * 255).astype(np.uint8)  # white ink on black, 8x8
-    prepared, notes = prepare_digit(array)
-    assert prepared.shape == (32, 32) and not notes["inverted"]
-    # the same digit, cropped and rescaled: strongly correlated with the scan itself
-    assert np.corrcoef(prepared.ravel(), expected.ravel())[0, 1] > 0.6
+def test_a_drawn_digit_reaches_the_model_at_full_resolution():
+    """No 8×8 step on the way: a thin stroke drawn on a 192-px canvas arrives as a thin
+    stroke, not as 4×4 blocks of one value."""
+    images, labels = mouse_digits()
+    prepared, notes = prepare_digit(images[labels.tolist().index(7)])
+    assert prepared.shape == (32, 32) and not notes["blank"]
+    blocks = prepared.reshape(8, 4, 8, 4).transpose(0, 2, 1, 3).reshape(64, 16)
+    inked = blocks.max(1) > 0.3
+    # most inked 4×4 patches hold more than one level (they would be flat after 8×8)
+    assert (blocks[inked].std(1) > 0.05).mean() > 0.8
+    # an independent framing: crop the ink box by hand and scale it to FIT with PIL
+    ink = images[labels.tolist().index(7)].astype(np.float32) / 255
+    ys, xs = np.nonzero(ink > 0.2)
+    crop = Image.fromarray(ink[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1])
+    h, w = ys.max() + 1 - ys.min(), xs.max() + 1 - xs.min()
+    size = (round(w * FIT / max(h, w)), round(h * FIT / max(h, w)))
+    small = np.asarray(crop.resize(size, Image.Resampling.BOX))
+    top, left = (32 - size[1]) // 2, (32 - size[0]) // 2
+    np.testing.assert_allclose(prepared[top: top + size[1], left: left + size[0]],
+                               small / small.max(), atol=1e-5)
+
+
+def test_dark_on_light_and_light_on_dark_give_the_same_input():
+    images, _ = mouse_digits()  # pens: light 6 px, light 22 px, dark 8 px, dark 28 px
+    light, dark = images[0], 255 - images[0]
+    np.testing.assert_allclose(prepare_digit(light)[0], prepare_digit(dark)[0], atol=1e-6)
 
 
 @pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "P", "I;16", "I", "F", "1", "LA"])
