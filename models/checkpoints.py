@@ -129,6 +129,8 @@ def make_config(cls: type, values: Any, source: str) -> Any:
         elif kind == "float":
             ok = type(value) in (int, float) and 0 <= value <= LARGEST_DIMENSION and \
                 (key != "dropout" or value < 1)
+        elif kind == "bool":
+            ok = type(value) is bool
         elif kind == "list[int]":
             ok = isinstance(value, list) and 0 < len(value) <= 64 and all(
                 type(v) is int and 1 <= v <= LARGEST_DIMENSION for v in value)
@@ -138,7 +140,8 @@ def make_config(cls: type, values: Any, source: str) -> Any:
             want = {"int": f"a whole number from 1 to {LARGEST_DIMENSION:,}",
                     "float": "a number of at least 0" + (" and below 1" if key == "dropout"
                                                          else ""),
-                    "list[int]": "a list of whole numbers of at least 1"}.get(kind, kind)
+                    "list[int]": "a list of whole numbers of at least 1",
+                    "bool": "true or false"}.get(kind, kind)
             raise CheckpointError(f"{source}: config '{key}' must be {want}, not "
                                   f"{json.dumps(value)[:40]}")
     try:

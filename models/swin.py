@@ -255,6 +255,7 @@ class Swin(nn.Module):
 
     def forward(self, img: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> (B, classes)
         record_raw("input", "image", img[0, 0])
+        record_raw("input", "pixels", img[0])  # (C, H, W): exactly what the model saw
         x = self.patch_embed(img)
         for stage in self.layers:
             x = stage(x)

@@ -1,0 +1,356 @@
+"""Model folders as the Hugging Face hub lays them out: `config.json` beside
+`model.safetensors` (or `pytorch_model.bin`), and `preprocessor_config.json` for images.
+
+Supported so far: `transformers` ViT (`model_type` "vit") and DeiT ("deit", with or without
+the distillation token), and timm folders (`config.json` with `architecture` and
+`pretrained_cfg`) of `vit_*`, `deit_*` and `swin_*` models, whose names are ours already.
+transformers' names are mapped onto ours (timm's), both the layout the hub serves
+(`vit.encoder.layer.0.attention.attention.query`) and the one transformers 5 keeps in memory
+(`vit.layers.0.attention.q_proj`). What cannot be represented exactly is refused
+with the reason, never loaded approximately.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from .checkpoints import CheckpointError, read_checkpoint
+from .tasks.digits import open_image
+from .tasks.text import InputError
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+RESAMPLE = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}
+
+
+@dataclass
+class Preprocessing:
+    """How the checkpoint's own processor turns a picture into pixels."""
+    resize: tuple[int, int] | None  # (height, width); None: keep
+    shortest_edge: int | None  # resize the shorter side to this, keeping the aspect
+    crop: tuple[int, int] | None  # centre crop (height, width)
+    resample: str = "bilinear"
+    rescale: float = 1 / 255
+    mean: list[float] = field(default_factory=lambda: [0.5, 0.5, 0.5])
+    std: list[float] = field(default_factory=lambda: [0.5, 0.5, 0.5])
+
+
+@dataclass
+class HubModel:
+    arch: str  # our architecture: "vit"
+    family: str  # the folder's model_type
+    config: dict  # our config dataclass's values
+    tensors: dict[str, torch.Tensor]  # under our names
+    labels: list[str]
+    preprocessing: Preprocessing
+    name: str
+
+
+def is_model_folder(path: str | Path) -> bool:
+    return Path(path).is_dir() and (Path(path) / "config.json").is_file()
+
+
+def read_folder(path: str | Path) -> HubModel:
+    folder = Path(path)
+    if not is_model_folder(folder):
+        raise CheckpointError(f"{folder} is not a model folder: it has no config.json")
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"{folder.name}/config.json is not readable JSON ({error})") from None
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{folder.name}/config.json is not a JSON object")
+    if "architecture" in config:
+        return _timm_folder(folder, config)
+    family = config.get("model_type")
+    if family not in ("vit", "deit"):
+        known = "swin, marian and timm folders are not supported yet" if family in (
+            "swin", "marian") or "architecture" in config else "only vit and deit are"
+        raise CheckpointError(f"{folder.name}: model_type {json.dumps(family)} cannot be "
+                              f"opened ({known})")
+    tensors = _weights(folder)
+    ours, distilled = _vit_names(tensors, family, folder.name)
+    values = _vit_config(config, ours, distilled, folder.name)
+    labels = _labels(config, values["num_classes"])
+    return HubModel("vit", family, values, ours, labels,
+                    _preprocessing(folder, values["img_size"]), folder.name)
+
+
+def _weights(folder: Path) -> dict[str, torch.Tensor]:
+    weights = next((folder / n for n in WEIGHT_FILES if (folder / n).is_file()), None)
+    if weights is None:
+        raise CheckpointError(f"{folder.name} has no weights: expected "
+                              f"{' or '.join(WEIGHT_FILES)}")
+    return read_checkpoint(weights)[0]
+
+
+# timm keeps these as buffers; they are recomputed here from the config.
+TIMM_BUFFERS = ("relative_position_index", "attn_mask", "relative_coords_table")
+TIMM_REFUSED = {  # a tensor of a timm option our models do not have -> why it is refused
+    "fc_norm.": "global_pool 'avg' with fc_norm",
+    "reg_token": "register tokens",
+    ".ls1.": "layer scale (DeiT III)",
+    ".ls2.": "layer scale (DeiT III)",
+    ".gamma_1": "layer scale",
+    "attn.q_norm.": "q/k normalisation",
+    "head_drop": "a head dropout module",
+}
+
+
+def _timm_folder(folder: Path, config: dict) -> HubModel:
+    """A timm folder: the variant in `architecture`, shapes from the tensors, the number of
+    heads from the Swin bias tables or timm's 64 per ViT head, preprocessing from
+    `pretrained_cfg`."""
+    name, variant = folder.name, str(config["architecture"])
+    family = variant.split("_")[0]
+    if family not in ("vit", "deit", "swin"):
+        raise CheckpointError(f"{name}: timm architecture '{variant}' is not supported "
+                              f"(vit_*, deit_* and swin_* are)")
+    tensors = {k: v for k, v in _weights(folder).items() if not k.endswith(TIMM_BUFFERS)}
+    for marker, what in TIMM_REFUSED.items():
+        if any(marker in key for key in tensors):
+            raise CheckpointError(f"{name}: {what} is not supported; loading without it would "
+                                  f"change the outputs")
+    cfg = config.get("pretrained_cfg") or {}
+    channels, height, width = cfg.get("input_size", [3, 224, 224])
+    if height != width:
+        raise CheckpointError(f"{name}: non-square input {height}×{width} is not supported")
+    if "patch_embed.proj.weight" not in tensors:
+        raise CheckpointError(f"{name}: no patch embedding (patch_embed.proj.weight)")
+    proj = tensors["patch_embed.proj.weight"]  # (D, C, P, P)
+    patch = int(proj.shape[-1])
+    if family == "swin":
+        values, arch = _timm_swin(tensors, height, patch, name), "swin"
+    else:
+        values, arch = _timm_vit(tensors, config, height, patch, name), "vit"
+    values.update(in_chans=int(proj.shape[1]), dropout=0.0)
+    crop_pct = float(cfg.get("crop_pct", 0.875))
+    prep = Preprocessing(resize=None, shortest_edge=int(height / crop_pct), crop=(height, height),
+                         resample=cfg.get("interpolation", "bicubic"),
+                         mean=list(cfg.get("mean", IMAGENET_MEAN)),
+                         std=list(cfg.get("std", IMAGENET_STD)))
+    if prep.resample not in ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"):
+        raise CheckpointError(f"{name}: interpolation '{prep.resample}' is not supported")
+    labels = config.get("label_names") or []
+    classes = values["num_classes"]
+    labels = [str(x) for x in labels] if len(labels) == classes else \
+        [f"class {i}" for i in range(classes)]
+    return HubModel(arch, "timm", values, tensors, labels, prep, name)
+
+
+def _count(tensors, pattern: str) -> int:
+    found = {int(m.group(1)) for k in tensors if (m := re.match(pattern, k))}
+    return max(found) + 1 if found else 0
+
+
+def _timm_vit(tensors, config: dict, size: int, patch: int, name: str) -> dict:
+    if config.get("global_pool", "token") != "token":
+        raise CheckpointError(f"{name}: global_pool '{config['global_pool']}' is not "
+                              f"supported (our ViT classifies from the CLS token)")
+    if "cls_token" not in tensors:
+        raise CheckpointError(f"{name}: a ViT without a class token is not supported")
+    if "blocks.0.attn.qkv.bias" not in tensors:
+        raise CheckpointError(f"{name}: qkv_bias false is not supported yet")
+    if "head.weight" not in tensors:
+        raise CheckpointError(f"{name}: no classifier in the weights (head.weight)")
+    width = int(tensors["pos_embed"].shape[-1])
+    distilled = "dist_token" in tensors
+    tokens = int(tensors["pos_embed"].shape[1]) - (2 if distilled else 1)
+    if tokens != (size // patch) ** 2:
+        raise CheckpointError(f"{name}: {tokens} position embeddings do not fit a {size}×{size} "
+                              f"input in {patch}×{patch} patches")
+    heads = int(config.get("num_heads") or width // 64)  # timm's ViTs use 64 dims per head
+    if width % heads:
+        raise CheckpointError(f"{name}: width {width} does not split into {heads} heads; "
+                              f"say how many in config.json's num_heads")
+    return dict(img_size=size, patch_size=patch, num_classes=int(tensors["head.weight"].shape[0]),
+                embed_dim=width, depth=_count(tensors, r"blocks\.(\d+)\."), num_heads=heads,
+                mlp_ratio=int(tensors["blocks.0.mlp.fc1.weight"].shape[0]) / width,
+                norm_eps=1e-6, distilled=distilled)
+
+
+def _timm_swin(tensors, size: int, patch: int, name: str) -> dict:
+    stages = _count(tensors, r"layers\.(\d+)\.")
+    depths = [_count(tensors, rf"layers\.{s}\.blocks\.(\d+)\.") for s in range(stages)]
+    tables = [tensors[f"layers.{s}.blocks.0.attn.relative_position_bias_table"]
+              for s in range(stages)]
+    side = round(tables[0].shape[0] ** 0.5)
+    window = (side + 1) // 2
+    width = int(tensors["patch_embed.proj.weight"].shape[0])
+    for s in range(stages):
+        res = size // patch // 2 ** s
+        if res > window and res % window:
+            raise CheckpointError(f"{name}: stage {s} has {res}×{res} tokens, not a multiple of "
+                                  f"window {window} (timm pads; this app does not)")
+    if "head.fc.weight" not in tensors:
+        raise CheckpointError(f"{name}: no classifier in the weights (head.fc.weight)")
+    return dict(img_size=size, patch_size=patch,
+                num_classes=int(tensors["head.fc.weight"].shape[0]), embed_dim=width,
+                depths=depths, num_heads=[int(t.shape[1]) for t in tables], window_size=window,
+                mlp_ratio=int(tensors["layers.0.blocks.0.mlp.fc1.weight"].shape[0]) / width)
+
+
+def _vit_config(config: dict, tensors: dict, distilled: bool, name: str) -> dict:
+    def need(key, default=None):
+        value = config.get(key, default)
+        if value is None:
+            raise CheckpointError(f"{name}: config.json has no '{key}'")
+        return value
+
+    act = need("hidden_act", "gelu")
+    if act != "gelu":  # ours is the exact (erf) GELU; tanh variants differ by ~1e-3
+        raise CheckpointError(f"{name}: hidden_act '{act}' is not supported (only the exact "
+                              f"'gelu'); loading it would change the outputs")
+    size, patch = need("image_size"), need("patch_size")
+    if not isinstance(size, int) or not isinstance(patch, int):
+        raise CheckpointError(f"{name}: non-square images ({size}, patch {patch}) are not "
+                              f"supported")
+    if size % patch:
+        raise CheckpointError(f"{name}: image_size {size} is not a multiple of patch_size "
+                              f"{patch}")
+    if not config.get("qkv_bias", True):
+        raise CheckpointError(f"{name}: qkv_bias false is not supported yet")
+    width, hidden = need("hidden_size"), need("intermediate_size")
+    if "head.weight" not in tensors:
+        raise CheckpointError(f"{name}: no classifier in the weights (a backbone without a "
+                              f"head cannot classify)")
+    return dict(img_size=size, patch_size=patch, in_chans=int(config.get("num_channels", 3)),
+                num_classes=int(tensors["head.weight"].shape[0]), embed_dim=width,
+                depth=need("num_hidden_layers"), num_heads=need("num_attention_heads"),
+                mlp_ratio=hidden / width, dropout=0.0,
+                norm_eps=float(config.get("layer_norm_eps", 1e-12)), distilled=distilled)
+
+
+LEGACY = [  # the hub's names -> transformers 5's, inside a layer
+    (r"encoder\.layer\.(\d+)\.", r"layers.\1."),
+    (r"attention\.attention\.query", "attention.q_proj"),
+    (r"attention\.attention\.key", "attention.k_proj"),
+    (r"attention\.attention\.value", "attention.v_proj"),
+    (r"attention\.output\.dense", "attention.o_proj"),
+    (r"intermediate\.dense", "mlp.fc1"),
+    (r"\.output\.dense", ".mlp.fc2"),
+]
+OURS = {"attention.o_proj": "attn.proj", "layernorm_before": "norm1",
+        "layernorm_after": "norm2", "mlp.fc1": "mlp.fc1", "mlp.fc2": "mlp.fc2"}
+
+
+def _vit_names(tensors: dict[str, torch.Tensor], family: str,
+               name: str) -> tuple[dict[str, torch.Tensor], bool]:
+    """transformers' ViT/DeiT names -> ours (q, k, v joined into one qkv)."""
+    prefix = f"{family}."
+    plain: dict[str, torch.Tensor] = {}
+    for key, value in tensors.items():
+        for pattern, replacement in LEGACY:
+            key = re.sub(pattern, replacement, key)
+        plain[key] = value
+    ours: dict[str, torch.Tensor] = {}
+    heads = {"classifier": "head", "cls_classifier": "head",
+             "distillation_classifier": "head_dist"}
+    for key, value in plain.items():
+        inner = key[len(prefix):] if key.startswith(prefix) else key
+        head, _, rest = inner.partition(".")
+        if head in heads and rest in ("weight", "bias"):
+            ours[f"{heads[head]}.{rest}"] = value
+        elif inner == "embeddings.cls_token":
+            ours["cls_token"] = value
+        elif inner == "embeddings.distillation_token":
+            ours["dist_token"] = value
+        elif inner == "embeddings.position_embeddings":
+            ours["pos_embed"] = value
+        elif inner.startswith("embeddings.patch_embeddings.projection."):
+            ours["patch_embed.proj." + inner.rsplit(".", 1)[1]] = value
+        elif inner.startswith("layernorm."):
+            ours["norm." + inner.rsplit(".", 1)[1]] = value
+        elif inner.startswith("pooler."):
+            continue  # the pooler is not used for classification
+        elif (m := re.fullmatch(r"layers\.(\d+)\.(.+)\.(weight|bias)", inner)):
+            layer, part, kind = m.groups()
+            if part in ("attention.q_proj", "attention.k_proj", "attention.v_proj"):
+                continue  # joined below
+            if part not in OURS:
+                raise CheckpointError(f"{name}: unexpected tensor '{key}'")
+            ours[f"blocks.{layer}.{OURS[part]}.{kind}"] = value
+        else:
+            raise CheckpointError(f"{name}: unexpected tensor '{key}'")
+    for key in list(plain):
+        m = re.fullmatch(rf"(?:{re.escape(prefix)})?layers\.(\d+)\.attention\.q_proj\."
+                         r"(weight|bias)", key)
+        if m:
+            layer, kind = m.groups()
+            parts = [plain.get(key.replace("q_proj", p)) for p in ("q_proj", "k_proj", "v_proj")]
+            if any(p is None for p in parts):
+                raise CheckpointError(f"{name}: layer {layer} lacks a key or value projection")
+            ours[f"blocks.{layer}.attn.qkv.{kind}"] = torch.cat(parts, 0)
+    distilled = "dist_token" in ours
+    if distilled != ("head_dist.weight" in ours):
+        raise CheckpointError(f"{name}: a distillation token needs its own classifier (and "
+                              f"the other way round)")
+    return ours, distilled
+
+
+def _labels(config: dict, classes: int) -> list[str]:
+    id2label = config.get("id2label") or {}
+    labels = [str(id2label.get(str(i), id2label.get(i, f"class {i}"))) for i in range(classes)]
+    return labels
+
+
+def _preprocessing(folder: Path, img_size: int) -> Preprocessing:
+    path = folder / "preprocessor_config.json"
+    raw = json.loads(path.read_text()) if path.is_file() else {}
+
+    def pair(value):
+        if isinstance(value, dict):
+            if "height" in value:
+                return int(value["height"]), int(value["width"])
+            return None
+        return (int(value), int(value)) if isinstance(value, (int, float)) else None
+
+    size = raw.get("size", {"height": img_size, "width": img_size})
+    shortest = size.get("shortest_edge") if isinstance(size, dict) else None
+    crop = pair(raw.get("crop_size")) if raw.get("do_center_crop") else None
+    prep = Preprocessing(
+        resize=None if shortest or not raw.get("do_resize", True) else pair(size),
+        shortest_edge=int(shortest) if shortest and raw.get("do_resize", True) else None,
+        crop=crop, resample=RESAMPLE.get(raw.get("resample", 2), "bilinear"),
+        rescale=float(raw.get("rescale_factor", 1 / 255)) if raw.get("do_rescale", True) else 1.0,
+        mean=list(raw.get("image_mean", [0.5] * 3)) if raw.get("do_normalize", True) else [0.0] * 3,
+        std=list(raw.get("image_std", [0.5] * 3)) if raw.get("do_normalize", True) else [1.0] * 3)
+    return prep
+
+
+def prepare_photo(source, prep: Preprocessing, cfg) -> tuple[np.ndarray, dict]:
+    """Any picture -> (C, H, W) float32 pixels, the way the checkpoint's processor does it:
+    resize (or shortest edge), centre crop, rescale, normalise."""
+    image = open_image(source)
+    width, height = image.info.get("original_size", image.size)
+    image = ImageOps.exif_transpose(image) or image
+    image = image.convert("RGB" if cfg.in_chans == 3 else "L")
+    resample = getattr(Image.Resampling, prep.resample.upper())
+    if prep.shortest_edge:
+        short, long = sorted(image.size)
+        scale = prep.shortest_edge / short
+        size = (prep.shortest_edge, int(long * scale)) if image.size[0] <= image.size[1] \
+            else (int(long * scale), prep.shortest_edge)
+        image = image.resize(size, resample)
+    elif prep.resize:
+        image = image.resize((prep.resize[1], prep.resize[0]), resample)
+    if prep.crop:
+        ch, cw = prep.crop
+        left, top = (image.size[0] - cw) // 2, (image.size[1] - ch) // 2
+        image = image.crop((left, top, left + cw, top + ch))
+    if image.size != (cfg.img_size, cfg.img_size):
+        raise InputError(f"the checkpoint's preprocessing gives {image.size[0]}×{image.size[1]} "
+                         f"pixels, but the model takes {cfg.img_size}×{cfg.img_size}")
+    x = np.asarray(image, np.float32).reshape(cfg.img_size, cfg.img_size, -1) * prep.rescale
+    x = (x - np.array(prep.mean[: x.shape[-1]], np.float32)) / np.array(
+        prep.std[: x.shape[-1]], np.float32)
+    notes = {"original_size": [width, height], "mode": image.mode,
+             "conversion": f"{prep.resample} resize, crop {prep.crop}, normalised",
+             "inverted": False, "blank": False}
+    return np.ascontiguousarray(x.transpose(2, 0, 1), dtype=np.float32), notes
