@@ -88,10 +88,13 @@ def session_for(args: argparse.Namespace):
     from models.presets import load_folder, load_preset, resolve_device
 
     interventions = parse_interventions(getattr(args, "intervention", []))
-    if args.weights and is_model_folder(args.weights):  # a hub folder brings its own model
-        session = load_folder(args.weights, resolve_device(args.device))
+    arch = getattr(args, "arch", None)
+    if args.weights and (is_model_folder(args.weights) or arch or args.preset is None):
+        # a hub folder, or a timm file named by --arch or its file name: its own model
+        session = load_folder(args.weights, resolve_device(args.device), arch)
     elif args.preset is None:
-        raise UsageError("--preset is needed (or --weights with a model folder)")
+        raise UsageError("--preset is needed (or --weights with a model folder or a timm "
+                         "file)")
     else:
         session = load_preset(args.preset, resolve_device(args.device), weights=args.weights,
                               allow_untrained=args.weights is None)
@@ -326,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="the .npz file to write")
     p.add_argument("--device", default="cpu")
     p.add_argument("--weights", default=None, help=WEIGHTS_HELP)
+    p.add_argument("--arch", default=None,
+                   help="the timm variant of a bare --weights file, e.g. vit_tiny_patch16_224")
     p.set_defaults(func=cmd_trace)
     p.add_argument("--intervention", action="append", default=[], metavar="NAME[=ARG]",
                    help="repeatable: " + "; ".join(INTERVENTIONS))

@@ -104,15 +104,44 @@ TIMM_REFUSED = {  # a tensor of a timm option our models do not have -> why it i
 
 
 def _timm_folder(folder: Path, config: dict) -> HubModel:
-    """A timm folder: the variant in `architecture`, shapes from the tensors, the number of
+    return _timm_model(folder.name, config, _weights(folder))
+
+
+TIMM_VARIANT = re.compile(r"((?:vit|deit|swin)_[a-z0-9_]+?_(?:patch|window)\d+[a-z0-9_]*?)"
+                          r"(?:\.[^/]*)?$")
+
+
+def read_timm_file(path: str | Path, architecture: str | None = None) -> HubModel:
+    """A bare timm weights file: the variant from `architecture` (--arch) or the file name
+    (`vit_tiny_patch16_224.augreg_in21k.safetensors`); timm's defaults for what a folder's
+    pretrained_cfg would say (input size from the name's last number, else 224; bicubic;
+    crop 0.9, DeiT 0.875; ImageNet mean and std)."""
+    path = Path(path)
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    match = TIMM_VARIANT.match(stem)
+    variant = architecture or (match.group(1) if match else None)
+    if not variant:
+        raise CheckpointError(f"{path.name}: name the timm variant with --arch (for example "
+                              f"vit_tiny_patch16_224): neither a folder with config.json nor a "
+                              f"file named after one")
+    size = int(m.group(1)) if (m := re.search(r"_(\d+)$", variant)) else 224
+    crop = 0.875 if variant.startswith("deit") else 0.9
+    config = {"architecture": variant, "pretrained_cfg": {
+        "input_size": [3, size, size], "interpolation": "bicubic", "crop_pct": crop,
+        "mean": IMAGENET_MEAN, "std": IMAGENET_STD}}
+    return _timm_model(path.name, config, read_checkpoint(path)[0])
+
+
+def _timm_model(name: str, config: dict, tensors: dict[str, torch.Tensor]) -> HubModel:
+    """timm weights: the variant in `architecture`, shapes from the tensors, the number of
     heads from the Swin bias tables or timm's 64 per ViT head, preprocessing from
     `pretrained_cfg`."""
-    name, variant = folder.name, str(config["architecture"])
+    variant = str(config["architecture"])
     family = variant.split("_")[0]
     if family not in ("vit", "deit", "swin"):
         raise CheckpointError(f"{name}: timm architecture '{variant}' is not supported "
                               f"(vit_*, deit_* and swin_* are)")
-    tensors = {k: v for k, v in _weights(folder).items() if not k.endswith(TIMM_BUFFERS)}
+    tensors = {k: v for k, v in tensors.items() if not k.endswith(TIMM_BUFFERS)}
     for marker, what in TIMM_REFUSED.items():
         if any(marker in key for key in tensors):
             raise CheckpointError(f"{name}: {what} is not supported; loading without it would "

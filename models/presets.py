@@ -165,12 +165,13 @@ def site_names(name: str) -> list[str]:
     return [name for name, module in model.named_modules() if hasattr(module, "head_gate")]
 
 
-def load_folder(path: str | Path, device: str = "cpu") -> Session:
-    """A model folder from the hub (transformers ViT/DeiT, timm ViT/DeiT/Swin so far): its
-    own config, labels and preprocessing; a CheckpointError says why one cannot be opened."""
-    from .hub import read_folder
+def load_folder(path: str | Path, device: str = "cpu", arch: str | None = None) -> Session:
+    """A model folder from the hub (transformers ViT/DeiT, timm ViT/DeiT/Swin so far), or a
+    bare timm weights file with its variant in `arch` or its name: its own config, labels
+    and preprocessing; a CheckpointError says why one cannot be opened."""
+    from .hub import read_folder, read_timm_file
 
-    opened = read_folder(path)
+    opened = read_folder(path) if Path(path).is_dir() else read_timm_file(path, arch)
     preset = Preset(f"opened:{opened.name}", opened.arch, "image-classification",
                     f"{opened.family} from {opened.name}", "", opened.config)
     model = build_model(preset, opened.config, opened.name, opened.tensors)

@@ -239,3 +239,35 @@ def test_trace_and_an_unsupported_folder_on_the_command_line(tmp_path, capsys):
     (folder / "config.json").write_text(json.dumps({**config, "architecture": "resnet50"}))
     assert main(["trace", "--weights", str(folder), "--input", str(photo), "-o", str(out)]) == 2
     assert "'resnet50' is not supported" in capsys.readouterr().err
+
+
+def test_a_bare_timm_file_named_by_arch_or_by_its_file_name(tmp_path, capsys):
+    from safetensors.torch import save_file
+
+    model = timm_like("vit", img_size=32, patch_size=8, in_chans=3, num_classes=7,
+                      embed_dim=64, depth=2, num_heads=1, mlp_ratio=4.0, dropout=0.0,
+                      distilled=True)
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(2).integers(0, 255, (40, 40, 3), np.uint8)).save(photo)
+    named = tmp_path / "deit_tiny_distilled_patch8_32.fb_in1k.safetensors"
+    save_file(state, str(named))
+    bare = tmp_path / "weights.pth"
+    torch.save(state, bare)
+    out = tmp_path / "run.npz"
+    for weights, extra in ((named, []), (bare, ["--arch", "deit_tiny_distilled_patch8_32"])):
+        assert main(["trace", "--weights", str(weights), "--input", str(photo), "-o", str(out),
+                     *extra]) == 0
+        trace = Trace.load_npz(out)
+        assert trace.meta["config"] == model.cfg.to_dict()
+        with torch.inference_mode():
+            probs = model(torch.from_numpy(trace["input/pixels"])[None]).softmax(-1)[0]
+        np.testing.assert_allclose(trace["prediction/probs"], probs.numpy(), atol=1e-5)
+    # timm's evaluation transform with DeiT's crop: shorter side to 32 / 0.875 = 36, crop 32
+    resized = Image.open(photo).convert("RGB").resize((36, 36), Image.Resampling.BICUBIC)
+    crop = np.asarray(resized.crop((2, 2, 34, 34)), np.float32) / 255
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    np.testing.assert_allclose(trace["input/pixels"], ((crop - mean) / std).transpose(2, 0, 1),
+                               atol=1e-5)
+    assert main(["trace", "--weights", str(bare), "--input", str(photo), "-o", str(out)]) == 2
+    assert "name the timm variant with --arch" in capsys.readouterr().err
