@@ -101,6 +101,15 @@ class Explorer:
         return Prediction(meta["prediction"], tokens=list(meta.get("output_tokens", [])))
 
     # -- driving -----------------------------------------------------------------
+    def open_model(self, path: str | Path, arch: str | None = None) -> str:
+        """Open a Hugging Face or timm model folder (or a timm file with `arch`) as the
+        window's model, waited for; its preset name. RunFailed says why it cannot."""
+        name = self.window.open_model(str(path), arch)
+        if name is None:
+            raise RunFailed(self.window.message_label.text())
+        self.wait()
+        return name
+
     def set_preset(self, name: str, value: Any = None) -> None:
         if name not in PRESETS:
             raise ValueError(f"unknown preset '{name}' (choose from: {', '.join(PRESETS)})")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.analysis import prefix_tokens
 from models.trace import Trace
 
 
@@ -94,4 +95,4 @@ def query_heat(trace: Trace, site: str, window: int, head: int, query: int) -> n
         heat[where] = weights[window, head, query][inside[where]]
         return heat
     g = info["grid"][1]
-    return weights[head, query, 1:].reshape(g, g)
+    return weights[head, query, prefix_tokens(trace.meta):].reshape(g, g)

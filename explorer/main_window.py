@@ -5,7 +5,8 @@ import pyqtgraph as pg
 import torch
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from models.presets import PRESETS
+from models.checkpoints import CheckpointError
+from models.presets import PRESETS, open_model
 from models.tasks.text import InputError
 
 from .labels import site_title
@@ -217,6 +218,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_menus_and_shortcuts(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction("&Open image…", QtGui.QKeySequence.Open, self.open_image)
+        file_menu.addAction("Open &model folder…", QtGui.QKeySequence("Ctrl+Shift+O"),
+                            self.open_model_dialog)
         file_menu.addSeparator()
         file_menu.addAction("Open &session…", self.open_session_dialog)
         self.recent_menu = file_menu.addMenu("&Recent sessions")
@@ -268,6 +271,35 @@ class MainWindow(QtWidgets.QMainWindow):
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open image", "", IMAGE_FILTER)
         if path:
             self.load_image_file(path)
+
+    def open_model_dialog(self) -> None:
+        path = QtWidgets.QFileDialog.getExistingDirectory(
+            self, "Open a model folder (Hugging Face or timm: config.json + weights)")
+        if path:
+            self.open_model(path)
+
+    def open_model(self, path: str, arch: str | None = None) -> str | None:
+        """Open a model folder (or timm file) and switch to it; it joins the preset box under
+        "Opened". None, with the reason shown, when it cannot be opened."""
+        try:
+            preset = open_model(path, arch)
+        except (CheckpointError, InputError, OSError) as error:
+            self._show_message(f"cannot open {path}: {error}")
+            return None
+        if self.preset_box.findData(preset.name) < 0:
+            if not any(PRESETS[self.preset_box.itemData(i)].source
+                       for i in range(self.preset_box.count())
+                       if self.preset_box.itemData(i) in PRESETS):
+                self.preset_box.insertSeparator(self.preset_box.count())
+                self.preset_box.addItem("Opened:")
+                self.preset_box.model().item(self.preset_box.count() - 1).setEnabled(False)
+            self.preset_box.blockSignals(True)
+            self.preset_box.addItem(preset.name, preset.name)
+            self.preset_box.setItemData(self.preset_box.count() - 1, preset.description,
+                                        QtCore.Qt.ToolTipRole)
+            self.preset_box.blockSignals(False)
+        self.select_preset(preset.name)
+        return preset.name
 
     def load_image_file(self, path: str) -> None:
         if PRESETS[self.state.preset].arch == "transformer":
@@ -615,7 +647,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def dropEvent(self, event: QtGui.QDropEvent) -> None:
         urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
         if urls:
-            self.load_image_file(urls[0].toLocalFile())
+            path = urls[0].toLocalFile()
+            if QtCore.QFileInfo(path).isDir():  # a model folder
+                self.open_model(path)
+            else:
+                self.load_image_file(path)
             event.acceptProposedAction()
 
     def restore_settings(self) -> None:

@@ -5,7 +5,13 @@ import numpy as np
 
 from .trace import Trace
 
-SPECIAL_TOKENS = {"<bos>", "<eos>", "<pad>", "CLS"}
+SPECIAL_TOKENS = {"<bos>", "<eos>", "<pad>", "CLS", "DIST"}
+
+
+def prefix_tokens(meta: dict) -> int:
+    """How many tokens come before the patches (ViT: CLS, DeiT: CLS and DIST; Swin: none),
+    from the trace's own description (traces before it existed: 1 for ViT)."""
+    return int(meta.get("prefix_tokens", 1 if meta.get("arch") == "vit" else 0))
 
 
 def token_positions(trace: Trace, site: str) -> tuple[np.ndarray, np.ndarray, str] | None:
@@ -17,12 +23,12 @@ def token_positions(trace: Trace, site: str) -> tuple[np.ndarray, np.ndarray, st
         n = trace[f"{site}/weights"].shape[-1]
         pos = np.arange(n, dtype=np.float32)[:, None]
         return pos, pos, "tokens"
-    if kind == "self":  # ViT: patch centres in pixels; CLS gets NaN (left out)
+    if kind == "self":  # ViT: patch centres in pixels; CLS (and DIST) get NaN (left out)
         g = info["grid"][1]
         patch = meta["config"]["patch_size"]
         rows, cols = np.divmod(np.arange(g * g), g)
         centres = np.stack([rows, cols], 1).astype(np.float32) * patch + patch / 2
-        pos = np.vstack([[np.nan, np.nan], centres])
+        pos = np.vstack([np.full((prefix_tokens(meta), 2), np.nan), centres])
         return pos, pos, "pixels"
     if kind == "window":  # original-image pixel position of every token of every window
         res = info["resolution"][0]
@@ -54,8 +60,9 @@ def head_statistics(trace: Trace, site: str) -> list[dict]:
             d = np.linalg.norm(q_pos[:, :, None] - k_pos[:, None, :], axis=-1)  # (nW, N, N)
             distance = (weights * d[None]).sum(-1).mean(axis=(1, 2))
         elif q_pos.shape[1] == 2:  # ViT: patches only, rows renormalised without CLS
-            d = np.linalg.norm(q_pos[1:, None] - k_pos[None, 1:], axis=-1)
-            w = weights[:, 1:, 1:]
+            p = prefix_tokens(trace.meta)
+            d = np.linalg.norm(q_pos[p:, None] - k_pos[None, p:], axis=-1)
+            w = weights[:, p:, p:]
             w = w / np.clip(w.sum(-1, keepdims=True), 1e-12, None)
             distance = (w * d[None]).sum(-1).mean(-1)
         else:

@@ -36,10 +36,12 @@ DIGIT_LABELS = [str(d) for d in range(10)]
 class Preset:
     name: str
     arch: str  # transformer | vit | swin
-    task: str  # translation | reverse | digits
+    task: str  # translation | reverse | digits | image-classification (an opened model)
     description: str
     default_input: str
     config: dict = field(default_factory=dict)
+    source: str | None = None  # an opened model: its folder or file (then `source_arch`)
+    source_arch: str | None = None
 
     @property
     def weights(self) -> Path:
@@ -181,10 +183,35 @@ def load_folder(path: str | Path, device: str = "cpu", arch: str | None = None) 
     return session
 
 
+OPENED_INPUT = "resources/samples/digits/digit_3.png"  # what an opened model first sees
+
+
+def open_model(path: str | Path, arch: str | None = None) -> Preset:
+    """Check a model folder or timm file (CheckpointError says why it cannot be opened) and
+    add it to PRESETS, under the folder's name, for the app to switch to like a preset."""
+    from .hub import read_folder, read_timm_file
+
+    path = Path(path).resolve()
+    opened = read_folder(path) if path.is_dir() else read_timm_file(path, arch)
+    name, n = opened.name, 2
+    while name in PRESETS and PRESETS[name].source != str(path):
+        name, n = f"{opened.name} ({n})", n + 1
+    preset = Preset(name, opened.arch, "image-classification",
+                    f"{opened.family} {opened.arch} from {path}", OPENED_INPUT, opened.config,
+                    source=str(path), source_arch=arch)
+    PRESETS[name] = preset
+    return preset
+
+
 def load_preset(name: str, device: str = "cpu", weights: str | Path | None = None,
                 allow_untrained: bool = True) -> Session:
-    """The preset's model with its shipped weights (seeded random ones if none are shipped)."""
+    """The preset's model with its shipped weights (seeded random ones if none are shipped);
+    an opened model from its own folder or file."""
     preset = get_preset(name)
+    if preset.source and weights is None:
+        session = load_folder(preset.source, device, preset.source_arch)
+        session.preset = preset  # the name it was opened under
+        return session
     path = Path(weights) if weights else preset.weights
     if path.is_file() or weights:
         tensors, meta = read_checkpoint(path)
@@ -349,14 +376,15 @@ class Session:
         else:
             from .hub import prepare_photo
 
-            pixels, notes = prepare_photo(source, self.preprocessing, self.model.cfg)
-            image = pixels[0]
+            pixels, notes, image = prepare_photo(source, self.preprocessing, self.model.cfg)
             x = torch.from_numpy(pixels)[None].to(self.device)
         result = Trace()
         with tracing.recording(result) if trace else tracing.paused():
             logits = self.model(x)[0]
         probs = logits.float().softmax(-1)
         result.add("prediction", "probs", probs)
+        if self.preprocessing is not None:  # panels show the picture, not normalised pixels
+            result.add("input", "image", image)
         best = int(probs.argmax())
         result.meta.update(
             input=str(source) if isinstance(source, (str, Path)) else "<image>",

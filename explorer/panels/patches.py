@@ -7,6 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from models.analysis import prefix_tokens
 from models.trace import Trace
 
 from ..labels import query_heat, window_token_at, window_token_cell
@@ -108,11 +109,11 @@ class PatchesPanel(Panel):
         return self.state.trace.meta["patch_grid"][1]
 
     def has_cls(self) -> bool:
-        return self.state.trace.meta["arch"] == "vit"
+        return prefix_tokens(self.state.trace.meta) > 0
 
     def _patch_pointed(self, patch: int) -> None:
         if self.has_cls():
-            self.state.hover(query=patch + 1, key=None)
+            self.state.hover(query=patch + prefix_tokens(self.state.trace.meta), key=None)
         else:
             g = self.grid()
             self._cell_hovered(*divmod(patch, g))
@@ -122,7 +123,7 @@ class PatchesPanel(Panel):
         if trace is None:
             return
         if self.has_cls():
-            self.state.hover(query=1 + y * self.grid() + x, key=None)
+            self.state.hover(query=prefix_tokens(trace.meta) + y * self.grid() + x, key=None)
             return
         site = self.state.selection.site  # Swin: the site's own grid, which may be coarser
         scale = self.grid() // trace.meta["sites"][site]["resolution"][0]
@@ -168,10 +169,13 @@ class PatchesPanel(Panel):
         filters = trace["patch_embed/filters"]
         peak = float(np.abs(filters).max()) or 1.0
         self.filter_image.setImage(filter_mosaic(filters), autoLevels=False, levels=(-peak, peak))
+        prefix = trace.meta.get("tokens", [])[: prefix_tokens(trace.meta)]
+        self.cls_label.setText(" ".join(prefix))
+        which = "is token 0" if len(prefix) == 1 else f"are tokens 0–{len(prefix) - 1}"
+        before = f"; {' and '.join(prefix)} {which}, before patch 0"
         self.picture.caption.setText(
             f"{g}×{g} patches of {int(size)}×{int(size)} px"
-            + ("; CLS is token 0, before patch 0" if self.has_cls() else "; no CLS token: "
-               "Swin pools all tokens at the end"))
+            + (before if self.has_cls() else "; no CLS token: Swin pools all tokens at the end"))
 
     def update_selection(self, sel: Selection) -> None:
         if self.state.trace is None or self.state.trace.meta["arch"] == "transformer":
@@ -187,8 +191,8 @@ class PatchesPanel(Panel):
         cls_mode = self.mode.currentIndex() == 1 and self.has_cls()
         query = 0 if cls_mode else sel.query
         patch = None
-        if self.has_cls() and sel.query:
-            patch = sel.query - 1
+        if self.has_cls() and sel.query is not None and sel.query >= prefix_tokens(trace.meta):
+            patch = sel.query - prefix_tokens(trace.meta)
         elif not self.has_cls() and sel.query is not None:
             cell = window_token_cell(trace, sel.site, sel.window, sel.query)
             if cell is not None and trace.meta["sites"][sel.site]["resolution"][0] == g:

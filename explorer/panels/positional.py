@@ -12,6 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from models.analysis import prefix_tokens
 from models.trace import Trace
 
 from ..labels import axis_labels
@@ -91,10 +92,10 @@ class PatchPositions(pg.GraphicsLayoutWidget):
         self.grid = 8
         self.scene().sigMouseMoved.connect(self._moved)
 
-    def set_table(self, table: np.ndarray, grid: int) -> np.ndarray:
-        """table: (1+N, D) with CLS first. Returns the (N, N) cosine similarity."""
+    def set_table(self, table: np.ndarray, grid: int, prefix: int = 1) -> np.ndarray:
+        """table: (P+N, D) with CLS (and DIST) first. Returns the (N, N) cosine similarity."""
         self.grid = g = grid
-        patches = table[1:]
+        patches = table[prefix:]
         unit = patches / np.clip(np.linalg.norm(patches, axis=1, keepdims=True), 1e-9, None)
         similarity = unit @ unit.T
         cell = g + 1
@@ -177,9 +178,12 @@ class PositionalPanel(Panel):
             self._text(trace, sel)
         elif arch == "vit":
             if self._shown != ("vit",):
-                self.patches.set_table(trace["pos_embed/table"], trace.meta["patch_grid"][1])
+                self.patches.set_table(trace["pos_embed/table"], trace.meta["patch_grid"][1],
+                                       prefix_tokens(trace.meta))
                 self._shown = ("vit",)
-            self.patches.set_focus(None if not sel.query else sel.query - 1)
+            p = prefix_tokens(trace.meta)
+            self.patches.set_focus(None if sel.query is None or sel.query < p
+                                   else sel.query - p)
         else:
             self._bias(trace, sel)
 

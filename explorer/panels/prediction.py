@@ -68,7 +68,8 @@ class PredictionPanel(Panel):
         self.chart.setXRange(-0.6, 9.6)
         self.chart.disableAutoRange()  # fixed axes: no tick re-layout on every run
         self.chart.setLabel("left", "probability")
-        self.chart.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)], []])
+        self._ticks = tuple(str(i) for i in range(10))
+        self.chart.getAxis("bottom").setTicks([list(enumerate(self._ticks)), []])
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
                                     brushes=[pg.mkBrush(PLAIN)] * 10)
         self.original_bars = pg.BarGraphItem(x=np.arange(10) + 0.2, height=np.zeros(10),
@@ -217,17 +218,28 @@ class PredictionPanel(Panel):
             self.reference.hide()
             self.stack.setCurrentWidget(self.chart)
             probs = np.asarray(meta["probs"])
+            digits = meta["task"] == "digits"
+            # digits: all ten classes; an opened model: its ten most likely, best first
+            shown = np.arange(len(probs)) if digits else np.argsort(-probs)[:10]
+            # digits: the digit; an opened model: the class number (its names can be long:
+            # the five best are named in the notes)
+            ticks = tuple(meta["labels"][c] if digits else str(c) for c in shown)
+            if ticks != self._ticks:  # axes are only rebuilt when the names change
+                self.chart.getAxis("bottom").setTicks([list(enumerate(ticks)), []])
+                self._ticks = ticks
             best = int(probs.argmax())
-            brushes = [pg.mkBrush(CHOSEN if i == best else PLAIN) for i in range(len(probs))]
+            brushes = [pg.mkBrush(CHOSEN if c == best else PLAIN) for c in shown]
             original = meta.get("original")
-            x = np.arange(len(probs), dtype=float)
+            x = np.arange(len(shown), dtype=float)
             if original:  # the two answers side by side: coloured with, grey without
-                self.bars.setOpts(x=x - 0.2, width=0.36, height=probs, brushes=brushes)
-                self.original_bars.setOpts(x=x + 0.2, height=np.asarray(original["probs"]))
+                self.bars.setOpts(x=x - 0.2, width=0.36, height=probs[shown], brushes=brushes)
+                self.original_bars.setOpts(x=x + 0.2,
+                                           height=np.asarray(original["probs"])[shown])
             else:
-                self.bars.setOpts(x=x, width=0.7, height=probs, brushes=brushes)
+                self.bars.setOpts(x=x, width=0.7, height=probs[shown], brushes=brushes)
             self.original_bars.setVisible(bool(original))
-            self.headline.setText(f"digit {meta['prediction']}  ({meta['confidence']:.1%})")
+            self.headline.setText(f"{'digit ' if digits else ''}{meta['prediction']}  "
+                                  f"({meta['confidence']:.1%})")
             image = meta.get("image", {})
             notes = [f"{image.get('original_size', ['?'])[0]}×"
                      f"{image.get('original_size', ['?', '?'])[1]} {image.get('conversion', '')}"]
@@ -235,13 +247,18 @@ class PredictionPanel(Panel):
                 notes.append("inverted (light background)")
             if image.get("blank"):
                 notes.append("blank image: nothing to recognise")
-            notes.append("cropped to the ink, scaled to fit 24×24 in a 32×32 frame")
+            if digits:
+                notes.append("cropped to the ink, scaled to fit 24×24 in a 32×32 frame")
+            else:
+                notes.append("best: " + ", ".join(f"{c} {meta['labels'][c]} {probs[c]:.1%}"
+                                                  for c in shown[:5]))
             self.notes.setText(" · ".join(notes))
             if original:
+                kind = "digit " if digits else ""
                 self.compare.setText(
-                    f"with interventions (coloured): <b>digit {meta['prediction']}</b> "
-                    f"({meta['confidence']:.1%}) · without (grey): digit "
-                    f"{original['prediction']} ({original['confidence']:.1%})")
+                    f"with interventions (coloured): <b>{kind}{escape(meta['prediction'])}</b> "
+                    f"({meta['confidence']:.1%}) · without (grey): {kind}"
+                    f"{escape(original['prediction'])} ({original['confidence']:.1%})")
             self.compare.setVisible(bool(original))
 
     def _show_reference(self, meta: dict) -> None:

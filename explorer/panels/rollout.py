@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from models.analysis import rollout, swin_rollout
+from models.analysis import prefix_tokens, rollout, swin_rollout
 from models.trace import Trace
 
 from ..state import Selection
@@ -60,7 +60,7 @@ class RolloutPanel(Panel):
     def _cell_hovered(self, y: int, x: int) -> None:
         trace = self.state.trace
         if trace is not None and trace.meta["arch"] == "vit":
-            self._row_pointed(1 + y * trace.meta["patch_grid"][1] + x)
+            self._row_pointed(prefix_tokens(trace.meta) + y * trace.meta["patch_grid"][1] + x)
 
     def update_trace(self, trace: Trace) -> None:
         if trace.meta["arch"] == "transformer":
@@ -106,9 +106,10 @@ class RolloutPanel(Panel):
         g = trace.meta["patch_grid"][1]
         if trace.meta["arch"] == "vit":
             query = sel.query if sel.query is not None else 0
-            heat = self.result[query, 1:].reshape(g, g)
-            who = "CLS" if query == 0 else f"patch {query - 1}"
-            self.picture.set_focus(None if query == 0 else divmod(query - 1, g))
+            p = prefix_tokens(trace.meta)
+            heat = self.result[query, p:].reshape(g, g)
+            who = trace.meta["tokens"][query] if query < p else f"patch {query - p}"
+            self.picture.set_focus(None if query < p else divmod(query - p, g))
             self.matrix.set_highlight(query, None)
             self.picture.caption.setText(f"rollout of {who} ({self.fusion.currentText()} "
                                          f"fusion) over the input; CLS←CLS "

@@ -13,6 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from models.analysis import prefix_tokens
 from models.trace import Trace
 
 from ..labels import query_heat, site_tokens, window_token_at, window_token_cell
@@ -295,7 +296,8 @@ class TokensPanel(Panel):
         info = trace.meta["sites"][site]
         if info["kind"] == "window":
             return window_token_at(trace, site, y, x)
-        return {"query": 1 + y * info["grid"][1] + x}  # token 0 is CLS
+        # CLS (and DeiT's DIST) come before the patches
+        return {"query": prefix_tokens(trace.meta) + y * info["grid"][1] + x}
 
     def _cell_hovered(self, y: int, x: int) -> None:
         if self.state.trace is not None:
@@ -345,12 +347,14 @@ class TokensPanel(Panel):
             caption = f"token {cell[0]},{cell[1]} · window {sel.window} · head {sel.head}"
         else:
             g = info["grid"][1]
-            row = weights[sel.head, sel.query]
-            if sel.query == 0:
+            row, p = weights[sel.head, sel.query], prefix_tokens(trace.meta)
+            if sel.query < p:
                 self.picture.set_focus(None)
-                caption = f"CLS attends (head {sel.head}); CLS→CLS {row[0]:.2f}"
+                who = trace.meta["tokens"][sel.query]
+                caption = f"{who} attends (head {sel.head}); {who}→CLS {row[0]:.2f}"
             else:
-                self.picture.set_focus(divmod(sel.query - 1, g))
-                caption = f"patch {sel.query - 1} attends (head {sel.head}); →CLS {row[0]:.2f}"
+                self.picture.set_focus(divmod(sel.query - p, g))
+                caption = (f"patch {sel.query - p} attends (head {sel.head}); "
+                           f"→CLS {row[0]:.2f}")
         self.picture.set_attention(heat)
         self.picture.caption.setText(caption)

@@ -1,0 +1,70 @@
+"""Opening a Hugging Face model folder in the app (issue 11): File ▸ Open model folder…,
+the "Opened" entry in the preset box, and panels that read the token layout (a DeiT has CLS
+and a distillation token before its patches) from the trace instead of assuming one CLS."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from explorer.api import RunFailed
+from models.presets import PRESETS, load_folder
+
+transformers = pytest.importorskip("transformers")
+
+
+@pytest.fixture(scope="module")
+def deit_folder(tmp_path_factory):
+    torch.manual_seed(4)
+    config = transformers.DeiTConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                                     intermediate_size=64, image_size=32, patch_size=8,
+                                     num_labels=3, id2label={"0": "ant", "1": "bee", "2": "cat"})
+    folder = tmp_path_factory.mktemp("hub") / "tiny-deit"
+    transformers.DeiTForImageClassificationWithTeacher(config).eval().save_pretrained(folder)
+    (folder / "preprocessor_config.json").write_text(json.dumps(
+        {"do_resize": True, "size": {"height": 32, "width": 32}, "resample": 2,
+         "do_normalize": True, "image_mean": [0.5] * 3, "image_std": [0.5] * 3}))
+    yield folder
+    PRESETS.pop("tiny-deit", None)
+
+
+def test_an_opened_folder_runs_in_the_app_like_a_preset(make_explorer, deit_folder):
+    e = make_explorer("vit-digits")
+    name = e.open_model(deit_folder)
+    assert name == "tiny-deit" and e.preset == name
+    box = e.window.preset_box
+    assert box.itemData(box.currentIndex()) == name and box.findText("Opened:") >= 0
+    meta = e.trace.meta
+    expected = load_folder(deit_folder).run(meta["input"])  # the same input, outside the app
+    np.testing.assert_allclose(e.trace["prediction/probs"], expected["prediction/probs"],
+                               atol=1e-6)
+    assert meta["prediction"] in ("ant", "bee", "cat") and meta["prefix_tokens"] == 2
+    assert e.trace["input/image"].min() >= 0 and e.trace["input/image"].max() <= 1
+
+
+def test_panels_read_the_token_layout_from_the_trace(make_explorer, deit_folder):
+    """Pointing at patch (1, 2) of a 4×4 grid is token 2 + 1·4 + 2 = 8 (CLS, DIST first), and
+    the rollout, token and position panels agree on which patch that is."""
+    e = make_explorer("vit-digits")
+    e.open_model(deit_folder)
+    patches = e.window.panels["patches"]
+    e.show("patches")
+    patches._cell_hovered(1, 2)
+    assert e.state.selection.query == 8
+    e.select(query=8)
+    for panel in ("rollout", "positional", "attention", "model", "pipeline"):
+        e.show(panel)  # each draws the DeiT trace without an error
+    tokens = e.window.panels["tokens"]
+    assert "patch 6 attends" in tokens.picture.caption.text
+    rollout = e.window.panels["rollout"]
+    assert "patch 6" in rollout.picture.caption.text
+    e.select(query=1)
+    assert "DIST attends" in tokens.picture.caption.text
+
+
+def test_a_folder_that_cannot_be_opened_says_why_and_changes_nothing(make_explorer, tmp_path):
+    e = make_explorer("vit-digits")
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert"}))
+    with pytest.raises(RunFailed, match="only vit and deit"):
+        e.open_model(tmp_path)
+    assert e.preset == "vit-digits" and e.trace.meta["preset"] == "vit-digits"
