@@ -195,7 +195,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     for name in args.preset or []:
         get_preset(name)
-    report = run_bench(args.preset or None, edits=args.edits)
+    names = args.preset or None
+    if args.weights:  # a model folder (or timm file), measured like a preset
+        from models.presets import open_model
+
+        names = (names or []) + [open_model(args.weights, args.arch).name]
+    report = run_bench(names, edits=args.edits)
     if args.json:
         print(json.dumps(report, indent=1))
     else:
@@ -390,6 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", action="append", help="only this preset (repeatable)")
     p.add_argument("--edits", type=count, default=50)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--weights", default=None,
+                   help="a Hugging Face or timm model folder (or a timm file with --arch)")
+    p.add_argument("--arch", default=None, help="the timm variant of a bare --weights file")
     p.set_defaults(func=cmd_bench)
     return parser
 

@@ -75,8 +75,8 @@ def devices() -> list[str]:
 def bench_model(name: str, device: str, inputs: list) -> dict:
     session = load_preset(name, device)
     sample = inputs[-1]
-    if session.arch != "transformer":
-        sample = prepare_digit(sample)[0]
+    if session.arch != "transformer" and session.preprocessing is None:
+        sample = prepare_digit(sample)[0]  # an opened model prepares its own pictures
     session.run(sample, trace=True)  # warm-up
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     plain = timed(lambda: (session.run(sample, trace=False), sync()), 30)

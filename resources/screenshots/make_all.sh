@@ -63,3 +63,31 @@ e.wait()
 e.window.grab().save(f"{out}/bottleneck.png")
 e.close()
 PY
+# An opened model folder: a DeiT-Tiny/16 with random weights (no weights can be downloaded
+# here), built and saved by transformers (the test extra), then opened like a user's folder.
+QT_QPA_PLATFORM=offscreen python - <<'PY'
+import json
+import tempfile
+from pathlib import Path
+
+import torch
+import transformers
+
+from explorer.api import Explorer
+
+torch.manual_seed(0)
+folder = Path(tempfile.mkdtemp()) / "deit-tiny-random"
+config = transformers.DeiTConfig(hidden_size=192, num_hidden_layers=12, num_attention_heads=3,
+                                 intermediate_size=768, image_size=224, patch_size=16)
+transformers.DeiTForImageClassificationWithTeacher(config).eval().save_pretrained(folder)
+(folder / "preprocessor_config.json").write_text(json.dumps(
+    {"do_resize": True, "size": {"height": 256, "width": 256}, "do_center_crop": True,
+     "crop_size": {"height": 224, "width": 224}, "resample": 3, "do_normalize": True,
+     "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225]}))
+e = Explorer.open("vit-digits", size=(1400, 860))
+e.open_model(folder)
+e.select(query=50)
+e.show("patches")
+e.window.grab().save("resources/screenshots/opened_deit.png")
+e.close()
+PY

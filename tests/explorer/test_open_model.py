@@ -68,3 +68,16 @@ def test_a_folder_that_cannot_be_opened_says_why_and_changes_nothing(make_explor
     with pytest.raises(RunFailed, match="only vit and deit"):
         e.open_model(tmp_path)
     assert e.preset == "vit-digits" and e.trace.meta["preset"] == "vit-digits"
+
+
+def test_bench_measures_an_opened_model(deit_folder, capsys):
+    """`bench --weights FOLDER`: the opened model is measured like a preset (figures are
+    reported, never asserted)."""
+    from main import main
+
+    assert main(["bench", "--preset", "reverse", "--weights", str(deit_folder), "--edits", "2",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    figures = report["presets"]["tiny-deit"]["cpu"]
+    assert set(report["presets"]) == {"reverse", "tiny-deit"}
+    assert figures["input_to_pixels_ms"]["median"] > 0 and figures["hover_ms"]["median"] > 0
