@@ -220,6 +220,8 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.addAction("&Open image…", QtGui.QKeySequence.Open, self.open_image)
         file_menu.addAction("Open &model folder…", QtGui.QKeySequence("Ctrl+Shift+O"),
                             self.open_model_dialog)
+        self.recent_models_menu = file_menu.addMenu("Recent mo&dels")
+        self.recent_models_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
         file_menu.addAction("Open &session…", self.open_session_dialog)
         self.recent_menu = file_menu.addMenu("&Recent sessions")
@@ -286,6 +288,14 @@ class MainWindow(QtWidgets.QMainWindow):
         except (CheckpointError, InputError, OSError) as error:
             self._show_message(f"cannot open {path}: {error}")
             return None
+        self.add_opened(preset.name)
+        self.select_preset(preset.name)
+        self._remember("recentModels", preset.source)
+        return preset.name
+
+    def add_opened(self, name: str) -> None:
+        """An opened model's entry in the preset box, under "Opened:" (once)."""
+        preset = PRESETS[name]
         if self.preset_box.findData(preset.name) < 0:
             if not any(PRESETS[self.preset_box.itemData(i)].source
                        for i in range(self.preset_box.count())
@@ -298,8 +308,6 @@ class MainWindow(QtWidgets.QMainWindow):
             self.preset_box.setItemData(self.preset_box.count() - 1, preset.description,
                                         QtCore.Qt.ToolTipRole)
             self.preset_box.blockSignals(False)
-        self.select_preset(preset.name)
-        return preset.name
 
     def load_image_file(self, path: str) -> None:
         if PRESETS[self.state.preset].arch == "transformer":
@@ -532,18 +540,24 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def _remember_session(self, path: str) -> None:
-        if self.settings is None:
-            return
-        recent = [p for p in (self.settings.value("recentSessions") or []) if p != path]
-        self.settings.setValue("recentSessions", [path, *recent][:8])
+        self._remember("recentSessions", path)
+
+    def _recent(self, key: str) -> list[str]:
+        recent = (self.settings.value(key) or []) if self.settings else []
+        return recent if isinstance(recent, list) else [recent]  # one entry reads as a str
+
+    def _remember(self, key: str, path: str) -> None:
+        if self.settings is not None:
+            self.settings.setValue(key, [path, *[p for p in self._recent(key) if p != path]][:8])
 
     def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        recent = (self.settings.value("recentSessions") or []) if self.settings else []
-        for path in recent if isinstance(recent, list) else [recent]:
-            self.recent_menu.addAction(path, lambda p=path: self.open_session(p))
-        if self.recent_menu.isEmpty():
-            self.recent_menu.addAction("(none yet)").setEnabled(False)
+        for menu, key, opener in ((self.recent_menu, "recentSessions", self.open_session),
+                                  (self.recent_models_menu, "recentModels", self.open_model)):
+            menu.clear()
+            for path in self._recent(key):
+                menu.addAction(path, lambda p=path, o=opener: o(p))
+            if menu.isEmpty():
+                menu.addAction("(none yet)").setEnabled(False)
 
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()

@@ -5,7 +5,8 @@
      "selection": {"site": …, "head": 0, "window": 0, "query": 3, "key": null,
                    "locked": true},
      "panel": "pipeline", "interventions": {…}, "zoom": 1.0,
-     "tour": {"lang": "en", "step": 4} or null}
+     "tour": {"lang": "en", "step": 4} or null,
+     "model": {"source": "/path/to/folder", "arch": null}}   (an opened model only)
 
 A decoding step is the selection's query at a decoder site. Everything is checked before
 anything changes: a file that is not JSON, of a newer version, naming an unknown preset, site
@@ -23,7 +24,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from models.presets import PRESETS, site_names
+from models.checkpoints import CheckpointError
+from models.presets import PRESETS, open_model, site_names
 from models.tasks.text import InputError
 
 VERSION = 1
@@ -64,7 +66,10 @@ def capture(explorer) -> dict:
                           "query": sel.query, "key": sel.key, "locked": sel.locked},
             "panel": explorer.window.current_panel(),
             "interventions": state.interventions, "zoom": explorer.zoom,
-            "tour": {"lang": tour.lang, "step": tour.index} if tour is not None else None}
+            "tour": {"lang": tour.lang, "step": tour.index} if tour is not None else None,
+            **({"model": {"source": PRESETS[state.preset].source,
+                          "arch": PRESETS[state.preset].source_arch}}
+               if PRESETS[state.preset].source else {})}
 
 
 def save(explorer, path: str | Path) -> Path:
@@ -93,6 +98,13 @@ def read(path: str | Path, panels: list[str]) -> dict:
         raise SessionError(f"{path.name} was saved by a newer Transformer Explorer (session "
                            f"version {version}; this one reads up to {VERSION})")
     preset = data.get("preset")
+    model = data.get("model")
+    if preset not in PRESETS and isinstance(model, dict) and isinstance(model.get("source"), str):
+        try:  # an opened model: opened again from where it was (it joins PRESETS)
+            preset = data["preset"] = open_model(model["source"], model.get("arch")).name
+        except (CheckpointError, InputError, OSError) as error:
+            raise SessionError(f"{path.name}: its model {model['source']} cannot be opened "
+                               f"({error})") from None
     if preset not in PRESETS:
         raise SessionError(f"{path.name} names an unknown preset '{preset}' "
                            f"(known: {', '.join(PRESETS)})")
@@ -134,7 +146,7 @@ def read(path: str | Path, panels: list[str]) -> dict:
         raise SessionError(f"{path.name}: zoom must be a number from 0.5 to 3")
     interventions = data.get("interventions") or {}
     if not isinstance(interventions, dict) or not set(interventions) <= {
-            "heads_off", "no_mask", "no_bias", "no_position"}:
+            "heads_off", "no_mask", "no_bias", "no_position", "bottleneck"}:
         raise SessionError(f"{path.name}: unknown interventions")
     tour = data.get("tour")
     if tour is not None and (not isinstance(tour, dict) or type(tour.get("step")) is not int):

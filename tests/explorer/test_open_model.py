@@ -81,3 +81,29 @@ def test_bench_measures_an_opened_model(deit_folder, capsys):
     figures = report["presets"]["tiny-deit"]["cpu"]
     assert set(report["presets"]) == {"reverse", "tiny-deit"}
     assert figures["input_to_pixels_ms"]["median"] > 0 and figures["hover_ms"]["median"] > 0
+
+
+def test_sessions_and_recent_models_reopen_an_opened_model(make_explorer, deit_folder,
+                                                           tmp_path):
+    e = make_explorer("vit-digits")
+    e.open_model(deit_folder)
+    e.select(query=8)
+    saved = e.save_session(tmp_path / "demo.json")
+    data = json.loads(saved.read_text())
+    assert data["model"] == {"source": str(deit_folder.resolve()), "arch": None}
+    PRESETS.pop("tiny-deit")  # as in a new run of the app: only the session knows the folder
+    fresh = make_explorer("reverse")
+    fresh.open_session(saved)
+    assert fresh.preset == "tiny-deit" and fresh.state.selection.query == 8
+    box = fresh.window.preset_box
+    assert box.itemData(box.currentIndex()) == "tiny-deit"
+    np.testing.assert_allclose(fresh.trace["prediction/probs"], e.trace["prediction/probs"],
+                               atol=1e-6)
+    assert fresh.window._recent("recentModels") == [str(deit_folder.resolve())]
+    # a session whose folder has gone: one message, nothing changes
+    data["model"]["source"] = str(tmp_path / "gone")
+    data["preset"] = "gone"
+    (tmp_path / "gone.json").write_text(json.dumps(data))
+    assert not fresh.window.open_session(str(tmp_path / "gone.json"))
+    assert "cannot be opened" in fresh.window.message_label.text()
+    assert fresh.preset == "tiny-deit"
