@@ -47,6 +47,12 @@ def axis_labels(trace: Trace, site: str, window: int = 0) -> tuple[list[str], li
     return site_tokens(trace, site)
 
 
+def picture(trace: Trace) -> np.ndarray:
+    """The input as the image panels draw it: in colour (H, W, 3) when the trace has it (an
+    opened photo model), else grey (H, W); values in [0, 1]."""
+    return trace["input/rgb"] if "input/rgb" in trace else trace["input/image"]
+
+
 def block_name(site: str) -> str:
     """layers.0.blocks.1.attn -> layers.0.blocks.1"""
     return site.rsplit(".", 1)[0]

@@ -354,8 +354,8 @@ def _preprocessing(folder: Path, img_size: int) -> Preprocessing:
 
 
 def prepare_photo(source, prep: Preprocessing, cfg) -> tuple[np.ndarray, dict, np.ndarray]:
-    """Any picture -> ((C, H, W) float32 pixels, notes, (H, W) grey picture in [0, 1] for
-    the panels), the way the checkpoint's processor does it: resize (or shortest edge),
+    """Any picture -> ((C, H, W) float32 pixels, notes, (H, W, 3) picture in [0, 1] for the
+    panels), the way the checkpoint's processor does it: resize (or shortest edge),
     centre crop, rescale, normalise."""
     image = open_image(source)
     width, height = image.info.get("original_size", image.size)
@@ -383,5 +383,5 @@ def prepare_photo(source, prep: Preprocessing, cfg) -> tuple[np.ndarray, dict, n
     notes = {"original_size": [width, height], "mode": image.mode,
              "conversion": f"{prep.resample} resize, crop {prep.crop}, normalised",
              "inverted": False, "blank": False}
-    grey = np.asarray(image.convert("L"), np.float32) / 255.0
-    return np.ascontiguousarray(x.transpose(2, 0, 1), dtype=np.float32), notes, grey
+    picture = np.asarray(image.convert("RGB"), np.float32) / 255.0  # (H, W, 3), as shown
+    return np.ascontiguousarray(x.transpose(2, 0, 1), dtype=np.float32), notes, picture

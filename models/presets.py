@@ -384,7 +384,8 @@ class Session:
         probs = logits.float().softmax(-1)
         result.add("prediction", "probs", probs)
         if self.preprocessing is not None:  # panels show the picture, not normalised pixels
-            result.add("input", "image", image)
+            result.add("input", "image", image.mean(-1))  # grey: (H, W) like every image
+            result.add("input", "rgb", image)  # (H, W, 3): the colours, for the pictures
         best = int(probs.argmax())
         result.meta.update(
             input=str(source) if isinstance(source, (str, Path)) else "<image>",

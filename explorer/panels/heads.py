@@ -12,7 +12,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.trace import Trace
 
-from ..labels import axis_labels, query_heat
+from ..labels import axis_labels, picture, query_heat
 from ..state import Selection
 from ..widgets.plots import still
 from ..zoom import pt
@@ -216,4 +216,4 @@ class HeadsPanel(Panel):
         for h in range(info["heads"]):
             heats.append(None if sel.query is None else
                          query_heat(trace, sel.site, sel.window, h, sel.query))
-        self.images.show_heads(trace["input/image"], heats, sel.head)
+        self.images.show_heads(picture(trace), heats, sel.head)

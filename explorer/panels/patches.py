@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtWidgets
 from models.analysis import prefix_tokens
 from models.trace import Trace
 
-from ..labels import query_heat, window_token_at, window_token_cell
+from ..labels import picture, query_heat, window_token_at, window_token_cell
 from ..state import Selection
 from ..widgets.matrix_view import SIGNED, MatrixView
 from ..widgets.plots import focus_rect, still
@@ -135,7 +135,7 @@ class PatchesPanel(Panel):
             return
         g = self.grid()
         image = trace["input/image"]
-        self.picture.set_image(image, g)
+        self.picture.set_image(picture(trace), g)
         size = image.shape[0] / g
         if len(self.numbers) != g * g or self._numbers_zoom != ZOOM.factor:
             self._numbers_zoom = ZOOM.factor

@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtWidgets
 from models.analysis import prefix_tokens, rollout, swin_rollout
 from models.trace import Trace
 
+from ..labels import picture
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
 from .base import Panel
@@ -81,7 +82,7 @@ class RolloutPanel(Panel):
         self.discard.setVisible(vit)
         self.discard_label.setVisible(vit)
         g = trace.meta["patch_grid"][1]
-        self.picture.set_image(trace["input/image"], g)
+        self.picture.set_image(picture(trace), g)
         if vit:
             self.result = rollout([trace[f"{s}/weights"] for s in trace.sites("self")],
                                   fusion, discard)

@@ -16,7 +16,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from models.analysis import prefix_tokens
 from models.trace import Trace
 
-from ..labels import query_heat, site_tokens, window_token_at, window_token_cell
+from ..labels import picture, query_heat, site_tokens, window_token_at, window_token_cell
 from ..state import Selection
 from ..widgets.plots import focus_rect, still
 from ..zoom import ZOOM, pt
@@ -329,7 +329,7 @@ class TokensPanel(Panel):
             return
         if self._shown != (sel.site,):
             res = info.get("resolution", info.get("grid"))[0]
-            self.picture.set_image(trace["input/image"], res, info.get("window_size", 0),
+            self.picture.set_image(picture(trace), res, info.get("window_size", 0),
                                    info.get("shift", 0))
             self._shown = (sel.site,)
         self._show_image_selection(trace, sel, info, weights)

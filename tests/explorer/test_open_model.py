@@ -40,6 +40,12 @@ def test_an_opened_folder_runs_in_the_app_like_a_preset(make_explorer, deit_fold
                                atol=1e-6)
     assert meta["prediction"] in ("ant", "bee", "cat") and meta["prefix_tokens"] == 2
     assert e.trace["input/image"].min() >= 0 and e.trace["input/image"].max() <= 1
+    # the pictures are in colour: the photo as the model saw it, before normalising
+    rgb = e.trace["input/rgb"]
+    pixels = e.trace["input/pixels"]  # (x - 0.5) / 0.5
+    np.testing.assert_allclose(rgb, pixels.transpose(1, 2, 0) * 0.5 + 0.5, atol=1e-5)
+    e.show("patches")
+    assert e.window.panels["patches"].picture.image.image.shape == (32, 32, 3)
 
 
 def test_panels_read_the_token_layout_from_the_trace(make_explorer, deit_folder):
