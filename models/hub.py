@@ -70,8 +70,9 @@ def read_folder(path: str | Path) -> HubModel:
         return _timm_folder(folder, config)
     family = config.get("model_type")
     if family not in ("vit", "deit"):
-        known = "swin, marian and timm folders are not supported yet" if family in (
-            "swin", "marian") or "architecture" in config else "only vit and deit are"
+        known = ("Hugging Face swin and marian folders are not supported yet; timm swin "
+                 "folders are" if family in ("swin", "marian") else
+                 "only vit and deit are, and timm folders")
         raise CheckpointError(f"{folder.name}: model_type {json.dumps(family)} cannot be "
                               f"opened ({known})")
     tensors = _weights(folder)
@@ -99,7 +100,6 @@ TIMM_REFUSED = {  # a tensor of a timm option our models do not have -> why it i
     ".ls2.": "layer scale (DeiT III)",
     ".gamma_1": "layer scale",
     "attn.q_norm.": "q/k normalisation",
-    "head_drop": "a head dropout module",
 }
 
 
