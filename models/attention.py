@@ -132,10 +132,13 @@ class MultiHeadAttention(nn.Module):
 class Mlp(nn.Module):
     """timm-compatible names: fc1, fc2."""
 
-    def __init__(self, dim: int, hidden: int, dropout: float = 0.0) -> None:
+    ACTIVATIONS = {"gelu": nn.GELU, "swish": nn.SiLU, "silu": nn.SiLU, "relu": nn.ReLU}
+
+    def __init__(self, dim: int, hidden: int, dropout: float = 0.0,
+                 activation: str = "gelu") -> None:
         super().__init__()
         self.fc1 = nn.Linear(dim, hidden)
-        self.act = nn.GELU()
+        self.act = self.ACTIVATIONS[activation]()
         self.fc2 = nn.Linear(hidden, dim)
         self.drop = nn.Dropout(dropout)
 

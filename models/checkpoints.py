@@ -124,8 +124,9 @@ def make_config(cls: type, values: Any, source: str) -> Any:
                               f"{', '.join(map(str, unknown))} (known: {', '.join(fields)})")
     for key, value in values.items():
         kind = str(fields[key].type)
-        if kind == "int":
-            ok = type(value) is int and 1 <= value <= LARGEST_DIMENSION
+        if kind == "int":  # sizes from 1; token ids (…_id) from 0
+            ok = type(value) is int and int(not key.endswith("_id")) <= value <= \
+                LARGEST_DIMENSION
         elif kind == "float":
             ok = type(value) in (int, float) and 0 <= value <= LARGEST_DIMENSION and \
                 (key != "dropout" or value < 1)

@@ -43,13 +43,14 @@ class Preprocessing:
 
 @dataclass
 class HubModel:
-    arch: str  # our architecture: "vit"
+    arch: str  # our architecture: "vit", "swin" or "transformer"
     family: str  # the folder's model_type
     config: dict  # our config dataclass's values
     tensors: dict[str, torch.Tensor]  # under our names
     labels: list[str]
-    preprocessing: Preprocessing
+    preprocessing: Preprocessing | None
     name: str
+    tokenizer: MarianTokenizer | None = None  # a translation model's
 
 
 def is_model_folder(path: str | Path) -> bool:
@@ -69,10 +70,11 @@ def read_folder(path: str | Path) -> HubModel:
     if "architecture" in config:
         return _timm_folder(folder, config)
     family = config.get("model_type")
+    if family == "marian":
+        return _marian_folder(folder, config)
     if family not in ("vit", "deit"):
-        known = ("Hugging Face swin and marian folders are not supported yet; timm swin "
-                 "folders are" if family in ("swin", "marian") else
-                 "only vit and deit are, and timm folders")
+        known = ("Hugging Face swin folders are not supported yet; timm swin folders are"
+                 if family == "swin" else "only vit, deit and marian are, and timm folders")
         raise CheckpointError(f"{folder.name}: model_type {json.dumps(family)} cannot be "
                               f"opened ({known})")
     tensors = _weights(folder)
@@ -385,3 +387,119 @@ def prepare_photo(source, prep: Preprocessing, cfg) -> tuple[np.ndarray, dict, n
              "inverted": False, "blank": False}
     picture = np.asarray(image.convert("RGB"), np.float32) / 255.0  # (H, W, 3), as shown
     return np.ascontiguousarray(x.transpose(2, 0, 1), dtype=np.float32), notes, picture
+
+
+# -- OPUS-MT (Marian) translation models ------------------------------------------------------
+
+MARIAN_LAYER = {"self_attn_layer_norm": "norm1", "fc1": "ff.fc1", "fc2": "ff.fc2"}
+MARIAN_ENCODER = {**MARIAN_LAYER, "self_attn": "self_attn", "final_layer_norm": "norm2"}
+MARIAN_DECODER = {**MARIAN_LAYER, "self_attn": "self_attn", "encoder_attn": "cross_attn",
+                  "encoder_attn_layer_norm": "norm2", "final_layer_norm": "norm3"}
+MARIAN_TIED = ("model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight",
+               "lm_head.weight", "model.encoder.embed_positions.weight",
+               "model.decoder.embed_positions.weight")
+
+
+class MarianTokenizer:
+    """Marian's tokenisation: sentencepiece pieces of the source (`source.spm`), ids from
+    `vocab.json`; output ids back to pieces and, through `target.spm`, to text."""
+
+    def __init__(self, folder: Path, vocab: dict[str, int], eos: int, pad: int) -> None:
+        try:
+            import sentencepiece
+        except ImportError:
+            raise CheckpointError("translation models need the sentencepiece package: "
+                                  "pip install -e '.[real]'") from None
+        try:
+            self.source = sentencepiece.SentencePieceProcessor(
+                model_file=str(folder / "source.spm"))
+            self.target = sentencepiece.SentencePieceProcessor(
+                model_file=str(folder / "target.spm"))
+        except (OSError, RuntimeError) as error:
+            raise CheckpointError(f"{folder.name}: source.spm/target.spm cannot be read "
+                                  f"({error})") from None
+        self.index = vocab
+        self.piece_of = {i: p for p, i in vocab.items()}
+        self.unk = vocab.get("<unk>", pad)
+        self.specials = {eos, pad}
+
+    def pieces(self, text: str) -> tuple[list[str], list[str]]:
+        """(source pieces, those not in the vocabulary)."""
+        pieces = self.source.encode(text.strip(), out_type=str)
+        return pieces, [p for p in pieces if p not in self.index]
+
+    def ids(self, pieces: list[str]) -> list[int]:
+        return [self.index.get(p, self.unk) for p in pieces]
+
+    def decode_pieces(self, ids: list[int]) -> list[str]:
+        return [self.piece_of.get(int(i), "<unk>") for i in ids]
+
+    def text(self, ids: list[int]) -> str:
+        return self.target.decode_pieces([self.piece_of[int(i)] for i in ids
+                                          if int(i) not in self.specials and
+                                          int(i) in self.piece_of])
+
+
+def _marian_folder(folder: Path, config: dict) -> HubModel:
+    """A Hugging Face MarianMTModel folder with its tokenizer files."""
+    name = folder.name
+
+    def need(key):
+        if key not in config:
+            raise CheckpointError(f"{name}: config.json has no '{key}'")
+        return config[key]
+
+    for a, b in (("encoder_attention_heads", "decoder_attention_heads"),
+                 ("encoder_ffn_dim", "decoder_ffn_dim")):
+        if need(a) != need(b):
+            raise CheckpointError(f"{name}: {a} {config[a]} differs from {b} {config[b]}; "
+                                  f"this app's Transformer uses one value for both")
+    act = config.get("activation_function", "gelu")
+    if act not in ("gelu", "swish", "silu", "relu"):
+        raise CheckpointError(f"{name}: activation_function '{act}' is not supported")
+    if not config.get("share_encoder_decoder_embeddings", True):
+        raise CheckpointError(f"{name}: separate source and target embeddings are not "
+                              f"supported yet")
+    try:
+        vocab = json.loads((folder / "vocab.json").read_text())
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"{name}: vocab.json is missing or not JSON ({error})") from None
+    pad, eos = int(need("pad_token_id")), int(need("eos_token_id"))
+    start = int(config.get("decoder_start_token_id", pad))
+    generation = folder / "generation_config.json"
+    bad = json.loads(generation.read_text()).get("bad_words_ids") or [] \
+        if generation.is_file() else []
+    values = dict(src_vocab=int(need("vocab_size")), tgt_vocab=int(need("vocab_size")),
+                  d_model=int(need("d_model")), num_heads=int(need("encoder_attention_heads")),
+                  enc_layers=int(need("encoder_layers")), dec_layers=int(need("decoder_layers")),
+                  d_ff=int(need("encoder_ffn_dim")),
+                  max_len=int(config.get("max_position_embeddings", 512)), dropout=0.0,
+                  norm_first=False, activation=act,
+                  scale_embeddings=bool(config.get("scale_embedding", False)),
+                  position_layout="halves", shared_embeddings=True, pad_id=pad, bos_id=start,
+                  eos_id=eos, forbid_pad=[pad] in bad)
+    tensors = _weights(folder)
+    ours: dict[str, torch.Tensor] = {}
+    for key, value in tensors.items():
+        if key in MARIAN_TIED:
+            continue  # the same matrix as model.shared, or sinusoids computed here
+        if key == "model.shared.weight":
+            for target in ("encoder.embed.embed.weight", "decoder.embed.embed.weight",
+                           "generator.weight"):
+                ours[target] = value
+        elif key == "final_logits_bias":
+            ours["generator.bias"] = value.reshape(-1)
+        elif m := re.fullmatch(r"model\.(encoder|decoder)\.layers\.(\d+)\.([a-z0-9_]+?)\."
+                               r"((?:[qkv]|out)_proj\.)?(weight|bias)", key):
+            side, layer, part, proj, kind = m.groups()
+            table = MARIAN_ENCODER if side == "encoder" else MARIAN_DECODER
+            if part not in table:
+                raise CheckpointError(f"{name}: unexpected tensor '{key}'")
+            ours[f"{side}.layers.{layer}.{table[part]}.{proj or ''}{kind}"] = value
+        else:
+            raise CheckpointError(f"{name}: unexpected tensor '{key}' (layernorm_embedding "
+                                  f"and other mBART options are not supported)")
+    if "generator.bias" not in ours:
+        ours["generator.bias"] = torch.zeros(values["tgt_vocab"])
+    return HubModel("transformer", "marian", values, ours, [], None, name,
+                    MarianTokenizer(folder, vocab, eos, pad))

@@ -15,12 +15,18 @@ from torch import nn
 from .trace import record, record_raw
 
 
-def sinusoidal_table(max_len: int, d_model: int) -> torch.Tensor:
-    """(max_len, d_model) table of the paper's formula."""
+def sinusoidal_table(max_len: int, d_model: int, layout: str = "interleaved") -> torch.Tensor:
+    """(max_len, d_model) table of the paper's formula; `layout` "halves" puts every sine
+    first and every cosine after them (Marian's layout: the same numbers, reordered)."""
     position = torch.arange(max_len, dtype=torch.float64)[:, None]  # (L, 1)
     two_i = torch.arange(0, d_model, 2, dtype=torch.float64)  # (d/2,)
     angle = position / torch.pow(10000.0, two_i / d_model)  # (L, d/2)
     table = torch.zeros(max_len, d_model, dtype=torch.float64)
+    if layout == "halves":
+        half = (d_model + 1) // 2
+        table[:, :half] = torch.sin(angle)
+        table[:, half:] = torch.cos(angle[:, : d_model // 2])
+        return table.float()
     table[:, 0::2] = torch.sin(angle)
     table[:, 1::2] = torch.cos(angle[:, : d_model // 2])
     return table.float()
@@ -33,14 +39,15 @@ class TokenEmbedding(nn.Module):
     [max_len, d_model]) and `<site>/sum` (what enters the first layer).
     """
 
-    def __init__(self, vocab_size: int, d_model: int, max_len: int) -> None:
+    def __init__(self, vocab_size: int, d_model: int, max_len: int, scale: bool = True,
+                 layout: str = "interleaved") -> None:
         super().__init__()
         self.embed = nn.Embedding(vocab_size, d_model)
         # std d^-1/2, so that embedding × √d has unit scale like the encoding it is added to
         # (with PyTorch's default N(0, 1) the positions would be drowned out 8:1).
         nn.init.normal_(self.embed.weight, std=d_model**-0.5)
-        self.scale = math.sqrt(d_model)
-        self.register_buffer("pe", sinusoidal_table(max_len, d_model), persistent=False)
+        self.scale = math.sqrt(d_model) if scale else 1.0
+        self.register_buffer("pe", sinusoidal_table(max_len, d_model, layout), persistent=False)
         self.use_position = True  # an intervention: switch the encoding off
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:  # ids (B, N)

@@ -174,16 +174,23 @@ def load_folder(path: str | Path, device: str = "cpu", arch: str | None = None) 
     from .hub import read_folder, read_timm_file
 
     opened = read_folder(path) if Path(path).is_dir() else read_timm_file(path, arch)
-    preset = Preset(f"opened:{opened.name}", opened.arch, "image-classification",
+    preset = Preset(f"opened:{opened.name}", opened.arch, opened_task(opened),
                     f"{opened.family} from {opened.name}", "", opened.config)
     model = build_model(preset, opened.config, opened.name, opened.tensors)
     load_weights(model, opened.tensors, f"in {opened.name}")
     session = Session(preset, without_dropout(model.eval()), device, trained=True)
     session.labels, session.preprocessing = opened.labels, opened.preprocessing
+    session.tokenizer = opened.tokenizer
     return session
 
 
-OPENED_INPUT = "resources/samples/digits/digit_3.png"  # what an opened model first sees
+def opened_task(opened) -> str:
+    return "marian-translation" if opened.tokenizer is not None else "image-classification"
+
+
+# what an opened model first sees
+OPENED_INPUT = {"image": "resources/samples/digits/digit_3.png",
+                "text": "The small cat sees the big dog."}
 
 
 def open_model(path: str | Path, arch: str | None = None) -> Preset:
@@ -196,8 +203,10 @@ def open_model(path: str | Path, arch: str | None = None) -> Preset:
     name, n = opened.name, 2
     while name in PRESETS and PRESETS[name].source != str(path):
         name, n = f"{opened.name} ({n})", n + 1
-    preset = Preset(name, opened.arch, "image-classification",
-                    f"{opened.family} {opened.arch} from {path}", OPENED_INPUT, opened.config,
+    text = opened.tokenizer is not None
+    preset = Preset(name, opened.arch, opened_task(opened),
+                    f"{opened.family} {opened.arch} from {path}",
+                    OPENED_INPUT["text" if text else "image"], opened.config,
                     source=str(path), source_arch=arch)
     PRESETS[name] = preset
     return preset
@@ -245,6 +254,7 @@ class Session:
         self._description: str | None = None
         self.interventions: dict = {}  # what set_interventions switched on (in every trace)
         self.labels = DIGIT_LABELS  # image classes (an opened checkpoint has its own)
+        self.tokenizer = None  # an opened translation model's sentencepiece tokenizer
         self.preprocessing = None  # an opened checkpoint's processor settings
         self.device = torch.device(device)
         self.model.to(self.device)
@@ -303,7 +313,10 @@ class Session:
     # -- text ------------------------------------------------------------------
     def encode_text(self, text: str) -> tuple[list[str], list[str]]:
         """(tokens, unknown words); InputError when empty or too long."""
-        tokens = self.split(text)
+        if self.tokenizer is not None:
+            tokens, unknown = self.tokenizer.pieces(text)
+        else:
+            tokens = self.split(text)
         if not tokens:
             raise InputError("the input is empty: type a sentence" if self.preset.task ==
                              "translation" else "the input is empty: type some characters")
@@ -311,12 +324,18 @@ class Session:
         if len(tokens) > limit:
             raise InputError(
                 f"the input has {len(tokens)} tokens; this model takes at most {limit}")
-        unknown = [t for t in tokens if t not in self.src_vocab.index]
+        if self.tokenizer is None:
+            unknown = [t for t in tokens if t not in self.src_vocab.index]
         return tokens, unknown
+
+    def _words(self, ids: list[int]) -> list[str]:
+        return self.tokenizer.decode_pieces(ids) if self.tokenizer else self.tgt_vocab.decode(ids)
 
     def _run_text(self, text: str, trace: bool) -> Trace:
         tokens, unknown = self.encode_text(text)
-        src = torch.tensor([self.src_vocab.encode(tokens) + [EOS]], device=self.device)
+        cfg = self.model.cfg
+        ids = self.tokenizer.ids(tokens) if self.tokenizer else self.src_vocab.encode(tokens)
+        src = torch.tensor([ids + [cfg.eos_id]], device=self.device)
         result = Trace()
         with tracing.recording(result) if trace else tracing.paused():
             encoded = self.model.encode(src)  # once, recorded, for decoding and the trace
@@ -325,27 +344,28 @@ class Session:
                 output = self.model.greedy(src, guess=self._last_output,
                                            encoded=encoded)[0].tolist()
             self._last_output = output
-            if EOS in output:
-                output = output[: output.index(EOS) + 1]
+            if cfg.eos_id in output:
+                output = output[: output.index(cfg.eos_id) + 1]
             # One teacher-forced pass over [BOS] + output: because of the causal mask, row t
             # of every decoder matrix is exactly the decoder as it was when it chose output[t].
-            decoder_in = torch.tensor([[BOS] + output[:-1]], device=self.device)
+            decoder_in = torch.tensor([[cfg.bos_id] + output[:-1]], device=self.device)
             logits = self.model.decode(decoder_in, *encoded)[0]  # (T, V)
         probs = logits.float().softmax(-1)
         top = probs.topk(min(5, probs.shape[-1]), dim=-1)
-        out_words = self.tgt_vocab.decode(output)
+        out_words = self._words(output)
         notice = ""
         if not self.model.decoder.use_mask:
             # Without the causal mask, row t of the teacher-forced pass also sees the words
             # after t, so its choice is no longer the greedy one: show each row's own choice.
-            out_words = self.tgt_vocab.decode(probs.argmax(-1).tolist())
+            out_words = self._words(probs.argmax(-1).tolist())
             notice = ("no causal mask: each decoder row also sees the words after it, so it "
                       "may copy the next word; decoding word by word is unchanged")
         if self.model.bottleneck:
             notice = ("seq2seq bottleneck: every decoding step sees one context vector (the "
                       "mean of the encoder states), so cross-attention is uniform")
         result.add("prediction", "probs", probs)
-        prediction = (" " if self.preset.task == "translation" else "").join(
+        prediction = self.tokenizer.text(output) if self.tokenizer else (
+            " " if self.preset.task == "translation" else "").join(
             w for w in out_words if w != "<eos>")
         if self.preset.task == "translation":
             # the grammar's own rule-based translation, or why the sentence is outside it
@@ -357,13 +377,13 @@ class Session:
                                    prediction.split() == reference.translation))
         result.meta.update(
             input=text,
-            source_tokens=tokens + ["<eos>"],
-            target_tokens=self.tgt_vocab.decode(decoder_in[0].tolist()),
+            source_tokens=tokens + [self._words([cfg.eos_id])[0]],
+            target_tokens=self._words(decoder_in[0].tolist()),
             output_tokens=out_words,
             unknown=unknown,
             notice=notice,
             prediction=prediction,
-            top5=[[[self.tgt_vocab.words[i], float(p)] for p, i in zip(ps.tolist(), ids.tolist())]
+            top5=[[[w, float(p)] for p, w in zip(ps.tolist(), self._words(ids.tolist()))]
                   for ps, ids in zip(top.values, top.indices)],
         )
         return result

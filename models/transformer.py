@@ -34,14 +34,24 @@ class TransformerConfig:
     d_ff: int = 256
     max_len: int = 32
     dropout: float = 0.1
+    # What OPUS-MT (Marian) models need; the defaults are the presets' own choices.
+    norm_first: bool = True  # pre-norm + a final LayerNorm; False: post-norm (the paper's)
+    activation: str = "gelu"  # gelu | swish | relu
+    scale_embeddings: bool = True  # token embedding × √d_model
+    position_layout: str = "interleaved"  # or "halves": all sines, then all cosines
+    shared_embeddings: bool = False  # one matrix for source, target and the generator
+    pad_id: int = 0
+    bos_id: int = 1  # the decoder's first input (Marian: its pad id)
+    eos_id: int = 2
+    forbid_pad: bool = False  # never generate pad (Marian's bad_words_ids)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def padding_mask(ids: torch.Tensor) -> torch.Tensor | None:
+def padding_mask(ids: torch.Tensor, pad_id: int = PAD) -> torch.Tensor | None:
     """Additive key mask (B, 1, 1, N): -inf at PAD keys; None when nothing is padded."""
-    pad = ids == PAD
+    pad = ids == pad_id
     if not bool(pad.any()):
         return None
     return torch.zeros(pad.shape, dtype=torch.float32, device=ids.device).masked_fill(
@@ -75,13 +85,18 @@ class EncoderLayer(nn.Module):
         self.norm1 = nn.LayerNorm(cfg.d_model)
         self.self_attn = MultiHeadAttention(cfg.d_model, cfg.num_heads)
         self.norm2 = nn.LayerNorm(cfg.d_model)
-        self.ff = Mlp(cfg.d_model, cfg.d_ff, cfg.dropout)
+        self.ff = Mlp(cfg.d_model, cfg.d_ff, cfg.dropout, cfg.activation)
         self.drop = nn.Dropout(cfg.dropout)
+        self.norm_first = cfg.norm_first
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        h = self.norm1(x)
-        x = x + self.drop(self.self_attn(h, h, mask))
-        x = x + self.drop(self.ff(self.norm2(x)))
+        if self.norm_first:
+            h = self.norm1(x)
+            x = x + self.drop(self.self_attn(h, h, mask))
+            x = x + self.drop(self.ff(self.norm2(x)))
+        else:  # post-norm: LayerNorm after each residual sum (the paper; Marian)
+            x = self.norm1(x + self.drop(self.self_attn(x, x, mask)))
+            x = self.norm2(x + self.drop(self.ff(x)))
         record(self.site_name, "out", x)
         return x
 
@@ -94,8 +109,9 @@ class DecoderLayer(nn.Module):
         self.norm2 = nn.LayerNorm(cfg.d_model)
         self.cross_attn = MultiHeadAttention(cfg.d_model, cfg.num_heads)
         self.norm3 = nn.LayerNorm(cfg.d_model)
-        self.ff = Mlp(cfg.d_model, cfg.d_ff, cfg.dropout)
+        self.ff = Mlp(cfg.d_model, cfg.d_ff, cfg.dropout, cfg.activation)
         self.drop = nn.Dropout(cfg.dropout)
+        self.norm_first = cfg.norm_first
 
     def forward(
         self,
@@ -104,10 +120,15 @@ class DecoderLayer(nn.Module):
         self_mask: torch.Tensor,
         memory_mask: torch.Tensor | None,
     ) -> torch.Tensor:
-        h = self.norm1(x)
-        x = x + self.drop(self.self_attn(h, h, self_mask))
-        x = x + self.drop(self.cross_attn(self.norm2(x), memory, memory_mask))
-        x = x + self.drop(self.ff(self.norm3(x)))
+        if self.norm_first:
+            h = self.norm1(x)
+            x = x + self.drop(self.self_attn(h, h, self_mask))
+            x = x + self.drop(self.cross_attn(self.norm2(x), memory, memory_mask))
+            x = x + self.drop(self.ff(self.norm3(x)))
+        else:
+            x = self.norm1(x + self.drop(self.self_attn(x, x, self_mask)))
+            x = self.norm2(x + self.drop(self.cross_attn(x, memory, memory_mask)))
+            x = self.norm3(x + self.drop(self.ff(x)))
         record(self.site_name, "out", x)
         return x
 
@@ -115,9 +136,10 @@ class DecoderLayer(nn.Module):
 class Encoder(nn.Module):
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
-        self.embed = TokenEmbedding(cfg.src_vocab, cfg.d_model, cfg.max_len)
+        self.embed = TokenEmbedding(cfg.src_vocab, cfg.d_model, cfg.max_len,
+                                    cfg.scale_embeddings, cfg.position_layout)
         self.layers = nn.ModuleList(EncoderLayer(cfg) for _ in range(cfg.enc_layers))
-        self.norm = nn.LayerNorm(cfg.d_model)
+        self.norm = nn.LayerNorm(cfg.d_model) if cfg.norm_first else nn.Identity()
         self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, src: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -130,9 +152,11 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
-        self.embed = TokenEmbedding(cfg.tgt_vocab, cfg.d_model, cfg.max_len)
+        self.embed = TokenEmbedding(cfg.tgt_vocab, cfg.d_model, cfg.max_len,
+                                    cfg.scale_embeddings, cfg.position_layout)
         self.layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.dec_layers))
-        self.norm = nn.LayerNorm(cfg.d_model)
+        self.norm = nn.LayerNorm(cfg.d_model) if cfg.norm_first else nn.Identity()
+        self.pad_id, self.bos_id = cfg.pad_id, cfg.bos_id
         self.drop = nn.Dropout(cfg.dropout)
         self.use_mask = True  # an intervention: let each position see the later ones
 
@@ -142,7 +166,11 @@ class Decoder(nn.Module):
         self_mask = causal_mask(tgt.shape[1], tgt.device)
         if not self.use_mask:
             self_mask = torch.zeros_like(self_mask)
-        pad = padding_mask(tgt)
+        keys = tgt
+        if self.bos_id == self.pad_id:  # Marian starts decoding with its pad token: not padding
+            keys = tgt.clone()
+            keys[:, 0] = -1
+        pad = padding_mask(keys, self.pad_id)
         if pad is not None:
             self_mask = self_mask + pad
         x = self.drop(self.embed(tgt))  # (B, T, D)
@@ -160,12 +188,15 @@ class Transformer(nn.Module):
         self.encoder = Encoder(cfg)
         self.decoder = Decoder(cfg)
         self.generator = nn.Linear(cfg.d_model, cfg.tgt_vocab)
+        if cfg.shared_embeddings:  # Marian: one matrix (and the generator keeps its bias)
+            self.decoder.embed.embed.weight = self.encoder.embed.embed.weight
+            self.generator.weight = self.encoder.embed.embed.weight
         # an intervention: the classic seq2seq bottleneck, one context vector for all steps
         self.bottleneck = False
         name_sites(self)
 
     def encode(self, src: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        mask = padding_mask(src)
+        mask = padding_mask(src, self.cfg.pad_id)
         return self.encoder(src, mask), mask
 
     def decode(
@@ -174,6 +205,9 @@ class Transformer(nn.Module):
         if self.bottleneck:
             memory = one_context_vector(memory, memory_mask)
         logits = self.generator(self.decoder(tgt, memory, memory_mask))  # (B, T, V)
+        if self.cfg.forbid_pad:
+            logits = logits.index_fill(-1, torch.tensor([self.cfg.pad_id],
+                                                        device=logits.device), float("-inf"))
         record("generator", "logits", logits)
         return logits
 
@@ -202,6 +236,7 @@ class Transformer(nn.Module):
         memory, mask = encoded or self.encode(src)
         B, device = src.shape[0], src.device
         length = min(max_new, 2 * src.shape[1] + 4)  # most outputs fit; longer ones extend
+        PAD, BOS, EOS = self.cfg.pad_id, self.cfg.bos_id, self.cfg.eos_id  # noqa: N806
         rows = torch.full((B, length), PAD, dtype=torch.long, device=device)
         if guess:
             start = torch.tensor(guess[:length], dtype=torch.long, device=device)
@@ -228,6 +263,7 @@ class Transformer(nn.Module):
         """Greedy decoding one token at a time (the textbook loop; also without the mask)."""
         max_new = max_new or self.cfg.max_len - 1
         memory, mask = encoded or self.encode(src)
+        PAD, BOS, EOS = self.cfg.pad_id, self.cfg.bos_id, self.cfg.eos_id  # noqa: N806
         out = torch.full((src.shape[0], 1), BOS, dtype=torch.long, device=src.device)
         done = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)
         for _ in range(max_new):

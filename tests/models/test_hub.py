@@ -108,7 +108,7 @@ def test_trace_on_a_folder_records_what_the_model_saw(tmp_path, capsys):
     ({"hidden_act": "gelu_new"}, "hidden_act 'gelu_new' is not supported"),
     ({"image_size": [32, 48]}, "non-square images"),
     ({"model_type": "swin"}, "not supported yet"),
-    ({"model_type": "bert"}, "only vit and deit"),
+    ({"model_type": "bert"}, "only vit, deit and marian"),
     ({"qkv_bias": False}, "qkv_bias false"),
 ])
 def test_what_cannot_be_represented_exactly_is_refused_with_the_reason(change, reason,
