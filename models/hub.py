@@ -72,9 +72,10 @@ def read_folder(path: str | Path) -> HubModel:
     family = config.get("model_type")
     if family == "marian":
         return _marian_folder(folder, config)
+    if family == "swin":
+        return _hf_swin_folder(folder, config)
     if family not in ("vit", "deit"):
-        known = ("Hugging Face swin folders are not supported yet; timm swin folders are"
-                 if family == "swin" else "only vit, deit and marian are, and timm folders")
+        known = "only vit, deit, swin and marian are, and timm folders"
         raise CheckpointError(f"{folder.name}: model_type {json.dumps(family)} cannot be "
                               f"opened ({known})")
     tensors = _weights(folder)
@@ -387,6 +388,77 @@ def prepare_photo(source, prep: Preprocessing, cfg) -> tuple[np.ndarray, dict, n
              "inverted": False, "blank": False}
     picture = np.asarray(image.convert("RGB"), np.float32) / 255.0  # (H, W, 3), as shown
     return np.ascontiguousarray(x.transpose(2, 0, 1), dtype=np.float32), notes, picture
+
+
+HF_SWIN_BLOCK = {"layernorm_before": "norm1", "attention.self.relative_position_bias_table":
+                 "attn.relative_position_bias_table", "attention.output.dense": "attn.proj",
+                 "layernorm_after": "norm2", "intermediate.dense": "mlp.fc1",
+                 "output.dense": "mlp.fc2"}
+
+
+def _hf_swin_folder(folder: Path, config: dict) -> HubModel:
+    """A transformers SwinForImageClassification folder: its names mapped onto timm's (ours);
+    its patch merging (end of stage s) is our stage s+1's downsample."""
+    name = folder.name
+    act = config.get("hidden_act", "gelu")
+    if act != "gelu":
+        raise CheckpointError(f"{name}: hidden_act '{act}' is not supported (only the exact "
+                              f"'gelu'); loading it would change the outputs")
+    if config.get("use_absolute_embeddings"):
+        raise CheckpointError(f"{name}: absolute position embeddings are not supported")
+    if not config.get("qkv_bias", True):
+        raise CheckpointError(f"{name}: qkv_bias false is not supported yet")
+    size, patch = config.get("image_size", 224), config.get("patch_size", 4)
+    if not isinstance(size, int) or not isinstance(patch, int):
+        raise CheckpointError(f"{name}: non-square images ({size}, patch {patch}) are not "
+                              f"supported")
+    ours: dict[str, torch.Tensor] = {}
+    tensors = _weights(folder)
+    for key, value in tensors.items():
+        inner = key[len("swin."):] if key.startswith("swin.") else key
+        if inner.startswith("classifier."):
+            ours["head.fc." + inner.rsplit(".", 1)[1]] = value
+        elif inner.startswith("embeddings.patch_embeddings.projection."):
+            ours["patch_embed.proj." + inner.rsplit(".", 1)[1]] = value
+        elif inner.startswith("embeddings.norm."):
+            ours["patch_embed.norm." + inner.rsplit(".", 1)[1]] = value
+        elif inner.startswith("layernorm."):
+            ours["norm." + inner.rsplit(".", 1)[1]] = value
+        elif m := re.fullmatch(r"encoder\.layers\.(\d+)\.downsample\.(norm|reduction)\."
+                               r"(weight|bias)", inner):
+            stage, part, kind = m.groups()
+            ours[f"layers.{int(stage) + 1}.downsample.{part}.{kind}"] = value
+        elif m := re.fullmatch(r"encoder\.layers\.(\d+)\.blocks\.(\d+)\.(.+?)"
+                               r"(?:\.(weight|bias))?", inner):
+            stage, block, part, kind = m.groups()
+            prefix = f"layers.{stage}.blocks.{block}."
+            if part in ("attention.self.query", "attention.self.key", "attention.self.value"):
+                continue  # joined below
+            if part.endswith(TIMM_BUFFERS):
+                continue
+            if part not in HF_SWIN_BLOCK:
+                raise CheckpointError(f"{name}: unexpected tensor '{key}'")
+            ours[prefix + HF_SWIN_BLOCK[part] + (f".{kind}" if kind else "")] = value
+        else:
+            raise CheckpointError(f"{name}: unexpected tensor '{key}'")
+    for key in tensors:
+        if m := re.fullmatch(r"(?:swin\.)?encoder\.layers\.(\d+)\.blocks\.(\d+)\."
+                             r"attention\.self\.query\.(weight|bias)", key):
+            stage, block, kind = m.groups()
+            parts = [tensors.get(key.replace(".query.", f".{p}.")) for p in
+                     ("query", "key", "value")]
+            if any(p is None for p in parts):
+                raise CheckpointError(f"{name}: a block lacks its key or value projection")
+            ours[f"layers.{stage}.blocks.{block}.attn.qkv.{kind}"] = torch.cat(parts, 0)
+    if "head.fc.weight" not in ours:
+        raise CheckpointError(f"{name}: no classifier in the weights")
+    values = _timm_swin(ours, size, patch, name)
+    values.update(in_chans=int(config.get("num_channels", 3)), dropout=0.0)
+    if values["depths"] != list(config.get("depths", values["depths"])):
+        raise CheckpointError(f"{name}: the weights' depths {values['depths']} differ from "
+                              f"config.json's {config.get('depths')}")
+    labels = _labels(config, values["num_classes"])
+    return HubModel("swin", "swin", values, ours, labels, _preprocessing(folder, size), name)
 
 
 # -- OPUS-MT (Marian) translation models ------------------------------------------------------

@@ -107,8 +107,8 @@ def test_trace_on_a_folder_records_what_the_model_saw(tmp_path, capsys):
 @pytest.mark.parametrize("change, reason", [
     ({"hidden_act": "gelu_new"}, "hidden_act 'gelu_new' is not supported"),
     ({"image_size": [32, 48]}, "non-square images"),
-    ({"model_type": "swin"}, "not supported yet"),
-    ({"model_type": "bert"}, "only vit, deit and marian"),
+    ({"model_type": "clip"}, "only vit, deit, swin and marian"),
+    ({"model_type": "bert"}, "only vit, deit, swin and marian"),
     ({"qkv_bias": False}, "qkv_bias false"),
 ])
 def test_what_cannot_be_represented_exactly_is_refused_with_the_reason(change, reason,
@@ -271,3 +271,24 @@ def test_a_bare_timm_file_named_by_arch_or_by_its_file_name(tmp_path, capsys):
                                atol=1e-5)
     assert main(["trace", "--weights", str(bare), "--input", str(photo), "-o", str(out)]) == 2
     assert "name the timm variant with --arch" in capsys.readouterr().err
+
+
+
+def test_a_transformers_swin_gives_the_reference_logits(tmp_path):
+    """HF's names and layout (patch merging at the end of a stage, q/k/v apart) onto timm's."""
+    torch.manual_seed(6)
+    config = transformers.SwinConfig(image_size=32, patch_size=2, num_channels=3, embed_dim=16,
+                                     depths=[2, 2, 2], num_heads=[2, 4, 8], window_size=4,
+                                     mlp_ratio=2.0, num_labels=5)
+    reference = transformers.SwinForImageClassification(config).eval()
+    session = load_folder(save(reference, tmp_path / "swin"))
+    assert session.model.cfg.depths == [2, 2, 2] and session.model.cfg.num_heads == [2, 4, 8]
+    x = torch.randn(2, 3, 32, 32)
+    with torch.inference_mode():
+        expected = reference(pixel_values=x).logits
+        plain = session.model(x)
+        with tracing.recording() as trace:
+            traced = session.model(x)
+    torch.testing.assert_close(plain, expected, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(traced, expected, atol=1e-4, rtol=1e-4)
+    assert trace["layers.0.blocks.1.attn/weights"].shape == (16, 2, 16, 16)  # shifted windows
