@@ -10,6 +10,7 @@ methods; nothing here reaches into a panel's widgets.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,6 +191,21 @@ class Explorer:
         widget = self.window if panel is None else self.window.panels[panel]
         self.paint()
         return render(widget, path, scale)
+
+    def save_trace(self, path: str | Path, timeout: float = 60.0) -> Path:
+        """Write the trace on screen to an .npz (on the window's writer thread, waited for
+        here); RunFailed says why it could not be written."""
+        thread = self.window.save_trace(str(path))
+        if thread is None:
+            raise RunFailed("nothing to save yet")
+        deadline = time.monotonic() + timeout
+        while thread.is_alive() and time.monotonic() < deadline:
+            self.app.processEvents(QtCore.QEventLoop.AllEvents, 50)
+            thread.join(0.01)
+        self.app.processEvents()
+        if not Path(path).is_file():
+            raise RunFailed(self.window.message_label.text() or f"{path} was not written")
+        return Path(path)
 
     def save_session(self, path: str | Path) -> Path:
         return sessions.save(self, path)

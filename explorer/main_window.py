@@ -1,6 +1,8 @@
 """The main window: toolbar, docks of panels, input widgets, status bar, shortcuts."""
 from __future__ import annotations
 
+import threading
+
 import pyqtgraph as pg
 import torch
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -61,11 +63,14 @@ def device_availability() -> dict[str, str]:
 
 
 class MainWindow(QtWidgets.QMainWindow):
+    trace_saved = QtCore.Signal(str, str)  # path, error ("" when written): from a thread
+
     def __init__(self, state: AppState, settings: QtCore.QSettings | None = None) -> None:
         super().__init__()
         self.state = state
         self.settings = settings
         self.setWindowTitle("Transformer Explorer")
+        self.trace_saved.connect(self._trace_saved)
         self.resize(1400, 860)
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
@@ -227,6 +232,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recent_menu = file_menu.addMenu("&Recent sessions")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addAction("Sa&ve session…", QtGui.QKeySequence.Save, self.save_session_dialog)
+        file_menu.addAction("Save &trace (.npz)…", QtGui.QKeySequence("Ctrl+Shift+S"),
+                            self.save_trace_dialog)
         file_menu.addSeparator()
         file_menu.addAction("&Export panel…", QtGui.QKeySequence("Ctrl+E"), self.export_dialog)
         file_menu.addAction("&Copy panel as image", QtGui.QKeySequence("Ctrl+Shift+C"),
@@ -273,6 +280,39 @@ class MainWindow(QtWidgets.QMainWindow):
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open image", "", IMAGE_FILTER)
         if path:
             self.load_image_file(path)
+
+    def save_trace_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save trace", "trace.npz",
+                                                        "Traces (*.npz)")
+        if path:
+            self.save_trace(path)
+
+    def save_trace(self, path: str) -> threading.Thread | None:
+        """Write the trace on screen as .npz on a thread of its own: a Swin-Tiny trace is
+        ~50 MB, and the window stays live while it is written. `trace_saved` says when."""
+        trace = self.state.trace
+        if trace is None:
+            self._show_message("nothing to save yet")
+            return None
+        self.statusBar().showMessage(f"saving the trace to {path}…")
+
+        def write() -> None:
+            try:
+                trace.save_npz(path)
+                self.trace_saved.emit(path, "")
+            except OSError as error:
+                self.trace_saved.emit(path, str(error))
+
+        thread = threading.Thread(target=write, name="trace-writer", daemon=True)
+        thread.start()
+        return thread
+
+    def _trace_saved(self, path: str, error: str) -> None:
+        if error:
+            self._show_message(f"cannot save the trace to {path}: {error}")
+        else:
+            size = QtCore.QFileInfo(path).size() / 1e6
+            self.statusBar().showMessage(f"saved the trace to {path} ({size:.1f} MB)", 10_000)
 
     def open_model_dialog(self) -> None:
         path = QtWidgets.QFileDialog.getExistingDirectory(

@@ -113,3 +113,31 @@ def test_sessions_and_recent_models_reopen_an_opened_model(make_explorer, deit_f
     assert not fresh.window.open_session(str(tmp_path / "gone.json"))
     assert "cannot be opened" in fresh.window.message_label.text()
     assert fresh.preset == "tiny-deit"
+
+
+def test_saving_a_trace_happens_off_the_ui_thread(make_explorer, tmp_path, monkeypatch):
+    """File ▸ Save trace: the .npz is written on a thread of its own, and holds exactly the
+    trace on screen."""
+    import threading
+
+    from models.trace import Trace
+
+    e = make_explorer("swin-digits")
+    writers = []
+    original = Trace.save_npz
+
+    def spy(self, path):
+        writers.append(threading.current_thread().name)
+        return original(self, path)
+
+    monkeypatch.setattr(Trace, "save_npz", spy)
+    path = e.save_trace(tmp_path / "run.npz")
+    assert writers == ["trace-writer"]
+    saved = Trace.load_npz(path)
+    assert saved.meta["prediction"] == e.trace.meta["prediction"]
+    assert set(saved.records) == set(e.trace.records)
+    np.testing.assert_array_equal(saved["layers.0.blocks.1.attn/weights"],
+                                  e.trace["layers.0.blocks.1.attn/weights"])
+    assert "saved the trace" in e.window.statusBar().currentMessage()
+    with pytest.raises(RunFailed, match="cannot save"):
+        e.save_trace(tmp_path / "no-such-folder" / "run.npz")
