@@ -172,7 +172,7 @@ def _timm_model(name: str, config: dict, tensors: dict[str, torch.Tensor]) -> Hu
     labels = config.get("label_names") or []
     classes = values["num_classes"]
     labels = [str(x) for x in labels] if len(labels) == classes else \
-        [f"class {i}" for i in range(classes)]
+        imagenet_or_numbers(classes)
     return HubModel(arch, "timm", values, tensors, labels, prep, name)
 
 
@@ -326,10 +326,24 @@ def _vit_names(tensors: dict[str, torch.Tensor], family: str,
     return ours, distilled
 
 
+IMAGENET_FILE = Path(__file__).resolve().parents[1] / "resources" / "data" / \
+    "imagenet_classes.json"
+
+
+def imagenet_or_numbers(classes: int) -> list[str]:
+    """A 1000-class model without names of its own: ImageNet-1k's, in the standard order
+    (resources/data/imagenet_classes.json); other sizes: "class i"."""
+    if classes == 1000 and IMAGENET_FILE.is_file():
+        return json.loads(IMAGENET_FILE.read_text())["names"]
+    return [f"class {i}" for i in range(classes)]
+
+
 def _labels(config: dict, classes: int) -> list[str]:
     id2label = config.get("id2label") or {}
-    labels = [str(id2label.get(str(i), id2label.get(i, f"class {i}"))) for i in range(classes)]
-    return labels
+    labels = [str(id2label.get(str(i), id2label.get(i, ""))) for i in range(classes)]
+    if all(not x or re.fullmatch(r"LABEL_\d+", x) for x in labels):  # none of its own
+        return imagenet_or_numbers(classes)
+    return [x or f"class {i}" for i, x in enumerate(labels)]
 
 
 def _preprocessing(folder: Path, img_size: int) -> Preprocessing:

@@ -292,3 +292,19 @@ def test_a_transformers_swin_gives_the_reference_logits(tmp_path):
     torch.testing.assert_close(plain, expected, atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(traced, expected, atol=1e-4, rtol=1e-4)
     assert trace["layers.0.blocks.1.attn/weights"].shape == (16, 2, 16, 16)  # shifted windows
+
+
+def test_a_1000_class_model_without_names_gets_imagenets(tmp_path):
+    """ImageNet-1k names (standard order) for checkpoints that carry none: index 281 is
+    WordNet's n02123045, "tabby"; a model with names of its own keeps them."""
+    model = timm_like("vit", img_size=32, patch_size=8, in_chans=3, num_classes=1000,
+                      embed_dim=64, depth=1, num_heads=1, dropout=0.0)
+    session = load_folder(timm_folder(tmp_path / "t", model, "vit_tiny_patch8_32", 32))
+    assert len(session.labels) == 1000 and session.labels[281] == "tabby"
+    assert session.labels[0] == "tench" and session.labels[207] == "golden retriever"
+    assert load_folder(save(build("vit"), tmp_path / "named")).labels[1] == "bee"
+    torch.manual_seed(0)
+    plain = {k: v for k, v in SMALL.items() if k not in ("num_labels", "id2label")}
+    hf_default = transformers.ViTForImageClassification(  # id2label: LABEL_0 … LABEL_999
+        transformers.ViTConfig(**plain, num_labels=1000))
+    assert load_folder(save(hf_default, tmp_path / "hf")).labels[281] == "tabby"
