@@ -35,9 +35,11 @@ def patch_sequence(image: np.ndarray, grid: int, per_line: int) -> np.ndarray:
     """The image cut into grid×grid patches, in flattening order, `per_line` patches to a
     line (the sequence wrapped like text)."""
     p = image.shape[0] // grid
-    patches = image.reshape(grid, p, grid, p).transpose(0, 2, 1, 3).reshape(-1, p, p)
+    colour = image.shape[2:]  # () for grey, (3,) for colour
+    patches = image.reshape(grid, p, grid, p, *colour).swapaxes(1, 2).reshape(-1, p, p, *colour)
     lines = int(np.ceil(len(patches) / per_line))
-    strip = np.full((lines * (p + 2) - 2, per_line * (p + 1) - 1), np.nan, np.float32)
+    gap = 1.0 if colour else np.nan  # colour has no "no data" value: white, like the page
+    strip = np.full((lines * (p + 2) - 2, per_line * (p + 1) - 1, *colour), gap, np.float32)
     for i, patch in enumerate(patches):
         r, c = divmod(i, per_line)
         strip[r * (p + 2): r * (p + 2) + p, c * (p + 1): c * (p + 1) + p] = patch
@@ -155,7 +157,7 @@ class PatchesPanel(Panel):
                 text.setVisible(self.show_numbers.isChecked())
                 self.picture.plot.addItem(text)
                 self.numbers.append(text)
-        self.sequence_image.setImage(patch_sequence(image, g, 2 * g), autoLevels=False,
+        self.sequence_image.setImage(patch_sequence(picture(trace), g, 2 * g), autoLevels=False,
                                      levels=(0, 1))
         self.cls_label.setVisible(self.has_cls())
         if self.has_cls():

@@ -141,3 +141,22 @@ def test_saving_a_trace_happens_off_the_ui_thread(make_explorer, tmp_path, monke
     assert "saved the trace" in e.window.statusBar().currentMessage()
     with pytest.raises(RunFailed, match="cannot save"):
         e.save_trace(tmp_path / "no-such-folder" / "run.npz")
+
+
+def test_the_patch_sequence_keeps_colour_and_order():
+    """Patch k of a 4×4 grid (2×2 px each) sits at line k // 8, place k % 8 of the strip,
+    in colour when the picture has colour; grey pictures keep their NaN gaps."""
+    from explorer.panels.patches import patch_sequence
+
+    rng = np.random.default_rng(0)
+    rgb = rng.random((8, 8, 3)).astype(np.float32)
+    strip = patch_sequence(rgb, 4, 8)
+    assert strip.shape == (2 * 4 - 2, 8 * 3 - 1, 3)
+    for k in range(16):
+        r, c = divmod(k, 4)
+        line, place = divmod(k, 8)
+        np.testing.assert_array_equal(strip[line * 4: line * 4 + 2, place * 3: place * 3 + 2],
+                                      rgb[r * 2: r * 2 + 2, c * 2: c * 2 + 2])
+    grey = patch_sequence(rgb[..., 0], 4, 8)
+    assert grey.shape == strip.shape[:2] and np.isnan(grey[2]).all()
+    np.testing.assert_array_equal(grey[:2, 3:5], rgb[:2, 2:4, 0])
