@@ -114,8 +114,6 @@ class Explorer:
     def set_preset(self, name: str, value: Any = None) -> None:
         if name not in PRESETS:
             raise ValueError(f"unknown preset '{name}' (choose from: {', '.join(PRESETS)})")
-        if PRESETS[name].source:  # an opened model (e.g. from a session): in the preset box
-            self.window.add_opened(name)
         self.window.select_preset(name, value)
 
     def set_device(self, name: str) -> None:

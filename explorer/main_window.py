@@ -148,10 +148,8 @@ class MainWindow(QtWidgets.QMainWindow):
         bar.setObjectName("toolbar-model")
         bar.setMovable(False)
         self.preset_box = QtWidgets.QComboBox()
-        for preset in PRESETS.values():
-            self.preset_box.addItem(preset.name, preset.name)
-            self.preset_box.setItemData(self.preset_box.count() - 1, preset.description,
-                                        QtCore.Qt.ToolTipRole)
+        for name in [n for n in PRESETS if not PRESETS[n].source]:
+            self._add_preset_item(name)
         self.preset_box.currentIndexChanged.connect(self._preset_chosen)
         self.device_box = QtWidgets.QComboBox()
         model = QtGui.QStandardItemModel()
@@ -328,26 +326,26 @@ class MainWindow(QtWidgets.QMainWindow):
         except (CheckpointError, InputError, OSError) as error:
             self._show_message(f"cannot open {path}: {error}")
             return None
-        self.add_opened(preset.name)
-        self.select_preset(preset.name)
+        self.select_preset(preset.name)  # its entry joins the box on preset_changed
         self._remember("recentModels", preset.source)
         return preset.name
 
     def add_opened(self, name: str) -> None:
         """An opened model's entry in the preset box, under "Opened:" (once)."""
-        preset = PRESETS[name]
-        if self.preset_box.findData(preset.name) < 0:
-            if not any(PRESETS[self.preset_box.itemData(i)].source
-                       for i in range(self.preset_box.count())
-                       if self.preset_box.itemData(i) in PRESETS):
-                self.preset_box.insertSeparator(self.preset_box.count())
-                self.preset_box.addItem("Opened:")
-                self.preset_box.model().item(self.preset_box.count() - 1).setEnabled(False)
-            self.preset_box.blockSignals(True)
-            self.preset_box.addItem(preset.name, preset.name)
-            self.preset_box.setItemData(self.preset_box.count() - 1, preset.description,
-                                        QtCore.Qt.ToolTipRole)
-            self.preset_box.blockSignals(False)
+        if self.preset_box.findData(name) >= 0:
+            return
+        self.preset_box.blockSignals(True)
+        if self.preset_box.findText("Opened:") < 0:
+            self.preset_box.insertSeparator(self.preset_box.count())
+            self.preset_box.addItem("Opened:")
+            self.preset_box.model().item(self.preset_box.count() - 1).setEnabled(False)
+        self._add_preset_item(name)
+        self.preset_box.blockSignals(False)
+
+    def _add_preset_item(self, name: str) -> None:
+        self.preset_box.addItem(name, name)
+        self.preset_box.setItemData(self.preset_box.count() - 1, PRESETS[name].description,
+                                    QtCore.Qt.ToolTipRole)
 
     def load_image_file(self, path: str) -> None:
         if PRESETS[self.state.preset].arch == "transformer":
@@ -369,6 +367,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.state.set_input(value)
 
     def _preset_changed(self, name: str) -> None:
+        if PRESETS[name].source:  # an opened model, however it was switched to
+            self.add_opened(name)
         index = self.preset_box.findData(name)
         if index != self.preset_box.currentIndex():
             self.preset_box.blockSignals(True)

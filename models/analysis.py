@@ -8,6 +8,17 @@ from .trace import Trace
 SPECIAL_TOKENS = {"<bos>", "<eos>", "<pad>", "CLS", "DIST"}
 
 
+def token_layout(meta: dict) -> str:
+    """How a trace's tokens are laid out, from its own description of its attention sites:
+    "text" (source and target sequences), "windows" (a grid attended in shifted windows) or
+    "patches" (a patch grid after `prefix_tokens` tokens such as CLS). Panels ask this, not
+    which architecture made the trace."""
+    kinds = {info["kind"] for info in meta["sites"].values()}
+    if kinds & {"encoder_self", "decoder_self", "cross"}:
+        return "text"
+    return "windows" if "window" in kinds else "patches"
+
+
 def prefix_tokens(meta: dict) -> int:
     """How many tokens come before the patches (ViT: CLS, DeiT: CLS and DIST; Swin: none),
     from the trace's own description (traces before it existed: 1 for ViT)."""

@@ -57,6 +57,11 @@ def is_model_folder(path: str | Path) -> bool:
     return Path(path).is_dir() and (Path(path) / "config.json").is_file()
 
 
+def read_model(path: str | Path, arch: str | None = None) -> HubModel:
+    """A model folder, or a bare timm file (its variant in `arch` or its name)."""
+    return read_folder(path) if Path(path).is_dir() else read_timm_file(path, arch)
+
+
 def read_folder(path: str | Path) -> HubModel:
     folder = Path(path)
     if not is_model_folder(folder):
@@ -228,6 +233,37 @@ def _timm_swin(tensors, size: int, patch: int, name: str) -> dict:
                 mlp_ratio=int(tensors["layers.0.blocks.0.mlp.fc1.weight"].shape[0]) / width)
 
 
+def _check_hf_vision(config: dict, name: str, size, patch) -> tuple[int, int]:
+    """What a transformers ViT/DeiT/Swin config may say that our models cannot do exactly;
+    returns (image size, patch size)."""
+    act = config.get("hidden_act", "gelu")
+    if act != "gelu":  # ours is the exact (erf) GELU; tanh variants differ by ~1e-3
+        raise CheckpointError(f"{name}: hidden_act '{act}' is not supported (only the exact "
+                              f"'gelu'); loading it would change the outputs")
+    if not config.get("qkv_bias", True):
+        raise CheckpointError(f"{name}: qkv_bias false is not supported yet")
+    if size is None or patch is None:
+        raise CheckpointError(f"{name}: config.json has no image_size or patch_size")
+    if not isinstance(size, int) or not isinstance(patch, int):
+        raise CheckpointError(f"{name}: non-square images ({size}, patch {patch}) are not "
+                              f"supported")
+    return size, patch
+
+
+def _join_qkv(tensors: dict[str, torch.Tensor], query: str, names: tuple[str, str, str],
+              target: str, name: str) -> dict[str, torch.Tensor]:
+    """transformers keeps q, k and v apart; timm (ours) has one `qkv`: for every key that
+    matches `query` (a pattern whose groups fill `target`), the three joined."""
+    joined = {}
+    for key in tensors:
+        if m := re.fullmatch(query, key):
+            parts = [tensors.get(key.replace(names[0], n)) for n in names]
+            if any(p is None for p in parts):
+                raise CheckpointError(f"{name}: '{key}' lacks its key or value projection")
+            joined[target.format(*m.groups())] = torch.cat(parts, 0)
+    return joined
+
+
 def _vit_config(config: dict, tensors: dict, distilled: bool, name: str) -> dict:
     def need(key, default=None):
         value = config.get(key, default)
@@ -235,19 +271,11 @@ def _vit_config(config: dict, tensors: dict, distilled: bool, name: str) -> dict
             raise CheckpointError(f"{name}: config.json has no '{key}'")
         return value
 
-    act = need("hidden_act", "gelu")
-    if act != "gelu":  # ours is the exact (erf) GELU; tanh variants differ by ~1e-3
-        raise CheckpointError(f"{name}: hidden_act '{act}' is not supported (only the exact "
-                              f"'gelu'); loading it would change the outputs")
-    size, patch = need("image_size"), need("patch_size")
-    if not isinstance(size, int) or not isinstance(patch, int):
-        raise CheckpointError(f"{name}: non-square images ({size}, patch {patch}) are not "
-                              f"supported")
+    size, patch = _check_hf_vision(config, name, config.get("image_size"),
+                                   config.get("patch_size"))
     if size % patch:
         raise CheckpointError(f"{name}: image_size {size} is not a multiple of patch_size "
                               f"{patch}")
-    if not config.get("qkv_bias", True):
-        raise CheckpointError(f"{name}: qkv_bias false is not supported yet")
     width, hidden = need("hidden_size"), need("intermediate_size")
     if "head.weight" not in tensors:
         raise CheckpointError(f"{name}: no classifier in the weights (a backbone without a "
@@ -310,15 +338,9 @@ def _vit_names(tensors: dict[str, torch.Tensor], family: str,
             ours[f"blocks.{layer}.{OURS[part]}.{kind}"] = value
         else:
             raise CheckpointError(f"{name}: unexpected tensor '{key}'")
-    for key in list(plain):
-        m = re.fullmatch(rf"(?:{re.escape(prefix)})?layers\.(\d+)\.attention\.q_proj\."
-                         r"(weight|bias)", key)
-        if m:
-            layer, kind = m.groups()
-            parts = [plain.get(key.replace("q_proj", p)) for p in ("q_proj", "k_proj", "v_proj")]
-            if any(p is None for p in parts):
-                raise CheckpointError(f"{name}: layer {layer} lacks a key or value projection")
-            ours[f"blocks.{layer}.attn.qkv.{kind}"] = torch.cat(parts, 0)
+    ours.update(_join_qkv(plain, rf"(?:{re.escape(prefix)})?layers\.(\d+)\.attention\.q_proj\."
+                                 r"(weight|bias)", (".q_proj.", ".k_proj.", ".v_proj."),
+                          "blocks.{}.attn.qkv.{}", name))
     distilled = "dist_token" in ours
     if distilled != ("head_dist.weight" in ours):
         raise CheckpointError(f"{name}: a distillation token needs its own classifier (and "
@@ -414,18 +436,10 @@ def _hf_swin_folder(folder: Path, config: dict) -> HubModel:
     """A transformers SwinForImageClassification folder: its names mapped onto timm's (ours);
     its patch merging (end of stage s) is our stage s+1's downsample."""
     name = folder.name
-    act = config.get("hidden_act", "gelu")
-    if act != "gelu":
-        raise CheckpointError(f"{name}: hidden_act '{act}' is not supported (only the exact "
-                              f"'gelu'); loading it would change the outputs")
+    size, patch = _check_hf_vision(config, name, config.get("image_size", 224),
+                                   config.get("patch_size", 4))
     if config.get("use_absolute_embeddings"):
         raise CheckpointError(f"{name}: absolute position embeddings are not supported")
-    if not config.get("qkv_bias", True):
-        raise CheckpointError(f"{name}: qkv_bias false is not supported yet")
-    size, patch = config.get("image_size", 224), config.get("patch_size", 4)
-    if not isinstance(size, int) or not isinstance(patch, int):
-        raise CheckpointError(f"{name}: non-square images ({size}, patch {patch}) are not "
-                              f"supported")
     ours: dict[str, torch.Tensor] = {}
     tensors = _weights(folder)
     for key, value in tensors.items():
@@ -455,15 +469,10 @@ def _hf_swin_folder(folder: Path, config: dict) -> HubModel:
             ours[prefix + HF_SWIN_BLOCK[part] + (f".{kind}" if kind else "")] = value
         else:
             raise CheckpointError(f"{name}: unexpected tensor '{key}'")
-    for key in tensors:
-        if m := re.fullmatch(r"(?:swin\.)?encoder\.layers\.(\d+)\.blocks\.(\d+)\."
-                             r"attention\.self\.query\.(weight|bias)", key):
-            stage, block, kind = m.groups()
-            parts = [tensors.get(key.replace(".query.", f".{p}.")) for p in
-                     ("query", "key", "value")]
-            if any(p is None for p in parts):
-                raise CheckpointError(f"{name}: a block lacks its key or value projection")
-            ours[f"layers.{stage}.blocks.{block}.attn.qkv.{kind}"] = torch.cat(parts, 0)
+    ours.update(_join_qkv(tensors, r"(?:swin\.)?encoder\.layers\.(\d+)\.blocks\.(\d+)\."
+                                   r"attention\.self\.query\.(weight|bias)",
+                          (".query.", ".key.", ".value."), "layers.{}.blocks.{}.attn.qkv.{}",
+                          name))
     if "head.fc.weight" not in ours:
         raise CheckpointError(f"{name}: no classifier in the weights")
     values = _timm_swin(ours, size, patch, name)

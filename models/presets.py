@@ -167,13 +167,15 @@ def site_names(name: str) -> list[str]:
     return [name for name, module in model.named_modules() if hasattr(module, "head_gate")]
 
 
-def load_folder(path: str | Path, device: str = "cpu", arch: str | None = None) -> Session:
-    """A model folder from the hub (transformers ViT/DeiT, timm ViT/DeiT/Swin so far), or a
-    bare timm weights file with its variant in `arch` or its name: its own config, labels
-    and preprocessing; a CheckpointError says why one cannot be opened."""
-    from .hub import read_folder, read_timm_file
+def load_folder(path: str | Path, device: str = "cpu", arch: str | None = None,
+                opened=None) -> Session:
+    """A model folder from the hub (transformers ViT/DeiT/Swin/Marian, timm ViT/DeiT/Swin),
+    or a bare timm weights file with its variant in `arch` or its name: its own config,
+    labels and preprocessing; a CheckpointError says why one cannot be opened. `opened`: the
+    folder already read (`hub.read_model`)."""
+    from .hub import read_model
 
-    opened = read_folder(path) if Path(path).is_dir() else read_timm_file(path, arch)
+    opened = opened or read_model(path, arch)
     preset = Preset(f"opened:{opened.name}", opened.arch, opened_task(opened),
                     f"{opened.family} from {opened.name}", "", opened.config)
     model = build_model(preset, opened.config, opened.name, opened.tensors)
@@ -193,13 +195,18 @@ OPENED_INPUT = {"image": "resources/samples/digits/digit_3.png",
                 "text": "The small cat sees the big dog."}
 
 
+# Opened models read (and checked) but not loaded yet: the first load takes them from here
+# instead of reading the files a second time.
+_READ_NOT_LOADED: dict[str, Any] = {}
+
+
 def open_model(path: str | Path, arch: str | None = None) -> Preset:
     """Check a model folder or timm file (CheckpointError says why it cannot be opened) and
     add it to PRESETS, under the folder's name, for the app to switch to like a preset."""
-    from .hub import read_folder, read_timm_file
+    from .hub import read_model
 
     path = Path(path).resolve()
-    opened = read_folder(path) if path.is_dir() else read_timm_file(path, arch)
+    opened = read_model(path, arch)
     name, n = opened.name, 2
     while name in PRESETS and PRESETS[name].source != str(path):
         name, n = f"{opened.name} ({n})", n + 1
@@ -209,6 +216,7 @@ def open_model(path: str | Path, arch: str | None = None) -> Preset:
                     OPENED_INPUT["text" if text else "image"], opened.config,
                     source=str(path), source_arch=arch)
     PRESETS[name] = preset
+    _READ_NOT_LOADED[str(path)] = opened
     return preset
 
 
@@ -218,7 +226,8 @@ def load_preset(name: str, device: str = "cpu", weights: str | Path | None = Non
     an opened model from its own folder or file."""
     preset = get_preset(name)
     if preset.source and weights is None:
-        session = load_folder(preset.source, device, preset.source_arch)
+        session = load_folder(preset.source, device, preset.source_arch,
+                              _READ_NOT_LOADED.pop(preset.source, None))
         session.preset = preset  # the name it was opened under
         return session
     path = Path(weights) if weights else preset.weights
@@ -390,30 +399,30 @@ class Session:
 
     # -- images ----------------------------------------------------------------
     def _run_image(self, source: Any, trace: bool) -> Trace:
+        rgb = None
         if self.preprocessing is None:
             image, notes = prepare_digit(source)
             x = torch.from_numpy(image)[None, None].to(self.device)
         else:
             from .hub import prepare_photo
 
-            pixels, notes, image = prepare_photo(source, self.preprocessing, self.model.cfg)
+            pixels, notes, rgb = prepare_photo(source, self.preprocessing, self.model.cfg)
+            image = rgb.mean(-1)  # panels show the picture, not the normalised pixels
             x = torch.from_numpy(pixels)[None].to(self.device)
         result = Trace()
         with tracing.recording(result) if trace else tracing.paused():
             logits = self.model(x)[0]
         probs = logits.float().softmax(-1)
         result.add("prediction", "probs", probs)
-        if self.preprocessing is not None:  # panels show the picture, not normalised pixels
-            result.add("input", "image", image.mean(-1))  # grey: (H, W) like every image
-            result.add("input", "rgb", image)  # (H, W, 3): the colours, for the pictures
+        result.add("input", "image", image)  # (H, W) in [0, 1], traced or not
+        if rgb is not None:
+            result.add("input", "rgb", rgb)  # (H, W, 3): the colours, for the pictures
         best = int(probs.argmax())
         result.meta.update(
             input=str(source) if isinstance(source, (str, Path)) else "<image>",
             image=notes, labels=self.labels, prediction=self.labels[best],
             confidence=float(probs[best]), probs=[float(p) for p in probs],
         )
-        if not trace:
-            result.add("input", "image", image)
         return result
 
     # -- description -----------------------------------------------------------

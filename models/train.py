@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .checkpoints import save_checkpoint
-from .evaluate import evaluate, pad_batch, text_pairs
+from .evaluate import SUPERVISED_HEAD, evaluate, pad_batch, text_pairs
 from .presets import PRESETS, Session, build_model, get_preset
 from .tasks.digits import augment
 from .tasks.handwriting import training_set
@@ -39,7 +39,6 @@ from .transformer import BOS, EOS, PAD
 
 DEFAULT_STEPS = {"translate": 12000, "reverse": 4000, "vit-digits": 4000, "swin-digits": 3000}
 ALIGNMENT_WEIGHT = 0.5
-SUPERVISED_HEAD = 0  # of the last decoder layer's cross-attention
 BOTTLENECK_SHARE = 0.2  # of the translation steps
 DIVERSITY_WEIGHT = 0.1  # on the heads' mean pairwise similarity (translation)
 
@@ -119,11 +118,11 @@ def train(name: str, steps: int | None = None, out: Path | None = None, batch: i
             train_x, train_y = images
         data = image_batches(train_x, train_y, batch, torch.Generator().manual_seed(seed))
         peak = 2e-3
-    aligned_attention, attention_sites = None, []
+    attention_sites = []  # translation: every site's weights, for the two attention terms
     if preset.task == "translation":
-        aligned_attention = model.decoder.layers[-1].cross_attn
-        attention_sites = [(name, m) for name, m in model.named_modules()
+        attention_sites = [(site, m) for site, m in model.named_modules()
                            if hasattr(m, "kept_weights")]
+        aligned_site = f"decoder.layers.{len(model.decoder.layers) - 1}.cross_attn"
     coin = random.Random(seed + 1)
     optimizer = torch.optim.AdamW(model.parameters(), lr=peak, weight_decay=0.05)
     losses: list[float] = []
@@ -141,11 +140,10 @@ def train(name: str, steps: int | None = None, out: Path | None = None, batch: i
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
                                ignore_index=PAD if preset.arch == "transformer" else -100)
         if attention_sites:
-            kept = {name: module.kept_weights.pop() for name, module in attention_sites}
+            kept = {site: module.kept_weights.pop() for site, module in attention_sites}
             loss = loss + DIVERSITY_WEIGHT * head_similarity(kept, *inputs, model.bottleneck)
-        if aligned_attention is not None and gold is not None and not model.bottleneck:
-            attention = kept[f"decoder.layers.{len(model.decoder.layers) - 1}.cross_attn"][
-                :, SUPERVISED_HEAD]  # (B, T, S)
+        if attention_sites and gold is not None and not model.bottleneck:
+            attention = kept[aligned_site][:, SUPERVISED_HEAD]  # (B, T, S)
             rows = gold.sum(-1) > 0
             nll = -(gold * torch.log(attention + 1e-9)).sum(-1)
             loss = loss + ALIGNMENT_WEIGHT * nll[rows].mean()

@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from models.analysis import token_layout
 from models.trace import Trace
 
 from ..labels import axis_labels, picture, query_heat
@@ -199,13 +200,13 @@ class HeadsPanel(Panel):
         self.images.selected = -1  # titles again, at the new size
 
     def update_trace(self, trace: Trace) -> None:
-        self.stack.setCurrentWidget(self.lines if trace.meta["arch"] == "transformer"
+        self.stack.setCurrentWidget(self.lines if token_layout(trace.meta) == "text"
                                     else self.images)
 
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
         weights = trace[f"{sel.site}/weights"]
-        if trace.meta["arch"] == "transformer":
+        if token_layout(trace.meta) == "text":
             if self._shown != (sel.site,):
                 self.lines.set_data(*axis_labels(trace, sel.site), weights)
                 self._shown = (sel.site,)

@@ -7,7 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from models.analysis import prefix_tokens
+from models.analysis import prefix_tokens, token_layout
 from models.trace import Trace
 
 from ..labels import picture, query_heat, window_token_at, window_token_cell
@@ -133,7 +133,7 @@ class PatchesPanel(Panel):
 
     # -- drawing ---------------------------------------------------------------------------
     def update_trace(self, trace: Trace) -> None:
-        if trace.meta["arch"] == "transformer":
+        if token_layout(trace.meta) == "text":
             return
         g = self.grid()
         image = trace["input/image"]
@@ -180,13 +180,13 @@ class PatchesPanel(Panel):
             + (before if self.has_cls() else "; no CLS token: Swin pools all tokens at the end"))
 
     def update_selection(self, sel: Selection) -> None:
-        if self.state.trace is None or self.state.trace.meta["arch"] == "transformer":
+        if self.state.trace is None or token_layout(self.state.trace.meta) == "text":
             return
         self._overlay()
 
     def _overlay(self) -> None:
         trace, sel = self.state.trace, self.state.selection
-        if trace is None or not sel.site or trace.meta["arch"] == "transformer":
+        if trace is None or not sel.site or token_layout(trace.meta) == "text":
             return
         g = self.grid()
         p = trace["input/image"].shape[0] // g

@@ -1,4 +1,4 @@
-"""Where position information comes from, for each architecture.
+"""Where position information comes from, for each token layout.
 
 Transformer: the sinusoidal table (position × dimension), a few of its dimensions as
 curves, the position similarity PE·PEᵀ, and embedding + PE = sum for the input.
@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from models.analysis import prefix_tokens
+from models.analysis import prefix_tokens, token_layout
 from models.trace import Trace
 
 from ..labels import axis_labels
@@ -168,15 +168,15 @@ class PositionalPanel(Panel):
         self.state.hover(query=position, key=None)
 
     def update_trace(self, trace: Trace) -> None:
-        page = {"transformer": self.text, "vit": self.patches, "swin": self.bias}
-        self.stack.setCurrentWidget(page[trace.meta["arch"]])
+        page = {"text": self.text, "patches": self.patches, "windows": self.bias}
+        self.stack.setCurrentWidget(page[token_layout(trace.meta)])
 
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
-        arch = trace.meta["arch"]
-        if arch == "transformer":
+        layout = token_layout(trace.meta)
+        if layout == "text":
             self._text(trace, sel)
-        elif arch == "vit":
+        elif layout == "patches":
             if self._shown != ("vit",):
                 self.patches.set_table(trace["pos_embed/table"], trace.meta["patch_grid"][1],
                                        prefix_tokens(trace.meta))

@@ -8,6 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from models.analysis import token_layout
 from models.trace import Trace
 
 from .. import zoom
@@ -107,6 +108,8 @@ class PredictionPanel(Panel):
 
     def apply_zoom(self, factor: float) -> None:
         self.headline.setFont(zoom.font(13, bold=True))
+        for label in (self.notes, self.reference, self.compare):  # styled labels keep the
+            label.setFont(zoom.font())  # font they were polished with unless told
         self.steps.verticalHeader().setDefaultSectionSize(
             QtGui.QFontMetrics(zoom.font()).height() + 6)
 
@@ -180,7 +183,7 @@ class PredictionPanel(Panel):
                    "bottleneck": "cross" in kinds}
         for key, check in self.flags.items():
             check.setEnabled(applies[key] or check.isChecked())
-        if meta["arch"] == "transformer":
+        if token_layout(meta) == "text":
             self.stack.setCurrentWidget(self.steps_page)
             self.step_slider.blockSignals(True)
             self.step_slider.setMaximum(max(0, len(meta["output_tokens"]) - 1))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from models.analysis import prefix_tokens, rollout, swin_rollout
+from models.analysis import prefix_tokens, rollout, swin_rollout, token_layout
 from models.trace import Trace
 
 from ..labels import picture
@@ -55,28 +55,28 @@ class RolloutPanel(Panel):
         self.result: np.ndarray | None = None
 
     def _row_pointed(self, row: int) -> None:
-        if self.state.trace is not None and self.state.trace.meta["arch"] == "vit":
+        if self.state.trace is not None and token_layout(self.state.trace.meta) == "patches":
             self.state.hover(query=row, key=None, site=self.state.trace.sites("self")[-1])
 
     def _cell_hovered(self, y: int, x: int) -> None:
         trace = self.state.trace
-        if trace is not None and trace.meta["arch"] == "vit":
+        if trace is not None and token_layout(trace.meta) == "patches":
             self._row_pointed(prefix_tokens(trace.meta) + y * trace.meta["patch_grid"][1] + x)
 
     def update_trace(self, trace: Trace) -> None:
-        if trace.meta["arch"] == "transformer":
+        if token_layout(trace.meta) == "text":
             self.result = None
             return
         self.recompute()
 
     def recompute(self) -> None:
         trace = self.state.trace
-        if trace is None or trace.meta["arch"] == "transformer":
+        if trace is None or token_layout(trace.meta) == "text":
             return
         fusion = self.fusion.currentText()
         discard = self.discard.value() / 100
         self.discard_label.setText(f"discard {self.discard.value()}%")
-        vit = trace.meta["arch"] == "vit"
+        vit = token_layout(trace.meta) == "patches"
         # Swin: most of a grid-wide matrix is structurally zero, so a quantile cut means
         # nothing there (README): the control is not offered.
         self.discard.setVisible(vit)
@@ -102,10 +102,10 @@ class RolloutPanel(Panel):
 
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
-        if trace is None or self.result is None or trace.meta["arch"] == "transformer":
+        if trace is None or self.result is None or token_layout(trace.meta) == "text":
             return
         g = trace.meta["patch_grid"][1]
-        if trace.meta["arch"] == "vit":
+        if token_layout(trace.meta) == "patches":
             query = sel.query if sel.query is not None else 0
             p = prefix_tokens(trace.meta)
             heat = self.result[query, p:].reshape(g, g)

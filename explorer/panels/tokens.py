@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from models.analysis import prefix_tokens
+from models.analysis import prefix_tokens, token_layout
 from models.trace import Trace
 
 from ..labels import picture, query_heat, site_tokens, window_token_at, window_token_cell
@@ -310,14 +310,14 @@ class TokensPanel(Panel):
 
     # -- drawing -------------------------------------------------------------------
     def update_trace(self, trace: Trace) -> None:
-        self.stack.setCurrentWidget(self.strip if trace.meta["arch"] == "transformer"
+        self.stack.setCurrentWidget(self.strip if token_layout(trace.meta) == "text"
                                     else self.picture)
 
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
         info = trace.meta["sites"][sel.site]
         weights = trace[f"{sel.site}/weights"]
-        if trace.meta["arch"] == "transformer":
+        if token_layout(trace.meta) == "text":
             if self._shown != (sel.site, sel.head):
                 queries, keys = site_tokens(trace, sel.site)
                 unknown = ({i for i, t in enumerate(trace.meta["source_tokens"])

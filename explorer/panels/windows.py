@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from models.analysis import token_layout
 from models.trace import Trace
 
 from ..labels import axis_labels, block_name, window_token_at, window_token_cell
@@ -130,7 +131,7 @@ class WindowsPanel(Panel):
 
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
-        if trace is None or not sel.site or trace.meta["arch"] != "swin":
+        if trace is None or not sel.site or token_layout(trace.meta) != "windows":
             return
         if self._shown != (sel.site,):
             self._draw_grids(trace, sel.site)

@@ -41,6 +41,18 @@ def save(model, folder, processor=PROCESSOR):
     return folder
 
 
+def assert_reference_logits(session, reference, x):
+    """Our model's logits equal the transformers model's, untraced and traced; the trace."""
+    with torch.inference_mode():
+        expected = reference(pixel_values=x).logits
+        plain = session.model(x)
+        with tracing.recording() as trace:
+            traced = session.model(x)
+    torch.testing.assert_close(plain, expected, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(traced, expected, atol=1e-4, rtol=1e-4)
+    return trace
+
+
 @pytest.mark.parametrize("kind", ["vit", "deit"])
 def test_our_model_gives_the_reference_logits(kind, tmp_path):
     reference = build(kind)
@@ -50,14 +62,7 @@ def test_our_model_gives_the_reference_logits(kind, tmp_path):
     with safe_open(str(folder / "model.safetensors"), "pt") as f:  # the hub's own names
         assert any(".attention.attention.query." in key for key in f.keys())
     session = load_folder(folder)
-    x = torch.randn(3, 3, 32, 32)
-    with torch.inference_mode():
-        expected = reference(pixel_values=x).logits
-        plain = session.model(x)
-        with tracing.recording() as trace:
-            traced = session.model(x)
-    torch.testing.assert_close(plain, expected, atol=1e-4, rtol=1e-4)
-    torch.testing.assert_close(traced, expected, atol=1e-4, rtol=1e-4)
+    trace = assert_reference_logits(session, reference, torch.randn(3, 3, 32, 32))
     assert session.model.cfg.distilled == (kind == "deit")
     tokens = 16 + (2 if kind == "deit" else 1)
     assert trace["blocks.0.attn/weights"].shape == (4, tokens, tokens)
@@ -283,14 +288,7 @@ def test_a_transformers_swin_gives_the_reference_logits(tmp_path):
     reference = transformers.SwinForImageClassification(config).eval()
     session = load_folder(save(reference, tmp_path / "swin"))
     assert session.model.cfg.depths == [2, 2, 2] and session.model.cfg.num_heads == [2, 4, 8]
-    x = torch.randn(2, 3, 32, 32)
-    with torch.inference_mode():
-        expected = reference(pixel_values=x).logits
-        plain = session.model(x)
-        with tracing.recording() as trace:
-            traced = session.model(x)
-    torch.testing.assert_close(plain, expected, atol=1e-4, rtol=1e-4)
-    torch.testing.assert_close(traced, expected, atol=1e-4, rtol=1e-4)
+    trace = assert_reference_logits(session, reference, torch.randn(2, 3, 32, 32))
     assert trace["layers.0.blocks.1.attn/weights"].shape == (16, 2, 16, 16)  # shifted windows
 
 
