@@ -105,9 +105,21 @@ class Explorer:
     def open_model(self, path: str | Path, arch: str | None = None) -> str:
         """Open a Hugging Face or timm model folder (or a timm file with `arch`) as the
         window's model, waited for; its preset name. RunFailed says why it cannot."""
-        name = self.window.open_model(str(path), arch)
-        if name is None:
-            raise RunFailed(self.window.message_label.text())
+        outcome: list[tuple[str, str]] = []
+
+        def opened(ticket: int, name: str, error: str) -> None:
+            if ticket == request:
+                outcome.append((name, error))
+
+        self.window.model_opened.connect(opened)
+        try:
+            request = self.window.open_model(str(path), arch)
+            self.state.settle(120.0, lambda: not outcome)  # the files are read on a thread
+        finally:
+            self.window.model_opened.disconnect(opened)
+        name, error = outcome[0]
+        if not name:
+            raise RunFailed(self.window.message_label.text() or error)
         self.wait()
         return name
 
@@ -123,7 +135,7 @@ class Explorer:
         """Text, an image path (str or Path) or an image array, for the current preset."""
         if isinstance(value, Path):
             value = str(value)
-        if PRESETS[self.state.preset].arch != "transformer" and isinstance(value, str):
+        if PRESETS[self.state.preset].input_kind == "image" and isinstance(value, str):
             value = str(Path(value).expanduser())
         self.state.set_input(value)  # the input widgets follow through input_changed
 

@@ -42,7 +42,7 @@ def timed(fn, repeats: int) -> list[float]:
 def edits_for(name: str, count: int) -> list:
     """A sequence of inputs like a user's: words typed one by one, a digit being drawn."""
     preset = PRESETS[name]
-    if preset.arch == "transformer":
+    if preset.input_kind == "text":
         base = (ROOT / "resources" / "samples" /
                 ("sentences.txt" if preset.task == "translation" else "reverse.txt")).read_text()
         lines = [line for line in base.splitlines() if line.strip()]
@@ -75,7 +75,7 @@ def devices() -> list[str]:
 def bench_model(name: str, device: str, inputs: list) -> dict:
     session = load_preset(name, device)
     sample = inputs[-1]
-    if session.arch != "transformer" and session.preprocessing is None:
+    if session.preset.input_kind == "image" and session.preprocessing is None:
         sample = prepare_digit(sample)[0]  # an opened model prepares its own pictures
     session.run(sample, trace=True)  # warm-up
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)

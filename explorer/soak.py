@@ -21,6 +21,7 @@ import numpy as np
 from PySide6 import QtCore
 from PySide6.QtTest import QTest
 
+from models.analysis import token_layout
 from models.presets import PRESETS
 
 from .api import Explorer, RunFailed
@@ -68,7 +69,7 @@ def act_device(e: Explorer, rng: random.Random) -> None:
 
 
 def text_model(e: Explorer) -> bool:
-    return PRESETS[e.state.preset].arch == "transformer"
+    return PRESETS[e.state.preset].input_kind == "text"
 
 
 def act_type(e: Explorer, rng: random.Random) -> None:
@@ -218,7 +219,7 @@ def stale_problems(e: Explorer) -> list[str]:
     elif state.error not in w.message_label.text():
         out.append("a failed run is not reported")
     text_page = w.inputs.currentWidget() is w.text_input
-    if text_page != (meta["arch"] == "transformer") or not w.inputs.isEnabled():
+    if text_page != (token_layout(meta) == "text") or not w.inputs.isEnabled():
         out.append("the input widgets are not those of the trace's model")
     sel = state.selection
     info = meta["sites"].get(sel.site)

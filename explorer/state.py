@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore
 
+from models.analysis import token_layout
 from models.presets import PRESETS, site_names
 from models.trace import Trace
 
@@ -107,7 +108,8 @@ class AppState(QtCore.QObject):
     # -- interventions ---------------------------------------------------------------
     def set_interventions(self, interventions: dict) -> None:
         clean = {k: v for k, v in interventions.items() if v}
-        if clean.get("bottleneck") and PRESETS[self.preset].arch != "transformer":
+        if clean.get("bottleneck") and PRESETS[self.preset].input_kind != "text":
+            # (the text models are the encoder–decoders)
             self.message.emit("the bottleneck is a seq2seq intervention: no decoder here")
             clean.pop("bottleneck")
         sites = set(preset_sites(self.preset))
@@ -260,12 +262,12 @@ def preset_sites(preset: str) -> tuple[str, ...]:
 def default_input(preset: str) -> Any:
     """A preset's sample input: text, or an absolute image path."""
     p = PRESETS[preset]
-    return p.default_input if p.arch == "transformer" else str(ROOT / p.default_input)
+    return p.default_input if p.input_kind == "text" else str(ROOT / p.default_input)
 
 
 def input_mismatch(preset: str, value: Any) -> str:
     """Why `value` cannot be an input of `preset` ('' when it can)."""
-    text_model = PRESETS[preset].arch == "transformer"
+    text_model = PRESETS[preset].input_kind == "text"
     if text_model and not isinstance(value, str):
         return f"{preset} takes text, not an image: choose an image preset first"
     if not text_model and not isinstance(value, (str, Path, np.ndarray)) \
@@ -280,7 +282,7 @@ def default_site(trace: Trace) -> str:
     cross = trace.sites("cross")
     if cross:
         return cross[-1]
-    if trace.meta.get("arch") == "swin":
+    if token_layout(trace.meta) == "windows":
         shifted = [s for s in sites if trace.meta["sites"][s].get("shift")]
         return shifted[0] if shifted else sites[0]
     return sites[-1] if sites else ""
