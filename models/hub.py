@@ -490,16 +490,19 @@ MARIAN_LAYER = {"self_attn_layer_norm": "norm1", "fc1": "ff.fc1", "fc2": "ff.fc2
 MARIAN_ENCODER = {**MARIAN_LAYER, "self_attn": "self_attn", "final_layer_norm": "norm2"}
 MARIAN_DECODER = {**MARIAN_LAYER, "self_attn": "self_attn", "encoder_attn": "cross_attn",
                   "encoder_attn_layer_norm": "norm2", "final_layer_norm": "norm3"}
+MARIAN_POSITIONS = ("model.encoder.embed_positions.weight",
+                    "model.decoder.embed_positions.weight")  # sinusoids: computed here
+# one vocabulary: copies of model.shared (when a file has them)
 MARIAN_TIED = ("model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight",
-               "lm_head.weight", "model.encoder.embed_positions.weight",
-               "model.decoder.embed_positions.weight")
+               "lm_head.weight")
 
 
 class MarianTokenizer:
     """Marian's tokenisation: sentencepiece pieces of the source (`source.spm`), ids from
     `vocab.json`; output ids back to pieces and, through `target.spm`, to text."""
 
-    def __init__(self, folder: Path, vocab: dict[str, int], eos: int, pad: int) -> None:
+    def __init__(self, folder: Path, vocab: dict[str, int], eos: int, pad: int,
+                 target_vocab: dict[str, int] | None = None) -> None:
         try:
             import sentencepiece
         except ImportError:
@@ -513,8 +516,9 @@ class MarianTokenizer:
         except (OSError, RuntimeError) as error:
             raise CheckpointError(f"{folder.name}: source.spm/target.spm cannot be read "
                                   f"({error})") from None
-        self.index = vocab
-        self.piece_of = {i: p for p, i in vocab.items()}
+        self.index = vocab  # source pieces -> ids
+        # output ids -> pieces: the target vocabulary when the model has its own for it
+        self.piece_of = {i: p for p, i in (target_vocab or vocab).items()}
         self.unk = vocab.get("<unk>", pad)
         self.specials = {eos, pad}
 
@@ -552,33 +556,47 @@ def _marian_folder(folder: Path, config: dict) -> HubModel:
     act = config.get("activation_function", "gelu")
     if act not in ("gelu", "swish", "silu", "relu"):
         raise CheckpointError(f"{name}: activation_function '{act}' is not supported")
-    if not config.get("share_encoder_decoder_embeddings", True):
-        raise CheckpointError(f"{name}: separate source and target embeddings are not "
-                              f"supported yet")
-    try:
-        vocab = json.loads((folder / "vocab.json").read_text())
-    except (OSError, ValueError) as error:
-        raise CheckpointError(f"{name}: vocab.json is missing or not JSON ({error})") from None
+    shared = bool(config.get("share_encoder_decoder_embeddings", True))
+
+    def read_vocab(file: str) -> dict[str, int]:
+        try:
+            return json.loads((folder / file).read_text())
+        except (OSError, ValueError) as error:
+            raise CheckpointError(f"{name}: {file} is missing or not JSON ({error})") from None
+
+    vocab = read_vocab("vocab.json")
+    # separate vocabularies (share_encoder_decoder_embeddings false): the target's own
+    # vocabulary file and size, an embedding per side, the generator tied to the decoder's
+    target_vocab = vocab if shared else read_vocab("target_vocab.json")
+    target_size = int(need("vocab_size")) if shared else \
+        int(config.get("decoder_vocab_size") or need("vocab_size"))
     pad, eos = int(need("pad_token_id")), int(need("eos_token_id"))
     start = int(config.get("decoder_start_token_id", pad))
     generation = folder / "generation_config.json"
     bad = json.loads(generation.read_text()).get("bad_words_ids") or [] \
         if generation.is_file() else []
-    values = dict(src_vocab=int(need("vocab_size")), tgt_vocab=int(need("vocab_size")),
+    values = dict(src_vocab=int(need("vocab_size")), tgt_vocab=target_size,
                   d_model=int(need("d_model")), num_heads=int(need("encoder_attention_heads")),
                   enc_layers=int(need("encoder_layers")), dec_layers=int(need("decoder_layers")),
                   d_ff=int(need("encoder_ffn_dim")),
                   max_len=int(config.get("max_position_embeddings", 512)), dropout=0.0,
                   norm_first=False, activation=act,
                   scale_embeddings=bool(config.get("scale_embedding", False)),
-                  position_layout="halves", shared_embeddings=True, pad_id=pad, bos_id=start,
+                  position_layout="halves", shared_embeddings=shared, pad_id=pad, bos_id=start,
                   eos_id=eos, forbid_pad=[pad] in bad)
     tensors = _weights(folder)
     ours: dict[str, torch.Tensor] = {}
-    for key, value in tensors.items():
-        if key in MARIAN_TIED:
-            continue  # the same matrix as model.shared, or sinusoids computed here
-        if key == "model.shared.weight":
+    separate = {"model.encoder.embed_tokens.weight": ("encoder.embed.embed.weight",),
+                "model.decoder.embed_tokens.weight": ("decoder.embed.embed.weight",
+                                                      "generator.weight"),
+                "lm_head.weight": ("generator.weight",)}
+    for key, value in sorted(tensors.items(), key=lambda item: item[0] == "lm_head.weight"):
+        if key in MARIAN_POSITIONS or (shared and key in MARIAN_TIED):
+            continue
+        if key in separate:  # (an lm_head of its own, last, replaces the tied generator)
+            for target in separate[key]:
+                ours[target] = value
+        elif key == "model.shared.weight" and shared:
             for target in ("encoder.embed.embed.weight", "decoder.embed.embed.weight",
                            "generator.weight"):
                 ours[target] = value
@@ -596,5 +614,9 @@ def _marian_folder(folder: Path, config: dict) -> HubModel:
                                   f"and other mBART options are not supported)")
     if "generator.bias" not in ours:
         ours["generator.bias"] = torch.zeros(values["tgt_vocab"])
+    if not shared and "lm_head.weight" not in tensors and \
+            not config.get("tie_word_embeddings", True):
+        raise CheckpointError(f"{name}: no lm_head.weight, and the output is not tied to the "
+                              f"decoder's embedding")
     return HubModel("transformer", "marian", values, ours, [], None, name,
-                    MarianTokenizer(folder, vocab, eos, pad))
+                    MarianTokenizer(folder, vocab, eos, pad, None if shared else target_vocab))

@@ -107,7 +107,7 @@ def test_what_marian_options_we_cannot_represent_are_refused(marian, tmp_path):
     config = json.loads((folder / "config.json").read_text())
     for change, reason in (({"decoder_ffn_dim": 128}, "differs from"),
                            ({"activation_function": "gelu_new"}, "'gelu_new' is not supported"),
-                           ({"share_encoder_decoder_embeddings": False}, "separate source")):
+                           ({"share_encoder_decoder_embeddings": False}, "target_vocab.json")):
         (folder / "config.json").write_text(json.dumps({**config, **change}))
         with pytest.raises(CheckpointError, match=reason):
             load_folder(folder)
@@ -115,3 +115,48 @@ def test_what_marian_options_we_cannot_represent_are_refused(marian, tmp_path):
     (folder / "vocab.json").unlink()
     with pytest.raises(CheckpointError, match="vocab.json"):
         load_folder(folder)
+
+
+def test_separate_source_and_target_vocabularies(marian, tmp_path):
+    """share_encoder_decoder_embeddings false (e.g. OPUS-MT en-zh): a source vocabulary and
+    embedding, a target vocabulary (`target_vocab.json`, another size) and embedding, the
+    generator tied to the decoder's. Same logits and greedy output as transformers'."""
+    import shutil
+
+    folder = tmp_path / "opus-mt-separate"
+    shutil.copytree(marian[0], folder)
+    for name in ("model.safetensors", "config.json", "generation_config.json"):
+        (folder / name).unlink(missing_ok=True)
+    processor, source_vocab = marian[2], marian[3]
+    # the target side: the same pieces in another order, fewer of them
+    pieces = [p for p in source_vocab if p not in ("</s>", "<pad>")][::-1][:40]
+    target_vocab = {"</s>": 0, **{p: i + 1 for i, p in enumerate(pieces)}}
+    target_vocab["<pad>"] = len(target_vocab)
+    (folder / "target_vocab.json").write_text(json.dumps(target_vocab))
+    torch.manual_seed(6)
+    config = transformers.MarianConfig(
+        vocab_size=len(source_vocab), decoder_vocab_size=len(target_vocab),
+        share_encoder_decoder_embeddings=False, d_model=32, encoder_layers=1, decoder_layers=2,
+        encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=64,
+        decoder_ffn_dim=64, max_position_embeddings=64, activation_function="swish",
+        scale_embedding=True, pad_token_id=target_vocab["<pad>"], eos_token_id=0,
+        decoder_start_token_id=target_vocab["<pad>"], forced_eos_token_id=0)
+    reference = transformers.MarianMTModel(config).eval()
+    with torch.no_grad():
+        reference.final_logits_bias.normal_(0, 0.5)
+        reference.model.encoder.embed_tokens.weight[source_vocab["<pad>"]] = 0
+    reference.save_pretrained(folder)
+    session = load_folder(folder)
+    assert session.model.cfg.src_vocab == len(source_vocab)
+    assert session.model.cfg.tgt_vocab == len(target_vocab)
+    text = "the small cat sees the big dog"
+    src = torch.tensor([[source_vocab[p] for p in processor.encode(text, out_type=str)] + [0]])
+    tgt = torch.tensor([[target_vocab["<pad>"], 5, 9, 14, 3]])
+    with torch.inference_mode():
+        expected = reference(input_ids=src, decoder_input_ids=tgt).logits
+        torch.testing.assert_close(session.model(src, tgt), expected, atol=1e-4, rtol=1e-4)
+        hf = reference.generate(src, num_beams=1, do_sample=False, max_new_tokens=12)[0, 1:]
+    n = min(len(hf), 11)
+    result = session.run(text)
+    words = result.meta["output_tokens"]
+    assert [target_vocab[w] for w in words][:n] == hf[:n].tolist()  # target pieces, not source
