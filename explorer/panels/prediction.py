@@ -110,8 +110,12 @@ class PredictionPanel(Panel):
         self.headline.setFont(zoom.font(13, bold=True))
         for label in (self.notes, self.reference, self.compare):  # styled labels keep the
             label.setFont(zoom.font())  # font they were polished with unless told
+        # set now, not when Qt gets round to the application font: the first column is sized
+        # to its words right after this (it kept the old zoom's width until the next run)
+        self.steps.setFont(zoom.font())
         self.steps.verticalHeader().setDefaultSectionSize(
             QtGui.QFontMetrics(zoom.font()).height() + 6)
+        self.steps.resizeColumnToContents(0)
 
     # -- interventions -----------------------------------------------------------------
     def _build_interventions(self) -> QtWidgets.QGroupBox:

@@ -125,6 +125,26 @@ def test_zoom_makes_every_kind_of_text_larger(make_explorer):
     assert e.zoom == 2.0
 
 
+def test_the_output_column_follows_the_zoom_at_once(make_explorer):
+    """The prediction table's first column fits its words at the new size straight away (it
+    used to keep the old zoom's width until the next run)."""
+    from PySide6 import QtGui
+
+    e = make_explorer("translate")
+    steps = e.window.panels["prediction"].steps
+
+    def widest_word() -> int:
+        metrics = QtGui.QFontMetrics(steps.font())
+        return max(metrics.horizontalAdvance(steps.item(r, 0).text())
+                   for r in range(steps.rowCount()))
+
+    for factor in (1.75, 1.0, 2.0):
+        e.set_zoom(factor)
+        assert steps.columnWidth(0) >= widest_word()
+        needed = max(widest_word(), steps.horizontalHeader().sectionSizeHint(0))
+        assert steps.columnWidth(0) <= needed + 20  # and no wider than it needs
+
+
 def test_export_writes_png_at_scale_and_svg_with_text_labels(make_explorer, tmp_path):
     e = make_explorer("translate")
     e.set_input("the small cat sleeps")
