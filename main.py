@@ -102,6 +102,22 @@ def session_for(args: argparse.Namespace):
     return session
 
 
+def opened_preset(args: argparse.Namespace) -> str | None:
+    """`--weights FOLDER` (or a timm file with --arch or named after its variant) for the
+    commands that open the window: the model opened as a preset, by name; else --preset."""
+    if not getattr(args, "weights", None):
+        return args.preset
+    from models.presets import open_model
+
+    return open_model(args.weights, getattr(args, "arch", None)).name
+
+
+def add_weights_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", default=None, help=FOLDER_HELP)
+    p.add_argument("--arch", default=None, help="the timm variant of a bare --weights file, "
+                   "e.g. vit_tiny_patch16_224")
+
+
 def cmd_presets(args: argparse.Namespace) -> int:
     from models.presets import DEFAULT_PRESET, PRESETS
 
@@ -167,15 +183,18 @@ def cmd_shot(args: argparse.Namespace) -> int:
     from explorer.export import shot
     from models.presets import get_preset, resolve_device
 
-    get_preset(args.preset)  # an unknown name is an error, not the default preset
+    if args.preset is None and args.weights is None:
+        raise UsageError("give --preset (or --weights with a model folder or a timm file)")
+    get_preset(args.preset or "translate")  # an unknown name is an error, not the default
     try:
         size = tuple(int(v) for v in args.size.lower().split("x"))
         assert len(size) == 2 and all(200 <= v <= 8000 for v in size)
     except (ValueError, AssertionError):
         raise UsageError(f"--size must look like 1400x860, each side 200 to 8000 pixels, "
                          f"not '{args.size}'") from None
-    path = shot(args.output, args.preset, args.input, args.panel, resolve_device(args.device),
-                size=size, interventions=parse_interventions(args.intervention),
+    path = shot(args.output, opened_preset(args), args.input, args.panel,
+                resolve_device(args.device), size=size,
+                interventions=parse_interventions(args.intervention),
                 site=args.site, layer=args.layer, head=args.head, query=args.query,
                 key=args.key, window_index=args.window, kind=args.kind)
     print(f"wrote {path}")
@@ -237,12 +256,13 @@ def cmd_gui(args: argparse.Namespace) -> int:
         get_preset(args.preset)  # an unknown name: one clear line, exit 2
     if args.device is not None:
         resolve_device(args.device)
+    preset = opened_preset(args)  # a model folder that cannot be opened: exit 2 likewise
     if args.session is not None:
         check_session(args.session)
     tour = None
     if args.tour or args.step is not None or args.lang is not None:
         tour = check_tour(args.lang, args.step)
-    return run(preset=args.preset, device=args.device, session=args.session, tour=tour)
+    return run(preset=preset, device=args.device, session=args.session, tour=tour)
 
 
 def check_session(path: str) -> dict:
@@ -282,14 +302,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.panel not in PANEL_NAMES:
         raise UsageError(f"unknown panel '{args.panel}' (choose from: {', '.join(PANEL_NAMES)})")
     session = check_session(args.session) if args.session else None
-    if session is None and args.preset is None:
-        raise UsageError("give --preset (or --session)")
+    if session is None and args.preset is None and args.weights is None:
+        raise UsageError("give --preset (or --session, or --weights with a model folder)")
     if args.preset is not None:
         get_preset(args.preset)
     if not args.output.lower().endswith((".png", ".svg")):
         raise UsageError(f"-o must name a .png or .svg file, not '{args.output}'")
     device = resolve_device(args.device)
-    explorer = Explorer.open(args.preset or session["preset"], device, wait=False)
+    explorer = Explorer.open(opened_preset(args) or session["preset"], device, wait=False)
     try:
         explorer.wait()
         if session is not None:
@@ -309,7 +329,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 WEIGHTS_HELP = ("weights for this preset: .safetensors, or .pth/.pt/.bin/.ckpt (read safely); "
-                "or a Hugging Face model folder (ViT, DeiT) in place of a preset")
+                "or a model folder (Hugging Face ViT, DeiT, Swin, Marian; timm ViT, DeiT, "
+                "Swin) in place of a preset")
+FOLDER_HELP = ("a model folder (Hugging Face ViT, DeiT, Swin, Marian; timm ViT, DeiT, Swin) "
+               "or a timm weights file, in place of --preset")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -322,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lang", default=None, choices=["en", "zh"],
                         help="tour language (default: the system's)")
     parser.add_argument("--step", type=index, default=None, help="tour step to open on")
+    add_weights_arguments(parser)
     parser.set_defaults(func=cmd_gui)
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
 
@@ -351,7 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("shot", help="open the window offscreen and save a PNG")
-    p.add_argument("--preset", required=True)
+    p.add_argument("--preset", default=None)
+    add_weights_arguments(p)
     p.add_argument("--input", default=None, help="text, or an image path (default: a sample)")
     p.add_argument("--panel", default=None, help="one panel only (see `panels`)")
     p.add_argument("--kind", default=None, help="attention kind, e.g. cross, encoder_self")
@@ -370,6 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="a panel as PNG or SVG, without a window")
     p.add_argument("--preset", default=None)
+    add_weights_arguments(p)
     p.add_argument("--input", default=None, help="text, or an image path")
     p.add_argument("--session", default=None, help="a saved session to show first")
     p.add_argument("--panel", required=True, help="see `panels`")
@@ -395,9 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", action="append", help="only this preset (repeatable)")
     p.add_argument("--edits", type=count, default=50)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--weights", default=None,
-                   help="a Hugging Face or timm model folder (or a timm file with --arch)")
-    p.add_argument("--arch", default=None, help="the timm variant of a bare --weights file")
+    add_weights_arguments(p)
     p.set_defaults(func=cmd_bench)
     return parser
 

@@ -78,6 +78,8 @@ def run(preset: str | None = None, device: str | None = None, session: str | Non
         return 2
     app = application()
     window = create_window(preset, device, QtCore.QSettings())
+    if preset is not None and PRESETS[preset].source:  # `--weights FOLDER`
+        window._remember("recentModels", PRESETS[preset].source)
     window.show()
     if session is not None or tour is not None:
         from .api import Explorer

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pyqtgraph as pg
 import torch
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from models.analysis import token_layout
 from models.checkpoints import CheckpointError
-from models.presets import PRESETS, open_model
+from models.hub import read_model
+from models.presets import PRESETS, register_opened
 from models.tasks.text import InputError
 
 from .labels import site_title
@@ -34,10 +37,15 @@ PANEL_CLASSES = (AttentionPanel, PipelinePanel, ModelPanel, PositionalPanel, Pat
                  WindowsPanel, RolloutPanel, TokensPanel, HeadsPanel, PredictionPanel)
 # Tabs in the story's order; hidden tabs do no work.
 CENTRAL_TABS = ("attention", "pipeline", "model", "positional", "patches", "windows", "rollout")
-TABS_FOR = {"patches": ("vit", "swin"), "windows": ("swin",), "rollout": ("vit", "swin")}
+# tabs shown only for some token layouts (models.analysis.token_layout)
+TABS_FOR = {"patches": ("patches", "windows"), "windows": ("windows",),
+            "rollout": ("patches", "windows")}
 KIND_NAMES = {"encoder_self": "encoder self", "decoder_self": "decoder self (masked)",
               "cross": "cross (decoder → encoder)", "self": "self", "window": "window (W/SW-MSA)"}
+WEIGHTS_SUFFIXES = ("safetensors", "pth", "bin")
+WEIGHTS_FILTER = "Weights (*.safetensors *.pth *.bin)"
 SAMPLE_FILES = {"translation": "sentences.txt", "reverse": "reverse.txt"}
+SAMPLE_FOLDERS = {"image-classification": "photos"}  # the image gallery by task (else digits)
 
 
 def scrolled(panel: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
@@ -64,6 +72,8 @@ def device_availability() -> dict[str, str]:
 
 class MainWindow(QtWidgets.QMainWindow):
     trace_saved = QtCore.Signal(str, str)  # path, error ("" when written): from a thread
+    model_read = QtCore.Signal(int, str, object, object, str)  # from the model-reader thread
+    model_opened = QtCore.Signal(int, str, str)  # ticket, preset name or "", error or ""
 
     def __init__(self, state: AppState, settings: QtCore.QSettings | None = None) -> None:
         super().__init__()
@@ -71,6 +81,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings = settings
         self.setWindowTitle("Transformer Explorer")
         self.trace_saved.connect(self._trace_saved)
+        self.model_read.connect(self._model_read)
+        self._open_ticket = 0  # the newest File > Open model: only it switches the model
         self.resize(1400, 860)
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
@@ -94,7 +106,7 @@ class MainWindow(QtWidgets.QMainWindow):
         state.preset_changed.connect(self._preset_changed)
         state.input_changed.connect(self._input_changed)
         self._default_state = self.saveState()
-        self._arch = ""
+        self._layout = ""
         self._shown_preset = ""  # the preset of the trace on screen
         self._preset_changed(state.preset)
 
@@ -223,6 +235,7 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.addAction("&Open image…", QtGui.QKeySequence.Open, self.open_image)
         file_menu.addAction("Open &model folder…", QtGui.QKeySequence("Ctrl+Shift+O"),
                             self.open_model_dialog)
+        file_menu.addAction("Open model &file (timm)…", self.open_model_file_dialog)
         self.recent_models_menu = file_menu.addMenu("Recent mo&dels")
         self.recent_models_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
@@ -318,17 +331,48 @@ class MainWindow(QtWidgets.QMainWindow):
         if path:
             self.open_model(path)
 
-    def open_model(self, path: str, arch: str | None = None) -> str | None:
+    def open_model_file_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Open a timm weights file (the variant in its name, e.g. "
+            "vit_tiny_patch16_224.safetensors)", "", WEIGHTS_FILTER)
+        if path:
+            self.open_model(path)
+
+    def open_model(self, path: str, arch: str | None = None) -> int:
         """Open a model folder (or timm file) and switch to it; it joins the preset box under
-        "Opened". None, with the reason shown, when it cannot be opened."""
-        try:
-            preset = open_model(path, arch)
-        except (CheckpointError, InputError, OSError) as error:
+        "Opened". The files (hundreds of MB for a real checkpoint) are read and checked on a
+        thread of their own, so the window stays live; `model_opened` tells the outcome
+        (the reason is shown when it cannot be opened). Returns the request's ticket: only
+        the newest request switches the model."""
+        self._open_ticket += 1
+        ticket = self._open_ticket
+
+        def read() -> None:
+            try:
+                opened, error = read_model(Path(path).resolve(), arch), ""
+            except (CheckpointError, InputError, OSError) as problem:
+                opened, error = None, str(problem)
+            except Exception as problem:  # a reader bug must still be reported, not lost
+                opened, error = None, f"{type(problem).__name__}: {problem}"
+            self.model_read.emit(ticket, path, arch, opened, error)
+
+        self.statusBar().showMessage(f"opening {path}…")
+        threading.Thread(target=read, name="model-reader", daemon=True).start()
+        return ticket
+
+    def _model_read(self, ticket: int, path: str, arch, opened, error: str) -> None:
+        if ticket != self._open_ticket:  # the user opened another model since
+            self.model_opened.emit(ticket, "", "another model was opened since")
+            return
+        self.statusBar().clearMessage()
+        if error:
             self._show_message(f"cannot open {path}: {error}")
-            return None
+            self.model_opened.emit(ticket, "", error)
+            return
+        preset = register_opened(path, arch, opened)
         self.select_preset(preset.name)  # its entry joins the box on preset_changed
         self._remember("recentModels", preset.source)
-        return preset.name
+        self.model_opened.emit(ticket, preset.name, "")
 
     def add_opened(self, name: str) -> None:
         """An opened model's entry in the preset box, under "Opened:" (once)."""
@@ -348,7 +392,7 @@ class MainWindow(QtWidgets.QMainWindow):
                                     QtCore.Qt.ToolTipRole)
 
     def load_image_file(self, path: str) -> None:
-        if PRESETS[self.state.preset].arch == "transformer":
+        if PRESETS[self.state.preset].input_kind == "text":
             self.select_preset("vit-digits", path)
         else:
             self.state.set_input(path)
@@ -384,7 +428,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _show_input(self, value) -> None:
         """Put an input (set from anywhere) into the input widgets of its preset."""
         preset = PRESETS[self.state.preset]
-        if preset.arch == "transformer":
+        if preset.input_kind == "text":
             self.inputs.setCurrentWidget(self.text_input)
             if isinstance(value, str):
                 self.text_input.set_text(value)
@@ -606,11 +650,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.restoreState(self._default_state)
         for name, dock in self.docks.items():
             dock.setVisible(name != "tour" or self.tour_player is not None)
-        self._arrange_for(PRESETS[self.state.preset].arch)
+        self._arrange_for(PRESETS[self.state.preset].input_kind)
 
-    def _arrange_for(self, arch: str) -> None:
+    def _arrange_for(self, input_kind: str) -> None:
         """Text: input on top; images: input and image side by side on the left."""
-        text = arch == "transformer"
+        text = input_kind == "text"
         self.addDockWidget(QtCore.Qt.TopDockWidgetArea if text else QtCore.Qt.LeftDockWidgetArea,
                            self.docks["input"])
         for name in ("tokens", "heads"):
@@ -634,12 +678,13 @@ class MainWindow(QtWidgets.QMainWindow):
         if preset != self._shown_preset:  # the inputs follow the model on screen
             self._shown_preset = preset
             self.text_input.set_samples(read_samples(SAMPLE_FILES.get(trace.meta["task"], "")))
+            self.image_input.set_samples(SAMPLE_FOLDERS.get(trace.meta["task"], "digits"))
             self._show_input(self.state.input)
         self.inputs.setEnabled(preset == self.state.preset)
-        arch = trace.meta["arch"]
-        if arch != self._arch:
-            self._arch = arch
-            self._arrange_for(arch)
+        layout = token_layout(trace.meta)
+        if layout != self._layout:
+            self._layout = layout
+            self._arrange_for("text" if layout == "text" else "image")
         kinds = list(dict.fromkeys(info["kind"] for info in trace.meta["sites"].values()))
         current = [self.kind_box.itemData(i) for i in range(self.kind_box.count())]
         if kinds != current:
@@ -648,9 +693,9 @@ class MainWindow(QtWidgets.QMainWindow):
             for kind in kinds:
                 self.kind_box.addItem(KIND_NAMES.get(kind, kind), kind)
             self.kind_box.blockSignals(False)
-        self.window_action.setVisible(arch == "swin")
-        for name, archs in TABS_FOR.items():
-            self.tabs.setTabVisible(self.tabs.indexOf(self.pages[name]), arch in archs)
+        self.window_action.setVisible(layout == "windows")
+        for name, layouts in TABS_FOR.items():
+            self.tabs.setTabVisible(self.tabs.indexOf(self.pages[name]), layout in layouts)
         self.text_input.mark_unknown(trace.meta.get("unknown", []))
         self._selection_changed(self.state.selection)
 
@@ -702,7 +747,8 @@ class MainWindow(QtWidgets.QMainWindow):
         urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
         if urls:
             path = urls[0].toLocalFile()
-            if QtCore.QFileInfo(path).isDir():  # a model folder
+            info = QtCore.QFileInfo(path)
+            if info.isDir() or info.suffix().lower() in WEIGHTS_SUFFIXES:  # a model
                 self.open_model(path)
             else:
                 self.load_image_file(path)

@@ -53,7 +53,7 @@ def image_png(value: Any) -> tuple[str, str]:
 
 def capture(explorer) -> dict:
     state = explorer.state
-    if PRESETS[state.preset].arch == "transformer":
+    if PRESETS[state.preset].input_kind == "text":
         user_input: dict = {"text": state.input}
     else:
         png, name = image_png(state.input)
@@ -109,7 +109,7 @@ def read(path: str | Path, panels: list[str]) -> dict:
         raise SessionError(f"{path.name} names an unknown preset '{preset}' "
                            f"(known: {', '.join(PRESETS)})")
     user_input = data.get("input")
-    text_model = PRESETS[preset].arch == "transformer"
+    text_model = PRESETS[preset].input_kind == "text"
     if text_model:
         if not isinstance(user_input, dict) or not isinstance(user_input.get("text"), str):
             raise SessionError(f"{path.name}: the {preset} preset needs a text input")
@@ -121,8 +121,11 @@ def read(path: str | Path, panels: list[str]) -> dict:
             raw = base64.b64decode(user_input["image_png"], validate=True)
             with Image.open(io.BytesIO(raw)) as image:
                 image.load()
-                array = np.asarray(image.convert("L") if image.mode not in ("L", "I;16", "I")
-                                   else image)
+                # grey stays grey; anything in colour stays in colour (an opened photo
+                # model sees colour; the digit presets make their own grey)
+                grey = image.mode in ("L", "I;16", "I", "1", "LA")
+                array = np.asarray(image.convert("L") if grey and image.mode in ("1", "LA")
+                                   else image if grey else image.convert("RGB"))
         except (ValueError, OSError, UnidentifiedImageError, Image.DecompressionBombError) \
                 as error:
             raise SessionError(f"{path.name}: its image does not decode ({error})") from None

@@ -44,6 +44,12 @@ class Preset:
     source_arch: str | None = None
 
     @property
+    def input_kind(self) -> str:
+        """What the user gives the model: "text" (the encoder–decoders) or "image". The one
+        place that maps an architecture to the input widget the app shows before a trace."""
+        return "text" if self.arch == "transformer" else "image"
+
+    @property
     def weights(self) -> Path:
         return WEIGHTS_DIR / f"{self.name}.safetensors"
 
@@ -191,7 +197,7 @@ def opened_task(opened) -> str:
 
 
 # what an opened model first sees
-OPENED_INPUT = {"image": "resources/samples/digits/digit_3.png",
+OPENED_INPUT = {"image": "resources/samples/photos/cat.jpg",
                 "text": "The small cat sees the big dog."}
 
 
@@ -205,8 +211,13 @@ def open_model(path: str | Path, arch: str | None = None) -> Preset:
     add it to PRESETS, under the folder's name, for the app to switch to like a preset."""
     from .hub import read_model
 
+    return register_opened(path, arch, read_model(Path(path).resolve(), arch))
+
+
+def register_opened(path: str | Path, arch: str | None, opened) -> Preset:
+    """Add a model folder already read (`hub.read_model`, which may run on any thread) to
+    PRESETS; its first load takes the tensors read instead of reading the files again."""
     path = Path(path).resolve()
-    opened = read_model(path, arch)
     name, n = opened.name, 2
     while name in PRESETS and PRESETS[name].source != str(path):
         name, n = f"{opened.name} ({n})", n + 1

@@ -198,10 +198,9 @@ class ImageInput(QtWidgets.QWidget):
         self.gallery.setResizeMode(QtWidgets.QListView.Adjust)
         self.gallery.setMaximumHeight(120)
         self.gallery.setMouseTracking(True)
-        for path in sorted((SAMPLES / "digits").glob("*.png")):
-            item = QtWidgets.QListWidgetItem(QtGui.QIcon(str(path)), path.stem.split("_")[-1])
-            item.setData(QtCore.Qt.UserRole, str(path))
-            self.gallery.addItem(item)
+        self.gallery_title = QtWidgets.QLabel()
+        self.draw_title = QtWidgets.QLabel()
+        self.folder = ""
         self.gallery.itemClicked.connect(
             lambda item: self.chosen.emit(item.data(QtCore.Qt.UserRole)))
         self.canvas = DrawingCanvas()
@@ -215,7 +214,7 @@ class ImageInput(QtWidgets.QWidget):
         undo.clicked.connect(self.canvas.undo)
         self.open_button = QtWidgets.QPushButton("Open image…")
         tools = QtWidgets.QVBoxLayout()
-        tools.addWidget(QtWidgets.QLabel("Draw a digit:"))
+        tools.addWidget(self.draw_title)
         tools.addWidget(self.brush)
         tools.addWidget(clear)
         tools.addWidget(undo)
@@ -226,10 +225,29 @@ class ImageInput(QtWidgets.QWidget):
         row.addLayout(tools)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(QtWidgets.QLabel("Samples (handwriting not in training):"))
+        layout.addWidget(self.gallery_title)
         layout.addWidget(self.gallery)
         layout.addLayout(row)
         layout.addStretch(1)
+        self.set_samples("digits")
+
+    def set_samples(self, folder: str) -> None:
+        """The gallery of a model's task: "digits" (handwriting not in training) or "photos"
+        (free-licence photos for an opened ImageNet model)."""
+        if folder == self.folder:
+            return
+        self.folder = folder
+        photos = folder == "photos"
+        self.gallery_title.setText("Sample photos (CC0 / public domain):" if photos
+                                   else "Samples (handwriting not in training):")
+        self.draw_title.setText("Draw:" if photos else "Draw a digit:")
+        self.gallery.setIconSize(QtCore.QSize(64, 48) if photos else QtCore.QSize(40, 40))
+        self.gallery.clear()
+        for path in sorted((SAMPLES / folder).glob("*.png" if not photos else "*.jpg")):
+            item = QtWidgets.QListWidgetItem(QtGui.QIcon(str(path)), path.stem.split("_")[-1])
+            item.setData(QtCore.Qt.UserRole, str(path))
+            item.setToolTip(str(path.name))
+            self.gallery.addItem(item)
 
     def show_input(self, value) -> None:
         """Mark what the model runs on: its sample in the gallery, or the drawing on the

@@ -130,6 +130,8 @@ def open_image(source) -> Image.Image:
     if isinstance(source, np.ndarray):
         if source.ndim not in (2, 3) or source.size == 0:
             raise InputError(f"an image array must be 2-D or 3-D, got shape {source.shape}")
+        if source.dtype == np.uint8 and (source.ndim == 2 or source.shape[-1] in (3, 4)):
+            return Image.fromarray(source)  # already an image: its own levels, unstretched
         array = source.astype(np.float32)
         span = float(array.max() - array.min()) or 1.0
         return Image.fromarray(((array - array.min()) / span * 255).astype(np.uint8))

@@ -2,6 +2,7 @@
 the "Opened" entry in the preset box, and panels that read the token layout (a DeiT has CLS
 and a distillation token before its patches) from the trace instead of assuming one CLS."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,9 @@ from explorer.api import RunFailed
 from models.presets import PRESETS, load_folder
 
 transformers = pytest.importorskip("transformers")
+from tests.models.test_marian import marian  # noqa: E402,F401  (a fixture: a tiny OPUS-MT)
+
+PHOTOS = Path(__file__).resolve().parents[2] / "resources" / "samples" / "photos"
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +164,126 @@ def test_the_patch_sequence_keeps_colour_and_order():
     grey = patch_sequence(rgb[..., 0], 4, 8)
     assert grey.shape == strip.shape[:2] and np.isnan(grey[2]).all()
     np.testing.assert_array_equal(grey[:2, 3:5], rgb[:2, 2:4, 0])
+
+
+def test_a_model_is_read_off_the_ui_thread_and_the_newest_open_wins(make_explorer, deit_folder,
+                                                                   monkeypatch, qtbot):
+    """The files of an opened model are read and checked on the `model-reader` thread (a
+    real checkpoint is hundreds of MB); when two opens overlap, only the newer switches."""
+    import threading
+
+    import explorer.main_window as main_window
+
+    e = make_explorer("vit-digits")
+    readers = []
+    original = main_window.read_model
+
+    def spy(path, arch):
+        readers.append(threading.current_thread().name)
+        return original(path, arch)
+
+    monkeypatch.setattr(main_window, "read_model", spy)
+    assert e.open_model(deit_folder) == "tiny-deit"
+    assert readers == ["model-reader"]
+    # two requests in a row: the first one's outcome is dropped, the second one switches
+    e.set_preset("vit-digits")
+    e.wait()
+    outcomes = []
+    e.window.model_opened.connect(lambda ticket, name, error: outcomes.append((ticket, name)))
+    first = e.window.open_model(str(deit_folder / "no-such-model"))
+    second = e.window.open_model(str(deit_folder))
+    qtbot.waitUntil(lambda: len(outcomes) == 2, timeout=30_000)
+    assert dict(outcomes) == {first: "", second: "tiny-deit"}
+    e.wait()
+    assert e.preset == "tiny-deit" and e.trace.meta["preset"] == "tiny-deit"
+    assert "no-such-model" not in e.window.message_label.text()  # superseded: not reported
+
+
+def test_an_opened_photo_model_shows_sample_photos(make_explorer, deit_folder):
+    """An ImageNet-style model first sees a free-licence photo, and the gallery offers the
+    photos instead of handwritten digits; back on a digit preset, the digits return."""
+    e = make_explorer("vit-digits")
+    e.open_model(deit_folder)
+    gallery = e.window.image_input.gallery
+    names = [Path(gallery.item(i).data(0x0100)).name for i in range(gallery.count())]
+    assert names == ["astronaut.jpg", "cat.jpg", "coffee.jpg", "rocket.jpg"]
+    assert Path(e.input).name == "cat.jpg" and e.trace["input/rgb"].shape == (32, 32, 3)
+    assert "photos" in e.window.image_input.gallery_title.text()
+    coffee = gallery.item(names.index("coffee.jpg"))
+    gallery.itemClicked.emit(coffee)
+    e.wait()
+    assert Path(e.trace.meta["input"]).name == "coffee.jpg"
+    assert gallery.currentItem() is coffee
+    e.set_preset("swin-digits")
+    e.wait()
+    assert gallery.count() == 10 and gallery.item(0).text() == "0"
+
+
+def hf_folder(family: str, folder):
+    torch.manual_seed(7)
+    small = dict(num_labels=3, id2label={"0": "ant", "1": "bee", "2": "cat"})
+    if family == "swin":
+        model = transformers.SwinForImageClassification(transformers.SwinConfig(
+            image_size=32, patch_size=2, embed_dim=16, depths=[2, 2], num_heads=[2, 4],
+            window_size=4, **small))
+    else:
+        vit = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                   intermediate_size=64, image_size=32, patch_size=8, **small)
+        model = transformers.ViTForImageClassification(transformers.ViTConfig(**vit)) \
+            if family == "vit" else \
+            transformers.DeiTForImageClassificationWithTeacher(transformers.DeiTConfig(**vit))
+    model.eval().save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.parametrize("family", ["vit", "deit", "swin", "marian"])
+def test_every_command_takes_a_model_folder_of_each_family(family, tmp_path, capsys, qapp,
+                                                           request):
+    """`trace`, `shot` and `export --weights FOLDER` for each supported family: the window
+    opens on the model (a photo, or a sentence for Marian) and the pictures are written."""
+    from PySide6 import QtGui
+
+    from main import main
+
+    if family == "marian":
+        pytest.importorskip("sentencepiece")
+        folder = request.getfixturevalue("marian")[0]
+        user_input = "the big dog"
+    else:
+        folder = hf_folder(family, tmp_path / f"tiny-{family}")
+        user_input = str(PHOTOS / "coffee.jpg")
+    try:
+        assert main(["trace", "--weights", str(folder), "--input", user_input,
+                     "-o", str(tmp_path / "run.npz")]) == 0
+        assert main(["shot", "--weights", str(folder), "--input", user_input, "--size",
+                     "1000x700", "-o", str(tmp_path / "shot.png")]) == 0
+        assert main(["export", "--weights", str(folder), "--panel", "attention",
+                     "-o", str(tmp_path / "attention.png")]) == 0
+    finally:
+        PRESETS.pop(folder.name, None)
+    shot = QtGui.QImage(str(tmp_path / "shot.png"))
+    assert (shot.width(), shot.height()) == (1000, 700)
+    assert not QtGui.QImage(str(tmp_path / "attention.png")).isNull()
+    from models.trace import Trace
+
+    trace = Trace.load_npz(tmp_path / "run.npz")
+    if family == "marian":
+        assert trace.meta["source_tokens"][-1] == "</s>" and "cross" in str(trace.meta["sites"])
+    else:  # the coffee photo, resized to 32×32 by the folder's own processor
+        assert trace["input/pixels"].shape == (3, 32, 32)
+    assert capsys.readouterr().out.count("wrote") == 3
+
+
+def test_a_model_folder_that_cannot_be_opened_stops_shot_and_export(tmp_path, capsys, qapp):
+    from main import main
+
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert"}))
+    for argv in (["shot", "--weights", str(tmp_path), "-o", str(tmp_path / "x.png")],
+                 ["export", "--weights", str(tmp_path), "--panel", "attention",
+                  "-o", str(tmp_path / "x.png")],
+                 ["--weights", str(tmp_path)],  # the app itself: before any window opens
+                 ["shot", "-o", str(tmp_path / "x.png")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: ")
+    assert not (tmp_path / "x.png").exists()
