@@ -133,18 +133,37 @@ class PredictionPanel(Panel):
             self.flags[key] = check
         self.active = QtWidgets.QLabel("none")
         self.active.setWordWrap(True)
-        clear = QtWidgets.QPushButton("Clear all")
+        self.clear = clear = QtWidgets.QPushButton("Clear all")
         clear.clicked.connect(self.state.clear_interventions)
         self.flags["bottleneck"].setToolTip(
             "every decoding step sees one context vector, the mean of the encoder states, "
             "instead of attending: seq2seq before attention")
-        grid = QtWidgets.QGridLayout(box)
-        grid.addWidget(self.head_button, 0, 0, 1, 2)
-        for i, check in enumerate(self.flags.values()):
-            grid.addWidget(check, 1 + i // 2, i % 2)
-        grid.addWidget(self.active, 3, 0)
-        grid.addWidget(clear, 3, 1)
+        self.grid = QtWidgets.QGridLayout(box)
+        self.grid.addWidget(self.head_button, 0, 0, 1, 2)
+        self.columns = 0
+        self._place_flags(2)
         return box
+
+    def _place_flags(self, columns: int) -> None:
+        """The check boxes in two columns, or one when the dock is narrow (two columns made
+        the panel wider than an image preset's dock: it scrolled sideways, the chart cut)."""
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for widget in (*self.flags.values(), self.active, self.clear):
+            self.grid.removeWidget(widget)
+        for i, check in enumerate(self.flags.values()):
+            self.grid.addWidget(check, 1 + i // columns, i % columns, 1, 3 - columns)
+        rows = 1 + -(-len(self.flags) // columns)
+        self.grid.addWidget(self.active, rows, 0)
+        self.grid.addWidget(self.clear, rows, 1)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # in a scroll area the panel is never narrower than its minimum: ask the viewport
+        room = self.parentWidget().width() if self.parentWidget() else self.width()
+        widest = max(check.sizeHint().width() for check in self.flags.values())
+        self._place_flags(2 if room >= 2 * widest + 60 else 1)
 
     def _show_interventions(self, interventions: dict) -> None:
         for key, check in self.flags.items():

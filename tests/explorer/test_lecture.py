@@ -105,6 +105,23 @@ def test_every_preset_fits_a_1280_by_800_screen(make_explorer, name):
         assert size.width() <= 1280 and size.height() <= 768
 
 
+@pytest.mark.parametrize("name", ["translate", "vit-digits", "swin-digits"])
+def test_the_prediction_panel_never_scrolls_sideways(make_explorer, name):
+    """At the default 1400×860 and at 1280×800 the prediction dock shows its whole width:
+    the check boxes go into one column when two do not fit (the chart's last classes and the
+    boxes' right column were cut off behind a scroll bar)."""
+    e = make_explorer(name)
+    panel = e.window.panels["prediction"]
+    for size in ((1400, 860), (1280, 800)):
+        e.window.resize(*size)
+        e.paint()
+        area = panel.parentWidget().parentWidget()  # viewport, then the scroll area
+        assert not area.horizontalScrollBar().isVisible()
+        assert panel.width() <= area.viewport().width()
+        boxes = [check.geometry() for check in panel.flags.values()]
+        assert all(b.right() <= panel.width() for b in boxes)
+
+
 def test_zoom_makes_every_kind_of_text_larger(make_explorer):
     e = make_explorer("translate")
     view = e.window.panels["attention"].view
