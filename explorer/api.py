@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from models.checkpoints import CheckpointError
 from models.presets import PRESETS
 from models.trace import Trace
 
@@ -105,6 +106,15 @@ class Explorer:
     def open_model(self, path: str | Path, arch: str | None = None) -> str:
         """Open a Hugging Face or timm model folder (or a timm file with `arch`) as the
         window's model, waited for; its preset name. RunFailed says why it cannot."""
+        name, error = self._read_model(path, arch, switch=True)
+        if not name:
+            raise RunFailed(self.window.message_label.text() or error)
+        self.wait()
+        return name
+
+    def _read_model(self, path: str | Path, arch: str | None, switch: bool) -> tuple[str, str]:
+        """(preset name or "", error or ""): the files read on the window's model-reader
+        thread while events are processed, so the window stays live."""
         outcome: list[tuple[str, str]] = []
 
         def opened(ticket: int, name: str, error: str) -> None:
@@ -113,15 +123,18 @@ class Explorer:
 
         self.window.model_opened.connect(opened)
         try:
-            request = self.window.open_model(str(path), arch)
-            self.state.settle(120.0, lambda: not outcome)  # the files are read on a thread
+            request = self.window.open_model(str(path), arch, switch)
+            self.state.settle(120.0, lambda: not outcome)
         finally:
             self.window.model_opened.disconnect(opened)
-        name, error = outcome[0]
+        return outcome[0]
+
+    def _session_model(self, path: str, arch: str | None):
+        """For a session naming a model folder: open it (off the UI thread), do not switch."""
+        name, error = self._read_model(path, arch, switch=False)
         if not name:
-            raise RunFailed(self.window.message_label.text() or error)
-        self.wait()
-        return name
+            raise CheckpointError(error)
+        return PRESETS[name]
 
     def set_preset(self, name: str, value: Any = None) -> None:
         if name not in PRESETS:
@@ -222,7 +235,7 @@ class Explorer:
 
     def open_session(self, path: str | Path) -> None:
         """Check the file, then put it on screen; SessionError (nothing changed) if bad."""
-        data = sessions.read(path, list(self.window.panels))
+        data = sessions.read(path, list(self.window.panels), opener=self._session_model)
         sessions.apply(self, data)
 
     def tour(self, lang: str | None = None):

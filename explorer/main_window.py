@@ -338,12 +338,13 @@ class MainWindow(QtWidgets.QMainWindow):
         if path:
             self.open_model(path)
 
-    def open_model(self, path: str, arch: str | None = None) -> int:
+    def open_model(self, path: str, arch: str | None = None, switch: bool = True) -> int:
         """Open a model folder (or timm file) and switch to it; it joins the preset box under
         "Opened". The files (hundreds of MB for a real checkpoint) are read and checked on a
         thread of their own, so the window stays live; `model_opened` tells the outcome
         (the reason is shown when it cannot be opened). Returns the request's ticket: only
-        the newest request switches the model."""
+        the newest request switches the model. `switch=False`: only register it (a session
+        being opened switches to it with its own input)."""
         self._open_ticket += 1
         ticket = self._open_ticket
 
@@ -354,13 +355,14 @@ class MainWindow(QtWidgets.QMainWindow):
                 opened, error = None, str(problem)
             except Exception as problem:  # a reader bug must still be reported, not lost
                 opened, error = None, f"{type(problem).__name__}: {problem}"
-            self.model_read.emit(ticket, path, arch, opened, error)
+            self.model_read.emit(ticket, path, (arch, switch), opened, error)
 
         self.statusBar().showMessage(f"opening {path}…")
         threading.Thread(target=read, name="model-reader", daemon=True).start()
         return ticket
 
-    def _model_read(self, ticket: int, path: str, arch, opened, error: str) -> None:
+    def _model_read(self, ticket: int, path: str, request, opened, error: str) -> None:
+        arch, switch = request
         if ticket != self._open_ticket:  # the user opened another model since
             self.model_opened.emit(ticket, "", "another model was opened since")
             return
@@ -370,7 +372,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.model_opened.emit(ticket, "", error)
             return
         preset = register_opened(path, arch, opened)
-        self.select_preset(preset.name)  # its entry joins the box on preset_changed
+        if switch:
+            self.select_preset(preset.name)  # its entry joins the box on preset_changed
         self._remember("recentModels", preset.source)
         self.model_opened.emit(ticket, preset.name, "")
 

@@ -78,8 +78,10 @@ def save(explorer, path: str | Path) -> Path:
     return path
 
 
-def read(path: str | Path, panels: list[str]) -> dict:
-    """A session file, parsed and checked; SessionError says what is wrong with it."""
+def read(path: str | Path, panels: list[str], opener=open_model) -> dict:
+    """A session file, parsed and checked; SessionError says what is wrong with it.
+    `opener(folder, arch) -> Preset` opens a model folder the session names (the window's
+    reads it off the UI thread)."""
     path = Path(path)
     try:
         if path.stat().st_size > MAX_BYTES:
@@ -101,7 +103,7 @@ def read(path: str | Path, panels: list[str]) -> dict:
     model = data.get("model")
     if preset not in PRESETS and isinstance(model, dict) and isinstance(model.get("source"), str):
         try:  # an opened model: opened again from where it was (it joins PRESETS)
-            preset = data["preset"] = open_model(model["source"], model.get("arch")).name
+            preset = data["preset"] = opener(model["source"], model.get("arch")).name
         except (CheckpointError, InputError, OSError) as error:
             raise SessionError(f"{path.name}: its model {model['source']} cannot be opened "
                                f"({error})") from None

@@ -94,7 +94,7 @@ def test_bench_measures_an_opened_model(deit_folder, capsys):
 
 
 def test_sessions_and_recent_models_reopen_an_opened_model(make_explorer, deit_folder,
-                                                           tmp_path):
+                                                           tmp_path, monkeypatch):
     e = make_explorer("vit-digits")
     e.open_model(deit_folder)
     e.select(query=8)
@@ -103,7 +103,20 @@ def test_sessions_and_recent_models_reopen_an_opened_model(make_explorer, deit_f
     assert data["model"] == {"source": str(deit_folder.resolve()), "arch": None}
     PRESETS.pop("tiny-deit")  # as in a new run of the app: only the session knows the folder
     fresh = make_explorer("reverse")
+    import threading
+
+    import models.hub
+
+    readers = []
+    original = models.hub.read_model
+
+    def spy(*args):
+        readers.append(threading.current_thread().name)
+        return original(*args)
+
+    monkeypatch.setattr("explorer.main_window.read_model", spy)
     fresh.open_session(saved)
+    assert readers == ["model-reader"]  # the session's folder too is read off the UI thread
     assert fresh.preset == "tiny-deit" and fresh.state.selection.query == 8
     box = fresh.window.preset_box
     assert box.itemData(box.currentIndex()) == "tiny-deit"
