@@ -355,7 +355,10 @@ class MainWindow(QtWidgets.QMainWindow):
                 opened, error = None, str(problem)
             except Exception as problem:  # a reader bug must still be reported, not lost
                 opened, error = None, f"{type(problem).__name__}: {problem}"
-            self.model_read.emit(ticket, path, (arch, switch), opened, error)
+            try:
+                self.model_read.emit(ticket, path, (arch, switch), opened, error)
+            except RuntimeError:  # the window was closed while the files were read
+                pass
 
         self.statusBar().showMessage(f"opening {path}…")
         threading.Thread(target=read, name="model-reader", daemon=True).start()

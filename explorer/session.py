@@ -123,11 +123,11 @@ def read(path: str | Path, panels: list[str], opener=open_model) -> dict:
             raw = base64.b64decode(user_input["image_png"], validate=True)
             with Image.open(io.BytesIO(raw)) as image:
                 image.load()
-                # grey stays grey; anything in colour stays in colour (an opened photo
-                # model sees colour; the digit presets make their own grey)
-                grey = image.mode in ("L", "I;16", "I", "1", "LA")
-                array = np.asarray(image.convert("L") if grey and image.mode in ("1", "LA")
-                                   else image if grey else image.convert("RGB"))
+                # grey stays grey, colour stays colour (an opened photo model sees colour;
+                # the digit presets make their own grey)
+                if image.mode not in ("L", "I;16", "I"):
+                    image = image.convert("L" if image.mode in ("1", "LA") else "RGB")
+                array = np.asarray(image)
         except (ValueError, OSError, UnidentifiedImageError, Image.DecompressionBombError) \
                 as error:
             raise SessionError(f"{path.name}: its image does not decode ({error})") from None

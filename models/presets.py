@@ -383,7 +383,11 @@ class Session:
         if self.model.bottleneck:
             notice = ("seq2seq bottleneck: every decoding step sees one context vector (the "
                       "mean of the encoder states), so cross-attention is uniform")
-        result.add("prediction", "probs", probs)
+        result.add("prediction", "probs", probs)  # (T, V): every decoding step
+        # the ids exactly as the model saw and chose them, to check against another library
+        result.add("input", "ids", src[0])  # source ids, end token included
+        result.add("input", "decoder_ids", decoder_in[0])  # start token + output[:-1]
+        result.add("prediction", "ids", torch.tensor(output))  # greedy output, to the end token
         prediction = self.tokenizer.text(output) if self.tokenizer else (
             " " if self.preset.task == "translation" else "").join(
             w for w in out_words if w != "<eos>")

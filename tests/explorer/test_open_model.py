@@ -32,6 +32,21 @@ def deit_folder(tmp_path_factory):
     PRESETS.pop("tiny-deit", None)
 
 
+def threads_calling(monkeypatch, owner, name: str) -> list[str]:
+    """Wrap `owner.name` so that each call records the thread it runs on."""
+    import threading
+
+    threads = []
+    original = getattr(owner, name)
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, spy)
+    return threads
+
+
 def test_an_opened_folder_runs_in_the_app_like_a_preset(make_explorer, deit_folder):
     e = make_explorer("vit-digits")
     name = e.open_model(deit_folder)
@@ -103,18 +118,9 @@ def test_sessions_and_recent_models_reopen_an_opened_model(make_explorer, deit_f
     assert data["model"] == {"source": str(deit_folder.resolve()), "arch": None}
     PRESETS.pop("tiny-deit")  # as in a new run of the app: only the session knows the folder
     fresh = make_explorer("reverse")
-    import threading
+    import explorer.main_window as main_window
 
-    import models.hub
-
-    readers = []
-    original = models.hub.read_model
-
-    def spy(*args):
-        readers.append(threading.current_thread().name)
-        return original(*args)
-
-    monkeypatch.setattr("explorer.main_window.read_model", spy)
+    readers = threads_calling(monkeypatch, main_window, "read_model")
     fresh.open_session(saved)
     assert readers == ["model-reader"]  # the session's folder too is read off the UI thread
     assert fresh.preset == "tiny-deit" and fresh.state.selection.query == 8
@@ -135,19 +141,10 @@ def test_sessions_and_recent_models_reopen_an_opened_model(make_explorer, deit_f
 def test_saving_a_trace_happens_off_the_ui_thread(make_explorer, tmp_path, monkeypatch):
     """File ▸ Save trace: the .npz is written on a thread of its own, and holds exactly the
     trace on screen."""
-    import threading
-
     from models.trace import Trace
 
     e = make_explorer("swin-digits")
-    writers = []
-    original = Trace.save_npz
-
-    def spy(self, path):
-        writers.append(threading.current_thread().name)
-        return original(self, path)
-
-    monkeypatch.setattr(Trace, "save_npz", spy)
+    writers = threads_calling(monkeypatch, Trace, "save_npz")
     path = e.save_trace(tmp_path / "run.npz")
     assert writers == ["trace-writer"]
     saved = Trace.load_npz(path)
@@ -183,19 +180,10 @@ def test_a_model_is_read_off_the_ui_thread_and_the_newest_open_wins(make_explore
                                                                    monkeypatch, qtbot):
     """The files of an opened model are read and checked on the `model-reader` thread (a
     real checkpoint is hundreds of MB); when two opens overlap, only the newer switches."""
-    import threading
-
     import explorer.main_window as main_window
 
     e = make_explorer("vit-digits")
-    readers = []
-    original = main_window.read_model
-
-    def spy(path, arch):
-        readers.append(threading.current_thread().name)
-        return original(path, arch)
-
-    monkeypatch.setattr(main_window, "read_model", spy)
+    readers = threads_calling(monkeypatch, main_window, "read_model")
     assert e.open_model(deit_folder) == "tiny-deit"
     assert readers == ["model-reader"]
     # two requests in a row: the first one's outcome is dropped, the second one switches
@@ -263,8 +251,9 @@ def test_every_command_takes_a_model_folder_of_each_family(family, tmp_path, cap
         folder = request.getfixturevalue("marian")[0]
         user_input = "the big dog"
     else:
-        folder = hf_folder(family, tmp_path / f"tiny-{family}")
+        folder = hf_folder(family, tmp_path / f"cli-{family}")
         user_input = str(PHOTOS / "coffee.jpg")
+    before = set(PRESETS)
     try:
         assert main(["trace", "--weights", str(folder), "--input", user_input,
                      "-o", str(tmp_path / "run.npz")]) == 0
@@ -272,8 +261,9 @@ def test_every_command_takes_a_model_folder_of_each_family(family, tmp_path, cap
                      "1000x700", "-o", str(tmp_path / "shot.png")]) == 0
         assert main(["export", "--weights", str(folder), "--panel", "attention",
                      "-o", str(tmp_path / "attention.png")]) == 0
-    finally:
-        PRESETS.pop(folder.name, None)
+    finally:  # the names this test opened, and no other
+        for name in set(PRESETS) - before:
+            PRESETS.pop(name)
     shot = QtGui.QImage(str(tmp_path / "shot.png"))
     assert (shot.width(), shot.height()) == (1000, 700)
     assert not QtGui.QImage(str(tmp_path / "attention.png")).isNull()

@@ -85,6 +85,11 @@ def test_greedy_equals_generate(marian, text):
     assert result.meta["source_tokens"] == processor.encode(text, out_type=str) + ["</s>"]
     words = result.meta["output_tokens"]
     assert [vocab[w] for w in words][: n] == hf[:n].tolist()
+    # the trace holds the ids themselves, to be checked against the library without words
+    assert result["input/ids"].tolist() == src[0].tolist()
+    assert result["prediction/ids"][:n].tolist() == hf[:n].tolist()
+    assert result["input/decoder_ids"][0] == vocab["<pad>"]  # Marian starts with its pad
+    np.testing.assert_array_equal(result["input/decoder_ids"][1:], result["prediction/ids"][:-1])
 
 
 def test_trace_on_the_command_line(marian, tmp_path):
