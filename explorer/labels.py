@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.analysis import prefix_tokens
+from models.analysis import prefix_tokens, window_cells
 from models.trace import Trace
 
 
@@ -30,14 +30,8 @@ def window_tokens(trace: Trace, site: str, window: int) -> list[str]:
 
 def window_grid(trace: Trace, site: str, window: int) -> np.ndarray:
     """Swin: (ws, ws, 2) original (y, x) of the tokens of a window of the rolled grid."""
-    info = trace.meta["sites"][site]
-    ws, shift = info["window_size"], info["shift"]
-    res = info["resolution"][1]
-    wy, wx = divmod(window, res // ws)
-    iy, ix = np.meshgrid(np.arange(ws), np.arange(ws), indexing="ij")
-    y = (wy * ws + iy + shift) % res  # undo the roll by -shift
-    x = (wx * ws + ix + shift) % res
-    return np.stack([y, x], axis=-1)
+    ws = trace.meta["sites"][site]["window_size"]
+    return window_cells(trace, site)[window].reshape(ws, ws, 2)
 
 
 def axis_labels(trace: Trace, site: str, window: int = 0) -> tuple[list[str], list[str]]:

@@ -42,15 +42,8 @@ def token_positions(trace: Trace, site: str) -> tuple[np.ndarray, np.ndarray, st
         pos = np.vstack([np.full((prefix_tokens(meta), 2), np.nan), centres])
         return pos, pos, "pixels"
     if kind == "window":  # original-image pixel position of every token of every window
-        res = info["resolution"][0]
-        ws, shift = info["window_size"], info["shift"]
-        scale = meta["config"]["img_size"] / res
-        nW = info["num_windows"]
-        iy, ix = np.divmod(np.arange(ws * ws), ws)
-        wy, wx = np.divmod(np.arange(nW), res // ws)
-        y = (wy[:, None] * ws + iy[None] + shift) % res
-        x = (wx[:, None] * ws + ix[None] + shift) % res
-        pos = (np.stack([y, x], -1).astype(np.float32) + 0.5) * scale  # (nW, N, 2)
+        scale = meta["config"]["img_size"] / info["resolution"][0]
+        pos = (window_cells(trace, site).astype(np.float32) + 0.5) * scale  # (nW, N, 2)
         return pos, pos, "pixels"
     return None  # cross-attention: query and key positions are in different sequences
 
@@ -135,6 +128,13 @@ def window_positions(trace: Trace, site: str) -> np.ndarray:
     positions = np.zeros((info["num_windows"], info["window_size"] ** 2), int)
     positions[window_of, inside] = np.arange(window_of.size)
     return positions
+
+
+def window_cells(trace: Trace, site: str) -> np.ndarray:
+    """(nW, N, 2) original grid cell (y, x) of each window's tokens: the un-roll of Swin's
+    shift, read from the maps the model recorded, for every panel and statistic to share."""
+    res = trace.meta["sites"][site]["resolution"][1]
+    return np.stack(np.divmod(window_positions(trace, site), res), axis=-1)
 
 
 def full_window_attention(trace: Trace, site: str, fusion: str = "mean") -> np.ndarray:

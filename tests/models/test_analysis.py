@@ -2,7 +2,13 @@
 import numpy as np
 import pytest
 
-from models.analysis import full_window_attention, head_statistics, rollout, swin_rollout
+from models.analysis import (
+    full_window_attention,
+    head_statistics,
+    rollout,
+    swin_rollout,
+    window_cells,
+)
 from models.presets import load_preset
 
 DIGIT = "resources/samples/digits/digit_4.png"
@@ -73,6 +79,23 @@ def test_full_window_attention_places_tokens_at_their_original_positions(swin_tr
             assert value == 0
     # (0, 0) and (15, 15) share a window after the shift: the wrap-around one
     assert window_of[0, 0] == window_of[15, 15]
+
+
+def test_window_cells_undo_the_roll(swin_trace):
+    """The one un-roll every panel uses, from the maps the model recorded, equals the
+    arithmetic: token (iy, ix) of window (wy, wx) of the grid rolled by -s sits at original
+    cell ((wy·ws + iy + s) mod R, (wx·ws + ix + s) mod R)."""
+    for site in swin_trace.sites("window"):
+        info = swin_trace.meta["sites"][site]
+        res, ws, shift = info["resolution"][0], info["window_size"], info["shift"]
+        cells = window_cells(swin_trace, site)
+        assert cells.shape == (info["num_windows"], ws * ws, 2)
+        for w in range(info["num_windows"]):
+            wy, wx = divmod(w, res // ws)
+            for i in range(ws * ws):
+                iy, ix = divmod(i, ws)
+                assert tuple(cells[w, i]) == ((wy * ws + iy + shift) % res,
+                                              (wx * ws + ix + shift) % res)
 
 
 def test_head_statistics_for_vit():
