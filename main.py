@@ -145,8 +145,13 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from models.evaluate import BARS, SIMILARITY_BAR, evaluate
+    from models.hub import is_model_folder
 
     args.weights = args.weights or None
+    if args.weights and is_model_folder(args.weights):
+        raise UsageError(f"{args.weights} is a model folder: eval measures a preset's weights "
+                         f"on that preset's held-out data, and there is none for it here "
+                         f"(use trace, shot or the app)")
     session = session_for(args)
     if not session.trained:
         raise UsageError(f"no trained weights for {args.preset}: nothing to evaluate")

@@ -261,6 +261,10 @@ def test_every_command_takes_a_model_folder_of_each_family(family, tmp_path, cap
                      "1000x700", "-o", str(tmp_path / "shot.png")]) == 0
         assert main(["export", "--weights", str(folder), "--panel", "attention",
                      "-o", str(tmp_path / "attention.png")]) == 0
+        # eval has held-out data for the presets only: a clear refusal, not a traceback
+        assert main(["eval", "--preset", "vit-digits", "--weights", str(folder)]) == 2
+        captured = capsys.readouterr()
+        assert "is a model folder" in captured.err and captured.out.count("wrote") == 3
     finally:  # the names this test opened, and no other
         for name in set(PRESETS) - before:
             PRESETS.pop(name)
@@ -274,7 +278,6 @@ def test_every_command_takes_a_model_folder_of_each_family(family, tmp_path, cap
         assert trace.meta["source_tokens"][-1] == "</s>" and "cross" in str(trace.meta["sites"])
     else:  # the coffee photo, resized to 32×32 by the folder's own processor
         assert trace["input/pixels"].shape == (3, 32, 32)
-    assert capsys.readouterr().out.count("wrote") == 3
 
 
 def test_a_model_folder_that_cannot_be_opened_stops_shot_and_export(tmp_path, capsys, qapp):
@@ -285,6 +288,7 @@ def test_a_model_folder_that_cannot_be_opened_stops_shot_and_export(tmp_path, ca
                  ["export", "--weights", str(tmp_path), "--panel", "attention",
                   "-o", str(tmp_path / "x.png")],
                  ["--weights", str(tmp_path)],  # the app itself: before any window opens
+                 ["eval", "--preset", "vit-digits", "--weights", str(tmp_path)],
                  ["shot", "-o", str(tmp_path / "x.png")]):
         assert main(argv) == 2
         err = capsys.readouterr().err.strip().splitlines()
