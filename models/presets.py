@@ -256,6 +256,12 @@ def load_preset(name: str, device: str = "cpu", weights: str | Path | None = Non
     return Session(preset, without_dropout(model.eval()), device, trained)
 
 
+def output_limit(source_length: int) -> int:
+    """The most tokens a translation may have: twice the source (with its end token), plus
+    ten."""
+    return 2 * source_length + 10
+
+
 def without_dropout(model: torch.nn.Module) -> torch.nn.Module:
     """For inference only: dropout modules (identities in eval mode) replaced by nothing
     at all, which saves a module call each (a run of the small text models makes ~60)."""
@@ -359,9 +365,13 @@ class Session:
         result = Trace()
         with tracing.recording(result) if trace else tracing.paused():
             encoded = self.model.encode(src)  # once, recorded, for decoding and the trace
+            # At most 2 × the source + 10 tokens: every preset's outputs fit with room to spare,
+            # and a model that never ends (an untrained one, a real one on odd input) costs a
+            # short trace, not the 512 positions of an OPUS-MT model (~400 MB of records).
+            limit = min(cfg.max_len - 1, output_limit(src.shape[1]))
             with tracing.paused():
                 # the last output seeds parallel decoding: typing changes it only a little
-                output = self.model.greedy(src, guess=self._last_output,
+                output = self.model.greedy(src, max_new=limit, guess=self._last_output,
                                            encoded=encoded)[0].tolist()
             self._last_output = output
             if cfg.eos_id in output:
@@ -380,6 +390,9 @@ class Session:
             out_words = self._words(probs.argmax(-1).tolist())
             notice = ("no causal mask: each decoder row also sees the words after it, so it "
                       "may copy the next word; decoding word by word is unchanged")
+        if not notice and cfg.eos_id not in output and len(output) >= limit:
+            notice = (f"the output was cut after {limit} tokens (twice the input's, plus 10): "
+                      f"the model had not ended it")
         if self.model.bottleneck:
             notice = ("seq2seq bottleneck: every decoding step sees one context vector (the "
                       "mean of the encoder states), so cross-attention is uniform")

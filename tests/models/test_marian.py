@@ -165,3 +165,16 @@ def test_separate_source_and_target_vocabularies(marian, tmp_path):
     result = session.run(text)
     words = result.meta["output_tokens"]
     assert [target_vocab[w] for w in words][:n] == hf[:n].tolist()  # target pieces, not source
+
+
+def test_a_model_that_never_ends_is_cut_with_a_notice(marian):
+    """Marian allows 512 positions: a model that never writes its end token (here its end
+    token is forbidden) stops at twice the source plus ten tokens, and says so."""
+    session = load_folder(marian[0])
+    with torch.no_grad():
+        session.model.generator.bias[0] = -1e4  # </s> is id 0
+    result = session.run("the small cat sees the big dog")
+    source = len(result.meta["source_tokens"])
+    assert len(result.meta["output_tokens"]) == 2 * source + 10 < session.model.cfg.max_len
+    assert "cut after" in result.meta["notice"]
+    assert result["prediction/probs"].shape[0] == 2 * source + 10
