@@ -38,6 +38,10 @@ class PredictionPanel(Panel):
         self.headline = QtWidgets.QLabel()
         self.headline.setWordWrap(True)
         self.headline.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        # wraps at spaces; one long unbroken word (an untrained model's output) is clipped
+        # instead of widening the panel past its dock
+        self.headline.setSizePolicy(QtWidgets.QSizePolicy.Ignored,
+                                    QtWidgets.QSizePolicy.Preferred)
         self.notes = QtWidgets.QLabel()
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet("color: #555")

@@ -120,6 +120,10 @@ def test_the_prediction_panel_never_scrolls_sideways(make_explorer, name):
         assert panel.width() <= area.viewport().width()
         boxes = [check.geometry() for check in panel.flags.values()]
         assert all(b.right() <= panel.width() for b in boxes)
+    # one long unbroken output (an untrained model's) is clipped, the panel keeps its width
+    panel.headline.setText("_dummy2658" * 30)
+    e.paint()
+    assert not area.horizontalScrollBar().isVisible()
 
 
 def test_zoom_makes_every_kind_of_text_larger(make_explorer):
