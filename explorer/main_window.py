@@ -44,7 +44,8 @@ KIND_NAMES = {"encoder_self": "encoder self", "decoder_self": "decoder self (mas
               "cross": "cross (decoder → encoder)", "self": "self", "window": "window (W/SW-MSA)"}
 WEIGHTS_SUFFIXES = ("safetensors", "pth", "bin")
 WEIGHTS_FILTER = "Weights (*.safetensors *.pth *.bin)"
-SAMPLE_FILES = {"translation": "sentences.txt", "reverse": "reverse.txt"}
+SAMPLE_FILES = {"translation": "sentences.txt", "reverse": "reverse.txt",
+                "marian-translation": "sentences.txt"}  # plain English: any en-xx model
 SAMPLE_FOLDERS = {"image-classification": "photos"}  # the image gallery by task (else digits)
 
 

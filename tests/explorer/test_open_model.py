@@ -294,3 +294,25 @@ def test_a_model_folder_that_cannot_be_opened_stops_shot_and_export(tmp_path, ca
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error: ")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_an_opened_translation_model_in_the_app(make_explorer, request):
+    """An OPUS-MT folder in the window: the sentence box, English sample sentences, the
+    sentencepiece pieces as tokens, and the same output as the model outside the app."""
+    folder = request.getfixturevalue("marian")[0]
+    e = make_explorer("vit-digits")
+    try:
+        assert e.open_model(folder) == folder.name
+        window = e.window
+        assert window.inputs.currentWidget() is window.text_input
+        samples = window.text_input.samples
+        assert samples.count() > 0 and samples.itemText(0) == "the small cat sees the big dog"
+        e.set_input("the girls do not sleep")
+        e.wait()
+        expected = load_folder(folder).run("the girls do not sleep")
+        assert e.trace.meta["source_tokens"] == expected.meta["source_tokens"]
+        assert e.trace.meta["prediction"] == expected.meta["prediction"]
+        np.testing.assert_array_equal(e.trace["prediction/ids"], expected["prediction/ids"])
+        assert not window.tabs.isTabVisible(window.tabs.indexOf(window.pages["patches"]))
+    finally:
+        PRESETS.pop(folder.name, None)
