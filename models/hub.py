@@ -62,16 +62,27 @@ def read_model(path: str | Path, arch: str | None = None) -> HubModel:
     return read_folder(path) if Path(path).is_dir() else read_timm_file(path, arch)
 
 
+def folder_json(folder: Path, file: str, required: bool = True) -> dict:
+    """A JSON object from one of a model folder's files ({} for an optional file that is not
+    there); CheckpointError when it is missing, not readable JSON or not an object."""
+    path = folder / file
+    if not required and not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"{folder.name}/{file} is missing or not readable JSON "
+                              f"({error})") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{folder.name}/{file} is not a JSON object")
+    return data
+
+
 def read_folder(path: str | Path) -> HubModel:
     folder = Path(path)
     if not is_model_folder(folder):
         raise CheckpointError(f"{folder} is not a model folder: it has no config.json")
-    try:
-        config = json.loads((folder / "config.json").read_text())
-    except (OSError, ValueError) as error:
-        raise CheckpointError(f"{folder.name}/config.json is not readable JSON ({error})") from None
-    if not isinstance(config, dict):
-        raise CheckpointError(f"{folder.name}/config.json is not a JSON object")
+    config = folder_json(folder, "config.json")
     if "architecture" in config:
         return _timm_folder(folder, config)
     family = config.get("model_type")
@@ -369,8 +380,7 @@ def _labels(config: dict, classes: int) -> list[str]:
 
 
 def _preprocessing(folder: Path, img_size: int) -> Preprocessing:
-    path = folder / "preprocessor_config.json"
-    raw = json.loads(path.read_text()) if path.is_file() else {}
+    raw = folder_json(folder, "preprocessor_config.json", required=False)
 
     def pair(value):
         if isinstance(value, dict):
@@ -557,24 +567,16 @@ def _marian_folder(folder: Path, config: dict) -> HubModel:
     if act not in ("gelu", "swish", "silu", "relu"):
         raise CheckpointError(f"{name}: activation_function '{act}' is not supported")
     shared = bool(config.get("share_encoder_decoder_embeddings", True))
-
-    def read_vocab(file: str) -> dict[str, int]:
-        try:
-            return json.loads((folder / file).read_text())
-        except (OSError, ValueError) as error:
-            raise CheckpointError(f"{name}: {file} is missing or not JSON ({error})") from None
-
-    vocab = read_vocab("vocab.json")
+    vocab = folder_json(folder, "vocab.json")
     # separate vocabularies (share_encoder_decoder_embeddings false): the target's own
     # vocabulary file and size, an embedding per side, the generator tied to the decoder's
-    target_vocab = vocab if shared else read_vocab("target_vocab.json")
+    target_vocab = vocab if shared else folder_json(folder, "target_vocab.json")
     target_size = int(need("vocab_size")) if shared else \
         int(config.get("decoder_vocab_size") or need("vocab_size"))
     pad, eos = int(need("pad_token_id")), int(need("eos_token_id"))
     start = int(config.get("decoder_start_token_id", pad))
-    generation = folder / "generation_config.json"
-    bad = json.loads(generation.read_text()).get("bad_words_ids") or [] \
-        if generation.is_file() else []
+    bad = folder_json(folder, "generation_config.json", required=False).get(
+        "bad_words_ids") or []
     values = dict(src_vocab=int(need("vocab_size")), tgt_vocab=target_size,
                   d_model=int(need("d_model")), num_heads=int(need("encoder_attention_heads")),
                   enc_layers=int(need("encoder_layers")), dec_layers=int(need("decoder_layers")),

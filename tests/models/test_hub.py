@@ -137,6 +137,20 @@ def test_a_folder_without_weights_or_config_is_refused(tmp_path):
         load_folder(tmp_path)
 
 
+@pytest.mark.parametrize("file, text, reason", [
+    ("config.json", "{not json", "config.json is missing or not readable JSON"),
+    ("config.json", "[1, 2]", "config.json is not a JSON object"),
+    ("preprocessor_config.json", "{not json", "preprocessor_config.json is missing or not"),
+])
+def test_a_folder_with_a_broken_json_file_is_refused(file, text, reason, tmp_path):
+    """Every JSON file of a folder, required or optional, is read by one reader that says
+    which file is broken (a broken preprocessor_config.json used to end in a traceback)."""
+    folder = save(build("vit"), tmp_path / "m")
+    (folder / file).write_text(text)
+    with pytest.raises(CheckpointError, match=reason):
+        load_folder(folder)
+
+
 # -- timm folders: the state dict under timm's names (ours) and config.json as the hub writes it
 
 def timm_folder(folder, model, architecture, size, **config):

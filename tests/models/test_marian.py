@@ -117,6 +117,11 @@ def test_what_marian_options_we_cannot_represent_are_refused(marian, tmp_path):
         with pytest.raises(CheckpointError, match=reason):
             load_folder(folder)
     (folder / "config.json").write_text(json.dumps(config))
+    (folder / "generation_config.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="generation_config.json is missing or not"):
+        load_folder(folder)
+    (folder / "generation_config.json").unlink()  # optional: the folder opens without it
+    load_folder(folder)
     (folder / "vocab.json").unlink()
     with pytest.raises(CheckpointError, match="vocab.json"):
         load_folder(folder)
