@@ -190,7 +190,8 @@ def cmd_shot(args: argparse.Namespace) -> int:
 
     if args.preset is None and args.weights is None:
         raise UsageError("give --preset (or --weights with a model folder or a timm file)")
-    get_preset(args.preset or "translate")  # an unknown name is an error, not the default
+    if args.preset is not None:
+        get_preset(args.preset)  # an unknown name is an error, not the default preset
     try:
         size = tuple(int(v) for v in args.size.lower().split("x"))
         assert len(size) == 2 and all(200 <= v <= 8000 for v in size)

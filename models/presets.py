@@ -196,9 +196,9 @@ def opened_task(opened) -> str:
     return "marian-translation" if opened.tokenizer is not None else "image-classification"
 
 
-# what an opened model first sees
-OPENED_INPUT = {"image": "resources/samples/photos/cat.jpg",
-                "text": "The small cat sees the big dog."}
+# what an opened model first sees, by its task
+OPENED_INPUT = {"image-classification": "resources/samples/photos/cat.jpg",
+                "marian-translation": "The small cat sees the big dog."}
 
 
 # Opened models read (and checked) but not loaded yet: the first load takes them from here
@@ -221,11 +221,9 @@ def register_opened(path: str | Path, arch: str | None, opened) -> Preset:
     name, n = opened.name, 2
     while name in PRESETS and PRESETS[name].source != str(path):
         name, n = f"{opened.name} ({n})", n + 1
-    text = opened.tokenizer is not None
-    preset = Preset(name, opened.arch, opened_task(opened),
-                    f"{opened.family} {opened.arch} from {path}",
-                    OPENED_INPUT["text" if text else "image"], opened.config,
-                    source=str(path), source_arch=arch)
+    task = opened_task(opened)
+    preset = Preset(name, opened.arch, task, f"{opened.family} {opened.arch} from {path}",
+                    OPENED_INPUT[task], opened.config, source=str(path), source_arch=arch)
     PRESETS[name] = preset
     _READ_NOT_LOADED[str(path)] = opened
     return preset
