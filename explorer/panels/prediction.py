@@ -268,8 +268,8 @@ class PredictionPanel(Panel):
             else:
                 self.bars.setOpts(x=x, width=0.7, height=probs[shown], brushes=brushes)
             self.original_bars.setVisible(bool(original))
-            self.headline.setText(f"{'digit ' if digits else ''}{meta['prediction']}  "
-                                  f"({meta['confidence']:.1%})")
+            kind = "digit " if digits else ""  # an opened model's classes name themselves
+            self.headline.setText(f"{kind}{meta['prediction']}  ({meta['confidence']:.1%})")
             image = meta.get("image", {})
             notes = [f"{image.get('original_size', ['?'])[0]}×"
                      f"{image.get('original_size', ['?', '?'])[1]} {image.get('conversion', '')}"]
@@ -284,7 +284,6 @@ class PredictionPanel(Panel):
                                                   for c in shown[:5]))
             self.notes.setText(" · ".join(notes))
             if original:
-                kind = "digit " if digits else ""
                 self.compare.setText(
                     f"with interventions (coloured): <b>{kind}{escape(meta['prediction'])}</b> "
                     f"({meta['confidence']:.1%}) · without (grey): {kind}"
