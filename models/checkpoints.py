@@ -108,6 +108,8 @@ def check_fit(model: nn.Module, tensors: dict[str, torch.Tensor], source: str = 
 
 
 LARGEST_DIMENSION = 100_000  # no config number of a model this app can show is larger
+# ... except these: real vocabularies (Llama 3: 128,256; Qwen2: 151,936) and RoPE's base
+LARGEST_VALUE = {"vocab_size": 1_000_000, "rope_theta": 1e9}
 
 
 def make_config(cls: type, values: Any, source: str) -> Any:
@@ -124,21 +126,29 @@ def make_config(cls: type, values: Any, source: str) -> Any:
                               f"{', '.join(map(str, unknown))} (known: {', '.join(fields)})")
     for key, value in values.items():
         kind = str(fields[key].type)
+        if kind.endswith(" | None"):  # optional: None, or a value of the type
+            if value is None:
+                continue
+            kind = kind[: -len(" | None")]
+        largest = LARGEST_VALUE.get(key, LARGEST_DIMENSION)
         if kind == "int":  # sizes from 1; token ids (…_id) from 0
-            ok = type(value) is int and int(not key.endswith("_id")) <= value <= \
-                LARGEST_DIMENSION
+            ok = type(value) is int and int(not key.endswith("_id")) <= value <= largest
         elif kind == "float":
-            ok = type(value) in (int, float) and 0 <= value <= LARGEST_DIMENSION and \
+            ok = type(value) in (int, float) and 0 <= value <= largest and \
                 (key != "dropout" or value < 1)
         elif kind == "bool":
             ok = type(value) is bool
+        elif kind == "str":
+            ok = isinstance(value, str)
+        elif kind == "dict":
+            ok = isinstance(value, dict)
         elif kind == "list[int]":
             ok = isinstance(value, list) and 0 < len(value) <= 64 and all(
                 type(v) is int and 1 <= v <= LARGEST_DIMENSION for v in value)
         else:
             ok = True
         if not ok:
-            want = {"int": f"a whole number from 1 to {LARGEST_DIMENSION:,}",
+            want = {"int": f"a whole number from 1 to {largest:,}",
                     "float": "a number of at least 0" + (" and below 1" if key == "dropout"
                                                          else ""),
                     "list[int]": "a list of whole numbers of at least 1",

@@ -1,0 +1,306 @@
+"""Decoder-only language models: GPT-2 and the Llama family, as options of one model.
+
+The decoder half of "Attention Is All You Need" on its own: masked (causal) self-attention
+and a feed-forward layer per block, no encoder and no cross-attention; row i of the output
+is the distribution of the token after token i.
+
+    GPT-2 (Radford et al. 2019): learned absolute positions, pre-norm LayerNorm, an MLP with
+        the tanh approximation of GELU ("gelu_new", which GPT-2 really uses), biases
+        everywhere, the output tied to the token embedding.
+    Llama (Touvron et al. 2023) and its relatives: rotary position embedding (RoPE, Su et al.
+        2021) on q and k, RMSNorm, a SwiGLU MLP (down(silu(gate(x)) · up(x))), no biases,
+        grouped-query attention (Ainslie et al. 2023: `num_kv_heads` < `num_heads` key/value
+        heads, each shared by a group of query heads). Qwen2: q/k/v biases.
+
+Parameter names are our own (one set for both families; the readers in models/hub_text.py
+map the libraries' names onto them):
+    embed, pos_embed (learned positions only), layers.{i}.norm1, layers.{i}.attn.{q,k,v,o}_proj,
+    layers.{i}.norm2, layers.{i}.mlp.{fc1,fc2} or layers.{i}.mlp.{gate,up,down}_proj, norm,
+    lm_head.
+
+Attention sites: layers.{i}.attn (kind "causal"). K and V are recorded expanded to every
+query head (head h reads key/value head h // (num_heads // num_kv_heads)), so each head's
+matrices read like any other model's; the site description says which heads share one.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .attention import attend, merge_heads
+from .trace import name_sites, record, record_raw
+
+
+@dataclass
+class DecoderConfig:
+    vocab_size: int
+    d_model: int = 64
+    num_layers: int = 2
+    num_heads: int = 4
+    num_kv_heads: int | None = None  # grouped-query attention; None: one per query head
+    head_dim: int | None = None  # None: d_model // num_heads
+    d_ff: int = 256
+    max_len: int = 128  # positions: the learned table's size, or RoPE's trained context
+    position: str = "learned"  # learned (GPT-2) | rope (Llama)
+    rope_theta: float = 10000.0
+    rope_scaling: dict | None = None  # {"rope_type": "linear" | "llama3", "factor": …, …}
+    norm: str = "layernorm"  # layernorm | rmsnorm
+    norm_eps: float = 1e-5
+    mlp: str = "gelu_new"  # gelu_new | gelu | relu | swiglu | none (attention only)
+    qkv_bias: bool = True
+    out_bias: bool = True
+    mlp_bias: bool = True
+    tie_embeddings: bool = True
+    dropout: float = 0.0
+    bos_id: int | None = None  # put before the text by the tokenizer (Llama), not by us
+    eos_id: int | None = None
+    pad_id: int | None = None
+
+    @property
+    def kv_heads(self) -> int:
+        return self.num_kv_heads or self.num_heads
+
+    @property
+    def dh(self) -> int:
+        return self.head_dim or self.d_model // self.num_heads
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def rope_frequencies(cfg: DecoderConfig) -> torch.Tensor:
+    """(dh/2,) inverse frequencies θ^(-2i/dh), rescaled as `rope_scaling` says.
+
+    linear: every frequency / factor. llama3 (Llama 3.1): wavelengths longer than
+    original_context / low_freq_factor are divided by factor, shorter than
+    original_context / high_freq_factor kept, the ones between interpolated smoothly
+    (the formulas of transformers' `_compute_llama3_parameters`)."""
+    dim = cfg.dh
+    inv_freq = 1.0 / (cfg.rope_theta ** (torch.arange(0, dim, 2, dtype=torch.int64).float()
+                                         / dim))
+    scaling = cfg.rope_scaling or {}
+    kind = scaling.get("rope_type", scaling.get("type", "default"))
+    if kind == "linear":
+        return inv_freq / scaling["factor"]
+    if kind == "llama3":
+        factor, low, high = (scaling["factor"], scaling["low_freq_factor"],
+                             scaling["high_freq_factor"])
+        context = scaling["original_max_position_embeddings"]
+        wavelen = 2 * math.pi / inv_freq
+        scaled = torch.where(wavelen > context / low, inv_freq / factor, inv_freq)
+        smooth = (context / wavelen - low) / (high - low)
+        smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+        medium = ~(wavelen < context / high) * ~(wavelen > context / low)
+        return torch.where(medium, smoothed, scaled)
+    if kind != "default":
+        raise ValueError(f"rope_scaling type '{kind}' is not implemented")
+    return inv_freq
+
+
+def rotate_half(x: torch.Tensor) -> torch.Tensor:
+    """(x1, x2) -> (-x2, x1) on the two halves of the last axis: each dimension pair
+    (i, i + dh/2) rotated by 90°."""
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat((-x2, x1), dim=-1)
+
+
+class RMSNorm(nn.Module):
+    """x / √(mean(x²) + eps) · weight (Zhang & Sennrich 2019), computed in float32."""
+
+    def __init__(self, dim: int, eps: float) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x.float()
+        h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
+        return self.weight * h.to(x.dtype)
+
+
+def make_norm(cfg: DecoderConfig) -> nn.Module:
+    if cfg.norm == "rmsnorm":
+        return RMSNorm(cfg.d_model, cfg.norm_eps)
+    if cfg.norm == "layernorm":
+        return nn.LayerNorm(cfg.d_model, eps=cfg.norm_eps)
+    raise ValueError(f"unknown norm '{cfg.norm}'")
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, cfg: DecoderConfig) -> None:
+        super().__init__()
+        if cfg.num_heads % cfg.kv_heads:
+            raise ValueError(f"{cfg.num_heads} query heads do not split into groups of "
+                             f"{cfg.kv_heads} key/value heads")
+        self.num_heads, self.num_kv_heads, self.dh = cfg.num_heads, cfg.kv_heads, cfg.dh
+        self.q_proj = nn.Linear(cfg.d_model, cfg.num_heads * cfg.dh, bias=cfg.qkv_bias)
+        self.k_proj = nn.Linear(cfg.d_model, cfg.kv_heads * cfg.dh, bias=cfg.qkv_bias)
+        self.v_proj = nn.Linear(cfg.d_model, cfg.kv_heads * cfg.dh, bias=cfg.qkv_bias)
+        self.o_proj = nn.Linear(cfg.num_heads * cfg.dh, cfg.d_model, bias=cfg.out_bias)
+        self.head_gate: torch.Tensor | None = None
+        self.use_mask = True  # an intervention: let each token see the later ones too
+        self.kept_weights: list | None = None  # training: collect weights for a loss
+
+    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None,
+                mask: torch.Tensor) -> torch.Tensor:
+        B, N, _ = x.shape
+        q = self.q_proj(x).view(B, N, self.num_heads, self.dh).transpose(1, 2)  # (B, H, N, dh)
+        k = self.k_proj(x).view(B, N, self.num_kv_heads, self.dh).transpose(1, 2)  # (B, Hkv…)
+        v = self.v_proj(x).view(B, N, self.num_kv_heads, self.dh).transpose(1, 2)
+        if rope is not None:
+            cos, sin = rope  # (N, dh) each
+            record(self.site_name, "q_unrotated", q)
+            q = q * cos + rotate_half(q) * sin
+            k = k * cos + rotate_half(k) * sin
+        group = self.num_heads // self.num_kv_heads
+        if group > 1:  # query head h reads key/value head h // group
+            k = k.repeat_interleave(group, dim=1)
+            v = v.repeat_interleave(group, dim=1)
+        out = attend(self.site_name, q, k, v, mask=mask if self.use_mask else None,
+                     head_gate=self.head_gate, keep_weights=self.kept_weights)
+        y = self.o_proj(merge_heads(out))
+        record(self.site_name, "proj", y)
+        return y
+
+
+class GatedMlp(nn.Module):
+    """SwiGLU (Shazeer 2020): down(silu(gate(x)) · up(x))."""
+
+    def __init__(self, cfg: DecoderConfig) -> None:
+        super().__init__()
+        self.gate_proj = nn.Linear(cfg.d_model, cfg.d_ff, bias=cfg.mlp_bias)
+        self.up_proj = nn.Linear(cfg.d_model, cfg.d_ff, bias=cfg.mlp_bias)
+        self.down_proj = nn.Linear(cfg.d_ff, cfg.d_model, bias=cfg.mlp_bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+
+
+class PlainMlp(nn.Module):
+    """fc2(act(fc1(x))); GPT-2's act is GELU's tanh approximation ("gelu_new")."""
+
+    def __init__(self, cfg: DecoderConfig) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(cfg.d_model, cfg.d_ff, bias=cfg.mlp_bias)
+        self.fc2 = nn.Linear(cfg.d_ff, cfg.d_model, bias=cfg.mlp_bias)
+        self.act = {"gelu_new": nn.GELU(approximate="tanh"), "gelu": nn.GELU(),
+                    "relu": nn.ReLU()}[cfg.mlp]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class Block(nn.Module):
+    """Pre-norm: x + attn(norm1(x)), then + mlp(norm2(x)) (no MLP when cfg.mlp is "none")."""
+
+    def __init__(self, cfg: DecoderConfig) -> None:
+        super().__init__()
+        self.norm1 = make_norm(cfg)
+        self.attn = CausalSelfAttention(cfg)
+        if cfg.mlp != "none":
+            self.norm2 = make_norm(cfg)
+            self.mlp = GatedMlp(cfg) if cfg.mlp == "swiglu" else PlainMlp(cfg)
+
+    def forward(self, x, rope, mask):
+        x = x + self.attn(self.norm1(x), rope, mask)
+        if hasattr(self, "mlp"):
+            x = x + self.mlp(self.norm2(x))
+        record(self.site_name, "out", x)
+        return x
+
+
+class Decoder(nn.Module):
+    def __init__(self, cfg: DecoderConfig) -> None:
+        super().__init__()
+        if cfg.position not in ("learned", "rope"):
+            raise ValueError(f"unknown position '{cfg.position}' (learned or rope)")
+        if cfg.mlp not in ("gelu_new", "gelu", "relu", "swiglu", "none"):
+            raise ValueError(f"unknown mlp '{cfg.mlp}'")
+        if cfg.position == "rope" and cfg.dh % 2:
+            raise ValueError(f"RoPE needs an even head size, not {cfg.dh}")
+        self.cfg = cfg
+        self.embed = nn.Embedding(cfg.vocab_size, cfg.d_model)
+        if cfg.position == "learned":
+            self.pos_embed = nn.Embedding(cfg.max_len, cfg.d_model)
+        else:
+            self.register_buffer("inv_freq", rope_frequencies(cfg), persistent=False)
+        self.layers = nn.ModuleList(Block(cfg) for _ in range(cfg.num_layers))
+        self.norm = make_norm(cfg)
+        self.lm_head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=False)
+        if cfg.tie_embeddings:
+            self.lm_head.weight = self.embed.weight
+        self.use_position = True  # an intervention: no position information at all
+        for module in self.modules():
+            if isinstance(module, (nn.Linear, nn.Embedding)):  # GPT-2's initialisation
+                nn.init.normal_(module.weight, std=0.02)
+                if getattr(module, "bias", None) is not None:
+                    nn.init.zeros_(module.bias)
+        name_sites(self)
+
+    def rope(self, n: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+        """(cos, sin), each (n, dh): position p rotates dimension pair (i, i + dh/2) by
+        p · inv_freq[i]."""
+        positions = torch.arange(n, device=device, dtype=torch.float32)
+        freqs = positions[:, None] * self.inv_freq.to(device)[None]  # (n, dh/2)
+        angles = torch.cat((freqs, freqs), dim=-1)  # (n, dh)
+        return angles.cos(), angles.sin()
+
+    def hidden(self, ids: torch.Tensor) -> torch.Tensor:
+        """ids (B, N) -> final-normed hidden states (B, N, D)."""
+        B, N = ids.shape
+        if N > self.cfg.max_len and self.cfg.position == "learned":
+            raise ValueError(f"{N} tokens; this model has {self.cfg.max_len} positions")
+        x = self.embed(ids)  # (B, N, D)
+        record("embed", "tokens", x)
+        rope = None
+        if self.cfg.position == "learned":
+            record_raw("pos_embed", "weight", self.pos_embed.weight[:N])
+            if self.use_position:
+                x = x + self.pos_embed.weight[:N]
+        elif self.use_position:
+            rope = self.rope(N, ids.device)
+            record_raw("rope", "inv_freq", self.inv_freq)
+        record("embed", "sum", x)
+        mask = causal_mask(N, ids.device, x.dtype)
+        for layer in self.layers:
+            x = layer(x, rope, mask)
+        return self.norm(x)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        """ids (B, N) -> logits (B, N, V): row i is the distribution of token i + 1."""
+        return self.lm_head(self.hidden(ids))
+
+    @torch.no_grad()
+    def generate(self, ids: torch.Tensor, steps: int, stop_at_eos: bool = True) -> torch.Tensor:
+        """Greedy continuation (B, ≤ steps): the most likely token each step, as
+        transformers' generate with do_sample=False; stops after `eos_id` (batch 1) when
+        asked. Each step re-runs the whole sequence (the small models here need no cache)."""
+        new = []
+        for _ in range(steps):
+            if self.cfg.position == "learned" and ids.shape[1] >= self.cfg.max_len:
+                break
+            nxt = self(ids)[:, -1].argmax(-1, keepdim=True)  # (B, 1)
+            new.append(nxt)
+            ids = torch.cat([ids, nxt], dim=1)
+            if stop_at_eos and self.cfg.eos_id is not None and bool(
+                    (nxt == self.cfg.eos_id).all()):
+                break
+        return torch.cat(new, dim=1) if new else ids[:, :0]
+
+    def sites(self) -> dict[str, dict]:
+        """Every attention site and what a panel needs to read it."""
+        cfg = self.cfg
+        return {f"layers.{i}.attn": {"kind": "causal", "layer": i, "heads": cfg.num_heads,
+                                     "head_dim": cfg.dh, "kv_heads": cfg.kv_heads}
+                for i in range(cfg.num_layers)}
+
+
+def causal_mask(n: int, device, dtype=torch.float32) -> torch.Tensor:
+    """Additive (1, 1, n, n) mask: query i sees keys 0..i; -inf for the later ones."""
+    future = torch.ones(n, n, dtype=torch.bool, device=device).triu(1)
+    return torch.zeros(n, n, device=device, dtype=dtype).masked_fill(
+        future, float("-inf"))[None, None]
