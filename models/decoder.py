@@ -153,7 +153,10 @@ class CausalSelfAttention(nn.Module):
         v = self.v_proj(x).view(B, N, self.num_kv_heads, self.dh).transpose(1, 2)
         if rope is not None:
             cos, sin = rope  # (N, dh) each
+            # before the rotation: the positions panel rotates these to show how a score
+            # depends on the distance between query and key
             record(self.site_name, "q_unrotated", q)
+            record(self.site_name, "k_unrotated", k)  # (Hkv, N, dh): one per key/value head
             q = q * cos + rotate_half(q) * sin
             k = k * cos + rotate_half(k) * sin
         group = self.num_heads // self.num_kv_heads
