@@ -60,6 +60,11 @@ def scrolled(panel: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
     return area
 
 
+def window_title(trained: bool) -> str:
+    """The title says when the model on screen has random weights (--untrained)."""
+    return "Transformer Explorer" + ("" if trained else " — untrained (random weights)")
+
+
 def device_availability() -> dict[str, str]:
     """Device name -> '' if usable, else why not."""
     mps = getattr(torch.backends, "mps", None)
@@ -80,7 +85,7 @@ class MainWindow(QtWidgets.QMainWindow):
         super().__init__()
         self.state = state
         self.settings = settings
-        self.setWindowTitle("Transformer Explorer")
+        self.setWindowTitle(window_title(trained=not state.untrained))
         self.trace_saved.connect(self._trace_saved)
         self.model_read.connect(self._model_read)
         self._open_ticket = 0  # the newest File > Open model: only it switches the model
@@ -682,6 +687,7 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- state -> widgets --------------------------------------------------------------
     def _trace_changed(self, trace) -> None:
         preset = trace.meta["preset"]
+        self.setWindowTitle(window_title(trace.meta.get("trained", True)))
         if preset != self._shown_preset:  # the inputs follow the model on screen
             self._shown_preset = preset
             self.text_input.set_samples(read_samples(SAMPLE_FILES.get(trace.meta["task"], "")))

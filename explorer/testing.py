@@ -34,9 +34,10 @@ def make_explorer(tmp_path, request):
     settings_path = str(tmp_path / "explorer-settings.ini")
 
     def make(preset: str | None = None, device: str = "cpu", size=(1280, 800),
-             wait: bool = True) -> Explorer:
+             wait: bool = True, untrained: bool = False) -> Explorer:
         settings = QtCore.QSettings(settings_path, QtCore.QSettings.IniFormat)
-        explorer = Explorer.open(preset, device, settings=settings, size=size, wait=wait)
+        explorer = Explorer.open(preset, device, settings=settings, size=size, wait=wait,
+                                 untrained=untrained)
         created.append(explorer)
         return explorer
 
