@@ -9,7 +9,8 @@ transformer-explorer can test its own demo (napari's `make_napari_viewer` is the
         assert e.prediction.label == "7"
 
 Windows are built offscreen on a throw-away settings file, closed on teardown, and the test
-fails if a model worker thread is left running.
+fails if a model worker thread is left running. `make_explorer(preset, untrained=True)`: the
+presets with random weights (what training changes).
 """
 from __future__ import annotations
 
