@@ -60,6 +60,11 @@ def scrolled(panel: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
     return area
 
 
+def window_title(trained: bool) -> str:
+    """The title says when the model on screen has random weights (--untrained)."""
+    return "Transformer Explorer" + ("" if trained else " — untrained (random weights)")
+
+
 def device_availability() -> dict[str, str]:
     """Device name -> '' if usable, else why not."""
     mps = getattr(torch.backends, "mps", None)
@@ -80,7 +85,7 @@ class MainWindow(QtWidgets.QMainWindow):
         super().__init__()
         self.state = state
         self.settings = settings
-        self.setWindowTitle("Transformer Explorer")
+        self.setWindowTitle(window_title(trained=not state.untrained))
         self.trace_saved.connect(self._trace_saved)
         self.model_read.connect(self._model_read)
         self._open_ticket = 0  # the newest File > Open model: only it switches the model
@@ -99,6 +104,8 @@ class MainWindow(QtWidgets.QMainWindow):
         state.trace_changed.connect(self._trace_changed)
         state.selection_changed.connect(self._selection_changed)
         state.message.connect(self._show_message)
+        self.failure_box: QtWidgets.QMessageBox | None = None
+        state.run_failed.connect(self._run_failed)
         state.timings_changed.connect(self._show_timings)
         state.device_changed.connect(self._device_changed)
         # the text changes, the label stays: showing and hiding it re-laid out the status
@@ -682,6 +689,9 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- state -> widgets --------------------------------------------------------------
     def _trace_changed(self, trace) -> None:
         preset = trace.meta["preset"]
+        self.setWindowTitle(window_title(trace.meta.get("trained", True)))
+        if self.failure_box is not None:
+            self.failure_box.hide()  # a model runs again: what the box said is past
         if preset != self._shown_preset:  # the inputs follow the model on screen
             self._shown_preset = preset
             self.text_input.set_samples(read_samples(SAMPLE_FILES.get(trace.meta["task"], "")))
@@ -731,6 +741,21 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _show_message(self, text: str) -> None:
         self.message_label.setText(text)
+        self.message_label.setToolTip(text)  # all of it, where the status bar cuts it
+
+    def _run_failed(self, text: str) -> None:
+        """With nothing on screen (the first model could not load: a missing weights file,
+        say), the status bar alone is too easy to miss and cuts a long message: say it in a
+        box as well, which does not block; the other presets still work."""
+        if self.state.trace is not None:
+            return
+        if self.failure_box is None:
+            self.failure_box = QtWidgets.QMessageBox(
+                QtWidgets.QMessageBox.Warning, "Transformer Explorer",
+                "This model cannot run.", QtWidgets.QMessageBox.Ok, self)
+        self.failure_box.setInformativeText(
+            f"{text}\n\nChoose another preset in the toolbar, or open a model folder.")
+        self.failure_box.open()
 
     def _show_timings(self, timings: dict) -> None:
         self.timing_label.setText(

@@ -23,12 +23,12 @@ from PySide6.QtTest import QTest
 
 from models.analysis import token_layout
 from models.presets import PRESETS
+from models.resources import resource_path
 
 from .api import Explorer, RunFailed
 from .widgets.inputs import read_samples
 
-ROOT = Path(__file__).resolve().parents[1]
-DIGITS = sorted(str(p) for p in (ROOT / "resources" / "samples" / "digits").glob("*.png"))
+DIGITS = sorted(str(p) for p in resource_path("samples/digits").glob("*.png"))
 ODD_TEXT = ["", "   ", "the zebra sleeps", "the cat " * 20, "猫 dort", "\x07\x1b[2J", "a",
             "the the the", "12345", "dog"]
 KEYS = [QtCore.Qt.Key_Left, QtCore.Qt.Key_Right, QtCore.Qt.Key_Up, QtCore.Qt.Key_Down,
@@ -110,7 +110,8 @@ def act_draw(e: Explorer, rng: random.Random) -> None:
 
 def act_open_file(e: Explorer, rng: random.Random) -> None:
     """Open a file: a digit, or something that is not one (the last result must stay)."""
-    bad = [str(ROOT / "README.md"), str(ROOT / "no-such-file.png"), str(ROOT)]
+    bad = [str(resource_path(name)) for name in ("samples/sentences.txt", "no-such-file.png",
+                                                 "samples")]
     e.window.load_image_file(rng.choice(DIGITS + bad))
 
 

@@ -18,6 +18,7 @@ from PySide6 import QtCore
 
 from models.analysis import token_layout
 from models.presets import PRESETS, site_names
+from models.resources import shipped
 from models.trace import Trace
 
 from .runner import Request, Runner
@@ -45,10 +46,12 @@ class AppState(QtCore.QObject):
     preset_changed = QtCore.Signal(str)  # also when a failed switch is undone
     input_changed = QtCore.Signal(object)  # the input the state runs (text, path or array)
 
-    def __init__(self, preset: str, device: str = "cpu", parent: QtCore.QObject | None = None):
+    def __init__(self, preset: str, device: str = "cpu", parent: QtCore.QObject | None = None,
+                 untrained: bool = False):
         super().__init__(parent)
         self.preset = preset
         self.device = device
+        self.untrained = untrained  # presets with random weights (--untrained), to teach
         self.input: Any = None
         self._inputs: dict[str, Any] = {}  # the last input of each preset, to come back to
         self.trace: Trace | None = None
@@ -141,7 +144,8 @@ class AppState(QtCore.QObject):
         self._newest_id = self._next_id
         self.busy_changed.emit(True)
         self.runner.submit(Request(self._next_id, self.preset, self.device, self.input,
-                                   time.perf_counter(), dict(self.interventions)))
+                                   time.perf_counter(), dict(self.interventions),
+                                   self.untrained))
         return self._next_id
 
     def settled(self) -> bool:
@@ -251,18 +255,14 @@ class AppState(QtCore.QObject):
                                    key=key)
 
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
 @functools.cache
 def preset_sites(preset: str) -> tuple[str, ...]:
     return tuple(site_names(preset))
 
 
 def default_input(preset: str) -> Any:
-    """A preset's sample input: text, or an absolute image path."""
-    p = PRESETS[preset]
-    return p.default_input if p.input_kind == "text" else str(ROOT / p.default_input)
+    """A preset's sample input: text, or the path of a shipped image."""
+    return shipped(PRESETS[preset].default_input)
 
 
 def input_mismatch(preset: str, value: Any) -> str:

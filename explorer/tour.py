@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from models.resources import resource_path, shipped
 from models.tasks.text import InputError
 
-TOURS = Path(__file__).resolve().parents[1] / "resources" / "tour"
-ROOT = Path(__file__).resolve().parents[1]
+TOURS = resource_path("tour")
 STATE_KEYS = {"preset", "input", "panel", "kind", "layer", "site", "head", "window", "query",
               "key", "locked", "stage", "windows_step", "interventions", "zoom"}
 CJK_PACKAGE = "fonts-noto-cjk"
@@ -93,9 +92,7 @@ def apply_step(explorer, state: dict[str, Any]) -> None:
         pass  # the step's own input replaces it below
     if "zoom" in state:
         explorer.set_zoom(state["zoom"])
-    value = state.get("input")
-    if isinstance(value, str) and value.startswith("resources/"):
-        value = str(ROOT / value)
+    value = shipped(state.get("input"))  # "resources/…": a shipped sample
     if "preset" in state and state["preset"] != explorer.preset:
         explorer.set_preset(state["preset"], value)
         explorer.wait()

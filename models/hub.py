@@ -21,6 +21,7 @@ import torch
 from PIL import Image, ImageOps
 
 from .checkpoints import CheckpointError, read_checkpoint
+from .resources import resource_path
 from .tasks.digits import open_image
 from .tasks.text import InputError
 
@@ -359,8 +360,7 @@ def _vit_names(tensors: dict[str, torch.Tensor], family: str,
     return ours, distilled
 
 
-IMAGENET_FILE = Path(__file__).resolve().parents[1] / "resources" / "data" / \
-    "imagenet_classes.json"
+IMAGENET_FILE = resource_path("data/imagenet_classes.json")
 
 
 def imagenet_or_numbers(classes: int) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from . import resources
 from . import trace as tracing
 from .checkpoints import (
     CheckpointError,
@@ -28,7 +29,6 @@ from .trace import Trace
 from .transformer import BOS, EOS, Transformer, TransformerConfig
 from .vit import ViT, ViTConfig
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "resources" / "weights"
 DIGIT_LABELS = [str(d) for d in range(10)]
 
 
@@ -51,7 +51,8 @@ class Preset:
 
     @property
     def weights(self) -> Path:
-        return WEIGHTS_DIR / f"{self.name}.safetensors"
+        """The shipped weights file (looked up where this copy is installed)."""
+        return resources.resource_path(f"weights/{self.name}.safetensors")
 
 
 PRESETS: dict[str, Preset] = {
@@ -230,28 +231,37 @@ def register_opened(path: str | Path, arch: str | None, opened) -> Preset:
 
 
 def load_preset(name: str, device: str = "cpu", weights: str | Path | None = None,
-                allow_untrained: bool = True) -> Session:
-    """The preset's model with its shipped weights (seeded random ones if none are shipped);
-    an opened model from its own folder or file."""
+                untrained: bool = False) -> Session:
+    """The preset's model with its shipped weights, or `weights`; an opened model from its
+    own folder or file. A shipped file that is missing or unreadable is a CheckpointError
+    with its path and the fix, never a silently untrained model: random (seeded) weights
+    only when asked for with `untrained`, to show what training changes."""
     preset = get_preset(name)
     if preset.source and weights is None:
+        # an opened model is always its own checkpoint: `untrained` is for the presets
         session = load_folder(preset.source, device, preset.source_arch,
                               _READ_NOT_LOADED.pop(preset.source, None))
         session.preset = preset  # the name it was opened under
         return session
-    path = Path(weights) if weights else preset.weights
-    if path.is_file() or weights:
-        tensors, meta = read_checkpoint(path)
-        model = build_model(preset, meta.get("config", preset.config), path.name, tensors)
-        load_weights(model, tensors, f"in {path.name}")
-        trained = True
-    elif allow_untrained:
+    if untrained:
+        if weights is not None:
+            raise InputError("untrained means random weights: it does not go with a weights "
+                             "file")
         torch.manual_seed(0)
-        model = build_model(preset)
-        trained = False
+        return Session(preset, without_dropout(build_model(preset).eval()), device, False)
+    path = Path(weights) if weights else preset.weights
+    if weights:
+        tensors, meta = read_checkpoint(path)
     else:
-        raise CheckpointError(f"no weights file at {path}")
-    return Session(preset, without_dropout(model.eval()), device, trained)
+        try:
+            tensors, meta = read_checkpoint(path)
+        except CheckpointError as error:
+            missing = not path.is_file()
+            raise CheckpointError(resources.missing_weights(path, name) +
+                                  ("" if missing else f" ({error})")) from None
+    model = build_model(preset, meta.get("config", preset.config), path.name, tensors)
+    load_weights(model, tensors, f"in {path.name}")
+    return Session(preset, without_dropout(model.eval()), device, trained=True)
 
 
 def output_limit(source_length: int) -> int:
