@@ -207,16 +207,27 @@ _READ_NOT_LOADED: dict[str, Any] = {}
 
 
 def open_model(path: str | Path, arch: str | None = None) -> Preset:
-    """Check a model folder or timm file (CheckpointError says why it cannot be opened) and
+    """Check a model folder or timm file (CheckpointError says why it cannot be opened: it
+    is read and its model built, so one that reads but cannot build is refused too) and
     add it to PRESETS, under the folder's name, for the app to switch to like a preset."""
     from .hub import read_model
 
-    return register_opened(path, arch, read_model(Path(path).resolve(), arch))
+    opened = read_model(Path(path).resolve(), arch)
+    return register_opened(path, arch, opened, build_opened(path, arch, opened))
 
 
-def register_opened(path: str | Path, arch: str | None, opened) -> Preset:
+def build_opened(path: str | Path, arch: str | None, opened) -> Session:
+    """The model of a folder already read, built and loaded on CPU (any thread): every check
+    of a build (heads that divide, finite weights, a smallest forward pass) before the
+    folder is offered anywhere; CheckpointError says why it cannot be."""
+    return load_folder(Path(path).resolve(), "cpu", arch, opened)
+
+
+def register_opened(path: str | Path, arch: str | None, opened,
+                    session: Session | None = None) -> Preset:
     """Add a model folder already read (`hub.read_model`, which may run on any thread) to
-    PRESETS; its first load takes the tensors read instead of reading the files again."""
+    PRESETS; its first load takes the model built (`build_opened`) or the tensors read
+    instead of reading the files again."""
     path = Path(path).resolve()
     name, n = opened.name, 2
     while name in PRESETS and PRESETS[name].source != str(path):
@@ -225,7 +236,7 @@ def register_opened(path: str | Path, arch: str | None, opened) -> Preset:
     preset = Preset(name, opened.arch, task, f"{opened.family} {opened.arch} from {path}",
                     OPENED_INPUT[task], opened.config, source=str(path), source_arch=arch)
     PRESETS[name] = preset
-    _READ_NOT_LOADED[str(path)] = opened
+    _READ_NOT_LOADED[str(path)] = session or opened
     return preset
 
 
@@ -235,8 +246,12 @@ def load_preset(name: str, device: str = "cpu", weights: str | Path | None = Non
     an opened model from its own folder or file."""
     preset = get_preset(name)
     if preset.source and weights is None:
-        session = load_folder(preset.source, device, preset.source_arch,
-                              _READ_NOT_LOADED.pop(preset.source, None))
+        ready = _READ_NOT_LOADED.pop(preset.source, None)
+        if isinstance(ready, Session):
+            session = ready
+            session.to(device)
+        else:
+            session = load_folder(preset.source, device, preset.source_arch, ready)
         session.preset = preset  # the name it was opened under
         return session
     path = Path(weights) if weights else preset.weights

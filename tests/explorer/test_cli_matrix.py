@@ -11,6 +11,7 @@ from safetensors.torch import save_file
 
 from main import main
 from models.presets import PRESETS, build_model
+from tests.models import hostile
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGIT = str(ROOT / "resources" / "samples" / "digits" / "digit_3.png")
@@ -36,7 +37,11 @@ def files(tmp_path_factory):
     vit = dict(PRESETS["vit-digits"].config)
     nan = build_model(PRESETS["vit-digits"]).state_dict()["head.weight"].clone()
     nan[0, 0] = float("nan")
+    nan_head = hostile.small_vit().state_dict()["head.weight"].clone()
+    nan_head[0, 0] = float("nan")
     return {
+        **hostile_folders(d),
+        "nan_folder": str(hostile.timm_vit(d / "nan-folder", tensors={"head.weight": nan_head})),
         "dir": str(d),
         "text_png": str(d / "text.png"),
         "huge_png": str(huge),
@@ -50,6 +55,26 @@ def files(tmp_path_factory):
         "wrong_shape": weights_file(d / "w.safetensors", "vit-digits", {**vit, "depth": 3}),
         "nan": weights_file(d / "nan.safetensors", "vit-digits", tensors={"head.weight": nan}),
     }
+
+
+# Model folders that read but must not open (issue 22): name -> (kind, config.json changes,
+# preprocessor_config.json changes)
+HOSTILE_FOLDERS = {
+    "heads_3": ("hf", {"num_attention_heads": 3}, {}),
+    "heads_0": ("hf", {"num_attention_heads": 0}, {}),
+}
+
+
+def hostile_folders(d: Path) -> dict:
+    made = {}
+    for name, (kind, config, prep) in HOSTILE_FOLDERS.items():
+        folder = d / f"folder-{name}"
+        if kind == "hf":
+            hostile.hf_vit(folder, config, prep)
+        else:
+            hostile.timm_vit(folder, config)
+        made[name] = str(folder)
+    return made
 
 
 def cases(f):
@@ -98,6 +123,9 @@ def cases(f):
                           ("--input", "/no/such.png"), ("--input", "{huge_png}"),
                           ("--device", "gpu"), ("-o", "/no/such/folder/x.png")):
         yield with_(shot, option, value)
+    for key in ["nan_folder", *HOSTILE_FOLDERS]:
+        yield ["--weights", f"{{{key}}}"]  # the app: exit 2 with the reason, no window
+        yield ["trace", "--weights", f"{{{key}}}", "--input", DIGIT, "-o", out]
     yield ["bench", "--preset", "nope"]
     yield ["bench", "--edits", "0"]
     yield ["bench", "--edits", "x"]
