@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,8 @@ def build_model(preset: Preset, config: dict | None = None, source: str = "the p
     values = config_values(preset, preset.config if config is None else config)
     model_class, config_class = MODELS[preset.arch]
     cfg = make_config(config_class, values, source)
+    if tensors is not None:
+        check_layers(preset.arch, cfg, tensors, source)
     try:
         with torch.device("meta"):  # no memory yet: names and shapes only
             shapes = model_class(cfg)
@@ -131,6 +134,31 @@ def build_model(preset: Preset, config: dict | None = None, source: str = "the p
         raise CheckpointError(f"{source}: its config builds no working {preset.arch} model "
                               f"({type(error).__name__}: {error})") from None
     return model
+
+
+def check_layers(arch: str, cfg: Any, tensors: dict[str, torch.Tensor], source: str) -> None:
+    """The layers a config asks for are the layers the weights hold, checked before any model
+    is built: even on the meta device 100,000 of them took minutes and gigabytes."""
+    def present(pattern: str) -> int:
+        return len({m.group(1) for k in tensors if (m := re.match(pattern, k))})
+
+    if arch == "swin":
+        wanted = {"depths": list(cfg.depths)}
+        held = {"depths": [present(rf"layers\.{s}\.blocks\.(\d+)\.")
+                           for s in range(present(r"layers\.(\d+)\."))]}
+    elif arch == "vit":
+        wanted, held = {"depth": cfg.depth}, {"depth": present(r"blocks\.(\d+)\.")}
+    else:
+        wanted = {"enc_layers": cfg.enc_layers, "dec_layers": cfg.dec_layers}
+        held = {"enc_layers": present(r"encoder\.layers\.(\d+)\."),
+                "dec_layers": present(r"decoder\.layers\.(\d+)\.")}
+    for key, value in wanted.items():
+        if value != held[key]:
+            names = sorted(tensors)
+            raise CheckpointError(
+                f"weights in {source} do not fit the model: its config asks for {key} {value}, "
+                f"the weights hold {held[key]} (they hold {', '.join(names[:4])}"
+                f"{' …' if len(names) > 4 else ''})")
 
 
 def resolve_device(name: str) -> str:

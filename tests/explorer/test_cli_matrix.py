@@ -17,6 +17,15 @@ ROOT = Path(__file__).resolve().parents[2]
 DIGIT = str(ROOT / "resources" / "samples" / "digits" / "digit_3.png")
 
 
+def raw_pickle(path: Path) -> str:
+    """A state dict pickled the old way (no zip archive): torch warns before refusing it."""
+    import pickle
+
+    with open(path, "wb") as f:
+        pickle.dump({"w": [1, 2, 3]}, f, protocol=4)
+    return str(path)
+
+
 def weights_file(path: Path, preset: str, config=None, tensors=None, raw_meta=None) -> str:
     model = build_model(PRESETS[preset])
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
@@ -41,6 +50,9 @@ def files(tmp_path_factory):
     nan_head[0, 0] = float("nan")
     return {
         **hostile_folders(d),
+        "raw_pickle": raw_pickle(d / "raw.pth"),
+        "nested_meta": weights_file(d / "deep.safetensors", "vit-digits",
+                                    raw_meta={"config": hostile.nested()}),
         "nan_folder": str(hostile.timm_vit(d / "nan-folder", tensors={"head.weight": nan_head})),
         "dir": str(d),
         "text_png": str(d / "text.png"),
@@ -59,9 +71,23 @@ def files(tmp_path_factory):
 
 # Model folders that read but must not open (issue 22): name -> (kind, config.json changes,
 # preprocessor_config.json changes)
+TIMM_CFG = {"input_size": [3, 32, 32], "interpolation": "bicubic", "mean": [0.5] * 3,
+            "std": [0.5] * 3}
 HOSTILE_FOLDERS = {
     "heads_3": ("hf", {"num_attention_heads": 3}, {}),
     "heads_0": ("hf", {"num_attention_heads": 0}, {}),
+    # sizes with no upper limit: 10.6 GB, 3.8 GB and 4.4 GB before they were refused
+    "crop_pct": ("timm", {"pretrained_cfg": {**TIMM_CFG, "crop_pct": 0.005}}, {}),
+    "prep_30000": ("hf", {}, {"size": {"height": 30000, "width": 30000}}),
+    "layers_100000": ("hf", {"num_hidden_layers": 100000}, {}),
+    # wrong types: once "unexpected …: a bug"
+    "eps_words": ("hf", {"layer_norm_eps": "tiny"}, {}),
+    "hidden_words": ("hf", {"hidden_size": "sixty-four"}, {}),
+    "heads_words": ("timm", {"num_heads": "three"}, {}),
+    "arch_number": ("timm", {"architecture": 5}, {}),
+    "input_size_words": ("timm", {"pretrained_cfg": {**TIMM_CFG, "input_size": "big"}}, {}),
+    "resample_list": ("hf", {}, {"resample": [2]}),
+    "nested_config": ("nested", {}, {}),
 }
 
 
@@ -71,8 +97,11 @@ def hostile_folders(d: Path) -> dict:
         folder = d / f"folder-{name}"
         if kind == "hf":
             hostile.hf_vit(folder, config, prep)
-        else:
+        elif kind == "timm":
             hostile.timm_vit(folder, config)
+        else:  # config.json nested 200,000 deep: json raises RecursionError
+            hostile.hf_vit(folder)
+            (folder / "config.json").write_text(hostile.nested())
         made[name] = str(folder)
     return made
 
@@ -107,7 +136,7 @@ def cases(f):
     for value in ("{dir}", "/no/such/folder/out.npz"):
         yield with_(trace, "-o", value)
     for key in ("dir", "junk", "unknown_key", "zero_heads", "list_heads", "not_dividing",
-                "not_object", "wrong_shape", "nan"):
+                "not_object", "wrong_shape", "nan", "raw_pickle", "nested_meta"):
         yield with_(trace_vit, "--weights", f"{{{key}}}")
         yield ["eval", "--preset", "vit-digits", "--weights", f"{{{key}}}"]
     yield with_(trace_vit, "--weights", "/no/such.safetensors")
@@ -184,3 +213,32 @@ def test_own_weights_file_is_used(tmp_path, capsys):
     with torch.inference_mode():
         logits = model(torch.from_numpy(trace["input/image"])[None, None])[0]
     np.testing.assert_allclose(trace["prediction/probs"], logits.softmax(-1).numpy(), atol=1e-5)
+
+
+SIZE_CASES = ["crop_pct", "prep_30000", "layers_100000"]
+
+
+@pytest.mark.parametrize("case", SIZE_CASES + ["raw_pickle"])
+def test_sizes_are_refused_before_memory_is_spent(case, files, tmp_path):
+    """In a process of its own, whose peak memory is read at its end: a refused size costs
+    no more than starting the program (these cases once peaked at 3.8 to 10.6 GB). A raw
+    pickle: one line on stderr, torch's warning about it not among them."""
+    import subprocess
+    import sys
+
+    photo = str(ROOT / "resources" / "samples" / "photos" / "cat.jpg")
+    argv = ["trace", "--input", photo, "-o", str(tmp_path / "t.npz")] + (
+        ["--preset", "vit-digits", "--weights", files[case]] if case == "raw_pickle"
+        else ["--weights", files[case]])
+    program = ("import resource, sys\nfrom main import main\ncode = main(sys.argv[1:])\n"
+               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+               "sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", program, *argv], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    peak_mb = int(done.stdout.split()[-1])
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: "), \
+        done.stderr
+    assert "…" not in lines[0][-3:] and "Warning" not in done.stderr
+    print(f"{case}: peak RSS {peak_mb} MB")
+    assert peak_mb < 1500, f"{case}: peak RSS {peak_mb} MB"
