@@ -29,7 +29,7 @@ from .panels.windows import WindowsPanel
 from .render import EXPORT_FILTERS, render
 from .session import SessionError
 from .state import AppState, Selection
-from .tour import TourCard, TourError, TourPlayer, system_language
+from .tour import TourCard, TourError, TourPlayer, languages, system_language
 from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput, read_samples
 from .zoom import PRESENTATION, ZOOM
 
@@ -533,8 +533,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def tour_lang(self) -> str:
         if self.tour_player is not None:
             return self.tour_player.lang
-        return str(self.settings.value("tourLanguage", system_language())) \
-            if self.settings is not None else system_language()
+        saved = str(self.settings.value("tourLanguage", "")) if self.settings else ""
+        return saved if saved in languages() else system_language()  # never a path
 
     def start_tour(self, lang: str | None = None, explorer=None) -> TourPlayer:
         from .api import Explorer
@@ -618,7 +618,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if path:
             try:
                 save(Explorer(self), path)
-            except OSError as error:
+            except (OSError, InputError) as error:
                 self._show_message(f"could not save the session: {error}")
                 return
             self._remember_session(path)

@@ -228,6 +228,22 @@ class AppState(QtCore.QObject):
         self.message.emit(text)  # the previous trace stays on screen
         self.run_failed.emit(text)
 
+    def restore_shown(self) -> None:
+        """Back to the preset, input and interventions of the result on screen, without a run
+        (what a refused session leaves behind: nothing of it)."""
+        shown = self.shown
+        if shown is None:
+            return
+        if self.preset != shown.preset:
+            self.preset = shown.preset
+            self.preset_changed.emit(self.preset)
+        if self.input is not shown.input:
+            self.input = shown.input
+            self.input_changed.emit(self.input)
+        if self.interventions != (shown.interventions or {}):
+            self.interventions = dict(shown.interventions or {})
+            self.interventions_changed.emit(self.interventions)
+
     # -- selection -------------------------------------------------------------
     def set_selection(self, **changes: Any) -> None:
         new = dataclasses.replace(self.selection, **changes)

@@ -194,11 +194,17 @@ def get_preset(name: str) -> Preset:
 def site_names(name: str) -> list[str]:
     """A preset's attention sites, from a model on the meta device (no memory, no weights):
     to check a session file's site before anything runs."""
+    return list(site_heads(name))
+
+
+def site_heads(name: str) -> dict[str, int]:
+    """A preset's attention sites and their numbers of heads (a model on the meta device)."""
     preset = get_preset(name)
     model_class, config_class = MODELS[preset.arch]
     with torch.device("meta"):
         model = model_class(config_class(**config_values(preset, preset.config)))
-    return [name for name, module in model.named_modules() if hasattr(module, "head_gate")]
+    return {name: module.num_heads for name, module in model.named_modules()
+            if hasattr(module, "head_gate")}
 
 
 def load_folder(path: str | Path, device: str = "cpu", arch: str | None = None,

@@ -50,6 +50,7 @@ def files(tmp_path_factory):
     nan_head[0, 0] = float("nan")
     return {
         **hostile_folders(d),
+        **hostile_sessions(d),
         "raw_pickle": raw_pickle(d / "raw.pth"),
         "nested_meta": weights_file(d / "deep.safetensors", "vit-digits",
                                     raw_meta={"config": hostile.nested()}),
@@ -106,6 +107,28 @@ def hostile_folders(d: Path) -> dict:
     return made
 
 
+HOSTILE_SESSIONS = {  # once "unexpected …: a bug", or a window that then failed
+    "heads_off_text": {"interventions": {"heads_off": "abc"}},
+    "heads_off_string_head": {"interventions": {"heads_off": [["encoder.layers.0.self_attn",
+                                                               "1"]]}},
+    "arch_number": {"preset": "gone", "model": {"source": DIGIT, "arch": 5}},
+    "tour_lang_path": {"tour": {"lang": "../../../README", "step": 0}},
+    "empty_text": {"zoom": 2.5, "input": {"text": ""}},
+}
+
+
+def hostile_sessions(d: Path) -> dict:
+    made = {}
+    for name, change in HOSTILE_SESSIONS.items():
+        data = {"app": "transformer-explorer", "version": 1, "preset": "translate",
+                "input": {"text": "the cat sleeps"}, **change}
+        made[f"session_{name}"] = str(d / f"{name}.json")
+        Path(made[f"session_{name}"]).write_text(json.dumps(data))
+    made["session_nested"] = str(d / "nested.json")
+    Path(made["session_nested"]).write_text(hostile.nested())
+    return made
+
+
 def cases(f):
     out = "{dir}/out.npz"
     trace = ["trace", "--preset", "translate", "--input", "the cat sleeps", "-o", out]
@@ -155,6 +178,10 @@ def cases(f):
     for key in ["nan_folder", *HOSTILE_FOLDERS]:
         yield ["--weights", f"{{{key}}}"]  # the app: exit 2 with the reason, no window
         yield ["trace", "--weights", f"{{{key}}}", "--input", DIGIT, "-o", out]
+    for key in [*HOSTILE_SESSIONS, "nested"]:
+        yield ["--session", f"{{session_{key}}}"]
+        yield ["export", "--session", f"{{session_{key}}}", "--panel", "attention", "-o",
+               "{dir}/x.png"]
     yield ["bench", "--preset", "nope"]
     yield ["bench", "--edits", "0"]
     yield ["bench", "--edits", "x"]
