@@ -190,6 +190,8 @@ class Explorer:
                 self.state.lock(query, key)
         elif locked is False:
             self.state.unlock()
+        elif locked:
+            self.state.set_selection(locked=True)
         return self.state.selection
 
     def show(self, panel: str) -> None:

@@ -11,7 +11,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from models.analysis import token_layout
 from models.checkpoints import CheckpointError
 from models.hub import read_model
-from models.presets import PRESETS, register_opened
+from models.presets import PRESETS, build_opened, register_opened
 from models.tasks.text import InputError
 
 from .labels import site_title
@@ -29,7 +29,7 @@ from .panels.windows import WindowsPanel
 from .render import EXPORT_FILTERS, render
 from .session import SessionError
 from .state import AppState, Selection
-from .tour import TourCard, TourError, TourPlayer, system_language
+from .tour import TourCard, TourError, TourPlayer, languages, system_language
 from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput, read_samples
 from .zoom import PRESENTATION, ZOOM
 
@@ -89,6 +89,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.trace_saved.connect(self._trace_saved)
         self.model_read.connect(self._model_read)
         self._open_ticket = 0  # the newest File > Open model: only it switches the model
+        self._choices = 0  # models chosen (presets, folders): a folder read switches only
+        # if nothing was chosen after it
         self.resize(1400, 860)
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
@@ -354,17 +356,19 @@ class MainWindow(QtWidgets.QMainWindow):
         the newest request switches the model. `switch=False`: only register it (a session
         being opened switches to it with its own input)."""
         self._open_ticket += 1
-        ticket = self._open_ticket
+        self._choices += 1
+        ticket, choice = self._open_ticket, self._choices
 
         def read() -> None:
-            try:
-                opened, error = read_model(Path(path).resolve(), arch), ""
+            try:  # read, then built: a folder that reads but cannot build is refused here
+                opened = read_model(Path(path).resolve(), arch)
+                opened, error = (opened, build_opened(path, arch, opened)), ""
             except (CheckpointError, InputError, OSError) as problem:
                 opened, error = None, str(problem)
             except Exception as problem:  # a reader bug must still be reported, not lost
                 opened, error = None, f"{type(problem).__name__}: {problem}"
             try:
-                self.model_read.emit(ticket, path, (arch, switch), opened, error)
+                self.model_read.emit(ticket, path, (arch, switch, choice), opened, error)
             except RuntimeError:  # the window was closed while the files were read
                 pass
 
@@ -373,7 +377,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return ticket
 
     def _model_read(self, ticket: int, path: str, request, opened, error: str) -> None:
-        arch, switch = request
+        arch, switch, choice = request
         if ticket != self._open_ticket:  # the user opened another model since
             self.model_opened.emit(ticket, "", "another model was opened since")
             return
@@ -382,10 +386,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self._show_message(f"cannot open {path}: {error}")
             self.model_opened.emit(ticket, "", error)
             return
-        preset = register_opened(path, arch, opened)
-        if switch:
+        preset = register_opened(path, arch, *opened)
+        if switch and choice == self._choices:
             self.select_preset(preset.name)  # its entry joins the box on preset_changed
-        self._remember("recentModels", preset.source)
+        elif switch:  # a preset or a tour step was chosen while it was read: that one wins
+            self.add_opened(preset.name)
+            self.statusBar().showMessage(f"opened {preset.name}: in the preset box", 10_000)
+        if switch:  # a session's folder joins Recent models when the session opens
+            self._remember("recentModels", preset.source)
         self.model_opened.emit(ticket, preset.name, "")
 
     def add_opened(self, name: str) -> None:
@@ -413,8 +421,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def select_preset(self, name: str, value=None) -> None:
         """Switch preset; `value` (text or image) or the preset's last or default input."""
+        self._choices += 1
+        dropped = self.text_input.timer.isActive()
         self.text_input.timer.stop()  # an edit typed for the previous preset is dropped
         self.state.set_preset(name, value)
+        if dropped and self.inputs.isEnabled():
+            self._show_input(self.state.input)  # the box shows what runs, not the edit
 
     def _preset_chosen(self, index: int) -> None:
         self.select_preset(self.preset_box.itemData(index))
@@ -528,8 +540,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def tour_lang(self) -> str:
         if self.tour_player is not None:
             return self.tour_player.lang
-        return str(self.settings.value("tourLanguage", system_language())) \
-            if self.settings is not None else system_language()
+        saved = str(self.settings.value("tourLanguage", "")) if self.settings else ""
+        return saved if saved in languages() else system_language()  # never a path
 
     def start_tour(self, lang: str | None = None, explorer=None) -> TourPlayer:
         from .api import Explorer
@@ -613,7 +625,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if path:
             try:
                 save(Explorer(self), path)
-            except OSError as error:
+            except (OSError, InputError) as error:
                 self._show_message(f"could not save the session: {error}")
                 return
             self._remember_session(path)
@@ -635,6 +647,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self._show_message(str(error))
             return False
         self._remember_session(path)
+        if PRESETS[self.state.preset].source:
+            self._remember("recentModels", PRESETS[self.state.preset].source)
         return True
 
     def _remember_session(self, path: str) -> None:

@@ -48,18 +48,23 @@ def system_language() -> str:
 
 
 def load_tour(lang: str) -> list[Step]:
+    # a shipped language by name only: never a path (a session or the settings could
+    # otherwise load any JSON file on disk as the tour)
+    if lang not in languages():
+        raise TourError(f"no tour in {str(lang)[:40]!r} (available: {', '.join(languages())})")
     path = TOURS / f"{lang}.json"
-    if not path.is_file():
-        raise TourError(f"no tour in '{lang}' (available: {', '.join(languages())})")
     data = json.loads(path.read_text(encoding="utf-8"))
     steps = []
-    for c, chapter in enumerate(data["chapters"]):
-        for step in chapter["steps"]:
-            unknown = set(step.get("state", {})) - STATE_KEYS
-            if unknown:
-                raise TourError(f"{path.name}: unknown state keys {sorted(unknown)}")
-            steps.append(Step(c, chapter["title"], step["title"], step["text"],
-                              step.get("state", {}), step.get("invite", "")))
+    try:
+        for c, chapter in enumerate(data["chapters"]):
+            for step in chapter["steps"]:
+                unknown = set(step.get("state", {})) - STATE_KEYS
+                if unknown:
+                    raise TourError(f"{path.name}: unknown state keys {sorted(unknown)}")
+                steps.append(Step(c, chapter["title"], step["title"], step["text"],
+                                  step.get("state", {}), step.get("invite", "")))
+    except (KeyError, TypeError, AttributeError) as error:
+        raise TourError(f"{path.name} is not a tour ({type(error).__name__}: {error})") from None
     return steps
 
 
