@@ -53,7 +53,8 @@ def application() -> QtWidgets.QApplication:
 
 
 def create_window(preset: str | None = None, device: str | None = None,
-                  settings: QtCore.QSettings | None = None, initial_input=None) -> MainWindow:
+                  settings: QtCore.QSettings | None = None, initial_input=None,
+                  generate: int = 0) -> MainWindow:
     """Build the window on a preset (last used, else the default) and start its first run."""
     if preset is None and settings is not None:
         preset = settings.value("preset", None)
@@ -62,6 +63,7 @@ def create_window(preset: str | None = None, device: str | None = None,
     if device is None and settings is not None:
         device = settings.value("device", "cpu")
     state = AppState(preset, "cpu")
+    state.generate = generate  # --generate K: a causal language model's continuation
     window = MainWindow(state, settings)
     window.restore_settings()
     window.select_device(device or "cpu")
@@ -70,14 +72,14 @@ def create_window(preset: str | None = None, device: str | None = None,
 
 
 def run(preset: str | None = None, device: str | None = None, session: str | None = None,
-        tour: tuple[str, int] | None = None) -> int:
+        tour: tuple[str, int] | None = None, generate: int = 0) -> int:
     """The app; `session`: a session file to open; `tour`: (language, step) to open on."""
     problem = platform_problem()
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     app = application()
-    window = create_window(preset, device, QtCore.QSettings())
+    window = create_window(preset, device, QtCore.QSettings(), generate=generate)
     if preset is not None and PRESETS[preset].source:  # `--weights FOLDER`
         window._remember("recentModels", PRESETS[preset].source)
     window.show()
