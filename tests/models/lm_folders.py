@@ -68,9 +68,9 @@ def wordpiece_tokenizer():
     return tok
 
 
-def build(family: str, folder: Path, tokenizer_files: str = "tokenizer.json", **overrides):
-    """A random `family` model saved with its tokenizer into `folder`; returns the library's
-    model (eval mode)."""
+def build(family: str, folder: Path, tokenizer_files: str = "tokenizer.json", **options):
+    """A random `family` model saved with its tokenizer into `folder`; `options` go to the
+    library's config. Returns the library's model (eval mode)."""
     import transformers
     from transformers import PreTrainedTokenizerFast
 
@@ -78,7 +78,7 @@ def build(family: str, folder: Path, tokenizer_files: str = "tokenizer.json", **
     if family in ("gpt2", "qwen2"):
         tok = byte_level_tokenizer(["<|endoftext|>"])
         specials = dict(bos_token="<|endoftext|>", eos_token="<|endoftext|>")
-    elif family == "llama":
+    elif family in ("llama", "mistral"):
         tok = sentencepiece_tokenizer()
         specials = dict(bos_token="<s>", eos_token="</s>", unk_token="<unk>")
     else:
@@ -94,30 +94,29 @@ def build(family: str, folder: Path, tokenizer_files: str = "tokenizer.json", **
     elif tokenizer_files == "vocab.json":  # GPT-2's two files, no tokenizer.json
         tok.model.save(str(folder))
     eos = tok.token_to_id(specials.get("eos_token", "[SEP]"))
-    torch.manual_seed({"gpt2": 1, "llama": 2, "qwen2": 3, "bert": 4}[family])
+    torch.manual_seed({"gpt2": 1, "llama": 2, "qwen2": 3, "bert": 4, "mistral": 5}[family])
+    llama_like = dict(vocab_size=vocab, hidden_size=32, intermediate_size=48,
+                      num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                      max_position_embeddings=64, eos_token_id=eos)
     if family == "gpt2":
-        config = transformers.GPT2Config(vocab_size=vocab, n_embd=32, n_layer=2, n_head=4,
-                                         n_positions=64, bos_token_id=eos, eos_token_id=eos)
+        config = transformers.GPT2Config(**{
+            **dict(vocab_size=vocab, n_embd=32, n_layer=2, n_head=4, n_positions=64,
+                   bos_token_id=eos, eos_token_id=eos), **options})
         model = transformers.GPT2LMHeadModel(config)
-    elif family == "llama":
-        config = transformers.LlamaConfig(
-            vocab_size=vocab, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
-            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
-            bos_token_id=tok.token_to_id("<s>"), eos_token_id=eos)
-        model = transformers.LlamaForCausalLM(config)
-    elif family == "qwen2":
-        config = transformers.Qwen2Config(
-            vocab_size=vocab, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
-            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
-            tie_word_embeddings=True, eos_token_id=eos, bos_token_id=eos)
+    elif family in ("llama", "mistral"):
+        kind = transformers.LlamaConfig if family == "llama" else transformers.MistralConfig
+        config = kind(**{**llama_like, "bos_token_id": tok.token_to_id("<s>"), **options})
+        model = (transformers.LlamaForCausalLM if family == "llama" else
+                 transformers.MistralForCausalLM)(config)
+    elif family == "qwen2":  # (GQA, q/k/v biases, the output tied to the embedding)
+        config = transformers.Qwen2Config(**{**llama_like, "tie_word_embeddings": True,
+                                             "bos_token_id": eos, **options})
         model = transformers.Qwen2ForCausalLM(config)
     else:
-        config = transformers.BertConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=2,
-                                         num_attention_heads=4, intermediate_size=64,
-                                         max_position_embeddings=64)
+        config = transformers.BertConfig(**{
+            **dict(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                   intermediate_size=64, max_position_embeddings=64), **options})
         model = transformers.BertForMaskedLM(config)
-    for key, value in overrides.items():
-        setattr(model.config, key, value)
     with torch.no_grad():  # biases away from zero: a bias not loaded would show
         for name, p in model.named_parameters():
             if name.endswith("bias"):
