@@ -209,8 +209,8 @@ def opened_task(opened) -> str:
 # what an opened model first sees, by its task
 OPENED_INPUT = {"image-classification": "resources/samples/photos/cat.jpg",
                 "marian-translation": "The small cat sees the big dog.",
-                "causal-lm": text_lm.SAMPLES["causal-lm"][0],
-                "masked-lm": text_lm.SAMPLES["masked-lm"][0]}
+                "causal-lm": text_lm.first_sample("causal-lm"),
+                "masked-lm": text_lm.first_sample("masked-lm")}
 
 
 # Opened models read (and checked) but not loaded yet: the first load takes them from here

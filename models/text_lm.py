@@ -9,6 +9,8 @@ causal model's greedy continuation (untraced, one token at a time as transformer
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from . import trace as tracing
@@ -18,16 +20,12 @@ from .trace import Trace
 TEXT_ARCHS = ("decoder", "encoder")  # the opened language models' architectures
 TOP_K = 5
 MAX_GENERATE = 200  # the most tokens a continuation may have (each step re-runs the input)
-SAMPLES = {
-    "causal-lm": ["The quick brown fox jumps over the lazy dog.",
-                  "Once upon a time, there was a little girl who lived in a village near the",
-                  "The capital of France is Paris, and the capital of Germany is",
-                  "def fibonacci(n):\n    return"],
-    "masked-lm": ["The capital of France is [MASK].",
-                  "The man went to the [MASK] to buy a gallon of milk.",
-                  "She picked up the [MASK] and started to read.",
-                  "I [MASK] coffee every morning."],
-}
+SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
+SAMPLE_FILES = {"causal-lm": "causal_lm.txt", "masked-lm": "masked_lm.txt"}  # one a line
+
+
+def first_sample(task: str) -> str:
+    return (SAMPLES / SAMPLE_FILES[task]).read_text().splitlines()[0]
 
 
 def encode(session, text: str) -> tuple[list[int], list[bool]]:

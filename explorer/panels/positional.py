@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from models.analysis import prefix_tokens, token_layout
+from models.analysis import SEQUENCE_KINDS, prefix_tokens, token_layout
 from models.trace import Trace
 
 from ..labels import axis_labels
@@ -190,18 +190,33 @@ class PositionalPanel(Panel):
     # -- transformer -------------------------------------------------------------------
     def embed_site(self, trace: Trace, sel: Selection) -> str:
         kind = trace.meta["sites"][sel.site]["kind"]
+        if kind in SEQUENCE_KINDS:  # a language model: one embedding
+            return "embed"
         return "decoder.embed" if kind in ("decoder_self", "cross") else "encoder.embed"
+
+    @staticmethod
+    def position_table(trace: Trace, embed: str) -> tuple[np.ndarray, str]:
+        """The positions' table and its name: the sinusoids; a language model's learned
+        embedding (its first N rows); RoPE's rotation angles p·θᵢ (N × dh/2)."""
+        if f"{embed}.pos/pe" in trace:
+            return trace[f"{embed}.pos/pe"], "sinusoidal PE"
+        if "pos_embed/weight" in trace:
+            return trace["pos_embed/weight"], "learned positions"
+        inv_freq = trace["rope/inv_freq"]
+        n = trace["input/ids"].shape[0]
+        return np.arange(n, dtype=np.float32)[:, None] * inv_freq[None], "RoPE angle p·θᵢ"
 
     def _text(self, trace: Trace, sel: Selection) -> None:
         t = self.text
         embed = self.embed_site(trace, sel)
         if self._shown != ("text", embed):
-            table = trace[f"{embed}.pos/pe"]  # (max_len, D)
+            table, what = self.position_table(trace, embed)  # (positions, D)
             L, D = table.shape
             positions = [str(i) for i in range(L)]
             dims = [str(i) for i in range(D)]
-            t.table.set_matrix(table, positions, dims, f"sinusoidal PE [{L}×{D}]", signed=True,
-                               levels=(-1, 1))
+            sinusoids = what == "sinusoidal PE"
+            t.table.set_matrix(table, positions, dims, f"{what} [{L}×{D}]", signed=True,
+                               levels=(-1, 1) if sinusoids else None)
             t.similarity.set_matrix(table @ table.T, positions, positions,
                                     f"PE·PEᵀ [{L}×{L}]", signed=True)
             chosen = t.chosen_dims(D)
@@ -213,18 +228,25 @@ class PositionalPanel(Panel):
             t.curves.setTitle("PE(pos, dim) for dims " + " ".join(
                 f"<span style='color:{c}'>{d}</span>" for c, d in zip(colours, chosen)),
                 size=pt(9))
-            tokens = trace.meta["source_tokens" if embed == "encoder.embed" else "target_tokens"]
+            tokens = trace.meta["tokens"] if embed == "embed" else \
+                trace.meta["source_tokens" if embed == "encoder.embed" else "target_tokens"]
             n = len(tokens)
             rows = [f"{i} {w}" for i, w in enumerate(tokens)]
             emb, total = trace[f"{embed}/tokens"], trace[f"{embed}/sum"]
             levels = float(np.abs(total).max())
-            t.embedding.set_matrix(emb, rows, dims, f"token embedding ×√d [{n}×{D}]",
+            width = emb.shape[1]
+            dims = [str(i) for i in range(width)]
+            scaled = "" if embed == "embed" else " ×√d"  # (language models do not scale it)
+            t.embedding.set_matrix(emb, rows, dims, f"token embedding{scaled} [{n}×{width}]",
                                    signed=True, levels=(-levels, levels))
-            t.pe.set_matrix(table[:n], rows, dims, f"PE [{n}×{D}]", signed=True,
-                            levels=(-levels, levels))
-            t.total.set_matrix(total, rows, dims, f"sum: the encoder's input [{n}×{D}]"
-                               if embed == "encoder.embed" else f"sum: the decoder's input "
-                               f"[{n}×{D}]", signed=True, levels=(-levels, levels))
+            t.pe.setVisible(table.shape[1] == width)  # RoPE adds nothing: it turns q and k
+            if table.shape[1] == width:
+                t.pe.set_matrix(table[:n], rows, dims, f"PE [{n}×{D}]", signed=True,
+                                levels=(-levels, levels))
+            whose = {"encoder.embed": "the encoder's", "decoder.embed": "the decoder's",
+                     "embed": "the first layer's"}[embed]
+            t.total.set_matrix(total, rows, dims, f"sum: {whose} input [{n}×{width}]",
+                               signed=True, levels=(-levels, levels))
             self._shown = ("text", embed)
         position = sel.query
         t.table.set_highlight(position, None)
