@@ -25,6 +25,7 @@ from models.analysis import token_layout
 from models.presets import PRESETS
 
 from .api import Explorer, RunFailed
+from .main_window import SAMPLE_FILES
 from .widgets.inputs import read_samples
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +78,7 @@ def act_type(e: Explorer, rng: random.Random) -> None:
     if not text_model(e):
         return act_sample(e, rng)
     task = PRESETS[e.state.preset].task
-    samples = read_samples("sentences.txt" if task == "translation" else "reverse.txt")
+    samples = read_samples(SAMPLE_FILES.get(task, "reverse.txt"))
     text = rng.choice(samples + ODD_TEXT)
     box = e.window.text_input
     if rng.random() < 0.5:
@@ -170,6 +171,12 @@ def act_step(e: Explorer, rng: random.Random) -> None:
         panel.go_to_step(rng.randint(0, 3))
 
 
+def act_generate(e: Explorer, rng: random.Random) -> None:
+    """A causal language model's continuation spin box (hidden for other models: then a
+    change must do nothing but remember the number)."""
+    e.window.panels["prediction"].generate.setValue(rng.choice([0, 0, 1, 3, 8]))
+
+
 def act_zoom(e: Explorer, rng: random.Random) -> None:
     e.set_zoom(rng.choice([0.75, 1.0, 1.0, 1.25, 1.75, 2.5]))
 
@@ -196,7 +203,7 @@ def act_wait(e: Explorer, rng: random.Random) -> None:
 ACTIONS = [(act_preset, 6), (act_device, 1), (act_type, 10), (act_sample, 6), (act_draw, 6),
            (act_open_file, 2), (act_point, 14), (act_toolbar, 8), (act_tab, 6),
            (act_intervention, 5), (act_key, 8), (act_step, 4), (act_zoom, 1), (act_tour, 2),
-           (act_wait, 12)]
+           (act_wait, 12), (act_generate, 2)]
 
 
 # -- checks --------------------------------------------------------------------------------
