@@ -66,6 +66,8 @@ def create_window(preset: str | None = None, device: str | None = None,
     state.generate = generate  # --generate K: a causal language model's continuation
     window = MainWindow(state, settings)
     window.restore_settings()
+    if PRESETS[preset].source:  # an opened model (--weights FOLDER): in the box from the start
+        window.add_opened(preset)
     window.select_device(device or "cpu")
     window.select_preset(preset, initial_input)
     return window

@@ -71,9 +71,9 @@ def run(session, text: str, trace: bool) -> Trace:
                 continuation = model.generate(x, session.generate)[0].tolist()
             result.add("prediction", "ids", torch.tensor(continuation, dtype=torch.long))
         meta["continuation"] = tokenizer.tokens(continuation)
-        meta["next"] = topk[-1][0][0]
-        meta["prediction"] = tokenizer.text(continuation) if continuation else \
-            tokenizer.text([int(top.indices[-1, 0])])
+        meta["continuation_text"] = tokenizer.text(continuation)  # as the tokenizer decodes it
+        # the answer as panels show it: the continuation, or the next token, readably
+        meta["prediction"] = "".join(meta["continuation"]) or topk[-1][0][0]
         if session.generate and len(continuation) < session.generate:
             meta["notice"] = (f"the continuation ended after {len(continuation)} tokens: the "
                               f"model wrote its end token")

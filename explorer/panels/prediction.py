@@ -183,7 +183,7 @@ class PredictionPanel(Panel):
             best, p = topk[-1][0]
             headline = f"next: {best}  ({p:.1%})"
             if meta["continuation"]:
-                headline += "   ·   continued: " + "".join(meta["continuation"])
+                headline += "   ·   continued: " + meta["prediction"]
         elif meta.get("masked"):
             headline = meta["prediction"]
         else:

@@ -94,3 +94,14 @@ def test_bert_fills_in_mask_typed_anywhere(make_explorer, opened):
     assert meta["tokens"][0] == "[CLS]" and meta["tokens"][-1] == "[SEP]"
     headline = e.window.panels["prediction"].headline.text()
     assert headline == meta["prediction"] and "[MASK]" not in headline
+
+
+def test_a_soak_over_opened_language_models(qapp, opened):
+    """Random actions, starting on a language model, with the other opened ones and the
+    presets to switch to: no exception, no stale frame."""
+    from explorer.soak import run_soak
+
+    report = run_soak(actions=150, seed=5, presets=[opened["llama"][0]])
+    assert report["exceptions"] == [] and report["stale"] == []
+    assert report["qt_warnings"] == []
+    assert report["runs_painted"] > 10
