@@ -245,7 +245,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from models.presets import open_model
 
         names = (names or []) + [open_model(args.weights, args.arch).name]
-    report = run_bench(names, edits=args.edits)
+    report = run_bench(names, edits=args.edits, tokens=args.tokens)
     if args.json:
         print(json.dumps(report, indent=1))
     else:
@@ -455,6 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure forward, redraw, input-to-pixels and hover")
     p.add_argument("--preset", action="append", help="only this preset (repeatable)")
     p.add_argument("--edits", type=count, default=50)
+    p.add_argument("--tokens", type=count, default=None, metavar="N",
+                   help="an opened language model: inputs of N tokens (default: the sample "
+                        "sentences typed word by word)")
     p.add_argument("--json", action="store_true")
     add_weights_arguments(p)
     p.set_defaults(func=cmd_bench)
