@@ -107,10 +107,13 @@ def bench_model(name: str, device: str, inputs: list) -> dict:
     sample = inputs[-1]
     if session.preset.input_kind == "image" and session.preprocessing is None:
         sample = prepare_digit(sample)[0]  # an opened model prepares its own pictures
+    start = time.perf_counter()
     warm = session.run(sample, trace=True)  # warm-up
+    # 30 runs each; fewer for a model that takes seconds (a language model on 512 tokens)
+    repeats = max(3, min(30, int(20 / max(time.perf_counter() - start, 1e-3))))
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    plain = timed(lambda: (session.run(sample, trace=False), sync()), 30)
-    traced = timed(lambda: (session.run(sample, trace=True), sync()), 30)
+    plain = timed(lambda: (session.run(sample, trace=False), sync()), repeats)
+    traced = timed(lambda: (session.run(sample, trace=True), sync()), repeats)
     figures = {"forward_ms": stats(plain), "forward_traced_ms": stats(traced)}
     if "input/ids" in warm and session.preset.task in LM_SAMPLES:
         figures["tokens"] = int(warm["input/ids"].shape[0])
