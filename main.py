@@ -150,8 +150,9 @@ def cmd_presets(args: argparse.Namespace) -> int:
 def cmd_trace(args: argparse.Namespace) -> int:
     session = session_for(args)
     result = session.run(args.input)
-    result.save_npz(args.output)
-    print(f"wrote {args.output}: {len(result.records)} records, "
+    result.save_npz(args.output, compact=args.compact)
+    print(f"wrote {args.output}: {len(result.keys())} records"
+          f"{' (N×N matrices left to the reader)' if args.compact else ''}, "
           f"{len(result.meta['sites'])} attention sites, prediction: "
           f"{printable(result.meta['prediction'])}")
     if result.meta.get("reference") and not result.meta["matches_reference"]:
@@ -389,6 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default=None, help="a preset (not needed with --weights FOLDER)")
     p.add_argument("--input", required=True, help="text, or an image path for image presets")
     p.add_argument("-o", "--output", required=True, help="the .npz file to write")
+    p.add_argument("--compact", action="store_true",
+                   help="write only what grows linearly with the input (q, k, v, outputs, "
+                        "masks); models.trace.Trace.load_npz derives the N×N matrices")
     p.add_argument("--device", default="cpu")
     p.add_argument("--weights", default=None, help=WEIGHTS_HELP)
     p.add_argument("--arch", default=None,

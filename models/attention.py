@@ -4,13 +4,16 @@
     weights = softmax(scores + bias + mask)  (bias: Swin only; mask: additive, -inf/-100)
     out     = weights v                      (per head, before concat and W_o)
 
-When no trace is active the fused `F.scaled_dot_product_attention` runs and nothing is
-copied; with a trace the same numbers are computed step by step and every step recorded.
+The fused `F.scaled_dot_product_attention` runs whenever no weights are wanted for a loss,
+also while tracing: a trace records q, k, v, the bias, the mask (a causal mask as the flag
+`S/causal`) and the output, all linear in the number of tokens, and derives scores and
+weights from them with the explicit path's operations when they are read (models/trace.py).
 """
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -28,43 +31,49 @@ def attend(
     windows: int = 0,  # Swin: B axis is (batch * windows); record the first image's windows
     head_gate: torch.Tensor | None = None,  # (H,) 1 keeps a head, 0 switches it off
     keep_weights: list | None = None,  # training: append the weights (with grad) here
+    causal: bool = False,  # query i sees keys 0..i (instead of an N×N `mask`)
 ) -> torch.Tensor:
     """Return per-head outputs (B, H, Nq, dh)."""
-    recording = is_recording()
-    if not recording and keep_weights is None:
+    if keep_weights is None:
         additive = bias if mask is None else (mask if bias is None else bias + mask)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=additive)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=additive,
+                                             is_causal=causal and additive is None)
+        if causal and additive is not None:
+            raise ValueError("a causal site takes no other mask or bias")
     else:
         scale = 1.0 / math.sqrt(q.shape[-1])
-        scores = (q @ k.transpose(-2, -1)) * scale  # (B, H, Nq, Nk)
-        logits = scores
+        logits = (q @ k.transpose(-2, -1)) * scale  # (B, H, Nq, Nk)
         if bias is not None:
             logits = logits + bias
         if mask is not None:
             logits = logits + mask
+        if causal:
+            future = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool,
+                                device=q.device).triu(1)
+            logits = logits.masked_fill(future, float("-inf"))
         weights = logits.softmax(dim=-1)
         out = weights @ v  # (B, H, Nq, dh)
-        if keep_weights is not None:
-            keep_weights.append(weights)
-        if recording:
-            _record_steps(site, windows, q, k, v, scores, bias, mask, weights)
+        keep_weights.append(weights)
+    if is_recording():
+        _record_inputs(site, windows, q, k, v, bias, mask, causal)
     if head_gate is not None:
         out = out * head_gate.to(out.dtype)[:, None, None]
-    if recording:
+    if is_recording():
         record_raw(site, "out", out[:windows] if windows else out[0])
     return out
 
 
-def _record_steps(site, windows, q, k, v, scores, bias, mask, weights) -> None:
-    """Record image 0 (all its windows for Swin) of every step of the explicit path."""
+def _record_inputs(site, windows, q, k, v, bias, mask, causal) -> None:
+    """Record image 0 (all its windows for Swin) of what the weights are computed from."""
     keep = (lambda t: t[:windows]) if windows else (lambda t: t[0])
-    for key, value in (("q", q), ("k", k), ("v", v), ("scores", scores)):
+    for key, value in (("q", q), ("k", k), ("v", v)):
         record_raw(site, key, keep(value))
     if bias is not None:
         record_raw(site, "bias", bias.reshape(bias.shape[-3:]) if bias.dim() > 3 else bias)
     if mask is not None:
         record_raw(site, "mask", keep(mask) if mask.shape[0] > 1 else mask[0])
-    record_raw(site, "weights", keep(weights))
+    if causal:
+        record_raw(site, "causal", np.ones((), np.int8))
 
 
 def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:

@@ -145,23 +145,26 @@ class CausalSelfAttention(nn.Module):
         self.use_mask = True  # an intervention: let each token see the later ones too
         self.kept_weights: list | None = None  # training: collect weights for a loss
 
-    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None,
-                mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None
+                ) -> torch.Tensor:
         B, N, _ = x.shape
         q = self.q_proj(x).view(B, N, self.num_heads, self.dh).transpose(1, 2)  # (B, H, N, dh)
         k = self.k_proj(x).view(B, N, self.num_kv_heads, self.dh).transpose(1, 2)  # (B, Hkv…)
         v = self.v_proj(x).view(B, N, self.num_kv_heads, self.dh).transpose(1, 2)
         if rope is not None:
             cos, sin = rope  # (N, dh) each
+            # before the rotation: the positions panel rotates these to show how a score
+            # depends on the distance between query and key
             record(self.site_name, "q_unrotated", q)
+            record(self.site_name, "k_unrotated", k)  # (Hkv, N, dh): one per key/value head
             q = q * cos + rotate_half(q) * sin
             k = k * cos + rotate_half(k) * sin
         group = self.num_heads // self.num_kv_heads
         if group > 1:  # query head h reads key/value head h // group
             k = k.repeat_interleave(group, dim=1)
             v = v.repeat_interleave(group, dim=1)
-        out = attend(self.site_name, q, k, v, mask=mask if self.use_mask else None,
-                     head_gate=self.head_gate, keep_weights=self.kept_weights)
+        out = attend(self.site_name, q, k, v, causal=self.use_mask, head_gate=self.head_gate,
+                     keep_weights=self.kept_weights)
         y = self.o_proj(merge_heads(out))
         record(self.site_name, "proj", y)
         return y
@@ -205,8 +208,8 @@ class Block(nn.Module):
             self.norm2 = make_norm(cfg)
             self.mlp = GatedMlp(cfg) if cfg.mlp == "swiglu" else PlainMlp(cfg)
 
-    def forward(self, x, rope, mask):
-        x = x + self.attn(self.norm1(x), rope, mask)
+    def forward(self, x, rope):
+        x = x + self.attn(self.norm1(x), rope)
         if hasattr(self, "mlp"):
             x = x + self.mlp(self.norm2(x))
         record(self.site_name, "out", x)
@@ -265,9 +268,8 @@ class Decoder(nn.Module):
             rope = self.rope(N, ids.device)
             record_raw("rope", "inv_freq", self.inv_freq)
         record("embed", "sum", x)
-        mask = causal_mask(N, ids.device, x.dtype)
         for layer in self.layers:
-            x = layer(x, rope, mask)
+            x = layer(x, rope)
         return self.norm(x)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
@@ -298,9 +300,3 @@ class Decoder(nn.Module):
                                      "head_dim": cfg.dh, "kv_heads": cfg.kv_heads}
                 for i in range(cfg.num_layers)}
 
-
-def causal_mask(n: int, device, dtype=torch.float32) -> torch.Tensor:
-    """Additive (1, 1, n, n) mask: query i sees keys 0..i; -inf for the later ones."""
-    future = torch.ones(n, n, dtype=torch.bool, device=device).triu(1)
-    return torch.zeros(n, n, device=device, dtype=dtype).masked_fill(
-        future, float("-inf"))[None, None]

@@ -86,7 +86,7 @@ def head_figures(session: Session, pairs) -> dict[str, dict]:
         tgt = torch.tensor([[BOS] + vt.encode(tgt_words)], device=session.device)
         with tracing.recording() as t:
             model(src, tgt)
-        for key in [k for k in t.records if k.endswith("/weights")]:
+        for key in [k for k in t.keys() if k.endswith("/weights")]:
             site, w = key[: -len("/weights")], t[key].astype(np.float64)  # (H, Nq, Nk)
             heads = w.shape[0]
             acc = sums.setdefault(site, {"entropy": np.zeros(heads),

@@ -348,6 +348,7 @@ class Session:
             else:
                 result = self._run_image(user_input, trace)
         result.meta.update(self.describe())
+        result.materialize()  # a small model's N×N matrices now, here in the worker
         return result
 
     # -- text ------------------------------------------------------------------

@@ -3,11 +3,21 @@
 Models call `record(site, key, tensor)`; it costs one global lookup when no trace is
 active. Inside `with recording() as trace:` every call copies the tensor (batch item 0)
 to CPU numpy, so no torch tensor and no autograd graph is kept alive.
+
+Scale rule: a run records what grows linearly with the number of tokens N — per site q,
+k, v, the outputs, the bias and the mask (a causal mask as a flag, `S/causal`). The N × N
+matrices `S/scores`, `S/weights` (and a causal site's `S/mask`) are computed from those
+when they are read, with the same torch operations as the explicit path of `attend()`, and
+kept in a bounded least-recently-used cache. Reading code does not see the difference:
+`trace["S/weights"]`, `"S/weights" in trace` and `keys()` behave as if they were stored.
+`head_matrix` computes one head (and window) only: N² numbers instead of H·N².
 """
 from __future__ import annotations
 
 import json
+import math
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,11 +28,18 @@ import torch
 # One active trace per thread: the GUI's worker traces while tests or the bench may not.
 _local = threading.local()
 
+DERIVED = ("scores", "weights")  # computed on demand from q, k (+ bias, mask)
+FORMAT_VERSION = 2  # meta["trace_version"]: 2 = N×N matrices derived; files say compact or not
+CACHE_BYTES = 256 * 2**20  # derived matrices kept for reading again
+
 
 class Trace:
     def __init__(self) -> None:
         self.records: dict[str, np.ndarray] = {}
         self.meta: dict[str, Any] = {}
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cached_bytes = 0
+        self._lock = threading.Lock()  # the worker may fill the cache while panels read
 
     # -- writing -------------------------------------------------------------
     def add(self, site: str, key: str, value: Any) -> None:
@@ -30,16 +47,119 @@ class Trace:
 
     # -- reading -------------------------------------------------------------
     def __getitem__(self, name: str) -> np.ndarray:
-        return self.records[name]
+        found = self.records.get(name)
+        if found is not None:
+            return found
+        if not self._derivable(name):
+            raise KeyError(name)
+        with self._lock:
+            if name in self._cache:
+                self._cache.move_to_end(name)
+                return self._cache[name]
+        value = self._derive(*name.rsplit("/", 1))
+        with self._lock:
+            self._remember(name, value)
+        return value
 
     def __contains__(self, name: str) -> bool:
-        return name in self.records
+        return name in self.records or self._derivable(name)
 
     def get(self, name: str, default: Any = None) -> Any:
-        return self.records.get(name, default)
+        return self[name] if name in self else default
 
     def keys(self) -> list[str]:
-        return list(self.records)
+        return list(self.records) + self.derived_keys()
+
+    def attention_sites(self) -> list[str]:
+        """Sites whose q, k and out were recorded (every attention site of a run)."""
+        return [name[:-2] for name in self.records if name.endswith("/q")
+                and f"{name[:-2]}/k" in self.records and f"{name[:-2]}/out" in self.records]
+
+    def derived_keys(self) -> list[str]:
+        """The N×N records computed when read: scores and weights of every site, and the
+        mask of a causal site."""
+        keys = []
+        for site in self.attention_sites():
+            keys += [f"{site}/{key}" for key in DERIVED if f"{site}/{key}" not in self.records]
+            if f"{site}/causal" in self.records and f"{site}/mask" not in self.records:
+                keys.append(f"{site}/mask")
+        return keys
+
+    def _derivable(self, name: str) -> bool:
+        site, _, key = name.rpartition("/")
+        if key in DERIVED:
+            return f"{site}/q" in self.records and f"{site}/k" in self.records and \
+                f"{site}/out" in self.records
+        return key == "mask" and f"{site}/causal" in self.records
+
+    def head_matrix(self, site: str, key: str, head: int, window: int | None = None
+                    ) -> np.ndarray:
+        """(Nq, Nk) `key` ("scores", "weights" or "mask") of one head (and Swin window),
+        computing only that head when the site's matrices are not at hand already."""
+        name = f"{site}/{key}"
+        if name in self.records or name in self._cache or key == "mask":
+            full = self[name]
+            if key == "mask":  # broadcastable: (1, Nq, Nk), (nW, 1, N, N), …
+                full = full[window] if window is not None and full.ndim == 4 else full
+                return full.reshape(full.shape[-2:])
+            return full[window, head] if window is not None else full[head]
+        return self._derive(site, key, head, window)
+
+    def _derive(self, site: str, key: str, head: int | None = None,
+                window: int | None = None) -> np.ndarray:
+        """The same operations as attend()'s explicit path, in float32 torch."""
+        n_q = self.records[f"{site}/q"].shape[-2]
+        n_k = self.records[f"{site}/k"].shape[-2]
+        if key == "mask":  # causal: query i sees keys 0..i
+            future = torch.ones(n_q, n_k, dtype=torch.bool).triu(1)
+            return torch.zeros(n_q, n_k).masked_fill(future, float("-inf"))[None].numpy()
+
+        def part(array: np.ndarray) -> torch.Tensor:
+            if window is not None and array.ndim == 4:
+                array = array[window]
+            if head is not None and array.ndim >= 3 and array.shape[-3] > 1:
+                array = array[..., head: head + 1, :, :]
+            return torch.from_numpy(np.ascontiguousarray(array))
+
+        q, k = part(self.records[f"{site}/q"]), part(self.records[f"{site}/k"])
+        scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
+        if key == "weights":
+            logits = scores
+            if f"{site}/bias" in self.records:
+                logits = logits + part(self.records[f"{site}/bias"])
+            mask = self.records.get(f"{site}/mask")
+            if mask is not None:
+                logits = logits + part(mask)
+            elif f"{site}/causal" in self.records:
+                logits = logits + torch.from_numpy(self._derive(site, "mask"))
+            scores = logits.softmax(dim=-1)
+        result = scores.numpy()
+        return result.reshape(result.shape[-2:]) if head is not None else result
+
+    def _remember(self, name: str, value: np.ndarray) -> None:
+        self._cache[name] = value
+        self._cached_bytes += value.nbytes
+        while self._cached_bytes > CACHE_BYTES and len(self._cache) > 1:
+            _, dropped = self._cache.popitem(last=False)
+            self._cached_bytes -= dropped.nbytes
+
+    def materialize(self, limit_bytes: int = 32 * 2**20) -> bool:
+        """Compute every derived matrix now (in the worker), when all of them together
+        take at most `limit_bytes`: a small model's panels then read plain arrays."""
+        sizes = {}
+        for name in self.derived_keys():
+            site, key = name.rsplit("/", 1)
+            q, k = self.records[f"{site}/q"], self.records[f"{site}/k"]
+            sizes[name] = q.size // q.shape[-1] * k.shape[-2] * 4
+        if sum(sizes.values()) > limit_bytes:
+            return False
+        for name in sizes:
+            self.records[name] = self[name]
+        return True
+
+    def nbytes(self) -> int:
+        """Bytes held by the records (the derived matrices in the cache left out)."""
+        return sum(a.nbytes for a in self.records.values())
 
     def sites(self, kind: str | None = None) -> list[str]:
         """Attention site names in model order (optionally of one kind)."""
@@ -47,10 +167,17 @@ class Trace:
         return [s for s, info in sites.items() if kind is None or info.get("kind") == kind]
 
     # -- files ---------------------------------------------------------------
-    def save_npz(self, path: str) -> None:
-        """Write to exactly `path` (numpy would add `.npz` to a name without it)."""
+    def save_npz(self, path: str, compact: bool = False) -> None:
+        """Write to exactly `path` (numpy would add `.npz` to a name without it). By default
+        every N×N matrix is written out (a file is for analysis); `compact` writes the
+        linear records only, from which `load_npz` derives the same matrices."""
+        records = {name: value for name, value in self.records.items()
+                   if not (compact and self._derivable(name))}
+        if not compact:
+            records.update({name: self[name] for name in self.derived_keys()})
+        meta = {**self.meta, "trace_version": FORMAT_VERSION, "compact": compact}
         with open(path, "wb") as file:
-            np.savez_compressed(file, meta=np.array(json.dumps(self.meta)), **self.records)
+            np.savez_compressed(file, meta=np.array(json.dumps(meta)), **records)
 
     @classmethod
     def load_npz(cls, path: str) -> Trace:

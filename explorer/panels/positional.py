@@ -5,6 +5,9 @@ curves, the position similarity PE·PEᵀ, and embedding + PE = sum for the inpu
 ViT: cosine similarity of every patch's learned position embedding to every other, as a
 grid of small grids (the ViT paper's figure 7). Swin: the relative position bias table of
 the selected head, (2W−1)×(2W−1), and its expansion to the N×N bias of a window.
+Language models (one token sequence): learned absolute positions (GPT-2, BERT) as a table
+and its cosine similarity; rotary positions (RoPE: Llama, Qwen2) as the rotation of each
+dimension pair and the score of the selected query·key pair moved to every distance.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from models.analysis import SEQUENCE_KINDS, prefix_tokens, token_layout
+from models.analysis import prefix_tokens, token_layout
 from models.trace import Trace
 
 from ..labels import axis_labels
@@ -24,6 +27,13 @@ from .base import Panel
 from .heads import HEAD_COLOURS
 
 DEFAULT_DIMS = "0 1 10 11 30 31 62 63"
+
+
+def sequence_positions(trace: Trace) -> bool:
+    """A language model's trace: learned position rows or RoPE frequencies, one sequence."""
+    return "rope/inv_freq" in trace or "pos_embed/weight" in trace or (
+        "sites" in trace.meta and any(info["kind"] in ("causal", "bidirectional")
+                                      for info in trace.meta["sites"].values()))
 
 
 def window_bias(trace: Trace, site: str) -> np.ndarray:
@@ -75,6 +85,66 @@ class TextPositions(QtWidgets.QWidget):
     def chosen_dims(self, d_model: int) -> list[int]:
         dims = [int(t) for t in self.dims.text().replace(",", " ").split() if t.isdigit()]
         return [d for d in dims if d < d_model][:8] or [0, 1]
+
+
+def rope_scores(q: np.ndarray, k: np.ndarray, inv_freq: np.ndarray,
+                offsets: np.ndarray) -> np.ndarray:
+    """The score q·k/√dh of one unrotated query and key when the query stands `offset`
+    tokens after the key. RoPE turns dimension pair (i, i + dh/2) into the complex number
+    x_i + j·x_(i+dh/2) and rotates it by position·θ_i, so the score is
+    Re Σ_i q̃_i · conj(k̃_i) · exp(j·offset·θ_i) / √dh: it depends on the offset alone."""
+    half = q.shape[-1] // 2
+    q_c = q[:half].astype(np.float64) + 1j * q[half:]
+    k_c = k[:half].astype(np.float64) + 1j * k[half:]
+    turns = np.exp(1j * offsets[:, None] * inv_freq.astype(np.float64)[None])  # (O, dh/2)
+    return (turns @ (q_c * np.conj(k_c))).real / np.sqrt(q.shape[-1])
+
+
+class SequencePositions(QtWidgets.QWidget):
+    """A language model's positions: learned (a table) or rotary (rotations and distance)."""
+
+    def __init__(self, panel: PositionalPanel) -> None:
+        super().__init__()
+        self.note = QtWidgets.QLabel()
+        self.note.setWordWrap(True)
+        self.table, self.similarity = MatrixView(), MatrixView()  # learned
+        for view in (self.table, self.similarity):
+            view.hovered.connect(lambda r, c: panel.point_at_position(r))
+        self.wavelengths = still(pg.PlotWidget())  # rotary
+        self.wavelengths.setLogMode(False, True)
+        self.wavelengths.setLabel("bottom", "dimension pair i")
+        self.wavelengths.setLabel("left", "tokens per full turn")
+        self.wave_curve = self.wavelengths.plot([], [], pen=None, symbol="o", symbolSize=5,
+                                                symbolBrush=(70, 130, 180))
+        self.length_line = pg.InfiniteLine(angle=0, pen=pg.mkPen((255, 140, 0), width=2,
+                                                                 style=QtCore.Qt.DashLine))
+        self.wavelengths.addItem(self.length_line)
+        self.distance = still(pg.PlotWidget())
+        self.distance.setLabel("bottom", "offset i − j (tokens)")
+        self.distance.setLabel("left", "score")
+        self.pair_curve = self.distance.plot([], [], pen=pg.mkPen((70, 130, 180), width=2))
+        self.ones_curve = self.distance.plot([], [], pen=pg.mkPen((150, 150, 150), width=1,
+                                                                  style=QtCore.Qt.DashLine))
+        self.actual = self.distance.plot([], [], pen=None, symbol="o", symbolSize=10,
+                                         symbolBrush=(255, 140, 0))
+        self.angles = MatrixView()
+        self.angles.hovered.connect(lambda r, c: panel.point_at_position(r))
+        self.learned = QtWidgets.QWidget()
+        row = QtWidgets.QHBoxLayout(self.learned)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.table, 3)
+        row.addWidget(self.similarity, 2)
+        self.rotary = QtWidgets.QWidget()
+        row = QtWidgets.QHBoxLayout(self.rotary)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.wavelengths, 2)
+        row.addWidget(self.distance, 3)
+        row.addWidget(self.angles, 2)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.note)
+        layout.addWidget(self.learned, 1)
+        layout.addWidget(self.rotary, 1)
 
 
 class PatchPositions(pg.GraphicsLayoutWidget):
@@ -152,8 +222,9 @@ class PositionalPanel(Panel):
         self.text = TextPositions(self)
         self.patches = PatchPositions(self)
         self.bias = BiasPositions(self)
+        self.sequence = SequencePositions(self)
         self.stack = QtWidgets.QStackedLayout(self)
-        for page in (self.text, self.patches, self.bias):
+        for page in (self.text, self.patches, self.bias, self.sequence):
             self.stack.addWidget(page)
 
     def apply_zoom(self, factor: float) -> None:
@@ -168,13 +239,18 @@ class PositionalPanel(Panel):
         self.state.hover(query=position, key=None)
 
     def update_trace(self, trace: Trace) -> None:
+        if sequence_positions(trace):
+            self.stack.setCurrentWidget(self.sequence)
+            return
         page = {"text": self.text, "patches": self.patches, "windows": self.bias}
         self.stack.setCurrentWidget(page[token_layout(trace.meta)])
 
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
         layout = token_layout(trace.meta)
-        if layout == "text":
+        if sequence_positions(trace):
+            self._sequence(trace, sel)
+        elif layout == "text":
             self._text(trace, sel)
         elif layout == "patches":
             if self._shown != ("vit",):
@@ -190,33 +266,18 @@ class PositionalPanel(Panel):
     # -- transformer -------------------------------------------------------------------
     def embed_site(self, trace: Trace, sel: Selection) -> str:
         kind = trace.meta["sites"][sel.site]["kind"]
-        if kind in SEQUENCE_KINDS:  # a language model: one embedding
-            return "embed"
         return "decoder.embed" if kind in ("decoder_self", "cross") else "encoder.embed"
-
-    @staticmethod
-    def position_table(trace: Trace, embed: str) -> tuple[np.ndarray, str]:
-        """The positions' table and its name: the sinusoids; a language model's learned
-        embedding (its first N rows); RoPE's rotation angles p·θᵢ (N × dh/2)."""
-        if f"{embed}.pos/pe" in trace:
-            return trace[f"{embed}.pos/pe"], "sinusoidal PE"
-        if "pos_embed/weight" in trace:
-            return trace["pos_embed/weight"], "learned positions"
-        inv_freq = trace["rope/inv_freq"]
-        n = trace["input/ids"].shape[0]
-        return np.arange(n, dtype=np.float32)[:, None] * inv_freq[None], "RoPE angle p·θᵢ"
 
     def _text(self, trace: Trace, sel: Selection) -> None:
         t = self.text
         embed = self.embed_site(trace, sel)
         if self._shown != ("text", embed):
-            table, what = self.position_table(trace, embed)  # (positions, D)
+            table = trace[f"{embed}.pos/pe"]  # (max_len, D)
             L, D = table.shape
             positions = [str(i) for i in range(L)]
             dims = [str(i) for i in range(D)]
-            sinusoids = what == "sinusoidal PE"
-            t.table.set_matrix(table, positions, dims, f"{what} [{L}×{D}]", signed=True,
-                               levels=(-1, 1) if sinusoids else None)
+            t.table.set_matrix(table, positions, dims, f"sinusoidal PE [{L}×{D}]", signed=True,
+                               levels=(-1, 1))
             t.similarity.set_matrix(table @ table.T, positions, positions,
                                     f"PE·PEᵀ [{L}×{L}]", signed=True)
             chosen = t.chosen_dims(D)
@@ -228,25 +289,18 @@ class PositionalPanel(Panel):
             t.curves.setTitle("PE(pos, dim) for dims " + " ".join(
                 f"<span style='color:{c}'>{d}</span>" for c, d in zip(colours, chosen)),
                 size=pt(9))
-            tokens = trace.meta["tokens"] if embed == "embed" else \
-                trace.meta["source_tokens" if embed == "encoder.embed" else "target_tokens"]
+            tokens = trace.meta["source_tokens" if embed == "encoder.embed" else "target_tokens"]
             n = len(tokens)
             rows = [f"{i} {w}" for i, w in enumerate(tokens)]
             emb, total = trace[f"{embed}/tokens"], trace[f"{embed}/sum"]
             levels = float(np.abs(total).max())
-            width = emb.shape[1]
-            dims = [str(i) for i in range(width)]
-            scaled = "" if embed == "embed" else " ×√d"  # (language models do not scale it)
-            t.embedding.set_matrix(emb, rows, dims, f"token embedding{scaled} [{n}×{width}]",
+            t.embedding.set_matrix(emb, rows, dims, f"token embedding ×√d [{n}×{D}]",
                                    signed=True, levels=(-levels, levels))
-            t.pe.setVisible(table.shape[1] == width)  # RoPE adds nothing: it turns q and k
-            if table.shape[1] == width:
-                t.pe.set_matrix(table[:n], rows, dims, f"PE [{n}×{D}]", signed=True,
-                                levels=(-levels, levels))
-            whose = {"encoder.embed": "the encoder's", "decoder.embed": "the decoder's",
-                     "embed": "the first layer's"}[embed]
-            t.total.set_matrix(total, rows, dims, f"sum: {whose} input [{n}×{width}]",
-                               signed=True, levels=(-levels, levels))
+            t.pe.set_matrix(table[:n], rows, dims, f"PE [{n}×{D}]", signed=True,
+                            levels=(-levels, levels))
+            t.total.set_matrix(total, rows, dims, f"sum: the encoder's input [{n}×{D}]"
+                               if embed == "encoder.embed" else f"sum: the decoder's input "
+                               f"[{n}×{D}]", signed=True, levels=(-levels, levels))
             self._shown = ("text", embed)
         position = sel.query
         t.table.set_highlight(position, None)
@@ -256,6 +310,72 @@ class PositionalPanel(Panel):
         t.cursor.setVisible(position is not None)
         if position is not None:
             t.cursor.setValue(position)
+
+    # -- language models -----------------------------------------------------------------
+    def _sequence(self, trace: Trace, sel: Selection) -> None:
+        page = self.sequence
+        rotary = "rope/inv_freq" in trace
+        tokens = trace.meta.get("tokens") or []
+        n = len(tokens)
+        rows = [f"{i} {w}" for i, w in enumerate(tokens)]
+        learned = "pos_embed/weight" in trace
+        page.learned.setVisible(learned)
+        page.rotary.setVisible(rotary)
+        if not rotary and not learned:
+            page.note.setText("Rotary positions are switched off by an intervention: q and k "
+                              "are not rotated, so attention cannot tell where a token is.")
+            return
+        if learned:
+            if self._shown != ("learned",):
+                table = trace["pos_embed/weight"][:n]  # (N, D): the rows this input used
+                dims = [str(d) for d in range(table.shape[1])]
+                page.table.set_matrix(table, rows, dims, f"learned position embedding "
+                                      f"[{n}×{table.shape[1]}]", signed=True)
+                unit = table / np.clip(np.linalg.norm(table, axis=1, keepdims=True), 1e-9, None)
+                page.similarity.set_matrix(unit @ unit.T, rows, rows,
+                                           f"cosine similarity of positions [{n}×{n}]",
+                                           signed=True, levels=(-1, 1))
+                page.note.setText("Learned absolute positions: one trained vector per "
+                                  "position is added to the token's embedding. Nearby "
+                                  "positions have similar vectors (the band near the "
+                                  "diagonal).")
+                self._shown = ("learned",)
+            page.table.set_highlight(sel.query, None)
+            page.similarity.set_highlight(sel.query, sel.query)
+            return
+        inv_freq = trace["rope/inv_freq"]  # (dh/2,) radians per token, per dimension pair
+        if self._shown != ("rope",):
+            wavelength = 2 * np.pi / inv_freq
+            page.wave_curve.setData(np.arange(len(inv_freq)), wavelength)
+            page.length_line.setValue(np.log10(max(n, 1)))
+            angles = np.cos(np.arange(n)[:, None] * inv_freq[None])
+            page.angles.set_matrix(angles, rows, [str(i) for i in range(len(inv_freq))],
+                                   f"cos(position · θ_i) [{n}×{len(inv_freq)}]", signed=True,
+                                   levels=(-1, 1))
+            self._shown = ("rope",)
+        page.angles.set_highlight(sel.query, None)
+        site, head = sel.site, sel.head
+        info = trace.meta["sites"][site]
+        i = n - 1 if sel.query is None else sel.query
+        j = 0 if sel.key is None else min(sel.key, i)
+        group = info["heads"] // info.get("kv_heads", info["heads"])
+        q = trace[f"{site}/q_unrotated"][head, i]
+        k = trace[f"{site}/k_unrotated"][head // group, j]
+        offsets = np.arange(max(n, 64))
+        page.pair_curve.setData(offsets, rope_scores(q, k, inv_freq, offsets))
+        ones = np.ones_like(q)
+        page.ones_curve.setData(offsets, rope_scores(ones, ones, inv_freq, offsets))
+        page.actual.setData([i - j], [float(trace[f"{site}/scores"][head, i, j])])
+        page.distance.setTitle(f"{site} head {head}: query {i} ({tokens[i] if i < n else ''}) "
+                               f"· key {j} ({tokens[j] if j < n else ''}) moved to every "
+                               f"offset", size=pt(9))
+        page.note.setText(
+            f"Rotary positions (RoPE): q and k are rotated, dimension pair i by position × "
+            f"θ_i, so a score depends only on how far apart the tokens are. Left: how many "
+            f"tokens each pair needs for a full turn (dashed: this input, {n} tokens). "
+            f"Middle: the selected pair's score if the query stood at each distance after "
+            f"the key (dot: where it really is, {i - j}); grey: q = k = 1, the slow decay "
+            f"with distance. Point at a cell of the attention to choose the pair.")
 
     # -- swin ----------------------------------------------------------------------------
     def _bias(self, trace: Trace, sel: Selection) -> None:

@@ -133,3 +133,4 @@ def test_bert_sees_both_directions_and_its_head_is_tied():
     assert "layers.0.attn/mask" not in trace
     assert np.allclose(trace["layers.0.attn/weights"].sum(-1), 1, atol=1e-5)
     assert set(bert.sites()) == {"layers.0.attn", "layers.1.attn"}
+
