@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from .checkpoints import LARGEST_DIMENSION, CheckpointError
+from .checkpoints import LARGEST_VALUE, CheckpointError
 from .hub import HubModel, _weights, folder_json
 from .tasks.text import InputError
 
@@ -280,11 +280,12 @@ def _llama_config(config: dict, family: str, name: str) -> dict:
         # an input within the window is computed exactly; a longer one would need the window
         max_len = window
         config["_limit_note"] = f"its sliding window of {window} tokens"
-    if max_len > LARGEST_DIMENSION:
-        # RoPE allocates nothing per position: the number is only the longest input, and no
-        # trace of 100,000 tokens would fit in memory anyway
-        max_len = LARGEST_DIMENSION
-        config["_limit_note"] = f"this app's limit ({LARGEST_DIMENSION:,} tokens)"
+    longest = LARGEST_VALUE["max_len"]
+    if max_len > longest:
+        # RoPE allocates nothing per position: the number is only the longest input, and an
+        # input far longer than this app can show live would only cost minutes and gigabytes
+        max_len = longest
+        config["_limit_note"] = f"this app's limit ({longest:,} tokens)"
     bias = bool(config.get("attention_bias", False))
     vocab = _need(config, "vocab_size", name)
     return dict(vocab_size=vocab, d_model=width, num_layers=layers, num_heads=heads,

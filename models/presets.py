@@ -155,6 +155,9 @@ def check_layers(arch: str, cfg: Any, tensors: dict[str, torch.Tensor], source: 
                            for s in range(present(r"layers\.(\d+)\."))]}
     elif arch == "vit":
         wanted, held = {"depth": cfg.depth}, {"depth": present(r"blocks\.(\d+)\.")}
+    elif arch in ("decoder", "encoder"):  # the language models: layers.{i}.…
+        wanted = {"num_layers": cfg.num_layers}
+        held = {"num_layers": present(r"layers\.(\d+)\.")}
     else:
         wanted = {"enc_layers": cfg.enc_layers, "dec_layers": cfg.dec_layers}
         held = {"enc_layers": present(r"encoder\.layers\.(\d+)\."),
