@@ -48,13 +48,12 @@ def language_model_texts(name: str, count: int, tokens: int) -> list[str]:
     model, from its sample sentences, each starting a word later than the one before."""
     from models.hub import folder_json
     from models.hub_text import read_tokenizer
-    from models.text_lm import SAMPLE_FILES, SAMPLES
 
     preset = PRESETS[name]
     folder = Path(preset.source)
     tokenizer = read_tokenizer(folder, folder_json(folder, "config.json")["model_type"],
                                preset.config["vocab_size"])
-    words = " ".join(SAMPLES.joinpath(SAMPLE_FILES[preset.task]).read_text().split()).split()
+    words = resource_path("samples/" + LM_SAMPLES[preset.task]).read_text().split()
     words = words * (4 * tokens // max(1, len(words)) + 2)
     out = []
     for start in range(count):
