@@ -241,8 +241,10 @@ def act_refuse_and_return(e: Explorer, rng: random.Random) -> None:
     back = e.state.preset
     refuse(e, rng)
     for name in (rng.choice([p for p in PRESETS if p != back]), back):
-        if rng.random() < 0.5:
-            e.window.preset_box.setCurrentIndex(e.window.preset_box.findData(name))
+        box = e.window.preset_box
+        if rng.random() < 0.5 and box.findData(name) >= 0:  # (an opened model not yet in the
+            # box is reached through the API)
+            box.setCurrentIndex(box.findData(name))
         else:
             e.set_preset(name)
         act_wait(e, rng)
