@@ -224,6 +224,14 @@ def write_model_folder(folder: Path) -> str:
     return str(folder)
 
 
+def forget_opened(folder: str) -> None:
+    """The soak's opened models leave PRESETS with its temporary folder."""
+    from models import presets
+
+    for name in [n for n, p in PRESETS.items() if p.source and p.source.startswith(folder)]:
+        presets._READ_NOT_LOADED.pop(PRESETS.pop(name).source, None)
+
+
 def refuse(e: Explorer, rng: random.Random) -> None:
     """An input the model on screen refuses (empty or too long text, a file that is not an
     image), waited for."""
@@ -409,6 +417,7 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
         sys.excepthook = old_hook
         QtCore.qInstallMessageHandler(old_handler)
         Path(settings.fileName()).unlink(missing_ok=True)
+        forget_opened(SCRATCH["dir"])
         shutil.rmtree(SCRATCH.pop("dir"), ignore_errors=True)
     end_rss = rss_mb()
     return {"actions": actions, "seed": seed, "seconds": round(time.perf_counter() - started, 1),
