@@ -46,6 +46,7 @@ WEIGHTS_SUFFIXES = ("safetensors", "pth", "bin")
 WEIGHTS_FILTER = "Weights (*.safetensors *.pth *.bin)"
 SAMPLE_FILES = {"translation": "sentences.txt", "reverse": "reverse.txt",
                 "marian-translation": "sentences.txt"}  # plain English: any en-xx model
+FRAME_GUESS = (16, 48)  # a window manager's border and title bar, until it says
 SAMPLE_FOLDERS = {"image-classification": "photos"}  # the image gallery by task (else digits)
 
 
@@ -85,8 +86,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.model_read.connect(self._model_read)
         self._open_ticket = 0  # the newest File > Open model: only it switches the model
         self.resize(1400, 860)
+        self._wanted_size: QtCore.QSize | None = QtCore.QSize(1400, 860)
+        self._layout_at_100: QtCore.QByteArray | None = None  # dock sizes to go back to
+        self._layout_before_presentation: QtCore.QByteArray | None = None
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
+        # the side dock runs the window's full height; the bottom docks sit under the plot
+        self.setCorner(QtCore.Qt.BottomRightCorner, QtCore.Qt.RightDockWidgetArea)
         self.panels: dict[str, Panel] = {}
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         self._build_inputs()
@@ -222,7 +228,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tour_card.close_button.clicked.connect(self.leave_tour)
         dock = QtWidgets.QDockWidget("Tour", self)
         dock.setObjectName("dock-tour")
-        dock.setWidget(scrolled(self.tour_card))
+        dock.setWidget(self.tour_card)  # its text scrolls inside, its buttons stay in view
         self.addDockWidget(QtCore.Qt.RightDockWidgetArea, dock)
         self.splitDockWidget(dock, self.docks["prediction"], QtCore.Qt.Vertical)
         dock.hide()
@@ -552,20 +558,51 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tour_player = None
 
     def set_zoom(self, factor: float) -> None:
+        """Every text larger or smaller. Zooming in never takes room from the central plot:
+        the docks keep their widths and the bottom ones fold away (View or a tour step
+        brings them back); back at 100% every dock has the size it had at 100%."""
+        before = ZOOM.factor
+        if before == 1.0 and self.isVisible() and self._layout_at_100 is None:
+            self._layout_at_100 = self.saveState()
         ZOOM.set(factor)
-        # the side panel grows with its text (up to a point), so it wraps instead of scrolling
-        self.resizeDocks([self.docks["prediction"]], [int(330 * min(ZOOM.factor, 1.75))],
-                         QtCore.Qt.Horizontal)
+        if ZOOM.factor == 1.0 and before != 1.0:
+            # once the tool bar and the menu have their 100% heights, or the docks take
+            # the difference
+            QtCore.QTimer.singleShot(0, self._restore_layout_at_100)
+        elif ZOOM.factor > 1.0 and before <= 1.0:
+            self._fold_bottom_docks()
         if self.settings is not None:
             self.settings.setValue("zoom", ZOOM.factor)
+        self.fit_to_screen()
+
+    def _fold_bottom_docks(self) -> None:
+        for name in ("tokens", "heads"):
+            self.docks[name].hide()
+
+    def _restore_layout_at_100(self) -> None:
+        saved, self._layout_at_100 = self._layout_at_100, None
+        tour = self.docks["tour"].isVisible()
+        if saved is not None:
+            self.restoreState(saved)
+        else:  # zoomed since the start, or the model's layout changed while zoomed
+            for name in ("tokens", "heads"):
+                self.docks[name].show()
+            self._arrange_for(PRESETS[self.state.preset].input_kind)
+        self.docks["tour"].setVisible(tour)
 
     def toggle_presentation(self) -> None:
-        """F5: full screen with large text, and back."""
+        """F5: full screen with large text, and back to the same zoom and dock sizes."""
         if self.isFullScreen():
             self.showNormal()
             self.set_zoom(self._zoom_before_presentation)
+            if ZOOM.factor != 1.0:  # (at 100% set_zoom restores the 100% sizes)
+                self._layout_at_100 = self._layout_before_presentation
+                QtCore.QTimer.singleShot(0, self._restore_layout_at_100)
         else:
             self._zoom_before_presentation = ZOOM.factor
+            self._layout_before_presentation = self.saveState()
+            if ZOOM.factor == 1.0:  # the sizes to come back to, not the full screen's
+                self._layout_at_100 = self._layout_before_presentation
             self.showFullScreen()
             self.set_zoom(max(ZOOM.factor, PRESENTATION))
 
@@ -672,12 +709,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.docks["prediction"]], [340 if text else 300],
                          QtCore.Qt.Horizontal)
         if text:
-            self.resizeDocks([self.docks["input"], self.docks["tokens"]], [50, 150],
+            # the tokens' two strips and the heads' eight rows, not a peephole onto them
+            room = max(self.panels[n].minimumSizeHint().height() for n in ("tokens", "heads"))
+            self.resizeDocks([self.docks["input"], self.docks["tokens"]], [50, room + 24],
                              QtCore.Qt.Vertical)
         else:
             self.resizeDocks([self.docks["input"]], [330], QtCore.Qt.Horizontal)
             self.resizeDocks([self.docks["input"], self.docks["tokens"]], [330, 420],
                              QtCore.Qt.Vertical)
+        if ZOOM.factor > 1.0:  # the sizes saved at 100% were another model's layout
+            self._layout_at_100 = None
+            self._fold_bottom_docks()
 
     # -- state -> widgets --------------------------------------------------------------
     def _trace_changed(self, trace) -> None:
@@ -767,6 +809,7 @@ class MainWindow(QtWidgets.QMainWindow):
         geometry = self.settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+            self._wanted_size = self.size()
         layout = self.settings.value("windowState")
         if layout is not None:
             self.restoreState(layout)
@@ -778,13 +821,39 @@ class MainWindow(QtWidgets.QMainWindow):
         self.fit_to_screen()
 
     def fit_to_screen(self) -> None:
-        """Never larger than the screen's free area (a geometry saved on a bigger screen)."""
+        """The whole window, its frame and title bar included, inside the screen's free area:
+        on a first run, with a geometry saved on a bigger screen, after a zoom."""
         screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
-        if screen is None:
+        if screen is None or self.isFullScreen() or self.isMaximized():
             return
         free = screen.availableGeometry()
-        if self.width() > free.width() or self.height() > free.height():
-            self.resize(min(self.width(), free.width()), min(self.height(), free.height()))
+        frame, inner = self.frameGeometry(), self.geometry()
+        # The window manager adds the frame once the window is shown; before that, room
+        # for a typical title bar and border, so the first frame never needs moving.
+        extra_w, extra_h = frame.width() - inner.width(), frame.height() - inner.height()
+        if not self.isVisible() and not (extra_w or extra_h):
+            extra_w, extra_h = FRAME_GUESS
+        # until the window is placed: the size it was built or saved with, else its own
+        wanted = self._wanted_size if self._wanted_size is not None else inner.size()
+        width = min(wanted.width(), free.width() - extra_w)
+        height = min(wanted.height(), free.height() - extra_h)
+        if (width, height) != (inner.width(), inner.height()):
+            self.resize(width, height)
+        frame = self.frameGeometry()
+        left = min(max(frame.left(), free.left()), free.right() + 1 - frame.width())
+        top = min(max(frame.top(), free.top()), free.bottom() + 1 - frame.height())
+        if (left, top) != (frame.left(), frame.top()):
+            self.move(max(left, free.left()), max(top, free.top()))
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        # the frame's real size is known now (or, with some window managers, a moment later)
+        QtCore.QTimer.singleShot(0, self.fit_to_screen)
+        QtCore.QTimer.singleShot(400, self._placed)
+
+    def _placed(self) -> None:
+        self.fit_to_screen()
+        self._wanted_size = None  # from now on the user's size is the size
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         if self.settings is not None:

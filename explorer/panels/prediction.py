@@ -29,6 +29,15 @@ def marked_words(words: list[str], other: list[str]) -> str:
                     for i, w in enumerate(words)) or "(nothing)"
 
 
+def two_lines(text: str) -> str:
+    """`text` broken at the space nearest its middle."""
+    spaces = [i for i, c in enumerate(text) if c == " "]
+    if not spaces:
+        return text
+    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+    return text[:cut] + "\n" + text[cut + 1:]
+
+
 class PredictionPanel(Panel):
     name = "prediction"
     title = "Prediction"
@@ -120,10 +129,13 @@ class PredictionPanel(Panel):
         self.steps.verticalHeader().setDefaultSectionSize(
             QtGui.QFontMetrics(zoom.font()).height() + 6)
         self.steps.resizeColumnToContents(0)
+        if hasattr(self, "flags"):
+            self._fit_controls()
 
     # -- interventions -----------------------------------------------------------------
     def _build_interventions(self) -> QtWidgets.QGroupBox:
-        box = QtWidgets.QGroupBox("Interventions (the model re-runs)")
+        box = QtWidgets.QGroupBox("Interventions")  # short: it never widens the dock
+        box.setToolTip("the model re-runs with what is switched off here")
         self.head_button = QtWidgets.QPushButton("Switch off / on the selected head")
         self.head_button.clicked.connect(
             lambda: self.state.toggle_head(self.state.selection.site, self.state.selection.head))
@@ -165,9 +177,21 @@ class PredictionPanel(Panel):
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)
         # in a scroll area the panel is never narrower than its minimum: ask the viewport
+        self._fit_controls()
         room = self.parentWidget().width() if self.parentWidget() else self.width()
         widest = max(check.sizeHint().width() for check in self.flags.values())
         self._place_flags(2 if room >= 2 * widest + 60 else 1)
+
+    def _fit_controls(self) -> None:
+        """At 175–200% a long button or box label goes onto two lines instead of widening
+        the panel past its dock."""
+        room = self.parentWidget().width() if self.parentWidget() else self.width()
+        metrics = QtGui.QFontMetrics(zoom.font())
+        for button in (self.head_button, *self.flags.values()):
+            words = button.property("words") or button.text()
+            button.setProperty("words", words)
+            wide = metrics.horizontalAdvance(words) + 60 > room
+            button.setText(two_lines(words) if wide else words)
 
     def _show_interventions(self, interventions: dict) -> None:
         for key, check in self.flags.items():

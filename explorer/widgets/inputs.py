@@ -200,6 +200,8 @@ class ImageInput(QtWidgets.QWidget):
         self.gallery.setMouseTracking(True)
         self.gallery_title = QtWidgets.QLabel()
         self.draw_title = QtWidgets.QLabel()
+        for title in (self.gallery_title, self.draw_title):
+            title.setWordWrap(True)  # at large zoom, never wider than the dock
         self.folder = ""
         self.gallery.itemClicked.connect(
             lambda item: self.chosen.emit(item.data(QtCore.Qt.UserRole)))
@@ -220,9 +222,10 @@ class ImageInput(QtWidgets.QWidget):
         tools.addWidget(undo)
         tools.addStretch(1)
         tools.addWidget(self.open_button)
-        row = QtWidgets.QHBoxLayout()
+        row = self.canvas_row = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.LeftToRight)
         row.addWidget(self.canvas)
         row.addLayout(tools)
+        zoom.ZOOM.changed.connect(self._zoomed)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.gallery_title)
@@ -230,6 +233,11 @@ class ImageInput(QtWidgets.QWidget):
         layout.addLayout(row)
         layout.addStretch(1)
         self.set_samples("digits")
+
+    def _zoomed(self, factor: float) -> None:
+        # large text: the tools go under the canvas, so the input dock keeps its width
+        self.canvas_row.setDirection(QtWidgets.QBoxLayout.TopToBottom if factor > 1.25
+                                     else QtWidgets.QBoxLayout.LeftToRight)
 
     def set_samples(self, folder: str) -> None:
         """The gallery of a model's task: "digits" (handwriting not in training) or "photos"
