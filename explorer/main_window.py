@@ -30,8 +30,10 @@ from .render import EXPORT_FILTERS, render
 from .session import SessionError
 from .state import AppState, Selection
 from .tour import TourCard, TourError, TourPlayer, system_language
+from .widgets.banner import ElidedLabel, with_banner
 from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput, read_samples
 from .zoom import PRESENTATION, ZOOM
+from .zoom import font as zoom_font
 
 PANEL_CLASSES = (AttentionPanel, PipelinePanel, ModelPanel, PositionalPanel, PatchesPanel,
                  WindowsPanel, RolloutPanel, TokensPanel, HeadsPanel, PredictionPanel)
@@ -105,6 +107,7 @@ class MainWindow(QtWidgets.QMainWindow):
         state.trace_changed.connect(self._trace_changed)
         state.selection_changed.connect(self._selection_changed)
         state.message.connect(self._show_message)
+        state.run_failed.connect(self._run_failed)
         state.timings_changed.connect(self._show_timings)
         state.device_changed.connect(self._device_changed)
         # the text changes, the label stays: showing and hiding it re-laid out the status
@@ -144,13 +147,21 @@ class MainWindow(QtWidgets.QMainWindow):
         for name in CENTRAL_TABS:
             self.pages[name] = scrolled(self.panels[name])
             self.tabs.addTab(self.pages[name], self.panels[name].title)
-        self.setCentralWidget(self.tabs)
+        # a refused input or a failed open is said over the result it leaves on screen
+        central, banner = with_banner(self.tabs)
+        self.setCentralWidget(central)
+        self.banners = [banner]
         for name, area in (("prediction", QtCore.Qt.RightDockWidgetArea),
                            ("tokens", QtCore.Qt.BottomDockWidgetArea),
                            ("heads", QtCore.Qt.BottomDockWidgetArea)):
             dock = QtWidgets.QDockWidget(self.panels[name].title, self)
             dock.setObjectName(f"dock-{name}")
-            dock.setWidget(scrolled(self.panels[name]))
+            if name == "prediction":
+                content, banner = with_banner(scrolled(self.panels[name]))
+                self.banners.append(banner)
+                dock.setWidget(content)
+            else:
+                dock.setWidget(scrolled(self.panels[name]))
             self.addDockWidget(area, dock)
             self.docks[name] = dock
         self.tabifyDockWidget(self.docks["tokens"], self.docks["heads"])
@@ -195,8 +206,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.window_box.setPrefix("window ")
         self.window_box.valueChanged.connect(lambda w: self.state.set_selection(window=w))
         self.lock_label = QtWidgets.QLabel()
-        self.lock_label.setMinimumWidth(
-            self.lock_label.fontMetrics().horizontalAdvance("locked — Esc to unlock") + 8)
         for label, widget in (("Preset", self.preset_box), ("Device", self.device_box),
                               ("Attention", self.kind_box)):
             bar.addWidget(QtWidgets.QLabel(f" {label} "))
@@ -208,19 +217,25 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_status(self) -> None:
         status = self.statusBar()
-        self.message_label = QtWidgets.QLabel()
+        self.message_label = ElidedLabel()
         self.message_label.setStyleSheet("color: #b00000")
         self.busy = QtWidgets.QLabel()
-        self.busy.setMinimumWidth(self.busy.fontMetrics().horizontalAdvance("running…") + 8)
         self.timing_label = QtWidgets.QLabel()
-        # wide enough for any figures: new text then never re-lays out the status bar
-        self.timing_label.setMinimumWidth(self.timing_label.fontMetrics().horizontalAdvance(
-            "cuda:0 · forward 000.0 ms · redraw 000.0 ms") + 8)
         self.timing_label.setAlignment(QtCore.Qt.AlignRight | QtCore.Qt.AlignVCenter)
+        self._size_status()
+        ZOOM.changed.connect(self._size_status)  # a method: disconnected when deleted
         status.addWidget(self.message_label, 1)
         status.addPermanentWidget(self.lock_label)  # not in the toolbar: 1280 px is narrow
         status.addPermanentWidget(self.busy)
         status.addPermanentWidget(self.timing_label)
+
+    def _size_status(self, _factor: float = 1.0) -> None:
+        """Room for the longest text each label shows, at the current zoom: new figures then
+        never re-lay out the status bar, and a number is never cut."""
+        metrics = QtGui.QFontMetrics(zoom_font())
+        for label, longest in ((self.busy, "running…"), (self.lock_label, "locked — Esc to unlock"),
+                               (self.timing_label, "cuda:0 · forward 000.0 ms · redraw 000.0 ms")):
+            label.setMinimumWidth(metrics.horizontalAdvance(longest) + 8)
 
     def _build_tour(self) -> None:
         self.tour_card = TourCard()
@@ -379,6 +394,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().clearMessage()
         if error:
             self._show_message(f"cannot open {path}: {error}")
+            self.say_stale(f"Still showing {self.state.preset} — cannot open {path}: {error}")
             self.model_opened.emit(ticket, "", error)
             return
         preset = register_opened(path, arch, opened)
@@ -542,6 +558,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.docks["tour"].show()
             self.resizeDocks([self.docks["tour"], self.docks["prediction"]], [340, 300],
                              QtCore.Qt.Vertical)
+            if ZOOM.factor > 1.0:
+                self._tour_room()
         self.docks["tour"].raise_()
         if self.settings is not None:
             self.settings.setValue("tourLanguage", lang)
@@ -571,17 +589,33 @@ class MainWindow(QtWidgets.QMainWindow):
             QtCore.QTimer.singleShot(0, self._restore_layout_at_100)
         elif ZOOM.factor > 1.0 and before <= 1.0:
             self._fold_bottom_docks()
+        if ZOOM.factor > 1.0 and self.docks["tour"].isVisible():
+            self._tour_room()
         if self.settings is not None:
             self.settings.setValue("zoom", ZOOM.factor)
         self.fit_to_screen()
 
+    def _tour_room(self) -> None:
+        """At large text the tour's words get most of the side column (the prediction
+        below scrolls), so a step reads without scrolling."""
+        column = self.docks["tour"].height() + self.docks["prediction"].height()
+        self.resizeDocks([self.docks["tour"], self.docks["prediction"]],
+                         [int(column * 0.6), int(column * 0.4)], QtCore.Qt.Vertical)
+
     def _fold_bottom_docks(self) -> None:
+        """Large text: the docks a lecture does not need fold away, and an image model's
+        input column gives the plot what the taller tool bar and tabs took."""
         for name in ("tokens", "heads"):
             self.docks[name].hide()
+        if self._layout != "text" and self.docks["input"].isVisible():
+            self.resizeDocks([self.docks["input"]], [min(self.docks["input"].width(), 215)],
+                             QtCore.Qt.Horizontal)
 
     def _restore_layout_at_100(self) -> None:
         saved, self._layout_at_100 = self._layout_at_100, None
         tour = self.docks["tour"].isVisible()
+        for _ in range(3):  # every nested layout has its 100% minimum before the sizes
+            QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.LayoutRequest)
         if saved is not None:
             self.restoreState(saved)
         else:  # zoomed since the start, or the model's layout changed while zoomed
@@ -723,6 +757,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- state -> widgets --------------------------------------------------------------
     def _trace_changed(self, trace) -> None:
+        self.say_stale("")  # a new result: nothing on screen is stale
         preset = trace.meta["preset"]
         if preset != self._shown_preset:  # the inputs follow the model on screen
             self._shown_preset = preset
@@ -745,7 +780,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.window_action.setVisible(layout == "windows")
         for name, layouts in TABS_FOR.items():
             self.tabs.setTabVisible(self.tabs.indexOf(self.pages[name]), layout in layouts)
-        self.text_input.mark_unknown(trace.meta.get("unknown", []))
+        # unknown words of the text in the box, not of an earlier text still on screen
+        shown = self.state.shown.input if self.state.shown is not None else None
+        same = shown == self.text_input.line.text()
+        self.text_input.mark_unknown(trace.meta.get("unknown", []) if same else [])
         self._selection_changed(self.state.selection)
 
     def _selection_changed(self, sel: Selection) -> None:
@@ -770,6 +808,16 @@ class MainWindow(QtWidgets.QMainWindow):
                 box.blockSignals(False)
         self.layer_box.setToolTip(site_title(trace, sel.site))
         self.lock_label.setText("locked — Esc to unlock" if sel.locked else "")
+
+    def _run_failed(self, text: str) -> None:
+        self.say_stale(f"Showing the previous input — yours was refused: {text}")
+        self.text_input.mark_unknown([])  # the words on screen are not the box's words
+
+    def say_stale(self, text: str) -> None:
+        """Over the plot and the prediction: what is on screen is not what was asked for
+        ('' clears it, as every new result does)."""
+        for banner in self.banners:
+            banner.say(text)
 
     def _show_message(self, text: str) -> None:
         self.message_label.setText(text)

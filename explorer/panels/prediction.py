@@ -171,8 +171,8 @@ class PredictionPanel(Panel):
         for i, check in enumerate(self.flags.values()):
             self.grid.addWidget(check, 1 + i // columns, i % columns, 1, 3 - columns)
         rows = 1 + -(-len(self.flags) // columns)
-        self.grid.addWidget(self.active, rows, 0)
-        self.grid.addWidget(self.clear, rows, 1)
+        self.grid.addWidget(self.active, rows, 0, 1, 2)  # its own row: it may be long
+        self.grid.addWidget(self.clear, rows + 1, 1)
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -190,7 +190,7 @@ class PredictionPanel(Panel):
         for button in (self.head_button, *self.flags.values()):
             words = button.property("words") or button.text()
             button.setProperty("words", words)
-            wide = metrics.horizontalAdvance(words) + 60 > room
+            wide = metrics.horizontalAdvance(words) + 90 > room  # + box, frame, margins
             button.setText(two_lines(words) if wide else words)
 
     def _show_interventions(self, interventions: dict) -> None:
@@ -199,8 +199,10 @@ class PredictionPanel(Panel):
             check.setChecked(bool(interventions.get(key)))
             check.blockSignals(False)
         parts = [f"{site} head {head} off" for site, head in interventions.get("heads_off", [])]
-        parts += [self.flags[k].text() for k in self.flags if interventions.get(k)]
-        self.active.setText("; ".join(parts) or "none")
+        parts += [self.flags[k].property("words") or self.flags[k].text()
+                  for k in self.flags if interventions.get(k)]
+        # a site name may break after its dots: it never widens the dock
+        self.active.setText("; ".join(parts).replace(".", ".\u200b") or "none")
 
     def _decoder_site(self) -> bool:
         return self.state.site_info().get("kind") in ("decoder_self", "cross")
@@ -251,10 +253,10 @@ class PredictionPanel(Panel):
             original = meta.get("original")
             if original:
                 now, before = meta["prediction"].split(), original["prediction"].split()
+                # lines that wrap, not a table: a table is as wide as its longest row
                 self.compare.setText(
-                    "<table cellspacing=4><tr><td>with interventions:</td>"
-                    f"<td><b>{marked_words(now, before)}</b></td></tr>"
-                    f"<tr><td>without:</td><td>{marked_words(before, now)}</td></tr></table>")
+                    f"with interventions: <b>{marked_words(now, before)}</b><br>"
+                    f"without: {marked_words(before, now)}")
             self.compare.setVisible(bool(original))
             rows = len(meta["output_tokens"])
             if rows != self.steps.rowCount():  # items and header only when the count changes
@@ -330,10 +332,8 @@ class PredictionPanel(Panel):
                                    "grammar's own translation</span>")
         else:
             model, grammar = meta["prediction"].split(), meta["reference_tokens"]
-            self.reference.setText(
-                "<table cellspacing=2><tr><td>model:</td>"
-                f"<td>{marked_words(model, grammar)}</td></tr><tr><td>grammar:</td>"
-                f"<td>{marked_words(grammar, model)}</td></tr></table>")
+            self.reference.setText(f"model: {marked_words(model, grammar)}<br>"
+                                   f"grammar: {marked_words(grammar, model)}")
         self.reference.show()
 
     def update_selection(self, sel: Selection) -> None:

@@ -49,8 +49,8 @@ def cut_widgets(root: QtWidgets.QWidget) -> list[str]:
         metrics = widget.fontMetrics()
         if isinstance(widget, QtWidgets.QLabel):
             text = _plain(widget)
-            if not text.strip():
-                continue
+            if not text.strip() or (widget.property("elides") and widget.toolTip() == text):
+                continue  # an elided line with its whole text in the tooltip
             room = widget.contentsRect().width() - 2 * max(widget.margin(), 0)
             if widget.wordWrap():
                 if widget.heightForWidth(widget.width()) > widget.height() + SLACK:
@@ -65,12 +65,13 @@ def cut_widgets(root: QtWidgets.QWidget) -> list[str]:
             if isinstance(widget, (QtWidgets.QCheckBox, QtWidgets.QRadioButton)):
                 need = widget.sizeHint().width()
             else:
-                need = metrics.horizontalAdvance(widget.text().replace("&", "")) + 6
+                need = max(metrics.horizontalAdvance(line)
+                           for line in widget.text().replace("&", "").split("\n")) + 6
                 if not widget.icon().isNull():
                     need += widget.iconSize().width()
             if need > widget.width() + SLACK:
                 cut.append(f"button cut ({need} > {widget.width()} px): {widget.text()!r}")
-            elif metrics.height() > widget.height() + SLACK:
+            elif metrics.height() * (1 + widget.text().count("\n")) > widget.height() + SLACK:
                 cut.append(f"button too low: {widget.text()!r}")
     return cut
 
