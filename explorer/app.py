@@ -11,6 +11,7 @@ from models.presets import DEFAULT_PRESET, PRESETS
 
 from .main_window import MainWindow
 from .state import AppState
+from .tour import system_language
 
 # Libraries Qt's xcb platform plugin loads that minimal Linux systems lack (Debian names).
 XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xcb-icccm": "libxcb-icccm4",
@@ -63,6 +64,9 @@ def create_window(preset: str | None = None, device: str | None = None,
         device = settings.value("device", "cpu")
     state = AppState(preset, "cpu")
     window = MainWindow(state, settings)
+    # the interface speaks the tour's language (chosen before, else the system's)
+    window.set_language(str(settings.value("tourLanguage", system_language()))
+                        if settings is not None else system_language())
     window.restore_settings()
     window.select_device(device or "cpu")
     window.select_preset(preset, initial_input)

@@ -14,6 +14,7 @@ from models.hub import read_model
 from models.presets import PRESETS, register_opened
 from models.tasks.text import InputError
 
+from .i18n import LANGUAGE, bind, set_language, tr
 from .labels import site_title
 from .panels.attention import AttentionPanel
 from .panels.base import Panel
@@ -89,6 +90,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._open_ticket = 0  # the newest File > Open model: only it switches the model
         self.resize(1400, 860)
         self._wanted_size: QtCore.QSize | None = QtCore.QSize(1400, 860)
+        self._fitted_size: QtCore.QSize | None = None  # the size restore_settings chose
         self._layout_at_100: QtCore.QByteArray | None = None  # dock sizes to go back to
         self._layout_before_presentation: QtCore.QByteArray | None = None
         self.setAcceptDrops(True)
@@ -112,13 +114,15 @@ class MainWindow(QtWidgets.QMainWindow):
         state.device_changed.connect(self._device_changed)
         # the text changes, the label stays: showing and hiding it re-laid out the status
         # bar twice per run
-        state.busy_changed.connect(lambda busy: self.busy.setText("running…" if busy else ""))
+        state.busy_changed.connect(lambda busy: self.busy.setText(tr("running…") if busy else ""))
         state.preset_changed.connect(self._preset_changed)
         state.input_changed.connect(self._input_changed)
         self._default_state = self.saveState()
         self._layout = ""
         self._shown_preset = ""  # the preset of the trace on screen
         self._preset_changed(state.preset)
+        LANGUAGE.changed.connect(self._retranslate)  # methods: disconnected when deleted
+        LANGUAGE.changed.connect(self._size_status)
 
     # -- construction ----------------------------------------------------------------
     def _build_inputs(self) -> None:
@@ -132,7 +136,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.inputs.addWidget(self.image_input)
         self.inputs.currentChanged.connect(self._fit_inputs)
         self._fit_inputs(0)
-        dock = QtWidgets.QDockWidget("Input", self)
+        dock = QtWidgets.QDockWidget(self)
+        bind(dock, "setWindowTitle", "Input")
         dock.setObjectName("dock-input")
         dock.setWidget(self.inputs)
         self.addDockWidget(QtCore.Qt.TopDockWidgetArea, dock)
@@ -146,7 +151,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.pages: dict[str, QtWidgets.QScrollArea] = {}
         for name in CENTRAL_TABS:
             self.pages[name] = scrolled(self.panels[name])
-            self.tabs.addTab(self.pages[name], self.panels[name].title)
+            self.tabs.addTab(self.pages[name], "")
+            bind(self.pages[name], ("tab", lambda words, tabs=self.tabs, page=self.pages[name]:
+                                    tabs.setTabText(tabs.indexOf(page), words)),
+                 self.panels[name].title)
         # a refused input or a failed open is said over the result it leaves on screen
         central, banner = with_banner(self.tabs)
         self.setCentralWidget(central)
@@ -154,7 +162,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for name, area in (("prediction", QtCore.Qt.RightDockWidgetArea),
                            ("tokens", QtCore.Qt.BottomDockWidgetArea),
                            ("heads", QtCore.Qt.BottomDockWidgetArea)):
-            dock = QtWidgets.QDockWidget(self.panels[name].title, self)
+            dock = QtWidgets.QDockWidget(self)
+            bind(dock, "setWindowTitle", self.panels[name].title)
             dock.setObjectName(f"dock-{name}")
             if name == "prediction":
                 content, banner = with_banner(scrolled(self.panels[name]))
@@ -197,18 +206,21 @@ class MainWindow(QtWidgets.QMainWindow):
         self.kind_box.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToContents)
         self.kind_box.currentIndexChanged.connect(lambda _: self._site_chosen())
         self.layer_box = QtWidgets.QSpinBox()
-        self.layer_box.setPrefix("layer ")
+        bind(self.layer_box, "setPrefix", "layer ")
         self.layer_box.valueChanged.connect(lambda _: self._site_chosen())
         self.head_box = QtWidgets.QSpinBox()
-        self.head_box.setPrefix("head ")
+        bind(self.head_box, "setPrefix", "head ")
         self.head_box.valueChanged.connect(lambda h: self.state.set_selection(head=h))
         self.window_box = QtWidgets.QSpinBox()
-        self.window_box.setPrefix("window ")
+        bind(self.window_box, "setPrefix", "window ")
         self.window_box.valueChanged.connect(lambda w: self.state.set_selection(window=w))
         self.lock_label = QtWidgets.QLabel()
         for label, widget in (("Preset", self.preset_box), ("Device", self.device_box),
                               ("Attention", self.kind_box)):
-            bar.addWidget(QtWidgets.QLabel(f" {label} "))
+            name = QtWidgets.QLabel()
+            name.setContentsMargins(6, 0, 4, 0)
+            bind(name, "setText", label)
+            bar.addWidget(name)
             bar.addWidget(widget)
         bar.addWidget(self.layer_box)
         bar.addWidget(self.head_box)
@@ -229,11 +241,12 @@ class MainWindow(QtWidgets.QMainWindow):
         status.addPermanentWidget(self.busy)
         status.addPermanentWidget(self.timing_label)
 
-    def _size_status(self, _factor: float = 1.0) -> None:
+    def _size_status(self, _change=None) -> None:
         """Room for the longest text each label shows, at the current zoom: new figures then
         never re-lay out the status bar, and a number is never cut."""
         metrics = QtGui.QFontMetrics(zoom_font())
-        for label, longest in ((self.busy, "running…"), (self.lock_label, "locked — Esc to unlock"),
+        for label, longest in ((self.busy, tr("running…")),
+                               (self.lock_label, tr("locked — Esc to unlock")),
                                (self.timing_label, "cuda:0 · forward 000.0 ms · redraw 000.0 ms")):
             label.setMinimumWidth(metrics.horizontalAdvance(longest) + 8)
 
@@ -241,7 +254,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tour_card = TourCard()
         self.tour_player: TourPlayer | None = None
         self.tour_card.close_button.clicked.connect(self.leave_tour)
-        dock = QtWidgets.QDockWidget("Tour", self)
+        dock = QtWidgets.QDockWidget(self)
+        bind(dock, "setWindowTitle", "Tour")
         dock.setObjectName("dock-tour")
         dock.setWidget(self.tour_card)  # its text scrolls inside, its buttons stay in view
         self.addDockWidget(QtCore.Qt.RightDockWidgetArea, dock)
@@ -274,9 +288,12 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction("&Quit", QtGui.QKeySequence.Quit, self.close)
         view = self.menuBar().addMenu("&View")
-        for name, dock in self.docks.items():
-            if name != "tour":
-                view.addAction(dock.toggleViewAction())
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())  # (a dock's title names its action)
+        # the Tour dock shown from View: the tour from where it was, or its first step
+        self.docks["tour"].toggleViewAction().triggered.connect(
+            lambda on: on and self.tour_player is None
+            and self.start_tour(self.tour_lang).go_from_ui(0))
         view.addSeparator()
         zoom_in = view.addAction("Zoom &in", lambda: self.set_zoom(ZOOM.factor + 0.25))
         zoom_in.setShortcuts([QtGui.QKeySequence("Ctrl+="), QtGui.QKeySequence("Ctrl++"),
@@ -293,8 +310,16 @@ class MainWindow(QtWidgets.QMainWindow):
         tour.addAction("&Start the tour", lambda: self.start_tour(self.tour_lang).go_from_ui(0))
         tour.addAction("&Leave the tour", self.leave_tour)
         language = tour.addMenu("Language / 语言")
+        self.language_actions: dict[str, QtGui.QAction] = {}
+        group = QtGui.QActionGroup(self)  # one check mark: the language shown
         for lang, label in (("en", "English"), ("zh", "中文（简体）")):
-            language.addAction(label, lambda lang=lang: self.switch_tour_language(lang))
+            action = language.addAction(label, lambda lang=lang: self.switch_tour_language(lang))
+            action.setCheckable(True)
+            group.addAction(action)
+            self.language_actions[lang] = action
+        # every menu and action in the interface's language (not the language names)
+        for menu in (file_menu, view, tour):
+            self._bind_menu(menu)
         # Lecture keys, wherever focus is; a text box keeps its arrows and Space (Qt lets
         # it claim them), Esc leaves it.
         for key, slot in ((QtCore.Qt.Key_Left, lambda: self.lecture_key(-1, "layer")),
@@ -307,6 +332,16 @@ class MainWindow(QtWidgets.QMainWindow):
                           (QtCore.Qt.Key_Space, lambda: self.step_through(0)),
                           (QtCore.Qt.Key_B, self.toggle_blank)):
             QtGui.QShortcut(QtGui.QKeySequence(key), self, slot)
+
+    def _bind_menu(self, menu: QtWidgets.QMenu) -> None:
+        bind(menu.menuAction(), "setText", menu.title())
+        for action in menu.actions():
+            if action.menu() is not None:
+                if action.menu().title() != "Language / 语言":
+                    self._bind_menu(action.menu())
+            elif action.text() and action not in self.language_actions.values() \
+                    and action not in [d.toggleViewAction() for d in self.docks.values()]:
+                bind(action, "setText", action.text())
 
     # -- user actions ------------------------------------------------------------------
     def open_image(self) -> None:
@@ -393,8 +428,9 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.statusBar().clearMessage()
         if error:
-            self._show_message(f"cannot open {path}: {error}")
-            self.say_stale(f"Still showing {self.state.preset} — cannot open {path}: {error}")
+            self._show_message(tr("cannot open {path}: {reason}").format(path=path, reason=error))
+            self.say_stale(tr("Still showing {model} — cannot open {path}: {reason}").format(
+                model=self.state.preset, path=path, reason=error))
             self.model_opened.emit(ticket, "", error)
             return
         preset = register_opened(path, arch, opened)
@@ -553,7 +589,8 @@ class MainWindow(QtWidgets.QMainWindow):
         player = TourPlayer(explorer or Explorer(self), lang)
         self.tour_player = player
         self.tour_card.set_player(player)
-        self.docks["tour"].setWindowTitle("Tour" if lang == "en" else "导览")
+        if lang != LANGUAGE.lang:
+            self.set_language(lang)  # the interface speaks the tour's language
         if not self.docks["tour"].isVisible():
             self.docks["tour"].show()
             self.resizeDocks([self.docks["tour"], self.docks["prediction"]], [340, 300],
@@ -566,9 +603,29 @@ class MainWindow(QtWidgets.QMainWindow):
         return player
 
     def switch_tour_language(self, lang: str) -> None:
-        """The same step, in the other language."""
-        step = max(self.tour_player.index, 0) if self.tour_player is not None else 0
-        self.start_tour(lang).go_from_ui(step)
+        """The interface and the tour in `lang`; an open tour stays on its step."""
+        if self.tour_player is not None:
+            self.start_tour(lang).go_from_ui(max(self.tour_player.index, 0))
+        else:
+            self.set_language(lang)
+            if self.settings is not None:
+                self.settings.setValue("tourLanguage", lang)
+
+    def set_language(self, lang: str) -> None:
+        """Menus, buttons, titles, captions and messages in `lang` (Qt's translations);
+        if they cannot be loaded, said once, and the interface stays in English."""
+        problem = set_language(lang)
+        if problem:
+            self._show_message(problem)
+        for code, action in self.language_actions.items():
+            action.setChecked(code == LANGUAGE.lang)
+        self._retranslate()
+
+    def _retranslate(self, _lang: str = "") -> None:
+        """Words set from data rather than bound once: the attention kinds."""
+        for i in range(self.kind_box.count()):
+            kind = self.kind_box.itemData(i)
+            self.kind_box.setItemText(i, tr(KIND_NAMES.get(kind, kind)))
 
     def leave_tour(self) -> None:
         """The app stays as the last step left it."""
@@ -593,7 +650,6 @@ class MainWindow(QtWidgets.QMainWindow):
             self._tour_room()
         if self.settings is not None:
             self.settings.setValue("zoom", ZOOM.factor)
-        self.fit_to_screen()
 
     def _tour_room(self) -> None:
         """At large text the tour's words get most of the side column (the prediction
@@ -719,7 +775,7 @@ class MainWindow(QtWidgets.QMainWindow):
             for path in self._recent(key):
                 menu.addAction(path, lambda p=path, o=opener: o(p))
             if menu.isEmpty():
-                menu.addAction("(none yet)").setEnabled(False)
+                menu.addAction(tr("(none yet)")).setEnabled(False)
 
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
@@ -775,14 +831,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self.kind_box.blockSignals(True)
             self.kind_box.clear()
             for kind in kinds:
-                self.kind_box.addItem(KIND_NAMES.get(kind, kind), kind)
+                self.kind_box.addItem(tr(KIND_NAMES.get(kind, kind)), kind)
             self.kind_box.blockSignals(False)
         self.window_action.setVisible(layout == "windows")
         for name, layouts in TABS_FOR.items():
             self.tabs.setTabVisible(self.tabs.indexOf(self.pages[name]), layout in layouts)
         # unknown words of the text in the box, not of an earlier text still on screen
         shown = self.state.shown.input if self.state.shown is not None else None
-        same = shown == self.text_input.line.text()
+        same = isinstance(shown, str) and shown == self.text_input.line.text()
         self.text_input.mark_unknown(trace.meta.get("unknown", []) if same else [])
         self._selection_changed(self.state.selection)
 
@@ -807,10 +863,11 @@ class MainWindow(QtWidgets.QMainWindow):
                 box.setValue(value)
                 box.blockSignals(False)
         self.layer_box.setToolTip(site_title(trace, sel.site))
-        self.lock_label.setText("locked — Esc to unlock" if sel.locked else "")
+        self.lock_label.setText(tr("locked — Esc to unlock") if sel.locked else "")
 
     def _run_failed(self, text: str) -> None:
-        self.say_stale(f"Showing the previous input — yours was refused: {text}")
+        self.say_stale(tr("Showing the previous input — yours was refused: {reason}").format(
+            reason=text))
         self.text_input.mark_unknown([])  # the words on screen are not the box's words
 
     def say_stale(self, text: str) -> None:
@@ -867,6 +924,7 @@ class MainWindow(QtWidgets.QMainWindow):
         except (TypeError, ValueError):
             self.set_zoom(1.0)
         self.fit_to_screen()
+        self._fitted_size = self.size()
 
     def fit_to_screen(self) -> None:
         """The whole window, its frame and title bar included, inside the screen's free area:
@@ -896,11 +954,19 @@ class MainWindow(QtWidgets.QMainWindow):
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
         # the frame's real size is known now (or, with some window managers, a moment later)
-        QtCore.QTimer.singleShot(0, self.fit_to_screen)
+        QtCore.QTimer.singleShot(0, self._place)
         QtCore.QTimer.singleShot(400, self._placed)
 
+    def _place(self) -> None:
+        # a size given by code after the window was built (a script, `shot --size`) stays
+        if self._wanted_size is not None and self.size() == self._fitted_size:
+            self.fit_to_screen()
+            self._fitted_size = self.size()
+        else:
+            self._wanted_size = None
+
     def _placed(self) -> None:
-        self.fit_to_screen()
+        self._place()
         self._wanted_size = None  # from now on the user's size is the size
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:

@@ -18,6 +18,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.tasks.text import InputError
 
+from .i18n import bind
+
 TOURS = Path(__file__).resolve().parents[1] / "resources" / "tour"
 ROOT = Path(__file__).resolve().parents[1]
 STATE_KEYS = {"preset", "input", "panel", "kind", "layer", "site", "head", "window", "query",
@@ -187,9 +189,12 @@ class TourCard(QtWidgets.QWidget):
         self.font_warning = QtWidgets.QLabel()
         self.font_warning.setWordWrap(True)
         self.font_warning.setStyleSheet("color: #b00000")
-        self.previous_button = QtWidgets.QPushButton("◀ Previous")
-        self.next_button = QtWidgets.QPushButton("Next ▶")
-        self.close_button = QtWidgets.QPushButton("Leave tour")
+        self.previous_button = QtWidgets.QPushButton()
+        self.next_button = QtWidgets.QPushButton()
+        self.close_button = QtWidgets.QPushButton()
+        for button, words in ((self.previous_button, "◀ Previous"), (self.next_button, "Next ▶"),
+                              (self.close_button, "Leave tour")):
+            bind(button, "setText", words)
         for button in (self.previous_button, self.next_button, self.close_button):
             button.setFocusPolicy(QtCore.Qt.NoFocus)  # keys stay with the lecture shortcuts
         top = QtWidgets.QHBoxLayout()

@@ -12,6 +12,7 @@ from models.analysis import token_layout
 from models.trace import Trace
 
 from .. import zoom
+from ..i18n import bind, tr
 from ..state import Selection
 from .base import Panel
 
@@ -65,7 +66,7 @@ class PredictionPanel(Panel):
         self.compare.setTextFormat(QtCore.Qt.RichText)
         self.compare.hide()
         self.steps = QtWidgets.QTableWidget(0, 2)
-        self.steps.setHorizontalHeaderLabels(["output", "top-5 next-token probabilities"])
+        self.retranslate()
         self.steps.horizontalHeader().setStretchLastSection(True)
         self.apply_zoom(zoom.ZOOM.factor)  # the headline's font and the rows' height
         self.steps.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
@@ -101,7 +102,9 @@ class PredictionPanel(Panel):
         steps_layout = QtWidgets.QVBoxLayout(steps_page)
         steps_layout.setContentsMargins(0, 0, 0, 0)
         slider_row = QtWidgets.QHBoxLayout()
-        slider_row.addWidget(QtWidgets.QLabel("decoding step"))
+        step_name = QtWidgets.QLabel()
+        bind(step_name, "setText", "decoding step")
+        slider_row.addWidget(step_name)
         slider_row.addWidget(self.step_slider, 1)
         steps_layout.addLayout(slider_row)
         steps_layout.addWidget(self.step_label)
@@ -134,26 +137,31 @@ class PredictionPanel(Panel):
 
     # -- interventions -----------------------------------------------------------------
     def _build_interventions(self) -> QtWidgets.QGroupBox:
-        box = QtWidgets.QGroupBox("Interventions")  # short: it never widens the dock
-        box.setToolTip("the model re-runs with what is switched off here")
-        self.head_button = QtWidgets.QPushButton("Switch off / on the selected head")
+        box = QtWidgets.QGroupBox()
+        bind(box, "setTitle", "Interventions")  # short: it never widens the dock
+        bind(box, "setToolTip", "the model re-runs with what is switched off here")
+        self.head_button = QtWidgets.QPushButton()
+        self.head_button.setProperty("words", "Switch off / on the selected head")
         self.head_button.clicked.connect(
             lambda: self.state.toggle_head(self.state.selection.site, self.state.selection.head))
         self.flags = {}
         for key, text in (("no_mask", "no attention mask"), ("no_bias", "no relative bias"),
                           ("no_position", "no positional encoding"),
                           ("bottleneck", "seq2seq bottleneck")):
-            check = QtWidgets.QCheckBox(text)
+            check = QtWidgets.QCheckBox()
+            check.setProperty("words", text)  # the English source; shown through tr()
             check.toggled.connect(lambda on, k=key: self.state.set_interventions(
                 {**self.state.interventions, k: on}))
             self.flags[key] = check
-        self.active = QtWidgets.QLabel("none")
+        self.active = QtWidgets.QLabel(tr("none"))
         self.active.setWordWrap(True)
-        self.clear = clear = QtWidgets.QPushButton("Clear all")
+        self.clear = clear = QtWidgets.QPushButton()
+        bind(clear, "setText", "Clear all")
         clear.clicked.connect(self.state.clear_interventions)
-        self.flags["bottleneck"].setToolTip(
-            "every decoding step sees one context vector, the mean of the encoder states, "
-            "instead of attending: seq2seq before attention")
+        bind(self.flags["bottleneck"], "setToolTip",
+             "every decoding step sees one context vector, the mean of the encoder states, "
+             "instead of attending: seq2seq before attention")
+        self._fit_controls()
         self.grid = QtWidgets.QGridLayout(box)
         self.grid.addWidget(self.head_button, 0, 0, 1, 2)
         self.columns = 0
@@ -188,21 +196,26 @@ class PredictionPanel(Panel):
         room = self.parentWidget().width() if self.parentWidget() else self.width()
         metrics = QtGui.QFontMetrics(zoom.font())
         for button in (self.head_button, *self.flags.values()):
-            words = button.property("words") or button.text()
-            button.setProperty("words", words)
+            words = tr(button.property("words"))
             wide = metrics.horizontalAdvance(words) + 90 > room  # + box, frame, margins
             button.setText(two_lines(words) if wide else words)
+
+    def retranslate(self) -> None:
+        self.steps.setHorizontalHeaderLabels([tr("output"), tr("top-5 next-token probabilities")])
+        if hasattr(self, "flags"):
+            self._fit_controls()
+            self._show_interventions(self.state.interventions)
 
     def _show_interventions(self, interventions: dict) -> None:
         for key, check in self.flags.items():
             check.blockSignals(True)
             check.setChecked(bool(interventions.get(key)))
             check.blockSignals(False)
-        parts = [f"{site} head {head} off" for site, head in interventions.get("heads_off", [])]
-        parts += [self.flags[k].property("words") or self.flags[k].text()
-                  for k in self.flags if interventions.get(k)]
+        parts = [tr("{site} head {head} off").format(site=site, head=head)
+                 for site, head in interventions.get("heads_off", [])]
+        parts += [tr(self.flags[k].property("words")) for k in self.flags if interventions.get(k)]
         # a site name may break after its dots: it never widens the dock
-        self.active.setText("; ".join(parts).replace(".", ".\u200b") or "none")
+        self.active.setText("; ".join(parts).replace(".", ".\u200b") or tr("none"))
 
     def _decoder_site(self) -> bool:
         return self.state.site_info().get("kind") in ("decoder_self", "cross")
@@ -241,10 +254,10 @@ class PredictionPanel(Panel):
             self.step_slider.blockSignals(True)
             self.step_slider.setMaximum(max(0, len(meta["output_tokens"]) - 1))
             self.step_slider.blockSignals(False)
-            self.headline.setText(meta["prediction"] or "(nothing)")
+            self.headline.setText(meta["prediction"] or tr("(nothing)"))
             unknown = meta.get("unknown") or []
             # (translation says so in its outside-the-grammar notice)
-            notes = ["unknown: " + ", ".join(unknown)] if unknown and "outside" not in meta \
+            notes = [tr("unknown: ") + ", ".join(unknown)] if unknown and "outside" not in meta \
                 else []
             if meta.get("notice"):
                 notes.append(meta["notice"])
@@ -255,8 +268,8 @@ class PredictionPanel(Panel):
                 now, before = meta["prediction"].split(), original["prediction"].split()
                 # lines that wrap, not a table: a table is as wide as its longest row
                 self.compare.setText(
-                    f"with interventions: <b>{marked_words(now, before)}</b><br>"
-                    f"without: {marked_words(before, now)}")
+                    f"{tr('with interventions:')} <b>{marked_words(now, before)}</b><br>"
+                    f"{tr('without:')} {marked_words(before, now)}")
             self.compare.setVisible(bool(original))
             rows = len(meta["output_tokens"])
             if rows != self.steps.rowCount():  # items and header only when the count changes
@@ -294,25 +307,29 @@ class PredictionPanel(Panel):
             else:
                 self.bars.setOpts(x=x, width=0.7, height=probs[shown], brushes=brushes)
             self.original_bars.setVisible(bool(original))
-            kind = "digit " if digits else ""  # an opened model's classes name themselves
-            self.headline.setText(f"{kind}{meta['prediction']}  ({meta['confidence']:.1%})")
+            kind = tr("digit ") if digits else ""  # an opened model's classes name themselves
             image = meta.get("image", {})
+            guess = f"{kind}{meta['prediction']}  ({meta['confidence']:.1%})"
+            # a blank canvas has no answer: say that in the headline, the guess below it
+            self.headline.setText(tr("blank image: nothing to recognise") if image.get("blank")
+                                  else guess)
             notes = [f"{image.get('original_size', ['?'])[0]}×"
                      f"{image.get('original_size', ['?', '?'])[1]} {image.get('conversion', '')}"]
             if image.get("inverted"):
-                notes.append("inverted (light background)")
+                notes.append(tr("inverted (light background)"))
             if image.get("blank"):
-                notes.append("blank image: nothing to recognise")
+                notes.append(tr("the model's guess anyway: {guess}").format(guess=guess))
             if digits:
-                notes.append("cropped to the ink, scaled to fit 24×24 in a 32×32 frame")
+                notes.append(tr("cropped to the ink, scaled to fit 24×24 in a 32×32 frame"))
             else:
-                notes.append("best: " + ", ".join(f"{c} {meta['labels'][c]} {probs[c]:.1%}"
+                notes.append(tr("best: ") + ", ".join(f"{c} {meta['labels'][c]} {probs[c]:.1%}"
                                                   for c in shown[:5]))
             self.notes.setText(" · ".join(notes))
             if original:
                 self.compare.setText(
-                    f"with interventions (coloured): <b>{kind}{escape(meta['prediction'])}</b> "
-                    f"({meta['confidence']:.1%}) · without (grey): {kind}"
+                    f"{tr('with interventions (coloured):')} <b>{kind}"
+                    f"{escape(meta['prediction'])}</b> ({meta['confidence']:.1%}) · "
+                    f"{tr('without (grey):')} {kind}"
                     f"{escape(original['prediction'])} ({original['confidence']:.1%})")
             self.compare.setVisible(bool(original))
 
@@ -324,16 +341,17 @@ class PredictionPanel(Panel):
             return
         if meta["outside"]:
             self.reference.setText(
-                "<div style='background:#fff3cd; color:#664d03'>&#9888; <b>Outside what the "
-                f"model learned</b>: {escape(meta['outside'])}. Its answer is a guess; the "
-                "grammar has no translation to compare it with.</div>")
+                "<div style='background:#fff3cd; color:#664d03'>&#9888; " + tr(
+                    "<b>Outside what the model learned</b>: {reason}. Its answer is a guess; "
+                    "the grammar has no translation to compare it with.").format(
+                    reason=escape(meta["outside"])) + "</div>")
         elif meta["matches_reference"]:
-            self.reference.setText("<span style='color:#1a7f37'>&#10003; the same as the "
-                                   "grammar's own translation</span>")
+            same = tr("the same as the grammar's own translation")
+            self.reference.setText(f"<span style='color:#1a7f37'>&#10003; {same}</span>")
         else:
             model, grammar = meta["prediction"].split(), meta["reference_tokens"]
-            self.reference.setText(f"model: {marked_words(model, grammar)}<br>"
-                                   f"grammar: {marked_words(grammar, model)}")
+            self.reference.setText(f"{tr('model:')} {marked_words(model, grammar)}<br>"
+                                   f"{tr('grammar:')} {marked_words(grammar, model)}")
         self.reference.show()
 
     def update_selection(self, sel: Selection) -> None:
@@ -355,4 +373,4 @@ class PredictionPanel(Panel):
                 + ", ".join(f"{escape(w)} {p:.2f}" for w, p in others))
         else:
             self.steps.clearSelection()
-            self.step_label.setText("move the slider or point at a step")
+            self.step_label.setText(tr("move the slider or point at a step"))

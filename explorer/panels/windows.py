@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtWidgets
 from models.analysis import token_layout
 from models.trace import Trace
 
+from ..i18n import bound
 from ..labels import axis_labels, block_name, window_token_at, window_token_cell
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
@@ -66,10 +67,10 @@ class WindowsPanel(Panel):
         self.step_caption.setWordWrap(True)
         self.step_caption.setStyleSheet("font-weight: bold")
         self.step = 0
-        self.prev_button = QtWidgets.QPushButton("◀")
-        self.play_button = QtWidgets.QPushButton("▶ animate")
+        self.prev_button = bound(QtWidgets.QPushButton(), "◀")
+        self.play_button = bound(QtWidgets.QPushButton(), "▶ animate")
         self.play_button.setCheckable(True)
-        self.next_button = QtWidgets.QPushButton("▶|")
+        self.next_button = bound(QtWidgets.QPushButton(), "▶|")
         self.prev_button.clicked.connect(lambda: self.go_to_step(self.step - 1))
         self.next_button.clicked.connect(lambda: self.go_to_step(self.step + 1))
         self.timer = QtCore.QTimer(self, interval=1500)

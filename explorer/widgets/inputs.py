@@ -7,6 +7,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from .. import zoom
+from ..i18n import bind, bound
 
 SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
 DEBOUNCE_MS = 60
@@ -22,7 +23,7 @@ class TextInput(QtWidgets.QWidget):
         super().__init__()
         self.line = QtWidgets.QLineEdit()
         self.line.setClearButtonEnabled(True)
-        self.line.setPlaceholderText("type a sentence…")
+        bind(self.line, "setPlaceholderText", "type a sentence…")
         self.line.setFont(zoom.font(12))
         zoom.ZOOM.changed.connect(self._zoomed)  # a method: disconnected when deleted
         self.samples = QtWidgets.QComboBox()
@@ -208,13 +209,13 @@ class ImageInput(QtWidgets.QWidget):
         self.canvas = DrawingCanvas()
         self.canvas.changed.connect(self.chosen.emit)
         self.brush = QtWidgets.QSpinBox(minimum=2, maximum=40, value=self.canvas.brush)
-        self.brush.setPrefix("brush ")
+        bind(self.brush, "setPrefix", "brush ")
         self.brush.valueChanged.connect(lambda v: setattr(self.canvas, "brush", v))
-        clear = QtWidgets.QPushButton("Clear")
+        clear = bound(QtWidgets.QPushButton(), "Clear")
         clear.clicked.connect(self.canvas.clear)
-        undo = QtWidgets.QPushButton("Undo")
+        undo = bound(QtWidgets.QPushButton(), "Undo")
         undo.clicked.connect(self.canvas.undo)
-        self.open_button = QtWidgets.QPushButton("Open image…")
+        self.open_button = bound(QtWidgets.QPushButton(), "Open image…")
         tools = QtWidgets.QVBoxLayout()
         tools.addWidget(self.draw_title)
         tools.addWidget(self.brush)
@@ -246,9 +247,9 @@ class ImageInput(QtWidgets.QWidget):
             return
         self.folder = folder
         photos = folder == "photos"
-        self.gallery_title.setText("Sample photos (CC0 / public domain):" if photos
-                                   else "Samples (handwriting not in training):")
-        self.draw_title.setText("Draw:" if photos else "Draw a digit:")
+        bind(self.gallery_title, "setText", "Sample photos (CC0 / public domain):" if photos
+             else "Samples (handwriting not in training):")
+        bind(self.draw_title, "setText", "Draw:" if photos else "Draw a digit:")
         self.gallery.setIconSize(QtCore.QSize(64, 48) if photos else QtCore.QSize(40, 40))
         self.gallery.clear()
         for path in sorted((SAMPLES / folder).glob("*.png" if not photos else "*.jpg")):
