@@ -187,6 +187,8 @@ class MainWindow(QtWidgets.QMainWindow):
         bar.setObjectName("toolbar-model")
         bar.setMovable(False)
         self.preset_box = QtWidgets.QComboBox()
+        # as wide as the longest name (an opened model's "timm-vit_tiny_…" was cut)
+        self.preset_box.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToContents)
         for name in [n for n in PRESETS if not PRESETS[n].source]:
             self._add_preset_item(name)
         self.preset_box.currentIndexChanged.connect(self._preset_chosen)
@@ -458,6 +460,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def load_image_file(self, path: str) -> None:
         if PRESETS[self.state.preset].input_kind == "text":
+            # said, not done silently: the model on screen reads text, not pictures
+            # (for a while: the new model's first result clears the message line)
+            self.statusBar().showMessage(tr("{model} reads text: the image is opened with "
+                                            "vit-digits").format(model=self.state.preset), 15_000)
             self.select_preset("vit-digits", path)
         else:
             self.state.set_input(path)
@@ -605,7 +611,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def switch_tour_language(self, lang: str) -> None:
         """The interface and the tour in `lang`; an open tour stays on its step."""
         if self.tour_player is not None:
-            self.start_tour(lang).go_from_ui(max(self.tour_player.index, 0))
+            step = max(self.tour_player.index, 0)
+            self.start_tour(lang).go_from_ui(step)
         else:
             self.set_language(lang)
             if self.settings is not None:
@@ -663,7 +670,11 @@ class MainWindow(QtWidgets.QMainWindow):
         input column gives the plot what the taller tool bar and tabs took."""
         for name in ("tokens", "heads"):
             self.docks[name].hide()
-        if self._layout != "text" and self.docks["input"].isVisible():
+        if self._layout != "text":  # (once the larger text and the window are laid out)
+            QtCore.QTimer.singleShot(0, self._narrow_input)
+
+    def _narrow_input(self) -> None:
+        if ZOOM.factor > 1.0 and self.docks["input"].isVisible():
             self.resizeDocks([self.docks["input"]], [min(self.docks["input"].width(), 215)],
                              QtCore.Qt.Horizontal)
 
@@ -801,7 +812,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if text:
             # the tokens' two strips and the heads' eight rows, not a peephole onto them
             room = max(self.panels[n].minimumSizeHint().height() for n in ("tokens", "heads"))
-            self.resizeDocks([self.docks["input"], self.docks["tokens"]], [50, room + 24],
+            # (+ the dock's title and the Tokens / Heads tab bar under it)
+            self.resizeDocks([self.docks["input"], self.docks["tokens"]], [50, room + 46],
                              QtCore.Qt.Vertical)
         else:
             self.resizeDocks([self.docks["input"]], [330], QtCore.Qt.Horizontal)

@@ -125,7 +125,10 @@ def set_language(lang: str) -> str:
     return problem if problem != said else ""
 
 
-def bound(widget, text: str, setter: str = "setText"):
-    """`widget` with `text` bound (see `bind`): `bound(QtWidgets.QLabel(), "opacity")`."""
+def bound(widget, text: str, setter: str = "setText", control: bool = False):
+    """`widget` with `text` bound (see `bind`): `bound(QtWidgets.QLabel(), "opacity")`;
+    `control`: the label belongs to a panel's controls (left out of an exported picture)."""
     bind(widget, setter, text)
+    if control:
+        widget.setProperty("control", True)
     return widget

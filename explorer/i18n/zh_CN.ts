@@ -439,5 +439,45 @@ offset →</source>
         <source>cannot open {path}: {reason}</source>
         <translation>无法打开 {path}：{reason}</translation>
     </message>
+    <message>
+        <source>{model} reads text: the image is opened with vit-digits</source>
+        <translation>{model} 读的是文字：图片改用 vit-digits 打开</translation>
+    </message>
+    <message>
+        <source>step {step}: having read “{seen}”, chose &lt;b&gt;{word}&lt;/b&gt; ({p}); alternatives: </source>
+        <translation>第 {step} 步：读到“{seen}”后，选了 &lt;b&gt;{word}&lt;/b&gt;（{p}）；其他候选：</translation>
+    </message>
+    <message>
+        <source>before the roll</source>
+        <translation>移位之前</translation>
+    </message>
+    <message>
+        <source>The token grid as the previous block left it: windows tile it.</source>
+        <translation>上一个块留下的词元网格：窗口把它铺满。</translation>
+    </message>
+    <message>
+        <source>roll (−s, −s)</source>
+        <translation>移位 (−s, −s)</translation>
+    </message>
+    <message>
+        <source>torch.roll moves every token up and left by s; the rows and columns pushed out re-enter at the bottom and right. Colours: the nine regions of the mask.</source>
+        <translation>torch.roll 把每个词元向上、向左移动 s 格；被推出去的行和列从下边和右边重新进来。颜色：掩码的九个区域。</translation>
+    </message>
+    <message>
+        <source>windows</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <source>Windows are cut from the rolled grid as usual. A window at the border holds tokens from up to four regions: the mask keeps regions apart.</source>
+        <translation>照常从移位后的网格切出窗口。边上的窗口含有来自最多四个区域的词元：掩码把这些区域隔开。</translation>
+    </message>
+    <message>
+        <source>roll back (+s, +s)</source>
+        <translation>移回 (+s, +s)</translation>
+    </message>
+    <message>
+        <source>After attention the grid is rolled back: each new window straddles the borders of the previous block's windows, so information crosses them.</source>
+        <translation>注意力之后把网格移回：每个新窗口跨过上一个块的窗口边界，信息因此穿过边界。</translation>
+    </message>
 </context>
 </TS>

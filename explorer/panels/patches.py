@@ -85,7 +85,7 @@ class PatchesPanel(Panel):
         self.embedding.hovered.connect(lambda r, c: self._patch_pointed(r))
         controls = QtWidgets.QHBoxLayout()
         controls.addWidget(self.mode)
-        controls.addWidget(bound(QtWidgets.QLabel(), "opacity"))
+        controls.addWidget(bound(QtWidgets.QLabel(), "opacity", control=True))
         controls.addWidget(self.opacity)
         controls.addWidget(self.show_numbers)
         left = QtWidgets.QVBoxLayout()

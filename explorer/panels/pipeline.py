@@ -104,7 +104,7 @@ class PipelinePanel(Panel):
         for widget in (self.raw_scores, self.log_weights, self.shared_levels):
             controls.addWidget(widget)
         controls.addStretch(1)
-        controls.addWidget(bound(QtWidgets.QLabel(), "step through:"))
+        controls.addWidget(bound(QtWidgets.QLabel(), "step through:", control=True))
         for widget in (self.prev_button, self.play_button, self.next_button, self.speed):
             controls.addWidget(widget)
         for button in (self.prev_button, self.next_button):

@@ -84,6 +84,7 @@ class PredictionPanel(Panel):
         self.chart.disableAutoRange()  # fixed axes: no tick re-layout on every run
         self.chart.setLabel("left", "probability")
         self._ticks = tuple(str(i) for i in range(10))
+        self._top = 1.0  # the probability axis's top
         self.chart.getAxis("bottom").setTicks([list(enumerate(self._ticks)), []])
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
                                     brushes=[pg.mkBrush(PLAIN)] * 10)
@@ -104,6 +105,7 @@ class PredictionPanel(Panel):
         slider_row = QtWidgets.QHBoxLayout()
         step_name = QtWidgets.QLabel()
         bind(step_name, "setText", "decoding step")
+        step_name.setProperty("control", True)  # left out of an exported picture
         slider_row.addWidget(step_name)
         slider_row.addWidget(self.step_slider, 1)
         steps_layout.addLayout(slider_row)
@@ -186,9 +188,20 @@ class PredictionPanel(Panel):
         super().resizeEvent(event)
         # in a scroll area the panel is never narrower than its minimum: ask the viewport
         self._fit_controls()
+        self._set_chart_ticks()
         room = self.parentWidget().width() if self.parentWidget() else self.width()
         widest = max(check.sizeHint().width() for check in self.flags.values())
         self._place_flags(2 if room >= 2 * widest + 60 else 1)
+
+    def _set_chart_ticks(self) -> None:
+        """Every class's tick when they fit side by side, else every k-th (three-digit
+        ImageNet class numbers overlapped)."""
+        metrics = QtGui.QFontMetrics(zoom.font())
+        need = sum(metrics.horizontalAdvance(t) + 10 for t in self._ticks)
+        room = max(self.chart.getViewBox().width(), self.width() - 80, 60)
+        step = max(1, -(-int(need) // int(room)))
+        ticks = [(i, t) for i, t in enumerate(self._ticks) if i % step == 0]
+        self.chart.getAxis("bottom").setTicks([ticks, []])
 
     def _fit_controls(self) -> None:
         """At 175–200% a long button or box label goes onto two lines instead of widening
@@ -197,7 +210,9 @@ class PredictionPanel(Panel):
         metrics = QtGui.QFontMetrics(zoom.font())
         for button in (self.head_button, *self.flags.values()):
             words = tr(button.property("words"))
-            wide = metrics.horizontalAdvance(words) + 90 > room  # + box, frame, margins
+            # + the group's frame and margins (+ the box of a check box)
+            extra = 90 if isinstance(button, QtWidgets.QCheckBox) else 60
+            wide = metrics.horizontalAdvance(words) + extra > room
             button.setText(two_lines(words) if wide else words)
 
     def retranslate(self) -> None:
@@ -294,8 +309,14 @@ class PredictionPanel(Panel):
             # the five best are named in the notes)
             ticks = tuple(meta["labels"][c] if digits else str(c) for c in shown)
             if ticks != self._ticks:  # axes are only rebuilt when the names change
-                self.chart.getAxis("bottom").setTicks([list(enumerate(ticks)), []])
                 self._ticks = ticks
+                self._set_chart_ticks()
+            # digits: 0–1; an opened model's thousand classes: up to its best, else a 1%
+            # bar is invisible on a 0–1 axis
+            top = 1.0 if digits else min(1.0, max(0.02, float(probs[shown].max()) * 1.15))
+            if top != self._top:
+                self._top = top
+                self.chart.setYRange(0, top)
             best = int(probs.argmax())
             brushes = [pg.mkBrush(CHOSEN if c == best else PLAIN) for c in shown]
             original = meta.get("original")
@@ -368,9 +389,14 @@ class PredictionPanel(Panel):
             word, (best, *others) = meta["output_tokens"][row], meta["top5"][row]
             seen = " ".join(meta["target_tokens"][: row + 1])
             self.step_label.setText(
-                f"step {row}: having read “{escape(seen)}”, chose <b>{escape(word)}</b> "
-                f"({best[1]:.2f}); alternatives: "
+                tr("step {step}: having read “{seen}”, chose <b>{word}</b> ({p}); "
+                   "alternatives: ").format(step=row, seen=escape(seen), word=escape(word),
+                                            p=f"{best[1]:.2f}")
                 + ", ".join(f"{escape(w)} {p:.2f}" for w, p in others))
-        else:
+        else:  # no step chosen: the slider at the start, not where an earlier one left it
             self.steps.clearSelection()
+            if self.step_slider.value() != 0:
+                self.step_slider.blockSignals(True)
+                self.step_slider.setValue(0)
+                self.step_slider.blockSignals(False)
             self.step_label.setText(tr("move the slider or point at a step"))

@@ -73,7 +73,7 @@ class TextInput(QtWidgets.QWidget):
         fmt.setUnderlineStyle(QtGui.QTextCharFormat.WaveUnderline)
         fmt.setUnderlineColor(QtGui.QColor(220, 0, 0))
         for word in set(words):
-            start = text.find(word)
+            start = text.find(word.lower())  # (unknown words come as the user spelled them)
             while start >= 0:
                 formats.append(QtGui.QInputMethodEvent.Attribute(
                     QtGui.QInputMethodEvent.TextFormat, start - self.line.cursorPosition(),
@@ -113,6 +113,23 @@ class DrawingCanvas(QtWidgets.QWidget):
             data = np.ascontiguousarray(array)
             self.image = QtGui.QImage(data.data, self.SIZE, self.SIZE, self.SIZE,
                                       QtGui.QImage.Format_Grayscale8).copy()
+        self.update()
+
+    def show_picture(self, path: str) -> None:
+        """A sample digit on the canvas, in its convention (white ink on black), without
+        emitting: drawing over it then runs the model on both."""
+        picture = QtGui.QImage(path).convertToFormat(QtGui.QImage.Format_Grayscale8)
+        self.image.fill(0)
+        if not picture.isNull():
+            picture = picture.scaled(self.SIZE, self.SIZE, QtCore.Qt.KeepAspectRatio,
+                                     QtCore.Qt.SmoothTransformation)
+            pixels = np.frombuffer(picture.constBits(), np.uint8, count=picture.sizeInBytes())
+            if pixels.mean() > 127:
+                picture.invertPixels()  # dark ink on paper -> the canvas's light ink
+            painter = QtGui.QPainter(self.image)
+            painter.drawImage((self.SIZE - picture.width()) // 2,
+                              (self.SIZE - picture.height()) // 2, picture)
+            painter.end()
         self.update()
 
     def stroke(self, points: list[QtCore.QPointF]) -> None:
@@ -270,7 +287,10 @@ class ImageInput(QtWidgets.QWidget):
             else self.gallery.clearSelection()
         if sample is None:
             self.gallery.setCurrentRow(-1)
-        self.canvas.show_array(value if isinstance(value, np.ndarray) else None)
+        if sample is not None and self.folder == "digits":
+            self.canvas.show_picture(str(value))  # the sample digit, to draw over
+        else:
+            self.canvas.show_array(value if isinstance(value, np.ndarray) else None)
 
 
 def read_samples(name: str) -> list[str]:

@@ -165,12 +165,27 @@ class MatrixView(pg.GraphicsLayoutWidget):
         metrics = QtGui.QFontMetrics(font(10))
         bar = int(self.colorbar.boundingRect().width()) or 50
         width = max(int(self.width()) - bar - 16, 60)  # the title spans the plot, not the bar
-        shown = metrics.elidedText(self.title or "", QtCore.Qt.ElideRight, width)
-        self.setToolTip(self.title if shown != self.title else "")
+        title = self.title or ""
+        if metrics.horizontalAdvance(title) <= width or " [" not in title:
+            lines = [metrics.elidedText(title, QtCore.Qt.ElideRight, width)]
+        else:  # the name, then its shape on a line of its own: a number is never cut
+            name, rest = title.split(" [", 1)
+            shape, _, more = ("[" + rest).partition("]")
+            tail = metrics.elidedText(more, QtCore.Qt.ElideRight,
+                                      max(width - metrics.horizontalAdvance(shape + "]"), 0))
+            lines = [metrics.elidedText(name, QtCore.Qt.ElideRight, width),
+                     shape + "]" + (tail if tail.strip() not in ("", "…") else
+                                    ("…" if more.strip() else ""))]
+        shown = "\n".join(lines)
+        self.setToolTip(title if shown.replace("\n", " ") != title else "")
         if shown == self._shown_title and self.plot.titleLabel.opts.get("size") == pt(10):
             return False
         self._shown_title = shown
-        self.plot.setTitle(escape(shown), size=pt(10))
+        self.plot.setTitle("<br>".join(escape(line) for line in lines), size=pt(10))
+        # pyqtgraph gives a title a fixed 30 px: as tall as its lines at this zoom instead
+        tall = max(30, int(self.plot.titleLabel.item.boundingRect().height()) + 2)
+        self.plot.titleLabel.setMaximumHeight(tall)
+        self.plot.layout.setRowFixedHeight(0, tall)
         return True
 
     def _set_ticks(self) -> None:
@@ -198,7 +213,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
                 if need <= (height if axis == "left" else width):
                     break
             room = (height if axis == "left" else width) / max(need / max(len(labels), 1), 1)
-            step = max(1, math.ceil(len(labels) / max(room, 1)))
+            # no more labels than fit: with room for 1.5 labels, one (two overlapped)
+            step = max(1, math.ceil(len(labels) / max(int(room), 1)))
             ticks = [(i + 0.5, t) for i, t in enumerate(texts) if i % step == 0]
             self.plot.getAxis(axis).setTicks([ticks, []])
             shown[axis] = [t for _, t in ticks]

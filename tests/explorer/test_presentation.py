@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
 
@@ -120,3 +121,90 @@ def test_the_tour_card_keeps_its_buttons_in_view(make_explorer):
     size = QtWidgets.QApplication.font().pointSizeF()
     assert card.title.font().pointSizeF() == pytest.approx(size)
     assert card.invite.font().pointSizeF() == pytest.approx(size)
+
+
+# -- the smaller defects of issue 20 ----------------------------------------------------
+ROOT = HERE.parents[1]
+SEVEN = ROOT / "resources" / "samples" / "digits" / "digit_7.png"
+
+
+def test_svg_strokes_need_no_vector_effect_and_controls_stay_out(make_explorer, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    e = make_explorer("translate")
+    e.select(site=e.trace.sites("cross")[-1], query=1)
+    svg = e.export("pipeline", tmp_path / "p.svg")
+    text = svg.read_text(encoding="utf-8")
+    assert "non-scaling-stroke" not in text  # ImageMagick and librsvg ignore it: blobs
+    assert "raw scores" not in text and "step through" not in text  # no check boxes
+    # the selection boxes keep their on-screen width: shape and inverse transform
+    boxes = [n for n in ET.parse(svg).getroot().iter() if n.tag.endswith("polygon")
+             and "matrix(" in n.get("transform", "")]
+    assert boxes
+    assert e.window.panels["pipeline"].raw_scores.isVisible()  # shown again after export
+
+
+def test_a_sample_digit_is_on_the_canvas(make_explorer):
+    e = make_explorer("vit-digits")
+    e.set_input(str(SEVEN))
+    e.wait()
+    ink = e.window.image_input.canvas.array()
+    assert ink.max() == 255 and 0.02 < (ink > 127).mean() < 0.5  # white ink on black
+
+
+def test_a_blank_canvas_says_so_in_the_headline(make_explorer):
+    e = make_explorer("vit-digits")
+    e.set_input(np.zeros((192, 192), np.uint8))
+    e.wait()
+    panel = e.window.panels["prediction"]
+    assert panel.headline.text().startswith("blank image")
+    assert "guess" in panel.notes.text() and "%" in panel.notes.text()
+
+
+def test_dropped_symbols_and_the_users_spelling_are_said(make_explorer):
+    e = make_explorer("translate")
+    e.set_input("I sees the dog 😀")
+    e.wait()
+    meta = e.trace.meta
+    assert "ignored: 😀" in meta["notice"]
+    assert "'I'" in meta["outside"] and "'i'" not in meta["outside"]
+    assert "ignored" in e.window.panels["prediction"].notes.text()
+
+
+def test_an_image_opened_on_a_text_model_is_said(make_explorer):
+    e = make_explorer("translate")
+    e.window.load_image_file(str(SEVEN))
+    e.wait()
+    assert e.preset == "vit-digits"
+    assert "reads text" in e.window.statusBar().currentMessage()
+
+
+def test_the_decoding_step_slider_follows_the_selection(make_explorer):
+    e = make_explorer("translate")
+    panel = e.window.panels["prediction"]
+    e.select(site=e.trace.sites("cross")[-1], query=3)
+    assert panel.step_slider.value() == 3
+    e.state.set_selection(query=None, key=None, locked=False)
+    e.paint()
+    assert panel.step_slider.value() == 0
+
+
+def test_tick_labels_never_overlap_and_titles_keep_their_shape(make_explorer):
+    from PySide6 import QtGui
+
+    from explorer.zoom import font
+
+    e = make_explorer("translate")
+    e.select(site=e.trace.sites("cross")[-1])
+    e.show("pipeline")
+    e.set_zoom(1.75)  # narrow cells: titles and ticks must make room
+    view = e.window.panels["pipeline"].views["q"]
+    ticks = view.plot.getAxis("bottom")._tickLevels[0]
+    width = view.plot.vb.sceneBoundingRect().width()
+    columns = e.trace[f"{e.selection.site}/q"].shape[-1]
+    metrics = QtGui.QFontMetrics(font())
+    for (a, ta), (b, tb) in zip(ticks, ticks[1:]):
+        gap = (b - a) / columns * width
+        assert gap >= (metrics.horizontalAdvance(ta) + metrics.horizontalAdvance(tb)) / 2
+    assert f"[{e.trace[f'{e.selection.site}/q'].shape[-2]}×{columns}]" in \
+        view.plot.titleLabel.text.replace("<br>", " ")  # a shape is never elided
