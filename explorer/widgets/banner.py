@@ -16,6 +16,7 @@ class StaleBanner(QtWidgets.QLabel):
     def __init__(self, covers: QtWidgets.QWidget | None = None) -> None:
         super().__init__()
         self.covers = covers  # the result it speaks of: faded while the banner is up
+        self.veil: Veil | None = None
         self.setWordWrap(True)  # a long reason wraps; it is never cut
         self.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         self.setStyleSheet(STALE_STYLE)
@@ -27,12 +28,35 @@ class StaleBanner(QtWidgets.QLabel):
         self.setToolTip(text)
         self.setVisible(bool(text))
         if self.covers is not None:
-            if text and self.covers.graphicsEffect() is None:
-                fade = QtWidgets.QGraphicsOpacityEffect(self.covers)
-                fade.setOpacity(0.45)
-                self.covers.setGraphicsEffect(fade)
-            elif not text and self.covers.graphicsEffect() is not None:
-                self.covers.setGraphicsEffect(None)  # (deletes the effect)
+            if text and self.veil is None:
+                self.veil = Veil(self.covers)
+            elif not text and self.veil is not None:
+                self.veil.deleteLater()
+                self.veil = None
+
+
+class Veil(QtWidgets.QWidget):
+    """A light wash over a stale result (a child drawn over its parent's other children: a
+    graphics effect on plots drew stale pixels), letting the mouse through."""
+
+    def __init__(self, parent: QtWidgets.QWidget) -> None:
+        super().__init__(parent)
+        self.setAttribute(QtCore.Qt.WA_TransparentForMouseEvents)
+        parent.installEventFilter(self)
+        self.setGeometry(parent.rect())
+        self.show()
+        self.raise_()
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QtCore.QEvent.Resize:
+            self.setGeometry(watched.rect())
+        elif event.type() == QtCore.QEvent.ChildAdded:
+            self.raise_()
+        return False
+
+    def paintEvent(self, event) -> None:
+        painter = QtGui.QPainter(self)
+        painter.fillRect(self.rect(), QtGui.QColor(255, 255, 255, 150))
 
 
 def with_banner(widget: QtWidgets.QWidget) -> tuple[QtWidgets.QWidget, StaleBanner]:

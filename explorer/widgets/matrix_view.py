@@ -39,6 +39,26 @@ def short(label: str, width: int = 9) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
+def title_lines(title: str, metrics: QtGui.QFontMetrics, width: int) -> list[str]:
+    """The title on one line, else wrapped at spaces onto two; what still does not fit is
+    left out a whole word at a time ('…'), so a number ("window 15", "[8×16]") is never cut
+    (a single word wider than the plot is elided)."""
+    words, lines = title.split(" "), [""]
+    for word in words:
+        trial = f"{lines[-1]} {word}".strip()
+        if metrics.horizontalAdvance(trial) <= width or not lines[-1]:
+            lines[-1] = trial
+        else:
+            lines.append(word)
+    if len(lines) > 2:
+        rest = " ".join(lines[1:]).split(" ")
+        while len(rest) > 1 and metrics.horizontalAdvance(" ".join(rest) + " …") > width:
+            rest.pop()
+        lines = [lines[0], " ".join(rest) + " …"]
+    return [line if metrics.horizontalAdvance(line) <= width else
+            metrics.elidedText(line, QtCore.Qt.ElideRight, width) for line in lines]
+
+
 class MatrixView(pg.GraphicsLayoutWidget):
     hovered = QtCore.Signal(int, int)  # row, column; the selection stays when the mouse leaves
     clicked = QtCore.Signal(int, int)
@@ -166,16 +186,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         bar = int(self.colorbar.boundingRect().width()) or 50
         width = max(int(self.width()) - bar - 16, 60)  # the title spans the plot, not the bar
         title = self.title or ""
-        if metrics.horizontalAdvance(title) <= width or " [" not in title:
-            lines = [metrics.elidedText(title, QtCore.Qt.ElideRight, width)]
-        else:  # the name, then its shape on a line of its own: a number is never cut
-            name, rest = title.split(" [", 1)
-            shape, _, more = ("[" + rest).partition("]")
-            tail = metrics.elidedText(more, QtCore.Qt.ElideRight,
-                                      max(width - metrics.horizontalAdvance(shape + "]"), 0))
-            lines = [metrics.elidedText(name, QtCore.Qt.ElideRight, width),
-                     shape + "]" + (tail if tail.strip() not in ("", "…") else
-                                    ("…" if more.strip() else ""))]
+        lines = title_lines(title, metrics, width)
         shown = "\n".join(lines)
         self.setToolTip(title if shown.replace("\n", " ") != title else "")
         if shown == self._shown_title and self.plot.titleLabel.opts.get("size") == pt(10):

@@ -111,9 +111,10 @@ def main() -> None:
     except RunFailed:
         pass
     status = window.statusBar()
+    # (the reason is the model's own words, in either interface language)
     report["refusal_shown_in"] = [
         type(w).__name__ for w in window.findChildren(QtWidgets.QLabel)
-        if w.isVisible() and "refused" in w.text() and not status.isAncestorOf(w)]
+        if w.isVisible() and "takes at most" in w.text() and not status.isAncestorOf(w)]
     e.close()
     print(json.dumps(report))
 

@@ -76,13 +76,14 @@ def test_the_banner_marks_the_stale_result_and_goes_with_a_new_one(make_explorer
     banner = window.banners[0]
     assert banner.isVisible() and "refused" in banner.text() and "empty" in banner.text()
     assert window.banners[1].isVisible()  # over the prediction too
-    assert window.tabs.graphicsEffect() is not None  # the old result is faded
+    assert banner.veil is not None and banner.veil.isVisible()  # the old result is faded
+    assert banner.veil.geometry() == window.tabs.rect()
     assert e.prediction.label == before
     assert cut_widgets(window) == []
     e.set_input("the dog sleeps")
     e.wait()
     assert not any(b.isVisible() for b in window.banners)
-    assert window.tabs.graphicsEffect() is None
+    assert banner.veil is None
 
 
 def test_unknown_words_are_those_of_the_box(make_explorer):
