@@ -42,7 +42,7 @@ def short(label: str, width: int = 9) -> str:
 def title_lines(title: str, metrics: QtGui.QFontMetrics, width: int) -> list[str]:
     """The title on one line, else wrapped at spaces onto two; what still does not fit is
     left out a whole word at a time ('…'), so a number ("window 15", "[8×16]") is never cut
-    (a single word wider than the plot is elided)."""
+    (a single word wider than the plot is elided, unless it holds a number)."""
     words, lines = title.split(" "), [""]
     for word in words:
         trial = f"{lines[-1]} {word}".strip()
@@ -55,8 +55,9 @@ def title_lines(title: str, metrics: QtGui.QFontMetrics, width: int) -> list[str
         while len(rest) > 1 and metrics.horizontalAdvance(" ".join(rest) + " …") > width:
             rest.pop()
         lines = [lines[0], " ".join(rest) + " …"]
-    return [line if metrics.horizontalAdvance(line) <= width else
-            metrics.elidedText(line, QtCore.Qt.ElideRight, width) for line in lines]
+    # a line still too wide is elided, unless it holds a number: then it stays whole
+    return [line if metrics.horizontalAdvance(line) <= width or any(c.isdigit() for c in line)
+            else metrics.elidedText(line, QtCore.Qt.ElideRight, width) for line in lines]
 
 
 class MatrixView(pg.GraphicsLayoutWidget):
