@@ -11,6 +11,7 @@ from models.presets import DEFAULT_PRESET, PRESETS
 
 from .main_window import MainWindow
 from .state import AppState
+from .tour import system_language
 
 # Libraries Qt's xcb platform plugin loads that minimal Linux systems lack (Debian names).
 XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xcb-icccm": "libxcb-icccm4",
@@ -67,6 +68,9 @@ def create_window(preset: str | None = None, device: str | None = None,
     state = AppState(preset, "cpu", untrained=untrained)
     state.generate = generate  # --generate K: a causal language model's continuation
     window = MainWindow(state, settings)
+    # the interface speaks the tour's language (chosen before, else the system's)
+    window.set_language(str(settings.value("tourLanguage", system_language()))
+                        if settings is not None else system_language())
     window.restore_settings()
     if PRESETS[preset].source:  # an opened model (--weights FOLDER): in the box from the start
         window.add_opened(preset)

@@ -15,6 +15,7 @@ from models.hub import read_model
 from models.presets import PRESETS, build_opened, register_opened
 from models.tasks.text import InputError
 
+from .i18n import LANGUAGE, bind, set_language, tr
 from .labels import site_title
 from .panels.attention import AttentionPanel
 from .panels.base import Panel
@@ -31,8 +32,10 @@ from .render import EXPORT_FILTERS, render
 from .session import SessionError
 from .state import AppState, Selection
 from .tour import TourCard, TourError, TourPlayer, languages, system_language
+from .widgets.banner import ElidedLabel, with_banner
 from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput, read_samples
 from .zoom import PRESENTATION, ZOOM
+from .zoom import font as zoom_font
 
 PANEL_CLASSES = (AttentionPanel, PipelinePanel, ModelPanel, PositionalPanel, PatchesPanel,
                  WindowsPanel, RolloutPanel, TokensPanel, HeadsPanel, PredictionPanel)
@@ -49,6 +52,7 @@ WEIGHTS_FILTER = "Weights (*.safetensors *.pth *.bin)"
 SAMPLE_FILES = {"translation": "sentences.txt", "reverse": "reverse.txt",
                 "marian-translation": "sentences.txt",  # plain English: any en-xx model
                 **text_lm.SAMPLE_FILES}
+FRAME_GUESS = (16, 48)  # a window manager's border and title bar, until it says
 SAMPLE_FOLDERS = {"image-classification": "photos"}  # the image gallery by task (else digits)
 
 
@@ -95,8 +99,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self._choices = 0  # models chosen (presets, folders): a folder read switches only
         # if nothing was chosen after it
         self.resize(1400, 860)
+        self._wanted_size: QtCore.QSize | None = QtCore.QSize(1400, 860)
+        self._fitted_size: QtCore.QSize | None = None  # the size restore_settings chose
+        self._layout_at_100: QtCore.QByteArray | None = None  # dock sizes to go back to
+        self._layout_before_presentation: QtCore.QByteArray | None = None
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
+        # the side dock runs the window's full height; the bottom docks sit under the plot
+        self.setCorner(QtCore.Qt.BottomRightCorner, QtCore.Qt.RightDockWidgetArea)
         self.panels: dict[str, Panel] = {}
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         self._build_inputs()
@@ -115,13 +125,15 @@ class MainWindow(QtWidgets.QMainWindow):
         state.device_changed.connect(self._device_changed)
         # the text changes, the label stays: showing and hiding it re-laid out the status
         # bar twice per run
-        state.busy_changed.connect(lambda busy: self.busy.setText("running…" if busy else ""))
+        state.busy_changed.connect(lambda busy: self.busy.setText(tr("running…") if busy else ""))
         state.preset_changed.connect(self._preset_changed)
         state.input_changed.connect(self._input_changed)
         self._default_state = self.saveState()
         self._layout = ""
         self._shown_preset = ""  # the preset of the trace on screen
         self._preset_changed(state.preset)
+        LANGUAGE.changed.connect(self._retranslate)  # methods: disconnected when deleted
+        LANGUAGE.changed.connect(self._size_status)
 
     # -- construction ----------------------------------------------------------------
     def _build_inputs(self) -> None:
@@ -135,7 +147,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.inputs.addWidget(self.image_input)
         self.inputs.currentChanged.connect(self._fit_inputs)
         self._fit_inputs(0)
-        dock = QtWidgets.QDockWidget("Input", self)
+        dock = QtWidgets.QDockWidget(self)
+        bind(dock, "setWindowTitle", "Input")
         dock.setObjectName("dock-input")
         dock.setWidget(self.inputs)
         self.addDockWidget(QtCore.Qt.TopDockWidgetArea, dock)
@@ -149,14 +162,26 @@ class MainWindow(QtWidgets.QMainWindow):
         self.pages: dict[str, QtWidgets.QScrollArea] = {}
         for name in CENTRAL_TABS:
             self.pages[name] = scrolled(self.panels[name])
-            self.tabs.addTab(self.pages[name], self.panels[name].title)
-        self.setCentralWidget(self.tabs)
+            self.tabs.addTab(self.pages[name], "")
+            bind(self.pages[name], ("tab", lambda words, tabs=self.tabs, page=self.pages[name]:
+                                    tabs.setTabText(tabs.indexOf(page), words)),
+                 self.panels[name].title)
+        # a refused input or a failed open is said over the result it leaves on screen
+        central, banner = with_banner(self.tabs)
+        self.setCentralWidget(central)
+        self.banners = [banner]
         for name, area in (("prediction", QtCore.Qt.RightDockWidgetArea),
                            ("tokens", QtCore.Qt.BottomDockWidgetArea),
                            ("heads", QtCore.Qt.BottomDockWidgetArea)):
-            dock = QtWidgets.QDockWidget(self.panels[name].title, self)
+            dock = QtWidgets.QDockWidget(self)
+            bind(dock, "setWindowTitle", self.panels[name].title)
             dock.setObjectName(f"dock-{name}")
-            dock.setWidget(scrolled(self.panels[name]))
+            if name == "prediction":
+                content, banner = with_banner(scrolled(self.panels[name]))
+                self.banners.append(banner)
+                dock.setWidget(content)
+            else:
+                dock.setWidget(scrolled(self.panels[name]))
             self.addDockWidget(area, dock)
             self.docks[name] = dock
         self.tabifyDockWidget(self.docks["tokens"], self.docks["heads"])
@@ -173,6 +198,8 @@ class MainWindow(QtWidgets.QMainWindow):
         bar.setObjectName("toolbar-model")
         bar.setMovable(False)
         self.preset_box = QtWidgets.QComboBox()
+        # as wide as the longest name (an opened model's "timm-vit_tiny_…" was cut)
+        self.preset_box.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToContents)
         for name in [n for n in PRESETS if not PRESETS[n].source]:
             self._add_preset_item(name)
         self.preset_box.currentIndexChanged.connect(self._preset_chosen)
@@ -192,20 +219,21 @@ class MainWindow(QtWidgets.QMainWindow):
         self.kind_box.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToContents)
         self.kind_box.currentIndexChanged.connect(lambda _: self._site_chosen())
         self.layer_box = QtWidgets.QSpinBox()
-        self.layer_box.setPrefix("layer ")
+        bind(self.layer_box, "setPrefix", "layer ")
         self.layer_box.valueChanged.connect(lambda _: self._site_chosen())
         self.head_box = QtWidgets.QSpinBox()
-        self.head_box.setPrefix("head ")
+        bind(self.head_box, "setPrefix", "head ")
         self.head_box.valueChanged.connect(lambda h: self.state.set_selection(head=h))
         self.window_box = QtWidgets.QSpinBox()
-        self.window_box.setPrefix("window ")
+        bind(self.window_box, "setPrefix", "window ")
         self.window_box.valueChanged.connect(lambda w: self.state.set_selection(window=w))
         self.lock_label = QtWidgets.QLabel()
-        self.lock_label.setMinimumWidth(
-            self.lock_label.fontMetrics().horizontalAdvance("locked — Esc to unlock") + 8)
         for label, widget in (("Preset", self.preset_box), ("Device", self.device_box),
                               ("Attention", self.kind_box)):
-            bar.addWidget(QtWidgets.QLabel(f" {label} "))
+            name = QtWidgets.QLabel()
+            name.setContentsMargins(6, 0, 4, 0)
+            bind(name, "setText", label)
+            bar.addWidget(name)
             bar.addWidget(widget)
         bar.addWidget(self.layer_box)
         bar.addWidget(self.head_box)
@@ -214,27 +242,35 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_status(self) -> None:
         status = self.statusBar()
-        self.message_label = QtWidgets.QLabel()
+        self.message_label = ElidedLabel()
         self.message_label.setStyleSheet("color: #b00000")
         self.busy = QtWidgets.QLabel()
-        self.busy.setMinimumWidth(self.busy.fontMetrics().horizontalAdvance("running…") + 8)
         self.timing_label = QtWidgets.QLabel()
-        # wide enough for any figures: new text then never re-lays out the status bar
-        self.timing_label.setMinimumWidth(self.timing_label.fontMetrics().horizontalAdvance(
-            "cuda:0 · forward 000.0 ms · redraw 000.0 ms") + 8)
         self.timing_label.setAlignment(QtCore.Qt.AlignRight | QtCore.Qt.AlignVCenter)
+        self._size_status()
+        ZOOM.changed.connect(self._size_status)  # a method: disconnected when deleted
         status.addWidget(self.message_label, 1)
         status.addPermanentWidget(self.lock_label)  # not in the toolbar: 1280 px is narrow
         status.addPermanentWidget(self.busy)
         status.addPermanentWidget(self.timing_label)
 
+    def _size_status(self, _change=None) -> None:
+        """Room for the longest text each label shows, at the current zoom: new figures then
+        never re-lay out the status bar, and a number is never cut."""
+        metrics = QtGui.QFontMetrics(zoom_font())
+        for label, longest in ((self.busy, tr("running…")),
+                               (self.lock_label, tr("locked — Esc to unlock")),
+                               (self.timing_label, "cuda:0 · forward 000.0 ms · redraw 000.0 ms")):
+            label.setMinimumWidth(metrics.horizontalAdvance(longest) + 8)
+
     def _build_tour(self) -> None:
         self.tour_card = TourCard()
         self.tour_player: TourPlayer | None = None
         self.tour_card.close_button.clicked.connect(self.leave_tour)
-        dock = QtWidgets.QDockWidget("Tour", self)
+        dock = QtWidgets.QDockWidget(self)
+        bind(dock, "setWindowTitle", "Tour")
         dock.setObjectName("dock-tour")
-        dock.setWidget(scrolled(self.tour_card))
+        dock.setWidget(self.tour_card)  # its text scrolls inside, its buttons stay in view
         self.addDockWidget(QtCore.Qt.RightDockWidgetArea, dock)
         self.splitDockWidget(dock, self.docks["prediction"], QtCore.Qt.Vertical)
         dock.hide()
@@ -265,9 +301,12 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction("&Quit", QtGui.QKeySequence.Quit, self.close)
         view = self.menuBar().addMenu("&View")
-        for name, dock in self.docks.items():
-            if name != "tour":
-                view.addAction(dock.toggleViewAction())
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())  # (a dock's title names its action)
+        # the Tour dock shown from View: the tour from where it was, or its first step
+        self.docks["tour"].toggleViewAction().triggered.connect(
+            lambda on: on and self.tour_player is None
+            and self.start_tour(self.tour_lang).go_from_ui(0))
         view.addSeparator()
         zoom_in = view.addAction("Zoom &in", lambda: self.set_zoom(ZOOM.factor + 0.25))
         zoom_in.setShortcuts([QtGui.QKeySequence("Ctrl+="), QtGui.QKeySequence("Ctrl++"),
@@ -284,8 +323,16 @@ class MainWindow(QtWidgets.QMainWindow):
         tour.addAction("&Start the tour", lambda: self.start_tour(self.tour_lang).go_from_ui(0))
         tour.addAction("&Leave the tour", self.leave_tour)
         language = tour.addMenu("Language / 语言")
+        self.language_actions: dict[str, QtGui.QAction] = {}
+        group = QtGui.QActionGroup(self)  # one check mark: the language shown
         for lang, label in (("en", "English"), ("zh", "中文（简体）")):
-            language.addAction(label, lambda lang=lang: self.switch_tour_language(lang))
+            action = language.addAction(label, lambda lang=lang: self.switch_tour_language(lang))
+            action.setCheckable(True)
+            group.addAction(action)
+            self.language_actions[lang] = action
+        # every menu and action in the interface's language (not the language names)
+        for menu in (file_menu, view, tour):
+            self._bind_menu(menu)
         # Lecture keys, wherever focus is; a text box keeps its arrows and Space (Qt lets
         # it claim them), Esc leaves it.
         for key, slot in ((QtCore.Qt.Key_Left, lambda: self.lecture_key(-1, "layer")),
@@ -298,6 +345,16 @@ class MainWindow(QtWidgets.QMainWindow):
                           (QtCore.Qt.Key_Space, lambda: self.step_through(0)),
                           (QtCore.Qt.Key_B, self.toggle_blank)):
             QtGui.QShortcut(QtGui.QKeySequence(key), self, slot)
+
+    def _bind_menu(self, menu: QtWidgets.QMenu) -> None:
+        bind(menu.menuAction(), "setText", menu.title())
+        for action in menu.actions():
+            if action.menu() is not None:
+                if action.menu().title() != "Language / 语言":
+                    self._bind_menu(action.menu())
+            elif action.text() and action not in self.language_actions.values() \
+                    and action not in [d.toggleViewAction() for d in self.docks.values()]:
+                bind(action, "setText", action.text())
 
     # -- user actions ------------------------------------------------------------------
     def open_image(self) -> None:
@@ -386,7 +443,9 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.statusBar().clearMessage()
         if error:
-            self._show_message(f"cannot open {path}: {error}")
+            self._show_message(tr("cannot open {path}: {reason}").format(path=path, reason=error))
+            self.say_stale(tr("Still showing {model} — cannot open {path}: {reason}").format(
+                model=self.state.preset, path=path, reason=error))
             self.model_opened.emit(ticket, "", error)
             return
         preset = register_opened(path, arch, *opened)
@@ -418,6 +477,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def load_image_file(self, path: str) -> None:
         if PRESETS[self.state.preset].input_kind == "text":
+            # said, not done silently: the model on screen reads text, not pictures
+            # (for a while: the new model's first result clears the message line)
+            self.statusBar().showMessage(tr("{model} reads text: the image is opened with "
+                                            "vit-digits").format(model=self.state.preset), 15_000)
             self.select_preset("vit-digits", path)
         else:
             self.state.set_input(path)
@@ -555,20 +618,44 @@ class MainWindow(QtWidgets.QMainWindow):
         player = TourPlayer(explorer or Explorer(self), lang)
         self.tour_player = player
         self.tour_card.set_player(player)
-        self.docks["tour"].setWindowTitle("Tour" if lang == "en" else "导览")
+        if lang != LANGUAGE.lang:
+            self.set_language(lang)  # the interface speaks the tour's language
         if not self.docks["tour"].isVisible():
             self.docks["tour"].show()
             self.resizeDocks([self.docks["tour"], self.docks["prediction"]], [340, 300],
                              QtCore.Qt.Vertical)
+            if ZOOM.factor > 1.0:
+                self._tour_room()
         self.docks["tour"].raise_()
         if self.settings is not None:
             self.settings.setValue("tourLanguage", lang)
         return player
 
     def switch_tour_language(self, lang: str) -> None:
-        """The same step, in the other language."""
-        step = max(self.tour_player.index, 0) if self.tour_player is not None else 0
-        self.start_tour(lang).go_from_ui(step)
+        """The interface and the tour in `lang`; an open tour stays on its step."""
+        if self.tour_player is not None:
+            step = max(self.tour_player.index, 0)
+            self.start_tour(lang).go_from_ui(step)
+        else:
+            self.set_language(lang)
+            if self.settings is not None:
+                self.settings.setValue("tourLanguage", lang)
+
+    def set_language(self, lang: str) -> None:
+        """Menus, buttons, titles, captions and messages in `lang` (Qt's translations);
+        if they cannot be loaded, said once, and the interface stays in English."""
+        problem = set_language(lang)
+        if problem:
+            self._show_message(problem)
+        for code, action in self.language_actions.items():
+            action.setChecked(code == LANGUAGE.lang)
+        self._retranslate()
+
+    def _retranslate(self, _lang: str = "") -> None:
+        """Words set from data rather than bound once: the attention kinds."""
+        for i in range(self.kind_box.count()):
+            kind = self.kind_box.itemData(i)
+            self.kind_box.setItemText(i, tr(KIND_NAMES.get(kind, kind)))
 
     def leave_tour(self) -> None:
         """The app stays as the last step left it."""
@@ -576,20 +663,70 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tour_player = None
 
     def set_zoom(self, factor: float) -> None:
+        """Every text larger or smaller. Zooming in never takes room from the central plot:
+        the docks keep their widths and the bottom ones fold away (View or a tour step
+        brings them back); back at 100% every dock has the size it had at 100%."""
+        before = ZOOM.factor
+        if before == 1.0 and self.isVisible() and self._layout_at_100 is None:
+            self._layout_at_100 = self.saveState()
         ZOOM.set(factor)
-        # the side panel grows with its text (up to a point), so it wraps instead of scrolling
-        self.resizeDocks([self.docks["prediction"]], [int(330 * min(ZOOM.factor, 1.75))],
-                         QtCore.Qt.Horizontal)
+        if ZOOM.factor == 1.0 and before != 1.0:
+            # once the tool bar and the menu have their 100% heights, or the docks take
+            # the difference
+            QtCore.QTimer.singleShot(0, self._restore_layout_at_100)
+        elif ZOOM.factor > 1.0 and before <= 1.0:
+            self._fold_bottom_docks()
+        if ZOOM.factor > 1.0 and self.docks["tour"].isVisible():
+            self._tour_room()
         if self.settings is not None:
             self.settings.setValue("zoom", ZOOM.factor)
 
+    def _tour_room(self) -> None:
+        """At large text the tour's words get most of the side column (the prediction
+        below scrolls), so a step reads without scrolling."""
+        column = self.docks["tour"].height() + self.docks["prediction"].height()
+        self.resizeDocks([self.docks["tour"], self.docks["prediction"]],
+                         [int(column * 0.6), int(column * 0.4)], QtCore.Qt.Vertical)
+
+    def _fold_bottom_docks(self) -> None:
+        """Large text: the docks a lecture does not need fold away, and an image model's
+        input column gives the plot what the taller tool bar and tabs took."""
+        for name in ("tokens", "heads"):
+            self.docks[name].hide()
+        if self._layout != "text":  # (once the larger text and the window are laid out)
+            QtCore.QTimer.singleShot(0, self._narrow_input)
+
+    def _narrow_input(self) -> None:
+        if ZOOM.factor > 1.0 and self.docks["input"].isVisible():
+            self.resizeDocks([self.docks["input"]], [min(self.docks["input"].width(), 215)],
+                             QtCore.Qt.Horizontal)
+
+    def _restore_layout_at_100(self) -> None:
+        saved, self._layout_at_100 = self._layout_at_100, None
+        tour = self.docks["tour"].isVisible()
+        for _ in range(3):  # every nested layout has its 100% minimum before the sizes
+            QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.LayoutRequest)
+        if saved is not None:
+            self.restoreState(saved)
+        else:  # zoomed since the start, or the model's layout changed while zoomed
+            for name in ("tokens", "heads"):
+                self.docks[name].show()
+            self._arrange_for(PRESETS[self.state.preset].input_kind)
+        self.docks["tour"].setVisible(tour)
+
     def toggle_presentation(self) -> None:
-        """F5: full screen with large text, and back."""
+        """F5: full screen with large text, and back to the same zoom and dock sizes."""
         if self.isFullScreen():
             self.showNormal()
             self.set_zoom(self._zoom_before_presentation)
+            if ZOOM.factor != 1.0:  # (at 100% set_zoom restores the 100% sizes)
+                self._layout_at_100 = self._layout_before_presentation
+                QtCore.QTimer.singleShot(0, self._restore_layout_at_100)
         else:
             self._zoom_before_presentation = ZOOM.factor
+            self._layout_before_presentation = self.saveState()
+            if ZOOM.factor == 1.0:  # the sizes to come back to, not the full screen's
+                self._layout_at_100 = self._layout_before_presentation
             self.showFullScreen()
             self.set_zoom(max(ZOOM.factor, PRESENTATION))
 
@@ -674,7 +811,7 @@ class MainWindow(QtWidgets.QMainWindow):
             for path in self._recent(key):
                 menu.addAction(path, lambda p=path, o=opener: o(p))
             if menu.isEmpty():
-                menu.addAction("(none yet)").setEnabled(False)
+                menu.addAction(tr("(none yet)")).setEnabled(False)
 
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
@@ -698,15 +835,22 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.docks["prediction"]], [340 if text else 300],
                          QtCore.Qt.Horizontal)
         if text:
-            self.resizeDocks([self.docks["input"], self.docks["tokens"]], [50, 150],
+            # the tokens' two strips and the heads' eight rows, not a peephole onto them
+            room = max(self.panels[n].minimumSizeHint().height() for n in ("tokens", "heads"))
+            # (+ the dock's title and the Tokens / Heads tab bar under it)
+            self.resizeDocks([self.docks["input"], self.docks["tokens"]], [50, room + 46],
                              QtCore.Qt.Vertical)
         else:
             self.resizeDocks([self.docks["input"]], [330], QtCore.Qt.Horizontal)
             self.resizeDocks([self.docks["input"], self.docks["tokens"]], [330, 420],
                              QtCore.Qt.Vertical)
+        if ZOOM.factor > 1.0:  # the sizes saved at 100% were another model's layout
+            self._layout_at_100 = None
+            self._fold_bottom_docks()
 
     # -- state -> widgets --------------------------------------------------------------
     def _trace_changed(self, trace) -> None:
+        self.say_stale("")  # a new result: nothing on screen is stale
         preset = trace.meta["preset"]
         self.setWindowTitle(window_title(trace.meta.get("trained", True)))
         if self.failure_box is not None:
@@ -727,12 +871,15 @@ class MainWindow(QtWidgets.QMainWindow):
             self.kind_box.blockSignals(True)
             self.kind_box.clear()
             for kind in kinds:
-                self.kind_box.addItem(KIND_NAMES.get(kind, kind), kind)
+                self.kind_box.addItem(tr(KIND_NAMES.get(kind, kind)), kind)
             self.kind_box.blockSignals(False)
         self.window_action.setVisible(layout == "windows")
         for name, layouts in TABS_FOR.items():
             self.tabs.setTabVisible(self.tabs.indexOf(self.pages[name]), layout in layouts)
-        self.text_input.mark_unknown(trace.meta.get("unknown", []))
+        # unknown words of the text in the box, not of an earlier text still on screen
+        shown = self.state.shown.input if self.state.shown is not None else None
+        same = isinstance(shown, str) and shown == self.text_input.line.text()
+        self.text_input.mark_unknown(trace.meta.get("unknown", []) if same else [])
         self._selection_changed(self.state.selection)
 
     def _selection_changed(self, sel: Selection) -> None:
@@ -756,7 +903,18 @@ class MainWindow(QtWidgets.QMainWindow):
                 box.setValue(value)
                 box.blockSignals(False)
         self.layer_box.setToolTip(site_title(trace, sel.site))
-        self.lock_label.setText("locked — Esc to unlock" if sel.locked else "")
+        self.lock_label.setText(tr("locked — Esc to unlock") if sel.locked else "")
+
+    def _run_failed(self, text: str) -> None:
+        self.say_stale(tr("Showing the previous input — yours was refused: {reason}").format(
+            reason=text))
+        self.text_input.mark_unknown([])  # the words on screen are not the box's words
+
+    def say_stale(self, text: str) -> None:
+        """Over the plot and the prediction: what is on screen is not what was asked for
+        ('' clears it, as every new result does)."""
+        for banner in self.banners:
+            banner.say(text)
 
     def _show_message(self, text: str) -> None:
         self.message_label.setText(text)
@@ -811,6 +969,7 @@ class MainWindow(QtWidgets.QMainWindow):
         geometry = self.settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+            self._wanted_size = self.size()
         layout = self.settings.value("windowState")
         if layout is not None:
             self.restoreState(layout)
@@ -820,15 +979,50 @@ class MainWindow(QtWidgets.QMainWindow):
         except (TypeError, ValueError):
             self.set_zoom(1.0)
         self.fit_to_screen()
+        self._fitted_size = self.size()
 
     def fit_to_screen(self) -> None:
-        """Never larger than the screen's free area (a geometry saved on a bigger screen)."""
+        """The whole window, its frame and title bar included, inside the screen's free area:
+        on a first run, with a geometry saved on a bigger screen, after a zoom."""
         screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
-        if screen is None:
+        if screen is None or self.isFullScreen() or self.isMaximized():
             return
         free = screen.availableGeometry()
-        if self.width() > free.width() or self.height() > free.height():
-            self.resize(min(self.width(), free.width()), min(self.height(), free.height()))
+        frame, inner = self.frameGeometry(), self.geometry()
+        # The window manager adds the frame once the window is shown; before that, room
+        # for a typical title bar and border, so the first frame never needs moving.
+        extra_w, extra_h = frame.width() - inner.width(), frame.height() - inner.height()
+        if not self.isVisible() and not (extra_w or extra_h):
+            extra_w, extra_h = FRAME_GUESS
+        # until the window is placed: the size it was built or saved with, else its own
+        wanted = self._wanted_size if self._wanted_size is not None else inner.size()
+        width = min(wanted.width(), free.width() - extra_w)
+        height = min(wanted.height(), free.height() - extra_h)
+        if (width, height) != (inner.width(), inner.height()):
+            self.resize(width, height)
+        frame = self.frameGeometry()
+        left = min(max(frame.left(), free.left()), free.right() + 1 - frame.width())
+        top = min(max(frame.top(), free.top()), free.bottom() + 1 - frame.height())
+        if (left, top) != (frame.left(), frame.top()):
+            self.move(max(left, free.left()), max(top, free.top()))
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        # the frame's real size is known now (or, with some window managers, a moment later)
+        QtCore.QTimer.singleShot(0, self._place)
+        QtCore.QTimer.singleShot(400, self._placed)
+
+    def _place(self) -> None:
+        # a size given by code after the window was built (a script, `shot --size`) stays
+        if self._wanted_size is not None and self.size() == self._fitted_size:
+            self.fit_to_screen()
+            self._fitted_size = self.size()
+        else:
+            self._wanted_size = None
+
+    def _placed(self) -> None:
+        self._place()
+        self._wanted_size = None  # from now on the user's size is the size
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         if self.settings is not None:

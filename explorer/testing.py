@@ -27,6 +27,7 @@ def make_explorer(tmp_path, request):
 
     from .api import Explorer
     from .app import application
+    from .i18n import set_language
     from .zoom import ZOOM
 
     application()
@@ -45,7 +46,8 @@ def make_explorer(tmp_path, request):
     yield make
     for explorer in created:
         explorer.close()
-    ZOOM.set(1.0)  # the next test starts at 100%
+    ZOOM.set(1.0)  # the next test starts at 100%, in English
+    set_language("en")
     leaked = [t.name for t in threading.enumerate()
               if t.ident not in before and t.is_alive() and t.name == "model-worker"]
     if leaked:

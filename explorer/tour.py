@@ -18,6 +18,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from models.resources import resource_path, shipped
 from models.tasks.text import InputError
 
+from .i18n import bind
+
 TOURS = resource_path("tour")
 STATE_KEYS = {"preset", "input", "panel", "kind", "layer", "site", "head", "window", "query",
               "key", "locked", "stage", "windows_step", "interventions", "zoom"}
@@ -173,7 +175,7 @@ class TourCard(QtWidgets.QWidget):
         self.player: TourPlayer | None = None
         self.chapters = QtWidgets.QComboBox()
         self.chapters.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.chapters.setMinimumContentsLength(12)
+        self.chapters.setMinimumContentsLength(8)  # the card stays as narrow as its dock
         self.progress = QtWidgets.QLabel()
         self.progress.setAlignment(QtCore.Qt.AlignRight | QtCore.Qt.AlignVCenter)
         self.title = QtWidgets.QLabel()
@@ -189,25 +191,38 @@ class TourCard(QtWidgets.QWidget):
         self.font_warning = QtWidgets.QLabel()
         self.font_warning.setWordWrap(True)
         self.font_warning.setStyleSheet("color: #b00000")
-        self.previous_button = QtWidgets.QPushButton("◀ Previous")
-        self.next_button = QtWidgets.QPushButton("Next ▶")
-        self.close_button = QtWidgets.QPushButton("Leave tour")
+        self.previous_button = QtWidgets.QPushButton()
+        self.next_button = QtWidgets.QPushButton()
+        self.close_button = QtWidgets.QPushButton()
+        for button, words in ((self.previous_button, "◀ Previous"), (self.next_button, "Next ▶"),
+                              (self.close_button, "Leave tour")):
+            bind(button, "setText", words)
         for button in (self.previous_button, self.next_button, self.close_button):
             button.setFocusPolicy(QtCore.Qt.NoFocus)  # keys stay with the lecture shortcuts
         top = QtWidgets.QHBoxLayout()
         top.addWidget(self.chapters, 1)
         top.addWidget(self.progress)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addWidget(self.previous_button)
-        buttons.addWidget(self.next_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.close_button)
+        # two rows: at 175–200% three buttons side by side are wider than the side dock
+        buttons = QtWidgets.QGridLayout()
+        buttons.addWidget(self.previous_button, 0, 0)
+        buttons.addWidget(self.next_button, 0, 1)
+        buttons.addWidget(self.close_button, 1, 1)
+        # The step's words scroll; the chapter list, the count and the buttons stay in view.
+        body = QtWidgets.QWidget()
+        words = QtWidgets.QVBoxLayout(body)
+        words.setContentsMargins(0, 0, 0, 0)
+        words.addWidget(self.title)
+        words.addWidget(self.text, 1)
+        words.addWidget(self.invite)
+        words.addWidget(self.font_warning)
+        self.scroll = QtWidgets.QScrollArea()
+        self.scroll.setWidget(body)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QtWidgets.QFrame.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)  # it wraps
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.title)
-        layout.addWidget(self.text, 1)
-        layout.addWidget(self.invite)
-        layout.addWidget(self.font_warning)
+        layout.addWidget(self.scroll, 1)
         layout.addLayout(buttons)
         self.chapters.activated.connect(self._chapter_chosen)
         self.previous_button.clicked.connect(lambda: self._step(-1))

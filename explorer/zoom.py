@@ -29,6 +29,11 @@ class Zoom(QtCore.QObject):
                 self._base_pt = font.pointSizeF() if font.pointSizeF() > 0 else 9.0
             font.setPointSizeF(self._base_pt * factor)
             app.setFont(font)
+            # A widget with a style sheet keeps the font it was polished with (and passes it
+            # to its children): polished again, it takes the new size.
+            for widget in app.allWidgets():
+                if widget.styleSheet():
+                    widget.setStyleSheet(widget.styleSheet())
         if factor != self.factor:
             self.factor = factor
             self.changed.emit(factor)

@@ -506,10 +506,22 @@ def prepare_photo(source, prep: Preprocessing, cfg) -> tuple[np.ndarray, dict, n
     x = (x - np.array(prep.mean[: x.shape[-1]], np.float32)) / np.array(
         prep.std[: x.shape[-1]], np.float32)
     notes = {"original_size": [width, height], "mode": image.mode,
-             "conversion": f"{prep.resample} resize, crop {prep.crop}, normalised",
-             "inverted": False, "blank": False}
+             "conversion": conversion_words(prep), "inverted": False, "blank": False}
     picture = np.asarray(image.convert("RGB"), np.float32) / 255.0  # (H, W, 3), as shown
     return np.ascontiguousarray(x.transpose(2, 0, 1), dtype=np.float32), notes, picture
+
+
+def conversion_words(prep: Preprocessing) -> str:
+    """What was done to a photo, in words for the prediction panel (no Python values)."""
+    if prep.shortest_edge:
+        steps = [f"{prep.resample} resize (shortest edge {prep.shortest_edge})"]
+    elif prep.resize:
+        steps = [f"{prep.resample} resize to {prep.resize[1]}×{prep.resize[0]}"]
+    else:
+        steps = []
+    if prep.crop:
+        steps.append(f"centre crop {prep.crop[1]}×{prep.crop[0]}")
+    return ", ".join([*steps, "normalised"])
 
 
 HF_SWIN_BLOCK = {"layernorm_before": "norm1", "attention.self.relative_position_bias_table":

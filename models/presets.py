@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from .trace import Trace
 from .transformer import BOS, EOS, Transformer, TransformerConfig
 from .vit import ViT, ViTConfig
 
+IGNORED_QUIETLY = "'.,!?;:-\"()"  # punctuation the word splitter drops as a reader would
 DIGIT_LABELS = [str(d) for d in range(10)]
 
 
@@ -480,9 +482,25 @@ class Session:
         prediction = self.tokenizer.text(output) if self.tokenizer else (
             " " if self.preset.task == "translation" else "").join(
             w for w in out_words if w != "<eos>")
+        if self.split is split_words and self.tokenizer is None:
+            # what the word splitter dropped (emoji, other scripts) is said, not lost silently
+            ignored = "".join(dict.fromkeys(
+                c for c in text if not c.isspace() and not (c.isascii() and (
+                    c.isalnum() or c in IGNORED_QUIETLY))))
+            if ignored:
+                notice = " · ".join(n for n in (notice, f"ignored: {ignored} (this model reads "
+                                                         f"words of letters and digits)") if n)
         if self.preset.task == "translation":
             # the grammar's own rule-based translation, or why the sentence is outside it
             reference = translation.reference_translation(tokens)
+            # its words as the user spelled them ('I', not the model's 'i')
+            typed = {w.lower(): w for w in re.findall(r"[A-Za-z0-9']+", text)}
+            if reference.outside:
+                for word, spelled in typed.items():
+                    if spelled != word:
+                        reference = dataclasses.replace(reference, outside=reference.outside
+                                                        .replace(f"'{word}'", f"'{spelled}'"))
+            unknown = [typed.get(w, w) for w in unknown]
             result.meta.update(
                 reference=" ".join(reference.translation) if reference.translation else None,
                 reference_tokens=reference.translation, outside=reference.outside,

@@ -6,6 +6,7 @@ from PySide6 import QtWidgets
 
 from models.trace import Trace
 
+from ..i18n import LANGUAGE
 from ..state import AppState, Selection
 from ..zoom import ZOOM, font
 
@@ -24,6 +25,7 @@ class Panel(QtWidgets.QWidget):
         state.trace_changed.connect(self._trace_changed)
         state.selection_changed.connect(self._selection_changed)
         ZOOM.changed.connect(self._zoom_changed)
+        LANGUAGE.changed.connect(self._language_changed)
 
     def _zoom_changed(self, factor: float) -> None:
         """Every text is drawn again at the new size (now, or when shown)."""
@@ -34,6 +36,15 @@ class Panel(QtWidgets.QWidget):
         self.apply_zoom(factor)
         if self.state.trace is not None:
             self._trace_changed(self.state.trace)
+
+    def _language_changed(self, lang: str) -> None:
+        """Captions and read-outs computed from the trace are drawn again in `lang`."""
+        self.retranslate()
+        if self.state.trace is not None:
+            self._trace_changed(self.state.trace)
+
+    def retranslate(self) -> None:
+        """For subclasses: words set from code rather than `bind`."""
 
     def apply_zoom(self, factor: float) -> None:
         """For subclasses: fonts set explicitly (Qt widgets follow the application font)."""

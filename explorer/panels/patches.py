@@ -10,6 +10,7 @@ from PySide6 import QtCore, QtWidgets
 from models.analysis import prefix_tokens, token_layout
 from models.trace import Trace
 
+from ..i18n import bound
 from ..labels import picture, query_heat, window_token_at, window_token_cell
 from ..state import Selection
 from ..widgets.matrix_view import SIGNED, MatrixView
@@ -65,7 +66,7 @@ class PatchesPanel(Panel):
         self.opacity = QtWidgets.QSlider(QtCore.Qt.Horizontal, minimum=0, maximum=100, value=60)
         self.opacity.setMinimumWidth(60)
         self.opacity.valueChanged.connect(lambda _: self._overlay())
-        self.show_numbers = QtWidgets.QCheckBox("patch numbers")
+        self.show_numbers = bound(QtWidgets.QCheckBox(), "patch numbers")
         self.show_numbers.setChecked(True)
         self.show_numbers.toggled.connect(lambda on: [t.setVisible(on) for t in self.numbers])
         self.sequence = pg.PlotWidget(title="the sequence: patch 0, 1, 2, … (row-major), "
@@ -84,7 +85,7 @@ class PatchesPanel(Panel):
         self.embedding.hovered.connect(lambda r, c: self._patch_pointed(r))
         controls = QtWidgets.QHBoxLayout()
         controls.addWidget(self.mode)
-        controls.addWidget(QtWidgets.QLabel("opacity"))
+        controls.addWidget(bound(QtWidgets.QLabel(), "opacity", control=True))
         controls.addWidget(self.opacity)
         controls.addWidget(self.show_numbers)
         left = QtWidgets.QVBoxLayout()

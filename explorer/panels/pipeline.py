@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtWidgets
 from models.trace import Trace
 
 from .. import zoom
+from ..i18n import bound, tr
 from ..labels import axis_labels, site_title
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
@@ -90,15 +91,15 @@ class PipelinePanel(Panel):
                 grid.addWidget(label, row, col, QtCore.Qt.AlignCenter)
                 if (row, col) in ((0, 5), (0, 7)):  # the "+" before bias and before mask
                     self.operators[(row, col)] = label
-        self.raw_scores = QtWidgets.QCheckBox("raw scores (before ÷√dh)")
-        self.log_weights = QtWidgets.QCheckBox("log scale weights")
-        self.shared_levels = QtWidgets.QCheckBox("shared colour levels")
+        self.raw_scores = bound(QtWidgets.QCheckBox(), "raw scores (before ÷√dh)")
+        self.log_weights = bound(QtWidgets.QCheckBox(), "log scale weights")
+        self.shared_levels = bound(QtWidgets.QCheckBox(), "shared colour levels")
         for box in (self.raw_scores, self.log_weights, self.shared_levels):
             box.toggled.connect(lambda _: self._redraw_matrices())
-        self.prev_button = QtWidgets.QPushButton("◀")
-        self.play_button = QtWidgets.QPushButton("▶ play")
+        self.prev_button = bound(QtWidgets.QPushButton(), "◀")
+        self.play_button = bound(QtWidgets.QPushButton(), "▶ play")
         self.play_button.setCheckable(True)
-        self.next_button = QtWidgets.QPushButton("▶|")
+        self.next_button = bound(QtWidgets.QPushButton(), "▶|")
         self.speed = QtWidgets.QSlider(QtCore.Qt.Horizontal, minimum=1, maximum=10, value=4)
         self.speed.setMaximumWidth(90)
         self.speed.setToolTip("step-through speed")
@@ -115,7 +116,7 @@ class PipelinePanel(Panel):
         for widget in (self.raw_scores, self.log_weights, self.shared_levels):
             controls.addWidget(widget)
         controls.addStretch(1)
-        controls.addWidget(QtWidgets.QLabel("step through:"))
+        controls.addWidget(bound(QtWidgets.QLabel(), "step through:", control=True))
         for widget in (self.prev_button, self.play_button, self.next_button, self.speed):
             controls.addWidget(widget)
         for button in (self.prev_button, self.next_button):
@@ -161,7 +162,7 @@ class PipelinePanel(Panel):
             self.raw_scores.setChecked(not scaled)  # stage "scores" shows them raw
 
     def _play(self, playing: bool) -> None:
-        self.play_button.setText("❚❚ pause" if playing else "▶ play")
+        self.play_button.setText(tr("❚❚ pause") if playing else tr("▶ play"))
         if playing:
             self.timer.start(int(4000 / self.speed.value()))
             if self.stage < 0:

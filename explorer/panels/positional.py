@@ -18,6 +18,7 @@ from PySide6 import QtCore, QtWidgets
 from models.analysis import prefix_tokens, token_layout
 from models.trace import Trace
 
+from ..i18n import bound
 from ..labels import axis_labels
 from ..state import Selection
 from ..widgets.matrix_view import SIGNED, MatrixView
@@ -203,7 +204,7 @@ class BiasPositions(QtWidgets.QWidget):
         self.expanded.hovered.connect(lambda i, j: panel.state.hover(query=i, key=j))
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.table, 2)
-        arrow = QtWidgets.QLabel("gather by\nrelative\noffset →")
+        arrow = bound(QtWidgets.QLabel(), "gather by\nrelative\noffset →")
         arrow.setAlignment(QtCore.Qt.AlignCenter)
         row.addWidget(arrow)
         row.addWidget(self.expanded, 3)

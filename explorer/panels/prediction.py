@@ -15,6 +15,7 @@ from models.text_lm import MAX_GENERATE
 from models.trace import Trace
 
 from .. import zoom
+from ..i18n import bind, tr
 from ..state import Selection
 from .base import Panel
 
@@ -30,6 +31,15 @@ def marked_words(words: list[str], other: list[str]) -> str:
         same.update(range(block.a, block.a + block.size))
     return " ".join(escape(w) if i in same else f"<b style='color:#c00000'>{escape(w)}</b>"
                     for i, w in enumerate(words)) or "(nothing)"
+
+
+def two_lines(text: str) -> str:
+    """`text` broken at the space nearest its middle."""
+    spaces = [i for i, c in enumerate(text) if c == " "]
+    if not spaces:
+        return text
+    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+    return text[:cut] + "\n" + text[cut + 1:]
 
 
 class PredictionPanel(Panel):
@@ -65,7 +75,7 @@ class PredictionPanel(Panel):
         self.compare.setTextFormat(QtCore.Qt.RichText)
         self.compare.hide()
         self.steps = QtWidgets.QTableWidget(0, 2)
-        self.steps.setHorizontalHeaderLabels(["output", "top-5 next-token probabilities"])
+        self.retranslate()
         self.steps.horizontalHeader().setStretchLastSection(True)
         self.apply_zoom(zoom.ZOOM.factor)  # the headline's font and the rows' height
         self.steps.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
@@ -83,6 +93,7 @@ class PredictionPanel(Panel):
         self.chart.disableAutoRange()  # fixed axes: no tick re-layout on every run
         self.chart.setLabel("left", "probability")
         self._ticks = tuple(str(i) for i in range(10))
+        self._top = 1.0  # the probability axis's top
         self.chart.getAxis("bottom").setTicks([list(enumerate(self._ticks)), []])
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
                                     brushes=[pg.mkBrush(PLAIN)] * 10)
@@ -101,7 +112,10 @@ class PredictionPanel(Panel):
         steps_layout = QtWidgets.QVBoxLayout(steps_page)
         steps_layout.setContentsMargins(0, 0, 0, 0)
         slider_row = QtWidgets.QHBoxLayout()
-        slider_row.addWidget(QtWidgets.QLabel("decoding step"))
+        step_name = QtWidgets.QLabel()
+        bind(step_name, "setText", "decoding step")
+        step_name.setProperty("control", True)  # left out of an exported picture
+        slider_row.addWidget(step_name)
         slider_row.addWidget(self.step_slider, 1)
         steps_layout.addLayout(slider_row)
         steps_layout.addWidget(self.step_label)
@@ -136,6 +150,8 @@ class PredictionPanel(Panel):
             self.positions.setFont(zoom.font())
             self.positions.verticalHeader().setDefaultSectionSize(
                 QtGui.QFontMetrics(zoom.font()).height() + 6)
+        if hasattr(self, "flags"):
+            self._fit_controls()
 
     # -- language models ---------------------------------------------------------------
     def _build_language_page(self) -> QtWidgets.QWidget:
@@ -239,25 +255,31 @@ class PredictionPanel(Panel):
 
     # -- interventions -----------------------------------------------------------------
     def _build_interventions(self) -> QtWidgets.QGroupBox:
-        box = QtWidgets.QGroupBox("Interventions (the model re-runs)")
-        self.head_button = QtWidgets.QPushButton("Switch off / on the selected head")
+        box = QtWidgets.QGroupBox()
+        bind(box, "setTitle", "Interventions")  # short: it never widens the dock
+        bind(box, "setToolTip", "the model re-runs with what is switched off here")
+        self.head_button = QtWidgets.QPushButton()
+        self.head_button.setProperty("words", "Switch off / on the selected head")
         self.head_button.clicked.connect(
             lambda: self.state.toggle_head(self.state.selection.site, self.state.selection.head))
         self.flags = {}
         for key, text in (("no_mask", "no attention mask"), ("no_bias", "no relative bias"),
                           ("no_position", "no positional encoding"),
                           ("bottleneck", "seq2seq bottleneck")):
-            check = QtWidgets.QCheckBox(text)
+            check = QtWidgets.QCheckBox()
+            check.setProperty("words", text)  # the English source; shown through tr()
             check.toggled.connect(lambda on, k=key: self.state.set_interventions(
                 {**self.state.interventions, k: on}))
             self.flags[key] = check
-        self.active = QtWidgets.QLabel("none")
+        self.active = QtWidgets.QLabel(tr("none"))
         self.active.setWordWrap(True)
-        self.clear = clear = QtWidgets.QPushButton("Clear all")
+        self.clear = clear = QtWidgets.QPushButton()
+        bind(clear, "setText", "Clear all")
         clear.clicked.connect(self.state.clear_interventions)
-        self.flags["bottleneck"].setToolTip(
-            "every decoding step sees one context vector, the mean of the encoder states, "
-            "instead of attending: seq2seq before attention")
+        bind(self.flags["bottleneck"], "setToolTip",
+             "every decoding step sees one context vector, the mean of the encoder states, "
+             "instead of attending: seq2seq before attention")
+        self._fit_controls()
         self.grid = QtWidgets.QGridLayout(box)
         self.grid.addWidget(self.head_button, 0, 0, 1, 2)
         self.columns = 0
@@ -275,24 +297,56 @@ class PredictionPanel(Panel):
         for i, check in enumerate(self.flags.values()):
             self.grid.addWidget(check, 1 + i // columns, i % columns, 1, 3 - columns)
         rows = 1 + -(-len(self.flags) // columns)
-        self.grid.addWidget(self.active, rows, 0)
-        self.grid.addWidget(self.clear, rows, 1)
+        self.grid.addWidget(self.active, rows, 0, 1, 2)  # its own row: it may be long
+        self.grid.addWidget(self.clear, rows + 1, 1)
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)
         # in a scroll area the panel is never narrower than its minimum: ask the viewport
+        self._fit_controls()
+        self._set_chart_ticks()
         room = self.parentWidget().width() if self.parentWidget() else self.width()
         widest = max(check.sizeHint().width() for check in self.flags.values())
         self._place_flags(2 if room >= 2 * widest + 60 else 1)
+
+    def _set_chart_ticks(self) -> None:
+        """Every class's tick when they fit side by side, else every k-th (three-digit
+        ImageNet class numbers overlapped)."""
+        metrics = QtGui.QFontMetrics(zoom.font())
+        need = sum(metrics.horizontalAdvance(t) + 10 for t in self._ticks)
+        room = max(self.chart.getViewBox().width(), self.width() - 80, 60)
+        step = max(1, -(-int(need) // int(room)))
+        ticks = [(i, t) for i, t in enumerate(self._ticks) if i % step == 0]
+        self.chart.getAxis("bottom").setTicks([ticks, []])
+
+    def _fit_controls(self) -> None:
+        """At 175–200% a long button or box label goes onto two lines instead of widening
+        the panel past its dock."""
+        room = self.parentWidget().width() if self.parentWidget() else self.width()
+        metrics = QtGui.QFontMetrics(zoom.font())
+        for button in (self.head_button, *self.flags.values()):
+            words = tr(button.property("words"))
+            # + the group's frame and margins (+ the box of a check box)
+            extra = 90 if isinstance(button, QtWidgets.QCheckBox) else 60
+            wide = metrics.horizontalAdvance(words) + extra > room
+            button.setText(two_lines(words) if wide else words)
+
+    def retranslate(self) -> None:
+        self.steps.setHorizontalHeaderLabels([tr("output"), tr("top-5 next-token probabilities")])
+        if hasattr(self, "flags"):
+            self._fit_controls()
+            self._show_interventions(self.state.interventions)
 
     def _show_interventions(self, interventions: dict) -> None:
         for key, check in self.flags.items():
             check.blockSignals(True)
             check.setChecked(bool(interventions.get(key)))
             check.blockSignals(False)
-        parts = [f"{site} head {head} off" for site, head in interventions.get("heads_off", [])]
-        parts += [self.flags[k].text() for k in self.flags if interventions.get(k)]
-        self.active.setText("; ".join(parts) or "none")
+        parts = [tr("{site} head {head} off").format(site=site, head=head)
+                 for site, head in interventions.get("heads_off", [])]
+        parts += [tr(self.flags[k].property("words")) for k in self.flags if interventions.get(k)]
+        # a site name may break after its dots: it never widens the dock
+        self.active.setText("; ".join(parts).replace(".", ".\u200b") or tr("none"))
 
     def _decoder_site(self) -> bool:
         return self.state.site_info().get("kind") in ("decoder_self", "cross")
@@ -335,10 +389,10 @@ class PredictionPanel(Panel):
             self.step_slider.blockSignals(True)
             self.step_slider.setMaximum(max(0, len(meta["output_tokens"]) - 1))
             self.step_slider.blockSignals(False)
-            self.headline.setText(meta["prediction"] or "(nothing)")
+            self.headline.setText(meta["prediction"] or tr("(nothing)"))
             unknown = meta.get("unknown") or []
             # (translation says so in its outside-the-grammar notice)
-            notes = ["unknown: " + ", ".join(unknown)] if unknown and "outside" not in meta \
+            notes = [tr("unknown: ") + ", ".join(unknown)] if unknown and "outside" not in meta \
                 else []
             if meta.get("notice"):
                 notes.append(meta["notice"])
@@ -347,10 +401,10 @@ class PredictionPanel(Panel):
             original = meta.get("original")
             if original:
                 now, before = meta["prediction"].split(), original["prediction"].split()
+                # lines that wrap, not a table: a table is as wide as its longest row
                 self.compare.setText(
-                    "<table cellspacing=4><tr><td>with interventions:</td>"
-                    f"<td><b>{marked_words(now, before)}</b></td></tr>"
-                    f"<tr><td>without:</td><td>{marked_words(before, now)}</td></tr></table>")
+                    f"{tr('with interventions:')} <b>{marked_words(now, before)}</b><br>"
+                    f"{tr('without:')} {marked_words(before, now)}")
             self.compare.setVisible(bool(original))
             rows = len(meta["output_tokens"])
             if rows != self.steps.rowCount():  # items and header only when the count changes
@@ -375,8 +429,14 @@ class PredictionPanel(Panel):
             # the five best are named in the notes)
             ticks = tuple(meta["labels"][c] if digits else str(c) for c in shown)
             if ticks != self._ticks:  # axes are only rebuilt when the names change
-                self.chart.getAxis("bottom").setTicks([list(enumerate(ticks)), []])
                 self._ticks = ticks
+                self._set_chart_ticks()
+            # digits: 0–1; an opened model's thousand classes: up to its best, else a 1%
+            # bar is invisible on a 0–1 axis
+            top = 1.0 if digits else min(1.0, max(0.02, float(probs[shown].max()) * 1.15))
+            if top != self._top:
+                self._top = top
+                self.chart.setYRange(0, top)
             best = int(probs.argmax())
             brushes = [pg.mkBrush(CHOSEN if c == best else PLAIN) for c in shown]
             original = meta.get("original")
@@ -388,25 +448,29 @@ class PredictionPanel(Panel):
             else:
                 self.bars.setOpts(x=x, width=0.7, height=probs[shown], brushes=brushes)
             self.original_bars.setVisible(bool(original))
-            kind = "digit " if digits else ""  # an opened model's classes name themselves
-            self.headline.setText(f"{kind}{meta['prediction']}  ({meta['confidence']:.1%})")
+            kind = tr("digit ") if digits else ""  # an opened model's classes name themselves
             image = meta.get("image", {})
+            guess = f"{kind}{meta['prediction']}  ({meta['confidence']:.1%})"
+            # a blank canvas has no answer: say that in the headline, the guess below it
+            self.headline.setText(tr("blank image: nothing to recognise") if image.get("blank")
+                                  else guess)
             notes = [f"{image.get('original_size', ['?'])[0]}×"
                      f"{image.get('original_size', ['?', '?'])[1]} {image.get('conversion', '')}"]
             if image.get("inverted"):
-                notes.append("inverted (light background)")
+                notes.append(tr("inverted (light background)"))
             if image.get("blank"):
-                notes.append("blank image: nothing to recognise")
+                notes.append(tr("the model's guess anyway: {guess}").format(guess=guess))
             if digits:
-                notes.append("cropped to the ink, scaled to fit 24×24 in a 32×32 frame")
+                notes.append(tr("cropped to the ink, scaled to fit 24×24 in a 32×32 frame"))
             else:
-                notes.append("best: " + ", ".join(f"{c} {meta['labels'][c]} {probs[c]:.1%}"
+                notes.append(tr("best: ") + ", ".join(f"{c} {meta['labels'][c]} {probs[c]:.1%}"
                                                   for c in shown[:5]))
             self.notes.setText(" · ".join(notes))
             if original:
                 self.compare.setText(
-                    f"with interventions (coloured): <b>{kind}{escape(meta['prediction'])}</b> "
-                    f"({meta['confidence']:.1%}) · without (grey): {kind}"
+                    f"{tr('with interventions (coloured):')} <b>{kind}"
+                    f"{escape(meta['prediction'])}</b> ({meta['confidence']:.1%}) · "
+                    f"{tr('without (grey):')} {kind}"
                     f"{escape(original['prediction'])} ({original['confidence']:.1%})")
             self.compare.setVisible(bool(original))
 
@@ -418,18 +482,17 @@ class PredictionPanel(Panel):
             return
         if meta["outside"]:
             self.reference.setText(
-                "<div style='background:#fff3cd; color:#664d03'>&#9888; <b>Outside what the "
-                f"model learned</b>: {escape(meta['outside'])}. Its answer is a guess; the "
-                "grammar has no translation to compare it with.</div>")
+                "<div style='background:#fff3cd; color:#664d03'>&#9888; " + tr(
+                    "<b>Outside what the model learned</b>: {reason}. Its answer is a guess; "
+                    "the grammar has no translation to compare it with.").format(
+                    reason=escape(meta["outside"])) + "</div>")
         elif meta["matches_reference"]:
-            self.reference.setText("<span style='color:#1a7f37'>&#10003; the same as the "
-                                   "grammar's own translation</span>")
+            same = tr("the same as the grammar's own translation")
+            self.reference.setText(f"<span style='color:#1a7f37'>&#10003; {same}</span>")
         else:
             model, grammar = meta["prediction"].split(), meta["reference_tokens"]
-            self.reference.setText(
-                "<table cellspacing=2><tr><td>model:</td>"
-                f"<td>{marked_words(model, grammar)}</td></tr><tr><td>grammar:</td>"
-                f"<td>{marked_words(grammar, model)}</td></tr></table>")
+            self.reference.setText(f"{tr('model:')} {marked_words(model, grammar)}<br>"
+                                   f"{tr('grammar:')} {marked_words(grammar, model)}")
         self.reference.show()
 
     def update_selection(self, sel: Selection) -> None:
@@ -449,9 +512,14 @@ class PredictionPanel(Panel):
             word, (best, *others) = meta["output_tokens"][row], meta["top5"][row]
             seen = " ".join(meta["target_tokens"][: row + 1])
             self.step_label.setText(
-                f"step {row}: having read “{escape(seen)}”, chose <b>{escape(word)}</b> "
-                f"({best[1]:.2f}); alternatives: "
+                tr("step {step}: having read “{seen}”, chose <b>{word}</b> ({p}); "
+                   "alternatives: ").format(step=row, seen=escape(seen), word=escape(word),
+                                            p=f"{best[1]:.2f}")
                 + ", ".join(f"{escape(w)} {p:.2f}" for w, p in others))
-        else:
+        else:  # no step chosen: the slider at the start, not where an earlier one left it
             self.steps.clearSelection()
-            self.step_label.setText("move the slider or point at a step")
+            if self.step_slider.value() != 0:
+                self.step_slider.blockSignals(True)
+                self.step_slider.setValue(0)
+                self.step_slider.blockSignals(False)
+            self.step_label.setText(tr("move the slider or point at a step"))

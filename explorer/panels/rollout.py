@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtWidgets
 from models.analysis import prefix_tokens, rollout, swin_rollout, token_layout
 from models.trace import Trace
 
+from ..i18n import bound
 from ..labels import picture
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
@@ -32,7 +33,7 @@ class RolloutPanel(Panel):
         self.fusion.setToolTip("how the heads of a layer are combined")
         self.discard = QtWidgets.QSlider(QtCore.Qt.Horizontal, minimum=0, maximum=90, value=0)
         self.discard.setToolTip("discard this share of the weakest attention (ViT)")
-        self.discard_label = QtWidgets.QLabel("discard 0%")
+        self.discard_label = bound(QtWidgets.QLabel(), "discard 0%", control=True)
         self.picture = ImageTokens()
         self.matrix = MatrixView()
         self.matrix.hovered.connect(lambda r, c: self._row_pointed(r))
@@ -40,7 +41,7 @@ class RolloutPanel(Panel):
         self.fusion.currentIndexChanged.connect(lambda _: self.recompute())
         self.discard.valueChanged.connect(lambda _: self.recompute())
         controls = QtWidgets.QHBoxLayout()
-        controls.addWidget(QtWidgets.QLabel("head fusion"))
+        controls.addWidget(bound(QtWidgets.QLabel(), "head fusion", control=True))
         controls.addWidget(self.fusion)
         controls.addWidget(self.discard_label)
         controls.addWidget(self.discard)

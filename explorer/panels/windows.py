@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtWidgets
 from models.analysis import token_layout
 from models.trace import Trace
 
+from ..i18n import bound, tr
 from ..labels import axis_labels, block_name, window_token_at, window_token_cell
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
@@ -66,10 +67,10 @@ class WindowsPanel(Panel):
         self.step_caption.setWordWrap(True)
         self.step_caption.setStyleSheet("font-weight: bold")
         self.step = 0
-        self.prev_button = QtWidgets.QPushButton("◀")
-        self.play_button = QtWidgets.QPushButton("▶ animate")
+        self.prev_button = bound(QtWidgets.QPushButton(), "◀")
+        self.play_button = bound(QtWidgets.QPushButton(), "▶ animate")
         self.play_button.setCheckable(True)
-        self.next_button = QtWidgets.QPushButton("▶|")
+        self.next_button = bound(QtWidgets.QPushButton(), "▶|")
         self.prev_button.clicked.connect(lambda: self.go_to_step(self.step - 1))
         self.next_button.clicked.connect(lambda: self.go_to_step(self.step + 1))
         self.timer = QtCore.QTimer(self, interval=1500)
@@ -82,8 +83,10 @@ class WindowsPanel(Panel):
             view.hovered.connect(lambda r, c: self.state.hover(query=r, key=c))
         self.stages_view = pg.GraphicsLayoutWidget()
         self.stage_plots: list[tuple] = []
+        # the caption on a row of its own: beside the buttons it wrapped into a tall column
+        # at large text and pushed the grids off screen
         controls = QtWidgets.QHBoxLayout()
-        controls.addWidget(self.caption, 1)
+        controls.addStretch(1)
         for button in (self.prev_button, self.play_button, self.next_button):
             controls.addWidget(button)
         bottom = QtWidgets.QHBoxLayout()
@@ -92,6 +95,7 @@ class WindowsPanel(Panel):
         bottom.addWidget(self.stages_view, 3)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.caption)
         layout.addLayout(controls)
         layout.addWidget(self.step_caption)
         layout.addWidget(self.steps_view, 3)
@@ -102,10 +106,11 @@ class WindowsPanel(Panel):
     def go_to_step(self, index: int) -> None:
         self.step = max(0, min(index, len(STEPS) - 1))
         title, text = STEPS[self.step]
-        self.step_caption.setText(f"{self.step + 1}/4  {title}: {text}")
+        self.step_caption.setText(f"{self.step + 1}/4  {tr(title)}: {tr(text)}")
         for i, (plot, *_rest) in enumerate(self.grids):
             colour = "#ff8c00" if i == self.step else "#444"
-            plot.setTitle(f"{i + 1}. {STEPS[i][0]}", color=colour, size=pt(10),
+            # number and name on two lines: four titles side by side fit at 200% too
+            plot.setTitle(f"{i + 1}.<br>{tr(STEPS[i][0])}", color=colour, size=pt(10),
                           bold=i == self.step)
 
     # -- pointing ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from models.resources import resource_path
 
 from .. import zoom
+from ..i18n import bind, bound
 
 SAMPLES = resource_path("samples")
 DEBOUNCE_MS = 60
@@ -24,7 +25,7 @@ class TextInput(QtWidgets.QWidget):
         super().__init__()
         self.line = QtWidgets.QLineEdit()
         self.line.setClearButtonEnabled(True)
-        self.line.setPlaceholderText("type a sentence…")
+        bind(self.line, "setPlaceholderText", "type a sentence…")
         self.line.setFont(zoom.font(12))
         zoom.ZOOM.changed.connect(self._zoomed)  # a method: disconnected when deleted
         self.samples = QtWidgets.QComboBox()
@@ -74,7 +75,7 @@ class TextInput(QtWidgets.QWidget):
         fmt.setUnderlineStyle(QtGui.QTextCharFormat.WaveUnderline)
         fmt.setUnderlineColor(QtGui.QColor(220, 0, 0))
         for word in set(words):
-            start = text.find(word)
+            start = text.find(word.lower())  # (unknown words come as the user spelled them)
             while start >= 0:
                 formats.append(QtGui.QInputMethodEvent.Attribute(
                     QtGui.QInputMethodEvent.TextFormat, start - self.line.cursorPosition(),
@@ -114,6 +115,23 @@ class DrawingCanvas(QtWidgets.QWidget):
             data = np.ascontiguousarray(array)
             self.image = QtGui.QImage(data.data, self.SIZE, self.SIZE, self.SIZE,
                                       QtGui.QImage.Format_Grayscale8).copy()
+        self.update()
+
+    def show_picture(self, path: str) -> None:
+        """A sample digit on the canvas, in its convention (white ink on black), without
+        emitting: drawing over it then runs the model on both."""
+        picture = QtGui.QImage(path).convertToFormat(QtGui.QImage.Format_Grayscale8)
+        self.image.fill(0)
+        if not picture.isNull():
+            picture = picture.scaled(self.SIZE, self.SIZE, QtCore.Qt.KeepAspectRatio,
+                                     QtCore.Qt.SmoothTransformation)
+            pixels = np.frombuffer(picture.constBits(), np.uint8, count=picture.sizeInBytes())
+            if pixels.mean() > 127:
+                picture.invertPixels()  # dark ink on paper -> the canvas's light ink
+            painter = QtGui.QPainter(self.image)
+            painter.drawImage((self.SIZE - picture.width()) // 2,
+                              (self.SIZE - picture.height()) // 2, picture)
+            painter.end()
         self.update()
 
     def stroke(self, points: list[QtCore.QPointF]) -> None:
@@ -202,19 +220,21 @@ class ImageInput(QtWidgets.QWidget):
         self.gallery.setMouseTracking(True)
         self.gallery_title = QtWidgets.QLabel()
         self.draw_title = QtWidgets.QLabel()
+        for title in (self.gallery_title, self.draw_title):
+            title.setWordWrap(True)  # at large zoom, never wider than the dock
         self.folder = ""
         self.gallery.itemClicked.connect(
             lambda item: self.chosen.emit(item.data(QtCore.Qt.UserRole)))
         self.canvas = DrawingCanvas()
         self.canvas.changed.connect(self.chosen.emit)
         self.brush = QtWidgets.QSpinBox(minimum=2, maximum=40, value=self.canvas.brush)
-        self.brush.setPrefix("brush ")
+        bind(self.brush, "setPrefix", "brush ")
         self.brush.valueChanged.connect(lambda v: setattr(self.canvas, "brush", v))
-        clear = QtWidgets.QPushButton("Clear")
+        clear = bound(QtWidgets.QPushButton(), "Clear")
         clear.clicked.connect(self.canvas.clear)
-        undo = QtWidgets.QPushButton("Undo")
+        undo = bound(QtWidgets.QPushButton(), "Undo")
         undo.clicked.connect(self.canvas.undo)
-        self.open_button = QtWidgets.QPushButton("Open image…")
+        self.open_button = bound(QtWidgets.QPushButton(), "Open image…")
         tools = QtWidgets.QVBoxLayout()
         tools.addWidget(self.draw_title)
         tools.addWidget(self.brush)
@@ -222,9 +242,10 @@ class ImageInput(QtWidgets.QWidget):
         tools.addWidget(undo)
         tools.addStretch(1)
         tools.addWidget(self.open_button)
-        row = QtWidgets.QHBoxLayout()
+        row = self.canvas_row = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.LeftToRight)
         row.addWidget(self.canvas)
         row.addLayout(tools)
+        zoom.ZOOM.changed.connect(self._zoomed)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.gallery_title)
@@ -233,6 +254,11 @@ class ImageInput(QtWidgets.QWidget):
         layout.addStretch(1)
         self.set_samples("digits")
 
+    def _zoomed(self, factor: float) -> None:
+        # large text: the tools go under the canvas, so the input dock keeps its width
+        self.canvas_row.setDirection(QtWidgets.QBoxLayout.TopToBottom if factor > 1.25
+                                     else QtWidgets.QBoxLayout.LeftToRight)
+
     def set_samples(self, folder: str) -> None:
         """The gallery of a model's task: "digits" (handwriting not in training) or "photos"
         (free-licence photos for an opened ImageNet model)."""
@@ -240,9 +266,9 @@ class ImageInput(QtWidgets.QWidget):
             return
         self.folder = folder
         photos = folder == "photos"
-        self.gallery_title.setText("Sample photos (CC0 / public domain):" if photos
-                                   else "Samples (handwriting not in training):")
-        self.draw_title.setText("Draw:" if photos else "Draw a digit:")
+        bind(self.gallery_title, "setText", "Sample photos (CC0 / public domain):" if photos
+             else "Samples (handwriting not in training):")
+        bind(self.draw_title, "setText", "Draw:" if photos else "Draw a digit:")
         self.gallery.setIconSize(QtCore.QSize(64, 48) if photos else QtCore.QSize(40, 40))
         self.gallery.clear()
         for path in sorted((SAMPLES / folder).glob("*.png" if not photos else "*.jpg")):
@@ -263,7 +289,10 @@ class ImageInput(QtWidgets.QWidget):
             else self.gallery.clearSelection()
         if sample is None:
             self.gallery.setCurrentRow(-1)
-        self.canvas.show_array(value if isinstance(value, np.ndarray) else None)
+        if sample is not None and self.folder == "digits":
+            self.canvas.show_picture(str(value))  # the sample digit, to draw over
+        else:
+            self.canvas.show_array(value if isinstance(value, np.ndarray) else None)
 
 
 def read_samples(name: str) -> list[str]:

@@ -39,6 +39,27 @@ def short(label: str, width: int = 9) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
+def title_lines(title: str, metrics: QtGui.QFontMetrics, width: int) -> list[str]:
+    """The title on one line, else wrapped at spaces onto two; what still does not fit is
+    left out a whole word at a time ('…'), so a number ("window 15", "[8×16]") is never cut
+    (a single word wider than the plot is elided, unless it holds a number)."""
+    words, lines = title.split(" "), [""]
+    for word in words:
+        trial = f"{lines[-1]} {word}".strip()
+        if metrics.horizontalAdvance(trial) <= width or not lines[-1]:
+            lines[-1] = trial
+        else:
+            lines.append(word)
+    if len(lines) > 2:
+        rest = " ".join(lines[1:]).split(" ")
+        while len(rest) > 1 and metrics.horizontalAdvance(" ".join(rest) + " …") > width:
+            rest.pop()
+        lines = [lines[0], " ".join(rest) + " …"]
+    # a line still too wide is elided, unless it holds a number: then it stays whole
+    return [line if metrics.horizontalAdvance(line) <= width or any(c.isdigit() for c in line)
+            else metrics.elidedText(line, QtCore.Qt.ElideRight, width) for line in lines]
+
+
 class MatrixView(pg.GraphicsLayoutWidget):
     hovered = QtCore.Signal(int, int)  # row, column; the selection stays when the mouse leaves
     clicked = QtCore.Signal(int, int)
@@ -165,12 +186,18 @@ class MatrixView(pg.GraphicsLayoutWidget):
         metrics = QtGui.QFontMetrics(font(10))
         bar = int(self.colorbar.boundingRect().width()) or 50
         width = max(int(self.width()) - bar - 16, 60)  # the title spans the plot, not the bar
-        shown = metrics.elidedText(self.title or "", QtCore.Qt.ElideRight, width)
-        self.setToolTip(self.title if shown != self.title else "")
+        title = self.title or ""
+        lines = title_lines(title, metrics, width)
+        shown = "\n".join(lines)
+        self.setToolTip(title if shown.replace("\n", " ") != title else "")
         if shown == self._shown_title and self.plot.titleLabel.opts.get("size") == pt(10):
             return False
         self._shown_title = shown
-        self.plot.setTitle(escape(shown), size=pt(10))
+        self.plot.setTitle("<br>".join(escape(line) for line in lines), size=pt(10))
+        # pyqtgraph gives a title a fixed 30 px: as tall as its lines at this zoom instead
+        tall = max(30, int(self.plot.titleLabel.item.boundingRect().height()) + 2)
+        self.plot.titleLabel.setMaximumHeight(tall)
+        self.plot.layout.setRowFixedHeight(0, tall)
         return True
 
     def _set_ticks(self) -> None:
@@ -198,7 +225,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
                 if need <= (height if axis == "left" else width):
                     break
             room = (height if axis == "left" else width) / max(need / max(len(labels), 1), 1)
-            step = max(1, math.ceil(len(labels) / max(room, 1)))
+            # no more labels than fit: with room for 1.5 labels, one (two overlapped)
+            step = max(1, math.ceil(len(labels) / max(int(room), 1)))
             ticks = [(i + 0.5, t) for i, t in enumerate(texts) if i % step == 0]
             self.plot.getAxis(axis).setTicks([ticks, []])
             shown[axis] = [t for _, t in ticks]

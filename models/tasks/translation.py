@@ -516,5 +516,9 @@ def reference_translation(words: list[str]) -> Reference:
     if at >= len(words):
         return Reference(None, None, f"not a sentence of the grammar: it stops too early "
                                      f"after '{words[-1]}'")
-    return Reference(None, None, f"not a sentence of the grammar: no rule for '{words[at]}' "
-                                 f"(word {at + 1}) here")
+    # where it goes wrong, in words a student can act on: what may not follow what
+    if at == 0:
+        return Reference(None, None, f"not a sentence of the grammar: a sentence cannot "
+                                     f"start with '{words[0]}'")
+    return Reference(None, None, f"not a sentence of the grammar: '{words[at]}' cannot "
+                                 f"follow '{words[at - 1]}' (word {at + 1})")

@@ -33,10 +33,13 @@ shot --preset swin-digits --input $digit/digit_7.png --panel windows --layer 1 -
      --query 5 -o $out/windows_swin.png
 shot --preset vit-digits --input $digit/digit_4.png --panel rollout -o $out/rollout_vit.png
 shot --preset swin-digits --input $digit/digit_7.png --panel rollout -o $out/rollout_swin.png
-# Lecturing: the tour in English and Chinese (needs a CJK font: fonts-noto-cjk), and the
-# presentation zoom, at a projector's 1280×800.
-QT_QPA_PLATFORM=offscreen python - <<'PY'
-from explorer.api import Explorer
+# Lecturing: the tour in English and Chinese (needs a CJK font: fonts-noto-cjk), and F5 in
+# Chinese, on a projector's 1280×800 screen (Qt's offscreen platform reads its size from a file).
+screen=$(mktemp --suffix=.json)
+echo '{"screens": [{"name": "projector", "x": 0, "y": 0, "width": 1280, "height": 800,
+       "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}' > "$screen"
+QT_QPA_PLATFORM=offscreen:configfile=$screen python - <<'PY'
+from explorer.api import Explorer, RunFailed
 
 out = "resources/screenshots"
 e = Explorer.open("translate", size=(1280, 800))
@@ -44,13 +47,23 @@ e.tour("en").go(3)
 e.window.grab().save(f"{out}/tour_en.png")
 e.tour("zh").go(23)
 e.window.grab().save(f"{out}/tour_zh.png")
+e.tour("zh").go(3)
+e.window.toggle_presentation()  # F5: full screen, 175%
+e.paint()
+e.window.grab().save(f"{out}/presentation.png")
+e.window.toggle_presentation()
+e.paint()
+e.window.switch_tour_language("en")
 e.window.leave_tour()
 e.set_preset("translate", "the small cats in front of the old house do not see the big dog")
 e.wait()
-e.select(site="decoder.layers.1.cross_attn", query=5)
-e.set_zoom(1.75)
-e.window.grab().save(f"{out}/presentation.png")
-e.set_zoom(1.0)
+# a refused input: the banner over the faded previous result
+e.window.text_input.set_text_and_run(" ".join(["the cat sees the dog"] * 12))
+try:
+    e.wait()
+except RunFailed:
+    pass
+e.window.grab().save(f"{out}/refused.png")
 # The grammar's own translation: a sentence outside it, and a disagreement (the bottleneck)
 e.set_input("the cats sleeps in the garden")
 e.wait()

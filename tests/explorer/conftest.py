@@ -4,6 +4,7 @@ import pytest
 from PySide6 import QtCore
 
 from explorer.app import create_window
+from explorer.i18n import set_language
 
 
 @pytest.fixture
@@ -27,6 +28,7 @@ def make_window(qtbot, tmp_path):
     yield make
     for window in created:
         window.close()
+    set_language("en")  # the next test starts in English
     leaked = [t.name for t in threading.enumerate()
               if t.ident not in before and t.is_alive() and t.name == "model-worker"]
     assert leaked == [], f"worker threads left running: {leaked}"

@@ -83,8 +83,9 @@ def test_reference_translator_agrees_with_the_generators_gold(generated):
     ("a cats sleep", "'a' does not go with the plural 'cats'"),
     ("a old tree falls", "write 'an' before 'old'"),
     ("the cat sees", "stops too early"),
-    ("the cat sees the dog and the bird and the cow runs", "no rule for 'and' (word 9)"),
-    ("the small big old cat sleeps", "no rule for 'old'"),
+    ("the cat sees the dog and the bird and the cow runs", "'and' cannot follow 'bird' (word 9)"),
+    ("the small big old cat sleeps", "'old' cannot follow 'big'"),
+    ("the two old cats sleep", "'two' cannot follow 'the' (word 2)"),
     (" ".join(["the cat sees the dog"] * 5), "25 words: longer than any training sentence"),
 ])
 def test_reference_translator_says_why_a_sentence_is_outside(sentence, reason):

@@ -1,0 +1,134 @@
+"""The interface's language through Qt's translation system.
+
+Sources are Qt Linguist files in this folder (zh_CN.ts …); the compiled .qm is built from
+them with PySide6's `pyside6-lrelease` the first time it is needed (next to the .ts when the
+folder is writable, else in the user's cache), so nobody has to run a build step. If it
+cannot be built the interface stays in English and `set_language` says why (once).
+
+Widgets set their words through `bind(widget, "setText", "Clear all")`: the text is
+translated now and again whenever the language changes; texts computed from a trace use
+`tr()` and are recomputed on `LANGUAGE.changed` (panels redraw). Model tokens and what the
+model layer says are not translated.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import weakref
+from pathlib import Path
+
+from PySide6 import QtCore
+
+HERE = Path(__file__).resolve().parent
+CONTEXT = "explorer"
+QT_LOCALES = {"zh": "zh_CN"}  # our language codes (the tour's) -> the .ts file's name
+
+
+def tr(text: str) -> str:
+    return QtCore.QCoreApplication.translate(CONTEXT, text)
+
+
+class Language(QtCore.QObject):
+    changed = QtCore.Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lang = "en"
+        self.problem = ""  # why the chosen language could not be shown, once said
+        self._translator: QtCore.QTranslator | None = None
+        self._bindings: dict[tuple[int, str], tuple] = {}
+
+
+LANGUAGE = Language()
+
+
+def bind(obj: QtCore.QObject, setter, text: str, **fields) -> None:
+    """Call `obj.setter(tr(text).format(**fields))` now and after every language change;
+    `setter` is a method name of `obj`, or a function of the words (e.g. a tab's text)
+    that lives as long as `obj`, given with a name: (name, function)."""
+    key = (id(obj), setter if isinstance(setter, str) else setter[0])
+    LANGUAGE._bindings[key] = (weakref.ref(obj), setter, text, fields)
+    _apply(obj, setter, text, fields)
+
+
+def _apply(obj, setter, text: str, fields: dict) -> None:
+    words = tr(text)
+    words = words.format(**fields) if fields else words
+    if isinstance(setter, str):
+        getattr(obj, setter)(words)
+    else:
+        setter[1](words)
+
+
+def qm_file(lang: str) -> tuple[Path | None, str]:
+    """The compiled translation for `lang` (built from its .ts when missing or older), or
+    None and the reason."""
+    name = QT_LOCALES.get(lang)
+    if name is None:
+        return None, f"no interface translation for '{lang}'"
+    source = HERE / f"{name}.ts"
+    cache = Path(QtCore.QStandardPaths.writableLocation(
+        QtCore.QStandardPaths.CacheLocation) or Path.home() / ".cache") / "i18n"
+    for folder in (HERE, cache):
+        built = folder / f"{name}.qm"
+        if built.is_file() and built.stat().st_mtime >= source.stat().st_mtime:
+            return built, ""
+    tool = shutil.which("pyside6-lrelease") or shutil.which("lrelease")
+    if tool is None:
+        return None, ("cannot build the Chinese interface: pyside6-lrelease (part of PySide6) "
+                      "was not found")
+    problem = ""
+    for folder in (HERE, cache):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            done = subprocess.run([tool, "-silent", str(source), "-qm", str(folder / f"{name}.qm")],
+                                  capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as error:
+            problem = str(error)
+            continue
+        if done.returncode == 0 and (folder / f"{name}.qm").is_file():
+            return folder / f"{name}.qm", ""
+        problem = (done.stderr or done.stdout).strip()[:200]
+    return None, f"cannot build the Chinese interface ({problem})"
+
+
+def set_language(lang: str) -> str:
+    """Show the interface in `lang` ("en", "zh"); '' or why it stays in English."""
+    app = QtCore.QCoreApplication.instance()
+    problem = ""
+    if LANGUAGE._translator is not None:
+        app.removeTranslator(LANGUAGE._translator)
+        LANGUAGE._translator = None
+    if lang != "en":
+        path, problem = qm_file(lang)
+        if path is not None:
+            translator = QtCore.QTranslator(app)
+            if translator.load(str(path)):
+                app.installTranslator(translator)
+                LANGUAGE._translator = translator
+            else:
+                problem = f"cannot read {path.name}"
+    shown = lang if not problem else "en"
+    changed = shown != LANGUAGE.lang
+    LANGUAGE.lang = shown
+    for key, (ref, setter, text, fields) in list(LANGUAGE._bindings.items()):
+        obj = ref()
+        try:
+            if obj is None:
+                raise RuntimeError
+            _apply(obj, setter, text, fields)
+        except RuntimeError:  # its widget is gone
+            del LANGUAGE._bindings[key]
+    if changed:
+        LANGUAGE.changed.emit(shown)
+    said, LANGUAGE.problem = LANGUAGE.problem, problem
+    return problem if problem != said else ""
+
+
+def bound(widget, text: str, setter: str = "setText", control: bool = False):
+    """`widget` with `text` bound (see `bind`): `bound(QtWidgets.QLabel(), "opacity")`;
+    `control`: the label belongs to a panel's controls (left out of an exported picture)."""
+    bind(widget, setter, text)
+    if control:
+        widget.setProperty("control", True)
+    return widget

@@ -1,0 +1,95 @@
+"""A notice over a result that no longer matches what the user asked for.
+
+A refused input or a model that cannot be opened leaves the previous result on screen; the
+banner says so where people look (over the plot and over the prediction), not only in the
+status bar, and stays until a new result replaces the old one.
+"""
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+STALE_STYLE = ("background: #fff1c2; color: #6b3a00; border: 2px solid #e0a000; "
+               "border-radius: 3px; padding: 4px")
+
+
+class StaleBanner(QtWidgets.QLabel):
+    def __init__(self, covers: QtWidgets.QWidget | None = None) -> None:
+        super().__init__()
+        self.covers = covers  # the result it speaks of: faded while the banner is up
+        self.veil: Veil | None = None
+        self.setWordWrap(True)  # a long reason wraps; it is never cut
+        self.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        self.setStyleSheet(STALE_STYLE)
+        self.hide()
+
+    def say(self, text: str) -> None:
+        """Show `text` ('' hides the banner)."""
+        self.setText(text)
+        self.setToolTip(text)
+        self.setVisible(bool(text))
+        if self.covers is not None:
+            if text and self.veil is None:
+                self.veil = Veil(self.covers)
+            elif not text and self.veil is not None:
+                self.veil.deleteLater()
+                self.veil = None
+
+
+class Veil(QtWidgets.QWidget):
+    """A light wash over a stale result (a child drawn over its parent's other children: a
+    graphics effect on plots drew stale pixels), letting the mouse through."""
+
+    def __init__(self, parent: QtWidgets.QWidget) -> None:
+        super().__init__(parent)
+        self.setAttribute(QtCore.Qt.WA_TransparentForMouseEvents)
+        parent.installEventFilter(self)
+        self.setGeometry(parent.rect())
+        self.show()
+        self.raise_()
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QtCore.QEvent.Resize:
+            self.setGeometry(watched.rect())
+        elif event.type() == QtCore.QEvent.ChildAdded:
+            self.raise_()
+        return False
+
+    def paintEvent(self, event) -> None:
+        painter = QtGui.QPainter(self)
+        painter.fillRect(self.rect(), QtGui.QColor(255, 255, 255, 150))
+
+
+def with_banner(widget: QtWidgets.QWidget) -> tuple[QtWidgets.QWidget, StaleBanner]:
+    """`widget` with a banner above it, as one widget."""
+    box = QtWidgets.QWidget()
+    layout = QtWidgets.QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    banner = StaleBanner(widget)
+    layout.addWidget(banner)
+    layout.addWidget(widget, 1)
+    return box, banner
+
+
+class ElidedLabel(QtWidgets.QLabel):
+    """One line that ends in '…' when it does not fit, the whole text in its tooltip (the
+    status bar's messages; the banner above the plot says what matters in full)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setProperty("elides", True)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Ignored, QtWidgets.QSizePolicy.Preferred)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        return QtCore.QSize(0, super().minimumSizeHint().height())
+
+    def paintEvent(self, event) -> None:
+        painter = QtGui.QPainter(self)
+        painter.setPen(self.palette().color(QtGui.QPalette.WindowText))
+        room = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), QtCore.Qt.ElideRight, room.width())
+        painter.drawText(room, QtCore.Qt.AlignLeft | QtCore.Qt.AlignVCenter, text)

@@ -1,0 +1,123 @@
+"""Run the app on an offscreen screen of a given size and report, as JSON, what a lecturer
+would see go wrong: the first run's frame, cut texts for every preset and tour step at
+100%, 175% and 200%, the central plot's room at each zoom, the dock sizes after Ctrl+0 and
+after leaving F5, and where a refused input is said.
+
+Qt takes the screen size from a config file of its offscreen platform, fixed when the
+QApplication starts, so each screen is a process of its own:
+
+    python tests/explorer/screen_check.py 1280x800 [--tour en,zh] > result.json
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ZOOMS = (1.0, 1.75, 2.0)
+
+
+def screen_config(width: int, height: int) -> str:
+    path = Path(tempfile.mkdtemp()) / "screen.json"
+    path.write_text(json.dumps({
+        "synchronousWindowSystemEvents": True, "windowFrameMargins": True,
+        "screens": [{"name": "projector", "x": 0, "y": 0, "width": width, "height": height,
+                     "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    return str(path)
+
+
+def main() -> None:
+    width, height = (int(v) for v in sys.argv[1].split("x"))
+    tours = sys.argv[sys.argv.index("--tour") + 1].split(",") if "--tour" in sys.argv else []
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={screen_config(width, height)}"
+    sys.path[:0] = [str(HERE), str(HERE.parents[1])]
+    from fit import cut_widgets, fully_visible
+    from PySide6 import QtCore, QtWidgets  # noqa: F401  (after the platform is chosen)
+
+    from explorer.api import Explorer, RunFailed
+    from explorer.app import application, create_window
+    from models.presets import PRESETS
+
+    application()
+    settings = QtCore.QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"),
+                                QtCore.QSettings.IniFormat)
+    window = create_window("translate", "cpu", settings)  # a first run: nothing saved
+    window.show()
+    e = Explorer(window)
+    e.wait()
+    report: dict = {"available": window.screen().availableGeometry().getRect(),
+                    "frame": window.frameGeometry().getRect(), "cut": {}, "central": {},
+                    "restored": {}, "plot": {}, "tour_buttons": {}, "side_scroll": {}}
+
+    def docks() -> dict:
+        sizes = {n: list(d.size().toTuple()) for n, d in window.docks.items() if d.isVisible()}
+        return {"docks": sizes, "central": list(window.centralWidget().size().toTuple())}
+
+    def check(tag: str) -> None:
+        cut = cut_widgets(window)
+        if cut:
+            report["cut"][tag] = cut
+        area = window.panels["prediction"].parentWidget().parentWidget()
+        if area.horizontalScrollBar().isVisible():
+            report["side_scroll"][tag] = "prediction"
+
+    for name in PRESETS:
+        e.set_preset(name)
+        e.wait()
+        at_100 = docks()
+        for factor in ZOOMS:
+            e.set_zoom(factor)
+            e.show("attention")
+            check(f"{name} {factor}")
+            box = window.panels["attention"].view.plot.getViewBox().sceneBoundingRect()
+            report["central"][f"{name} {factor}"] = docks()["central"]
+            report["plot"][f"{name} {factor}"] = [round(box.width()), round(box.height())]
+        e.set_zoom(1.0)
+        report["restored"][f"{name} ctrl0"] = [at_100, docks()]
+        window.toggle_presentation()
+        e.paint()
+        check(f"{name} F5")
+        window.toggle_presentation()
+        e.paint()
+        report["restored"][f"{name} F5"] = [at_100, docks()]
+    for lang in tours:
+        tour = e.tour(lang)
+        for i in range(len(tour.steps)):
+            try:
+                tour.go(i)
+            except RunFailed as error:
+                report["cut"][f"tour {lang} {i}"] = [f"step failed: {error}"]
+                continue
+            for factor in ZOOMS:
+                e.set_zoom(factor)
+                check(f"tour {lang} {i} {factor}")
+                card = window.tour_card
+                hidden = [b.text() for b in (card.previous_button, card.next_button,
+                                             card.close_button, card.progress)
+                          if not fully_visible(b)]
+                if hidden:
+                    report["tour_buttons"][f"{lang} {i} {factor}"] = hidden
+            e.set_zoom(1.0)
+        window.leave_tour()
+    # a refused input: said outside the status bar, in a visible widget
+    e.set_preset("translate")
+    e.wait()
+    e.set_input(" ".join(["the cat"] * 30))
+    try:
+        e.wait()
+    except RunFailed:
+        pass
+    status = window.statusBar()
+    # (the reason is the model's own words, in either interface language)
+    report["refusal_shown_in"] = [
+        type(w).__name__ for w in window.findChildren(QtWidgets.QLabel)
+        if w.isVisible() and "takes at most" in w.text() and not status.isAncestorOf(w)]
+    e.close()
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
