@@ -358,14 +358,16 @@ class TokensPanel(Panel):
         self._show_image_selection(trace, sel, info, weights)
 
     def scroll_to_selection(self) -> None:
-        """The selected query (else key) scrolled into view; nothing moves when it is in
-        view already, so pointing at tokens in the strip itself never scrolls it."""
+        """The selected query (else key) scrolled to the middle when it is out of view;
+        nothing moves when it is in view, so pointing at the strip itself never scrolls it."""
         sel = self.state.selection
         row, index = ("query", sel.query) if sel.query is not None else ("key", sel.key)
         box = self.strip.box(row, index) if index is not None else None
-        if box is not None:
-            self.scroll.ensureVisible(int(box.center().x()), int(box.center().y()),
-                                      int(box.width() / 2) + 24, 0)
+        bar = self.scroll.horizontalScrollBar()
+        port = self.scroll.viewport().width()
+        if box is not None and not (bar.value() <= box.left() and
+                                    box.right() <= bar.value() + port):
+            bar.setValue(int(box.center().x() - port / 2))  # centred, with its context
 
     def _show_image_selection(self, trace, sel, info, weights) -> None:
         if sel.query is None:

@@ -288,6 +288,10 @@ class MatrixView(pg.GraphicsLayoutWidget):
         if zoomed:
             parts.append(f"rows {r0}–{r1 - 1}, columns {c0}–{c1 - 1} · right-click: all")
         text = "\n".join(parts)
+        room = self.plot.vb.boundingRect().width() - 12
+        if any(QtGui.QFontMetrics(font(8)).horizontalAdvance(p) > room for p in parts):
+            # a small view (the pipeline's) says the pooling only
+            text = f"pooled {fy}×{fx}" if self.pooled != (1, 1) else f"rows {r0}–{r1 - 1}"
         if text != self.note_text:
             self.note_text = text
             self.note.setText(text)
