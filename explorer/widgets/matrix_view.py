@@ -362,15 +362,18 @@ class MatrixView(pg.GraphicsLayoutWidget):
         (x0, x1), (y0, y1) = self.plot.vb.viewRange()
         per_cell = room / max((y1 - y0) if axis == "left" else (x1 - x0), 1e-9)  # pixels
         end = min(end, len(labels))
-        for chars in LABEL_WIDTHS:
-            texts, widths = self._fitted(axis, labels, chars, metrics)
-            if axis == "left":
-                size = metrics.height() + 1
-            else:
-                size = float(widths[first:end].max(initial=0)) + 12
-            step = max(1, math.ceil(size / per_cell))
-            if step == 1:
-                break
+        # the shortest labels first: when even they must be thinned (a long input seen
+        # whole), the longer ones need not be measured
+        texts, widths = self._fitted(axis, labels, LABEL_WIDTHS[-1], metrics)
+        size = metrics.height() + 1 if axis == "left" else \
+            float(widths[first:end].max(initial=0)) + 12
+        step = max(1, math.ceil(size / per_cell))
+        if step == 1:  # all shown: as long as they fit
+            for chars in LABEL_WIDTHS:
+                longer, widths = self._fitted(axis, labels, chars, metrics)
+                if axis == "left" or float(widths[first:end].max(initial=0)) + 12 <= per_cell:
+                    texts = longer
+                    break
         return [(i + 0.5, texts[i]) for i in range(first - first % step, end, step)
                 if i >= first]
 
