@@ -41,15 +41,14 @@ class AttentionPanel(Panel):
         self.view.set_highlight(sel.query, sel.key, sel.locked)
 
     def _show_matrix(self, trace: Trace, sel: Selection) -> None:
-        weights = trace[f"{sel.site}/weights"]
-        mask = trace.get(f"{sel.site}/mask")
         info = trace.meta["sites"][sel.site]
         windowed = info["kind"] == "window"
-        matrix = weights[sel.window, sel.head] if windowed else weights[sel.head]
+        window = sel.window if windowed else None
+        # this head's N × N only: at 1,024 tokens all heads' would be H × 4 MB to compute
+        matrix = trace.head_matrix(sel.site, "weights", sel.head, window)
         blocked = None
-        if mask is not None:
-            m = mask[sel.window, 0] if windowed else mask[0]
-            blocked = m < -1.0
+        if f"{sel.site}/mask" in trace:
+            blocked = trace.head_matrix(sel.site, "mask", sel.head, window) < -1.0
         rows, cols = axis_labels(trace, sel.site, sel.window)
         where = f"  window {sel.window}" if windowed else ""
         # Colours span 0 … the largest weight: over 65 or 256 keys a row's weights are small,

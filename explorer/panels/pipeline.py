@@ -206,14 +206,16 @@ class PipelinePanel(Panel):
         proj = trace[f"{site}/proj"]
         proj = proj[sel.window] if windowed else proj
         h = sel.head
-        found = {"q": q[h], "kT": k[h].T, "v": v[h], "scores": pick(trace[f"{site}/scores"])[h],
-                 "weights": pick(trace[f"{site}/weights"])[h], "out": out[h],
+        window = sel.window if windowed else None
+        # the N × N matrices of this head only (computed on demand for long inputs)
+        found = {"q": q[h], "kT": k[h].T, "v": v[h],
+                 "scores": trace.head_matrix(site, "scores", h, window),
+                 "weights": trace.head_matrix(site, "weights", h, window), "out": out[h],
                  "concat": np.concatenate(list(out), axis=-1), "proj": proj}
         if f"{site}/bias" in trace:
             found["bias"] = trace[f"{site}/bias"][h]
         if f"{site}/mask" in trace:
-            mask = trace[f"{site}/mask"]
-            found["mask"] = (mask[sel.window, 0] if windowed else mask[0])
+            found["mask"] = trace.head_matrix(site, "mask", h, window)
         return found
 
     def _redraw_matrices(self) -> None:

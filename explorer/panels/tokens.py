@@ -68,9 +68,22 @@ class TokenStrip(QtWidgets.QWidget):
             self.update()
         super().changeEvent(event)
 
+    def natural_width(self) -> int:
+        """Width the longer row needs at the smallest gap: a long text is wider than the
+        panel, and the scroll area around the strip then scrolls."""
+        metrics = QtGui.QFontMetricsF(self.font())
+        need = [sum(metrics.horizontalAdvance(t) + 12 for t in tokens)
+                + 2.0 * max(0, len(tokens) - 1) for tokens in (self.queries, self.keys)]
+        return int(max(need) + 17)
+
+    def box(self, row: str, index: int) -> QtCore.QRectF | None:
+        boxes = self._boxes[row]
+        return boxes[index] if 0 <= index < len(boxes) else None
+
     def _layout(self) -> None:
         metrics = QtGui.QFontMetricsF(self.font())
         height = metrics.height() + 8
+        self.setMinimumWidth(self.natural_width())
         for row, tokens, y in (("query", self.queries, 8.0),
                                ("key", self.keys, self.height() - height - 8.0)):
             widths = [metrics.horizontalAdvance(t) + 12 for t in tokens]
@@ -88,10 +101,13 @@ class TokenStrip(QtWidgets.QWidget):
         p.setRenderHint(QtGui.QPainter.Antialiasing)
         p.fillRect(self.rect(), QtCore.Qt.white)
         q_boxes, k_boxes = self._boxes["query"], self._boxes["key"]
+        exposed = QtCore.QRectF(event.rect())
         if self.weights is not None and self.query is not None and self.query < len(q_boxes):
             start = q_boxes[self.query]
             row = self.weights[self.query]
             for j, box in enumerate(k_boxes[: len(row)]):
+                if row[j] < 0.5 / 255:  # not a visible line: a long text has many
+                    continue
                 colour = QtGui.QColor(QUERY_COLOUR)
                 colour.setAlphaF(float(np.clip(row[j], 0, 1)))
                 p.setPen(QtGui.QPen(colour, 1 + 5 * float(row[j])))
@@ -101,6 +117,8 @@ class TokenStrip(QtWidgets.QWidget):
                 ("query", self.queries, q_boxes, QUERY_COLOUR, self.query),
                 ("key", self.keys, k_boxes, KEY_COLOUR, self.key)):
             for i, (text, box) in enumerate(zip(tokens, boxes)):
+                if not box.intersects(exposed):  # scrolled out of view
+                    continue
                 fill = QtGui.QColor(colour)
                 fill.setAlpha(220 if i == chosen else 35)
                 p.setPen(QtGui.QPen(colour, 2 if i == chosen else 1))
@@ -268,9 +286,14 @@ class TokensPanel(Panel):
     def __init__(self, state, parent=None) -> None:
         super().__init__(state, parent)
         self.strip = TokenStrip()
+        self.scroll = QtWidgets.QScrollArea()  # a long text scrolls sideways
+        self.scroll.setWidget(self.strip)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QtWidgets.QFrame.NoFrame)
+        self.scroll.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
         self.picture = ImageTokens()
         self.stack = QtWidgets.QStackedLayout(self)
-        self.stack.addWidget(self.strip)
+        self.stack.addWidget(self.scroll)
         self.stack.addWidget(self.picture)
         self.strip.hovered.connect(self._strip_hovered)
         self.strip.clicked.connect(self._strip_clicked)
@@ -310,7 +333,7 @@ class TokensPanel(Panel):
 
     # -- drawing -------------------------------------------------------------------
     def update_trace(self, trace: Trace) -> None:
-        self.stack.setCurrentWidget(self.strip if token_layout(trace.meta) == "text"
+        self.stack.setCurrentWidget(self.scroll if token_layout(trace.meta) == "text"
                                     else self.picture)
 
     def update_selection(self, sel: Selection) -> None:
@@ -325,6 +348,7 @@ class TokensPanel(Panel):
                 self.strip.set_tokens(queries, keys, weights[sel.head], unknown)
                 self._shown = (sel.site, sel.head)
             self.strip.set_selection(sel.query, sel.key)
+            self.scroll_to_selection()
             return
         if self._shown != (sel.site,):
             res = info.get("resolution", info.get("grid"))[0]
@@ -332,6 +356,18 @@ class TokensPanel(Panel):
                                    info.get("shift", 0))
             self._shown = (sel.site,)
         self._show_image_selection(trace, sel, info, weights)
+
+    def scroll_to_selection(self) -> None:
+        """The selected query (else key) scrolled to the middle when it is out of view;
+        nothing moves when it is in view, so pointing at the strip itself never scrolls it."""
+        sel = self.state.selection
+        row, index = ("query", sel.query) if sel.query is not None else ("key", sel.key)
+        box = self.strip.box(row, index) if index is not None else None
+        bar = self.scroll.horizontalScrollBar()
+        port = self.scroll.viewport().width()
+        if box is not None and not (bar.value() <= box.left() and
+                                    box.right() <= bar.value() + port):
+            bar.setValue(int(box.center().x() - port / 2))  # centred, with its context
 
     def _show_image_selection(self, trace, sel, info, weights) -> None:
         if sel.query is None:

@@ -20,6 +20,10 @@ SIGNED = pg.colormap.get("CET-D1")  # diverging, centred on 0
 PROBABILITY = pg.colormap.get("viridis")
 LABEL_WIDTHS = (9, 6, 4)  # characters a tick label keeps, tried in turn before thinning
 HIGHLIGHT = QtGui.QColor(255, 140, 0)
+# A matrix with more rows or columns than this zooms (wheel) and pans (drag), and is pooled
+# when it has more cells than the view has pixels; smaller ones stay as they always were.
+ZOOMABLE = 128
+MIN_CELLS = 4  # zooming in stops at this many rows or columns
 
 
 def elastic(label: pg.LabelItem) -> pg.LabelItem:
@@ -60,6 +64,27 @@ def title_lines(title: str, metrics: QtGui.QFontMetrics, width: int) -> list[str
             else metrics.elidedText(line, QtCore.Qt.ElideRight, width) for line in lines]
 
 
+def fit(label: str, width: int) -> str:
+    """A tick label shortened to `width` characters; numbers are never cut."""
+    return label if label.replace(",", "").isdigit() else short(label, width)
+
+
+def pool(shown: np.ndarray, factor: tuple[int, int], signed: bool) -> np.ndarray:
+    """Blocks of factor = (rows, columns) cells to one pixel each. Probabilities: the block's
+    maximum, so one strong cell (a one-token stripe) stays visible; signed: the value of
+    largest magnitude.
+    The last blocks are filled by repeating the edge, which changes no maximum."""
+    (rows, cols), (fy, fx) = shown.shape, factor
+    r, c = -(-rows // fy), -(-cols // fx)
+    padded = np.pad(shown, ((0, r * fy - rows), (0, c * fx - cols)), mode="edge")
+    blocks = padded.reshape(r, fy, c, fx)
+    high = blocks.max(axis=3).max(axis=1)  # the inner axis first: a contiguous reduction
+    if not signed:
+        return high
+    low = blocks.min(axis=3).min(axis=1)
+    return np.where(-low > high, low, high)
+
+
 class MatrixView(pg.GraphicsLayoutWidget):
     hovered = QtCore.Signal(int, int)  # row, column; the selection stays when the mouse leaves
     clicked = QtCore.Signal(int, int)
@@ -92,6 +117,20 @@ class MatrixView(pg.GraphicsLayoutWidget):
             box.hide()
             self.plot.addItem(box)
         self.cell_box.setPen(pg.mkPen("k", width=3, cosmetic=True))
+        # Says when cells are pooled or the view zoomed in; a child of the view box, so it
+        # stays in its corner while the matrix pans under it.
+        self.note = pg.TextItem("", color=(20, 20, 20), fill=pg.mkBrush(255, 255, 255, 215))
+        self.note.setParentItem(self.plot.vb)
+        self.note.setZValue(20)
+        self.note.hide()
+        self.note_text = ""
+        self.pooled = (1, 1)  # cells per pixel of the image on screen, (down, across)
+        self.zoomable = False
+        self._finite = np.zeros((1, 1), np.float32)  # data with non-finite cells at the floor
+        self._blocked: np.ndarray | None = None
+        self._signed = False
+        self._image_stale = False  # the image waits for the next paint to be pooled
+        self._fit_cache: dict[tuple, tuple[list[str], np.ndarray]] = {}
         self.readout = elastic(self.addLabel("", row=1, col=0, justify="left", size=pt(9)))
         elastic(self.plot.titleLabel)
         self.readout_text = ""  # what the read-out says, as plain text
@@ -107,7 +146,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
         # labels are chosen for the room the plot really has, which changes with the axes
-        self.plot.vb.sigResized.connect(lambda _: self._set_ticks())
+        self.plot.vb.sigResized.connect(lambda _: self._view_changed())
+        self.plot.vb.sigRangeChanged.connect(lambda *_: self._view_changed())
         self._apply_zoom()
         ZOOM.changed.connect(self._apply_zoom)
 
@@ -150,26 +190,30 @@ class MatrixView(pg.GraphicsLayoutWidget):
         if levels != self._levels:
             self.colorbar.setLevels(levels)
             self._levels = levels
-        shown = np.where(np.isfinite(data), data, levels[0]).astype(np.float32)
-        self.image.setImage(shown, autoLevels=False, levels=levels)
+        self._finite = np.where(np.isfinite(data), data, levels[0]).astype(np.float32)
+        self._blocked = blocked if blocked is not None and blocked.any() else None
+        self._signed = signed
         rows, cols = data.shape
-        self.image.setRect(QtCore.QRectF(0, 0, cols, rows))
-        if blocked is not None and blocked.any():
-            overlay = np.zeros((rows, cols, 4), np.ubyte)
-            overlay[blocked] = (150, 150, 150, 255)
-            self.masked.setImage(overlay, autoLevels=False)
-            self.masked.setRect(QtCore.QRectF(0, 0, cols, rows))
-            self.masked.show()
-        else:
-            self.masked.hide()
+        zoomable = max(rows, cols) > ZOOMABLE
+        if zoomable or self.zoomable:
+            self.plot.setMouseEnabled(zoomable, zoomable)
+            limits = (dict(xMin=0, xMax=cols, yMin=0, yMax=rows, minXRange=MIN_CELLS,
+                           minYRange=MIN_CELLS) if zoomable else
+                      dict(xMin=None, xMax=None, yMin=None, yMax=None, minXRange=None,
+                           minYRange=None))
+            self.plot.vb.setLimits(**limits)
+            self.zoomable = zoomable
         new_axes = (row_labels, col_labels, col_ticks) != (self.row_labels, self.col_labels,
                                                            self.col_ticks)
         reshaped = new_axes or data.shape != self.data.shape
+        if new_axes:
+            self._fit_cache.clear()
         self.data, self.row_labels, self.col_labels = data, row_labels, col_labels
         self.col_ticks = col_ticks
         if reshaped:
             self._set_ticks()
             self.plot.setRange(xRange=(0, cols), yRange=(0, rows), padding=0)
+        self._draw_image(force=True)
         if title != self.title:  # a new title re-lays out the whole plot
             self.title = title
             reshaped |= self._show_title()
@@ -180,6 +224,101 @@ class MatrixView(pg.GraphicsLayoutWidget):
             self.ci.layout.activate()
             self.plot.layout.activate()
             self.plot.vb.updateMatrix()
+
+    def reset_view(self) -> None:
+        """The whole matrix again, after zooming or panning."""
+        rows, cols = self.data.shape
+        self.plot.setRange(xRange=(0, cols), yRange=(0, rows), padding=0)
+
+    def visible_cells(self) -> tuple[int, int, int, int]:
+        """(first row, end row, first column, end column) in view."""
+        rows, cols = self.data.shape
+        (x0, x1), (y0, y1) = self.plot.vb.viewRange()
+        return (max(0, math.floor(y0)), min(rows, math.ceil(y1)),
+                max(0, math.floor(x0)), min(cols, math.ceil(x1)))
+
+    def _pool_factor(self) -> tuple[int, int]:
+        """Cells per pixel in view, (down, across), rounded up (1: every cell gets a pixel
+        at least). A small matrix is always drawn cell by cell (as it always was)."""
+        if not self.zoomable:
+            return 1, 1
+        (x0, x1), (y0, y1) = self.plot.vb.viewRange()
+        box = self.plot.vb.boundingRect()
+        rows, cols = self.data.shape
+        across = (min(x1, cols) - max(x0, 0)) / max(box.width(), 64.0)
+        down = (min(y1, rows) - max(y0, 0)) / max(box.height(), 64.0)
+        return max(1, math.ceil(down - 1e-9)), max(1, math.ceil(across - 1e-9))
+
+    def _view_changed(self) -> None:
+        self._set_ticks()
+        self._draw_image()
+
+    def _draw_image(self, force: bool = False) -> None:
+        """The image at one pixel per cell, or pooled when the view has fewer pixels than
+        cells; drawn again only when the pooling changes (zooming, resizing, new data).
+        A large matrix is pooled when painted: the layout settles (and resizes the view a
+        few times) first, and a hidden view pools nothing."""
+        factor = self._pool_factor()
+        if factor != self.pooled or force:
+            self.pooled = factor
+            self._image_stale = True
+            if self.zoomable:
+                self.viewport().update()
+            else:
+                self._set_image()
+        self._show_note()
+
+    def paintEvent(self, event) -> None:
+        if self._image_stale:
+            self.pooled = self._pool_factor()
+            self._set_image()
+            self._show_note()
+        super().paintEvent(event)
+
+    def _set_image(self) -> None:
+        self._image_stale = False
+        (fy, fx), plain = self.pooled, self.pooled == (1, 1)
+        shown = self._finite if plain else pool(self._finite, self.pooled, self._signed)
+        self.image.setImage(shown, autoLevels=False, levels=self._levels)
+        self.image.setRect(QtCore.QRectF(0, 0, shown.shape[1] * fx, shown.shape[0] * fy))
+        if self._blocked is not None:
+            # grey where every cell of the block is blocked (a block with one allowed cell
+            # shows that cell's colour)
+            blocked = self._blocked if plain else \
+                ~pool((~self._blocked).astype(np.float32), self.pooled, False).astype(bool)
+            overlay = np.zeros((*blocked.shape, 4), np.ubyte)
+            overlay[blocked] = (150, 150, 150, 255)
+            self.masked.setImage(overlay, autoLevels=False)
+            self.masked.setRect(QtCore.QRectF(0, 0, blocked.shape[1] * fx,
+                                              blocked.shape[0] * fy))
+            self.masked.show()
+        else:
+            self.masked.hide()
+
+    def _show_note(self) -> None:
+        rows, cols = self.data.shape
+        r0, r1, c0, c1 = self.visible_cells()
+        zoomed = (r0, r1, c0, c1) != (0, rows, 0, cols)
+        parts = []
+        (fy, fx) = self.pooled
+        if self.pooled != (1, 1):
+            how = "largest |value|" if self._signed else "max"
+            r, c = -(-(r1 - r0) // fy), -(-(c1 - c0) // fx)
+            parts.append(f"pooled {fy}×{fx} ({how}) → {r}×{c}; "
+                         f"zoom in (wheel) for cells")
+        if zoomed:
+            parts.append(f"rows {r0}–{r1 - 1}, columns {c0}–{c1 - 1} · right-click: all")
+        text = "\n".join(parts)
+        room = self.plot.vb.boundingRect().width() - 12
+        if any(QtGui.QFontMetrics(font(8)).horizontalAdvance(p) > room for p in parts):
+            # a small view (the pipeline's) says the pooling only
+            text = f"pooled {fy}×{fx}" if self.pooled != (1, 1) else f"rows {r0}–{r1 - 1}"
+        if text != self.note_text:
+            self.note_text = text
+            self.note.setText(text)
+            self.note.setFont(font(8))
+            self.note.setVisible(bool(text))
+            self.note.setPos(2, 2)
 
     def _show_title(self) -> bool:
         """The title elided to the plot's width (whole in the tooltip); True if it changed."""
@@ -215,9 +354,14 @@ class MatrixView(pg.GraphicsLayoutWidget):
                 step = max(1, math.ceil(need / width))  # every k-th when they do not fit
                 self.plot.getAxis(axis).setTicks([ticks[::step], []])
                 continue
+            if self.zoomable:
+                ticks = self._visible_ticks(axis, labels, metrics,
+                                            height if axis == "left" else width)
+                self.plot.getAxis(axis).setTicks([ticks, []])
+                shown[axis] = [t for _, t in ticks]
+                continue
             for chars in LABEL_WIDTHS:
-                texts = [lab if lab.replace(",", "").isdigit() else short(lab, chars)
-                         for lab in labels]
+                texts = [fit(lab, chars) for lab in labels]
                 if axis == "left":
                     need = line * len(labels)
                 else:
@@ -235,6 +379,43 @@ class MatrixView(pg.GraphicsLayoutWidget):
         longest = max((metrics.horizontalAdvance(t) for t in shown["left"]), default=0)
         self.plot.getAxis("left").setWidth(longest + 12)
         self.plot.getAxis("bottom").setHeight(metrics.height() + 10)
+
+    def _visible_ticks(self, axis: str, labels: list[str], metrics: QtGui.QFontMetrics,
+                       room: float) -> list[tuple[float, str]]:
+        """A zoomable matrix: labels of the cells in view only, every k-th by index (so they
+        stay put while panning), k such that two shown labels never overlap: the widest
+        label in view plus a gap (a line, on the row axis) fits between neighbours."""
+        r0, r1, c0, c1 = self.visible_cells()
+        first, end = (r0, r1) if axis == "left" else (c0, c1)
+        (x0, x1), (y0, y1) = self.plot.vb.viewRange()
+        per_cell = room / max((y1 - y0) if axis == "left" else (x1 - x0), 1e-9)  # pixels
+        end = min(end, len(labels))
+        # the shortest labels first: when even they must be thinned (a long input seen
+        # whole), the longer ones need not be measured
+        texts, widths = self._fitted(axis, labels, LABEL_WIDTHS[-1], metrics)
+        size = metrics.height() + 1 if axis == "left" else \
+            float(widths[first:end].max(initial=0)) + 12
+        step = max(1, math.ceil(size / per_cell))
+        if step == 1:  # all shown: as long as they fit
+            for chars in LABEL_WIDTHS:
+                longer, widths = self._fitted(axis, labels, chars, metrics)
+                if axis == "left" or float(widths[first:end].max(initial=0)) + 12 <= per_cell:
+                    texts = longer
+                    break
+        return [(i + 0.5, texts[i]) for i in range(first - first % step, end, step)
+                if i >= first]
+
+    def _fitted(self, axis: str, labels: list[str], chars: int, metrics: QtGui.QFontMetrics
+                ) -> tuple[list[str], np.ndarray]:
+        """Labels shortened to `chars` and their widths in pixels, kept while the labels and
+        the font stay (panning asks again at every step)."""
+        key = (axis, chars, metrics.height())  # emptied when the labels change
+        if key not in self._fit_cache:
+            texts = [fit(label, chars) for label in labels]
+            widths = (np.array([metrics.horizontalAdvance(t) for t in texts], float)
+                      if axis == "bottom" else np.zeros(len(texts)))
+            self._fit_cache[key] = texts, widths
+        return self._fit_cache[key]
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -297,6 +478,9 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self.setToolTip(self.readout_text)
 
     def _mouse_clicked(self, event) -> None:
+        if event.button() == QtCore.Qt.RightButton and self.zoomable:
+            self.reset_view()
+            return
         cell = self.cell_at(event.scenePos())
         if cell is not None and event.button() == QtCore.Qt.LeftButton:
             self.clicked.emit(*cell)
