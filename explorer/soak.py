@@ -121,8 +121,9 @@ def act_point(e: Explorer, rng: random.Random) -> None:
     trace = e.state.trace
     if trace is None:
         return
-    weights = trace.get(f"{e.state.selection.site}/weights")
-    rows, cols = (weights.shape[-2], weights.shape[-1]) if weights is not None else (1, 1)
+    site = e.state.selection.site
+    rows, cols = (trace[f"{site}/q"].shape[-2], trace[f"{site}/k"].shape[-2]) \
+        if f"{site}/q" in trace else (1, 1)
     query, key = rng.randrange(rows + 2) - 1, rng.randrange(cols + 2) - 1  # some outside
     query, key = (None if query < 0 else query), (None if key < 0 else key)
     if rng.random() < 0.2:
@@ -341,8 +342,9 @@ def stale_problems(e: Explorer) -> list[str]:
         out.append(f"window box shows {w.window_box.value()}, selection {sel.window}")
     attention = w.panels["attention"]
     if attention.isVisible():
-        weights = trace[f"{sel.site}/weights"]
-        expected = weights[sel.window, sel.head] if weights.ndim == 4 else weights[sel.head]
+        windowed = trace[f"{sel.site}/q"].ndim == 4
+        expected = trace.head_matrix(sel.site, "weights", sel.head,
+                                     sel.window if windowed else None)
         if not np.array_equal(attention.view.data, expected.astype(np.float32)):
             out.append("the attention panel shows another matrix than the selection's")
     headline = w.panels["prediction"].headline.text()

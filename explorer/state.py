@@ -336,7 +336,7 @@ def default_site(trace: Trace) -> str:
 
 
 def matrix_shape(trace: Trace, site: str) -> tuple[int, int]:
-    weights = trace.get(f"{site}/weights")
-    if weights is None:
+    """(rows, columns) of a site's matrices, from q and k: no N × N matrix is derived."""
+    if f"{site}/q" not in trace.records:
         return 0, 0
-    return weights.shape[-2], weights.shape[-1]
+    return trace[f"{site}/q"].shape[-2], trace[f"{site}/k"].shape[-2]

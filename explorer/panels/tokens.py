@@ -339,13 +339,13 @@ class TokensPanel(Panel):
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
         info = trace.meta["sites"][sel.site]
-        weights = trace[f"{sel.site}/weights"]
         if token_layout(trace.meta) == "text":
             if self._shown != (sel.site, sel.head):
                 queries, keys = site_tokens(trace, sel.site)
                 unknown = ({i for i, t in enumerate(keys) if t in trace.meta.get("unknown", [])}
                            if keys is trace.meta.get("source_tokens") else set())
-                self.strip.set_tokens(queries, keys, weights[sel.head], unknown)
+                self.strip.set_tokens(queries, keys,
+                                      trace.head_matrix(sel.site, "weights", sel.head), unknown)
                 self._shown = (sel.site, sel.head)
             self.strip.set_selection(sel.query, sel.key)
             self.scroll_to_selection()
@@ -355,7 +355,7 @@ class TokensPanel(Panel):
             self.picture.set_image(picture(trace), res, info.get("window_size", 0),
                                    info.get("shift", 0))
             self._shown = (sel.site,)
-        self._show_image_selection(trace, sel, info, weights)
+        self._show_image_selection(trace, sel, info, trace[f"{sel.site}/weights"])
 
     def scroll_to_selection(self) -> None:
         """The selected query (else key) scrolled to the middle when it is out of view;
