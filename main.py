@@ -12,6 +12,9 @@
     python main.py tour --lang zh                                 the tour's outline
     python main.py --tour [--lang en|zh] [--step N]               the app, on the tour
     python main.py --session demo.json                            the app, on a saved demo
+
+--untrained (the app, trace, eval, shot, export): the presets with random weights instead of
+their trained ones, to show what training changes; a missing weights file is an error.
 """
 from __future__ import annotations
 
@@ -89,6 +92,7 @@ def session_for(args: argparse.Namespace):
 
     interventions = parse_interventions(getattr(args, "intervention", []))
     arch = getattr(args, "arch", None)
+    untrained = check_untrained(args)
     if args.weights and (is_model_folder(args.weights) or arch or args.preset is None):
         # a hub folder, or a timm file named by --arch or its file name: its own model
         session = load_folder(args.weights, resolve_device(args.device), arch)
@@ -97,9 +101,18 @@ def session_for(args: argparse.Namespace):
                          "file)")
     else:
         session = load_preset(args.preset, resolve_device(args.device), weights=args.weights,
-                              allow_untrained=args.weights is None)
+                              untrained=untrained)
     session.set_interventions(**interventions)
     return session
+
+
+def check_untrained(args: argparse.Namespace) -> bool:
+    """--untrained, refused beside --weights (random weights or a file, not both)."""
+    untrained = getattr(args, "untrained", False)
+    if untrained and getattr(args, "weights", None):
+        raise UsageError("--untrained gives a preset random weights: it does not go with "
+                         "--weights")
+    return untrained
 
 
 def opened_preset(args: argparse.Namespace) -> str | None:
@@ -120,11 +133,14 @@ def add_weights_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_presets(args: argparse.Namespace) -> int:
     from models.presets import DEFAULT_PRESET, PRESETS
+    from models.resources import missing_weights
 
     for preset in PRESETS.values():
         mark = "*" if preset.name == DEFAULT_PRESET else " "
-        shipped = "trained" if preset.weights.is_file() else "untrained"
+        shipped = "trained" if preset.weights.is_file() else "MISSING"
         print(f"{mark} {preset.name:<12} {preset.arch:<11} {shipped:<9} {preset.description}")
+        if shipped == "MISSING":
+            print(f"  {missing_weights(preset.weights, preset.name)}")
     return 0
 
 
@@ -132,9 +148,11 @@ def cmd_trace(args: argparse.Namespace) -> int:
     session = session_for(args)
     result = session.run(args.input)
     result.save_npz(args.output, compact=args.compact)
+    weights = "" if session.trained else " (UNTRAINED: random weights)"
     print(f"wrote {args.output}: {len(result.keys())} records"
           f"{' (N×N matrices left to the reader)' if args.compact else ''}, "
-          f"{len(result.meta['sites'])} attention sites, prediction: {result.meta['prediction']}")
+          f"{len(result.meta['sites'])} attention sites, prediction{weights}: "
+          f"{result.meta['prediction']}")
     if result.meta.get("reference") and not result.meta["matches_reference"]:
         print(f"the grammar's own translation differs: {result.meta['reference']}")
     if result.meta.get("outside") and not result.meta.get("unknown"):
@@ -154,14 +172,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
                          f"on that preset's held-out data, and there is none for it here "
                          f"(use trace, shot or the app)")
     session = session_for(args)
-    if not session.trained:
-        raise UsageError(f"no trained weights for {args.preset}: nothing to evaluate")
     figures = evaluate(session, limit=args.limit)
     if args.json:
-        print(json.dumps({"preset": args.preset, **figures}))
+        print(json.dumps({"preset": args.preset, "trained": session.trained, **figures}))
         return 0
     on = ", ".join(parse_interventions(args.intervention)) or "none"
-    print(f"{args.preset}: held-out set of {figures['heldout']} (interventions: {on})")
+    weights = "" if session.trained else ", UNTRAINED: random weights"
+    print(f"{args.preset}: held-out set of {figures['heldout']} (interventions: {on}{weights})")
     for key, bar in BARS[session.preset.task].items():
         extra = f"  ({figures['alignment_site']})" if key == "alignment" else ""
         print(f"  {key:<19} {figures[key]:7.2%}   bar {bar:.0%}{extra}")
@@ -191,6 +208,7 @@ def cmd_shot(args: argparse.Namespace) -> int:
 
     if args.preset is None and args.weights is None:
         raise UsageError("give --preset (or --weights with a model folder or a timm file)")
+    untrained = check_untrained(args)
     if args.preset is not None:
         get_preset(args.preset)  # an unknown name is an error, not the default preset
     try:
@@ -201,7 +219,7 @@ def cmd_shot(args: argparse.Namespace) -> int:
                          f"not '{args.size}'") from None
     path = shot(args.output, opened_preset(args), args.input, args.panel,
                 resolve_device(args.device), size=size,
-                interventions=parse_interventions(args.intervention),
+                interventions=parse_interventions(args.intervention), untrained=untrained,
                 site=args.site, layer=args.layer, head=args.head, query=args.query,
                 key=args.key, window_index=args.window, kind=args.kind)
     print(f"wrote {path}")
@@ -259,6 +277,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     from explorer.app import run
     from models.presets import get_preset, resolve_device
 
+    untrained = check_untrained(args)
     if args.preset is not None:
         get_preset(args.preset)  # an unknown name: one clear line, exit 2
     if args.device is not None:
@@ -269,7 +288,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
     tour = None
     if args.tour or args.step is not None or args.lang is not None:
         tour = check_tour(args.lang, args.step)
-    return run(preset=preset, device=args.device, session=args.session, tour=tour)
+    return run(preset=preset, device=args.device, session=args.session, tour=tour,
+               untrained=untrained)
 
 
 def check_session(path: str) -> dict:
@@ -313,10 +333,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError("give --preset (or --session, or --weights with a model folder)")
     if args.preset is not None:
         get_preset(args.preset)
+    untrained = check_untrained(args)
     if not args.output.lower().endswith((".png", ".svg")):
         raise UsageError(f"-o must name a .png or .svg file, not '{args.output}'")
     device = resolve_device(args.device)
-    explorer = Explorer.open(opened_preset(args) or session["preset"], device, wait=False)
+    explorer = Explorer.open(opened_preset(args) or session["preset"], device, wait=False,
+                             untrained=untrained)
     try:
         explorer.wait()
         if session is not None:
@@ -342,6 +364,10 @@ FOLDER_HELP = ("a model folder (Hugging Face ViT, DeiT, Swin, Marian; timm ViT, 
                "or a timm weights file, in place of --preset")
 
 
+UNTRAINED_HELP = ("the presets with random weights instead of their trained ones, to show "
+                  "what training changes (marked 'untrained')")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="python main.py", description=__doc__,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -353,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="tour language (default: the system's)")
     parser.add_argument("--step", type=index, default=None, help="tour step to open on")
     add_weights_arguments(parser)
+    parser.add_argument("--untrained", action="store_true", help=UNTRAINED_HELP)
     parser.set_defaults(func=cmd_gui)
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
 
@@ -370,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", default=None, help=WEIGHTS_HELP)
     p.add_argument("--arch", default=None,
                    help="the timm variant of a bare --weights file, e.g. vit_tiny_patch16_224")
+    p.add_argument("--untrained", action="store_true", help=UNTRAINED_HELP)
     p.set_defaults(func=cmd_trace)
     p.add_argument("--intervention", action="append", default=[], metavar="NAME[=ARG]",
                    help="repeatable: " + "; ".join(INTERVENTIONS))
@@ -382,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--intervention", action="append", default=[], metavar="NAME[=ARG]",
                    help="repeatable: " + "; ".join(INTERVENTIONS))
+    p.add_argument("--untrained", action="store_true", help=UNTRAINED_HELP)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("shot", help="open the window offscreen and save a PNG")
@@ -400,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", default="1400x860", help="window size, WIDTHxHEIGHT")
     p.add_argument("--intervention", action="append", default=[], metavar="NAME[=ARG]",
                    help="repeatable: " + "; ".join(INTERVENTIONS))
+    p.add_argument("--untrained", action="store_true", help=UNTRAINED_HELP)
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=cmd_shot)
 
@@ -411,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--panel", required=True, help="see `panels`")
     p.add_argument("--scale", type=float, default=1, help="PNG: 1 to 4 times the pixels")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--untrained", action="store_true", help=UNTRAINED_HELP)
     p.add_argument("-o", "--output", required=True, help="out.png or out.svg")
     p.set_defaults(func=cmd_export)
 

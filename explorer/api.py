@@ -50,12 +50,13 @@ class Explorer:
     @classmethod
     def open(cls, preset: str | None = None, device: str = "cpu", show: bool = True,
              size: tuple[int, int] = (1280, 800), settings: QtCore.QSettings | None = None,
-             wait: bool = True) -> Explorer:
-        """A new window on `preset` (the default one when None), its first run waited for."""
+             wait: bool = True, untrained: bool = False) -> Explorer:
+        """A new window on `preset` (the default one when None), its first run waited for;
+        `untrained`: the presets with random weights (what training changes)."""
         from .app import application, create_window
 
         application()
-        window = create_window(preset, device, settings)
+        window = create_window(preset, device, settings, untrained=untrained)
         window.resize(*size)
         if show:
             window.show()
@@ -189,6 +190,8 @@ class Explorer:
                 self.state.lock(query, key)
         elif locked is False:
             self.state.unlock()
+        elif locked:
+            self.state.set_selection(locked=True)
         return self.state.selection
 
     def show(self, panel: str) -> None:

@@ -53,15 +53,17 @@ def application() -> QtWidgets.QApplication:
 
 
 def create_window(preset: str | None = None, device: str | None = None,
-                  settings: QtCore.QSettings | None = None, initial_input=None) -> MainWindow:
-    """Build the window on a preset (last used, else the default) and start its first run."""
+                  settings: QtCore.QSettings | None = None, initial_input=None,
+                  untrained: bool = False) -> MainWindow:
+    """Build the window on a preset (last used, else the default) and start its first run;
+    `untrained`: the presets with random weights instead of their trained ones."""
     if preset is None and settings is not None:
         preset = settings.value("preset", None)
     if preset not in PRESETS:
         preset = DEFAULT_PRESET
     if device is None and settings is not None:
         device = settings.value("device", "cpu")
-    state = AppState(preset, "cpu")
+    state = AppState(preset, "cpu", untrained=untrained)
     window = MainWindow(state, settings)
     window.restore_settings()
     window.select_device(device or "cpu")
@@ -70,14 +72,15 @@ def create_window(preset: str | None = None, device: str | None = None,
 
 
 def run(preset: str | None = None, device: str | None = None, session: str | None = None,
-        tour: tuple[str, int] | None = None) -> int:
-    """The app; `session`: a session file to open; `tour`: (language, step) to open on."""
+        tour: tuple[str, int] | None = None, untrained: bool = False) -> int:
+    """The app; `session`: a session file to open; `tour`: (language, step) to open on;
+    `untrained`: presets with random weights (--untrained)."""
     problem = platform_problem()
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     app = application()
-    window = create_window(preset, device, QtCore.QSettings())
+    window = create_window(preset, device, QtCore.QSettings(), untrained=untrained)
     if preset is not None and PRESETS[preset].source:  # `--weights FOLDER`
         window._remember("recentModels", PRESETS[preset].source)
     window.show()

@@ -19,11 +19,11 @@ import numpy as np
 import torch
 
 from models.presets import PRESETS, load_preset
+from models.resources import resource_path
 from models.tasks.digits import prepare_digit
 
 GOALS = {"input_to_pixels_ms": {"median": 16.7, "p95": 33.0}, "hover_ms": {"median": 8.0},
          "traced_over_plain": 1.5}
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def stats(samples: list[float]) -> dict:
@@ -43,8 +43,8 @@ def edits_for(name: str, count: int) -> list:
     """A sequence of inputs like a user's: words typed one by one, a digit being drawn."""
     preset = PRESETS[name]
     if preset.input_kind == "text":
-        base = (ROOT / "resources" / "samples" /
-                ("sentences.txt" if preset.task == "translation" else "reverse.txt")).read_text()
+        base = resource_path("samples/" + ("sentences.txt" if preset.task == "translation"
+                                           else "reverse.txt")).read_text()
         lines = [line for line in base.splitlines() if line.strip()]
         out = []
         while len(out) < count:

@@ -59,7 +59,7 @@ def select(window: MainWindow, site: str | None = None, layer: int | None = None
 
 def shot(output: str, preset: str, user_input: str | None = None, panel: str | None = None,
          device: str = "cpu", size: tuple[int, int] = (1400, 860),
-         interventions: dict | None = None, **selection) -> Path:
+         interventions: dict | None = None, untrained: bool = False, **selection) -> Path:
     """Open the window offscreen, run, select, wait for paint, save a PNG."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from .app import application, create_window
@@ -67,7 +67,8 @@ def shot(output: str, preset: str, user_input: str | None = None, panel: str | N
     if panel is not None and panel not in PANEL_NAMES:
         raise InputError(f"unknown panel '{panel}' (choose from: {', '.join(PANEL_NAMES)})")
     app = application()
-    window = create_window(preset, device, settings=None, initial_input=user_input)
+    window = create_window(preset, device, settings=None, initial_input=user_input,
+                           untrained=untrained)
     try:
         window.resize(*size)
         window.show()

@@ -11,7 +11,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from models.analysis import token_layout
 from models.checkpoints import CheckpointError
 from models.hub import read_model
-from models.presets import PRESETS, register_opened
+from models.presets import PRESETS, build_opened, register_opened
 from models.tasks.text import InputError
 
 from .labels import site_title
@@ -29,7 +29,7 @@ from .panels.windows import WindowsPanel
 from .render import EXPORT_FILTERS, render
 from .session import SessionError
 from .state import AppState, Selection
-from .tour import TourCard, TourError, TourPlayer, system_language
+from .tour import TourCard, TourError, TourPlayer, languages, system_language
 from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput, read_samples
 from .zoom import PRESENTATION, ZOOM
 
@@ -60,6 +60,11 @@ def scrolled(panel: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
     return area
 
 
+def window_title(trained: bool) -> str:
+    """The title says when the model on screen has random weights (--untrained)."""
+    return "Transformer Explorer" + ("" if trained else " — untrained (random weights)")
+
+
 def device_availability() -> dict[str, str]:
     """Device name -> '' if usable, else why not."""
     mps = getattr(torch.backends, "mps", None)
@@ -80,10 +85,12 @@ class MainWindow(QtWidgets.QMainWindow):
         super().__init__()
         self.state = state
         self.settings = settings
-        self.setWindowTitle("Transformer Explorer")
+        self.setWindowTitle(window_title(trained=not state.untrained))
         self.trace_saved.connect(self._trace_saved)
         self.model_read.connect(self._model_read)
         self._open_ticket = 0  # the newest File > Open model: only it switches the model
+        self._choices = 0  # models chosen (presets, folders): a folder read switches only
+        # if nothing was chosen after it
         self.resize(1400, 860)
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
@@ -99,6 +106,8 @@ class MainWindow(QtWidgets.QMainWindow):
         state.trace_changed.connect(self._trace_changed)
         state.selection_changed.connect(self._selection_changed)
         state.message.connect(self._show_message)
+        self.failure_box: QtWidgets.QMessageBox | None = None
+        state.run_failed.connect(self._run_failed)
         state.timings_changed.connect(self._show_timings)
         state.device_changed.connect(self._device_changed)
         # the text changes, the label stays: showing and hiding it re-laid out the status
@@ -347,17 +356,19 @@ class MainWindow(QtWidgets.QMainWindow):
         the newest request switches the model. `switch=False`: only register it (a session
         being opened switches to it with its own input)."""
         self._open_ticket += 1
-        ticket = self._open_ticket
+        self._choices += 1
+        ticket, choice = self._open_ticket, self._choices
 
         def read() -> None:
-            try:
-                opened, error = read_model(Path(path).resolve(), arch), ""
+            try:  # read, then built: a folder that reads but cannot build is refused here
+                opened = read_model(Path(path).resolve(), arch)
+                opened, error = (opened, build_opened(path, arch, opened)), ""
             except (CheckpointError, InputError, OSError) as problem:
                 opened, error = None, str(problem)
             except Exception as problem:  # a reader bug must still be reported, not lost
                 opened, error = None, f"{type(problem).__name__}: {problem}"
             try:
-                self.model_read.emit(ticket, path, (arch, switch), opened, error)
+                self.model_read.emit(ticket, path, (arch, switch, choice), opened, error)
             except RuntimeError:  # the window was closed while the files were read
                 pass
 
@@ -366,7 +377,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return ticket
 
     def _model_read(self, ticket: int, path: str, request, opened, error: str) -> None:
-        arch, switch = request
+        arch, switch, choice = request
         if ticket != self._open_ticket:  # the user opened another model since
             self.model_opened.emit(ticket, "", "another model was opened since")
             return
@@ -375,10 +386,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self._show_message(f"cannot open {path}: {error}")
             self.model_opened.emit(ticket, "", error)
             return
-        preset = register_opened(path, arch, opened)
-        if switch:
+        preset = register_opened(path, arch, *opened)
+        if switch and choice == self._choices:
             self.select_preset(preset.name)  # its entry joins the box on preset_changed
-        self._remember("recentModels", preset.source)
+        elif switch:  # a preset or a tour step was chosen while it was read: that one wins
+            self.add_opened(preset.name)
+            self.statusBar().showMessage(f"opened {preset.name}: in the preset box", 10_000)
+        if switch:  # a session's folder joins Recent models when the session opens
+            self._remember("recentModels", preset.source)
         self.model_opened.emit(ticket, preset.name, "")
 
     def add_opened(self, name: str) -> None:
@@ -406,8 +421,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def select_preset(self, name: str, value=None) -> None:
         """Switch preset; `value` (text or image) or the preset's last or default input."""
+        self._choices += 1
+        dropped = self.text_input.timer.isActive()
         self.text_input.timer.stop()  # an edit typed for the previous preset is dropped
         self.state.set_preset(name, value)
+        if dropped and self.inputs.isEnabled():
+            self._show_input(self.state.input)  # the box shows what runs, not the edit
 
     def _preset_chosen(self, index: int) -> None:
         self.select_preset(self.preset_box.itemData(index))
@@ -521,8 +540,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def tour_lang(self) -> str:
         if self.tour_player is not None:
             return self.tour_player.lang
-        return str(self.settings.value("tourLanguage", system_language())) \
-            if self.settings is not None else system_language()
+        saved = str(self.settings.value("tourLanguage", "")) if self.settings else ""
+        return saved if saved in languages() else system_language()  # never a path
 
     def start_tour(self, lang: str | None = None, explorer=None) -> TourPlayer:
         from .api import Explorer
@@ -606,7 +625,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if path:
             try:
                 save(Explorer(self), path)
-            except OSError as error:
+            except (OSError, InputError) as error:
                 self._show_message(f"could not save the session: {error}")
                 return
             self._remember_session(path)
@@ -628,6 +647,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self._show_message(str(error))
             return False
         self._remember_session(path)
+        if PRESETS[self.state.preset].source:
+            self._remember("recentModels", PRESETS[self.state.preset].source)
         return True
 
     def _remember_session(self, path: str) -> None:
@@ -682,6 +703,9 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- state -> widgets --------------------------------------------------------------
     def _trace_changed(self, trace) -> None:
         preset = trace.meta["preset"]
+        self.setWindowTitle(window_title(trace.meta.get("trained", True)))
+        if self.failure_box is not None:
+            self.failure_box.hide()  # a model runs again: what the box said is past
         if preset != self._shown_preset:  # the inputs follow the model on screen
             self._shown_preset = preset
             self.text_input.set_samples(read_samples(SAMPLE_FILES.get(trace.meta["task"], "")))
@@ -731,6 +755,21 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _show_message(self, text: str) -> None:
         self.message_label.setText(text)
+        self.message_label.setToolTip(text)  # all of it, where the status bar cuts it
+
+    def _run_failed(self, text: str) -> None:
+        """With nothing on screen (the first model could not load: a missing weights file,
+        say), the status bar alone is too easy to miss and cuts a long message: say it in a
+        box as well, which does not block; the other presets still work."""
+        if self.state.trace is not None:
+            return
+        if self.failure_box is None:
+            self.failure_box = QtWidgets.QMessageBox(
+                QtWidgets.QMessageBox.Warning, "Transformer Explorer",
+                "This model cannot run.", QtWidgets.QMessageBox.Ok, self)
+        self.failure_box.setInformativeText(
+            f"{text}\n\nChoose another preset in the toolbar, or open a model folder.")
+        self.failure_box.open()
 
     def _show_timings(self, timings: dict) -> None:
         self.timing_label.setText(

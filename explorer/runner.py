@@ -28,6 +28,7 @@ class Request:
     input: Any
     submitted: float = 0.0
     interventions: dict | None = None  # Session.set_interventions keywords
+    untrained: bool = False  # random weights, asked for with --untrained
 
 
 class Runner(QtCore.QObject):
@@ -40,6 +41,7 @@ class Runner(QtCore.QObject):
         self._wake = threading.Condition()
         self._stopping = False
         self.session: Session | None = None
+        self._untrained = False  # how the session was loaded
         self._thread = threading.Thread(target=self._loop, name="model-worker", daemon=True)
         self._thread.start()
 
@@ -107,10 +109,12 @@ class Runner(QtCore.QObject):
             device = resolve_device(request.device)
         except InputError as error:
             device, notice = "cpu", f"{error}: running on CPU"
-        if self.session is None or self.session.preset.name != request.preset:
-            self.session = load_preset(request.preset, "cpu")
-            if not self.session.trained:
-                notice = notice or "no trained weights shipped for this preset: random weights"
+        if self.session is None or self.session.preset.name != request.preset or \
+                self._untrained != request.untrained:
+            self.session = load_preset(request.preset, "cpu", untrained=request.untrained)
+            self._untrained = request.untrained
+        if not self.session.trained:
+            notice = notice or "untrained: random weights (--untrained), not the trained model"
         if str(self.session.device) != device:
             try:
                 self.session.to(device)

@@ -23,12 +23,12 @@ from PySide6.QtTest import QTest
 
 from models.analysis import token_layout
 from models.presets import PRESETS
+from models.resources import resource_path
 
 from .api import Explorer, RunFailed
 from .widgets.inputs import read_samples
 
-ROOT = Path(__file__).resolve().parents[1]
-DIGITS = sorted(str(p) for p in (ROOT / "resources" / "samples" / "digits").glob("*.png"))
+DIGITS = sorted(str(p) for p in resource_path("samples/digits").glob("*.png"))
 ODD_TEXT = ["", "   ", "the zebra sleeps", "the cat " * 20, "猫 dort", "\x07\x1b[2J", "a",
             "the the the", "12345", "dog"]
 KEYS = [QtCore.Qt.Key_Left, QtCore.Qt.Key_Right, QtCore.Qt.Key_Up, QtCore.Qt.Key_Down,
@@ -110,7 +110,8 @@ def act_draw(e: Explorer, rng: random.Random) -> None:
 
 def act_open_file(e: Explorer, rng: random.Random) -> None:
     """Open a file: a digit, or something that is not one (the last result must stay)."""
-    bad = [str(ROOT / "README.md"), str(ROOT / "no-such-file.png"), str(ROOT)]
+    bad = [str(resource_path(name)) for name in ("samples/sentences.txt", "no-such-file.png",
+                                                 "samples")]
     e.window.load_image_file(rng.choice(DIGITS + bad))
 
 
@@ -186,6 +187,91 @@ def act_tour(e: Explorer, rng: random.Random) -> None:
         window.leave_tour()
 
 
+class Unreachable(Exception):
+    """A preset or a choice the user made that the app did not honour: a stale frame."""
+
+
+SCRATCH: dict[str, str] = {}  # run_soak's temporary folder and the model folder in it
+
+
+def write_model_folder(folder: Path) -> str:
+    """A tiny timm ViT folder (random weights) for the soak to open."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    from models.vit import ViT, ViTConfig
+
+    torch.manual_seed(0)
+    model = ViT(ViTConfig(img_size=32, patch_size=8, in_chans=3, num_classes=3, embed_dim=32,
+                          depth=1, num_heads=2, dropout=0.0))
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()},
+              str(folder / "model.safetensors"), metadata={"format": "pt"})
+    (folder / "config.json").write_text(json.dumps({
+        "architecture": "vit_tiny_patch8_32", "num_classes": 3, "num_heads": 2,
+        "pretrained_cfg": {"input_size": [3, 32, 32], "interpolation": "bicubic",
+                           "crop_pct": 0.9, "mean": [0.5] * 3, "std": [0.5] * 3}}))
+    return str(folder)
+
+
+def refuse(e: Explorer, rng: random.Random) -> None:
+    """An input the model on screen refuses (empty or too long text, a file that is not an
+    image), waited for."""
+    if text_model(e):
+        e.window.text_input.set_text_and_run(rng.choice(["", "   ", "the cat " * 30]))
+    else:
+        e.window.load_image_file(str(resource_path("samples/sentences.txt")))
+    act_wait(e, rng)
+
+
+def act_refuse_and_return(e: Explorer, rng: random.Random) -> None:
+    """A refused input, another preset, and back (box or API): the preset must come back,
+    with its sample if its remembered input is the refused one."""
+    act_wait(e, rng)
+    back = e.state.preset
+    refuse(e, rng)
+    for name in (rng.choice([p for p in PRESETS if p != back]), back):
+        if rng.random() < 0.5:
+            e.window.preset_box.setCurrentIndex(e.window.preset_box.findData(name))
+        else:
+            e.set_preset(name)
+        act_wait(e, rng)
+    if e.state.preset != back or e.state.trace.meta["preset"] != back:
+        raise Unreachable(f"{back} could not be chosen again after a refused input (on "
+                          f"screen: {e.state.trace.meta['preset']})")
+
+
+def act_open_and_choose(e: Explorer, rng: random.Random) -> None:
+    """Open a model folder and choose a preset before it has been read: the choice wins."""
+    outcome: list = []
+
+    def opened(*args) -> None:
+        outcome.append(args)
+
+    e.window.model_opened.connect(opened)
+    try:
+        e.window.open_model(SCRATCH["folder"])
+        chosen = rng.choice([p for p in PRESETS if not PRESETS[p].source])
+        e.set_preset(chosen)
+        e.state.settle(120.0, lambda: not outcome)
+    finally:
+        e.window.model_opened.disconnect(opened)
+    act_wait(e, rng)
+    if e.state.preset != chosen or e.state.trace.meta["preset"] != chosen:
+        raise Unreachable(f"{chosen} was chosen after a model folder was opened, but "
+                          f"{e.state.trace.meta['preset']} is on screen")
+
+
+def act_save_after_refusal(e: Explorer, rng: random.Random) -> None:
+    """Save a session right after a refused input, and open it: it holds what was shown."""
+    act_wait(e, rng)
+    refuse(e, rng)
+    path = e.save_session(Path(SCRATCH["dir"]) / "soak-session.json")
+    e.open_session(path)  # a SessionError here is a defect: the file was just saved
+
+
 def act_wait(e: Explorer, rng: random.Random) -> None:
     try:
         e.wait()
@@ -196,7 +282,8 @@ def act_wait(e: Explorer, rng: random.Random) -> None:
 ACTIONS = [(act_preset, 6), (act_device, 1), (act_type, 10), (act_sample, 6), (act_draw, 6),
            (act_open_file, 2), (act_point, 14), (act_toolbar, 8), (act_tab, 6),
            (act_intervention, 5), (act_key, 8), (act_step, 4), (act_zoom, 1), (act_tour, 2),
-           (act_wait, 12)]
+           (act_wait, 12), (act_refuse_and_return, 1), (act_open_and_choose, 1),
+           (act_save_after_refusal, 1)]
 
 
 # -- checks --------------------------------------------------------------------------------
@@ -271,6 +358,11 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
     old_handler = QtCore.qInstallMessageHandler(on_qt_message)
     settings = QtCore.QSettings(str(Path(os.environ.get("TMPDIR", "/tmp")) /
                                     f"soak-{os.getpid()}.ini"), QtCore.QSettings.IniFormat)
+    import shutil
+    import tempfile
+
+    SCRATCH["dir"] = tempfile.mkdtemp(prefix="soak-")
+    SCRATCH["folder"] = write_model_folder(Path(SCRATCH["dir"]) / "soak-vit")
     e = Explorer.open(rng.choice(presets or list(PRESETS)), settings=settings)
     names, weights = zip(*ACTIONS)
     checks = 0
@@ -285,6 +377,8 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
             action = rng.choices(names, weights)[0]
             try:
                 action(e, rng)
+            except Unreachable as problem:
+                stale.append(f"action {i} ({action.__name__}): {problem}")
             except Exception as error:  # an action the app let through and then broke on
                 exceptions.append(f"{action.__name__}: {type(error).__name__}: {error}")
             if action is act_wait or rng.random() < 0.1 or i == actions - 1:
@@ -305,6 +399,7 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
         sys.excepthook = old_hook
         QtCore.qInstallMessageHandler(old_handler)
         Path(settings.fileName()).unlink(missing_ok=True)
+        shutil.rmtree(SCRATCH.pop("dir"), ignore_errors=True)
     end_rss = rss_mb()
     return {"actions": actions, "seed": seed, "seconds": round(time.perf_counter() - started, 1),
             "checks": checks, "runs_painted": runs["painted"], "runs_failed": runs["failed"],

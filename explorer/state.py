@@ -18,6 +18,7 @@ from PySide6 import QtCore
 
 from models.analysis import token_layout
 from models.presets import PRESETS, site_names
+from models.resources import shipped
 from models.trace import Trace
 
 from .runner import Request, Runner
@@ -45,10 +46,12 @@ class AppState(QtCore.QObject):
     preset_changed = QtCore.Signal(str)  # also when a failed switch is undone
     input_changed = QtCore.Signal(object)  # the input the state runs (text, path or array)
 
-    def __init__(self, preset: str, device: str = "cpu", parent: QtCore.QObject | None = None):
+    def __init__(self, preset: str, device: str = "cpu", parent: QtCore.QObject | None = None,
+                 untrained: bool = False):
         super().__init__(parent)
         self.preset = preset
         self.device = device
+        self.untrained = untrained  # presets with random weights (--untrained), to teach
         self.input: Any = None
         self._inputs: dict[str, Any] = {}  # the last input of each preset, to come back to
         self.trace: Trace | None = None
@@ -60,14 +63,17 @@ class AppState(QtCore.QObject):
         self._next_id = 0
         self._newest_id = -1
         self._answered_id = -1  # the newest request painted or failed
+        self._remembered_id = -1  # the request replaying a preset's remembered input
+        self._notice = ""  # said with the next result (a remembered input given up)
         self.runner = Runner()
         self.runner.finished.connect(self._on_result)
         self.runner.failed.connect(self._on_failure)
 
     # -- inputs ----------------------------------------------------------------
     def set_preset(self, name: str, value: Any = None) -> None:
-        """Switch model. The input is `value`, else what this preset last ran, else its
-        default sample. The previous trace stays on screen until the new one arrives."""
+        """Switch model. The input is `value`, else what this preset last ran (its sample if
+        that is refused), else its sample. The previous trace stays on screen until the new
+        one arrives."""
         if name not in PRESETS:
             self.message.emit(f"unknown preset '{name}'")
             return
@@ -75,6 +81,9 @@ class AppState(QtCore.QObject):
             self._inputs[self.preset] = self.input
         if value is None:
             value = self._inputs.get(name, default_input(name))
+            remembered = not (isinstance(value, str) and value == default_input(name))
+        else:
+            remembered = False
         if self.interventions:  # they name sites of the previous model
             self.interventions = {}
             self.interventions_changed.emit({})
@@ -82,6 +91,8 @@ class AppState(QtCore.QObject):
             self.preset = name
             self.preset_changed.emit(name)
         self._set_input(value)
+        # if that remembered input is refused, the preset's sample runs instead (_on_failure)
+        self._remembered_id = self._newest_id if remembered else -1
 
     def set_device(self, device: str) -> None:
         if device == self.device:
@@ -141,7 +152,8 @@ class AppState(QtCore.QObject):
         self._newest_id = self._next_id
         self.busy_changed.emit(True)
         self.runner.submit(Request(self._next_id, self.preset, self.device, self.input,
-                                   time.perf_counter(), dict(self.interventions)))
+                                   time.perf_counter(), dict(self.interventions),
+                                   self.untrained))
         return self._next_id
 
     def settled(self) -> bool:
@@ -179,7 +191,8 @@ class AppState(QtCore.QObject):
         self.trace = trace
         self.timings = dict(timings)
         self.selection = self._valid_selection(self.selection, trace)
-        notices = [timings.get("notice", ""), trace.meta.get("notice", "")]
+        notices = [self._notice, timings.get("notice", ""), trace.meta.get("notice", "")]
+        self._notice = ""
         if trace.meta.get("unknown"):
             notices.append("unknown words (read as <unk>): " + ", ".join(trace.meta["unknown"]))
         self.message.emit(" · ".join(n for n in notices if n))
@@ -192,6 +205,17 @@ class AppState(QtCore.QObject):
     def _on_failure(self, request: Request, text: str) -> None:
         if request.id != self._newest_id:
             return
+        if request.id == self._remembered_id:
+            # A preset must stay reachable: a remembered input that is refused (an emptied
+            # sentence, say) gives way to the preset's sample instead of blocking the switch.
+            self._remembered_id = -1
+            self._inputs.pop(request.preset, None)
+            self._notice = f"the last input of {request.preset} was refused ({text}): " \
+                           "its sample instead"
+            self.message.emit(self._notice)
+            self._set_input(default_input(request.preset))
+            return
+        self._notice = ""
         self.busy_changed.emit(False)
         self._answered_id = request.id
         self.error = text
@@ -207,6 +231,22 @@ class AppState(QtCore.QObject):
             self.interventions_changed.emit(self.interventions)
         self.message.emit(text)  # the previous trace stays on screen
         self.run_failed.emit(text)
+
+    def restore_shown(self) -> None:
+        """Back to the preset, input and interventions of the result on screen, without a run
+        (what a refused session leaves behind: nothing of it)."""
+        shown = self.shown
+        if shown is None:
+            return
+        if self.preset != shown.preset:
+            self.preset = shown.preset
+            self.preset_changed.emit(self.preset)
+        if self.input is not shown.input:
+            self.input = shown.input
+            self.input_changed.emit(self.input)
+        if self.interventions != (shown.interventions or {}):
+            self.interventions = dict(shown.interventions or {})
+            self.interventions_changed.emit(self.interventions)
 
     # -- selection -------------------------------------------------------------
     def set_selection(self, **changes: Any) -> None:
@@ -251,18 +291,14 @@ class AppState(QtCore.QObject):
                                    key=key)
 
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
 @functools.cache
 def preset_sites(preset: str) -> tuple[str, ...]:
     return tuple(site_names(preset))
 
 
 def default_input(preset: str) -> Any:
-    """A preset's sample input: text, or an absolute image path."""
-    p = PRESETS[preset]
-    return p.default_input if p.input_kind == "text" else str(ROOT / p.default_input)
+    """A preset's sample input: text, or the path of a shipped image."""
+    return shipped(PRESETS[preset].default_input)
 
 
 def input_mismatch(preset: str, value: Any) -> str:

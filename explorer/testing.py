@@ -9,7 +9,8 @@ transformer-explorer can test its own demo (napari's `make_napari_viewer` is the
         assert e.prediction.label == "7"
 
 Windows are built offscreen on a throw-away settings file, closed on teardown, and the test
-fails if a model worker thread is left running.
+fails if a model worker thread is left running. `make_explorer(preset, untrained=True)`: the
+presets with random weights (what training changes).
 """
 from __future__ import annotations
 
@@ -34,9 +35,10 @@ def make_explorer(tmp_path, request):
     settings_path = str(tmp_path / "explorer-settings.ini")
 
     def make(preset: str | None = None, device: str = "cpu", size=(1280, 800),
-             wait: bool = True) -> Explorer:
+             wait: bool = True, untrained: bool = False) -> Explorer:
         settings = QtCore.QSettings(settings_path, QtCore.QSettings.IniFormat)
-        explorer = Explorer.open(preset, device, settings=settings, size=size, wait=wait)
+        explorer = Explorer.open(preset, device, settings=settings, size=size, wait=wait,
+                                 untrained=untrained)
         created.append(explorer)
         return explorer
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from models.resources import resource_path, shipped
 from models.tasks.text import InputError
 
-TOURS = Path(__file__).resolve().parents[1] / "resources" / "tour"
-ROOT = Path(__file__).resolve().parents[1]
+TOURS = resource_path("tour")
 STATE_KEYS = {"preset", "input", "panel", "kind", "layer", "site", "head", "window", "query",
               "key", "locked", "stage", "windows_step", "interventions", "zoom"}
 CJK_PACKAGE = "fonts-noto-cjk"
@@ -49,18 +48,23 @@ def system_language() -> str:
 
 
 def load_tour(lang: str) -> list[Step]:
+    # a shipped language by name only: never a path (a session or the settings could
+    # otherwise load any JSON file on disk as the tour)
+    if lang not in languages():
+        raise TourError(f"no tour in {str(lang)[:40]!r} (available: {', '.join(languages())})")
     path = TOURS / f"{lang}.json"
-    if not path.is_file():
-        raise TourError(f"no tour in '{lang}' (available: {', '.join(languages())})")
     data = json.loads(path.read_text(encoding="utf-8"))
     steps = []
-    for c, chapter in enumerate(data["chapters"]):
-        for step in chapter["steps"]:
-            unknown = set(step.get("state", {})) - STATE_KEYS
-            if unknown:
-                raise TourError(f"{path.name}: unknown state keys {sorted(unknown)}")
-            steps.append(Step(c, chapter["title"], step["title"], step["text"],
-                              step.get("state", {}), step.get("invite", "")))
+    try:
+        for c, chapter in enumerate(data["chapters"]):
+            for step in chapter["steps"]:
+                unknown = set(step.get("state", {})) - STATE_KEYS
+                if unknown:
+                    raise TourError(f"{path.name}: unknown state keys {sorted(unknown)}")
+                steps.append(Step(c, chapter["title"], step["title"], step["text"],
+                                  step.get("state", {}), step.get("invite", "")))
+    except (KeyError, TypeError, AttributeError) as error:
+        raise TourError(f"{path.name} is not a tour ({type(error).__name__}: {error})") from None
     return steps
 
 
@@ -93,9 +97,7 @@ def apply_step(explorer, state: dict[str, Any]) -> None:
         pass  # the step's own input replaces it below
     if "zoom" in state:
         explorer.set_zoom(state["zoom"])
-    value = state.get("input")
-    if isinstance(value, str) and value.startswith("resources/"):
-        value = str(ROOT / value)
+    value = shipped(state.get("input"))  # "resources/…": a shipped sample
     if "preset" in state and state["preset"] != explorer.preset:
         explorer.set_preset(state["preset"], value)
         explorer.wait()

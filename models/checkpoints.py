@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +58,7 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
 def json_or_text(value: str):
     try:
         return json.loads(value)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # (nested too deep to be a config)
         return value
 
 
@@ -63,13 +66,14 @@ def read_pickled_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """A state dict from a PyTorch file, through the restricted unpickler only; the common
     wrappers ({"state_dict": …}, {"model": …}) are looked into."""
     try:
-        data = torch.load(str(path), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about a raw pickle's protocol first
+            warnings.simplefilter("ignore")
+            data = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as error:  # UnpicklingError for objects, RuntimeError for junk, …
-        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise CheckpointError(
             f"{path.name} cannot be read as PyTorch weights with the safe loader "
             f"(weights_only: tensors and plain containers only; nothing else was unpickled): "
-            f"{type(error).__name__}: {first[:160]}") from None
+            f"{load_failure(path, error)}") from None
     for wrapper in ("state_dict", "model", "model_state_dict"):
         if isinstance(data, dict) and isinstance(data.get(wrapper), dict):
             data = data[wrapper]
@@ -80,6 +84,20 @@ def read_pickled_state_dict(path: Path) -> dict[str, torch.Tensor]:
     if not tensors:
         raise CheckpointError(f"{path.name} holds no tensors")
     return tensors
+
+
+def load_failure(path: Path, error: Exception) -> str:
+    """torch.load's reason in one whole sentence: its message is paragraphs of advice (to
+    load with weights_only=False, which this app never does) around one line that says why."""
+    advice = ("Weights only load failed", "Please file an issue", "Check the documentation")
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", str(error)) if p.strip()]
+    reason = next((p for p in paragraphs if not p.startswith(advice)), "").split(". ")[0]
+    if len(reason) > 200:
+        reason = reason[:200].rsplit(" ", 1)[0] + " …"
+    reason = reason or type(error).__name__
+    if not zipfile.is_zipfile(path):
+        return f"not torch.save's zip format: a raw pickle or another file ({reason})"
+    return reason
 
 
 def load_weights(model: nn.Module, tensors: dict[str, torch.Tensor], source: str = "") -> None:
@@ -108,8 +126,10 @@ def check_fit(model: nn.Module, tensors: dict[str, torch.Tensor], source: str = 
 
 
 LARGEST_DIMENSION = 100_000  # no config number of a model this app can show is larger
-# ... except these: real vocabularies (Llama 3: 128,256; Qwen2: 151,936) and RoPE's base
-LARGEST_VALUE = {"vocab_size": 1_000_000, "rope_theta": 1e9}
+# ... except these: real vocabularies (Llama 3: 128,256; Qwen2: 151,936) and RoPE's base;
+# and sizes that no weight's shape bounds (a sinusoid table, a Swin's grid): bounded on their
+# own, so that a config cannot ask for gigabytes before the shapes are compared.
+LARGEST_VALUE = {"vocab_size": 1_000_000, "rope_theta": 1e9, "img_size": 1024, "max_len": 8192}
 
 
 def make_config(cls: type, values: Any, source: str) -> Any:

@@ -20,13 +20,41 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from .checkpoints import CheckpointError, read_checkpoint
+from .checkpoints import LARGEST_DIMENSION, LARGEST_VALUE, CheckpointError, read_checkpoint
+from .resources import resource_path
 from .tasks.digits import open_image
 from .tasks.text import InputError
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 RESAMPLE = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}
+# a resize or crop target may be at most this many times the model's input size (timm's
+# crop_pct 0.875 asks 1.14×): a photo is never blown up to gigabytes before it is cropped
+RESIZE_FACTOR = 4
+
+
+def whole(value, key: str, name: str, low: int = 1, high: int = LARGEST_DIMENSION) -> int:
+    """A whole-number config value, or a CheckpointError that names the key."""
+    if type(value) is not int or not low <= value <= high:
+        raise CheckpointError(f"{name}: '{key}' must be a whole number from {low} to "
+                              f"{high:,}, not {json.dumps(value)[:40]}")
+    return value
+
+
+def real(value, key: str, name: str, low: float, high: float) -> float:
+    """A number config value in [low, high] (finite), or a CheckpointError naming the key."""
+    if type(value) not in (int, float) or not low <= value <= high:
+        raise CheckpointError(f"{name}: '{key}' must be a number from {low:g} to {high:g}, "
+                              f"not {json.dumps(value)[:40]}")
+    return float(value)
+
+
+def numbers(value, key: str, name: str, positive: bool = False) -> list[float]:
+    """1 to 4 per-channel numbers (mean, std)."""
+    if not isinstance(value, list) or not 1 <= len(value) <= 4:
+        raise CheckpointError(f"{name}: '{key}' must be a list of 1 to 4 numbers, not "
+                              f"{json.dumps(value)[:40]}")
+    return [real(v, key, name, 1e-6 if positive else -1e3, 1e3) for v in value]
 
 
 @dataclass
@@ -70,6 +98,9 @@ def folder_json(folder: Path, file: str, required: bool = True) -> dict:
         return {}
     try:
         data = json.loads(path.read_text())
+    except RecursionError:
+        raise CheckpointError(f"{folder.name}/{file} is nested too deeply to be a "
+                              f"configuration") from None
     except (OSError, ValueError) as error:
         raise CheckpointError(f"{folder.name}/{file} is missing or not readable JSON "
                               f"({error})") from None
@@ -155,7 +186,10 @@ def _timm_model(name: str, config: dict, tensors: dict[str, torch.Tensor]) -> Hu
     """timm weights: the variant in `architecture`, shapes from the tensors, the number of
     heads from the Swin bias tables or timm's 64 per ViT head, preprocessing from
     `pretrained_cfg`."""
-    variant = str(config["architecture"])
+    variant = config["architecture"]
+    if not isinstance(variant, str):
+        raise CheckpointError(f"{name}: 'architecture' must be a timm variant's name, not "
+                              f"{json.dumps(variant)[:40]}")
     family = variant.split("_")[0]
     if family not in ("vit", "deit", "swin"):
         raise CheckpointError(f"{name}: timm architecture '{variant}' is not supported "
@@ -166,7 +200,13 @@ def _timm_model(name: str, config: dict, tensors: dict[str, torch.Tensor]) -> Hu
             raise CheckpointError(f"{name}: {what} is not supported; loading without it would "
                                   f"change the outputs")
     cfg = config.get("pretrained_cfg") or {}
-    channels, height, width = cfg.get("input_size", [3, 224, 224])
+    if not isinstance(cfg, dict):
+        raise CheckpointError(f"{name}: 'pretrained_cfg' must be an object")
+    size = cfg.get("input_size", [3, 224, 224])
+    if not isinstance(size, list) or len(size) != 3:
+        raise CheckpointError(f"{name}: 'input_size' must be [channels, height, width]")
+    channels, height, width = (whole(v, "input_size", name, 1, LARGEST_VALUE["img_size"])
+                               for v in size)
     if height != width:
         raise CheckpointError(f"{name}: non-square input {height}×{width} is not supported")
     if "patch_embed.proj.weight" not in tensors:
@@ -178,14 +218,18 @@ def _timm_model(name: str, config: dict, tensors: dict[str, torch.Tensor]) -> Hu
     else:
         values, arch = _timm_vit(tensors, config, height, patch, name), "vit"
     values.update(in_chans=int(proj.shape[1]), dropout=0.0)
-    crop_pct = float(cfg.get("crop_pct", 0.875))
+    # resized to height / crop_pct before the centre crop: bounded like every resize
+    crop_pct = real(cfg.get("crop_pct", 0.875), "crop_pct", name, 1 / RESIZE_FACTOR, 1.0)
     prep = Preprocessing(resize=None, shortest_edge=int(height / crop_pct), crop=(height, height),
                          resample=cfg.get("interpolation", "bicubic"),
-                         mean=list(cfg.get("mean", IMAGENET_MEAN)),
-                         std=list(cfg.get("std", IMAGENET_STD)))
+                         mean=numbers(cfg.get("mean", IMAGENET_MEAN), "mean", name),
+                         std=numbers(cfg.get("std", IMAGENET_STD), "std", name, positive=True))
     if prep.resample not in ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"):
-        raise CheckpointError(f"{name}: interpolation '{prep.resample}' is not supported")
+        raise CheckpointError(f"{name}: interpolation {json.dumps(prep.resample)[:40]} is not "
+                              f"supported")
     labels = config.get("label_names") or []
+    if not isinstance(labels, list):
+        raise CheckpointError(f"{name}: 'label_names' must be a list")
     classes = values["num_classes"]
     labels = [str(x) for x in labels] if len(labels) == classes else \
         imagenet_or_numbers(classes)
@@ -213,7 +257,9 @@ def _timm_vit(tensors, config: dict, size: int, patch: int, name: str) -> dict:
     if tokens != (size // patch) ** 2:
         raise CheckpointError(f"{name}: {tokens} position embeddings do not fit a {size}×{size} "
                               f"input in {patch}×{patch} patches")
-    heads = int(config.get("num_heads") or width // 64)  # timm's ViTs use 64 dims per head
+    # timm's ViTs use 64 dims per head, unless config.json says
+    heads = whole(config["num_heads"], "num_heads", name) if config.get("num_heads") \
+        is not None else max(width // 64, 1)
     if width % heads:
         raise CheckpointError(f"{name}: width {width} does not split into {heads} heads; "
                               f"say how many in config.json's num_heads")
@@ -255,10 +301,11 @@ def _check_hf_vision(config: dict, name: str, size, patch) -> tuple[int, int]:
         raise CheckpointError(f"{name}: qkv_bias false is not supported yet")
     if size is None or patch is None:
         raise CheckpointError(f"{name}: config.json has no image_size or patch_size")
-    if not isinstance(size, int) or not isinstance(patch, int):
+    if isinstance(size, list) or isinstance(patch, list):
         raise CheckpointError(f"{name}: non-square images ({size}, patch {patch}) are not "
                               f"supported")
-    return size, patch
+    return (whole(size, "image_size", name, 1, LARGEST_VALUE["img_size"]),
+            whole(patch, "patch_size", name, 1, LARGEST_VALUE["img_size"]))
 
 
 def _join_qkv(tensors: dict[str, torch.Tensor], query: str, names: tuple[str, str, str],
@@ -287,15 +334,23 @@ def _vit_config(config: dict, tensors: dict, distilled: bool, name: str) -> dict
     if size % patch:
         raise CheckpointError(f"{name}: image_size {size} is not a multiple of patch_size "
                               f"{patch}")
-    width, hidden = need("hidden_size"), need("intermediate_size")
+    width = whole(need("hidden_size"), "hidden_size", name)
+    hidden = whole(need("intermediate_size"), "intermediate_size", name)
+    depth = whole(need("num_hidden_layers"), "num_hidden_layers", name)
+    held = len({m.group(1) for k in tensors if (m := re.match(r"blocks\.(\d+)\.", k))})
+    if depth != held:  # before anything is built: 100,000 layers took minutes and gigabytes
+        raise CheckpointError(f"{name}: num_hidden_layers is {depth}, but the weights hold "
+                              f"{held} layers")
     if "head.weight" not in tensors:
         raise CheckpointError(f"{name}: no classifier in the weights (a backbone without a "
                               f"head cannot classify)")
-    return dict(img_size=size, patch_size=patch, in_chans=int(config.get("num_channels", 3)),
+    return dict(img_size=size, patch_size=patch,
+                in_chans=whole(config.get("num_channels", 3), "num_channels", name, 1, 4),
                 num_classes=int(tensors["head.weight"].shape[0]), embed_dim=width,
-                depth=need("num_hidden_layers"), num_heads=need("num_attention_heads"),
+                depth=depth, num_heads=need("num_attention_heads"),
                 mlp_ratio=hidden / width, dropout=0.0,
-                norm_eps=float(config.get("layer_norm_eps", 1e-12)), distilled=distilled)
+                norm_eps=real(config.get("layer_norm_eps", 1e-12), "layer_norm_eps", name, 0, 1),
+                distilled=distilled)
 
 
 LEGACY = [  # the hub's names -> transformers 5's, inside a layer
@@ -359,8 +414,7 @@ def _vit_names(tensors: dict[str, torch.Tensor], family: str,
     return ours, distilled
 
 
-IMAGENET_FILE = Path(__file__).resolve().parents[1] / "resources" / "data" / \
-    "imagenet_classes.json"
+IMAGENET_FILE = resource_path("data/imagenet_classes.json")
 
 
 def imagenet_or_numbers(classes: int) -> list[str]:
@@ -381,24 +435,39 @@ def _labels(config: dict, classes: int) -> list[str]:
 
 def _preprocessing(folder: Path, img_size: int) -> Preprocessing:
     raw = folder_json(folder, "preprocessor_config.json", required=False)
+    name = f"{folder.name}/preprocessor_config.json"
+    top = RESIZE_FACTOR * img_size  # every resize and crop target, checked before any photo
 
-    def pair(value):
+    def side(value, key):
+        return whole(value, key, name, 1, top)
+
+    def pair(value, key):
         if isinstance(value, dict):
             if "height" in value:
-                return int(value["height"]), int(value["width"])
+                return side(value["height"], key), side(value.get("width"), key)
             return None
-        return (int(value), int(value)) if isinstance(value, (int, float)) else None
+        return (side(value, key),) * 2 if value is not None else None
 
     size = raw.get("size", {"height": img_size, "width": img_size})
     shortest = size.get("shortest_edge") if isinstance(size, dict) else None
-    crop = pair(raw.get("crop_size")) if raw.get("do_center_crop") else None
+    if shortest is not None:
+        shortest = side(shortest, "size")
+    crop = pair(raw.get("crop_size"), "crop_size") if raw.get("do_center_crop") else None
+    resample = raw.get("resample", 2)
+    if type(resample) is not int or resample not in RESAMPLE:
+        raise CheckpointError(f"{name}: 'resample' must be one of {sorted(RESAMPLE)}, not "
+                              f"{json.dumps(resample)[:40]}")
+    normalize = raw.get("do_normalize", True)
     prep = Preprocessing(
-        resize=None if shortest or not raw.get("do_resize", True) else pair(size),
-        shortest_edge=int(shortest) if shortest and raw.get("do_resize", True) else None,
-        crop=crop, resample=RESAMPLE.get(raw.get("resample", 2), "bilinear"),
-        rescale=float(raw.get("rescale_factor", 1 / 255)) if raw.get("do_rescale", True) else 1.0,
-        mean=list(raw.get("image_mean", [0.5] * 3)) if raw.get("do_normalize", True) else [0.0] * 3,
-        std=list(raw.get("image_std", [0.5] * 3)) if raw.get("do_normalize", True) else [1.0] * 3)
+        resize=None if shortest or not raw.get("do_resize", True) else pair(size, "size"),
+        shortest_edge=shortest if shortest and raw.get("do_resize", True) else None,
+        crop=crop, resample=RESAMPLE[resample],
+        rescale=real(raw.get("rescale_factor", 1 / 255), "rescale_factor", name, 1e-6, 1.0)
+        if raw.get("do_rescale", True) else 1.0,
+        mean=numbers(raw.get("image_mean", [0.5] * 3), "image_mean", name) if normalize
+        else [0.0] * 3,
+        std=numbers(raw.get("image_std", [0.5] * 3), "image_std", name, positive=True)
+        if normalize else [1.0] * 3)
     return prep
 
 
@@ -486,7 +555,8 @@ def _hf_swin_folder(folder: Path, config: dict) -> HubModel:
     if "head.fc.weight" not in ours:
         raise CheckpointError(f"{name}: no classifier in the weights")
     values = _timm_swin(ours, size, patch, name)
-    values.update(in_chans=int(config.get("num_channels", 3)), dropout=0.0)
+    values.update(in_chans=whole(config.get("num_channels", 3), "num_channels", name, 1, 4),
+                  dropout=0.0)
     if values["depths"] != list(config.get("depths", values["depths"])):
         raise CheckpointError(f"{name}: the weights' depths {values['depths']} differ from "
                               f"config.json's {config.get('depths')}")
@@ -571,18 +641,22 @@ def _marian_folder(folder: Path, config: dict) -> HubModel:
     # separate vocabularies (share_encoder_decoder_embeddings false): the target's own
     # vocabulary file and size, an embedding per side, the generator tied to the decoder's
     target_vocab = vocab if shared else folder_json(folder, "target_vocab.json")
-    target_size = int(need("vocab_size")) if shared else \
-        int(config.get("decoder_vocab_size") or need("vocab_size"))
-    pad, eos = int(need("pad_token_id")), int(need("eos_token_id"))
-    start = int(config.get("decoder_start_token_id", pad))
+    def number(key, low=1, default=None, high=LARGEST_DIMENSION):
+        return whole(need(key) if default is None else config.get(key, default), key, name,
+                     low, high)
+
+    target_size = number("vocab_size") if shared or not config.get("decoder_vocab_size") \
+        else number("decoder_vocab_size")
+    pad, eos = number("pad_token_id", 0), number("eos_token_id", 0)
+    start = number("decoder_start_token_id", 0, pad)
     bad = folder_json(folder, "generation_config.json", required=False).get(
         "bad_words_ids") or []
-    values = dict(src_vocab=int(need("vocab_size")), tgt_vocab=target_size,
-                  d_model=int(need("d_model")), num_heads=int(need("encoder_attention_heads")),
-                  enc_layers=int(need("encoder_layers")), dec_layers=int(need("decoder_layers")),
-                  d_ff=int(need("encoder_ffn_dim")),
-                  max_len=int(config.get("max_position_embeddings", 512)), dropout=0.0,
-                  norm_first=False, activation=act,
+    values = dict(src_vocab=number("vocab_size"), tgt_vocab=target_size,
+                  d_model=number("d_model"), num_heads=number("encoder_attention_heads"),
+                  enc_layers=number("encoder_layers"), dec_layers=number("decoder_layers"),
+                  d_ff=number("encoder_ffn_dim"),
+                  max_len=number("max_position_embeddings", 1, 512, LARGEST_VALUE["max_len"]),
+                  dropout=0.0, norm_first=False, activation=act,
                   scale_embeddings=bool(config.get("scale_embedding", False)),
                   position_layout="halves", shared_embeddings=shared, pad_id=pad, bos_id=start,
                   eos_id=eos, forbid_pad=[pad] in bad)

@@ -6,12 +6,14 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from . import resources
 from . import trace as tracing
 from .checkpoints import (
     CheckpointError,
@@ -28,7 +30,6 @@ from .trace import Trace
 from .transformer import BOS, EOS, Transformer, TransformerConfig
 from .vit import ViT, ViTConfig
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "resources" / "weights"
 DIGIT_LABELS = [str(d) for d in range(10)]
 
 
@@ -51,7 +52,8 @@ class Preset:
 
     @property
     def weights(self) -> Path:
-        return WEIGHTS_DIR / f"{self.name}.safetensors"
+        """The shipped weights file (looked up where this copy is installed)."""
+        return resources.resource_path(f"weights/{self.name}.safetensors")
 
 
 PRESETS: dict[str, Preset] = {
@@ -115,6 +117,8 @@ def build_model(preset: Preset, config: dict | None = None, source: str = "the p
     values = config_values(preset, preset.config if config is None else config)
     model_class, config_class = MODELS[preset.arch]
     cfg = make_config(config_class, values, source)
+    if tensors is not None:
+        check_layers(preset.arch, cfg, tensors, source)
     try:
         with torch.device("meta"):  # no memory yet: names and shapes only
             shapes = model_class(cfg)
@@ -131,6 +135,31 @@ def build_model(preset: Preset, config: dict | None = None, source: str = "the p
         raise CheckpointError(f"{source}: its config builds no working {preset.arch} model "
                               f"({type(error).__name__}: {error})") from None
     return model
+
+
+def check_layers(arch: str, cfg: Any, tensors: dict[str, torch.Tensor], source: str) -> None:
+    """The layers a config asks for are the layers the weights hold, checked before any model
+    is built: even on the meta device 100,000 of them took minutes and gigabytes."""
+    def present(pattern: str) -> int:
+        return len({m.group(1) for k in tensors if (m := re.match(pattern, k))})
+
+    if arch == "swin":
+        wanted = {"depths": list(cfg.depths)}
+        held = {"depths": [present(rf"layers\.{s}\.blocks\.(\d+)\.")
+                           for s in range(present(r"layers\.(\d+)\."))]}
+    elif arch == "vit":
+        wanted, held = {"depth": cfg.depth}, {"depth": present(r"blocks\.(\d+)\.")}
+    else:
+        wanted = {"enc_layers": cfg.enc_layers, "dec_layers": cfg.dec_layers}
+        held = {"enc_layers": present(r"encoder\.layers\.(\d+)\."),
+                "dec_layers": present(r"decoder\.layers\.(\d+)\.")}
+    for key, value in wanted.items():
+        if value != held[key]:
+            names = sorted(tensors)
+            raise CheckpointError(
+                f"weights in {source} do not fit the model: its config asks for {key} {value}, "
+                f"the weights hold {held[key]} (they hold {', '.join(names[:4])}"
+                f"{' …' if len(names) > 4 else ''})")
 
 
 def resolve_device(name: str) -> str:
@@ -166,11 +195,17 @@ def get_preset(name: str) -> Preset:
 def site_names(name: str) -> list[str]:
     """A preset's attention sites, from a model on the meta device (no memory, no weights):
     to check a session file's site before anything runs."""
+    return list(site_heads(name))
+
+
+def site_heads(name: str) -> dict[str, int]:
+    """A preset's attention sites and their numbers of heads (a model on the meta device)."""
     preset = get_preset(name)
     model_class, config_class = MODELS[preset.arch]
     with torch.device("meta"):
         model = model_class(config_class(**config_values(preset, preset.config)))
-    return [name for name, module in model.named_modules() if hasattr(module, "head_gate")]
+    return {name: module.num_heads for name, module in model.named_modules()
+            if hasattr(module, "head_gate")}
 
 
 def load_folder(path: str | Path, device: str = "cpu", arch: str | None = None,
@@ -207,16 +242,27 @@ _READ_NOT_LOADED: dict[str, Any] = {}
 
 
 def open_model(path: str | Path, arch: str | None = None) -> Preset:
-    """Check a model folder or timm file (CheckpointError says why it cannot be opened) and
+    """Check a model folder or timm file (CheckpointError says why it cannot be opened: it
+    is read and its model built, so one that reads but cannot build is refused too) and
     add it to PRESETS, under the folder's name, for the app to switch to like a preset."""
     from .hub import read_model
 
-    return register_opened(path, arch, read_model(Path(path).resolve(), arch))
+    opened = read_model(Path(path).resolve(), arch)
+    return register_opened(path, arch, opened, build_opened(path, arch, opened))
 
 
-def register_opened(path: str | Path, arch: str | None, opened) -> Preset:
+def build_opened(path: str | Path, arch: str | None, opened) -> Session:
+    """The model of a folder already read, built and loaded on CPU (any thread): every check
+    of a build (heads that divide, finite weights, a smallest forward pass) before the
+    folder is offered anywhere; CheckpointError says why it cannot be."""
+    return load_folder(Path(path).resolve(), "cpu", arch, opened)
+
+
+def register_opened(path: str | Path, arch: str | None, opened,
+                    session: Session | None = None) -> Preset:
     """Add a model folder already read (`hub.read_model`, which may run on any thread) to
-    PRESETS; its first load takes the tensors read instead of reading the files again."""
+    PRESETS; its first load takes the model built (`build_opened`) or the tensors read
+    instead of reading the files again."""
     path = Path(path).resolve()
     name, n = opened.name, 2
     while name in PRESETS and PRESETS[name].source != str(path):
@@ -225,33 +271,46 @@ def register_opened(path: str | Path, arch: str | None, opened) -> Preset:
     preset = Preset(name, opened.arch, task, f"{opened.family} {opened.arch} from {path}",
                     OPENED_INPUT[task], opened.config, source=str(path), source_arch=arch)
     PRESETS[name] = preset
-    _READ_NOT_LOADED[str(path)] = opened
+    _READ_NOT_LOADED[str(path)] = session or opened
     return preset
 
 
 def load_preset(name: str, device: str = "cpu", weights: str | Path | None = None,
-                allow_untrained: bool = True) -> Session:
-    """The preset's model with its shipped weights (seeded random ones if none are shipped);
-    an opened model from its own folder or file."""
+                untrained: bool = False) -> Session:
+    """The preset's model with its shipped weights, or `weights`; an opened model from its
+    own folder or file. A shipped file that is missing or unreadable is a CheckpointError
+    with its path and the fix, never a silently untrained model: random (seeded) weights
+    only when asked for with `untrained`, to show what training changes."""
     preset = get_preset(name)
     if preset.source and weights is None:
-        session = load_folder(preset.source, device, preset.source_arch,
-                              _READ_NOT_LOADED.pop(preset.source, None))
+        # an opened model is always its own checkpoint: `untrained` is for the presets
+        ready = _READ_NOT_LOADED.pop(preset.source, None)
+        if isinstance(ready, Session):
+            session = ready
+            session.to(device)
+        else:
+            session = load_folder(preset.source, device, preset.source_arch, ready)
         session.preset = preset  # the name it was opened under
         return session
-    path = Path(weights) if weights else preset.weights
-    if path.is_file() or weights:
-        tensors, meta = read_checkpoint(path)
-        model = build_model(preset, meta.get("config", preset.config), path.name, tensors)
-        load_weights(model, tensors, f"in {path.name}")
-        trained = True
-    elif allow_untrained:
+    if untrained:
+        if weights is not None:
+            raise InputError("untrained means random weights: it does not go with a weights "
+                             "file")
         torch.manual_seed(0)
-        model = build_model(preset)
-        trained = False
+        return Session(preset, without_dropout(build_model(preset).eval()), device, False)
+    path = Path(weights) if weights else preset.weights
+    if weights:
+        tensors, meta = read_checkpoint(path)
     else:
-        raise CheckpointError(f"no weights file at {path}")
-    return Session(preset, without_dropout(model.eval()), device, trained)
+        try:
+            tensors, meta = read_checkpoint(path)
+        except CheckpointError as error:
+            missing = not path.is_file()
+            raise CheckpointError(resources.missing_weights(path, name) +
+                                  ("" if missing else f" ({error})")) from None
+    model = build_model(preset, meta.get("config", preset.config), path.name, tensors)
+    load_weights(model, tensors, f"in {path.name}")
+    return Session(preset, without_dropout(model.eval()), device, trained=True)
 
 
 def output_limit(source_length: int) -> int:

@@ -2,7 +2,29 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture
+def weights_file(monkeypatch, tmp_path):
+    """`replace(name, content)`: preset `name` reads its shipped weights from a file holding
+    `content` instead (None: no file at all); the other presets keep theirs. The path."""
+    import models.presets as presets
+
+    shipped = presets.Preset.weights
+
+    def replace(name: str, content: bytes | None) -> Path:
+        path = tmp_path / "weights" / f"{name}.safetensors"
+        path.parent.mkdir(exist_ok=True)
+        if content is not None:
+            path.write_bytes(content)
+        monkeypatch.setattr(presets.Preset, "weights", property(
+            lambda preset: path if preset.name == name else shipped.fget(preset)))
+        return path
+
+    return replace

@@ -35,6 +35,12 @@ class PredictionPanel(Panel):
 
     def __init__(self, state, parent=None) -> None:
         super().__init__(state, parent)
+        # --untrained: the answer of random weights must not pass for the model's
+        self.untrained = QtWidgets.QLabel(
+            "untrained: random weights (--untrained) — what the model does before training")
+        self.untrained.setWordWrap(True)
+        self.untrained.setStyleSheet("background: #fff3cd; color: #664d03; padding: 2px")
+        self.untrained.hide()
         self.headline = QtWidgets.QLabel()
         self.headline.setWordWrap(True)
         self.headline.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
@@ -102,6 +108,7 @@ class PredictionPanel(Panel):
         self.stack.addWidget(steps_page)
         self.stack.addWidget(self.chart)
         layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.untrained)
         layout.addWidget(self.headline)
         layout.addWidget(self.reference)
         layout.addWidget(self.notes)
@@ -112,8 +119,9 @@ class PredictionPanel(Panel):
 
     def apply_zoom(self, factor: float) -> None:
         self.headline.setFont(zoom.font(13, bold=True))
-        for label in (self.notes, self.reference, self.compare):  # styled labels keep the
-            label.setFont(zoom.font())  # font they were polished with unless told
+        # styled labels keep the font they were polished with unless told
+        for label in (self.untrained, self.notes, self.reference, self.compare):
+            label.setFont(zoom.font())
         # set now, not when Qt gets round to the application font: the first column is sized
         # to its words right after this (it kept the old zoom's width until the next run)
         self.steps.setFont(zoom.font())
@@ -203,6 +211,7 @@ class PredictionPanel(Panel):
 
     def update_trace(self, trace: Trace) -> None:
         meta = trace.meta
+        self.untrained.setVisible(not meta.get("trained", True))
         # only the switches this model has something to switch off for
         kinds = {info["kind"] for info in meta["sites"].values()}
         applies = {"no_mask": bool(kinds & {"decoder_self", "window"}),

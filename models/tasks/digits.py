@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..resources import resource_path
 from .text import InputError
 
 IMAGE_SIZE = 32
@@ -24,9 +25,8 @@ SPLIT_SEED = 1234
 N_HELDOUT_SCANS = 300
 MAX_PIXELS = 25_000_000  # larger images are refused from their header, before decoding
 WORKING_SIDE = 2048  # decoded images are scaled down to this first: the model needs 32
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-HELDOUT_FILE = RESOURCES / "data" / "digits_heldout.npz"
-MOUSE_FILE = RESOURCES / "data" / "mouse_digits.json"
+HELDOUT_FILE = resource_path("data/digits_heldout.npz")
+MOUSE_FILE = resource_path("data/mouse_digits.json")
 
 
 def fit_ink(ink: np.ndarray, threshold: float = 0.2) -> np.ndarray:

@@ -234,8 +234,9 @@ def write_samples(folder: Path, seed: int = HELDOUT_SEED + 1) -> None:
 
 
 if __name__ == "__main__":
-    from .digits import HELDOUT_FILE, RESOURCES
+    from ..resources import resource_path
+    from .digits import HELDOUT_FILE
 
     write_heldout(HELDOUT_FILE)
-    write_samples(RESOURCES / "samples" / "digits")
+    write_samples(resource_path("samples/digits"))
     print(f"wrote {HELDOUT_FILE} ({HELDOUT_FILE.stat().st_size / 1e6:.2f} MB) and the samples")

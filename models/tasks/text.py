@@ -34,8 +34,9 @@ class Vocab:
 
 
 def split_words(text: str) -> list[str]:
-    """Lower-case words; punctuation is dropped."""
-    return re.findall(r"[a-z0-9']+", text.lower())
+    """Lower-case words, in any script (a word the model does not know is read as <unk>
+    and said, never dropped: "the 猫 sleeps" has three words); punctuation is dropped."""
+    return re.findall(r"(?:[^\W_]|')+", text.lower())
 
 
 def split_chars(text: str) -> list[str]:

@@ -259,13 +259,10 @@ def test_dropping_an_image_file_runs_it(make_window, qtbot):
 
 
 def test_a_corrupt_weights_file_is_reported_and_the_last_result_stays(make_window, qtbot,
-                                                                      tmp_path, monkeypatch):
-    import models.presets as presets
-
+                                                                      weights_file, monkeypatch):
     window = make_window("translate")
     before = window.state.trace
-    (tmp_path / "reverse.safetensors").write_bytes(b"\x80\x04\x95 pickled? never")
-    monkeypatch.setattr(presets, "WEIGHTS_DIR", tmp_path)
+    weights_file("reverse", b"\x80\x04\x95 pickled? never")
     with qtbot.waitSignal(window.state.run_failed, timeout=30_000):
         window.select_preset("reverse")
     assert "not a valid safetensors" in window.message_label.text()

@@ -27,3 +27,35 @@ def test_the_soak_catches_a_preset_switch_that_is_ignored(qapp, monkeypatch, see
     monkeypatch.setattr(AppState, "set_preset", buggy)
     report = run_soak(actions=300, seed=seed)
     assert any("preset box shows" in line for line in report["stale"])
+
+
+def test_the_soak_catches_a_preset_locked_out_and_a_folder_that_overrides_a_choice(
+        make_explorer, monkeypatch, tmp_path):
+    """Issue 22's actions, each with its defect planted back: a remembered refused input
+    replayed on every switch, and a folder read after a later choice switching anyway."""
+    import random
+
+    from explorer import soak
+
+    monkeypatch.setitem(soak.SCRATCH, "dir", str(tmp_path))
+    monkeypatch.setitem(soak.SCRATCH, "folder", soak.write_model_folder(tmp_path / "soak-vit"))
+    e = make_explorer("translate")
+    rng = random.Random(0)
+    for action in (soak.act_refuse_and_return, soak.act_open_and_choose,
+                   soak.act_save_after_refusal):
+        action(e, rng)  # fixed: nothing raised
+    e.set_preset("translate")
+    e.wait()
+    real = AppState.set_preset
+
+    def replaying(self, name, value=None):
+        real(self, name, value)
+        self._remembered_id = -1  # the remembered input is replayed, refused or not
+
+    monkeypatch.setattr(AppState, "set_preset", replaying)
+    with pytest.raises(soak.Unreachable, match="could not be chosen again"):
+        soak.act_refuse_and_return(e, rng)
+    monkeypatch.setattr(type(e.window), "select_preset",
+                        lambda self, name, value=None: self.state.set_preset(name, value))
+    with pytest.raises(soak.Unreachable, match="was chosen after a model folder"):
+        soak.act_open_and_choose(e, random.Random(3))

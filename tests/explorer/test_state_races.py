@@ -42,12 +42,9 @@ def test_switching_away_and_straight_back_runs_the_preset_on_screen(make_window,
 
 
 def test_a_preset_that_fails_to_load_gives_the_controls_back_to_the_shown_one(
-        make_window, qtbot, tmp_path, monkeypatch):
-    import models.presets as presets
-
+        make_window, qtbot, weights_file):
     window = make_window("translate")
-    (tmp_path / "reverse.safetensors").write_bytes(b"not a weights file")
-    monkeypatch.setattr(presets, "WEIGHTS_DIR", tmp_path)
+    weights_file("reverse", b"not a weights file")
     with qtbot.waitSignal(window.state.run_failed, timeout=30_000):
         window.preset_box.setCurrentIndex(window.preset_box.findData("reverse"))
     assert window.state.preset == "translate"

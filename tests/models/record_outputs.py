@@ -24,7 +24,7 @@ def preset_input(name: str) -> str:
 def record() -> dict:
     outputs = {}
     for name in PRESETS:
-        result = load_preset(name, allow_untrained=False).run(preset_input(name))
+        result = load_preset(name).run(preset_input(name))
         outputs[name] = {"prediction": result.meta["prediction"],
                          "probs": result["prediction/probs"].tolist()}
     return outputs

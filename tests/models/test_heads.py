@@ -12,7 +12,7 @@ from models.transformer import BOS, EOS
 
 @pytest.fixture(scope="module")
 def session():
-    return load_preset("translate", allow_untrained=False)
+    return load_preset("translate")
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ def test_shipped_weights_reproduce_the_recorded_output(name, recorded):
     assert preset.weights.stat().st_size < 5_000_000
     _, meta = read_checkpoint(preset.weights)
     assert meta["preset"] == name and meta["config"]
-    result = load_preset(name, allow_untrained=False).run(preset_input(name))
+    result = load_preset(name).run(preset_input(name))
     assert result.meta["prediction"] == recorded[name]["prediction"]
     np.testing.assert_allclose(result["prediction/probs"], recorded[name]["probs"], atol=1e-5)
 
@@ -33,7 +33,7 @@ def test_shipped_weights_reproduce_the_recorded_output(name, recorded):
 @pytest.mark.parametrize("name, limit", [("translate", 150), ("reverse", 150),
                                          ("vit-digits", None), ("swin-digits", None)])
 def test_a_heldout_slice_meets_the_bar(name, limit):
-    figures = evaluate(load_preset(name, allow_untrained=False), limit=limit)
+    figures = evaluate(load_preset(name), limit=limit)
     for key, bar in BARS[PRESETS[name].task].items():
         assert figures[key] >= bar, (key, figures)
 
@@ -63,7 +63,7 @@ def test_training_a_few_steps_lowers_the_loss():
 def test_digits_drawn_with_a_mouse_are_recognised(name):
     """40 hand-made digits × 4 pens (light on dark, dark on light; thin, thick), each through
     the same path as a drawing on the canvas: session.run(uint8 array)."""
-    session = load_preset(name, allow_untrained=False)
+    session = load_preset(name)
     images, labels = mouse_digits()
     hits = [session.run(image, trace=False).meta["prediction"] == str(label)
             for image, label in zip(images, labels)]

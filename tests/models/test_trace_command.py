@@ -70,6 +70,8 @@ def run_cli(*args):
     (["trace", "--preset", "translate", "--input", "the cat " * 30], "at most"),
     (["trace", "--preset", "translate", "--input", "the zorg sleeps"], "zorg"),
     (["trace", "--preset", "translate", "--input", "a", "--device", "quantum"], "unknown device"),
+    (["trace", "--preset", "translate", "--input", "a", "--untrained", "--weights", "w.pt"],
+     "does not go with --weights"),
 ])
 def test_bad_input_is_one_clear_line_and_exit_2(args, message, tmp_path):
     result = run_cli(*args, "-o", str(tmp_path / "t.npz"))
