@@ -40,7 +40,8 @@ from .evaluate import (
     pad_batch,
     text_pairs,
 )
-from .presets import PRESETS, WEIGHTS_DIR, Session, build_model, get_preset
+from .presets import PRESETS, Session, build_model, get_preset
+from .resources import resource_path
 from .tasks import induction
 from .tasks.digits import augment
 from .tasks.handwriting import training_set
@@ -222,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="weights file (default: the preset's file in resources/weights)")
     args = parser.parse_args(argv)
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    out = args.out or WEIGHTS_DIR / f"{args.preset}.safetensors"
+    out = args.out or resource_path(f"weights/{args.preset}.safetensors")
     out.parent.mkdir(parents=True, exist_ok=True)
     start = time.time()
     if args.preset == "induction":

@@ -22,11 +22,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
+from ..resources import resource_path
 from .text import InputError, Vocab, split_words
 
-WORDS_FILE = Path(__file__).resolve().parents[2] / "resources" / "data" / "induction_words.txt"
+WORDS_FILE = resource_path("data/induction_words.txt")
 MIN_WORDS, MAX_WORDS = 8, 31
 MIN_SEGMENT, MAX_SEGMENT = 2, 15
 TRAIN_SEED, HELDOUT_SEED = 19, 1019

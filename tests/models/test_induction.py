@@ -10,10 +10,11 @@ import torch
 from models.checkpoints import read_checkpoint
 from models.decoder import Decoder, DecoderConfig
 from models.evaluate import INDUCTION_BARS, induction_figures
+from models.resources import resource_path
 from models.tasks import induction
 from models.trace import recording
 
-WEIGHTS = induction.WORDS_FILE.parents[1] / "weights" / "induction.safetensors"
+WEIGHTS = resource_path("weights/induction.safetensors")
 
 
 def test_the_vocabulary_is_300_everyday_words():
