@@ -57,6 +57,20 @@ count = whole_number(1)  # how many: edits, actions, examples
 index = whole_number(0)  # which: layer, head, row, window, step, seed
 
 
+def generate_count(text: str) -> int:
+    """--generate K: 0 to MAX_GENERATE tokens."""
+    from models.text_lm import MAX_GENERATE
+
+    value = whole_number(0)(text)
+    if value > MAX_GENERATE:
+        raise argparse.ArgumentTypeError(f"at most {MAX_GENERATE}, not {value}")
+    return value
+
+
+GENERATE_HELP = ("a causal language model (GPT-2, Llama, Qwen2, Mistral folder): add K tokens "
+                 "by greedy decoding after the input (default 0)")
+
+
 INTERVENTIONS = {"bottleneck": "one context vector for every decoding step (seq2seq)",
                  "no_mask": "no attention mask", "no_bias": "no relative position bias",
                  "no_position": "no positional encoding",
@@ -103,6 +117,11 @@ def session_for(args: argparse.Namespace):
         session = load_preset(args.preset, resolve_device(args.device), weights=args.weights,
                               untrained=untrained)
     session.set_interventions(**interventions)
+    steps = getattr(args, "generate", 0)
+    if steps and session.preset.task != "causal-lm":
+        raise UsageError(f"--generate continues a causal language model's text (GPT-2, "
+                         f"Llama, Qwen2, Mistral); {session.preset.name} is not one")
+    session.generate = steps
     return session
 
 
@@ -152,7 +171,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     print(f"wrote {args.output}: {len(result.keys())} records"
           f"{' (N×N matrices left to the reader)' if args.compact else ''}, "
           f"{len(result.meta['sites'])} attention sites, prediction{weights}: "
-          f"{result.meta['prediction']}")
+          f"{printable(result.meta['prediction'])}")
     if result.meta.get("reference") and not result.meta["matches_reference"]:
         print(f"the grammar's own translation differs: {result.meta['reference']}")
     if result.meta.get("outside") and not result.meta.get("unknown"):
@@ -244,7 +263,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from models.presets import open_model
 
         names = (names or []) + [open_model(args.weights, args.arch).name]
-    report = run_bench(names, edits=args.edits)
+    report = run_bench(names, edits=args.edits, tokens=args.tokens)
     if args.json:
         print(json.dumps(report, indent=1))
     else:
@@ -275,7 +294,7 @@ def cmd_soak(args: argparse.Namespace) -> int:
 
 def cmd_gui(args: argparse.Namespace) -> int:
     from explorer.app import run
-    from models.presets import get_preset, resolve_device
+    from models.presets import DEFAULT_PRESET, PRESETS, get_preset, resolve_device
 
     untrained = check_untrained(args)
     if args.preset is not None:
@@ -288,8 +307,11 @@ def cmd_gui(args: argparse.Namespace) -> int:
     tour = None
     if args.tour or args.step is not None or args.lang is not None:
         tour = check_tour(args.lang, args.step)
+    if args.generate and PRESETS[preset or DEFAULT_PRESET].task != "causal-lm":
+        raise UsageError("--generate continues a causal language model's text: open one with "
+                         "--weights FOLDER (GPT-2, Llama, Qwen2, Mistral)")
     return run(preset=preset, device=args.device, session=args.session, tour=tour,
-               untrained=untrained)
+               untrained=untrained, generate=args.generate)
 
 
 def check_session(path: str) -> dict:
@@ -358,10 +380,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 WEIGHTS_HELP = ("weights for this preset: .safetensors, or .pth/.pt/.bin/.ckpt (read safely); "
-                "or a model folder (Hugging Face ViT, DeiT, Swin, Marian; timm ViT, DeiT, "
-                "Swin) in place of a preset")
-FOLDER_HELP = ("a model folder (Hugging Face ViT, DeiT, Swin, Marian; timm ViT, DeiT, Swin) "
-               "or a timm weights file, in place of --preset")
+                "or a model folder (Hugging Face ViT, DeiT, Swin, Marian, GPT-2, Llama, "
+                "Mistral, Qwen2, BERT; timm ViT, DeiT, Swin) in place of a preset")
+FOLDER_HELP = ("a model folder (Hugging Face ViT, DeiT, Swin, Marian, GPT-2, Llama, Mistral, "
+               "Qwen2, BERT; timm ViT, DeiT, Swin) or a timm weights file, in place of "
+               "--preset")
 
 
 UNTRAINED_HELP = ("the presets with random weights instead of their trained ones, to show "
@@ -378,6 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lang", default=None, choices=["en", "zh"],
                         help="tour language (default: the system's)")
     parser.add_argument("--step", type=index, default=None, help="tour step to open on")
+    parser.add_argument("--generate", type=generate_count, default=0, metavar="K",
+                        help=GENERATE_HELP)
     add_weights_arguments(parser)
     parser.add_argument("--untrained", action="store_true", help=UNTRAINED_HELP)
     parser.set_defaults(func=cmd_gui)
@@ -398,6 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--arch", default=None,
                    help="the timm variant of a bare --weights file, e.g. vit_tiny_patch16_224")
     p.add_argument("--untrained", action="store_true", help=UNTRAINED_HELP)
+    p.add_argument("--generate", type=generate_count, default=0, metavar="K",
+                   help=GENERATE_HELP)
     p.set_defaults(func=cmd_trace)
     p.add_argument("--intervention", action="append", default=[], metavar="NAME[=ARG]",
                    help="repeatable: " + "; ".join(INTERVENTIONS))
@@ -461,6 +488,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure forward, redraw, input-to-pixels and hover")
     p.add_argument("--preset", action="append", help="only this preset (repeatable)")
     p.add_argument("--edits", type=count, default=50)
+    p.add_argument("--tokens", type=count, default=None, metavar="N",
+                   help="an opened language model: inputs of N tokens (default: the sample "
+                        "sentences typed word by word)")
     p.add_argument("--json", action="store_true")
     add_weights_arguments(p)
     p.set_defaults(func=cmd_bench)

@@ -54,9 +54,10 @@ def application() -> QtWidgets.QApplication:
 
 def create_window(preset: str | None = None, device: str | None = None,
                   settings: QtCore.QSettings | None = None, initial_input=None,
-                  untrained: bool = False) -> MainWindow:
+                  untrained: bool = False, generate: int = 0) -> MainWindow:
     """Build the window on a preset (last used, else the default) and start its first run;
-    `untrained`: the presets with random weights instead of their trained ones."""
+    `untrained`: the presets with random weights instead of their trained ones; `generate`:
+    a causal language model's continuation (tokens)."""
     if preset is None and settings is not None:
         preset = settings.value("preset", None)
     if preset not in PRESETS:
@@ -64,23 +65,27 @@ def create_window(preset: str | None = None, device: str | None = None,
     if device is None and settings is not None:
         device = settings.value("device", "cpu")
     state = AppState(preset, "cpu", untrained=untrained)
+    state.generate = generate  # --generate K: a causal language model's continuation
     window = MainWindow(state, settings)
     window.restore_settings()
+    if PRESETS[preset].source:  # an opened model (--weights FOLDER): in the box from the start
+        window.add_opened(preset)
     window.select_device(device or "cpu")
     window.select_preset(preset, initial_input)
     return window
 
 
 def run(preset: str | None = None, device: str | None = None, session: str | None = None,
-        tour: tuple[str, int] | None = None, untrained: bool = False) -> int:
+        tour: tuple[str, int] | None = None, untrained: bool = False, generate: int = 0) -> int:
     """The app; `session`: a session file to open; `tour`: (language, step) to open on;
-    `untrained`: presets with random weights (--untrained)."""
+    `untrained`: presets with random weights (--untrained); `generate`: --generate K."""
     problem = platform_problem()
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     app = application()
-    window = create_window(preset, device, QtCore.QSettings(), untrained=untrained)
+    window = create_window(preset, device, QtCore.QSettings(), untrained=untrained,
+                           generate=generate)
     if preset is not None and PRESETS[preset].source:  # `--weights FOLDER`
         window._remember("recentModels", PRESETS[preset].source)
     window.show()

@@ -21,7 +21,11 @@ import torch
 from models.presets import PRESETS, load_preset
 from models.resources import resource_path
 from models.tasks.digits import prepare_digit
+from models.text_lm import SAMPLE_FILES as LM_SAMPLES
 
+# the sample sentences of each text task
+SAMPLE_FILES = {"translation": "sentences.txt", "marian-translation": "sentences.txt",
+                "reverse": "reverse.txt", **LM_SAMPLES}
 GOALS = {"input_to_pixels_ms": {"median": 16.7, "p95": 33.0}, "hover_ms": {"median": 8.0},
          "traced_over_plain": 1.5}
 
@@ -39,18 +43,44 @@ def timed(fn, repeats: int) -> list[float]:
     return out
 
 
-def edits_for(name: str, count: int) -> list:
-    """A sequence of inputs like a user's: words typed one by one, a digit being drawn."""
+def language_model_texts(name: str, count: int, tokens: int) -> list[str]:
+    """`count` texts of `tokens` tokens each (special ones included) for an opened language
+    model, from its sample sentences, each starting a word later than the one before."""
+    from models.hub import folder_json
+    from models.hub_text import read_tokenizer
+    from models.text_lm import SAMPLE_FILES, SAMPLES
+
     preset = PRESETS[name]
+    folder = Path(preset.source)
+    tokenizer = read_tokenizer(folder, folder_json(folder, "config.json")["model_type"],
+                               preset.config["vocab_size"])
+    words = " ".join(SAMPLES.joinpath(SAMPLE_FILES[preset.task]).read_text().split()).split()
+    words = words * (4 * tokens // max(1, len(words)) + 2)
+    out = []
+    for start in range(count):
+        n = 1
+        while len(tokenizer.encode(" ".join(words[start: start + n + 1]))[0]) <= tokens:
+            n += 1
+        out.append(" ".join(words[start: start + n]))
+    return out
+
+
+def edits_for(name: str, count: int, tokens: int = 0) -> list:
+    """A sequence of inputs like a user's: words typed one by one, a digit being drawn; an
+    opened language model with `tokens`: texts of that many tokens."""
+    preset = PRESETS[name]
+    if tokens and preset.task in SAMPLE_FILES:
+        return language_model_texts(name, count, tokens)
     if preset.input_kind == "text":
-        base = resource_path("samples/" + ("sentences.txt" if preset.task == "translation"
-                                           else "reverse.txt")).read_text()
+        base = resource_path("samples/" + SAMPLE_FILES.get(preset.task, "reverse.txt")
+                             ).read_text()
         lines = [line for line in base.splitlines() if line.strip()]
+        by_word = preset.task != "reverse"
         out = []
         while len(out) < count:
             for line in lines:
-                words = line.split() if preset.task == "translation" else list(line)
-                joiner = " " if preset.task == "translation" else ""
+                words = line.split() if by_word else list(line)
+                joiner = " " if by_word else ""
                 out += [joiner.join(words[: i + 1]) for i in range(len(words))]
         return out[:count]
     canvas = np.zeros((192, 192), np.uint8)
@@ -77,11 +107,18 @@ def bench_model(name: str, device: str, inputs: list) -> dict:
     sample = inputs[-1]
     if session.preset.input_kind == "image" and session.preprocessing is None:
         sample = prepare_digit(sample)[0]  # an opened model prepares its own pictures
-    session.run(sample, trace=True)  # warm-up
+    start = time.perf_counter()
+    warm = session.run(sample, trace=True)  # warm-up
+    # 30 runs each; fewer for a model that takes seconds (a language model on 512 tokens)
+    repeats = max(3, min(30, int(20 / max(time.perf_counter() - start, 1e-3))))
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    plain = timed(lambda: (session.run(sample, trace=False), sync()), 30)
-    traced = timed(lambda: (session.run(sample, trace=True), sync()), 30)
-    return {"forward_ms": stats(plain), "forward_traced_ms": stats(traced)}
+    plain = timed(lambda: (session.run(sample, trace=False), sync()), repeats)
+    traced = timed(lambda: (session.run(sample, trace=True), sync()), repeats)
+    figures = {"forward_ms": stats(plain), "forward_traced_ms": stats(traced)}
+    if "input/ids" in warm and session.preset.task in LM_SAMPLES:
+        figures["tokens"] = int(warm["input/ids"].shape[0])
+        figures["trace_mb"] = sum(a.nbytes for a in warm.records.values()) / 2**20
+    return figures
 
 
 def bench_gui(name: str, device: str, inputs: list) -> dict:
@@ -144,10 +181,10 @@ def machine() -> dict:
             "platform": os.environ.get("QT_QPA_PLATFORM", "")}
 
 
-def run_bench(presets: list[str] | None = None, edits: int = 50) -> dict:
+def run_bench(presets: list[str] | None = None, edits: int = 50, tokens: int = 0) -> dict:
     report = {"machine": machine(), "goals": GOALS, "presets": {}}
     for name in presets or list(PRESETS):
-        inputs = edits_for(name, edits)
+        inputs = edits_for(name, edits, tokens)
         for device in devices():
             if device == "cuda":
                 torch.cuda.reset_peak_memory_stats()
@@ -174,6 +211,8 @@ def print_report(report: dict) -> None:
                   f"{f['forward_traced_ms']['median']:8.1f}m {f['redraw_ms']['median']:8.1f}m "
                   f"{f['input_to_pixels_ms']['median']:8.1f}/{f['input_to_pixels_ms']['p95']:<7.1f}"
                   f"{'ok' if ok else '--':>3} {f['hover_ms']['median']:7.1f}m "
-                  f"{f['peak_mem_mb']:7.0f}")
+                  f"{f['peak_mem_mb']:7.0f}"
+                  + (f"   {f['tokens']} tokens, trace {f['trace_mb']:.0f} MB"
+                     if "tokens" in f else ""))
     print("goals: input→pixels median ≤ 16.7 ms, p95 ≤ 33 ms; hover median ≤ 8 ms; "
           "traced ≤ 1.5× plain (m = milliseconds, medians)")

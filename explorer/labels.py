@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.analysis import prefix_tokens, window_cells
+from models.analysis import SEQUENCE_KINDS, prefix_tokens, window_cells
 from models.trace import Trace
 
 
@@ -17,7 +17,7 @@ def site_tokens(trace: Trace, site: str) -> tuple[list[str], list[str]]:
         return meta["target_tokens"], meta["target_tokens"]
     if kind == "cross":  # rows read as the word each decoding step produced
         return meta["output_tokens"], meta["source_tokens"]
-    if kind == "self":
+    if kind == "self" or kind in SEQUENCE_KINDS:
         return meta["tokens"], meta["tokens"]
     raise KeyError(kind)
 
@@ -56,7 +56,8 @@ def site_title(trace: Trace, site: str) -> str:
     info = trace.meta["sites"][site]
     kind = {"encoder_self": "encoder self-attention", "cross": "cross-attention",
             "decoder_self": "decoder masked self-attention",
-            "self": "self-attention"}.get(info["kind"])
+            "self": "self-attention", "causal": "masked (causal) self-attention",
+            "bidirectional": "bidirectional self-attention"}.get(info["kind"])
     if kind is None:
         kind = "SW-MSA (shifted windows)" if info.get("shift") else "W-MSA (windows)"
     return f"{site}  ·  {kind}"

@@ -8,6 +8,7 @@ import pyqtgraph as pg
 import torch
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from models import text_lm
 from models.analysis import token_layout
 from models.checkpoints import CheckpointError
 from models.hub import read_model
@@ -41,11 +42,13 @@ CENTRAL_TABS = ("attention", "pipeline", "model", "positional", "patches", "wind
 TABS_FOR = {"patches": ("patches", "windows"), "windows": ("windows",),
             "rollout": ("patches", "windows")}
 KIND_NAMES = {"encoder_self": "encoder self", "decoder_self": "decoder self (masked)",
-              "cross": "cross (decoder → encoder)", "self": "self", "window": "window (W/SW-MSA)"}
+              "cross": "cross (decoder → encoder)", "self": "self", "window": "window (W/SW-MSA)",
+              "causal": "self (causal)", "bidirectional": "self (bidirectional)"}
 WEIGHTS_SUFFIXES = ("safetensors", "pth", "bin")
 WEIGHTS_FILTER = "Weights (*.safetensors *.pth *.bin)"
 SAMPLE_FILES = {"translation": "sentences.txt", "reverse": "reverse.txt",
-                "marian-translation": "sentences.txt"}  # plain English: any en-xx model
+                "marian-translation": "sentences.txt",  # plain English: any en-xx model
+                **text_lm.SAMPLE_FILES}
 SAMPLE_FOLDERS = {"image-classification": "photos"}  # the image gallery by task (else digits)
 
 

@@ -29,6 +29,7 @@ class Request:
     submitted: float = 0.0
     interventions: dict | None = None  # Session.set_interventions keywords
     untrained: bool = False  # random weights, asked for with --untrained
+    generate: int = 0  # a causal language model: greedy tokens after the input
 
 
 class Runner(QtCore.QObject):
@@ -86,6 +87,8 @@ class Runner(QtCore.QObject):
 
     def _run(self, request: Request, notice: str) -> None:
         original = None
+        self.session.generate = request.generate if self.session.preset.task == "causal-lm" \
+            else 0
         if request.interventions:  # the unedited model's answer, to show beside
             self.session.set_interventions()
             original = self.session.run(request.input, trace=False).meta

@@ -26,6 +26,7 @@ from models.presets import PRESETS
 from models.resources import resource_path
 
 from .api import Explorer, RunFailed
+from .main_window import SAMPLE_FILES
 from .widgets.inputs import read_samples
 
 DIGITS = sorted(str(p) for p in resource_path("samples/digits").glob("*.png"))
@@ -57,8 +58,9 @@ def act_preset(e: Explorer, rng: random.Random) -> None:
     for turn in range(2 if rng.random() < 0.4 else 1):
         # the second choice is often straight back to the preset on screen
         name = back if turn and rng.random() < 0.5 else rng.choice(list(PRESETS))
-        if rng.random() < 0.6:
-            box = e.window.preset_box
+        box = e.window.preset_box
+        if rng.random() < 0.6 and box.findData(name) >= 0:  # (an opened model not yet shown
+            # is not in the box: it is reached by opening it, here through the API)
             box.setCurrentIndex(box.findData(name))
         else:
             e.set_preset(name)
@@ -77,7 +79,7 @@ def act_type(e: Explorer, rng: random.Random) -> None:
     if not text_model(e):
         return act_sample(e, rng)
     task = PRESETS[e.state.preset].task
-    samples = read_samples("sentences.txt" if task == "translation" else "reverse.txt")
+    samples = read_samples(SAMPLE_FILES.get(task, "reverse.txt"))
     text = rng.choice(samples + ODD_TEXT)
     box = e.window.text_input
     if rng.random() < 0.5:
@@ -169,6 +171,12 @@ def act_step(e: Explorer, rng: random.Random) -> None:
         slider.setValue(rng.randint(0, slider.maximum()))
     else:
         panel.go_to_step(rng.randint(0, 3))
+
+
+def act_generate(e: Explorer, rng: random.Random) -> None:
+    """A causal language model's continuation spin box (hidden for other models: then a
+    change must do nothing but remember the number)."""
+    e.window.panels["prediction"].generate.setValue(rng.choice([0, 0, 1, 3, 8]))
 
 
 def act_zoom(e: Explorer, rng: random.Random) -> None:
@@ -283,7 +291,7 @@ ACTIONS = [(act_preset, 6), (act_device, 1), (act_type, 10), (act_sample, 6), (a
            (act_open_file, 2), (act_point, 14), (act_toolbar, 8), (act_tab, 6),
            (act_intervention, 5), (act_key, 8), (act_step, 4), (act_zoom, 1), (act_tour, 2),
            (act_wait, 12), (act_refuse_and_return, 1), (act_open_and_choose, 1),
-           (act_save_after_refusal, 1)]
+           (act_save_after_refusal, 1), (act_generate, 2)]
 
 
 # -- checks --------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ class AppState(QtCore.QObject):
     interventions_changed = QtCore.Signal(dict)
     preset_changed = QtCore.Signal(str)  # also when a failed switch is undone
     input_changed = QtCore.Signal(object)  # the input the state runs (text, path or array)
+    generate_changed = QtCore.Signal(int)
 
     def __init__(self, preset: str, device: str = "cpu", parent: QtCore.QObject | None = None,
                  untrained: bool = False):
@@ -59,6 +60,7 @@ class AppState(QtCore.QObject):
         self.error = ""  # why the newest request failed ('' when it did not)
         self.selection = Selection()
         self.interventions: dict[str, Any] = {}  # Session.set_interventions keywords
+        self.generate = 0  # a causal language model: greedy tokens to add after the input
         self.timings: dict[str, float] = {}
         self._next_id = 0
         self._newest_id = -1
@@ -135,6 +137,15 @@ class AppState(QtCore.QObject):
             self.interventions_changed.emit(clean)
             self.request_run()
 
+    def set_generate(self, steps: int) -> None:
+        """How many tokens a causal language model adds after the input (0: none)."""
+        steps = max(0, int(steps))
+        if steps != self.generate:
+            self.generate = steps
+            self.generate_changed.emit(steps)
+            if PRESETS[self.preset].task == "causal-lm":
+                self.request_run()
+
     def toggle_head(self, site: str, head: int) -> None:
         heads = [list(h) for h in self.interventions.get("heads_off", [])]
         heads = [h for h in heads if h != [site, head]] if [site, head] in heads \
@@ -153,7 +164,7 @@ class AppState(QtCore.QObject):
         self.busy_changed.emit(True)
         self.runner.submit(Request(self._next_id, self.preset, self.device, self.input,
                                    time.perf_counter(), dict(self.interventions),
-                                   self.untrained))
+                                   self.untrained, self.generate))
         return self._next_id
 
     def settled(self) -> bool:

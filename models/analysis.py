@@ -6,15 +6,19 @@ import numpy as np
 from .trace import Trace
 
 SPECIAL_TOKENS = {"<bos>", "<eos>", "<pad>", "CLS", "DIST"}
+# one sequence attending to itself: a decoder-only LM ("causal") or BERT ("bidirectional"),
+# its tokens in meta["tokens"], its special tokens' positions in meta["special"]
+SEQUENCE_KINDS = ("causal", "bidirectional")
 
 
 def token_layout(meta: dict) -> str:
     """How a trace's tokens are laid out, from its own description of its attention sites:
-    "text" (source and target sequences), "windows" (a grid attended in shifted windows) or
+    "text" (token sequences: source and target, or one), "windows" (a grid attended in
+    shifted windows) or
     "patches" (a patch grid after `prefix_tokens` tokens such as CLS). Panels ask this, not
     which architecture made the trace."""
     kinds = {info["kind"] for info in meta["sites"].values()}
-    if kinds & {"encoder_self", "decoder_self", "cross"}:
+    if kinds & {"encoder_self", "decoder_self", "cross", *SEQUENCE_KINDS}:
         return "text"
     return "windows" if "window" in kinds else "patches"
 
@@ -30,7 +34,7 @@ def token_positions(trace: Trace, site: str) -> tuple[np.ndarray, np.ndarray, st
     meta = trace.meta
     info = meta["sites"][site]
     kind = info["kind"]
-    if kind in ("encoder_self", "decoder_self"):
+    if kind in ("encoder_self", "decoder_self", *SEQUENCE_KINDS):
         n = trace[f"{site}/weights"].shape[-1]
         pos = np.arange(n, dtype=np.float32)[:, None]
         return pos, pos, "tokens"
@@ -49,8 +53,10 @@ def token_positions(trace: Trace, site: str) -> tuple[np.ndarray, np.ndarray, st
 
 
 def head_statistics(trace: Trace, site: str) -> list[dict]:
-    """Per head: mean entropy of a query's weights (nats), mean attention distance, and the
-    mean weight given to special tokens (CLS, <bos>, <eos>); NaN where it does not apply."""
+    """Per head: mean entropy of a query's weights (nats), mean attention distance, the
+    mean weight given to special tokens (CLS, <bos>, <eos>; a language model's own: [CLS],
+    [SEP], <s>) and to the first token (the "attention sink" of language models, Xiao et al.
+    2023); NaN where it does not apply."""
     weights = trace[f"{site}/weights"].astype(np.float64)  # (H, Nq, Nk) or (nW, H, N, N)
     windowed = weights.ndim == 4
     if windowed:
@@ -73,20 +79,26 @@ def head_statistics(trace: Trace, site: str) -> list[dict]:
             d = np.abs(q_pos - k_pos.T)
             distance = (weights * d[None]).sum(-1).mean(-1)
     special = np.full(weights.shape[0], np.nan)
+    first = np.full(weights.shape[0], np.nan)
     if not windowed:
-        keys = _key_tokens(trace, site)
-        mask = np.array([t in SPECIAL_TOKENS for t in keys])
+        if trace.meta["sites"][site]["kind"] in SEQUENCE_KINDS:
+            mask = np.zeros(weights.shape[-1], bool)
+            mask[trace.meta.get("special", [])] = True
+        else:
+            mask = np.array([t in SPECIAL_TOKENS for t in _key_tokens(trace, site)])
         if mask.any():
             special = weights[..., mask].sum(-1).mean(-1)
+        first = weights[..., 0].mean(-1)
     entropy_mean = entropy.reshape(entropy.shape[0], -1).mean(-1)
     return [{"head": h, "entropy": float(entropy_mean[h]), "distance": float(distance[h]),
-             "special": float(special[h])} for h in range(weights.shape[0])]
+             "special": float(special[h]), "first": float(first[h])}
+            for h in range(weights.shape[0])]
 
 
 def _key_tokens(trace: Trace, site: str) -> list[str]:
     meta = trace.meta
     kind = meta["sites"][site]["kind"]
-    if kind == "self":
+    if kind in ("self", *SEQUENCE_KINDS):
         return meta["tokens"]
     if kind == "decoder_self":
         return meta["target_tokens"]

@@ -121,8 +121,15 @@ def read_folder(path: str | Path) -> HubModel:
         return _marian_folder(folder, config)
     if family == "swin":
         return _hf_swin_folder(folder, config)
+    from . import hub_text  # GPT-2, Llama, Mistral, Qwen2, BERT (and why others are refused)
+
+    if family in hub_text.TEXT_FAMILIES:
+        return hub_text.read_text_folder(folder, config)
     if family not in ("vit", "deit"):
-        known = "only vit, deit, swin and marian are, and timm folders"
+        known = ("only vit, deit, swin, marian, gpt2, llama, mistral, qwen2 and bert are, "
+                 "and timm folders")
+        if family in hub_text.REFUSED_FAMILIES:
+            known = f"{hub_text.REFUSED_FAMILIES[family]} is not supported; {known}"
         raise CheckpointError(f"{folder.name}: model_type {json.dumps(family)} cannot be "
                               f"opened ({known})")
     tensors = _weights(folder)

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from . import resources
+from . import resources, text_lm
 from . import trace as tracing
 from .checkpoints import (
     CheckpointError,
@@ -22,6 +22,8 @@ from .checkpoints import (
     make_config,
     read_checkpoint,
 )
+from .decoder import Decoder, DecoderConfig
+from .encoder import Encoder, EncoderConfig
 from .swin import Swin, SwinConfig
 from .tasks import reverse, translation
 from .tasks.digits import prepare_digit
@@ -36,8 +38,9 @@ DIGIT_LABELS = [str(d) for d in range(10)]
 @dataclass(frozen=True)
 class Preset:
     name: str
-    arch: str  # transformer | vit | swin
-    task: str  # translation | reverse | digits | image-classification (an opened model)
+    arch: str  # transformer | vit | swin | decoder | encoder
+    task: str  # translation | reverse | digits; an opened model's: image-classification,
+    # marian-translation, causal-lm, masked-lm
     description: str
     default_input: str
     config: dict = field(default_factory=dict)
@@ -48,7 +51,7 @@ class Preset:
     def input_kind(self) -> str:
         """What the user gives the model: "text" (the encoder–decoders) or "image". The one
         place that maps an architecture to the input widget the app shows before a trace."""
-        return "text" if self.arch == "transformer" else "image"
+        return "text" if self.arch in ("transformer", *text_lm.TEXT_ARCHS) else "image"
 
     @property
     def weights(self) -> Path:
@@ -90,7 +93,8 @@ def text_vocabs(task: str) -> tuple[Vocab, Vocab]:
 
 
 MODELS = {"transformer": (Transformer, TransformerConfig), "vit": (ViT, ViTConfig),
-          "swin": (Swin, SwinConfig)}
+          "swin": (Swin, SwinConfig), "decoder": (Decoder, DecoderConfig),
+          "encoder": (Encoder, EncoderConfig)}
 
 
 def smallest_input(arch: str, cfg: Any) -> tuple[torch.Tensor, ...]:
@@ -98,6 +102,8 @@ def smallest_input(arch: str, cfg: Any) -> tuple[torch.Tensor, ...]:
     empty image."""
     if arch == "transformer":
         return torch.tensor([[EOS]]), torch.tensor([[BOS]])
+    if arch in text_lm.TEXT_ARCHS:
+        return (torch.tensor([[0]]),)
     return (torch.zeros(1, cfg.in_chans, cfg.img_size, cfg.img_size),)
 
 
@@ -149,6 +155,9 @@ def check_layers(arch: str, cfg: Any, tensors: dict[str, torch.Tensor], source: 
                            for s in range(present(r"layers\.(\d+)\."))]}
     elif arch == "vit":
         wanted, held = {"depth": cfg.depth}, {"depth": present(r"blocks\.(\d+)\.")}
+    elif arch in ("decoder", "encoder"):  # the language models: layers.{i}.…
+        wanted = {"num_layers": cfg.num_layers}
+        held = {"num_layers": present(r"layers\.(\d+)\.")}
     else:
         wanted = {"enc_layers": cfg.enc_layers, "dec_layers": cfg.dec_layers}
         held = {"enc_layers": present(r"encoder\.layers\.(\d+)\."),
@@ -224,16 +233,21 @@ def load_folder(path: str | Path, device: str = "cpu", arch: str | None = None,
     session = Session(preset, without_dropout(model.eval()), device, trained=True)
     session.labels, session.preprocessing = opened.labels, opened.preprocessing
     session.tokenizer = opened.tokenizer
+    session.limit_note = getattr(opened, "limit_note", "")
     return session
 
 
 def opened_task(opened) -> str:
+    if getattr(opened, "task", None):  # a language model (models/hub_text.py) says its own
+        return opened.task
     return "marian-translation" if opened.tokenizer is not None else "image-classification"
 
 
 # what an opened model first sees, by its task
 OPENED_INPUT = {"image-classification": "resources/samples/photos/cat.jpg",
-                "marian-translation": "The small cat sees the big dog."}
+                "marian-translation": "The small cat sees the big dog.",
+                "causal-lm": text_lm.first_sample("causal-lm"),
+                "masked-lm": text_lm.first_sample("masked-lm")}
 
 
 # Opened models read (and checked) but not loaded yet: the first load takes them from here
@@ -339,6 +353,8 @@ class Session:
         self.labels = DIGIT_LABELS  # image classes (an opened checkpoint has its own)
         self.tokenizer = None  # an opened translation model's sentencepiece tokenizer
         self.preprocessing = None  # an opened checkpoint's processor settings
+        self.generate = 0  # a causal language model: greedy tokens to add after the input
+        self.limit_note = ""  # why an opened language model takes fewer tokens than usual
         self.device = torch.device(device)
         self.model.to(self.device)
         if preset.arch == "transformer":
@@ -386,7 +402,9 @@ class Session:
     def run(self, user_input: Any, trace: bool = True) -> Trace:
         """Run the model; with trace=False the fused path runs and only predictions are kept."""
         with torch.inference_mode():
-            if self.arch == "transformer":
+            if self.arch in text_lm.TEXT_ARCHS:
+                result = text_lm.run(self, str(user_input), trace)
+            elif self.arch == "transformer":
                 result = self._run_text(str(user_input), trace)
             else:
                 result = self._run_image(user_input, trace)
@@ -528,7 +546,9 @@ class Session:
                                 "task": self.preset.task, "config": cfg.to_dict(),
                                 "trained": self.trained, "device": str(self.device)}
         sites: dict[str, dict] = {}
-        if self.arch == "transformer":
+        if hasattr(self.model, "sites"):  # a model that describes its own sites
+            sites = self.model.sites()
+        elif self.arch == "transformer":
             for name, m in self.model.named_modules():
                 if hasattr(m, "head_gate"):
                     kind = ("cross" if "cross" in name else

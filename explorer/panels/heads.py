@@ -37,7 +37,7 @@ class HeadLines(QtWidgets.QWidget):
         self.setAttribute(QtCore.Qt.WA_OpaquePaintEvent)  # paintEvent fills every pixel
         self.queries: list[str] = []
         self.keys: list[str] = []
-        self.weights = np.zeros((1, 1, 1))  # (H, Nq, Nk)
+        self.weights = np.zeros((0, 1, 1))  # (H, Nq, Nk); no heads until the first trace
         self.enabled: list[bool] = []
         self.query: int | None = None
         self.head = 0  # the selected head: drawn on top, wider, its swatch outlined

@@ -57,15 +57,18 @@ class ModelPanel(Panel):
         self.mosaic.setLookupTable(PROBABILITY.getLookupTable(nPts=256))
         self.plot.addItem(self.mosaic)
         self.focus = focus_rect(self.plot)
-        self.table = QtWidgets.QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["layer", "head", "entropy", "distance", "special"])
+        self.table = QtWidgets.QTableWidget(0, 6)
+        self.table.setHorizontalHeaderLabels(["layer", "head", "entropy", "distance", "special",
+                                              "first"])
         self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.Stretch)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
         self.table.setSortingEnabled(True)
         self.table.setToolTip("entropy: nats, mean over queries · distance: mean attention "
-                              "distance (tokens or pixels) · special: weight on CLS/<bos>/<eos>")
+                              "distance (tokens or pixels) · special: weight on CLS/<bos>/<eos> "
+                              "(a language model's [CLS], [SEP], <s>) · first: weight on the "
+                              "first token, the 'attention sink' of language models")
         self.table.cellClicked.connect(self._row_clicked)
         self.caption = QtWidgets.QLabel()
         split = QtWidgets.QSplitter()
@@ -113,6 +116,7 @@ class ModelPanel(Panel):
                 self.table.setItem(row, 2, NumberItem(stats["entropy"]))
                 self.table.setItem(row, 3, NumberItem(stats["distance"]))
                 self.table.setItem(row, 4, NumberItem(stats["special"]))
+                self.table.setItem(row, 5, NumberItem(stats["first"]))
         self.table.setSortingEnabled(True)
         self.mosaic.setImage(mosaic, autoLevels=False, levels=(0, 1))
         self.plot.getAxis("left").setTicks(

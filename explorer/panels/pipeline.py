@@ -41,6 +41,18 @@ ACTIVE_STYLE = "QFrame#cell { border: 3px solid rgb(255,140,0); border-radius: 4
 IDLE_STYLE = "QFrame#cell { border: 3px solid transparent; }"
 
 
+def kv_group(info: dict, head: int) -> str:
+    """Grouped-query attention: which key/value head a query head reads, and which query
+    heads share it ('' when every head has its own)."""
+    heads, kv = info["heads"], info.get("kv_heads", info["heads"])
+    if kv >= heads:
+        return ""
+    group = heads // kv
+    first = head // group * group
+    return (f" · reads K/V head {head // group} of {kv}, shared by query heads "
+            f"{first}–{first + group - 1} (grouped-query attention)")
+
+
 class PipelinePanel(Panel):
     name = "pipeline"
     title = "Pipeline: softmax(Q·Kᵀ/√dh + B + M)·V"
@@ -262,7 +274,8 @@ class PipelinePanel(Panel):
                             signed=name in SIGNED, levels=levels, blocked=blocked,
                             col_ticks=ticks)
         self.caption.setText(self.caption.text() if self.stage >= 0 else
-                             f"{site_title(trace, sel.site)} · head {sel.head}{where}")
+                             f"{site_title(trace, sel.site)} · head {sel.head}{where}"
+                             f"{kv_group(trace.meta['sites'][sel.site], sel.head)}")
         self._shown = (sel.site, sel.head, sel.window)
         self._highlight(sel)
 

@@ -1,4 +1,6 @@
-"""The model's answer: the translation step by step with its top-5, or class probabilities."""
+"""The model's answer: the translation step by step with its top-5, a language model's top-5
+next (or masked) tokens at every position and its greedy continuation, or class
+probabilities."""
 from __future__ import annotations
 
 from difflib import SequenceMatcher
@@ -9,6 +11,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.analysis import token_layout
+from models.text_lm import MAX_GENERATE
 from models.trace import Trace
 
 from .. import zoom
@@ -107,6 +110,7 @@ class PredictionPanel(Panel):
         self.stack = QtWidgets.QStackedWidget()
         self.stack.addWidget(steps_page)
         self.stack.addWidget(self.chart)
+        self.stack.addWidget(self._build_language_page())
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.untrained)
         layout.addWidget(self.headline)
@@ -128,6 +132,110 @@ class PredictionPanel(Panel):
         self.steps.verticalHeader().setDefaultSectionSize(
             QtGui.QFontMetrics(zoom.font()).height() + 6)
         self.steps.resizeColumnToContents(0)
+        if hasattr(self, "positions"):
+            self.positions.setFont(zoom.font())
+            self.positions.verticalHeader().setDefaultSectionSize(
+                QtGui.QFontMetrics(zoom.font()).height() + 6)
+
+    # -- language models ---------------------------------------------------------------
+    def _build_language_page(self) -> QtWidgets.QWidget:
+        """A language model: every position's top-5 (next token, or the word BERT guesses
+        there), the selected position in words, and a causal model's greedy continuation."""
+        page = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.continue_row = QtWidgets.QWidget()
+        row = QtWidgets.QHBoxLayout(self.continue_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QtWidgets.QLabel("continue greedily by"))
+        self.generate = QtWidgets.QSpinBox(minimum=0, maximum=MAX_GENERATE)
+        self.generate.setSuffix(" tokens")
+        self.generate.setToolTip("greedy decoding: the most likely token, then the most likely "
+                                 "after it, … (0: none)")
+        self.generate.setKeyboardTracking(False)  # one run when the number is typed
+        self.generate.valueChanged.connect(self.state.set_generate)
+        self.state.generate_changed.connect(self._show_generate)
+        row.addWidget(self.generate)
+        row.addStretch(1)
+        self.position_label = QtWidgets.QLabel()
+        self.position_label.setWordWrap(True)
+        self.position_label.setTextFormat(QtCore.Qt.RichText)
+        self.positions = QtWidgets.QTableWidget(0, 2)
+        self.positions.horizontalHeader().setStretchLastSection(True)
+        self.positions.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+        self.positions.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
+        self.positions.setSelectionMode(QtWidgets.QAbstractItemView.SingleSelection)
+        self.positions.setMouseTracking(True)
+        self.positions.cellEntered.connect(lambda r, _: self.state.hover(query=r, key=None))
+        self.positions.cellClicked.connect(lambda r, _: self.state.lock(r, None))
+        layout.addWidget(self.continue_row)
+        layout.addWidget(self.position_label)
+        layout.addWidget(self.positions, 1)
+        self.language_page = page
+        return page
+
+    def _show_generate(self, steps: int) -> None:
+        if self.generate.value() != steps:
+            self.generate.blockSignals(True)
+            self.generate.setValue(steps)
+            self.generate.blockSignals(False)
+
+    def _show_language_model(self, meta: dict) -> None:
+        causal = meta["task"] == "causal-lm"
+        self.stack.setCurrentWidget(self.language_page)
+        self.reference.hide()
+        self.continue_row.setVisible(causal)
+        self._show_generate(self.state.generate)
+        tokens, topk = meta["tokens"], meta["topk"]
+        if causal:
+            best, p = topk[-1][0]
+            headline = f"next: {best}  ({p:.1%})"
+            if meta["continuation"]:
+                headline += "   ·   continued: " + meta["prediction"]
+        elif meta.get("masked"):
+            headline = meta["prediction"]
+        else:
+            headline = "(no [MASK] in the input)"
+        self.headline.setText(headline)
+        self.headline.setToolTip(headline)
+        self.notes.setText(meta.get("notice", ""))
+        original = meta.get("original")
+        if original:
+            self.compare.setText(f"with interventions: <b>{escape(meta['prediction'])}</b> · "
+                                 f"without: {escape(original['prediction'] or '')}")
+        self.compare.setVisible(bool(original))
+        self.positions.setHorizontalHeaderLabels(
+            ["token", "top-5 next tokens" if causal else "top-5 guesses for this position"])
+        if len(tokens) != self.positions.rowCount():
+            self.positions.setRowCount(len(tokens))
+            self.positions.setVerticalHeaderLabels([str(i) for i in range(len(tokens))])
+            for r in range(len(tokens)):
+                for c in (0, 1):
+                    if self.positions.item(r, c) is None:
+                        self.positions.setItem(r, c, QtWidgets.QTableWidgetItem())
+        for r, (token, top) in enumerate(zip(tokens, topk)):
+            self.positions.item(r, 0).setText(token)
+            self.positions.item(r, 1).setText("   ".join(f"{w} {p:.1%}" for w, p in top))
+        self.positions.resizeColumnToContents(0)
+
+    def _show_position(self, meta: dict, row: int | None) -> None:
+        if row is None or row >= self.positions.rowCount():
+            self.positions.clearSelection()
+            self.position_label.setText("point at a token (here or in any panel)")
+            return
+        if self.positions.currentRow() != row:
+            self.positions.selectRow(row)
+        tokens, (best, *others) = meta["tokens"], meta["topk"][row]
+        rest = ", ".join(f"{escape(w)} {p:.1%}" for w, p in others)
+        if meta["task"] == "causal-lm":
+            seen = escape("".join(tokens[max(0, row - 11): row + 1]))
+            more = "…" if row > 11 else ""
+            text = (f"after “{more}{seen}”: next <b>{escape(best[0])}</b> ({best[1]:.1%}); "
+                    f"then {rest}")
+        else:
+            text = (f"position {row} ({escape(tokens[row])}): BERT's guess <b>"
+                    f"{escape(best[0])}</b> ({best[1]:.1%}); then {rest}")
+        self.position_label.setText(text)
 
     # -- interventions -----------------------------------------------------------------
     def _build_interventions(self) -> QtWidgets.QGroupBox:
@@ -214,12 +322,15 @@ class PredictionPanel(Panel):
         self.untrained.setVisible(not meta.get("trained", True))
         # only the switches this model has something to switch off for
         kinds = {info["kind"] for info in meta["sites"].values()}
-        applies = {"no_mask": bool(kinds & {"decoder_self", "window"}),
+        applies = {"no_mask": bool(kinds & {"decoder_self", "window", "causal"}),
                    "no_bias": "window" in kinds, "no_position": True,
                    "bottleneck": "cross" in kinds}
         for key, check in self.flags.items():
             check.setEnabled(applies[key] or check.isChecked())
-        if token_layout(meta) == "text":
+        self.headline.setToolTip("")
+        if "topk" in meta:  # a language model (causal-lm, masked-lm)
+            self._show_language_model(meta)
+        elif token_layout(meta) == "text":
             self.stack.setCurrentWidget(self.steps_page)
             self.step_slider.blockSignals(True)
             self.step_slider.setMaximum(max(0, len(meta["output_tokens"]) - 1))
@@ -322,6 +433,9 @@ class PredictionPanel(Panel):
         self.reference.show()
 
     def update_selection(self, sel: Selection) -> None:
+        if self.stack.currentWidget() is self.language_page:
+            self._show_position(self.state.trace.meta, sel.query)
+            return
         if self.stack.currentWidget() is not self.steps_page:
             return
         row = sel.query if self._decoder_site() else None

@@ -320,9 +320,8 @@ class TokensPanel(Panel):
         if token_layout(trace.meta) == "text":
             if self._shown != (sel.site, sel.head):
                 queries, keys = site_tokens(trace, sel.site)
-                unknown = ({i for i, t in enumerate(trace.meta["source_tokens"])
-                            if t in trace.meta.get("unknown", [])}
-                           if keys is trace.meta["source_tokens"] else set())
+                unknown = ({i for i, t in enumerate(keys) if t in trace.meta.get("unknown", [])}
+                           if keys is trace.meta.get("source_tokens") else set())
                 self.strip.set_tokens(queries, keys, weights[sel.head], unknown)
                 self._shown = (sel.site, sel.head)
             self.strip.set_selection(sel.query, sel.key)

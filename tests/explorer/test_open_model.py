@@ -89,8 +89,8 @@ def test_panels_read_the_token_layout_from_the_trace(make_explorer, deit_folder)
 
 def test_a_folder_that_cannot_be_opened_says_why_and_changes_nothing(make_explorer, tmp_path):
     e = make_explorer("vit-digits")
-    (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert"}))
-    with pytest.raises(RunFailed, match="only vit, deit, swin and marian"):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "clip"}))
+    with pytest.raises(RunFailed, match="only vit, deit, swin, marian, gpt2"):
         e.open_model(tmp_path)
     assert e.preset == "vit-digits" and e.trace.meta["preset"] == "vit-digits"
 

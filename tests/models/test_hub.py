@@ -112,8 +112,8 @@ def test_trace_on_a_folder_records_what_the_model_saw(tmp_path, capsys):
 @pytest.mark.parametrize("change, reason", [
     ({"hidden_act": "gelu_new"}, "hidden_act 'gelu_new' is not supported"),
     ({"image_size": [32, 48]}, "non-square images"),
-    ({"model_type": "clip"}, "only vit, deit, swin and marian"),
-    ({"model_type": "bert"}, "only vit, deit, swin and marian"),
+    ({"model_type": "clip"}, "only vit, deit, swin, marian, gpt2"),
+    ({"model_type": "bloom"}, "ALiBi position biases is not supported"),
     ({"qkv_bias": False}, "qkv_bias false"),
 ])
 def test_what_cannot_be_represented_exactly_is_refused_with_the_reason(change, reason,

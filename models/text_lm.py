@@ -1,0 +1,90 @@
+"""Running an opened language model: GPT-2 / Llama-family next-token prediction
+("causal-lm") and BERT's masked-word prediction ("masked-lm").
+
+The trace records the ids exactly as the model saw them (`input/ids`, special tokens
+included) and `prediction/probs` [N, V]: for a causal model row i is the distribution of the
+token after token i, for BERT row i is its guess for the word at i. With `generate` > 0 a
+causal model's greedy continuation (untraced, one token at a time as transformers' greedy
+`generate` does) is recorded as `prediction/ids`.
+"""
+from __future__ import annotations
+
+import torch
+
+from . import trace as tracing
+from .resources import resource_path
+from .tasks.text import InputError
+from .trace import Trace
+
+TEXT_ARCHS = ("decoder", "encoder")  # the opened language models' architectures
+TOP_K = 5
+MAX_GENERATE = 200  # the most tokens a continuation may have (each step re-runs the input)
+SAMPLE_FILES = {"causal-lm": "causal_lm.txt", "masked-lm": "masked_lm.txt"}  # one a line
+
+
+def first_sample(task: str) -> str:
+    return resource_path("samples/" + SAMPLE_FILES[task]).read_text().splitlines()[0]
+
+
+def encode(session, text: str) -> tuple[list[int], list[bool]]:
+    """(ids, special-token mask) of `text`; InputError when it is empty or too long."""
+    if not text.strip():
+        raise InputError("the input is empty: type a sentence")
+    ids, special = session.tokenizer.encode(text)
+    if not ids or all(special):
+        raise InputError("the input is empty: type a sentence")
+    limit = session.model.cfg.max_len
+    extra = session.generate if session.preset.task == "causal-lm" else 0
+    if not 0 <= extra <= MAX_GENERATE:
+        raise InputError(f"generate {extra} tokens? choose 0 to {MAX_GENERATE}")
+    if len(ids) + extra > limit:
+        why = f" ({session.limit_note})" if getattr(session, "limit_note", "") else ""
+        plus = f" plus {extra} to generate" if extra else ""
+        raise InputError(f"the input has {len(ids)} tokens{plus}; this model takes at most "
+                         f"{limit}{why}")
+    return ids, special
+
+
+def run(session, text: str, trace: bool) -> Trace:
+    """Run the language model on `text`; with trace=False only the prediction is kept."""
+    ids, special = encode(session, text)
+    tokenizer, model, task = session.tokenizer, session.model, session.preset.task
+    x = torch.tensor([ids], device=session.device)
+    result = Trace()
+    with tracing.recording(result) if trace else tracing.paused():
+        logits = model(x)[0]  # (N, V)
+    probs = logits.float().softmax(-1)
+    top = probs.topk(min(TOP_K, probs.shape[-1]), dim=-1)
+    result.add("input", "ids", x[0])
+    result.add("prediction", "probs", probs)
+    tokens = tokenizer.tokens(ids)
+    topk = [[[w, float(p)] for w, p in zip(tokenizer.tokens(i.tolist()), ps.tolist())]
+            for ps, i in zip(top.values, top.indices)]
+    meta = dict(input=text, tokens=tokens, special=[i for i, s in enumerate(special) if s],
+                topk=topk, notice="", continuation=[], unknown=[])
+    if task == "causal-lm":
+        continuation: list[int] = []
+        if session.generate:
+            with tracing.paused():
+                continuation = model.generate(x, session.generate)[0].tolist()
+            result.add("prediction", "ids", torch.tensor(continuation, dtype=torch.long))
+        meta["continuation"] = tokenizer.tokens(continuation)
+        meta["continuation_text"] = tokenizer.text(continuation)  # as the tokenizer decodes it
+        # the answer as panels show it: the continuation, or the next token, readably
+        meta["prediction"] = "".join(meta["continuation"]) or topk[-1][0][0]
+        if session.generate and len(continuation) < session.generate:
+            meta["notice"] = (f"the continuation ended after {len(continuation)} tokens: the "
+                              f"model wrote its end token")
+    else:
+        mask_id = tokenizer.id_of(tokenizer.mask_token)
+        masked = [i for i, t in enumerate(ids) if t == mask_id]
+        meta["masked"] = masked
+        # the sentence with each [MASK] replaced by its most likely word
+        filled = [int(top.indices[i, 0]) if i in masked else t for i, t in enumerate(ids)
+                  if i in masked or not special[i]]
+        meta["prediction"] = tokenizer.text(filled) if masked else ""
+        if not masked:
+            meta["notice"] = (f"no {tokenizer.mask_token} in the input: type one where a word "
+                              f"should be guessed (every position's guesses are below)")
+    result.meta.update(meta)
+    return result

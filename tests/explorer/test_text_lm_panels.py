@@ -1,0 +1,107 @@
+"""Opened language models in the app (issue 17): every panel renders for GPT-2, Llama (GQA),
+Qwen2 and BERT folders built by transformers; the Prediction panel shows each position's
+top-5 and a causal model's greedy continuation; the statistics and captions are the trace's."""
+from html import escape
+
+import numpy as np
+import pytest
+
+from explorer.export import PANEL_NAMES
+from models.presets import PRESETS, load_folder, open_model
+from tests.models.lm_folders import FAMILIES, build
+
+pytest.importorskip("transformers")
+
+
+@pytest.fixture(scope="module")
+def opened(tmp_path_factory):
+    """Each family's folder, opened as a preset (and taken out of PRESETS afterwards)."""
+    root = tmp_path_factory.mktemp("lm-panels")
+    names = {}
+    for family in FAMILIES:
+        build(family, root / family)
+        names[family] = (open_model(root / family).name, root / family)
+    yield names
+    for name, _ in names.values():
+        PRESETS.pop(name, None)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_panel_renders_a_language_model(make_explorer, opened, family):
+    name, folder = opened[family]
+    e = make_explorer(name)
+    assert e.error == "" and e.trace.meta["task"] == ("masked-lm" if family == "bert"
+                                                      else "causal-lm")
+    meta = e.trace.meta
+    e.select(site="layers.1.attn", head=1, query=2)
+    for panel in PANEL_NAMES:
+        e.show(panel)  # each draws the trace without an error
+        e.paint()
+    assert e.error == ""
+    window = e.window
+    kind = "self (bidirectional)" if family == "bert" else "self (causal)"
+    assert window.kind_box.currentText() == kind
+    # the tokens panel: one sequence, as the tokenizer cut it
+    assert window.panels["tokens"].strip.queries == meta["tokens"]
+    # the prediction panel: a row per position with its top-5, the selected one in words
+    panel = window.panels["prediction"]
+    assert panel.positions.rowCount() == len(meta["tokens"])
+    best, p = meta["topk"][2][0]
+    assert panel.positions.item(2, 1).text().startswith(f"{best} {p:.1%}")
+    assert f"<b>{escape(best)}</b>" in panel.position_label.text()
+    assert panel.continue_row.isHidden() == (family == "bert")
+    # the model view: weight on the first token, from the recorded weights
+    stats = window.panels["model"].table
+    row = next(r for r in range(stats.rowCount())
+               if stats.item(r, 0).value == 1 and stats.item(r, 1).value == 1)
+    weights = e.trace["layers.1.attn/weights"]
+    assert stats.item(row, 5).value == pytest.approx(weights[1, :, 0].mean(), rel=1e-5)
+    special = meta["special"]
+    if special:
+        assert stats.item(row, 4).value == pytest.approx(
+            weights[1][:, special].sum(-1).mean(), rel=1e-5)
+    # grouped-query attention is said where the heads are shown
+    caption = window.panels["pipeline"].caption.text()
+    assert ("reads K/V head 0 of 2, shared by query heads 0–1" in caption) == \
+        (family in ("llama", "qwen2"))
+
+
+def test_the_continuation_spin_box_runs_greedy_decoding(make_explorer, opened):
+    name, folder = opened["gpt2"]
+    e = make_explorer(name)
+    panel = e.window.panels["prediction"]
+    panel.generate.setValue(4)
+    e.wait()
+    session = load_folder(folder)
+    session.generate = 4
+    expected = session.run(e.input)["prediction/ids"]
+    np.testing.assert_array_equal(e.trace["prediction/ids"], expected)
+    assert e.trace.meta["continuation"] == session.tokenizer.tokens(expected)
+    assert "continued: " + "".join(e.trace.meta["continuation"]) in panel.headline.text()
+    e.set_input("")  # bad input keeps the last result and says why
+    with pytest.raises(Exception, match="the input is empty"):
+        e.wait()
+    np.testing.assert_array_equal(e.trace["prediction/ids"], expected)
+
+
+def test_bert_fills_in_mask_typed_anywhere(make_explorer, opened):
+    name, _ = opened["bert"]
+    e = make_explorer(name)
+    e.set_input("the [MASK] went to the store to buy [MASK] milk.")
+    e.wait()
+    meta = e.trace.meta
+    assert [meta["tokens"][i] for i in meta["masked"]] == ["[MASK]", "[MASK]"]
+    assert meta["tokens"][0] == "[CLS]" and meta["tokens"][-1] == "[SEP]"
+    headline = e.window.panels["prediction"].headline.text()
+    assert headline == meta["prediction"] and "[MASK]" not in headline
+
+
+def test_a_soak_over_opened_language_models(qapp, opened):
+    """Random actions, starting on a language model, with the other opened ones and the
+    presets to switch to: no exception, no stale frame."""
+    from explorer.soak import run_soak
+
+    report = run_soak(actions=150, seed=5, presets=[opened["llama"][0]])
+    assert report["exceptions"] == [] and report["stale"] == []
+    assert report["qt_warnings"] == []
+    assert report["runs_painted"] > 10
