@@ -30,6 +30,8 @@ WORDS_FILE = resource_path("data/induction_words.txt")
 MIN_WORDS, MAX_WORDS = 8, 31
 MIN_SEGMENT, MAX_SEGMENT = 2, 15
 TRAIN_SEED, HELDOUT_SEED = 19, 1019
+# what the app first shows: a stretch of six words, four others, the six again
+SAMPLE = "happy dog run park green tree big bird sing rain happy dog run park green tree"
 BOS = 1  # models.tasks.text.SPECIALS: <pad> <bos> <eos> <unk>
 PAD = 0
 
@@ -53,6 +55,7 @@ class WordTokenizer:
     vocabulary is refused with where the list is: the model never saw `<unk>`."""
 
     mask_token = None
+    joiner = " "  # how its tokens join into text (a byte-level BPE's: "")
 
     def __init__(self) -> None:
         self.vocab = vocabulary()

@@ -10,8 +10,10 @@ import torch
 from models.checkpoints import read_checkpoint
 from models.decoder import Decoder, DecoderConfig
 from models.evaluate import INDUCTION_BARS, induction_figures
+from models.presets import load_preset
 from models.resources import resource_path
 from models.tasks import induction
+from models.tasks.text import InputError
 from models.trace import recording
 
 WEIGHTS = resource_path("weights/induction.safetensors")
@@ -111,3 +113,50 @@ def test_eval_figures_agree_with_the_trace_and_both_heads_are_needed(measured):
     # nor without the induction heads of layer 1 (one alone has a stand-in: the other)
     assert figures["induction_head"] in figures["induction_heads"]
     assert figures["repeat_accuracy_without_induction_heads"] < 0.03
+
+
+def test_the_preset_reads_words_and_copies_the_repeat_through_the_language_model_path():
+    session = load_preset("induction")
+    words = induction.SAMPLE.split()  # six words, four others, the six again
+    trace = session.run(induction.SAMPLE)
+    meta = trace.meta
+    assert meta["task"] == "causal-lm" and meta["tokens"] == ["<bos>"] + words
+    assert meta["vocabulary"] == induction.vocabulary().words
+    assert meta["vocabulary_file"] == "resources/data/induction_words.txt"
+    ids = trace["input/ids"].tolist()
+    assert ids == induction.vocabulary().encode(["<bos>"] + words)
+    best = trace["prediction/probs"].argmax(-1)  # row i: the word after token i
+    # in the repeat (tokens 11-16) each next word is the one that followed it the first time
+    assert [induction.vocabulary().words[i] for i in best[11:16]] == words[1:6]
+    assert meta["prediction"] == "big"  # after the last "tree" came "big"
+    session.generate = 4
+    assert session.run(" ".join(words[:13])).meta["prediction"] == "park green tree big"
+
+
+def test_without_the_previous_token_head_the_preset_no_longer_copies():
+    session = load_preset("induction")
+    figures = induction_figures(session.model, fresh(60))
+    head = int(figures["previous_token_head"].split()[-1])
+    session.set_interventions(heads_off=[["layers.0.attn", head]])
+    probs = session.run(induction.SAMPLE)["prediction/probs"]
+    assert probs[11:16].max() < 0.05  # no word stands out: the model has nothing to copy
+
+
+def test_a_word_outside_the_vocabulary_is_refused_with_where_the_list_is():
+    session = load_preset("induction")
+    with pytest.raises(InputError, match="zebra.*induction_words.txt"):
+        session.run("happy zebra dog")
+    with pytest.raises(InputError, match="empty"):
+        session.run("   ")
+
+
+def test_presets_and_eval_name_the_vocabulary_and_print_the_figures(capsys):
+    from main import main
+
+    assert main(["presets"]) == 0
+    assert "resources/data/induction_words.txt" in capsys.readouterr().out
+    assert main(["eval", "--preset", "induction", "--limit", "200"]) == 0
+    out = capsys.readouterr().out
+    for figure in ("repeat_accuracy", "induction_score", "previous_token_score",
+                   "first occurrence", "without the previous-token head", "passes"):
+        assert figure in out
