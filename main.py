@@ -57,6 +57,11 @@ count = whole_number(1)  # how many: edits, actions, examples
 index = whole_number(0)  # which: layer, head, row, window, step, seed
 
 
+def token_counts(text: str) -> list[int]:
+    """--tokens 128,512,1024: input lengths, each a whole number from 1."""
+    return [count(part.strip()) for part in text.split(",") if part.strip()] or [count(text)]
+
+
 def generate_count(text: str) -> int:
     """--generate K: 0 to MAX_GENERATE tokens."""
     from models.text_lm import MAX_GENERATE
@@ -517,9 +522,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure forward, redraw, input-to-pixels and hover")
     p.add_argument("--preset", action="append", help="only this preset (repeatable)")
     p.add_argument("--edits", type=count, default=50)
-    p.add_argument("--tokens", type=count, default=None, metavar="N",
-                   help="an opened language model: inputs of N tokens (default: the sample "
-                        "sentences typed word by word)")
+    p.add_argument("--tokens", type=token_counts, default=None, metavar="N[,N…]",
+                   help="an opened language model: inputs of N tokens, for each N given "
+                        "(default: the sample sentences typed word by word)")
     p.add_argument("--json", action="store_true")
     add_weights_arguments(p)
     p.set_defaults(func=cmd_bench)

@@ -48,13 +48,12 @@ def language_model_texts(name: str, count: int, tokens: int) -> list[str]:
     model, from its sample sentences, each starting a word later than the one before."""
     from models.hub import folder_json
     from models.hub_text import read_tokenizer
-    from models.text_lm import SAMPLE_FILES, SAMPLES
 
     preset = PRESETS[name]
     folder = Path(preset.source)
     tokenizer = read_tokenizer(folder, folder_json(folder, "config.json")["model_type"],
                                preset.config["vocab_size"])
-    words = " ".join(SAMPLES.joinpath(SAMPLE_FILES[preset.task]).read_text().split()).split()
+    words = resource_path("samples/" + LM_SAMPLES[preset.task]).read_text().split()
     words = words * (4 * tokens // max(1, len(words)) + 2)
     out = []
     for start in range(count):
@@ -117,7 +116,7 @@ def bench_model(name: str, device: str, inputs: list) -> dict:
     figures = {"forward_ms": stats(plain), "forward_traced_ms": stats(traced)}
     if "input/ids" in warm and session.preset.task in LM_SAMPLES:
         figures["tokens"] = int(warm["input/ids"].shape[0])
-        figures["trace_mb"] = sum(a.nbytes for a in warm.records.values()) / 2**20
+        figures["trace_mb"] = warm.nbytes() / 2**20
     return figures
 
 
@@ -150,7 +149,7 @@ def bench_gui(name: str, device: str, inputs: list) -> dict:
             wait_for_run(state)
             paint_now(app, window)
             input_ms.append((time.perf_counter() - start) * 1000)
-        rows = state.trace[f"{state.selection.site}/weights"].shape[-2]
+        rows = state.trace[f"{state.selection.site}/q"].shape[-2]
         state.unlock()
         hover_ms = []
         for i in range(60):
@@ -181,21 +180,47 @@ def machine() -> dict:
             "platform": os.environ.get("QT_QPA_PLATFORM", "")}
 
 
-def run_bench(presets: list[str] | None = None, edits: int = 50, tokens: int = 0) -> dict:
+def run_bench(presets: list[str] | None = None, edits: int = 50,
+              tokens: list[int] | int | None = None) -> dict:
+    """Every preset (or those named) on every device. `tokens`: an opened language model
+    measured at each of these input lengths, shortest first (the peak memory of the process
+    after a length is then that length's), under figures["lengths"]["N"]."""
     report = {"machine": machine(), "goals": GOALS, "presets": {}}
+    lengths = sorted([tokens] if isinstance(tokens, int) else tokens or [])
     for name in presets or list(PRESETS):
-        inputs = edits_for(name, edits, tokens)
+        language_model = PRESETS[name].task in LM_SAMPLES
         for device in devices():
-            if device == "cuda":
-                torch.cuda.reset_peak_memory_stats()
-            figures = bench_model(name, device, inputs)
-            figures.update(bench_gui(name, device, inputs))
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-            if device == "cuda":
-                figures["peak_gpu_mem_mb"] = torch.cuda.max_memory_allocated() / 2**20
-            figures["peak_mem_mb"] = peak
+            if language_model and lengths:
+                figures = {"lengths": {str(n): bench_length(name, device, edits, n)
+                                       for n in lengths}}
+            else:
+                figures = bench_once(name, device, edits_for(name, edits))
             report["presets"].setdefault(name, {})[device] = figures
+    runs = [f for by_device in report["presets"].values() for f in by_device.values()]
+    if len(runs) == 1 and "lengths" in runs[0]:
+        report["lengths"] = runs[0]["lengths"]  # one model on one device: at the top too
     return report
+
+
+def bench_once(name: str, device: str, inputs: list) -> dict:
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    figures = bench_model(name, device, inputs)
+    figures.update(bench_gui(name, device, inputs))
+    figures["peak_mem_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB
+    if device == "cuda":
+        figures["peak_gpu_mem_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    return figures
+
+
+def bench_length(name: str, device: str, edits: int, tokens: int) -> dict:
+    """One input length of a language model, in the layout of issue 18's goals."""
+    f = bench_once(name, device, edits_for(name, max(2, min(edits, 5)), tokens))
+    return {"tokens": f.get("tokens", tokens), "forward_ms": f["forward_ms"],
+            "traced_ms": f["forward_traced_ms"], "input_to_pixels_ms": f["input_to_pixels_ms"],
+            "hover_ms": f["hover_ms"], "redraw_ms": f["redraw_ms"],
+            "trace_mb": f.get("trace_mb"), "peak_rss_mb": f["peak_mem_mb"],
+            "pixels_per_forward": f["input_to_pixels_ms"]["median"] / f["forward_ms"]["median"]}
 
 
 def print_report(report: dict) -> None:
@@ -205,6 +230,17 @@ def print_report(report: dict) -> None:
           f"{'input→px med/p95':>18} {'hover':>8} {'mem MB':>7}")
     for name, by_device in report["presets"].items():
         for device, f in by_device.items():
+            if "lengths" in f:
+                for n, g in f["lengths"].items():
+                    print(f"{name:<12} {device:<6} {g['forward_ms']['median']:8.1f}m "
+                          f"{g['traced_ms']['median']:8.1f}m {g['redraw_ms']['median']:8.1f}m "
+                          f"{g['input_to_pixels_ms']['median']:8.1f}/"
+                          f"{g['input_to_pixels_ms']['p95']:<7.1f}   "
+                          f"{g['hover_ms']['median']:7.1f}m {g['peak_rss_mb']:7.0f}   "
+                          f"{g['tokens']} tokens ({n} asked), input→pixels "
+                          f"{g['pixels_per_forward']:.2f}× the plain forward, trace "
+                          f"{g['trace_mb']:.0f} MB")
+                continue
             ok = (f["input_to_pixels_ms"]["median"] <= GOALS["input_to_pixels_ms"]["median"]
                   and f["input_to_pixels_ms"]["p95"] <= GOALS["input_to_pixels_ms"]["p95"])
             print(f"{name:<12} {device:<6} {f['forward_ms']['median']:8.1f}m "

@@ -433,7 +433,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self._show_input(self.state.input)  # the box shows what runs, not the edit
 
     def _preset_chosen(self, index: int) -> None:
-        self.select_preset(self.preset_box.itemData(index))
+        name = self.preset_box.itemData(index)
+        if name in PRESETS:  # (index -1, or a heading such as "Opened:", chooses nothing)
+            self.select_preset(name)
 
     def _input_edited(self, value) -> None:
         """From the input widgets: only while they belong to the preset that runs."""

@@ -225,6 +225,14 @@ def write_model_folder(folder: Path) -> str:
     return str(folder)
 
 
+def forget_opened(folder: str) -> None:
+    """The soak's opened models leave PRESETS with its temporary folder."""
+    from models import presets
+
+    for name in [n for n, p in PRESETS.items() if p.source and p.source.startswith(folder)]:
+        presets._READ_NOT_LOADED.pop(PRESETS.pop(name).source, None)
+
+
 def refuse(e: Explorer, rng: random.Random) -> None:
     """An input the model on screen refuses (empty or too long text, a file that is not an
     image), waited for."""
@@ -242,8 +250,10 @@ def act_refuse_and_return(e: Explorer, rng: random.Random) -> None:
     back = e.state.preset
     refuse(e, rng)
     for name in (rng.choice([p for p in PRESETS if p != back]), back):
-        if rng.random() < 0.5:
-            e.window.preset_box.setCurrentIndex(e.window.preset_box.findData(name))
+        box = e.window.preset_box
+        if rng.random() < 0.5 and box.findData(name) >= 0:  # (an opened model not yet in the
+            # box is reached through the API)
+            box.setCurrentIndex(box.findData(name))
         else:
             e.set_preset(name)
         act_wait(e, rng)
@@ -408,6 +418,7 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
         sys.excepthook = old_hook
         QtCore.qInstallMessageHandler(old_handler)
         Path(settings.fileName()).unlink(missing_ok=True)
+        forget_opened(SCRATCH["dir"])
         shutil.rmtree(SCRATCH.pop("dir"), ignore_errors=True)
     end_rss = rss_mb()
     return {"actions": actions, "seed": seed, "seconds": round(time.perf_counter() - started, 1),

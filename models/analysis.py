@@ -1,6 +1,8 @@
 """Numbers computed from a trace: head statistics and attention rollout. numpy only."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .trace import Trace
@@ -35,7 +37,7 @@ def token_positions(trace: Trace, site: str) -> tuple[np.ndarray, np.ndarray, st
     info = meta["sites"][site]
     kind = info["kind"]
     if kind in ("encoder_self", "decoder_self", *SEQUENCE_KINDS):
-        n = trace[f"{site}/weights"].shape[-1]
+        n = trace[f"{site}/k"].shape[-2]  # (the weights' side, without deriving them)
         pos = np.arange(n, dtype=np.float32)[:, None]
         return pos, pos, "tokens"
     if kind == "self":  # ViT: patch centres in pixels; CLS (and DIST) get NaN (left out)
@@ -52,34 +54,43 @@ def token_positions(trace: Trace, site: str) -> tuple[np.ndarray, np.ndarray, st
     return None  # cross-attention: query and key positions are in different sequences
 
 
-def head_statistics(trace: Trace, site: str) -> list[dict]:
+def head_statistics(trace: Trace, site: str, window: int | None = None) -> list[dict]:
     """Per head: mean entropy of a query's weights (nats), mean attention distance, the
     mean weight given to special tokens (CLS, <bos>, <eos>; a language model's own: [CLS],
     [SEP], <s>) and to the first token (the "attention sink" of language models, Xiao et al.
-    2023); NaN where it does not apply."""
-    weights = trace[f"{site}/weights"].astype(np.float64)  # (H, Nq, Nk) or (nW, H, N, N)
-    windowed = weights.ndim == 4
-    if windowed:
-        weights = weights.transpose(1, 0, 2, 3)  # (H, nW, N, N)
-    entropy = -(weights * np.log(np.clip(weights, 1e-12, None))).sum(-1)  # (H, ...)
+    2023); NaN where it does not apply. One head's weights at a time (`Trace.head_matrix`),
+    so a long input never holds every head's N × N at once."""
+    return [head_figures(trace, site, head, _head_weights(trace, site, head))
+            for head in range(trace.meta["sites"][site]["heads"])]
+
+
+def _head_weights(trace: Trace, site: str, head: int) -> np.ndarray:
+    """(Nq, Nk) weights of one head; Swin: (nW, N, N), every window of it."""
+    if trace.meta["sites"][site]["kind"] == "window":
+        return trace[f"{site}/weights"][:, head]
+    return trace.head_matrix(site, "weights", head)
+
+
+def head_figures(trace: Trace, site: str, head: int, weights: np.ndarray) -> dict:
+    """The statistics of one head from its weights ((Nq, Nk), or Swin's (nW, N, N))."""
+    weights = weights.astype(np.float64)
+    windowed = weights.ndim == 3
+    entropy = float(-(weights * np.log(np.clip(weights, 1e-12, None))).sum(-1).mean())
+    distance = special = first = math.nan
     positions = token_positions(trace, site)
-    distance = np.full(weights.shape[0], np.nan)
     if positions is not None:
         q_pos, k_pos, _ = positions
         if windowed:
             d = np.linalg.norm(q_pos[:, :, None] - k_pos[:, None, :], axis=-1)  # (nW, N, N)
-            distance = (weights * d[None]).sum(-1).mean(axis=(1, 2))
+            distance = float((weights * d).sum(-1).mean())
         elif q_pos.shape[1] == 2:  # ViT: patches only, rows renormalised without CLS
             p = prefix_tokens(trace.meta)
             d = np.linalg.norm(q_pos[p:, None] - k_pos[None, p:], axis=-1)
-            w = weights[:, p:, p:]
+            w = weights[p:, p:]
             w = w / np.clip(w.sum(-1, keepdims=True), 1e-12, None)
-            distance = (w * d[None]).sum(-1).mean(-1)
+            distance = float((w * d).sum(-1).mean())
         else:
-            d = np.abs(q_pos - k_pos.T)
-            distance = (weights * d[None]).sum(-1).mean(-1)
-    special = np.full(weights.shape[0], np.nan)
-    first = np.full(weights.shape[0], np.nan)
+            distance = float((weights * np.abs(q_pos - k_pos.T)).sum(-1).mean())
     if not windowed:
         if trace.meta["sites"][site]["kind"] in SEQUENCE_KINDS:
             mask = np.zeros(weights.shape[-1], bool)
@@ -87,12 +98,35 @@ def head_statistics(trace: Trace, site: str) -> list[dict]:
         else:
             mask = np.array([t in SPECIAL_TOKENS for t in _key_tokens(trace, site)])
         if mask.any():
-            special = weights[..., mask].sum(-1).mean(-1)
-        first = weights[..., 0].mean(-1)
-    entropy_mean = entropy.reshape(entropy.shape[0], -1).mean(-1)
-    return [{"head": h, "entropy": float(entropy_mean[h]), "distance": float(distance[h]),
-             "special": float(special[h]), "first": float(first[h])}
-            for h in range(weights.shape[0])]
+            special = float(weights[:, mask].sum(-1).mean())
+        first = float(weights[:, 0].mean())
+    return {"head": head, "entropy": entropy, "distance": distance, "special": special,
+            "first": first}
+
+
+def thumbnail(matrix: np.ndarray, size: int) -> np.ndarray:
+    """(size, size) picture of a matrix, scaled to its own maximum. Larger than `size`: the
+    maximum of each block (max pooling keeps a one-token stripe visible at any length);
+    smaller: each cell repeated (nearest neighbour)."""
+    rows = (np.arange(size) * matrix.shape[0] // size)
+    cols = (np.arange(size) * matrix.shape[1] // size)
+    small = np.maximum.reduceat(np.maximum.reduceat(matrix, rows, axis=0), cols, axis=1)
+    return (small / max(float(small.max()), 1e-9)).astype(np.float32)
+
+
+def site_overview(trace: Trace, site: str, window: int = 0, size: int = 40
+                  ) -> tuple[np.ndarray, list[dict]]:
+    """(H, size, size) thumbnails and the head statistics of a site, computed one head at a
+    time (Swin: thumbnails of `window`, statistics over every window)."""
+    heads = trace.meta["sites"][site]["heads"]
+    pictures = np.zeros((heads, size, size), np.float32)
+    stats = []
+    for head in range(heads):
+        weights = _head_weights(trace, site, head)
+        shown = weights[min(window, weights.shape[0] - 1)] if weights.ndim == 3 else weights
+        pictures[head] = thumbnail(shown, size)
+        stats.append(head_figures(trace, site, head, weights))
+    return pictures, stats
 
 
 def _key_tokens(trace: Trace, site: str) -> list[str]:

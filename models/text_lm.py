@@ -45,6 +45,25 @@ def encode(session, text: str) -> tuple[list[int], list[bool]]:
     return ids, special
 
 
+def probabilities(head: torch.nn.Module, hidden: torch.Tensor) -> torch.Tensor:
+    """(N, V): row i is the distribution the output head gives position i."""
+    with torch.inference_mode():
+        device = next(head.parameters()).device  # (the session may have moved since)
+        return head(hidden.to(device)).float().softmax(-1)
+
+
+def top_tokens(head: torch.nn.Module, hidden: torch.Tensor, rows: int = 128):
+    """Each position's TOP_K most likely tokens, a block of rows at a time: the (N, V)
+    probabilities (~200 MB at 1,024 tokens of a 50,257-word vocabulary) never exist whole."""
+    values, indices = [], []
+    for block in hidden.split(rows):
+        probs = head(block).float().softmax(-1)
+        top = probs.topk(min(TOP_K, probs.shape[-1]), dim=-1)
+        values.append(top.values)
+        indices.append(top.indices)
+    return torch.return_types.topk((torch.cat(values), torch.cat(indices)))
+
+
 def run(session, text: str, trace: bool) -> Trace:
     """Run the language model on `text`; with trace=False only the prediction is kept."""
     ids, special = encode(session, text)
@@ -52,11 +71,11 @@ def run(session, text: str, trace: bool) -> Trace:
     x = torch.tensor([ids], device=session.device)
     result = Trace()
     with tracing.recording(result) if trace else tracing.paused():
-        logits = model(x)[0]  # (N, V)
-    probs = logits.float().softmax(-1)
-    top = probs.topk(min(TOP_K, probs.shape[-1]), dim=-1)
+        hidden = model.hidden(x)[0]  # (N, D)
+    head = model.lm_head if hasattr(model, "lm_head") else model.mlm
+    top = top_tokens(head, hidden)
     result.add("input", "ids", x[0])
-    result.add("prediction", "probs", probs)
+    result.add_derived("prediction", "probs", lambda: probabilities(head, hidden))
     tokens = tokenizer.tokens(ids)
     topk = [[[w, float(p)] for w, p in zip(tokenizer.tokens(i.tolist()), ps.tolist())]
             for ps, i in zip(top.values, top.indices)]

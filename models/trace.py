@@ -37,6 +37,7 @@ class Trace:
     def __init__(self) -> None:
         self.records: dict[str, np.ndarray] = {}
         self.meta: dict[str, Any] = {}
+        self.derivers: dict[str, Any] = {}  # name -> a function computing it when read
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cached_bytes = 0
         self._lock = threading.Lock()  # the worker may fill the cache while panels read
@@ -44,6 +45,11 @@ class Trace:
     # -- writing -------------------------------------------------------------
     def add(self, site: str, key: str, value: Any) -> None:
         self.records[f"{site}/{key}"] = _to_numpy(value)
+
+    def add_derived(self, site: str, key: str, compute: Any) -> None:
+        """`site/key` computed by `compute()` when first read (e.g. a language model's
+        [N, V] probabilities, ~200 MB at 1,024 tokens, which no panel needs whole)."""
+        self.derivers[f"{site}/{key}"] = compute
 
     # -- reading -------------------------------------------------------------
     def __getitem__(self, name: str) -> np.ndarray:
@@ -56,7 +62,8 @@ class Trace:
             if name in self._cache:
                 self._cache.move_to_end(name)
                 return self._cache[name]
-        value = self._derive(*name.rsplit("/", 1))
+        value = _to_numpy(self.derivers[name]()) if name in self.derivers else \
+            self._derive(*name.rsplit("/", 1))
         with self._lock:
             self._remember(name, value)
         return value
@@ -68,7 +75,7 @@ class Trace:
         return self[name] if name in self else default
 
     def keys(self) -> list[str]:
-        return list(self.records) + self.derived_keys()
+        return list(self.records) + self.derived_keys() + list(self.derivers)
 
     def attention_sites(self) -> list[str]:
         """Sites whose q, k and out were recorded (every attention site of a run)."""
@@ -86,6 +93,8 @@ class Trace:
         return keys
 
     def _derivable(self, name: str) -> bool:
+        if name in self.derivers:
+            return True
         site, _, key = name.rpartition("/")
         if key in DERIVED:
             return f"{site}/q" in self.records and f"{site}/k" in self.records and \
@@ -173,6 +182,7 @@ class Trace:
         linear records only, from which `load_npz` derives the same matrices."""
         records = {name: value for name, value in self.records.items()
                    if not (compact and self._derivable(name))}
+        records.update({name: self[name] for name in self.derivers})  # (linear in N)
         if not compact:
             records.update({name: self[name] for name in self.derived_keys()})
         meta = {**self.meta, "trace_version": FORMAT_VERSION, "compact": compact}

@@ -1,7 +1,10 @@
 """Every layer × head of one attention kind at a glance, with per-head statistics.
 
 One raster (a mosaic image) holds all thumbnails, so 12 layers × 12 heads of 197 tokens
-stay one ImageItem: no graphics object per head or per edge.
+stay one ImageItem: no graphics object per head or per edge. Thumbnails are max-pooled (a
+one-token stripe stays visible at 1,024 tokens). A long input's thumbnails and statistics are
+computed on the analyst thread, one head at a time (models.analysis.site_overview); a small
+run's matrices are at hand and drawn at once.
 """
 from __future__ import annotations
 
@@ -11,9 +14,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from models.analysis import head_statistics
+from models.analysis import site_overview
 from models.trace import Trace
 
+from ..analyst import analyst
 from ..state import Selection
 from ..widgets.matrix_view import PROBABILITY
 from ..widgets.plots import focus_rect, still
@@ -21,14 +25,6 @@ from .base import Panel
 
 THUMB = 40  # pixels per thumbnail side in the mosaic
 GAP = 4
-
-
-def thumbnail(matrix: np.ndarray, size: int = THUMB) -> np.ndarray:
-    """Nearest-neighbour resample to size×size, scaled to its own maximum."""
-    rows = (np.arange(size) * matrix.shape[0] / size).astype(int)
-    cols = (np.arange(size) * matrix.shape[1] / size).astype(int)
-    small = matrix[np.ix_(rows, cols)]
-    return small / max(float(small.max()), 1e-9)
 
 
 class NumberItem(QtWidgets.QTableWidgetItem):
@@ -82,6 +78,9 @@ class ModelPanel(Panel):
         self.canvas.scene().sigMouseClicked.connect(self._mosaic_clicked)
         self.sites: list[str] = []
         self.heads = 1
+        self._ticket: tuple | None = None  # the overview being computed for this panel
+        analyst().done.connect(self._overview_done)
+        analyst().failed.connect(self._overview_failed)
 
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
@@ -94,29 +93,49 @@ class ModelPanel(Panel):
 
     def _draw(self, trace: Trace, kind: str, window: int) -> None:
         self.sites = trace.sites(kind)
-        infos = [trace.meta["sites"][s] for s in self.sites]
-        self.heads = max(info["heads"] for info in infos)
+        self.heads = max(trace.meta["sites"][s]["heads"] for s in self.sites)
+        self._shown = (kind, window)
+        sites = list(self.sites)
+        job = lambda: [site_overview(trace, site, window, THUMB) for site in sites]  # noqa: E731
+        if all(f"{site}/weights" in trace.records for site in sites):
+            self._paint(kind, job())  # a small run: its matrices are at hand
+            return
+        self._ticket = (id(trace), kind, window)
+        self.caption.setText(f"computing {len(sites)} layers × {self.heads} heads of "
+                             f"{trace[f'{sites[0]}/k'].shape[-2]} tokens, one head at a time…")
+        self.mosaic.setImage(np.full((THUMB, THUMB), np.nan, np.float32), autoLevels=False,
+                             levels=(0, 1))
+        self.table.setRowCount(0)
+        analyst().submit("model-view", self._ticket, job)
+
+    def _overview_done(self, slot: str, ticket, overviews) -> None:
+        trace = self.state.trace
+        if slot == "model-view" and ticket == self._ticket and trace is not None and \
+                ticket[0] == id(trace):
+            self._ticket = None
+            self._paint(ticket[1], overviews)
+
+    def _overview_failed(self, slot: str, ticket, message: str) -> None:
+        if slot == "model-view" and ticket == self._ticket:
+            self.caption.setText(f"the overview failed: {message}")
+
+    def _paint(self, kind: str, overviews: list) -> None:
         step = THUMB + GAP
         mosaic = np.full((len(self.sites) * step - GAP, self.heads * step - GAP), np.nan,
                          np.float32)
         self.table.setSortingEnabled(False)
         self.table.setRowCount(0)
-        for layer, (site, info) in enumerate(zip(self.sites, infos)):
-            weights = trace[f"{site}/weights"]
-            if weights.ndim == 4:  # Swin: the selected window (or the last one there is)
-                weights = weights[min(window, weights.shape[0] - 1)]
-            for head in range(info["heads"]):
+        for layer, (pictures, stats) in enumerate(overviews):
+            for head, picture in enumerate(pictures):
                 mosaic[layer * step: layer * step + THUMB, head * step: head * step + THUMB] = \
-                    thumbnail(weights[head])
-            for stats in head_statistics(trace, site):
+                    picture
+            for figures in stats:
                 row = self.table.rowCount()
                 self.table.insertRow(row)
                 self.table.setItem(row, 0, NumberItem(layer, 0))
-                self.table.setItem(row, 1, NumberItem(stats["head"], 0))
-                self.table.setItem(row, 2, NumberItem(stats["entropy"]))
-                self.table.setItem(row, 3, NumberItem(stats["distance"]))
-                self.table.setItem(row, 4, NumberItem(stats["special"]))
-                self.table.setItem(row, 5, NumberItem(stats["first"]))
+                self.table.setItem(row, 1, NumberItem(figures["head"], 0))
+                for column, key in enumerate(("entropy", "distance", "special", "first"), 2):
+                    self.table.setItem(row, column, NumberItem(figures[key]))
         self.table.setSortingEnabled(True)
         self.mosaic.setImage(mosaic, autoLevels=False, levels=(0, 1))
         self.plot.getAxis("left").setTicks(
@@ -124,9 +143,9 @@ class ModelPanel(Panel):
         self.plot.getAxis("bottom").setTicks(
             [[(h * step + THUMB / 2, f"h{h}") for h in range(self.heads)], []])
         self.caption.setText(f"{len(self.sites)} layers × {self.heads} heads of "
-                             f"'{kind}' attention — each thumbnail scaled to its maximum; "
-                             "click one to select it everywhere")
-        self._shown = (kind, window)
+                             f"'{kind}' attention — each thumbnail scaled to its maximum "
+                             f"(larger matrices: the maximum of each block); click one to "
+                             f"select it everywhere")
 
     def select(self, layer: int, head: int) -> None:
         if 0 <= layer < len(self.sites):

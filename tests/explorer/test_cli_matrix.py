@@ -257,8 +257,8 @@ def test_sizes_are_refused_before_memory_is_spent(case, files, tmp_path):
     argv = ["trace", "--input", photo, "-o", str(tmp_path / "t.npz")] + (
         ["--preset", "vit-digits", "--weights", files[case]] if case == "raw_pickle"
         else ["--weights", files[case]])
-    # VmHWM, not getrusage's ru_maxrss: Linux carries the forking parent's peak (this test
-    # process, ~2 GB late in the suite) into the child's ru_maxrss across exec
+    # VmHWM, the peak of this process's own memory (ru_maxrss would start from pytest's: it
+    # is kept across fork and exec)
     program = ("import sys\nfrom main import main\ncode = main(sys.argv[1:])\n"
                "status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
                "print(int(status.split()[0]) // 1024)\nsys.exit(code)")

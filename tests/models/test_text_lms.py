@@ -49,6 +49,8 @@ def test_ids_and_probabilities_equal_the_library_traced_and_untraced(folders, fa
     for traced in (True, False):
         trace = session.run(TEXT[family], trace=traced)
         assert trace["input/ids"].tolist() == ids
+        # computed when read (no panel needs [N, V] whole), written whole by `trace`
+        assert "prediction/probs" not in trace.records and "prediction/probs" in trace.keys()
         assert trace["prediction/probs"].shape == probs.shape  # [N, V]
         np.testing.assert_allclose(trace["prediction/probs"], probs, atol=1e-4)
     meta = trace.meta

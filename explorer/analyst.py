@@ -1,0 +1,65 @@
+"""Analyst: one background thread for what panels derive from a long trace (the model view's
+thumbnails and head statistics), so that the GUI thread never computes N × N matrices.
+
+Each job has a slot (one per panel): a new job replaces the one waiting in its slot, and a
+result whose job was replaced meanwhile is dropped, so the newest request wins as it does for
+the model runs. Panels get results through `done` on the GUI thread.
+"""
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6 import QtCore
+
+
+class Analyst(QtCore.QObject):
+    done = QtCore.Signal(str, object, object)  # slot, ticket, result
+    failed = QtCore.Signal(str, object, str)  # slot, ticket, message
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._jobs: dict[str, tuple[Any, Callable[[], Any]]] = {}
+        self._newest: dict[str, Any] = {}
+        self._wake = threading.Condition()
+        self._thread = threading.Thread(target=self._loop, name="analyst", daemon=True)
+        self._thread.start()
+
+    def submit(self, slot: str, ticket: Any, job: Callable[[], Any]) -> None:
+        with self._wake:
+            self._jobs[slot] = (ticket, job)
+            self._newest[slot] = ticket
+            self._wake.notify()
+
+    def is_newest(self, slot: str, ticket: Any) -> bool:
+        with self._wake:
+            return self._newest.get(slot) == ticket
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                while not self._jobs:
+                    self._wake.wait()
+                slot = next(iter(self._jobs))
+                ticket, job = self._jobs.pop(slot)
+            try:
+                result = job()
+            except Exception as error:  # a panel says so; the app goes on
+                traceback.print_exc()
+                self.failed.emit(slot, ticket, f"{type(error).__name__}: {error}")
+                continue
+            if self.is_newest(slot, ticket):
+                self.done.emit(slot, ticket, result)
+
+
+_ANALYST: Analyst | None = None
+
+
+def analyst() -> Analyst:
+    """The one analyst thread (created on first use, in the GUI thread)."""
+    global _ANALYST
+    if _ANALYST is None:
+        _ANALYST = Analyst()
+    return _ANALYST

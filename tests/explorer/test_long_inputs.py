@@ -1,0 +1,76 @@
+"""Long inputs: the model view's overview is computed off the GUI thread, one head at a time,
+and equals an independent computation (max-pooled thumbnails, head statistics)."""
+import threading
+
+import numpy as np
+import pytest
+
+from models.presets import PRESETS, open_model
+from models.trace import Trace
+from tests.models.lm_folders import build
+
+
+@pytest.fixture(scope="module")
+def gpt2(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("long") / "gpt2-long"
+    build("gpt2", folder, n_positions=400)
+    name = open_model(folder).name
+    yield name
+    PRESETS.pop(name, None)
+
+
+def eager_weights(trace: Trace, site: str) -> np.ndarray:
+    q, k = trace[f"{site}/q"].astype(np.float64), trace[f"{site}/k"].astype(np.float64)
+    logits = q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[-1])
+    logits = np.where(np.triu(np.ones(logits.shape[-2:], bool), 1), -np.inf, logits)
+    weights = np.exp(logits - logits.max(-1, keepdims=True))
+    return weights / weights.sum(-1, keepdims=True)
+
+
+def block_max(matrix: np.ndarray, size: int) -> np.ndarray:
+    n = matrix.shape[0]
+    edges = [i * n // size for i in range(size)] + [n]
+    out = np.array([[matrix[edges[r]:edges[r + 1], edges[c]:edges[c + 1]].max()
+                     for c in range(size)] for r in range(size)])
+    return out / out.max()
+
+
+def test_the_model_view_of_a_long_input_is_computed_off_the_gui_thread(
+        make_explorer, gpt2, monkeypatch, qtbot):
+    from explorer.bench import language_model_texts
+    from explorer.panels.model_view import GAP, THUMB
+
+    monkeypatch.setattr(Trace, "materialize", lambda self, limit_bytes=0: False)  # as at 1,024
+    threads = set()
+    derive = Trace._derive
+
+    def spy(self, *args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return derive(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trace, "_derive", spy)
+    e = make_explorer(gpt2)
+    e.set_input(language_model_texts(gpt2, 1, 300)[0])
+    e.wait()
+    trace = e.trace
+    assert "layers.1.attn/weights" not in trace.records and trace["input/ids"].shape[0] > 250
+    threads.clear()
+    e.show("model")
+    panel = e.window.panels["model"]
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 2 * 4, timeout=60_000)
+    assert threads == {"analyst"}  # every N×N matrix of the overview: not the GUI thread
+    assert "one head at a time" not in panel.caption.text()
+    weights = eager_weights(trace, "layers.1.attn")
+    step = THUMB + GAP
+    mosaic = panel.mosaic.image
+    for head in range(4):
+        shown = mosaic[step: step + THUMB, head * step: head * step + THUMB]
+        np.testing.assert_allclose(shown, block_max(weights[head], THUMB), atol=1e-5)
+    rows = {(int(panel.table.item(r, 0).value), int(panel.table.item(r, 1).value)): r
+            for r in range(panel.table.rowCount())}
+    for head in range(4):
+        row = rows[(1, head)]
+        first = panel.table.item(row, 5).value
+        assert abs(first - weights[head][:, 0].mean()) < 1e-5
+        entropy = -(weights[head] * np.log(np.clip(weights[head], 1e-12, None))).sum(-1).mean()
+        assert abs(panel.table.item(row, 2).value - entropy) < 1e-4
