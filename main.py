@@ -163,6 +163,8 @@ def cmd_presets(args: argparse.Namespace) -> int:
         mark = "*" if preset.name == DEFAULT_PRESET else " "
         shipped = "trained" if preset.weights.is_file() else "MISSING"
         print(f"{mark} {preset.name:<12} {preset.arch:<11} {shipped:<9} {preset.description}")
+        if preset.vocabulary:
+            print(f"  {'':<12} its words (the only ones it takes): {preset.vocabulary}")
         if shipped == "MISSING":
             print(f"  {missing_weights(preset.weights, preset.name)}")
     return 0
@@ -186,8 +188,27 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def print_induction(figures: dict) -> None:
+    """The rest of the induction preset's figures: chance, each head, heads switched off."""
+    print(f"  first occurrence     {figures['first_accuracy']:7.2%}   (chance: 1 in "
+          f"{round(1 / figures['chance'])}, {figures['chance']:.2%})")
+    print("  repeat accuracy with heads switched off:")
+    for key, what in (("previous_token_head", "the previous-token head"),
+                      ("induction_head", "the best induction head"),
+                      ("induction_heads", "every induction head")):
+        heads = figures[key] if isinstance(figures[key], list) else [figures[key]]
+        value = figures[f"repeat_accuracy_without_{key}"]
+        print(f"    without {what} ({', '.join(heads)}): {value:7.2%}")
+    print("  per head: previous-token score / induction score")
+    for layer, (previous, induct) in enumerate(zip(figures["previous_token"],
+                                                   figures["induction"])):
+        cells = "   ".join(f"head {h}: {p:.3f} / {i:.3f}"
+                           for h, (p, i) in enumerate(zip(previous, induct)))
+        print(f"    layers.{layer}.attn   {cells}")
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
-    from models.evaluate import BARS, SIMILARITY_BAR, evaluate
+    from models.evaluate import SIMILARITY_BAR, bars, evaluate
     from models.hub import is_model_folder
 
     args.weights = args.weights or None
@@ -203,9 +224,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     on = ", ".join(parse_interventions(args.intervention)) or "none"
     weights = "" if session.trained else ", UNTRAINED: random weights"
     print(f"{args.preset}: held-out set of {figures['heldout']} (interventions: {on}{weights})")
-    for key, bar in BARS[session.preset.task].items():
-        extra = f"  ({figures['alignment_site']})" if key == "alignment" else ""
-        print(f"  {key:<19} {figures[key]:7.2%}   bar {bar:.0%}{extra}")
+    for key, bar in bars(session.preset).items():
+        extra = {"alignment": figures.get("alignment_site"),
+                 "previous_token_score": figures.get("previous_token_head"),
+                 "induction_score": figures.get("induction_head")}.get(key)
+        extra = f"  ({extra})" if extra else ""
+        if key.endswith("_score"):  # a mean attention weight, not a share
+            print(f"  {key:<20} {figures[key]:6.3f}   bar {bar}{extra}")
+        else:
+            print(f"  {key:<20} {figures[key]:7.2%}   bar {bar:.0%}{extra}")
+    if "induction" in figures:
+        print_induction(figures)
     for bucket, value in figures.get("exact_match_by_length", {}).items():
         if value is not None:
             print(f"    {bucket:>5} words: exact match {value:7.2%}")

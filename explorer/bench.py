@@ -25,7 +25,7 @@ from models.text_lm import SAMPLE_FILES as LM_SAMPLES
 
 # the sample sentences of each text task
 SAMPLE_FILES = {"translation": "sentences.txt", "marian-translation": "sentences.txt",
-                "reverse": "reverse.txt", **LM_SAMPLES}
+                "reverse": "reverse.txt", **LM_SAMPLES, "induction": "induction.txt"}
 GOALS = {"input_to_pixels_ms": {"median": 16.7, "p95": 33.0}, "hover_ms": {"median": 8.0},
          "traced_over_plain": 1.5}
 
@@ -68,11 +68,11 @@ def edits_for(name: str, count: int, tokens: int = 0) -> list:
     """A sequence of inputs like a user's: words typed one by one, a digit being drawn; an
     opened language model with `tokens`: texts of that many tokens."""
     preset = PRESETS[name]
-    if tokens and preset.task in SAMPLE_FILES:
+    if tokens and preset.source and preset.task in SAMPLE_FILES:
         return language_model_texts(name, count, tokens)
     if preset.input_kind == "text":
-        base = resource_path("samples/" + SAMPLE_FILES.get(preset.task, "reverse.txt")
-                             ).read_text()
+        sample = SAMPLE_FILES.get(name) or SAMPLE_FILES.get(preset.task, "reverse.txt")
+        base = resource_path("samples/" + sample).read_text()
         lines = [line for line in base.splitlines() if line.strip()]
         by_word = preset.task != "reverse"
         out = []

@@ -51,7 +51,8 @@ WEIGHTS_SUFFIXES = ("safetensors", "pth", "bin")
 WEIGHTS_FILTER = "Weights (*.safetensors *.pth *.bin)"
 SAMPLE_FILES = {"translation": "sentences.txt", "reverse": "reverse.txt",
                 "marian-translation": "sentences.txt",  # plain English: any en-xx model
-                **text_lm.SAMPLE_FILES}
+                **text_lm.SAMPLE_FILES,
+                "induction": "induction.txt"}  # by preset, where its task's would not do
 FRAME_GUESS = (16, 48)  # a window manager's border and title bar, until it says
 SAMPLE_FOLDERS = {"image-classification": "photos"}  # the image gallery by task (else digits)
 
@@ -857,7 +858,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.failure_box.hide()  # a model runs again: what the box said is past
         if preset != self._shown_preset:  # the inputs follow the model on screen
             self._shown_preset = preset
-            self.text_input.set_samples(read_samples(SAMPLE_FILES.get(trace.meta["task"], "")))
+            self.text_input.set_samples(read_samples(SAMPLE_FILES.get(preset) or SAMPLE_FILES.get(
+                trace.meta["task"], "")))
             self.image_input.set_samples(SAMPLE_FOLDERS.get(trace.meta["task"], "digits"))
             self._show_input(self.state.input)
         self.inputs.setEnabled(preset == self.state.preset)

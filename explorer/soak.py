@@ -79,7 +79,8 @@ def act_type(e: Explorer, rng: random.Random) -> None:
     if not text_model(e):
         return act_sample(e, rng)
     task = PRESETS[e.state.preset].task
-    samples = read_samples(SAMPLE_FILES.get(task, "reverse.txt"))
+    samples = read_samples(SAMPLE_FILES.get(e.state.preset) or SAMPLE_FILES.get(
+        task, "reverse.txt"))
     text = rng.choice(samples + ODD_TEXT)
     box = e.window.text_input
     if rng.random() < 0.5:

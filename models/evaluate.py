@@ -6,14 +6,18 @@ import torch
 
 from . import trace as tracing
 from .presets import Session
-from .tasks import reverse, translation
+from .tasks import induction, reverse, translation
 from .tasks.digits import load_heldout, mouse_digits, prepare_digit
 from .transformer import BOS, EOS, PAD
 
 TRANSLATION_SPLIT = dict(seed=7, n_train=200_000, n_heldout=1_000)
 REVERSE_SPLIT = dict(seed=11, n_train=60_000, n_heldout=1_000)
 BARS = {"translation": {"exact_match": 0.95, "alignment": 0.90, "reference_agreement": 0.95},
-        "reverse": {"exact_match": 0.98}, "digits": {"accuracy": 0.97, "mouse_accuracy": 0.9}}
+        "reverse": {"exact_match": 0.98}, "digits": {"accuracy": 0.97, "mouse_accuracy": 0.9},
+        # by preset where the task (causal-lm) is shared with opened models
+        "induction": {"repeat_accuracy": 0.95, "induction_score": 0.8,
+                      "previous_token_score": 0.8}}
+INDUCTION_BARS = BARS["induction"]
 DIGIT_SOURCES = ("strokes", "fonts", "scans")
 
 
@@ -130,10 +134,110 @@ def mouse_accuracy(session: Session) -> tuple[float, int]:
     return float((digit_predictions(session, prepared) == labels).mean()), len(labels)
 
 
+def induction_batch(chunk: list[induction.Example]) -> torch.Tensor:
+    """(B, N) ids: <bos> and the words, padded at the end (the causal mask keeps the padding
+    out of every earlier row)."""
+    rows = [e.ids() for e in chunk]
+    width = max(map(len, rows))
+    return torch.tensor([r + [induction.PAD] * (width - len(r)) for r in rows])
+
+
+@torch.inference_mode()
+def induction_scores(model, examples: list[induction.Example], batch: int = 250) -> dict:
+    """What the model does on sequences with a repeated segment (models/tasks/induction.py),
+    counted over token positions (word w of a sequence is position w + 1, after <bos>):
+
+    repeat_accuracy: next-token accuracy where the answer is in the repeat (positions
+        b + j, j < s - 1: the word after each repeated word but the last);
+    first_accuracy: the same on the segment's first occurrence (a + j), where the next word
+        is random: chance is about 1 / 300;
+    previous_token[l][h]: mean weight of head h of layer l from a token to the one before
+        it (every token after <bos>);
+    induction[l][h]: mean weight from a token of the repeat (b + j, every j) to the token
+        right after its earlier occurrence (a + j + 1)."""
+    layers = list(model.layers)
+    hits = {"repeat": [], "first": []}
+    previous = np.zeros((len(layers), layers[0].attn.num_heads))
+    induct = np.zeros_like(previous)
+    n_previous = n_induct = 0
+    for start in range(0, len(examples), batch):
+        chunk = examples[start: start + batch]
+        ids = induction_batch(chunk).to(next(model.parameters()).device)
+        for layer in layers:
+            layer.attn.kept_weights = []
+        try:
+            best = model(ids).argmax(-1).cpu()  # (B, N)
+            weights = [layer.attn.kept_weights.pop().double().cpu().numpy()
+                       for layer in layers]  # each (B, H, N, N)
+        finally:
+            for layer in layers:
+                layer.attn.kept_weights = None
+        ids = ids.cpu()
+        for row, e in enumerate(chunk):
+            for part, start_word in (("repeat", e.repeat), ("first", e.first)):
+                at = np.arange(start_word, start_word + e.length - 1) + 1  # token positions
+                hits[part].extend((best[row, at] == ids[row, at + 1]).tolist())
+            n = len(e.words) + 1
+            queries = np.arange(1, n)
+            repeat = np.arange(e.repeat, e.repeat + e.length) + 1
+            after_first = np.arange(e.first, e.first + e.length) + 2
+            for i, w in enumerate(weights):
+                previous[i] += w[row][:, queries, queries - 1].sum(-1)
+                induct[i] += w[row][:, repeat, after_first].sum(-1)
+            n_previous += len(queries)
+            n_induct += len(repeat)
+    return {"repeat_accuracy": float(np.mean(hits["repeat"])),
+            "first_accuracy": float(np.mean(hits["first"])),
+            "previous_token": (previous / n_previous).round(4).tolist(),
+            "induction": (induct / n_induct).round(4).tolist()}
+
+
+def induction_figures(model, examples: list[induction.Example]) -> dict:
+    """The eval of the induction preset: induction_scores, the best previous-token head of
+    layer 0 and induction head of layer 1, and the repeat's accuracy with heads switched off
+    (head_gate): the previous-token head; the best induction head; every layer-1 head whose
+    induction score is at least 0.5 (a second induction head can stand in for the first)."""
+    figures = induction_scores(model, examples)
+    prev_head = int(np.argmax(figures["previous_token"][0]))
+    ind_head = int(np.argmax(figures["induction"][1]))
+    ind_heads = [h for h, score in enumerate(figures["induction"][1]) if score >= 0.5]
+    figures.update(
+        chance=1 / len(induction.words()), sequences=len(examples),
+        previous_token_head=f"layers.0.attn head {prev_head}",
+        previous_token_score=figures["previous_token"][0][prev_head],
+        induction_head=f"layers.1.attn head {ind_head}",
+        induction_score=figures["induction"][1][ind_head],
+        induction_heads=[f"layers.1.attn head {h}" for h in ind_heads])
+    for key, layer, heads in (("without_previous_token_head", 0, [prev_head]),
+                              ("without_induction_head", 1, [ind_head]),
+                              ("without_induction_heads", 1, ind_heads)):
+        attn = model.layers[layer].attn
+        before = attn.head_gate  # an intervention of the caller's, put back afterwards
+        attn.head_gate = torch.ones(attn.num_heads, device=next(model.parameters()).device)
+        if before is not None:
+            attn.head_gate.copy_(before)
+        attn.head_gate[heads] = 0.0
+        try:
+            figures[f"repeat_accuracy_{key}"] = induction_scores(model, examples)[
+                "repeat_accuracy"]
+        finally:
+            attn.head_gate = before
+    figures["passes"] = all(figures[k] >= bar for k, bar in INDUCTION_BARS.items())
+    return figures
+
+
+def bars(preset) -> dict[str, float]:
+    """The bars a preset's held-out figures are held to."""
+    return BARS.get(preset.name) or BARS[preset.task]
+
+
 def evaluate(session: Session, limit: int | None = None) -> dict:
     """Held-out figures of one preset (`limit` takes a slice of the held-out set, for quick
     tests; the mouse-drawn digits are always all evaluated)."""
     task = session.preset.task
+    if session.preset.name == "induction":  # its task, causal-lm, is also opened models'
+        examples = induction.heldout()[:limit]
+        return {**induction_figures(session.model, examples), "heldout": len(examples)}
     if task == "digits":
         images, labels, sources = (a[:limit] for a in load_heldout())
         hits = digit_predictions(session, images) == labels

@@ -26,7 +26,7 @@ from .checkpoints import (
 from .decoder import Decoder, DecoderConfig
 from .encoder import Encoder, EncoderConfig
 from .swin import Swin, SwinConfig
-from .tasks import reverse, translation
+from .tasks import induction, reverse, translation
 from .tasks.digits import prepare_digit
 from .tasks.text import InputError, Vocab, split_chars, split_words
 from .trace import Trace
@@ -48,6 +48,7 @@ class Preset:
     config: dict = field(default_factory=dict)
     source: str | None = None  # an opened model: its folder or file (then `source_arch`)
     source_arch: str | None = None
+    vocabulary: str | None = None  # a word-level language model's word list (shipped file)
 
     @property
     def input_kind(self) -> str:
@@ -82,6 +83,11 @@ PRESETS: dict[str, Preset] = {
                "resources/samples/digits/digit_3.png",
                dict(img_size=32, patch_size=2, embed_dim=32, depths=[2, 2, 2],
                     num_heads=[2, 4, 8], window_size=4)),
+        Preset("induction", "decoder", "causal-lm",
+               "GPT-style decoder, 2 layers × 2 heads, attention only: copies a repeated "
+               "stretch of random words (a previous-token head and an induction head)",
+               induction.SAMPLE, induction.MODEL_CONFIG,
+               vocabulary=f"resources/data/{induction.WORDS_FILE.name}"),
     )
 }
 DEFAULT_PRESET = "translate"
@@ -114,6 +120,8 @@ def config_values(preset: Preset, config):
     if preset.arch == "transformer" and isinstance(config, dict):
         src, tgt = text_vocabs(preset.task)
         return {"src_vocab": len(src), "tgt_vocab": len(tgt), **config}
+    if preset.vocabulary and isinstance(config, dict):
+        return {"vocab_size": len(induction.vocabulary()), **config}
     return dict(config) if isinstance(config, dict) else config
 
 
@@ -357,6 +365,8 @@ class Session:
         self.preprocessing = None  # an opened checkpoint's processor settings
         self.generate = 0  # a causal language model: greedy tokens to add after the input
         self.limit_note = ""  # why an opened language model takes fewer tokens than usual
+        if preset.vocabulary:  # a word-level language model: its words, space-separated
+            self.tokenizer = induction.WordTokenizer()
         self.device = torch.device(device)
         self.model.to(self.device)
         if preset.arch == "transformer":
@@ -563,6 +573,9 @@ class Session:
         meta: dict[str, Any] = {"preset": self.preset.name, "arch": self.arch,
                                 "task": self.preset.task, "config": cfg.to_dict(),
                                 "trained": self.trained, "device": str(self.device)}
+        if self.preset.vocabulary:  # the word-level model's words, in id order
+            meta["vocabulary"] = self.tokenizer.vocab.words
+            meta["vocabulary_file"] = self.preset.vocabulary
         sites: dict[str, dict] = {}
         if hasattr(self.model, "sites"):  # a model that describes its own sites
             sites = self.model.sites()

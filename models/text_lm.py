@@ -80,6 +80,7 @@ def run(session, text: str, trace: bool) -> Trace:
     topk = [[[w, float(p)] for w, p in zip(tokenizer.tokens(i.tolist()), ps.tolist())]
             for ps, i in zip(top.values, top.indices)]
     meta = dict(input=text, tokens=tokens, special=[i for i, s in enumerate(special) if s],
+                joiner=getattr(tokenizer, "joiner", ""),  # a word-level tokenizer's: " "
                 topk=topk, notice="", continuation=[], unknown=[])
     if task == "causal-lm":
         continuation: list[int] = []
@@ -90,7 +91,7 @@ def run(session, text: str, trace: bool) -> Trace:
         meta["continuation"] = tokenizer.tokens(continuation)
         meta["continuation_text"] = tokenizer.text(continuation)  # as the tokenizer decodes it
         # the answer as panels show it: the continuation, or the next token, readably
-        meta["prediction"] = "".join(meta["continuation"]) or topk[-1][0][0]
+        meta["prediction"] = meta["joiner"].join(meta["continuation"]) or topk[-1][0][0]
         if session.generate and len(continuation) < session.generate:
             meta["notice"] = (f"the continuation ended after {len(continuation)} tokens: the "
                               f"model wrote its end token")

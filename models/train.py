@@ -31,13 +31,25 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .checkpoints import save_checkpoint
-from .evaluate import SUPERVISED_HEAD, evaluate, pad_batch, text_pairs
+from .decoder import Decoder, DecoderConfig
+from .evaluate import (
+    SUPERVISED_HEAD,
+    evaluate,
+    induction_batch,
+    induction_figures,
+    pad_batch,
+    text_pairs,
+)
 from .presets import PRESETS, Session, build_model, get_preset
+from .resources import resource_path
+from .tasks import induction
 from .tasks.digits import augment
 from .tasks.handwriting import training_set
 from .transformer import BOS, EOS, PAD
 
-DEFAULT_STEPS = {"translate": 12000, "reverse": 4000, "vit-digits": 4000, "swin-digits": 3000}
+DEFAULT_STEPS = {"translate": 12000, "reverse": 4000, "vit-digits": 4000, "swin-digits": 3000,
+                 "induction": 4000}
+INDUCTION_LR = 1e-3
 ALIGNMENT_WEIGHT = 0.5
 BOTTLENECK_SHARE = 0.2  # of the translation steps
 DIVERSITY_WEIGHT = 0.1  # on the heads' mean pairwise similarity (translation)
@@ -166,17 +178,61 @@ def train(name: str, steps: int | None = None, out: Path | None = None, batch: i
     return session, losses
 
 
+def train_induction(steps: int | None = None, out: Path | None = None, batch: int = 64,
+                    quiet: bool = False, seed: int = 0,
+                    config: dict | None = None) -> tuple[Decoder, list[float]]:
+    """The induction preset: next-token cross-entropy on every word of sequences with a
+    repeated segment (models/tasks/induction.py); nothing else steers the heads."""
+    steps = steps or DEFAULT_STEPS["induction"]
+    torch.manual_seed(seed)
+    cfg = DecoderConfig(vocab_size=len(induction.vocabulary()),
+                        **(config or induction.MODEL_CONFIG))
+    model = Decoder(cfg)
+    data = induction.stream(induction.TRAIN_SEED + seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=INDUCTION_LR, weight_decay=0.05)
+    losses: list[float] = []
+    model.train()
+    bar = tqdm(range(steps), desc="induction", disable=quiet, file=sys.stderr)
+    for step in bar:
+        ids = induction_batch([next(data) for _ in range(batch)])
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(step, steps, INDUCTION_LR, warmup=min(200, steps // 5))
+        logits = model(ids[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1),
+                               ignore_index=induction.PAD)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        losses.append(float(loss.detach()))
+        if step % 50 == 0:
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+    model.eval()
+    if out is not None:
+        meta = {"arch": "decoder", "preset": "induction", "config": cfg.to_dict(),
+                "task": "induction", "steps": steps, "seed": seed}
+        save_checkpoint(out, model, meta)
+    return model, losses
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.train", description=__doc__)
-    parser.add_argument("preset", choices=list(PRESETS))
+    parser.add_argument("preset", choices=list(PRESETS) + ["induction"])
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--out", type=Path, default=None,
                         help="weights file (default: the preset's file in resources/weights)")
     args = parser.parse_args(argv)
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    out = args.out or get_preset(args.preset).weights
+    out = args.out or resource_path(f"weights/{args.preset}.safetensors")
     out.parent.mkdir(parents=True, exist_ok=True)
     start = time.time()
+    if args.preset == "induction":
+        torch.set_num_threads(1)  # a model this small only loses time to a second thread
+        model, _ = train_induction(args.steps, out)
+        print(f"trained induction in {time.time() - start:.0f} s -> {out} "
+              f"({out.stat().st_size / 1e6:.2f} MB)")
+        print("held-out:", induction_figures(model, induction.heldout()))
+        return 0
     session, _ = train(args.preset, args.steps, out)
     print(f"trained {args.preset} in {time.time() - start:.0f} s -> {out} "
           f"({out.stat().st_size / 1e6:.2f} MB)")

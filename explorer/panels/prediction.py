@@ -244,7 +244,7 @@ class PredictionPanel(Panel):
         tokens, (best, *others) = meta["tokens"], meta["topk"][row]
         rest = ", ".join(f"{escape(w)} {p:.1%}" for w, p in others)
         if meta["task"] == "causal-lm":
-            seen = escape("".join(tokens[max(0, row - 11): row + 1]))
+            seen = escape(meta.get("joiner", "").join(tokens[max(0, row - 11): row + 1]))
             more = "…" if row > 11 else ""
             text = (f"after “{more}{seen}”: next <b>{escape(best[0])}</b> ({best[1]:.1%}); "
                     f"then {rest}")

@@ -23,8 +23,9 @@ def test_each_preset_starts_and_paints_its_trace(make_window, name):
     weights = state.trace[f"{sel.site}/weights"]
     expected = weights[sel.window, sel.head] if weights.ndim == 4 else weights[sel.head]
     np.testing.assert_allclose(shown_matrix(window), expected, atol=1e-6)
+    headline = {"transformer": state.trace.meta["prediction"], "decoder": "next: "}
     assert window.panels["prediction"].headline.text().startswith(
-        state.trace.meta["prediction"] if PRESETS[name].arch == "transformer" else "digit")
+        headline.get(PRESETS[name].arch, "digit"))
     image = window.grab()
     assert image.width() > 800 and not image.isNull()
 

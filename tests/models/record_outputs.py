@@ -16,7 +16,7 @@ OUT = Path(__file__).with_name("data") / "recorded_outputs.json"
 
 def preset_input(name: str) -> str:
     preset = PRESETS[name]
-    if preset.arch == "transformer":
+    if preset.input_kind == "text":
         return preset.default_input
     return str(ROOT / preset.default_input)
 
