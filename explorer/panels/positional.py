@@ -101,6 +101,16 @@ def rope_scores(q: np.ndarray, k: np.ndarray, inv_freq: np.ndarray,
     return (turns @ (q_c * np.conj(k_c))).real / np.sqrt(q.shape[-1])
 
 
+def curve_plot() -> pg.PlotWidget:
+    """A plot of curves (y upwards, unlike the matrices); hover and the toolbar choose what
+    it shows, so no mouse zoom or menu."""
+    plot = pg.PlotWidget()
+    plot.setMenuEnabled(False)
+    plot.setMouseEnabled(False, False)
+    plot.hideButtons()
+    return plot
+
+
 class SequencePositions(QtWidgets.QWidget):
     """A language model's positions: learned (a table) or rotary (rotations and distance)."""
 
@@ -111,16 +121,15 @@ class SequencePositions(QtWidgets.QWidget):
         self.table, self.similarity = MatrixView(), MatrixView()  # learned
         for view in (self.table, self.similarity):
             view.hovered.connect(lambda r, c: panel.point_at_position(r))
-        self.wavelengths = still(pg.PlotWidget())  # rotary
-        self.wavelengths.setLogMode(False, True)
+        self.wavelengths = curve_plot()  # rotary
         self.wavelengths.setLabel("bottom", "dimension pair i")
-        self.wavelengths.setLabel("left", "tokens per full turn")
+        self.wavelengths.setLabel("left", "log₁₀ tokens per full turn")
         self.wave_curve = self.wavelengths.plot([], [], pen=None, symbol="o", symbolSize=5,
                                                 symbolBrush=(70, 130, 180))
         self.length_line = pg.InfiniteLine(angle=0, pen=pg.mkPen((255, 140, 0), width=2,
                                                                  style=QtCore.Qt.DashLine))
         self.wavelengths.addItem(self.length_line)
-        self.distance = still(pg.PlotWidget())
+        self.distance = curve_plot()
         self.distance.setLabel("bottom", "offset i − j (tokens)")
         self.distance.setLabel("left", "score")
         self.pair_curve = self.distance.plot([], [], pen=pg.mkPen((70, 130, 180), width=2))
@@ -337,9 +346,9 @@ class PositionalPanel(Panel):
                                            f"cosine similarity of positions [{n}×{n}]",
                                            signed=True, levels=(-1, 1))
                 page.note.setText("Learned absolute positions: one trained vector per "
-                                  "position is added to the token's embedding. Nearby "
-                                  "positions have similar vectors (the band near the "
-                                  "diagonal).")
+                                  "position is added to the token's embedding. In a trained "
+                                  "model nearby positions have similar vectors: a band along "
+                                  "the diagonal of the similarity.")
                 self._shown = ("learned",)
             page.table.set_highlight(sel.query, None)
             page.similarity.set_highlight(sel.query, sel.query)
@@ -347,7 +356,7 @@ class PositionalPanel(Panel):
         inv_freq = trace["rope/inv_freq"]  # (dh/2,) radians per token, per dimension pair
         if self._shown != ("rope",):
             wavelength = 2 * np.pi / inv_freq
-            page.wave_curve.setData(np.arange(len(inv_freq)), wavelength)
+            page.wave_curve.setData(np.arange(len(inv_freq)), np.log10(wavelength))
             page.length_line.setValue(np.log10(max(n, 1)))
             angles = np.cos(np.arange(n)[:, None] * inv_freq[None])
             page.angles.set_matrix(angles, rows, [str(i) for i in range(len(inv_freq))],
