@@ -244,6 +244,12 @@ class Decoder(nn.Module):
                     nn.init.zeros_(module.bias)
         name_sites(self)
 
+    def restore_buffers(self) -> None:
+        """After loading weights into a model built on the meta device (assign): the
+        buffers no file holds, computed again."""
+        if self.cfg.position == "rope":
+            self.inv_freq = rope_frequencies(self.cfg)
+
     def rope(self, n: int, device) -> tuple[torch.Tensor, torch.Tensor]:
         """(cos, sin), each (n, dh): position p rotates dimension pair (i, i + dh/2) by
         p · inv_freq[i]."""

@@ -118,6 +118,10 @@ class Encoder(nn.Module):
                     nn.init.zeros_(module.bias)
         name_sites(self)
 
+    def restore_buffers(self) -> None:
+        """After loading weights into a model built on the meta device: BERT has no buffer
+        that a file does not hold."""
+
     def hidden(self, ids: torch.Tensor, token_types: torch.Tensor | None = None,
                mask: torch.Tensor | None = None) -> torch.Tensor:
         """ids (B, N) -> the last layer's states (B, N, D); `mask`: additive, broadcastable

@@ -167,7 +167,8 @@ def _gpt2_names(tensors: dict[str, torch.Tensor], values: dict, name: str) -> di
     width = values["d_model"]
     simple = {"wte.weight": "embed.weight", "wpe.weight": "pos_embed.weight",
               "ln_f.weight": "norm.weight", "ln_f.bias": "norm.bias"}
-    for key, value in tensors.items():
+    for key in list(tensors):
+        value = tensors.pop(key)  # (the file's copy goes as its transposed one comes)
         inner = key[len("transformer."):] if key.startswith("transformer.") else key
         if inner in simple:
             ours[simple[inner]] = value
