@@ -911,6 +911,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.say_stale(tr("Showing the previous input — yours was refused: {reason}").format(
             reason=text))
         self.text_input.mark_unknown([])  # the words on screen are not the box's words
+        self._say_in_a_box_when_nothing_is_shown(text)
 
     def say_stale(self, text: str) -> None:
         """Over the plot and the prediction: what is on screen is not what was asked for
@@ -922,7 +923,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.message_label.setText(text)
         self.message_label.setToolTip(text)  # all of it, where the status bar cuts it
 
-    def _run_failed(self, text: str) -> None:
+    def _say_in_a_box_when_nothing_is_shown(self, text: str) -> None:
         """With nothing on screen (the first model could not load: a missing weights file,
         say), the status bar alone is too easy to miss and cuts a long message: say it in a
         box as well, which does not block; the other presets still work."""

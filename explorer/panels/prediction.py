@@ -125,6 +125,10 @@ class PredictionPanel(Panel):
         self.stack.addWidget(steps_page)
         self.stack.addWidget(self.chart)
         self.stack.addWidget(self._build_language_page())
+        # a stack is as wide as its widest page: only the page shown may ask for room (the
+        # language models' page must not widen the dock of a digit model at 200%)
+        self.stack.currentChanged.connect(self._size_to_current_page)
+        self._size_to_current_page()
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.untrained)
         layout.addWidget(self.headline)
@@ -163,7 +167,9 @@ class PredictionPanel(Panel):
         self.continue_row = QtWidgets.QWidget()
         row = QtWidgets.QHBoxLayout(self.continue_row)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(QtWidgets.QLabel("continue greedily by"))
+        continue_label = QtWidgets.QLabel("continue greedily by")
+        continue_label.setWordWrap(True)
+        row.addWidget(continue_label, 1)
         self.generate = QtWidgets.QSpinBox(minimum=0, maximum=MAX_GENERATE)
         self.generate.setSuffix(" tokens")
         self.generate.setToolTip("greedy decoding: the most likely token, then the most likely "
@@ -189,6 +195,14 @@ class PredictionPanel(Panel):
         layout.addWidget(self.positions, 1)
         self.language_page = page
         return page
+
+    def _size_to_current_page(self, *_) -> None:
+        for index in range(self.stack.count()):
+            page = self.stack.widget(index)
+            policy = QtWidgets.QSizePolicy.Preferred if page is self.stack.currentWidget() \
+                else QtWidgets.QSizePolicy.Ignored
+            page.setSizePolicy(policy, policy)
+        self.stack.updateGeometry()
 
     def _show_generate(self, steps: int) -> None:
         if self.generate.value() != steps:
