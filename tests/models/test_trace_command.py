@@ -16,7 +16,7 @@ SAMPLE_DIGIT = str(ROOT / "resources" / "samples" / "digits" / "digit_3.png")
 
 
 def sample_input(name):
-    return PRESETS[name].default_input if PRESETS[name].arch == "transformer" else SAMPLE_DIGIT
+    return PRESETS[name].default_input if PRESETS[name].input_kind == "text" else SAMPLE_DIGIT
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -53,6 +53,10 @@ def test_trace_file_satisfies_the_contract(name, tmp_path):
     if PRESETS[name].arch == "transformer":
         assert any("pos" in k and trace[k].ndim == 2 for k in trace.keys())
         assert len(meta["source_tokens"]) == trace["encoder.layers.0.self_attn/q"].shape[1]
+    elif PRESETS[name].arch == "decoder":  # a language model: ids, and a row per position
+        n = len(meta["tokens"])
+        assert trace["input/ids"].shape == (n,) == trace["layers.0.attn/q"].shape[1:2]
+        assert trace["prediction/probs"].shape == (n, meta["config"]["vocab_size"])
     else:
         assert trace["input/image"].shape == (32, 32)
         assert len(meta["probs"]) == 10
