@@ -32,7 +32,7 @@ from .render import EXPORT_FILTERS, render
 from .session import SessionError
 from .state import AppState, Selection
 from .tour import TourCard, TourError, TourPlayer, languages, system_language
-from .widgets.banner import ElidedLabel, with_banner
+from .widgets.banner import DockTitle, ElidedLabel, with_banner
 from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput, read_samples
 from .zoom import PRESENTATION, ZOOM
 from .zoom import font as zoom_font
@@ -117,6 +117,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_status()
         self._build_tour()
         self._build_menus_and_shortcuts()
+        for dock in self.docks.values():  # titles that zoom with the rest of the text
+            dock.setTitleBarWidget(DockTitle(dock))
         state.trace_changed.connect(self._trace_changed)
         state.selection_changed.connect(self._selection_changed)
         state.message.connect(self._show_message)

@@ -349,6 +349,8 @@ def stale_problems(e: Explorer) -> list[str]:
         if not np.array_equal(attention.view.data, expected.astype(np.float32)):
             out.append("the attention panel shows another matrix than the selection's")
     headline = w.panels["prediction"].headline.text()
+    if meta.get("image", {}).get("blank"):  # a blank image's guess is below the headline
+        headline = w.panels["prediction"].notes.text()
     if meta["prediction"] not in headline and not (meta["prediction"] == "" and headline):
         out.append(f"prediction panel says {headline!r}, the trace {meta['prediction']!r}")
     return out

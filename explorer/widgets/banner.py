@@ -93,3 +93,28 @@ class ElidedLabel(QtWidgets.QLabel):
         room = self.contentsRect()
         text = self.fontMetrics().elidedText(self.text(), QtCore.Qt.ElideRight, room.width())
         painter.drawText(room, QtCore.Qt.AlignLeft | QtCore.Qt.AlignVCenter, text)
+
+
+class DockTitle(QtWidgets.QWidget):
+    """A dock's title bar in the application font, so it zooms with every other text (Qt
+    draws its own title in a font it keeps from the window's creation); float and close
+    buttons as Qt's own, dragging and double-clicking left to the dock."""
+
+    def __init__(self, dock: QtWidgets.QDockWidget) -> None:
+        super().__init__(dock)
+        self.label = QtWidgets.QLabel(dock.windowTitle())
+        dock.windowTitleChanged.connect(self.label.setText)
+        row = QtWidgets.QHBoxLayout(self)
+        row.setContentsMargins(4, 0, 2, 0)
+        row.addWidget(self.label, 1)
+        for icon, slot in ((QtWidgets.QStyle.SP_TitleBarNormalButton,
+                            lambda: dock.setFloating(not dock.isFloating())),
+                           (QtWidgets.QStyle.SP_TitleBarCloseButton, dock.close)):
+            button = QtWidgets.QToolButton()
+            button.setIcon(self.style().standardIcon(icon))
+            button.setAutoRaise(True)
+            button.setIconSize(QtCore.QSize(10, 10))
+            button.setFixedSize(16, 16)  # as low as Qt's own title bar
+            button.setFocusPolicy(QtCore.Qt.NoFocus)
+            button.clicked.connect(slot)
+            row.addWidget(button)

@@ -118,10 +118,14 @@ def test_the_tour_card_keeps_its_buttons_in_view(make_explorer):
     card = e.window.tour_card
     for button in (card.previous_button, card.next_button, card.close_button, card.progress):
         assert fully_visible(button), button.text()
-    # the title and the invitation follow the zoom like the body
+    # the title and the invitation follow the zoom like the body, and so do dock titles
     size = QtWidgets.QApplication.font().pointSizeF()
     assert card.title.font().pointSizeF() == pytest.approx(size)
     assert card.invite.font().pointSizeF() == pytest.approx(size)
+    for dock in e.window.docks.values():
+        title = dock.titleBarWidget().label
+        assert title.text() == dock.windowTitle()
+        assert title.font().pointSizeF() == pytest.approx(size)
 
 
 # -- the smaller defects of issue 20 ----------------------------------------------------

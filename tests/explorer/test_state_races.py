@@ -106,9 +106,10 @@ def test_inputs_are_remembered_per_preset_and_shown_when_coming_back(make_window
     drawing = canvas.array()
     assert drawing.max() > 0
     with qtbot.waitSignal(window.state.trace_changed, timeout=30_000):
-        window.select_preset("swin-digits")  # never drawn on: its default sample, blank canvas
+        window.select_preset("swin-digits")  # never drawn on: its default sample
     qtbot.waitUntil(lambda: settled(window), timeout=30_000)
-    assert canvas.array().max() == 0
+    # the sample digit is on the canvas, to draw over (issue 20), not the other drawing
+    assert canvas.array().max() > 0 and not np.array_equal(canvas.array(), drawing)
     current = window.image_input.gallery.currentItem()
     assert current is not None and current.data(QtCore.Qt.UserRole) == window.state.input
     assert window.state.trace.meta["input"] == window.state.input
