@@ -159,13 +159,7 @@ def train(name: str, steps: int | None = None, out: Path | None = None, batch: i
             rows = gold.sum(-1) > 0
             nll = -(gold * torch.log(attention + 1e-9)).sum(-1)
             loss = loss + ALIGNMENT_WEIGHT * nll[rows].mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        losses.append(float(loss.detach()))
-        if step % 50 == 0:
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+        step_with(optimizer, model, loss, losses, bar, step)
     for _, module in attention_sites:
         module.kept_weights = None
     if attention_sites:
@@ -176,6 +170,17 @@ def train(name: str, steps: int | None = None, out: Path | None = None, batch: i
                 "task": preset.task, "steps": steps, "seed": seed}
         save_checkpoint(out, model, meta)
     return session, losses
+
+
+def step_with(optimizer, model, loss, losses: list[float], bar, step: int) -> None:
+    """One optimiser step (gradients clipped at norm 1), the loss kept and shown."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    losses.append(float(loss.detach()))
+    if step % 50 == 0:
+        bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
 
 
 def train_induction(steps: int | None = None, out: Path | None = None, batch: int = 64,
@@ -200,13 +205,7 @@ def train_induction(steps: int | None = None, out: Path | None = None, batch: in
         logits = model(ids[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1),
                                ignore_index=induction.PAD)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        losses.append(float(loss.detach()))
-        if step % 50 == 0:
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+        step_with(optimizer, model, loss, losses, bar, step)
     model.eval()
     if out is not None:
         meta = {"arch": "decoder", "preset": "induction", "config": cfg.to_dict(),
