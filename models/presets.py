@@ -19,7 +19,6 @@ from . import trace as tracing
 from .checkpoints import (
     CheckpointError,
     check_fit,
-    load_weights,
     make_config,
     read_checkpoint,
 )
@@ -129,7 +128,8 @@ def build_model(preset: Preset, config: dict | None = None, source: str = "the p
                 tensors: dict[str, torch.Tensor] | None = None) -> torch.nn.Module:
     """The preset's model; `config` (from a weights file) is checked before anything is
     built, and a config that builds no model is a CheckpointError, not a traceback. With
-    `tensors`, they must fit the model before any memory is spent on it."""
+    `tensors`, they must fit the model before any memory is spent on it (names, shapes,
+    finite values: checked once, here), and the model returned holds them."""
     values = config_values(preset, preset.config if config is None else config)
     model_class, config_class = MODELS[preset.arch]
     cfg = make_config(config_class, values, source)
@@ -152,6 +152,8 @@ def build_model(preset: Preset, config: dict | None = None, source: str = "the p
         model.restore_buffers()
     else:
         model = model_class(cfg).eval()
+        if tensors is not None:
+            model.load_state_dict(tensors)
     try:
         with torch.inference_mode():  # the smallest forward pass checks every shape
             model(*smallest_input(preset.arch, cfg))
@@ -247,7 +249,6 @@ def load_folder(path: str | Path, device: str = "cpu", arch: str | None = None,
     preset = Preset(f"opened:{opened.name}", opened.arch, opened_task(opened),
                     f"{opened.family} from {opened.name}", "", opened.config)
     model = build_model(preset, opened.config, opened.name, opened.tensors)
-    load_weights(model, opened.tensors, f"in {opened.name}")
     session = Session(preset, without_dropout(model.eval()), device, trained=True)
     session.labels, session.preprocessing = opened.labels, opened.preprocessing
     session.tokenizer = opened.tokenizer
@@ -341,7 +342,6 @@ def load_preset(name: str, device: str = "cpu", weights: str | Path | None = Non
             raise CheckpointError(resources.missing_weights(path, name) +
                                   ("" if missing else f" ({error})")) from None
     model = build_model(preset, meta.get("config", preset.config), path.name, tensors)
-    load_weights(model, tensors, f"in {path.name}")
     return Session(preset, without_dropout(model.eval()), device, trained=True)
 
 
