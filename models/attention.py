@@ -48,9 +48,7 @@ def attend(
         if mask is not None:
             logits = logits + mask
         if causal:
-            future = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool,
-                                device=q.device).triu(1)
-            logits = logits.masked_fill(future, float("-inf"))
+            logits = logits + causal_mask(q.shape[-2], q.device, k.shape[-2])
         weights = logits.softmax(dim=-1)
         out = weights @ v  # (B, H, Nq, dh)
         keep_weights.append(weights)
@@ -74,6 +72,14 @@ def _record_inputs(site, windows, q, k, v, bias, mask, causal) -> None:
         record_raw(site, "mask", keep(mask) if mask.shape[0] > 1 else mask[0])
     if causal:
         record_raw(site, "causal", np.ones((), np.int8))
+
+
+def causal_mask(n: int, device=None, n_keys: int | None = None) -> torch.Tensor:
+    """Additive (1, 1, n, n_keys) mask: query t may see keys 0..t, -inf for the later ones."""
+    future = torch.ones(n, n if n_keys is None else n_keys, dtype=torch.bool,
+                        device=device).triu(1)
+    return torch.zeros(future.shape, device=device).masked_fill(future, float("-inf"))[
+        None, None]
 
 
 def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:

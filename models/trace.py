@@ -120,8 +120,9 @@ class Trace:
         n_q = self.records[f"{site}/q"].shape[-2]
         n_k = self.records[f"{site}/k"].shape[-2]
         if key == "mask":  # causal: query i sees keys 0..i
-            future = torch.ones(n_q, n_k, dtype=torch.bool).triu(1)
-            return torch.zeros(n_q, n_k).masked_fill(future, float("-inf"))[None].numpy()
+            from .attention import causal_mask  # (attention records through this module)
+
+            return causal_mask(n_q, n_keys=n_k)[0].numpy()
 
         def part(array: np.ndarray) -> torch.Tensor:
             if window is not None and array.ndim == 4:

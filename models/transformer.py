@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from .attention import Mlp, MultiHeadAttention
+from .attention import Mlp, MultiHeadAttention, causal_mask
 from .positional import TokenEmbedding
 from .trace import name_sites, record
 
@@ -57,12 +57,6 @@ def padding_mask(ids: torch.Tensor, pad_id: int = PAD) -> torch.Tensor | None:
     return torch.zeros(pad.shape, dtype=torch.float32, device=ids.device).masked_fill(
         pad, float("-inf")
     )[:, None, None, :]
-
-
-def causal_mask(n: int, device: torch.device) -> torch.Tensor:
-    """Additive (1, 1, n, n) mask: query t may see keys 0..t, -inf for the future."""
-    future = torch.ones(n, n, dtype=torch.bool, device=device).triu(1)
-    return torch.zeros(n, n, device=device).masked_fill(future, float("-inf"))[None, None]
 
 
 def one_context_vector(memory: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
