@@ -180,7 +180,8 @@ class MainWindow(QtWidgets.QMainWindow):
             bind(dock, "setWindowTitle", self.panels[name].title)
             dock.setObjectName(f"dock-{name}")
             if name == "prediction":
-                content, banner = with_banner(scrolled(self.panels[name]))
+                self.pages_aside = {name: scrolled(self.panels[name])}
+                content, banner = with_banner(self.pages_aside[name])
                 self.banners.append(banner)
                 dock.setWidget(content)
             else:
@@ -679,6 +680,8 @@ class MainWindow(QtWidgets.QMainWindow):
             QtCore.QTimer.singleShot(0, self._restore_layout_at_100)
         elif ZOOM.factor > 1.0 and before <= 1.0:
             self._fold_bottom_docks()
+        elif ZOOM.factor > 1.0 and self._layout != "text":  # the new text size's widths
+            QtCore.QTimer.singleShot(0, self._narrow_input)
         if ZOOM.factor > 1.0 and self.docks["tour"].isVisible():
             self._tour_room()
         if self.settings is not None:
@@ -700,9 +703,21 @@ class MainWindow(QtWidgets.QMainWindow):
             QtCore.QTimer.singleShot(0, self._narrow_input)
 
     def _narrow_input(self) -> None:
-        if ZOOM.factor > 1.0 and self.docks["input"].isVisible():
-            self.resizeDocks([self.docks["input"]], [min(self.docks["input"].width(), 215)],
-                             QtCore.Qt.Horizontal)
+        """An image model at large text: the input column and the prediction as narrow as
+        their contents allow at this text size, so that the plot gets back the height the
+        taller bars took (the prediction scrolls down, never sideways)."""
+        if ZOOM.factor <= 1.0:
+            return
+        for _ in range(3):  # the contents' minimum widths at this text size
+            QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.LayoutRequest)
+        prediction = self.pages_aside["prediction"]
+        scroll = self.style().pixelMetric(QtWidgets.QStyle.PM_ScrollBarExtent)
+        needs = {"input": self.docks["input"].minimumSizeHint().width(),
+                 "prediction": self.docks["prediction"].width() - prediction.width()
+                 + self.panels["prediction"].minimumSizeHint().width() + scroll}
+        docks = [name for name in needs if self.docks[name].isVisible()]
+        self.resizeDocks([self.docks[name] for name in docks], [needs[name] for name in docks],
+                         QtCore.Qt.Horizontal)
 
     def _restore_layout_at_100(self) -> None:
         saved, self._layout_at_100 = self._layout_at_100, None

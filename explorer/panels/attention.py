@@ -21,6 +21,9 @@ class AttentionPanel(Panel):
     def __init__(self, state, parent=None) -> None:
         super().__init__(state, parent)
         self.view = MatrixView()
+        # the central plot keeps its height at every zoom: a title of one line (the whole
+        # in the tooltip), its numbers first so that only words are left out
+        self.view.title_rows = 1
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
@@ -58,8 +61,8 @@ class AttentionPanel(Panel):
         # bar as it is (a new scale re-lays out the bar's axis).
         top = float(np.nanmax(matrix)) if matrix.size else 1.0
         top = next((step for step in LEVEL_STEPS if top <= step), 1.0)
-        title = (f"weights [{matrix.shape[0]}×{matrix.shape[1]}]  {site_title(trace, sel.site)}"
-                 f"  head {sel.head}{where}")
+        title = (f"weights [{matrix.shape[0]}×{matrix.shape[1]}]  head {sel.head}{where}  ·  "
+                 f"{site_title(trace, sel.site)}")
         self.view.set_matrix(matrix, rows, cols, title, blocked=blocked,
                              levels=(0.0, top))
         self._shown = (sel.site, sel.head, sel.window)

@@ -43,10 +43,11 @@ def short(label: str, width: int = 9) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
-def title_lines(title: str, metrics: QtGui.QFontMetrics, width: int) -> list[str]:
-    """The title on one line, else wrapped at spaces onto two; what still does not fit is
-    left out a whole word at a time ('…'), so a number ("window 15", "[8×16]") is never cut
-    (a single word wider than the plot is elided, unless it holds a number)."""
+def title_lines(title: str, metrics: QtGui.QFontMetrics, width: int,
+                most: int = 2) -> list[str]:
+    """The title on one line, else wrapped at spaces onto `most` lines; what still does not
+    fit is left out a whole word at a time ('…'), so a number ("window 15", "[8×16]") is never
+    cut (a single word wider than the plot is elided, unless it holds a number)."""
     words, lines = title.split(" "), [""]
     for word in words:
         trial = f"{lines[-1]} {word}".strip()
@@ -54,11 +55,11 @@ def title_lines(title: str, metrics: QtGui.QFontMetrics, width: int) -> list[str
             lines[-1] = trial
         else:
             lines.append(word)
-    if len(lines) > 2:
-        rest = " ".join(lines[1:]).split(" ")
+    if len(lines) > most:
+        rest = " ".join(lines[most - 1:]).split(" ")
         while len(rest) > 1 and metrics.horizontalAdvance(" ".join(rest) + " …") > width:
             rest.pop()
-        lines = [lines[0], " ".join(rest) + " …"]
+        lines = [*lines[:most - 1], " ".join(rest) + " …"]
     # a line still too wide is elided, unless it holds a number: then it stays whole
     return [line if metrics.horizontalAdvance(line) <= width or any(c.isdigit() for c in line)
             else metrics.elidedText(line, QtCore.Qt.ElideRight, width) for line in lines]
@@ -133,8 +134,12 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self._fit_cache: dict[tuple, tuple[list[str], np.ndarray]] = {}
         self.readout = elastic(self.addLabel("", row=1, col=0, justify="left", size=pt(9)))
         elastic(self.plot.titleLabel)
+        # a title as tall as its lines: Qt's 4 px of margin round the text cost the plot
+        # 8 px of height, 16 at 200%
+        self.plot.titleLabel.item.document().setDocumentMargin(0)
         self.readout_text = ""  # what the read-out says, as plain text
         self.title: str | None = None  # in full; shown elided to the width, whole as tooltip
+        self.title_rows = 2  # lines the title may wrap onto before words are left out
         self._shown_title = ""
         self._cmap = PROBABILITY
         self._levels: tuple[float, float] = (0.0, 1.0)
@@ -156,13 +161,18 @@ class MatrixView(pg.GraphicsLayoutWidget):
         for axis in (self.plot.getAxis("left"), self.plot.getAxis("bottom"),
                      self.colorbar.axis):
             axis.setTickFont(ticks)
-        # the bar's numbers get their room now, not after a paint that cut them
-        self.colorbar.axis.setWidth(QtGui.QFontMetrics(ticks).horizontalAdvance("-0.00") + 12)
+        self._size_bar()
         self.readout.setAttr("size", pt(9))
         self._show_readout(force=True)
         if self.title is not None:
             self._show_title()
             self._set_ticks()
+
+    def _size_bar(self) -> None:
+        """The bar's numbers get their room now, not after a paint that cut them; a minus
+        sign's room only where the scale has one (the central plot keeps it at 200%)."""
+        widest = "-0.00" if self._levels[0] < 0 else "0.00"
+        self.colorbar.axis.setWidth(QtGui.QFontMetrics(font()).horizontalAdvance(widest) + 12)
 
     def sizeHint(self) -> QtCore.QSize:
         # pyqtgraph asks for 640×480: a panel of ten would ask for a screen and a half, and
@@ -189,7 +199,10 @@ class MatrixView(pg.GraphicsLayoutWidget):
             self._cmap = cmap
         if levels != self._levels:
             self.colorbar.setLevels(levels)
+            negative = (levels[0] < 0) != (self._levels[0] < 0)
             self._levels = levels
+            if negative:
+                self._size_bar()
         self._finite = np.where(np.isfinite(data), data, levels[0]).astype(np.float32)
         self._blocked = blocked if blocked is not None and blocked.any() else None
         self._signed = signed
@@ -326,7 +339,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         bar = int(self.colorbar.boundingRect().width()) or 50
         width = max(int(self.width()) - bar - 16, 60)  # the title spans the plot, not the bar
         title = self.title or ""
-        lines = title_lines(title, metrics, width)
+        lines = title_lines(title, metrics, width, self.title_rows)
         shown = "\n".join(lines)
         self.setToolTip(title if shown.replace("\n", " ") != title else "")
         if shown == self._shown_title and self.plot.titleLabel.opts.get("size") == pt(10):

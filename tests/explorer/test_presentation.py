@@ -50,10 +50,11 @@ def test_zoom_never_takes_room_from_the_central_panel(screen):
         base_w, base_h = central[f"{preset} 1.0"]
         assert width >= base_w, key  # the side docks never widen with the text
         assert width * height >= base_w * base_h, key
-    plot = screen["plot"]
-    for preset in ("translate", "reverse"):  # the heatmap itself, where docks fold away
-        base = plot[f"{preset} 1.0"][0] * plot[f"{preset} 1.0"][1]
-        assert plot[f"{preset} 2.0"][0] * plot[f"{preset} 2.0"][1] >= base
+    plot = screen["plot"]  # the heatmap itself, for every preset (text and image)
+    for key, (width, height) in plot.items():
+        preset, factor = key.rsplit(" ", 1)
+        base_w, base_h = plot[f"{preset} 1.0"]
+        assert width * height >= base_w * base_h, (key, (width, height), (base_w, base_h))
 
 
 def test_ctrl0_and_leaving_f5_restore_the_dock_sizes(screen):
