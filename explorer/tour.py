@@ -228,6 +228,19 @@ class TourCard(QtWidgets.QWidget):
         self.previous_button.clicked.connect(lambda: self._step(-1))
         self.next_button.clicked.connect(lambda: self._step(1))
 
+    def _size_progress(self, *_) -> None:
+        """Room for the longest count at this text size: no re-layout per step, and no
+        count cut after a zoom."""
+        if self.player is not None:
+            total = len(self.player.steps)
+            self.progress.setMinimumWidth(
+                self.progress.fontMetrics().horizontalAdvance(f"{total} / {total}") + 6)
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.FontChange:  # a zoom
+            self._size_progress()
+
     def _step(self, delta: int) -> None:
         if self.player is not None:
             self.player.go_from_ui(self.player.index + delta)
@@ -254,8 +267,7 @@ class TourCard(QtWidgets.QWidget):
         step = self.player.steps[index]
         self.chapters.setCurrentIndex(step.chapter)
         total = len(self.player.steps)
-        self.progress.setMinimumWidth(  # room for the longest count: no re-layout per step
-            self.progress.fontMetrics().horizontalAdvance(f"{total} / {total}") + 6)
+        self._size_progress()
         self.progress.setText(f"{index + 1} / {total}")
         self.title.setText(step.title)
         # code keeps its line breaks but wraps, instead of widening the card

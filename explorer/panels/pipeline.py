@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.trace import Trace
 
@@ -18,8 +18,27 @@ from .. import zoom
 from ..i18n import bound, tr
 from ..labels import axis_labels, site_title
 from ..state import Selection
+from ..widgets.flow import FlowLayout
 from ..widgets.matrix_view import MatrixView
+from ..zoom import ZOOM
 from .base import Panel
+
+# The equation's two lines: each matrix with the operator written before it.
+EQUATION = ((("", "q"), ("·", "kT"), ("=", "scores"), ("+", "bias"), ("+", "mask")),
+            (("", "weights"), ("·", "v"), ("=", "out"), ("→", "concat"), ("W_o →", "proj")))
+
+
+def cell_width(factor: float) -> int:
+    """A matrix's least width: its axis and colour bar at this text size, and a plot one
+    can read (130 px at 100%, 215 at 200%)."""
+    return int(45 + 85 * max(factor, 1.0))
+
+
+def cell_height(factor: float) -> int:
+    """A matrix's least height: its title, axis and read-out at this text size and a plot
+    one can read (125 px at 100%, 190 at 200%; more rows than fit scroll down)."""
+    return int(60 + 65 * max(factor, 1.0))
+
 
 # (name, caption, matrices it shows)
 STAGES = [
@@ -54,6 +73,110 @@ def kv_group(info: dict, head: int) -> str:
             f"{first}–{first + group - 1} (grouped-query attention)")
 
 
+def kv_head_of(info: dict, head: int) -> int:
+    """The key/value head query head `head` reads (itself when every head has its own)."""
+    heads, kv = info["heads"], info.get("kv_heads", info["heads"])
+    return head // (heads // kv) if kv < heads else head
+
+
+class KvGroups(QtWidgets.QWidget):
+    """Grouped-query attention at a glance: a row of query heads over a row of key/value
+    heads, each K/V head as wide as the group of query heads that share it. The selected
+    query head, the heads of its group and the K/V head they read are lit; clicking a query
+    head selects it."""
+    chosen = QtCore.Signal(int)
+    SELECTED, GROUP, IDLE = QtGui.QColor(255, 140, 0), QtGui.QColor(255, 214, 170), \
+        QtGui.QColor(232, 232, 232)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.heads, self.kv_heads, self.head = 1, 1, 0
+        self.setMouseTracking(True)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Expanding, QtWidgets.QSizePolicy.Fixed)
+
+    def show_groups(self, heads: int, kv_heads: int, head: int) -> None:
+        if (heads, kv_heads, head) != (self.heads, self.kv_heads, self.head):
+            self.heads, self.kv_heads, self.head = heads, kv_heads, head
+            self.update()
+
+    @property
+    def group(self) -> int:
+        return self.heads // self.kv_heads
+
+    def lit(self) -> tuple[list[int], int]:
+        """The query heads lit (the selected head's group) and the K/V head they read."""
+        kv = self.head // self.group
+        return list(range(kv * self.group, (kv + 1) * self.group)), kv
+
+    def _names(self) -> tuple[str, str]:
+        return tr("query heads"), tr("K, V heads")
+
+    def _label_width(self) -> int:
+        return max(self.fontMetrics().horizontalAdvance(n) for n in self._names()) + 10
+
+    def _chip_height(self) -> int:
+        return self.fontMetrics().height() + 6
+
+    def sizeHint(self) -> QtCore.QSize:
+        return QtCore.QSize(self._label_width() + 24 * self.heads, 2 * self._chip_height() + 4)
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # chips shrink; their numbers go to tooltips
+        return QtCore.QSize(self._label_width() + 4 * self.heads, self.sizeHint().height())
+
+    def query_rect(self, head: int) -> QtCore.QRectF:
+        left = self._label_width()
+        width = (self.width() - left) / self.heads
+        return QtCore.QRectF(left + head * width + 1, 0, width - 2, self._chip_height())
+
+    def kv_rect(self, kv: int) -> QtCore.QRectF:
+        first, last = self.query_rect(kv * self.group), self.query_rect((kv + 1) * self.group - 1)
+        top = self._chip_height() + 4
+        return QtCore.QRectF(first.left(), top, last.right() - first.left(), self._chip_height())
+
+    def head_at(self, point: QtCore.QPointF) -> int | None:
+        return next((h for h in range(self.heads) if self.query_rect(h).contains(point)), None)
+
+    def paintEvent(self, event) -> None:
+        painter = QtGui.QPainter(self)
+        painter.setRenderHint(QtGui.QPainter.Antialiasing)
+        metrics = self.fontMetrics()
+        chip = self._chip_height()
+        for row, name in enumerate(self._names()):
+            painter.setPen(QtGui.QColor(70, 70, 70))
+            painter.drawText(QtCore.QRectF(0, row * (chip + 4), self._label_width(), chip),
+                             QtCore.Qt.AlignVCenter | QtCore.Qt.AlignLeft, name)
+        group, mine = self.lit()
+        boxes = [(self.query_rect(h), str(h), h == self.head, h in group)
+                 for h in range(self.heads)]
+        boxes += [(self.kv_rect(g), str(g), g == mine, g == mine) for g in range(self.kv_heads)]
+        for rect, text, selected, lit in boxes:
+            colour = self.SELECTED if selected else self.GROUP if lit else self.IDLE
+            painter.setPen(QtGui.QPen(self.SELECTED if lit else QtGui.QColor(190, 190, 190)))
+            painter.setBrush(colour)
+            painter.drawRoundedRect(rect, 3, 3)
+            if metrics.horizontalAdvance(text) + 4 <= rect.width():  # else in the tooltip
+                painter.setPen(QtGui.QColor(255, 255, 255) if selected else
+                               QtGui.QColor(40, 40, 40))
+                painter.drawText(rect, QtCore.Qt.AlignCenter, text)
+        painter.end()
+
+    def mouseMoveEvent(self, event) -> None:
+        head = self.head_at(event.position())
+        if head is None:
+            self.setToolTip("")
+            return
+        kv = head // self.group
+        first = kv * self.group
+        self.setToolTip(tr("query head {head} reads K/V head {kv}, shared by query heads "
+                           "{first}–{last}").format(head=head, kv=kv, first=first,
+                                                    last=first + self.group - 1))
+
+    def mousePressEvent(self, event) -> None:
+        head = self.head_at(event.position())
+        if head is not None:
+            self.chosen.emit(head)
+
+
 class PipelinePanel(Panel):
     name = "pipeline"
     title = "Pipeline: softmax(Q·Kᵀ/√dh + B + M)·V"
@@ -62,35 +185,32 @@ class PipelinePanel(Panel):
         super().__init__(state, parent)
         self.views: dict[str, MatrixView] = {}
         self.cells: dict[str, QtWidgets.QFrame] = {}
-        self.operators: dict[tuple[int, int], QtWidgets.QLabel] = {}
         self.operator_labels: list[QtWidgets.QLabel] = []
-        grid = QtWidgets.QGridLayout()
-        grid.setSpacing(2)
-        layout = [  # (matrix, row, column); operators between them
-            ("q", 0, 0), ("·", 0, 1), ("kT", 0, 2), ("=", 0, 3), ("scores", 0, 4), ("+", 0, 5),
-            ("bias", 0, 6), ("+", 0, 7), ("mask", 0, 8),
-            ("weights", 1, 0), ("·", 1, 1), ("v", 1, 2), ("=", 1, 3), ("out", 1, 4), ("→", 1, 5),
-            ("concat", 1, 6), ("W_o →", 1, 7), ("proj", 1, 8)]
-        for name, row, col in layout:
-            if name in MATRICES:
+        self.grid = QtWidgets.QVBoxLayout()  # rows of the equation (see _arrange)
+        self.grid.setSpacing(2)
+        self.before: dict[str, QtWidgets.QLabel] = {}  # the operator before each matrix
+        for line in EQUATION:
+            for op, name in line:
                 view = MatrixView()
                 frame = QtWidgets.QFrame(objectName="cell")
                 frame.setStyleSheet(IDLE_STYLE)
+                # the rows share the height there is (a scroll area asks the panel for its
+                # preferred height, and a view's preferred height would make it scroll)
+                frame.setSizePolicy(QtWidgets.QSizePolicy.Preferred,
+                                    QtWidgets.QSizePolicy.Ignored)
                 box = QtWidgets.QVBoxLayout(frame)
                 box.setContentsMargins(1, 1, 1, 1)
                 box.addWidget(view)
-                grid.addWidget(frame, row, col)
-                grid.setColumnStretch(col, 1)
                 self.views[name], self.cells[name] = view, frame
                 view.hovered.connect(lambda r, c, n=name: self._hovered(n, r, c))
                 view.clicked.connect(lambda r, c, n=name: self._clicked(n, r, c))
-            else:
-                label = QtWidgets.QLabel(name)
+                label = QtWidgets.QLabel(op)
+                label.setAlignment(QtCore.Qt.AlignCenter)
                 label.setStyleSheet(f"font-size: {zoom.pt(16)}; color: #444")
                 self.operator_labels.append(label)
-                grid.addWidget(label, row, col, QtCore.Qt.AlignCenter)
-                if (row, col) in ((0, 5), (0, 7)):  # the "+" before bias and before mask
-                    self.operators[(row, col)] = label
+                self.before[name] = label
+        self._arranged: tuple | None = None  # (rows, matrices shown) laid out
+        self._arranged_rows: tuple | None = None
         self.raw_scores = bound(QtWidgets.QCheckBox(), "raw scores (before ÷√dh)")
         self.log_weights = bound(QtWidgets.QCheckBox(), "log scale weights")
         self.shared_levels = bound(QtWidgets.QCheckBox(), "shared colour levels")
@@ -112,26 +232,108 @@ class PipelinePanel(Panel):
         self.timer = QtCore.QTimer(self)
         self.timer.timeout.connect(lambda: self.go_to_stage((self.stage + 1) % len(STAGES)))
         self.speed.valueChanged.connect(lambda _: self._play(self.play_button.isChecked()))
-        controls = QtWidgets.QHBoxLayout()
+        controls = FlowLayout()  # one line, or more when the text is large
         for widget in (self.raw_scores, self.log_weights, self.shared_levels):
             controls.addWidget(widget)
-        controls.addStretch(1)
-        controls.addWidget(bound(QtWidgets.QLabel(), "step through:", control=True))
+        stepper = QtWidgets.QWidget()  # the step-through controls wrap as one
+        steps = QtWidgets.QHBoxLayout(stepper)
+        steps.setContentsMargins(0, 0, 0, 0)
+        steps.addWidget(bound(QtWidgets.QLabel(), "step through:", control=True))
         for widget in (self.prev_button, self.play_button, self.next_button, self.speed):
-            controls.addWidget(widget)
+            steps.addWidget(widget)
+        controls.addWidget(stepper)
         for button in (self.prev_button, self.next_button):
             button.setMaximumWidth(self.fontMetrics().horizontalAdvance("▶|") + 24)
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(2, 2, 2, 2)
         outer.addLayout(controls)
         outer.addWidget(self.caption)
-        outer.addLayout(grid, 1)
+        self.kv_groups = KvGroups()  # grouped-query attention only
+        self.kv_groups.hide()
+        self.kv_groups.chosen.connect(lambda head: self.state.set_selection(head=head))
+        outer.addWidget(self.kv_groups)
+        outer.addLayout(self.grid, 1)
         self.stage = -1  # -1: no step-through, everything shown plainly
         self._link: dict[str, tuple[str, str]] = {}
 
     def apply_zoom(self, factor: float) -> None:
         for label in self.operator_labels:
             label.setStyleSheet(f"font-size: {zoom.pt(16)}; color: #444")
+        self._arrange()
+
+    # -- layout: the equation in rows that fit the width ---------------------------------
+    def _scroll_area(self) -> QtWidgets.QAbstractScrollArea | None:
+        viewport = self.parentWidget()
+        area = viewport.parentWidget() if viewport is not None else None
+        return area if isinstance(area, QtWidgets.QAbstractScrollArea) else None
+
+    def _room(self) -> int:
+        """The width the matrices may take: the scroll area's (less a vertical scroll bar:
+        many rows may need one), not the panel's own, which is never less than what the
+        current arrangement needs."""
+        area = self._scroll_area()
+        margins = self.layout().contentsMargins()
+        if area is None:
+            return self.width() - margins.left() - margins.right()
+        bar = area.style().pixelMetric(QtWidgets.QStyle.PM_ScrollBarExtent)
+        return area.width() - 2 * area.frameWidth() - bar - margins.left() - margins.right()
+
+    def _arrange(self, shown: tuple[str, ...] | None = None) -> None:
+        """Each line of the equation on as few rows as the width allows at this text size:
+        a line that does not fit goes on below, its next operator first, as a formula breaks.
+        Never wider than the room: the pipeline does not scroll sideways."""
+        if shown is None:
+            shown = self._arranged[1] if self._arranged else tuple(self.views)
+        cell = cell_width(ZOOM.factor)
+        room = self._room()
+        rows: list[list[str]] = []
+        for line in EQUATION:
+            names = [name for _, name in line if name in shown]
+            rows.append([])
+            used = 0
+            for name in names:
+                need = cell + (self.before[name].sizeHint().width() + 4 if used else 0)
+                if rows[-1] and used + need > room:
+                    rows.append([])
+                    used = 0
+                    need = cell + self.before[name].sizeHint().width() + 4
+                rows[-1].append(name)
+                used += need
+        arranged = (tuple(map(tuple, rows)), shown, cell)
+        if arranged == self._arranged_rows:
+            return
+        self._arranged, self._arranged_rows = (len(rows), shown), arranged
+        while self.grid.count():  # the rows of the last arrangement
+            row = self.grid.takeAt(0).layout()
+            while row.count():
+                row.takeAt(0)
+            row.deleteLater()
+        firsts = {[name for _, name in line if name in shown][0] for line in EQUATION}
+        for names in rows:
+            row = QtWidgets.QHBoxLayout()
+            row.setSpacing(2)
+            for name in names:
+                if name not in firsts:
+                    row.addWidget(self.before[name])
+                row.addWidget(self.cells[name], 1)
+            self.grid.addLayout(row, 1)
+        for name, frame in self.cells.items():
+            frame.setMinimumSize(cell, cell_height(ZOOM.factor))
+            frame.setVisible(name in shown)
+            self.before[name].setVisible(name in shown and name not in firsts)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QtCore.QEvent.Resize and watched is self._scroll_area():
+            self._arrange()
+        return False
+
+    def showEvent(self, event) -> None:
+        area = self._scroll_area()
+        if area is not None and self.property("watching") is not True:
+            area.installEventFilter(self)  # its width, not the panel's, says what fits
+            self.setProperty("watching", True)
+        self._arrange()
+        super().showEvent(event)
 
     # -- step-through ----------------------------------------------------------------
     def bias_mask_caption(self) -> str:
@@ -242,16 +444,17 @@ class PipelinePanel(Panel):
         if self.shared_levels.isChecked():
             peak = max(float(np.abs(data[n]).max()) for n in ("q", "kT", "v", "out"))
             shared = (-peak, peak)
-        windowed = trace.meta["sites"][sel.site]["kind"] == "window"
+        info = trace.meta["sites"][sel.site]
+        windowed = info["kind"] == "window"
         where = f" window {sel.window}" if windowed else ""
-        self.operators[(0, 5)].setVisible("bias" in data)
-        self.operators[(0, 7)].setVisible("mask" in data)
+        grouped = info.get("kv_heads", info["heads"]) < info["heads"]
+        self.kv_groups.setVisible(grouped)
+        if grouped:
+            self.kv_groups.show_groups(info["heads"], info["kv_heads"], sel.head)
+        self._arrange(tuple(name for name in self.views if name in data))
         for name, view in self.views.items():
-            frame = self.cells[name]
             if name not in data:
-                frame.hide()
                 continue
-            frame.show()
             matrix = data[name]
             blocked = None
             levels = shared if name in ("q", "kT", "v", "out") else None
@@ -273,7 +476,10 @@ class PipelinePanel(Panel):
             # concat: one tick per head where its columns start ("h1", not "h1.9")
             ticks = [f"h{i // dh}" if i % dh == 0 else "" for i in range(matrix.shape[1])] \
                 if name == "concat" else None
-            view.set_matrix(matrix, *labels[name], f"{title} [{matrix.shape[0]}×{matrix.shape[1]}]",
+            title = f"{title} [{matrix.shape[0]}×{matrix.shape[1]}]"
+            if name in ("kT", "v") and grouped:  # the group's shared K/V head
+                title += f" (K/V\u00a0head\u00a0{kv_head_of(info, sel.head)})"
+            view.set_matrix(matrix, *labels[name], title,
                             signed=name in SIGNED, levels=levels, blocked=blocked,
                             col_ticks=ticks)
         self.caption.setText(self.caption.text() if self.stage >= 0 else

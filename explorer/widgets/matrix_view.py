@@ -56,10 +56,18 @@ def title_lines(title: str, metrics: QtGui.QFontMetrics, width: int,
         else:
             lines.append(word)
     if len(lines) > most:
-        rest = " ".join(lines[most - 1:]).split(" ")
-        while len(rest) > 1 and metrics.horizontalAdvance(" ".join(rest) + " …") > width:
-            rest.pop()
-        lines = [*lines[:most - 1], " ".join(rest) + " …"]
+        rest = [w for w in " ".join(lines[most - 1:]).split(" ") if w]
+        # words go from the right, each run of them marked '…'; a bracketed number stays
+        # (the shape "[8×16]", "(K/V head 1)")
+        while metrics.horizontalAdvance(" ".join(rest)) > width or "…" not in rest:
+            words = [i for i, w in enumerate(rest) if w != "…" and not (
+                w.startswith(("[", "(")) and any(c.isdigit() for c in w))]
+            if len(rest) < 2 or not words:
+                break
+            gone = words[-1]
+            rest[gone] = "…"
+            rest = [w for i, w in enumerate(rest) if not (w == "…" and i and rest[i - 1] == "…")]
+        lines = [*lines[:most - 1], " ".join(rest)]
     # a line still too wide is elided, unless it holds a number: then it stays whole
     return [line if metrics.horizontalAdvance(line) <= width or any(c.isdigit() for c in line)
             else metrics.elidedText(line, QtCore.Qt.ElideRight, width) for line in lines]

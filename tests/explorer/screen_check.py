@@ -63,6 +63,9 @@ def main() -> None:
         area = window.panels["prediction"].parentWidget().parentWidget()
         if area.horizontalScrollBar().isVisible():
             report["side_scroll"][tag] = "prediction"
+        front = window.tabs.currentWidget()  # the pipeline: its equation wraps instead
+        if window.current_panel() == "pipeline" and front.horizontalScrollBar().isVisible():
+            report["side_scroll"][tag] = "pipeline"
 
     for name in PRESETS:
         e.set_preset(name)
@@ -75,11 +78,16 @@ def main() -> None:
             box = window.panels["attention"].view.plot.getViewBox().sceneBoundingRect()
             report["central"][f"{name} {factor}"] = docks()["central"]
             report["plot"][f"{name} {factor}"] = [round(box.width()), round(box.height())]
+            e.show("pipeline")  # the equation wraps to the width, never scrolls sideways
+            e.paint()
+            check(f"{name} {factor}")
         e.set_zoom(1.0)
         report["restored"][f"{name} ctrl0"] = [at_100, docks()]
         window.toggle_presentation()
-        e.paint()
-        check(f"{name} F5")
+        for panel in ("attention", "pipeline"):
+            e.show(panel)
+            e.paint()
+            check(f"{name} F5")
         window.toggle_presentation()
         e.paint()
         report["restored"][f"{name} F5"] = [at_100, docks()]

@@ -105,3 +105,52 @@ def test_a_soak_over_opened_language_models(qapp, opened):
     assert report["exceptions"] == [] and report["stale"] == []
     assert report["qt_warnings"] == []
     assert report["runs_painted"] > 10
+
+
+@pytest.mark.parametrize("family", ["llama", "gpt2"])
+def test_the_pipeline_lights_the_query_heads_that_share_a_kv_head(make_explorer, opened,
+                                                                   family, qtbot):
+    """Grouped-query attention in the pipeline: for each query head the K/V shown is its
+    group's shared head (the config's grouping: head h reads K/V head h // (H / H_kv)), and
+    the query heads that read the same K/V head are lit; a click on a head selects it."""
+    import json
+
+    from PySide6 import QtCore
+
+    name, folder = opened[family]
+    config = json.loads((folder / "config.json").read_text())
+    heads = config.get("num_attention_heads", config.get("n_head"))
+    kv_heads = config.get("num_key_value_heads", heads)
+    e = make_explorer(name)
+    e.show("pipeline")
+    panel = e.window.panels["pipeline"]
+    strip = panel.kv_groups
+    site = "layers.1.attn"
+    if kv_heads == heads:  # one K/V head per query head: nothing to say
+        e.select(site=site, head=1)
+        e.paint()
+        assert not strip.isVisible() and "K/V" not in panel.views["kT"].title
+        return
+    assert kv_heads < heads
+    group = heads // kv_heads
+    for head in range(heads):
+        e.select(site=site, head=head)
+        e.paint()
+        assert strip.isVisible()
+        lit, kv = strip.lit()
+        assert kv == head // group
+        assert lit == [h for h in range(heads) if h // group == head // group]
+        for name_ in ("kT", "v"):
+            assert f"(K/V\u00a0head\u00a0{kv})" in panel.views[name_].title
+        # the K shown is the group's: the same matrix for every head of the group, from the
+        # trace; another group's differs
+        shown = panel.matrices(e.trace, e.selection)["kT"]
+        for other in range(heads):
+            k_other = e.trace[f"{site}/k"][other].T
+            assert np.array_equal(shown, k_other) == (other // group == kv)
+    # a click on a query head selects it
+    target = heads - 1
+    qtbot.mouseClick(strip, QtCore.Qt.LeftButton,
+                     pos=strip.query_rect(target).center().toPoint())
+    e.paint()
+    assert e.selection.head == target and strip.lit()[1] == target // group
