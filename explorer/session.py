@@ -5,6 +5,7 @@
      "selection": {"site": …, "head": 0, "window": 0, "query": 3, "key": null,
                    "locked": true},
      "panel": "pipeline", "interventions": {…}, "zoom": 1.0,
+     "generate": 0,   (tokens a causal language model adds greedily; absent: 0)
      "tour": {"lang": "en", "step": 4} or null,
      "model": {"source": "/path/to/folder", "arch": null}}   (an opened model only)
 
@@ -12,7 +13,8 @@ A decoding step is the selection's query at a decoder site. The whole file is ch
 anything changes (a model folder it names is opened last, once nothing else can refuse it):
 a file that is not JSON, of a newer version, with a value of the wrong type, naming an unknown
 preset, site, head, panel or tour language, or holding an image that does not decode or is
-over 25 million pixels is a SessionError with one clear message, and the app stays as it was;
+over 25 million pixels, or asking for a continuation longer than MAX_GENERATE tokens is a
+SessionError with one clear message, and the app stays as it was;
 so does one whose input the model refuses (it runs first, before anything else is applied).
 """
 from __future__ import annotations
@@ -31,6 +33,7 @@ from models.checkpoints import CheckpointError
 from models.presets import PRESETS, open_model, site_heads
 from models.tasks.digits import MAX_PIXELS, open_image
 from models.tasks.text import InputError
+from models.text_lm import MAX_GENERATE
 
 from .tour import languages, load_tour
 
@@ -73,6 +76,7 @@ def capture(explorer) -> dict:
     preset = shown.preset if shown is not None else state.preset
     value = shown.input if shown is not None else state.input
     interventions = (shown.interventions or {}) if shown is not None else state.interventions
+    generate = shown.generate if shown is not None else state.generate
     if PRESETS[preset].input_kind == "text":
         user_input: dict = {"text": value}
     else:
@@ -85,7 +89,7 @@ def capture(explorer) -> dict:
             "selection": {"site": sel.site, "head": sel.head, "window": sel.window,
                           "query": sel.query, "key": sel.key, "locked": sel.locked},
             "panel": explorer.window.current_panel(),
-            "interventions": interventions, "zoom": explorer.zoom,
+            "interventions": interventions, "zoom": explorer.zoom, "generate": generate,
             "tour": {"lang": tour.lang, "step": tour.index} if tour is not None else None,
             **({"model": {"source": PRESETS[preset].source,
                           "arch": PRESETS[preset].source_arch}}
@@ -194,6 +198,10 @@ def read(path: str | Path, panels: list[str], opener=open_model) -> dict:
     zoom = data.get("zoom", 1.0)
     if type(zoom) not in (int, float) or not 0.5 <= zoom <= 3.0:
         raise SessionError(f"{name}: zoom must be a number from 0.5 to 3")
+    generate = data.get("generate", 0)
+    if type(generate) is not int or not 0 <= generate <= MAX_GENERATE:
+        raise SessionError(f"{name}: 'generate' must be a whole number of tokens from 0 to "
+                           f"{MAX_GENERATE}, not {json.dumps(generate)[:40]}")
     interventions = data.get("interventions") or {}
     if not isinstance(interventions, dict) or not set(interventions) <= {"heads_off", *FLAGS}:
         raise SessionError(f"{name}: unknown interventions")
@@ -256,6 +264,8 @@ def apply(explorer, data: dict) -> None:
     from .api import RunFailed
 
     try:
+        # (a continuation is part of the run: an input plus it may be too long)
+        explorer.state.set_generate(data.get("generate", 0))
         explorer.set_preset(data["preset"], data["value"])
         explorer.wait()
         if data.get("interventions"):

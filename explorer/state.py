@@ -244,8 +244,8 @@ class AppState(QtCore.QObject):
         self.run_failed.emit(text)
 
     def restore_shown(self) -> None:
-        """Back to the preset, input and interventions of the result on screen, without a run
-        (what a refused session leaves behind: nothing of it)."""
+        """Back to the preset, input, interventions and continuation length of the result on
+        screen, without a run (what a refused session leaves behind: nothing of it)."""
         shown = self.shown
         if shown is None:
             return
@@ -258,6 +258,9 @@ class AppState(QtCore.QObject):
         if self.interventions != (shown.interventions or {}):
             self.interventions = dict(shown.interventions or {})
             self.interventions_changed.emit(self.interventions)
+        if self.generate != shown.generate:
+            self.generate = shown.generate
+            self.generate_changed.emit(self.generate)
 
     # -- selection -------------------------------------------------------------
     def set_selection(self, **changes: Any) -> None:

@@ -44,6 +44,10 @@ def edits(tmp_path):
         "device_unknown": lambda d: d.update(device="quantum"),
         "locked_not_bool": lambda d: d["selection"].update(locked="yes"),
         "huge_image": lambda d: d.update(preset="vit-digits", input={"image_png": big}),
+        "generate_too_long": lambda d: d.update(generate=201),
+        "generate_negative": lambda d: d.update(generate=-1),
+        "generate_text": lambda d: d.update(generate="8"),
+        "generate_bool": lambda d: d.update(generate=True),
     }
 
 
@@ -63,11 +67,12 @@ def test_a_hostile_session_changes_nothing(case, make_explorer, tmp_path):
     else:
         edits(tmp_path)[case](saved)
         bad.write_text(json.dumps(saved))
-    before = (e.zoom, e.preset, e.input, e.state.interventions, e.trace)
+    before = (e.zoom, e.preset, e.input, e.state.interventions, e.trace, e.state.generate)
     with pytest.raises(SessionError) as error:
         e.open_session(bad)
     assert str(error.value) and "\n" not in str(error.value)
-    assert (e.zoom, e.preset, e.input, e.state.interventions, e.trace) == before
+    assert (e.zoom, e.preset, e.input, e.state.interventions, e.trace,
+            e.state.generate) == before
     # and through the window: one message, nothing else
     assert not e.window.open_session(str(bad))
     assert (e.zoom, e.preset, e.input) == before[:3]

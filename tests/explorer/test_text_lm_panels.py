@@ -154,3 +154,47 @@ def test_the_pipeline_lights_the_query_heads_that_share_a_kv_head(make_explorer,
                      pos=strip.query_rect(target).center().toPoint())
     e.paint()
     assert e.selection.head == target and strip.lit()[1] == target // group
+
+
+def test_a_session_keeps_the_continuation_length(make_explorer, opened, tmp_path):
+    """--generate / the spin box is saved with the session and comes back on opening: the
+    same greedy continuation, the spin box showing it; a file asking for more than the
+    bound is refused with the reason, and one whose continuation makes the input too long
+    leaves the app as it was."""
+    import json
+
+    from explorer.session import SessionError
+    from models.text_lm import MAX_GENERATE
+
+    name, folder = opened["gpt2"]
+    e = make_explorer(name)
+    panel = e.window.panels["prediction"]
+    panel.generate.setValue(3)
+    e.wait()
+    continued = e.trace["prediction/ids"].copy()
+    assert len(continued) == 3
+    path = e.save_session(tmp_path / "lm.json")
+    assert json.loads(path.read_text())["generate"] == 3
+    panel.generate.setValue(0)  # another state, then the session again
+    e.set_input("Once upon a time")
+    e.wait()
+    e.open_session(path)
+    assert e.state.generate == 3 and panel.generate.value() == 3
+    np.testing.assert_array_equal(e.trace["prediction/ids"], continued)
+    # bounded: the reason, and nothing changes
+    saved = json.loads(path.read_text())
+    saved["generate"] = MAX_GENERATE + 1
+    (tmp_path / "many.json").write_text(json.dumps(saved))
+    with pytest.raises(SessionError, match=f"'generate' must be a whole number of tokens "
+                                           f"from 0 to {MAX_GENERATE}"):
+        e.open_session(tmp_path / "many.json")
+    assert e.state.generate == 3
+    # a continuation the model has no room for: refused by the run, everything restored
+    panel.generate.setValue(1)
+    e.wait()
+    shown = e.trace
+    saved["generate"] = MAX_GENERATE
+    (tmp_path / "long.json").write_text(json.dumps(saved))
+    with pytest.raises(SessionError, match="refused"):
+        e.open_session(tmp_path / "long.json")
+    assert e.state.generate == 1 and panel.generate.value() == 1 and e.trace is shown
