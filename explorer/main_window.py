@@ -180,8 +180,8 @@ class MainWindow(QtWidgets.QMainWindow):
             bind(dock, "setWindowTitle", self.panels[name].title)
             dock.setObjectName(f"dock-{name}")
             if name == "prediction":
-                self.pages_aside = {name: scrolled(self.panels[name])}
-                content, banner = with_banner(self.pages_aside[name])
+                self.prediction_area = scrolled(self.panels[name])
+                content, banner = with_banner(self.prediction_area)
                 self.banners.append(banner)
                 dock.setWidget(content)
             else:
@@ -710,7 +710,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         for _ in range(3):  # the contents' minimum widths at this text size
             QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.LayoutRequest)
-        prediction = self.pages_aside["prediction"]
+        prediction = self.prediction_area
         scroll = self.style().pixelMetric(QtWidgets.QStyle.PM_ScrollBarExtent)
         needs = {"input": self.docks["input"].minimumSizeHint().width(),
                  "prediction": self.docks["prediction"].width() - prediction.width()

@@ -151,6 +151,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self._shown_title = ""
         self._cmap = PROBABILITY
         self._levels: tuple[float, float] = (0.0, 1.0)
+        self._bar_step = 0.0  # the colour bar's tick spacing (_bar_ticks)
         self.data = np.zeros((1, 1), np.float32)
         self.row_labels: list[str] = []
         self.col_labels: list[str] = []
@@ -170,6 +171,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
                      self.colorbar.axis):
             axis.setTickFont(ticks)
         self._size_bar()
+        self._bar_ticks()
         self.readout.setAttr("size", pt(9))
         self._show_readout(force=True)
         if self.title is not None:
@@ -211,6 +213,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
             self._levels = levels
             if negative:
                 self._size_bar()
+            self._bar_ticks()
         self._finite = np.where(np.isfinite(data), data, levels[0]).astype(np.float32)
         self._blocked = blocked if blocked is not None and blocked.any() else None
         self._signed = signed
@@ -272,7 +275,23 @@ class MatrixView(pg.GraphicsLayoutWidget):
 
     def _view_changed(self) -> None:
         self._set_ticks()
+        self._bar_ticks()
         self._draw_image()
+
+    def _bar_ticks(self) -> None:
+        """Colour-bar numbers a line apart at this text size: pyqtgraph's own spacing ignores
+        the font, and on a short bar at 200% its labels overlapped."""
+        low, high = self._levels
+        span = high - low
+        height = self.plot.vb.sceneBoundingRect().height()
+        if span <= 0 or not math.isfinite(span) or height <= 0:
+            return
+        raw = span * QtGui.QFontMetrics(font()).height() * 1.05 / height  # one line apart
+        unit = 10.0 ** math.floor(math.log10(raw))
+        step = next(m * unit for m in (1, 2, 2.5, 5, 10) if m * unit >= raw)
+        if step != self._bar_step:
+            self._bar_step = step
+            self.colorbar.axis.setTickSpacing(levels=[(step, 0.0)])
 
     def _draw_image(self, force: bool = False) -> None:
         """The image at one pixel per cell, or pooled when the view has fewer pixels than
