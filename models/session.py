@@ -54,7 +54,7 @@ def smallest_input(arch: str, cfg: Any) -> tuple[torch.Tensor, ...]:
 
 def config_values(preset: Preset, config):
     """A config's values with what the task decides (text presets: vocabulary sizes)."""
-    if preset.arch == "transformer" and isinstance(config, dict):
+    if preset.task_info.vocabularies is not None and isinstance(config, dict):
         src, tgt = preset.task_info.vocabularies()
         return {"src_vocab": len(src), "tgt_vocab": len(tgt), **config}
     if preset.vocabulary and isinstance(config, dict):
@@ -445,7 +445,7 @@ class Session:
             image, notes = prepare_digit(source)
             x = torch.from_numpy(image)[None, None].to(self.device)
         else:
-            from .hub import prepare_photo
+            from .hub_images import prepare_photo
 
             pixels, notes, rgb = prepare_photo(source, self.preprocessing, self.model.cfg)
             image = rgb.mean(-1)  # panels show the picture, not the normalised pixels
