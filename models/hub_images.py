@@ -122,8 +122,9 @@ def prepare_photo(source, prep: Preprocessing, cfg) -> tuple[np.ndarray, dict, n
         left, top = (image.size[0] - cw) // 2, (image.size[1] - ch) // 2
         image = image.crop((left, top, left + cw, top + ch))
     if image.size != (cfg.img_size, cfg.img_size):
-        raise InputError(f"the checkpoint's preprocessing gives {image.size[0]}×{image.size[1]} "
-                         f"pixels, but the model takes {cfg.img_size}×{cfg.img_size}")
+        raise InputError("the checkpoint's preprocessing gives {width}×{height} pixels, but "
+                         "the model takes {side}×{side}", width=image.size[0],
+                         height=image.size[1], side=cfg.img_size)
     x = np.asarray(image, np.float32).reshape(cfg.img_size, cfg.img_size, -1) * prep.rescale
     x = (x - np.array(prep.mean[: x.shape[-1]], np.float32)) / np.array(
         prep.std[: x.shape[-1]], np.float32)

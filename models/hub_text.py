@@ -450,8 +450,8 @@ class TextTokenizer:
             ids, special = [self.add_bos] + ids, [True] + special
         bad = [i for i in ids if i >= self.vocab_size]
         if bad:
-            raise InputError(f"the tokenizer gave id {bad[0]}, but the model has only "
-                             f"{self.vocab_size} embeddings")
+            raise InputError("the tokenizer gave id {id}, but the model has only {size} "
+                             "embeddings", id=bad[0], size=self.vocab_size)
         return ids, special
 
     def tokens(self, ids) -> list[str]:

@@ -105,11 +105,13 @@ def resolve_device(name: str) -> str:
         if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
             raise InputError("MPS is not available here (it needs Apple silicon and macOS)")
         return "mps"
-    raise InputError(f"unknown device '{name}' (choose cpu, cuda, mps or auto)" if name else
-                     "no device named: choose cpu, cuda, mps or auto")
+    if not name:
+        raise InputError("no device named: choose cpu, cuda, mps or auto")
+    raise InputError("unknown device '{name}' (choose cpu, cuda, mps or auto)", name=name)
 
 
 def get_preset(name: str) -> Preset:
     if name not in PRESETS:
-        raise InputError(f"unknown preset '{name}' (choose from: {', '.join(PRESETS)})")
+        raise InputError("unknown preset '{name}' (choose from: {names})", name=name,
+                         names=", ".join(PRESETS))
     return PRESETS[name]

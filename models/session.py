@@ -317,7 +317,7 @@ class Session:
         for site, head in heads_off:
             module = modules.get(site)
             if module is None or not 0 <= head < module.num_heads:
-                raise InputError(f"no head {head} at '{site}'")
+                raise InputError("no head {head} at '{site}'", head=head, site=site)
             if module.head_gate is None:
                 module.head_gate = torch.ones(module.num_heads, device=self.device)
             module.head_gate[head] = 0.0
@@ -346,8 +346,8 @@ class Session:
             raise InputError(self.task.empty_message)
         limit = self.model.cfg.max_len - 1
         if len(tokens) > limit:
-            raise InputError(
-                f"the input has {len(tokens)} tokens; this model takes at most {limit}")
+            raise InputError("the input has {n} tokens; this model takes at most {limit}",
+                             n=len(tokens), limit=limit)
         if self.tokenizer is None:
             unknown = [t for t in tokens if t not in self.src_vocab.index]
         return tokens, unknown

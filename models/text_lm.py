@@ -33,12 +33,14 @@ def encode(session, text: str) -> tuple[list[int], list[bool]]:
     limit = session.model.cfg.max_len
     extra = session.generate if session.preset.task_info.generates else 0
     if not 0 <= extra <= MAX_GENERATE:
-        raise InputError(f"generate {extra} tokens? choose 0 to {MAX_GENERATE}")
+        raise InputError("generate {extra} tokens? choose 0 to {most}", extra=extra,
+                         most=MAX_GENERATE)
     if len(ids) + extra > limit:
-        why = f" ({session.limit_note})" if getattr(session, "limit_note", "") else ""
-        plus = f" plus {extra} to generate" if extra else ""
-        raise InputError(f"the input has {len(ids)} tokens{plus}; this model takes at most "
-                         f"{limit}{why}")
+        note = getattr(session, "limit_note", "")
+        raise InputError("the input has {n} tokens" + (" plus {extra} to generate" if extra
+                                                       else "") +
+                         "; this model takes at most {limit}" + (" ({note})" if note else ""),
+                         n=len(ids), extra=extra, limit=limit, note=note)
     return ids, special
 
 
