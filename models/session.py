@@ -480,7 +480,8 @@ class Session:
     def _describe_structure(self) -> str:
         cfg = self.model.cfg
         meta: dict[str, Any] = {"preset": self.preset.name, "arch": self.arch,
-                                "task": self.preset.task, "config": cfg.to_dict(),
+                                "task": self.preset.task,
+                                "prediction_form": self.task.prediction, "config": cfg.to_dict(),
                                 "trained": self.trained, "device": str(self.device)}
         if self.preset.vocabulary:  # the word-level model's words, in id order
             meta["vocabulary"] = self.tokenizer.vocab.words

@@ -18,11 +18,11 @@ from .text import Vocab, split_chars, split_words
 @dataclass(frozen=True)
 class Task:
     name: str
-    prediction: str  # the prediction's form: translation | characters | class | next-token |
-    # masked-token
+    prediction: str  # the prediction's form (trace meta "prediction_form"): sentence |
+    # characters | digit (one of ten, all shown) | class | next-token | masked-token
     sample_file: str = ""  # resources/samples/<file>: sample inputs, one a line (text tasks)
     sample_folder: str = "digits"  # resources/samples/<folder>: sample pictures (image tasks)
-    first_image: str = ""  # what an opened image model first sees
+    first: str = ""  # what an opened model first sees, where not its first sample
     by_word: bool = True  # text is typed (and an output joined) word by word, else by character
     empty_message: str = "the input is empty: type a sentence"
     generates: bool = False  # a causal language model: can continue its input greedily
@@ -49,7 +49,7 @@ class Task:
     @property
     def first_input(self) -> str:
         """What an opened model of this task first sees: its first sample, or a picture."""
-        return self.first_image or self.samples()[0]
+        return self.first or self.samples()[0]
 
     def typing(self, line: str) -> list[str]:
         """`line` as a user types it: each word (or character) added in turn."""
@@ -67,16 +67,17 @@ def _character_vocabs() -> tuple[Vocab, Vocab]:
 
 
 TASKS: dict[str, Task] = {t.name: t for t in (
-    Task("translation", "translation", "sentences.txt", vocabularies=_translation_vocabs,
+    Task("translation", "sentence", "sentences.txt", vocabularies=_translation_vocabs,
          reference=translation.reference_translation),
     Task("reverse", "characters", "reverse.txt", by_word=False,
          empty_message="the input is empty: type some characters",
          vocabularies=_character_vocabs),
-    Task("digits", "class"),
+    Task("digits", "digit"),
     Task("image-classification", "class", sample_folder="photos",
-         first_image="resources/samples/photos/cat.jpg"),
+         first="resources/samples/photos/cat.jpg"),
     # plain English: any en-xx OPUS-MT model reads it
-    Task("marian-translation", "translation", "sentences.txt"),
+    Task("marian-translation", "sentence", "sentences.txt",
+         first="The small cat sees the big dog."),
     Task("causal-lm", "next-token", "causal_lm.txt", generates=True, language_model=True),
     Task("masked-lm", "masked-token", "masked_lm.txt", language_model=True),
 )}
