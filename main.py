@@ -107,7 +107,8 @@ def session_for(args: argparse.Namespace):
     """The preset's model, or the user's own weights file (`--weights`) for it, with the
     interventions asked for."""
     from models.hub import is_model_folder
-    from models.presets import load_folder, load_preset, resolve_device
+    from models.presets import resolve_device
+    from models.session import load_folder, load_preset
 
     interventions = parse_interventions(getattr(args, "intervention", []))
     arch = getattr(args, "arch", None)
@@ -123,7 +124,7 @@ def session_for(args: argparse.Namespace):
                               untrained=untrained)
     session.set_interventions(**interventions)
     steps = getattr(args, "generate", 0)
-    if steps and session.preset.task != "causal-lm":
+    if steps and not session.preset.task_info.generates:
         raise UsageError(f"--generate continues a causal language model's text (GPT-2, "
                          f"Llama, Qwen2, Mistral); {session.preset.name} is not one")
     session.generate = steps
@@ -139,14 +140,16 @@ def check_untrained(args: argparse.Namespace) -> bool:
     return untrained
 
 
-def opened_preset(args: argparse.Namespace) -> str | None:
+def opened_preset(args: argparse.Namespace):
     """`--weights FOLDER` (or a timm file with --arch or named after its variant) for the
-    commands that open the window: the model opened as a preset, by name; else --preset."""
+    commands that open the window: (the model opened as a preset, by name, and its Session
+    built, for the window's first load); else (--preset, None)."""
     if not getattr(args, "weights", None):
-        return args.preset
-    from models.presets import open_model
+        return args.preset, None
+    from models.session import open_model_ready
 
-    return open_model(args.weights, getattr(args, "arch", None)).name
+    preset, ready = open_model_ready(args.weights, getattr(args, "arch", None))
+    return preset.name, ready
 
 
 def add_weights_arguments(p: argparse.ArgumentParser) -> None:
@@ -270,8 +273,9 @@ def cmd_shot(args: argparse.Namespace) -> int:
     except (ValueError, AssertionError):
         raise UsageError(f"--size must look like 1400x860, each side 200 to 8000 pixels, "
                          f"not '{args.size}'") from None
-    path = shot(args.output, opened_preset(args), args.input, args.panel,
-                resolve_device(args.device), size=size,
+    preset, ready = opened_preset(args)
+    path = shot(args.output, preset, args.input, args.panel,
+                resolve_device(args.device), size=size, ready=ready,
                 interventions=parse_interventions(args.intervention), untrained=untrained,
                 site=args.site, layer=args.layer, head=args.head, query=args.query,
                 key=args.key, window_index=args.window, kind=args.kind)
@@ -294,7 +298,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         get_preset(name)
     names = args.preset or None
     if args.weights:  # a model folder (or timm file), measured like a preset
-        from models.presets import open_model
+        from models.session import open_model
 
         names = (names or []) + [open_model(args.weights, args.arch).name]
     report = run_bench(names, edits=args.edits, tokens=args.tokens)
@@ -335,17 +339,17 @@ def cmd_gui(args: argparse.Namespace) -> int:
         get_preset(args.preset)  # an unknown name: one clear line, exit 2
     if args.device is not None:
         resolve_device(args.device)
-    preset = opened_preset(args)  # a model folder that cannot be opened: exit 2 likewise
+    preset, ready = opened_preset(args)  # a folder that cannot be opened: exit 2 likewise
     if args.session is not None:
         check_session(args.session)
     tour = None
     if args.tour or args.step is not None or args.lang is not None:
         tour = check_tour(args.lang, args.step)
-    if args.generate and PRESETS[preset or DEFAULT_PRESET].task != "causal-lm":
+    if args.generate and not PRESETS[preset or DEFAULT_PRESET].task_info.generates:
         raise UsageError("--generate continues a causal language model's text: open one with "
                          "--weights FOLDER (GPT-2, Llama, Qwen2, Mistral)")
     return run(preset=preset, device=args.device, session=args.session, tour=tour,
-               untrained=untrained, generate=args.generate)
+               untrained=untrained, generate=args.generate, ready=ready)
 
 
 def check_session(path: str) -> dict:
@@ -393,8 +397,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not args.output.lower().endswith((".png", ".svg")):
         raise UsageError(f"-o must name a .png or .svg file, not '{args.output}'")
     device = resolve_device(args.device)
-    explorer = Explorer.open(opened_preset(args) or session["preset"], device, wait=False,
-                             untrained=untrained)
+    preset, ready = opened_preset(args)
+    explorer = Explorer.open(preset or session["preset"], device, wait=False,
+                             untrained=untrained, ready=ready)
     try:
         explorer.wait()
         if session is not None:

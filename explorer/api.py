@@ -50,13 +50,13 @@ class Explorer:
     @classmethod
     def open(cls, preset: str | None = None, device: str = "cpu", show: bool = True,
              size: tuple[int, int] = (1280, 800), settings: QtCore.QSettings | None = None,
-             wait: bool = True, untrained: bool = False) -> Explorer:
+             wait: bool = True, untrained: bool = False, ready=None) -> Explorer:
         """A new window on `preset` (the default one when None), its first run waited for;
         `untrained`: the presets with random weights (what training changes)."""
         from .app import application, create_window
 
         application()
-        window = create_window(preset, device, settings, untrained=untrained)
+        window = create_window(preset, device, settings, untrained=untrained, ready=ready)
         window.resize(*size)
         if show:
             window.show()

@@ -55,10 +55,11 @@ def application() -> QtWidgets.QApplication:
 
 def create_window(preset: str | None = None, device: str | None = None,
                   settings: QtCore.QSettings | None = None, initial_input=None,
-                  untrained: bool = False, generate: int = 0) -> MainWindow:
+                  untrained: bool = False, generate: int = 0, ready=None) -> MainWindow:
     """Build the window on a preset (last used, else the default) and start its first run;
     `untrained`: the presets with random weights instead of their trained ones; `generate`:
-    a causal language model's continuation (tokens)."""
+    a causal language model's continuation (tokens); `ready`: the opened model's Session
+    already built (`models.session.open_model_ready`), so its files are read once."""
     if preset is None and settings is not None:
         preset = settings.value("preset", None)
     if preset not in PRESETS:
@@ -67,6 +68,7 @@ def create_window(preset: str | None = None, device: str | None = None,
         device = settings.value("device", "cpu")
     state = AppState(preset, "cpu", untrained=untrained)
     state.generate = generate  # --generate K: a causal language model's continuation
+    state.offer_ready(preset, ready)
     window = MainWindow(state, settings)
     # the interface speaks the tour's language (chosen before, else the system's)
     window.set_language(str(settings.value("tourLanguage", system_language()))
@@ -80,7 +82,8 @@ def create_window(preset: str | None = None, device: str | None = None,
 
 
 def run(preset: str | None = None, device: str | None = None, session: str | None = None,
-        tour: tuple[str, int] | None = None, untrained: bool = False, generate: int = 0) -> int:
+        tour: tuple[str, int] | None = None, untrained: bool = False, generate: int = 0,
+        ready=None) -> int:
     """The app; `session`: a session file to open; `tour`: (language, step) to open on;
     `untrained`: presets with random weights (--untrained); `generate`: --generate K."""
     problem = platform_problem()
@@ -89,7 +92,7 @@ def run(preset: str | None = None, device: str | None = None, session: str | Non
         return 2
     app = application()
     window = create_window(preset, device, QtCore.QSettings(), untrained=untrained,
-                           generate=generate)
+                           generate=generate, ready=ready)
     if preset is not None and PRESETS[preset].source:  # `--weights FOLDER`
         window._remember("recentModels", PRESETS[preset].source)
     window.show()

@@ -18,14 +18,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.presets import PRESETS, load_preset
-from models.resources import resource_path
+from models.presets import PRESETS
+from models.session import load_preset
 from models.tasks.digits import prepare_digit
-from models.text_lm import SAMPLE_FILES as LM_SAMPLES
 
-# the sample sentences of each text task
-SAMPLE_FILES = {"translation": "sentences.txt", "marian-translation": "sentences.txt",
-                "reverse": "reverse.txt", **LM_SAMPLES, "induction": "induction.txt"}
 GOALS = {"input_to_pixels_ms": {"median": 16.7, "p95": 33.0}, "hover_ms": {"median": 8.0},
          "traced_over_plain": 1.5}
 
@@ -53,7 +49,7 @@ def language_model_texts(name: str, count: int, tokens: int) -> list[str]:
     folder = Path(preset.source)
     tokenizer = read_tokenizer(folder, folder_json(folder, "config.json")["model_type"],
                                preset.config["vocab_size"])
-    words = resource_path("samples/" + LM_SAMPLES[preset.task]).read_text().split()
+    words = " ".join(preset.task_info.samples()).split()
     words = words * (4 * tokens // max(1, len(words)) + 2)
     out = []
     for start in range(count):
@@ -68,19 +64,13 @@ def edits_for(name: str, count: int, tokens: int = 0) -> list:
     """A sequence of inputs like a user's: words typed one by one, a digit being drawn; an
     opened language model with `tokens`: texts of that many tokens."""
     preset = PRESETS[name]
-    if tokens and preset.source and preset.task in SAMPLE_FILES:
+    if tokens and preset.source and preset.task_info.language_model:
         return language_model_texts(name, count, tokens)
     if preset.input_kind == "text":
-        sample = SAMPLE_FILES.get(name) or SAMPLE_FILES.get(preset.task, "reverse.txt")
-        base = resource_path("samples/" + sample).read_text()
-        lines = [line for line in base.splitlines() if line.strip()]
-        by_word = preset.task != "reverse"
         out = []
         while len(out) < count:
-            for line in lines:
-                words = line.split() if by_word else list(line)
-                joiner = " " if by_word else ""
-                out += [joiner.join(words[: i + 1]) for i in range(len(words))]
+            for line in preset.samples:
+                out += preset.task_info.typing(line)
         return out[:count]
     canvas = np.zeros((192, 192), np.uint8)
     out = []
@@ -114,7 +104,7 @@ def bench_model(name: str, device: str, inputs: list) -> dict:
     plain = timed(lambda: (session.run(sample, trace=False), sync()), repeats)
     traced = timed(lambda: (session.run(sample, trace=True), sync()), repeats)
     figures = {"forward_ms": stats(plain), "forward_traced_ms": stats(traced)}
-    if "input/ids" in warm and session.preset.task in LM_SAMPLES:
+    if "input/ids" in warm and session.preset.task_info.language_model:
         figures["tokens"] = int(warm["input/ids"].shape[0])
         figures["trace_mb"] = warm.nbytes() / 2**20
     return figures
@@ -188,7 +178,7 @@ def run_bench(presets: list[str] | None = None, edits: int = 50,
     report = {"machine": machine(), "goals": GOALS, "presets": {}}
     lengths = sorted([tokens] if isinstance(tokens, int) else tokens or [])
     for name in presets or list(PRESETS):
-        language_model = PRESETS[name].task in LM_SAMPLES
+        language_model = PRESETS[name].task_info.language_model
         for device in devices():
             if language_model and lengths:
                 figures = {"lengths": {str(n): bench_length(name, device, edits, n)

@@ -59,7 +59,8 @@ def select(window: MainWindow, site: str | None = None, layer: int | None = None
 
 def shot(output: str, preset: str, user_input: str | None = None, panel: str | None = None,
          device: str = "cpu", size: tuple[int, int] = (1400, 860),
-         interventions: dict | None = None, untrained: bool = False, **selection) -> Path:
+         interventions: dict | None = None, untrained: bool = False, ready=None,
+         **selection) -> Path:
     """Open the window offscreen, run, select, wait for paint, save a PNG."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from .app import application, create_window
@@ -68,7 +69,7 @@ def shot(output: str, preset: str, user_input: str | None = None, panel: str | N
         raise InputError(f"unknown panel '{panel}' (choose from: {', '.join(PANEL_NAMES)})")
     app = application()
     window = create_window(preset, device, settings=None, initial_input=user_input,
-                           untrained=untrained)
+                           untrained=untrained, ready=ready)
     try:
         window.resize(*size)
         window.show()

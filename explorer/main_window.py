@@ -12,7 +12,8 @@ from models import text_lm
 from models.analysis import token_layout
 from models.checkpoints import CheckpointError
 from models.hub import read_model
-from models.presets import PRESETS, build_opened, register_opened
+from models.presets import PRESETS
+from models.session import build_opened, register_opened
 from models.tasks.text import InputError
 
 from .i18n import LANGUAGE, bind, set_language, tr
@@ -452,7 +453,9 @@ class MainWindow(QtWidgets.QMainWindow):
                 model=self.state.preset, path=path, reason=error))
             self.model_opened.emit(ticket, "", error)
             return
-        preset = register_opened(path, arch, *opened)
+        read, session = opened
+        preset = register_opened(path, arch, read)
+        self.state.offer_ready(preset.name, session)  # its first run loads it, not the files
         if switch and choice == self._choices:
             self.select_preset(preset.name)  # its entry joins the box on preset_changed
         elif switch:  # a preset or a tour step was chosen while it was read: that one wins

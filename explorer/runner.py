@@ -16,7 +16,8 @@ import torch
 from PySide6 import QtCore
 
 from models.checkpoints import CheckpointError
-from models.presets import Session, load_preset, resolve_device
+from models.presets import resolve_device
+from models.session import Session, load_preset
 from models.tasks.text import InputError
 
 
@@ -30,6 +31,7 @@ class Request:
     interventions: dict | None = None  # Session.set_interventions keywords
     untrained: bool = False  # random weights, asked for with --untrained
     generate: int = 0  # a causal language model: greedy tokens after the input
+    ready: Any = None  # an opened model's Session built (or folder read) while it was opened
 
 
 class Runner(QtCore.QObject):
@@ -87,7 +89,7 @@ class Runner(QtCore.QObject):
 
     def _run(self, request: Request, notice: str) -> None:
         original = None
-        self.session.generate = request.generate if self.session.preset.task == "causal-lm" \
+        self.session.generate = request.generate if self.session.preset.task_info.generates \
             else 0
         if request.interventions:  # the unedited model's answer, to show beside
             self.session.set_interventions()
@@ -114,7 +116,8 @@ class Runner(QtCore.QObject):
             device, notice = "cpu", f"{error}: running on CPU"
         if self.session is None or self.session.preset.name != request.preset or \
                 self._untrained != request.untrained:
-            self.session = load_preset(request.preset, "cpu", untrained=request.untrained)
+            self.session = load_preset(request.preset, "cpu", untrained=request.untrained,
+                                       ready=request.ready)
             self._untrained = request.untrained
         if not self.session.trained:
             notice = notice or "untrained: random weights (--untrained), not the trained model"

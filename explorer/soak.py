@@ -26,8 +26,6 @@ from models.presets import PRESETS
 from models.resources import resource_path
 
 from .api import Explorer, RunFailed
-from .main_window import SAMPLE_FILES
-from .widgets.inputs import read_samples
 
 DIGITS = sorted(str(p) for p in resource_path("samples/digits").glob("*.png"))
 ODD_TEXT = ["", "   ", "the zebra sleeps", "the cat " * 20, "猫 dort", "\x07\x1b[2J", "a",
@@ -78,9 +76,7 @@ def act_type(e: Explorer, rng: random.Random) -> None:
     """Type text (through the debounce, like a user) or pick a sample sentence."""
     if not text_model(e):
         return act_sample(e, rng)
-    task = PRESETS[e.state.preset].task
-    samples = read_samples(SAMPLE_FILES.get(e.state.preset) or SAMPLE_FILES.get(
-        task, "reverse.txt"))
+    samples = PRESETS[e.state.preset].samples
     text = rng.choice(samples + ODD_TEXT)
     box = e.window.text_input
     if rng.random() < 0.5:
@@ -228,10 +224,8 @@ def write_model_folder(folder: Path) -> str:
 
 def forget_opened(folder: str) -> None:
     """The soak's opened models leave PRESETS with its temporary folder."""
-    from models import presets
-
     for name in [n for n, p in PRESETS.items() if p.source and p.source.startswith(folder)]:
-        presets._READ_NOT_LOADED.pop(PRESETS.pop(name).source, None)
+        del PRESETS[name]
 
 
 def refuse(e: Explorer, rng: random.Random) -> None:

@@ -17,8 +17,9 @@ import numpy as np
 from PySide6 import QtCore
 
 from models.analysis import token_layout
-from models.presets import PRESETS, site_names
+from models.presets import PRESETS
 from models.resources import shipped
+from models.session import site_names
 from models.trace import Trace
 
 from .runner import Request, Runner
@@ -55,6 +56,9 @@ class AppState(QtCore.QObject):
         self.untrained = untrained  # presets with random weights (--untrained), to teach
         self.input: Any = None
         self._inputs: dict[str, Any] = {}  # the last input of each preset, to come back to
+        # an opened model's Session built (or folder read) by whoever opened it: the requests
+        # carry it to the runner until one of them is answered, so the files are read once
+        self._ready: dict[str, Any] = {}
         self.trace: Trace | None = None
         self.shown: Request | None = None  # the request whose result is on screen
         self.error = ""  # why the newest request failed ('' when it did not)
@@ -143,7 +147,7 @@ class AppState(QtCore.QObject):
         if steps != self.generate:
             self.generate = steps
             self.generate_changed.emit(steps)
-            if PRESETS[self.preset].task == "causal-lm":
+            if PRESETS[self.preset].task_info.generates:
                 self.request_run()
 
     def toggle_head(self, site: str, head: int) -> None:
@@ -164,7 +168,7 @@ class AppState(QtCore.QObject):
         self.busy_changed.emit(True)
         self.runner.submit(Request(self._next_id, self.preset, self.device, self.input,
                                    time.perf_counter(), dict(self.interventions),
-                                   self.untrained, self.generate))
+                                   self.untrained, self.generate, self._ready.get(self.preset)))
         return self._next_id
 
     def settled(self) -> bool:
@@ -189,7 +193,19 @@ class AppState(QtCore.QObject):
         self.runner.stop()
 
     # -- results ---------------------------------------------------------------
+    def offer_ready(self, preset: str, ready: Any) -> None:
+        """An opened model's Session built (or folder read) off the GUI thread: its first
+        load takes it instead of reading the files again (`models.session.load_preset`)."""
+        if ready is not None:
+            self._ready[preset] = ready
+
+    def _answered(self, request: Request) -> None:
+        # the runner has loaded (or refused) what the request carried: it is not kept twice
+        if request.ready is not None and self._ready.get(request.preset) is request.ready:
+            del self._ready[request.preset]
+
     def _on_result(self, request: Request, trace: Trace, timings: dict) -> None:
+        self._answered(request)
         if request.id != self._newest_id:
             return  # a newer request is on its way: never paint a stale result
         self.busy_changed.emit(False)
@@ -214,6 +230,7 @@ class AppState(QtCore.QObject):
         self.timings_changed.emit(self.timings)
 
     def _on_failure(self, request: Request, text: str) -> None:
+        self._answered(request)
         if request.id != self._newest_id:
             return
         if request.id == self._remembered_id:

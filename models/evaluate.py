@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from . import trace as tracing
-from .presets import Session
+from .session import Session
 from .tasks import induction, reverse, translation
 from .tasks.digits import load_heldout, mouse_digits, prepare_digit
 from .transformer import BOS, EOS, PAD

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from .checkpoints import LARGEST_VALUE, CheckpointError
-from .hub import HubModel, _weights, folder_json
+from .hub import HubModel, folder_json, folder_weights
 from .tasks.text import InputError
 
 TEXT_FAMILIES = ("gpt2", "llama", "mistral", "qwen2", "bert")
@@ -93,7 +93,7 @@ def read_text_folder(folder: Path, config: dict) -> TextHubModel:
         values, reader = _llama_config(config, family, name), _llama_names
     else:
         values, reader = _bert_config(config, name), _bert_names
-    tensors = _weights(folder)
+    tensors = folder_weights(folder)
     ours = reader(tensors, values, name)
     _check_sizes(values, ours, name)
     tokenizer = read_tokenizer(folder, family, values["vocab_size"])
@@ -450,8 +450,8 @@ class TextTokenizer:
             ids, special = [self.add_bos] + ids, [True] + special
         bad = [i for i in ids if i >= self.vocab_size]
         if bad:
-            raise InputError(f"the tokenizer gave id {bad[0]}, but the model has only "
-                             f"{self.vocab_size} embeddings")
+            raise InputError("the tokenizer gave id {id}, but the model has only {size} "
+                             "embeddings", id=bad[0], size=self.vocab_size)
         return ids, special
 
     def tokens(self, ids) -> list[str]:

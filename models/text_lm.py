@@ -12,18 +12,15 @@ from __future__ import annotations
 import torch
 
 from . import trace as tracing
-from .resources import resource_path
+from .tasks.task import TASKS
 from .tasks.text import InputError
 from .trace import Trace
 
 TEXT_ARCHS = ("decoder", "encoder")  # the opened language models' architectures
 TOP_K = 5
 MAX_GENERATE = 200  # the most tokens a continuation may have (each step re-runs the input)
-SAMPLE_FILES = {"causal-lm": "causal_lm.txt", "masked-lm": "masked_lm.txt"}  # one a line
-
-
-def first_sample(task: str) -> str:
-    return resource_path("samples/" + SAMPLE_FILES[task]).read_text().splitlines()[0]
+# the sample sentences of each language-model task, one a line (read by the window)
+SAMPLE_FILES = {name: t.sample_file for name, t in TASKS.items() if t.language_model}
 
 
 def encode(session, text: str) -> tuple[list[int], list[bool]]:
@@ -34,14 +31,16 @@ def encode(session, text: str) -> tuple[list[int], list[bool]]:
     if not ids or all(special):
         raise InputError("the input is empty: type a sentence")
     limit = session.model.cfg.max_len
-    extra = session.generate if session.preset.task == "causal-lm" else 0
+    extra = session.generate if session.preset.task_info.generates else 0
     if not 0 <= extra <= MAX_GENERATE:
-        raise InputError(f"generate {extra} tokens? choose 0 to {MAX_GENERATE}")
+        raise InputError("generate {extra} tokens? choose 0 to {most}", extra=extra,
+                         most=MAX_GENERATE)
     if len(ids) + extra > limit:
-        why = f" ({session.limit_note})" if getattr(session, "limit_note", "") else ""
-        plus = f" plus {extra} to generate" if extra else ""
-        raise InputError(f"the input has {len(ids)} tokens{plus}; this model takes at most "
-                         f"{limit}{why}")
+        note = getattr(session, "limit_note", "")
+        raise InputError("the input has {n} tokens" + (" plus {extra} to generate" if extra
+                                                       else "") +
+                         "; this model takes at most {limit}" + (" ({note})" if note else ""),
+                         n=len(ids), extra=extra, limit=limit, note=note)
     return ids, special
 
 
@@ -67,7 +66,7 @@ def top_tokens(head: torch.nn.Module, hidden: torch.Tensor, rows: int = 128):
 def run(session, text: str, trace: bool) -> Trace:
     """Run the language model on `text`; with trace=False only the prediction is kept."""
     ids, special = encode(session, text)
-    tokenizer, model, task = session.tokenizer, session.model, session.preset.task
+    tokenizer, model, task = session.tokenizer, session.model, session.preset.task_info
     x = torch.tensor([ids], device=session.device)
     result = Trace()
     with tracing.recording(result) if trace else tracing.paused():
@@ -82,7 +81,7 @@ def run(session, text: str, trace: bool) -> Trace:
     meta = dict(input=text, tokens=tokens, special=[i for i, s in enumerate(special) if s],
                 joiner=getattr(tokenizer, "joiner", ""),  # a word-level tokenizer's: " "
                 topk=topk, notice="", continuation=[], unknown=[])
-    if task == "causal-lm":
+    if task.generates:  # a causal model: the next token, and a continuation if asked
         continuation: list[int] = []
         if session.generate:
             with tracing.paused():

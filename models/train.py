@@ -40,8 +40,9 @@ from .evaluate import (
     pad_batch,
     text_pairs,
 )
-from .presets import PRESETS, Session, build_model, get_preset
+from .presets import PRESETS, get_preset
 from .resources import resource_path
+from .session import Session, build_model
 from .tasks import induction
 from .tasks.digits import augment
 from .tasks.handwriting import training_set

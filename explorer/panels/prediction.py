@@ -211,7 +211,7 @@ class PredictionPanel(Panel):
             self.generate.blockSignals(False)
 
     def _show_language_model(self, meta: dict) -> None:
-        causal = meta["task"] == "causal-lm"
+        causal = meta.get("prediction_form") == "next-token"
         self.stack.setCurrentWidget(self.language_page)
         self.reference.hide()
         self.continue_row.setVisible(causal)
@@ -257,7 +257,7 @@ class PredictionPanel(Panel):
             self.positions.selectRow(row)
         tokens, (best, *others) = meta["tokens"], meta["topk"][row]
         rest = ", ".join(f"{escape(w)} {p:.1%}" for w, p in others)
-        if meta["task"] == "causal-lm":
+        if meta.get("prediction_form") == "next-token":
             seen = escape(meta.get("joiner", "").join(tokens[max(0, row - 11): row + 1]))
             more = "…" if row > 11 else ""
             text = (f"after “{more}{seen}”: next <b>{escape(best[0])}</b> ({best[1]:.1%}); "
@@ -436,7 +436,7 @@ class PredictionPanel(Panel):
             self.reference.hide()
             self.stack.setCurrentWidget(self.chart)
             probs = np.asarray(meta["probs"])
-            digits = meta["task"] == "digits"
+            digits = meta.get("prediction_form") == "digit"
             # digits: all ten classes; an opened model: its ten most likely, best first
             shown = np.arange(len(probs)) if digits else np.argsort(-probs)[:10]
             # digits: the digit; an opened model: the class number (its names can be long:

@@ -129,7 +129,8 @@ def open_image(source) -> Image.Image:
         return source
     if isinstance(source, np.ndarray):
         if source.ndim not in (2, 3) or source.size == 0:
-            raise InputError(f"an image array must be 2-D or 3-D, got shape {source.shape}")
+            raise InputError("an image array must be 2-D or 3-D, got shape {shape}",
+                             shape=source.shape)
         if source.dtype == np.uint8 and (source.ndim == 2 or source.shape[-1] in (3, 4)):
             return Image.fromarray(source)  # already an image: its own levels, unstretched
         array = source.astype(np.float32)
@@ -137,7 +138,7 @@ def open_image(source) -> Image.Image:
         return Image.fromarray(((array - array.min()) / span * 255).astype(np.uint8))
     path = Path(source)
     if not path.is_file():
-        raise InputError(f"no such image file: {path}")
+        raise InputError("no such image file: {path}", path=path)
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with warnings.catch_warnings():  # the size is refused below, with a clear message
@@ -145,15 +146,17 @@ def open_image(source) -> Image.Image:
             image = Image.open(path)  # reads the header only
         width, height = image.size
         if width * height > MAX_PIXELS:  # checked before a byte of pixels is decoded
-            raise InputError(f"{path.name} is too large: {width}×{height} is over "
-                             f"{MAX_PIXELS:,} pixels")
+            raise InputError("{name} is too large: {width}×{height} is over {limit:,} pixels",
+                             name=path.name, width=width, height=height, limit=MAX_PIXELS)
         image.load()
     except InputError:
         raise
     except Image.DecompressionBombError:
-        raise InputError(f"{path.name} is too large (over {MAX_PIXELS:,} pixels)") from None
+        raise InputError("{name} is too large (over {limit:,} pixels)", name=path.name,
+                         limit=MAX_PIXELS) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
-        raise InputError(f"{path.name} is not a readable image ({error})") from None
+        raise InputError("{name} is not a readable image ({error})", name=path.name,
+                         error=error) from None
     image.info["original_size"] = image.size
     if max(image.size) > WORKING_SIDE:
         try:

@@ -66,8 +66,9 @@ class WordTokenizer:
         if unknown:
             listed = ", ".join(f"'{w}'" for w in unknown[:5]) + (" …" if len(unknown) > 5
                                                                  else "")
-            raise InputError(f"not among this model's {len(words())} words: {listed} (the "
-                             f"list: resources/data/{WORDS_FILE.name})")
+            raise InputError("not among this model's {count} words: {listed} (the list: "
+                             "resources/data/{file})", count=len(words()), listed=listed,
+                             file=WORDS_FILE.name)
         return [BOS] + self.vocab.encode(found), [True] + [False] * len(found)
 
     def tokens(self, ids) -> list[str]:

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from models.presets import PRESETS, load_preset
+from models.presets import PRESETS
+from models.session import load_preset
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGITS = ROOT / "resources" / "samples" / "digits"

@@ -7,7 +7,7 @@ import torch
 from PySide6 import QtCore
 
 from explorer.panels.pipeline import STAGES
-from models.presets import load_preset
+from models.session import load_preset
 
 SITES = {"translate": "encoder.layers.1.self_attn", "vit-digits": "blocks.2.attn",
          "swin-digits": "layers.0.blocks.1.attn"}

@@ -10,7 +10,8 @@ from PIL import Image
 from safetensors.torch import save_file
 
 from main import main
-from models.presets import PRESETS, build_model
+from models.presets import PRESETS
+from models.session import build_model
 from tests.models import hostile
 
 ROOT = Path(__file__).resolve().parents[2]

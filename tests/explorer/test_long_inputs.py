@@ -9,7 +9,8 @@ import pytest
 from PySide6 import QtCore, QtGui
 
 from explorer.bench import language_model_texts
-from models.presets import PRESETS, open_model
+from models.presets import PRESETS
+from models.session import open_model
 from tests.models.lm_folders import build
 
 pytest.importorskip("transformers")

@@ -5,7 +5,8 @@ import threading
 import numpy as np
 import pytest
 
-from models.presets import PRESETS, open_model
+from models.presets import PRESETS
+from models.session import open_model
 from models.trace import Trace
 from tests.models.lm_folders import build
 

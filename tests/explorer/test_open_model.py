@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from explorer.api import RunFailed
-from models.presets import PRESETS, load_folder
+from models.presets import PRESETS
+from models.session import load_folder
 
 transformers = pytest.importorskip("transformers")
 from tests.models.test_marian import marian  # noqa: E402,F401  (a fixture: a tiny OPUS-MT)

@@ -3,7 +3,7 @@ trace's own arrays."""
 import numpy as np
 from PySide6 import QtCore
 
-from models.presets import load_preset
+from models.session import load_preset
 
 from .test_app import hover_cell
 

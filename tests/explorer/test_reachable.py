@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from models.presets import PRESETS, load_preset
+from models.presets import PRESETS
+from models.session import load_preset
 from tests.models.test_hub import timm_folder, timm_like
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore
 
-from models.presets import load_preset
+from models.session import load_preset
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGITS = ROOT / "resources" / "samples" / "digits"

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from explorer.export import PANEL_NAMES
-from models.presets import PRESETS, load_folder, open_model
+from models.presets import PRESETS
+from models.session import load_folder, open_model
 from tests.models.lm_folders import FAMILIES, build
 
 pytest.importorskip("transformers")

@@ -2,7 +2,7 @@
 its place; random weights only with --untrained, and then marked as such."""
 import numpy as np
 
-from models.presets import load_preset
+from models.session import load_preset
 
 
 def test_missing_weights_are_told_and_no_untrained_model_runs_in_their_place(

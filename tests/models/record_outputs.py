@@ -9,7 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from models.presets import PRESETS, load_preset  # noqa: E402
+from models.presets import PRESETS  # noqa: E402
+from models.session import load_preset  # noqa: E402
 
 OUT = Path(__file__).with_name("data") / "recorded_outputs.json"
 

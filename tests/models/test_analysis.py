@@ -9,7 +9,7 @@ from models.analysis import (
     swin_rollout,
     window_cells,
 )
-from models.presets import load_preset
+from models.session import load_preset
 
 DIGIT = "resources/samples/digits/digit_4.png"
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from main import main
-from models.presets import load_preset
+from models.session import load_preset
 from models.tasks.text import InputError
 from models.trace import Trace
 from models.transformer import BOS, EOS, PAD

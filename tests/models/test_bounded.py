@@ -2,7 +2,8 @@
 import pytest
 
 from models.checkpoints import CheckpointError
-from models.presets import PRESETS, build_model, load_preset
+from models.presets import PRESETS
+from models.session import build_model, load_preset
 from models.tasks.text import split_words
 
 

@@ -11,7 +11,8 @@ from safetensors.torch import save_file
 
 from main import main
 from models.checkpoints import CheckpointError, read_checkpoint
-from models.presets import PRESETS, build_model, load_preset
+from models.presets import PRESETS
+from models.session import build_model, load_preset
 from models.trace import Trace
 
 ROOT = Path(__file__).resolve().parents[2]

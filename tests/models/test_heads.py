@@ -6,7 +6,7 @@ import torch
 
 from models import trace as tracing
 from models.evaluate import SIMILARITY_BAR, SUPERVISED_HEAD, head_figures, text_pairs
-from models.presets import load_preset
+from models.session import load_preset
 from models.transformer import BOS, EOS
 
 

@@ -10,8 +10,8 @@ import torch
 from models.checkpoints import read_checkpoint
 from models.decoder import Decoder, DecoderConfig
 from models.evaluate import INDUCTION_BARS, induction_figures
-from models.presets import load_preset
 from models.resources import resource_path
+from models.session import load_preset
 from models.tasks import induction
 from models.tasks.text import InputError
 from models.trace import recording

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from models.decoder import Decoder, DecoderConfig
-from models.presets import PRESETS, load_preset
+from models.presets import PRESETS
+from models.session import load_preset
 from models.trace import Trace, recording
 
 

@@ -10,7 +10,7 @@ import torch
 from main import main
 from models import trace as tracing
 from models.checkpoints import CheckpointError
-from models.presets import load_folder
+from models.session import load_folder
 from models.trace import Trace
 
 transformers = pytest.importorskip("transformers")

@@ -7,7 +7,8 @@ import torch
 
 from models.checkpoints import read_checkpoint
 from models.evaluate import BARS, evaluate
-from models.presets import PRESETS, load_preset
+from models.presets import PRESETS
+from models.session import load_preset
 from models.tasks.digits import load_heldout, mouse_digits
 from models.train import train
 

@@ -12,7 +12,7 @@ import torch
 from main import main
 from models.checkpoints import CheckpointError
 from models.hub_text import readable
-from models.presets import load_folder
+from models.session import load_folder
 from models.tasks.text import InputError
 from models.trace import Trace
 

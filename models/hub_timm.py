@@ -1,0 +1,176 @@
+"""timm ViT / DeiT / Swin checkpoints: a hub folder (`config.json` with `architecture` and
+`pretrained_cfg`) or a bare weights file named after its variant. timm's names are ours
+already; the options our models do not have are refused with the reason."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import torch
+
+from .checkpoints import LARGEST_VALUE, CheckpointError, read_checkpoint
+from .hub import (
+    HubModel,
+    folder_weights,
+    numbers,
+    real,
+    whole,
+)
+from .hub_images import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    RESIZE_FACTOR,
+    Preprocessing,
+    imagenet_or_numbers,
+)
+
+# timm keeps these as buffers; they are recomputed here from the config.
+TIMM_BUFFERS = ("relative_position_index", "attn_mask", "relative_coords_table")
+TIMM_REFUSED = {  # a tensor of a timm option our models do not have -> why it is refused
+    "fc_norm.": "global_pool 'avg' with fc_norm",
+    "reg_token": "register tokens",
+    ".ls1.": "layer scale (DeiT III)",
+    ".ls2.": "layer scale (DeiT III)",
+    ".gamma_1": "layer scale",
+    "attn.q_norm.": "q/k normalisation",
+}
+
+
+def read_timm_folder(folder: Path, config: dict) -> HubModel:
+    return _timm_model(folder.name, config, folder_weights(folder))
+
+
+TIMM_VARIANT = re.compile(r"((?:vit|deit|swin)_[a-z0-9_]+?_(?:patch|window)\d+[a-z0-9_]*?)"
+                          r"(?:\.[^/]*)?$")
+
+
+def read_timm_file(path: str | Path, architecture: str | None = None) -> HubModel:
+    """A bare timm weights file: the variant from `architecture` (--arch) or the file name
+    (`vit_tiny_patch16_224.augreg_in21k.safetensors`); timm's defaults for what a folder's
+    pretrained_cfg would say (input size from the name's last number, else 224; bicubic;
+    crop 0.9, DeiT 0.875; ImageNet mean and std)."""
+    path = Path(path)
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    match = TIMM_VARIANT.match(stem)
+    variant = architecture or (match.group(1) if match else None)
+    if not variant:
+        raise CheckpointError(f"{path.name}: name the timm variant with --arch (for example "
+                              f"vit_tiny_patch16_224): neither a folder with config.json nor a "
+                              f"file named after one")
+    size = int(m.group(1)) if (m := re.search(r"_(\d+)$", variant)) else 224
+    crop = 0.875 if variant.startswith("deit") else 0.9
+    config = {"architecture": variant, "pretrained_cfg": {
+        "input_size": [3, size, size], "interpolation": "bicubic", "crop_pct": crop,
+        "mean": IMAGENET_MEAN, "std": IMAGENET_STD}}
+    return _timm_model(path.name, config, read_checkpoint(path)[0])
+
+
+def _timm_model(name: str, config: dict, tensors: dict[str, torch.Tensor]) -> HubModel:
+    """timm weights: the variant in `architecture`, shapes from the tensors, the number of
+    heads from the Swin bias tables or timm's 64 per ViT head, preprocessing from
+    `pretrained_cfg`."""
+    variant = config["architecture"]
+    if not isinstance(variant, str):
+        raise CheckpointError(f"{name}: 'architecture' must be a timm variant's name, not "
+                              f"{json.dumps(variant)[:40]}")
+    family = variant.split("_")[0]
+    if family not in ("vit", "deit", "swin"):
+        raise CheckpointError(f"{name}: timm architecture '{variant}' is not supported "
+                              f"(vit_*, deit_* and swin_* are)")
+    tensors = {k: v for k, v in tensors.items() if not k.endswith(TIMM_BUFFERS)}
+    for marker, what in TIMM_REFUSED.items():
+        if any(marker in key for key in tensors):
+            raise CheckpointError(f"{name}: {what} is not supported; loading without it would "
+                                  f"change the outputs")
+    cfg = config.get("pretrained_cfg") or {}
+    if not isinstance(cfg, dict):
+        raise CheckpointError(f"{name}: 'pretrained_cfg' must be an object")
+    size = cfg.get("input_size", [3, 224, 224])
+    if not isinstance(size, list) or len(size) != 3:
+        raise CheckpointError(f"{name}: 'input_size' must be [channels, height, width]")
+    channels, height, width = (whole(v, "input_size", name, 1, LARGEST_VALUE["img_size"])
+                               for v in size)
+    if height != width:
+        raise CheckpointError(f"{name}: non-square input {height}×{width} is not supported")
+    if "patch_embed.proj.weight" not in tensors:
+        raise CheckpointError(f"{name}: no patch embedding (patch_embed.proj.weight)")
+    proj = tensors["patch_embed.proj.weight"]  # (D, C, P, P)
+    patch = int(proj.shape[-1])
+    if family == "swin":
+        values, arch = timm_swin_values(tensors, height, patch, name), "swin"
+    else:
+        values, arch = timm_vit_values(tensors, config, height, patch, name), "vit"
+    values.update(in_chans=int(proj.shape[1]), dropout=0.0)
+    # resized to height / crop_pct before the centre crop: bounded like every resize
+    crop_pct = real(cfg.get("crop_pct", 0.875), "crop_pct", name, 1 / RESIZE_FACTOR, 1.0)
+    prep = Preprocessing(resize=None, shortest_edge=int(height / crop_pct), crop=(height, height),
+                         resample=cfg.get("interpolation", "bicubic"),
+                         mean=numbers(cfg.get("mean", IMAGENET_MEAN), "mean", name),
+                         std=numbers(cfg.get("std", IMAGENET_STD), "std", name, positive=True))
+    if prep.resample not in ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"):
+        raise CheckpointError(f"{name}: interpolation {json.dumps(prep.resample)[:40]} is not "
+                              f"supported")
+    labels = config.get("label_names") or []
+    if not isinstance(labels, list):
+        raise CheckpointError(f"{name}: 'label_names' must be a list")
+    classes = values["num_classes"]
+    labels = [str(x) for x in labels] if len(labels) == classes else \
+        imagenet_or_numbers(classes)
+    return HubModel(arch, "timm", values, tensors, labels, prep, name)
+
+
+def _count(tensors, pattern: str) -> int:
+    found = {int(m.group(1)) for k in tensors if (m := re.match(pattern, k))}
+    return max(found) + 1 if found else 0
+
+
+def timm_vit_values(tensors, config: dict, size: int, patch: int, name: str) -> dict:
+    if config.get("global_pool", "token") != "token":
+        raise CheckpointError(f"{name}: global_pool '{config['global_pool']}' is not "
+                              f"supported (our ViT classifies from the CLS token)")
+    if "cls_token" not in tensors:
+        raise CheckpointError(f"{name}: a ViT without a class token is not supported")
+    if "blocks.0.attn.qkv.bias" not in tensors:
+        raise CheckpointError(f"{name}: qkv_bias false is not supported yet")
+    if "head.weight" not in tensors:
+        raise CheckpointError(f"{name}: no classifier in the weights (head.weight)")
+    width = int(tensors["pos_embed"].shape[-1])
+    distilled = "dist_token" in tensors
+    tokens = int(tensors["pos_embed"].shape[1]) - (2 if distilled else 1)
+    if tokens != (size // patch) ** 2:
+        raise CheckpointError(f"{name}: {tokens} position embeddings do not fit a {size}×{size} "
+                              f"input in {patch}×{patch} patches")
+    # timm's ViTs use 64 dims per head, unless config.json says
+    heads = whole(config["num_heads"], "num_heads", name) if config.get("num_heads") \
+        is not None else max(width // 64, 1)
+    if width % heads:
+        raise CheckpointError(f"{name}: width {width} does not split into {heads} heads; "
+                              f"say how many in config.json's num_heads")
+    return dict(img_size=size, patch_size=patch, num_classes=int(tensors["head.weight"].shape[0]),
+                embed_dim=width, depth=_count(tensors, r"blocks\.(\d+)\."), num_heads=heads,
+                mlp_ratio=int(tensors["blocks.0.mlp.fc1.weight"].shape[0]) / width,
+                norm_eps=1e-6, distilled=distilled)
+
+
+def timm_swin_values(tensors, size: int, patch: int, name: str) -> dict:
+    stages = _count(tensors, r"layers\.(\d+)\.")
+    depths = [_count(tensors, rf"layers\.{s}\.blocks\.(\d+)\.") for s in range(stages)]
+    tables = [tensors[f"layers.{s}.blocks.0.attn.relative_position_bias_table"]
+              for s in range(stages)]
+    side = round(tables[0].shape[0] ** 0.5)
+    window = (side + 1) // 2
+    width = int(tensors["patch_embed.proj.weight"].shape[0])
+    for s in range(stages):
+        res = size // patch // 2 ** s
+        if res > window and res % window:
+            raise CheckpointError(f"{name}: stage {s} has {res}×{res} tokens, not a multiple of "
+                                  f"window {window} (timm pads; this app does not)")
+    if "head.fc.weight" not in tensors:
+        raise CheckpointError(f"{name}: no classifier in the weights (head.fc.weight)")
+    return dict(img_size=size, patch_size=patch,
+                num_classes=int(tensors["head.fc.weight"].shape[0]), embed_dim=width,
+                depths=depths, num_heads=[int(t.shape[1]) for t in tables], window_size=window,
+                mlp_ratio=int(tensors["layers.0.blocks.0.mlp.fc1.weight"].shape[0]) / width)
+
+

@@ -1,0 +1,21 @@
+"""Errors whose message is meant for the user, kept as a template and its values.
+
+`InputError("the input has {n} tokens; this model takes at most {limit}", n=60, limit=47)`
+reads as the English sentence (`str(error)`), and keeps `.template` and `.params` so that the
+window can show the same sentence in another language: it translates the template and
+formats it with the same values. A message without values is its own template.
+"""
+from __future__ import annotations
+
+
+class UserMessageError(ValueError):
+    def __init__(self, template: str, /, **params) -> None:
+        self.template, self.params = template, params
+        super().__init__(template.format(**params) if params else template)
+
+    def __reduce__(self):  # pickled (a worker process) with its template and values
+        return _rebuild, (type(self), self.template, self.params)
+
+
+def _rebuild(cls, template: str, params: dict):
+    return cls(template, **params)
