@@ -319,7 +319,9 @@ def cmd_soak(args: argparse.Namespace) -> int:
                 print(f"  {kind}: {printable(line)}")
         rss = report["rss_mb"]
         print(f"{report['actions']} actions (seed {report['seed']}) in {report['seconds']} s, "
-              f"{report['runs_painted']} runs painted, {report['runs_failed']} refused with a "
+              f"{report['runs_painted']} runs painted"
+              + (f" ({report['long_runs_painted']} of {args.tokens} tokens)" if args.tokens
+                 else "") + f", {report['runs_failed']} refused with a "
               f"message, {report['checks']} checks: {len(report['exceptions'])} exceptions, "
               f"{len(report['qt_warnings'])} Qt warnings, {len(report['stale'])} stale frames; "
               f"RSS {rss['start']} → {rss['after_warm_up']} (after warm-up) → {rss['end']} MB, "

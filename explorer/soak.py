@@ -408,6 +408,14 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
     checks = 0
     runs = {"painted": 0, "failed": 0}
     e.state.trace_changed.connect(lambda _: runs.__setitem__("painted", runs["painted"] + 1))
+    runs["long"] = 0  # runs painted of at least `tokens` tokens less 1%
+
+    def count_long(trace) -> None:
+        ids = trace.records.get("input/ids")
+        if tokens and ids is not None and ids.shape[0] >= 0.99 * tokens:
+            runs["long"] += 1
+
+    e.state.trace_changed.connect(count_long)
     e.state.run_failed.connect(lambda _: runs.__setitem__("failed", runs["failed"] + 1))
     warm_rss = start_rss = rss_mb()
     warm_up = max(50, actions // 10)
@@ -447,6 +455,7 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
     end_rss = rss_mb()
     return {"actions": actions, "seed": seed, "seconds": round(time.perf_counter() - started, 1),
             "checks": checks, "runs_painted": runs["painted"], "runs_failed": runs["failed"],
+            "long_runs_painted": runs["long"],
             "exceptions": exceptions, "qt_warnings": warnings,
             "stale": stale, "rss_mb": {"start": round(start_rss), "after_warm_up":
                                        round(warm_rss), "end": round(end_rss)},
