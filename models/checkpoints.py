@@ -44,7 +44,10 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
     if path.suffix.lower() in PICKLED_SUFFIXES:
         return read_pickled_state_dict(path), {}
     try:
-        tensors = load_file(str(path), backend="pread")
+        try:  # read, not mapped: a mapping stays resident as long as one tensor uses it
+            tensors = load_file(str(path), backend="pread")
+        except TypeError:  # safetensors before 0.8 has no backend: mapped
+            tensors = load_file(str(path))
         from safetensors import safe_open
 
         with safe_open(str(path), framework="pt") as f:
