@@ -313,7 +313,8 @@ def cmd_soak(args: argparse.Namespace) -> int:
     from explorer.soak import run_soak
 
     log = None if args.json else (lambda line: print(line, flush=True))
-    report = run_soak(args.actions, args.seed, log=log)
+    report = run_soak(args.actions, args.seed, log=log, weights=args.weights,
+                      tokens=args.tokens)
     if args.json:
         print(json.dumps(report, indent=1, ensure_ascii=False))
     else:
@@ -322,7 +323,9 @@ def cmd_soak(args: argparse.Namespace) -> int:
                 print(f"  {kind}: {printable(line)}")
         rss = report["rss_mb"]
         print(f"{report['actions']} actions (seed {report['seed']}) in {report['seconds']} s, "
-              f"{report['runs_painted']} runs painted, {report['runs_failed']} refused with a "
+              f"{report['runs_painted']} runs painted"
+              + (f" ({report['long_runs_painted']} of {args.tokens} tokens)" if args.tokens
+                 else "") + f", {report['runs_failed']} refused with a "
               f"message, {report['checks']} checks: {len(report['exceptions'])} exceptions, "
               f"{len(report['qt_warnings'])} Qt warnings, {len(report['stale'])} stale frames; "
               f"RSS {rss['start']} → {rss['after_warm_up']} (after warm-up) → {rss['end']} MB, "
@@ -519,6 +522,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--actions", type=count, default=500)
     p.add_argument("--seed", type=index, default=0)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--weights", default=None, metavar="FOLDER",
+                   help="a model folder, opened first and chosen most of the time")
+    p.add_argument("--tokens", type=count, default=0, metavar="N",
+                   help="with a language model folder: typed inputs mostly of N tokens")
     p.set_defaults(func=cmd_soak)
 
     p = sub.add_parser("panels", help="list panel names")
@@ -539,6 +546,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from models.checkpoints import CheckpointError
+    from models.memory import return_large_blocks
+
+    return_large_blocks()  # (before any model or trace is made)
     from models.tasks.text import InputError
 
     try:

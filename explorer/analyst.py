@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import traceback
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -63,3 +64,48 @@ def analyst() -> Analyst:
     if _ANALYST is None:
         _ANALYST = Analyst()
     return _ANALYST
+
+
+class Request:
+    """What one panel asks the analyst for: `ask(trace, key, job, draw, ready)` draws
+    `draw(job())` at once when `ready` (the matrices are at hand), else runs `job` on the
+    analyst thread and draws its result on the GUI thread when it arrives, only if the
+    same trace is still shown and `key` (e.g. site and head) is still the one last asked:
+    a newer ask replaces one still waiting."""
+
+    open_requests: weakref.WeakSet = weakref.WeakSet()  # (Explorer.wait: until none computes)
+
+    def __init__(self, slot: str, trace_now: Callable[[], Any]) -> None:
+        self.slot, self.trace_now = f"{slot}-{id(self)}", trace_now  # one per panel
+        self.ticket: tuple | None = None
+        self._draw: Callable[[Any], None] | None = None
+        analyst().done.connect(self._done)
+        analyst().failed.connect(self._failed)
+        Request.open_requests.add(self)
+
+    def ask(self, trace: Any, key: Any, job: Callable[[], Any],
+            draw: Callable[[Any], None], ready: bool) -> None:
+        if ready:
+            self.ticket = None
+            draw(job())
+            return
+        self.ticket, self._draw = (id(trace), key), draw
+        analyst().submit(self.slot, self.ticket, job)
+
+    def computing(self) -> bool:
+        return self.ticket is not None
+
+    def _done(self, slot: str, ticket, result) -> None:
+        if slot == self.slot and ticket == self.ticket:
+            self.ticket = None
+            if id(self.trace_now()) == ticket[0]:
+                self._draw(result)
+
+    def _failed(self, slot: str, ticket, message: str) -> None:
+        if slot == self.slot and ticket == self.ticket:
+            self.ticket = None
+
+
+def computing() -> bool:
+    """Some panel's matrices are still on the analyst thread."""
+    return any(request.computing() for request in Request.open_requests)

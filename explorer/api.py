@@ -248,7 +248,10 @@ class Explorer:
 
     def wait(self, timeout: float = 60.0) -> Explorer:
         """Until the newest request is answered and painted; RunFailed if it failed."""
-        self.state.settle(timeout, self.window.text_input.timer.isActive)
+        from .analyst import computing  # (a panel's matrices may be on the analyst thread)
+
+        self.state.settle(timeout, lambda: self.window.text_input.timer.isActive() or
+                          computing())
         self.paint()
         if self.state.error:
             raise RunFailed(self.state.error)

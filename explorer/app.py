@@ -7,6 +7,7 @@ import sys
 
 from PySide6 import QtCore, QtWidgets
 
+from models.memory import return_large_blocks
 from models.presets import DEFAULT_PRESET, PRESETS
 
 from .main_window import MainWindow
@@ -46,6 +47,7 @@ def _quiet_qt_messages(kind, context, text: str) -> None:
 def application() -> QtWidgets.QApplication:
     app = QtWidgets.QApplication.instance()
     if app is None:
+        return_large_blocks()  # a long input's freed trace goes back to the system
         QtCore.qInstallMessageHandler(_quiet_qt_messages)
         QtCore.QCoreApplication.setOrganizationName("TransformerExplorer")
         QtCore.QCoreApplication.setApplicationName("Transformer Explorer")

@@ -56,6 +56,8 @@ def act_preset(e: Explorer, rng: random.Random) -> None:
     for turn in range(2 if rng.random() < 0.4 else 1):
         # the second choice is often straight back to the preset on screen
         name = back if turn and rng.random() < 0.5 else rng.choice(list(PRESETS))
+        if LONG and rng.random() < 0.7:  # mostly the long-input model being soaked
+            name = LONG["model"]
         box = e.window.preset_box
         if rng.random() < 0.6 and box.findData(name) >= 0:  # (an opened model not yet shown
             # is not in the box: it is reached by opening it, here through the API)
@@ -78,6 +80,8 @@ def act_type(e: Explorer, rng: random.Random) -> None:
         return act_sample(e, rng)
     samples = PRESETS[e.state.preset].samples
     text = rng.choice(samples + ODD_TEXT)
+    if e.state.preset == LONG.get("model") and rng.random() < 0.7:
+        text = rng.choice(LONG["texts"])  # `soak --weights FOLDER --tokens N`
     box = e.window.text_input
     if rng.random() < 0.5:
         box.line.setText(text)
@@ -198,6 +202,7 @@ class Unreachable(Exception):
 
 
 SCRATCH: dict[str, str] = {}  # run_soak's temporary folder and the model folder in it
+LONG: dict = {}  # `--weights FOLDER --tokens N`: the model opened and its N-token texts
 
 
 def write_model_folder(folder: Path) -> str:
@@ -351,8 +356,10 @@ def stale_problems(e: Explorer) -> list[str]:
 
 
 def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None,
-             log=None) -> dict:
-    """Run `actions` random actions; returns the figures (see module doc)."""
+             log=None, weights: str | None = None, tokens: int = 0) -> dict:
+    """Run `actions` random actions; returns the figures (see module doc). `weights`: a
+    model folder opened first and chosen most of the time; with `tokens`, a language
+    model's typed inputs are mostly its sample text cut to that many tokens."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from .app import application
 
@@ -380,11 +387,29 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
 
     SCRATCH["dir"] = tempfile.mkdtemp(prefix="soak-")
     SCRATCH["folder"] = write_model_folder(Path(SCRATCH["dir"]) / "soak-vit")
+    if weights:
+        from models.presets import open_model
+
+        LONG["model"] = open_model(weights).name
+        LONG["texts"] = [""]
+        if tokens:
+            from .bench import language_model_texts
+
+            LONG["texts"] = language_model_texts(LONG["model"], 3, tokens)
+        presets = [LONG["model"]]
     e = Explorer.open(rng.choice(presets or list(PRESETS)), settings=settings)
     names, weights = zip(*ACTIONS)
     checks = 0
     runs = {"painted": 0, "failed": 0}
     e.state.trace_changed.connect(lambda _: runs.__setitem__("painted", runs["painted"] + 1))
+    runs["long"] = 0  # runs painted of at least `tokens` tokens less 1%
+
+    def count_long(trace) -> None:
+        ids = trace.records.get("input/ids")
+        if tokens and ids is not None and ids.shape[0] >= 0.99 * tokens:
+            runs["long"] += 1
+
+    e.state.trace_changed.connect(count_long)
     e.state.run_failed.connect(lambda _: runs.__setitem__("failed", runs["failed"] + 1))
     warm_rss = start_rss = rss_mb()
     warm_up = max(50, actions // 10)
@@ -417,10 +442,14 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
         QtCore.qInstallMessageHandler(old_handler)
         Path(settings.fileName()).unlink(missing_ok=True)
         forget_opened(SCRATCH["dir"])
+        if LONG:
+            PRESETS.pop(LONG["model"], None)
+            LONG.clear()
         shutil.rmtree(SCRATCH.pop("dir"), ignore_errors=True)
     end_rss = rss_mb()
     return {"actions": actions, "seed": seed, "seconds": round(time.perf_counter() - started, 1),
             "checks": checks, "runs_painted": runs["painted"], "runs_failed": runs["failed"],
+            "long_runs_painted": runs["long"],
             "exceptions": exceptions, "qt_warnings": warnings,
             "stale": stale, "rss_mb": {"start": round(start_rss), "after_warm_up":
                                        round(warm_rss), "end": round(end_rss)},

@@ -30,7 +30,9 @@ _local = threading.local()
 
 DERIVED = ("scores", "weights")  # computed on demand from q, k (+ bias, mask)
 FORMAT_VERSION = 2  # meta["trace_version"]: 2 = N×N matrices derived; files say compact or not
-CACHE_BYTES = 256 * 2**20  # derived matrices kept for reading again
+# Derived matrices kept for reading again: 16 heads' weights at 1,024 tokens (one head
+# is 4 MB); 256 MB held matrices no panel was showing any more.
+CACHE_BYTES = 64 * 2**20
 
 
 class Trace:
@@ -112,7 +114,27 @@ class Trace:
                 full = full[window] if window is not None and full.ndim == 4 else full
                 return full.reshape(full.shape[-2:])
             return full[window, head] if window is not None else full[head]
-        return self._derive(site, key, head, window)
+        one = self._head_name(site, key, head, window)
+        with self._lock:
+            if one in self._cache:
+                self._cache.move_to_end(one)
+                return self._cache[one]
+        value = self._derive(site, key, head, window)
+        with self._lock:
+            self._remember(one, value)
+        return value
+
+    def has_head_matrix(self, site: str, key: str, head: int, window: int | None = None
+                        ) -> bool:
+        """Whether `head_matrix` returns at once: recorded, or computed already."""
+        name = f"{site}/{key}"
+        with self._lock:
+            return name in self.records or name in self._cache or \
+                self._head_name(site, key, head, window) in self._cache
+
+    @staticmethod
+    def _head_name(site: str, key: str, head: int, window: int | None) -> str:
+        return f"{site}/{key}#{head}" + ("" if window is None else f"@{window}")
 
     def _derive(self, site: str, key: str, head: int | None = None,
                 window: int | None = None) -> np.ndarray:

@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from models.analysis import token_layout
 from models.trace import Trace
 
+from ..analyst import Request
 from ..labels import axis_labels, picture, query_heat
 from ..state import Selection
 from ..widgets.plots import still
@@ -265,7 +266,8 @@ class HeadsPanel(Panel):
         self.stack = QtWidgets.QStackedLayout(self)
         self.stack.addWidget(self.lines)
         self.stack.addWidget(self.images)
-        self.lines.hovered.connect(lambda i: self.state.hover(query=i, key=None))
+        self.lines.hovered.connect(self._hovered)
+        self.request = Request("heads", lambda: self.state.trace)
 
     def apply_zoom(self, factor: float) -> None:
         self.images.selected = -1  # titles again, at the new size
@@ -274,16 +276,27 @@ class HeadsPanel(Panel):
         self.stack.setCurrentWidget(self.lines if token_layout(trace.meta) == "text"
                                     else self.images)
 
+    def _hovered(self, query: int) -> None:
+        if not self.request.computing():  # (the lines shown meanwhile may be another run's)
+            self.state.hover(query=query, key=None)
+
+    def _arrived(self, trace: Trace, site: str, weights: np.ndarray) -> None:
+        if self._shown == (site,):
+            self.lines.set_data(*axis_labels(trace, site), weights)
+            self.lines.update()
+
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
         if token_layout(trace.meta) == "text":
             if self._shown != (sel.site,):
-                heads = trace.meta["sites"][sel.site]["heads"]
-                # one head's N × N at a time (a long input's are computed on demand)
-                weights = np.stack([trace.head_matrix(sel.site, "weights", h)
-                                    for h in range(heads)])
-                self.lines.set_data(*axis_labels(trace, sel.site), weights)
                 self._shown = (sel.site,)
+                site, heads = sel.site, trace.meta["sites"][sel.site]["heads"]
+                # one head's N × N at a time (a long input's: on the analyst thread)
+                job = lambda: np.stack([trace.head_matrix(site, "weights", h)  # noqa: E731
+                                        for h in range(heads)])
+                ready = all(trace.has_head_matrix(site, "weights", h) for h in range(heads))
+                self.request.ask(trace, self._shown, job,
+                                 lambda weights: self._arrived(trace, site, weights), ready)
             self.lines.set_query(sel.query, sel.head)
             return
         info = trace.meta["sites"][sel.site]

@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from models.analysis import prefix_tokens, token_layout
 from models.trace import Trace
 
+from ..analyst import Request
 from ..labels import picture, query_heat, site_tokens, window_token_at, window_token_cell
 from ..state import Selection
 from ..widgets.plots import focus_rect, still
@@ -299,6 +300,7 @@ class TokensPanel(Panel):
         self.strip.clicked.connect(self._strip_clicked)
         self.picture.hovered.connect(self._cell_hovered)
         self.picture.clicked.connect(self._cell_clicked)
+        self.request = Request("tokens", lambda: self.state.trace)
 
     # -- pointing ------------------------------------------------------------------
     def _strip_hovered(self, row: str, index: int) -> None:
@@ -336,6 +338,11 @@ class TokensPanel(Panel):
         self.stack.setCurrentWidget(self.scroll if token_layout(trace.meta) == "text"
                                     else self.picture)
 
+    def _weights_arrived(self, weights: np.ndarray) -> None:
+        if (self.state.selection.site, self.state.selection.head) == self._shown:
+            self.strip.weights = weights
+            self.strip.update()
+
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
         info = trace.meta["sites"][sel.site]
@@ -344,9 +351,17 @@ class TokensPanel(Panel):
                 queries, keys = site_tokens(trace, sel.site)
                 unknown = ({i for i, t in enumerate(keys) if t in trace.meta.get("unknown", [])}
                            if keys is trace.meta.get("source_tokens") else set())
-                self.strip.set_tokens(queries, keys,
-                                      trace.head_matrix(sel.site, "weights", sel.head), unknown)
-                self._shown = (sel.site, sel.head)
+                site, head = sel.site, sel.head
+                self._shown = (site, head)
+                # the tokens at once; the head's weights (N × N) from the analyst thread when
+                # a long input's are not at hand
+                ready = trace.has_head_matrix(site, "weights", head)
+                self.strip.set_tokens(queries, keys, trace.head_matrix(site, "weights", head)
+                                      if ready else None, unknown)
+                if not ready:
+                    self.request.ask(trace, self._shown,
+                                     lambda: trace.head_matrix(site, "weights", head),
+                                     self._weights_arrived, False)
             self.strip.set_selection(sel.query, sel.key)
             self.scroll_to_selection()
             return

@@ -75,3 +75,48 @@ def test_the_model_view_of_a_long_input_is_computed_off_the_gui_thread(
         assert abs(first - weights[head][:, 0].mean()) < 1e-5
         entropy = -(weights[head] * np.log(np.clip(weights[head], 1e-12, None))).sum(-1).mean()
         assert abs(panel.table.item(row, 2).value - entropy) < 1e-4
+
+
+def test_the_selected_heads_matrices_of_a_long_input_are_computed_off_the_gui_thread(
+        make_explorer, gpt2, monkeypatch, qtbot):
+    """The attention view's head, the tokens strip's and the heads panel's lines: every N × N
+    on the analyst thread, drawn when it arrives, equal to an independent computation; a
+    head computed before is drawn at once, from the trace's cache."""
+    from explorer.bench import language_model_texts
+
+    monkeypatch.setattr(Trace, "materialize", lambda self, limit_bytes=0: False)  # as at 1,024
+    threads = []
+    derive = Trace._derive
+
+    def spy(self, *args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return derive(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trace, "_derive", spy)
+    e = make_explorer(gpt2)
+    e.show("attention")
+    e.show("tokens")
+    e.show("heads")
+    e.set_input(language_model_texts(gpt2, 1, 300)[0])
+    e.wait()
+    trace, panels = e.trace, e.window.panels
+    assert "layers.0.attn/weights" not in trace.records
+    for site, head in (("layers.1.attn", 0), ("layers.0.attn", 2), ("layers.0.attn", 3)):
+        threads.clear()
+        e.select(site=site, head=head)
+        e.wait()
+        assert set(threads) <= {"analyst"}  # not the GUI thread
+        weights = eager_weights(trace, site)
+        np.testing.assert_allclose(panels["attention"].view.data, weights[head], atol=1e-6)
+        np.testing.assert_allclose(panels["tokens"].strip.weights, weights[head], atol=1e-6)
+        np.testing.assert_allclose(panels["heads"].lines.weights, weights, atol=1e-6)
+    threads.clear()
+    e.select(site="layers.1.attn", head=1)  # computed before (the heads panel's lines)
+    assert not panels["attention"].computing() and threads == []  # drawn at once
+    np.testing.assert_allclose(panels["attention"].view.data,
+                               eager_weights(trace, "layers.1.attn")[1], atol=1e-6)
+    e.select(site="layers.0.attn", head=1)
+    e.select(head=0)  # a newer choice replaces the one still waiting
+    e.wait()
+    np.testing.assert_allclose(panels["attention"].view.data,
+                               eager_weights(trace, "layers.0.attn")[0], atol=1e-6)

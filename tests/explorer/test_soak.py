@@ -64,3 +64,17 @@ def test_the_soak_catches_a_preset_locked_out_and_a_folder_that_overrides_a_choi
     soak.forget_opened(str(tmp_path))
     assert not any(p.source for p in PRESETS.values() if p.source and
                    p.source.startswith(str(tmp_path)))
+
+
+def test_a_short_soak_on_1024_token_inputs_of_a_small_gpt2_folder(qapp, tmp_path):
+    """Issue 18: the soak on a small random GPT-2 folder, its typed inputs mostly 1,024
+    tokens long (the long-input paths: matrices on the analyst thread, pooled views)."""
+    from tests.models.lm_folders import build
+
+    build("gpt2", tmp_path / "gpt2-long", n_positions=1024)
+    report = run_soak(actions=40, seed=1, weights=str(tmp_path / "gpt2-long"), tokens=1024)
+    assert report["exceptions"] == []
+    assert report["stale"] == []
+    assert report["qt_warnings"] == []
+    assert report["long_runs_painted"] >= 3  # it really ran 1,024-token inputs
+    assert "gpt2-long" not in PRESETS  # the opened folder is gone with it
