@@ -15,7 +15,7 @@ from models.hub import read_model
 from models.presets import PRESETS, build_opened, register_opened
 from models.tasks.text import InputError
 
-from .i18n import LANGUAGE, bind, set_language, tr
+from .i18n import LANGUAGE, bind, said, set_language, tr, translate_message
 from .labels import site_title
 from .panels.attention import AttentionPanel
 from .panels.base import Panel
@@ -86,7 +86,7 @@ def device_availability() -> dict[str, str]:
 
 class MainWindow(QtWidgets.QMainWindow):
     trace_saved = QtCore.Signal(str, str)  # path, error ("" when written): from a thread
-    model_read = QtCore.Signal(int, str, object, object, str)  # from the model-reader thread
+    model_read = QtCore.Signal(int, str, object, object, object)  # from the model-reader thread
     model_opened = QtCore.Signal(int, str, str)  # ticket, preset name or "", error or ""
 
     def __init__(self, state: AppState, settings: QtCore.QSettings | None = None) -> None:
@@ -361,7 +361,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- user actions ------------------------------------------------------------------
     def open_image(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open image", "", IMAGE_FILTER)
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, tr("Open image"), "",
+                                                        tr(IMAGE_FILTER))
         if path:
             self.load_image_file(path)
 
@@ -376,7 +377,7 @@ class MainWindow(QtWidgets.QMainWindow):
         ~50 MB, and the window stays live while it is written. `trace_saved` says when."""
         trace = self.state.trace
         if trace is None:
-            self._show_message("nothing to save yet")
+            self._show_message(tr("nothing to save yet"))
             return None
         self.statusBar().showMessage(f"saving the trace to {path}…")
 
@@ -427,7 +428,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 opened = read_model(Path(path).resolve(), arch)
                 opened, error = (opened, build_opened(path, arch, opened)), ""
             except (CheckpointError, InputError, OSError) as problem:
-                opened, error = None, str(problem)
+                opened, error = None, said(problem)  # translated where it is shown
             except Exception as problem:  # a reader bug must still be reported, not lost
                 opened, error = None, f"{type(problem).__name__}: {problem}"
             try:
@@ -446,9 +447,10 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.statusBar().clearMessage()
         if error:
-            self._show_message(tr("cannot open {path}: {reason}").format(path=path, reason=error))
+            reason = translate_message(error)
+            self._show_message(tr("cannot open {path}: {reason}").format(path=path, reason=reason))
             self.say_stale(tr("Still showing {model} — cannot open {path}: {reason}").format(
-                model=self.state.preset, path=path, reason=error))
+                model=self.state.preset, path=path, reason=reason))
             self.model_opened.emit(ticket, "", error)
             return
         preset = register_opened(path, arch, *opened)
@@ -456,7 +458,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.select_preset(preset.name)  # its entry joins the box on preset_changed
         elif switch:  # a preset or a tour step was chosen while it was read: that one wins
             self.add_opened(preset.name)
-            self.statusBar().showMessage(f"opened {preset.name}: in the preset box", 10_000)
+            self.statusBar().showMessage(tr("opened {model}: in the preset box").format(
+                model=preset.name), 10_000)
         if switch:  # a session's folder joins Recent models when the session opens
             self._remember("recentModels", preset.source)
         self.model_opened.emit(ticket, preset.name, "")
@@ -759,7 +762,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def copy_panel(self) -> None:
         image = self.panels[self.current_panel()].grab().toImage()
         QtWidgets.QApplication.clipboard().setImage(image)
-        self._show_message(f"copied the {self.current_panel()} panel as an image")
+        self._show_message(tr("copied the {panel} panel as an image").format(
+            panel=self.current_panel()))
 
     def save_session_dialog(self) -> None:
         from .api import Explorer
@@ -911,7 +915,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _run_failed(self, text: str) -> None:
         self.say_stale(tr("Showing the previous input — yours was refused: {reason}").format(
-            reason=text))
+            reason=translate_message(text)))
         self.text_input.mark_unknown([])  # the words on screen are not the box's words
         self._say_in_a_box_when_nothing_is_shown(text)
 
@@ -922,6 +926,7 @@ class MainWindow(QtWidgets.QMainWindow):
             banner.say(text)
 
     def _show_message(self, text: str) -> None:
+        text = translate_message(text)  # what the model said, in the interface's language
         self.message_label.setText(text)
         self.message_label.setToolTip(text)  # all of it, where the status bar cuts it
 
@@ -934,9 +939,10 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.failure_box is None:
             self.failure_box = QtWidgets.QMessageBox(
                 QtWidgets.QMessageBox.Warning, "Transformer Explorer",
-                "This model cannot run.", QtWidgets.QMessageBox.Ok, self)
+                tr("This model cannot run."), QtWidgets.QMessageBox.Ok, self)
         self.failure_box.setInformativeText(
-            f"{text}\n\nChoose another preset in the toolbar, or open a model folder.")
+            translate_message(text) + "\n\n"
+            + tr("Choose another preset in the toolbar, or open a model folder."))
         self.failure_box.open()
 
     def _show_timings(self, timings: dict) -> None:

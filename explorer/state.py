@@ -38,8 +38,8 @@ class AppState(QtCore.QObject):
     trace_changed = QtCore.Signal(object)  # Trace
     selection_changed = QtCore.Signal(object)  # Selection
     device_changed = QtCore.Signal(str)
-    message = QtCore.Signal(str)  # errors and notices for the user; empty clears
-    run_failed = QtCore.Signal(str)  # the newest run failed; the previous trace stays
+    message = QtCore.Signal(object)  # str (a ModelMessage: its template too); empty clears
+    run_failed = QtCore.Signal(object)  # its ModelMessage; the previous trace stays
     busy_changed = QtCore.Signal(bool)
     timings_changed = QtCore.Signal(dict)
     interventions_changed = QtCore.Signal(dict)

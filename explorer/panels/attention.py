@@ -6,6 +6,7 @@ from PySide6 import QtWidgets
 
 from models.trace import Trace
 
+from ..i18n import tr
 from ..labels import axis_labels, site_title
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
@@ -50,7 +51,7 @@ class AttentionPanel(Panel):
         if f"{sel.site}/mask" in trace:
             blocked = trace.head_matrix(sel.site, "mask", sel.head, window) < -1.0
         rows, cols = axis_labels(trace, sel.site, sel.window)
-        where = f"  window {sel.window}" if windowed else ""
+        where = "  " + tr("window {window}").format(window=sel.window) if windowed else ""
         # Colours span 0 … the largest weight: over 65 or 256 keys a row's weights are small,
         # and a fixed 0–1 scale would paint every matrix uniformly dark. The colour bar
         # shows the scale (not the title: a new title re-lays out the plot).
@@ -58,8 +59,9 @@ class AttentionPanel(Panel):
         # bar as it is (a new scale re-lays out the bar's axis).
         top = float(np.nanmax(matrix)) if matrix.size else 1.0
         top = next((step for step in LEVEL_STEPS if top <= step), 1.0)
-        title = (f"weights [{matrix.shape[0]}×{matrix.shape[1]}]  {site_title(trace, sel.site)}"
-                 f"  head {sel.head}{where}")
+        title = (tr("weights") + f" [{matrix.shape[0]}×{matrix.shape[1]}]  "
+                 f"{site_title(trace, sel.site)}  " + tr("head {head}").format(head=sel.head)
+                 + where)
         self.view.set_matrix(matrix, rows, cols, title, blocked=blocked,
                              levels=(0.0, top))
         self._shown = (sel.site, sel.head, sel.window)

@@ -8,7 +8,13 @@ SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]  # ids 0..3, as in models.transf
 
 
 class InputError(ValueError):
-    """Input the model cannot take; the message is meant for the user."""
+    """Input the model cannot take; the message is meant for the user. `template` is the
+    English message with {fields} for `params` (the interface translates the template);
+    str(error) is the English text."""
+
+    def __init__(self, template: str, **params) -> None:
+        super().__init__(template.format(**params) if params else template)
+        self.template, self.params = template, params
 
 
 @dataclass
