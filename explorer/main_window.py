@@ -1000,10 +1000,13 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         free = screen.availableGeometry()
         frame, inner = self.frameGeometry(), self.geometry()
-        # The window manager adds the frame once the window is shown; before that, room
-        # for a typical title bar and border, so the first frame never needs moving.
+        # The window manager adds the frame once the window is shown, and Qt learns its size
+        # a moment later (app.run's first wait for --tour comes before that); until then,
+        # room for a typical title bar and border, so the first frame never needs moving.
+        # (Offscreen, a window has no frame once shown.)
         extra_w, extra_h = frame.width() - inner.width(), frame.height() - inner.height()
-        if not self.isVisible() and not (extra_w or extra_h):
+        framed = QtGui.QGuiApplication.platformName() not in ("offscreen", "minimal")
+        if not (extra_w or extra_h) and (framed or not self.isVisible()):
             extra_w, extra_h = FRAME_GUESS
         # until the window is placed: the size it was built or saved with, else its own
         wanted = self._wanted_size if self._wanted_size is not None else inner.size()
