@@ -983,6 +983,42 @@ offset →</source>
         <source>W-MSA (windows)</source>
         <translation>W-MSA（窗口）</translation>
     </message>
+    <message>
+        <source>{names} is token 0, before patch 0</source>
+        <translation>{names} 是第 0 个词元，在图块 0 之前</translation>
+    </message>
+    <message>
+        <source>{names} are tokens 0–{last}, before patch 0</source>
+        <translation>{names} 是第 0–{last} 个词元，在图块 0 之前</translation>
+    </message>
+    <message>
+        <source>{g}×{g} patches of {size}×{size} px</source>
+        <translation>{g}×{g} 个图块，每块 {size}×{size} 像素</translation>
+    </message>
+    <message>
+        <source>no CLS token: Swin pools all tokens at the end</source>
+        <translation>没有 CLS 词元：Swin 在最后对所有词元做池化</translation>
+    </message>
+    <message>
+        <source>cos(position · θ_i)</source>
+        <translation>cos(位置 · θ_i)</translation>
+    </message>
+    <message>
+        <source>dimension pair i</source>
+        <translation>维度对 i</translation>
+    </message>
+    <message>
+        <source>log₁₀ tokens per full turn</source>
+        <translation>转一整圈所需词元数（log₁₀）</translation>
+    </message>
+    <message>
+        <source>offset i − j (tokens)</source>
+        <translation>偏移 i − j（词元）</translation>
+    </message>
+    <message>
+        <source>score</source>
+        <translation>分数</translation>
+    </message>
 </context>
 <context>
     <name>models</name>

@@ -182,11 +182,13 @@ class PatchesPanel(Panel):
         self.filter_image.setImage(filter_mosaic(filters), autoLevels=False, levels=(-peak, peak))
         prefix = trace.meta.get("tokens", [])[: prefix_tokens(trace.meta)]
         self.cls_label.setText(" ".join(prefix))
-        which = "is token 0" if len(prefix) == 1 else f"are tokens 0–{len(prefix) - 1}"
-        before = f"; {' and '.join(prefix)} {which}, before patch 0"
+        before = tr("{names} is token 0, before patch 0" if len(prefix) == 1 else
+                    "{names} are tokens 0–{last}, before patch 0").format(
+            names=" / ".join(prefix), last=len(prefix) - 1)
         self.picture.caption.setText(
-            f"{g}×{g} patches of {int(size)}×{int(size)} px"
-            + (before if self.has_cls() else "; no CLS token: Swin pools all tokens at the end"))
+            tr("{g}×{g} patches of {size}×{size} px").format(g=g, size=int(size)) + "; "
+            + (before if self.has_cls() else
+               tr("no CLS token: Swin pools all tokens at the end")))
 
     def update_selection(self, sel: Selection) -> None:
         if self.state.trace is None or token_layout(self.state.trace.meta) == "text":

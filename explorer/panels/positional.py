@@ -365,7 +365,8 @@ class PositionalPanel(Panel):
             page.length_line.setValue(np.log10(max(n, 1)))
             angles = np.cos(np.arange(n)[:, None] * inv_freq[None])
             page.angles.set_matrix(angles, rows, [str(i) for i in range(len(inv_freq))],
-                                   f"cos(position · θ_i) [{n}×{len(inv_freq)}]", signed=True,
+                                   tr("cos(position · θ_i)") + f" [{n}×{len(inv_freq)}]",
+                                   signed=True,
                                    levels=(-1, 1))
             self._shown = ("rope",)
         page.angles.set_highlight(sel.query, None)

@@ -67,6 +67,10 @@ class RolloutPanel(Panel):
         if trace is not None and token_layout(trace.meta) == "patches":
             self._row_pointed(prefix_tokens(trace.meta) + y * trace.meta["patch_grid"][1] + x)
 
+    def retranslate(self) -> None:
+        for i, how in enumerate(FUSIONS):
+            self.fusion.setItemText(i, tr(how))
+
     def update_trace(self, trace: Trace) -> None:
         if token_layout(trace.meta) == "text":
             self.result = None

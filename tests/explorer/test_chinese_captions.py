@@ -140,3 +140,23 @@ def test_captions_follow_the_language_at_run_time(make_explorer, preset, panel):
     e.window.switch_tour_language("en")
     e.paint()
     assert captions() == english
+
+
+def test_choices_and_axis_labels_follow_the_language(make_explorer):
+    e = make_explorer("induction")
+    e.show("positional")
+    e.paint()
+    page = e.window.panels["positional"].sequence
+    e.window.switch_tour_language("zh")
+    assert page.distance.getAxis("left").labelText == "分数"
+    assert page.wavelengths.getAxis("bottom").labelText == "维度对 i"
+    e.set_preset("vit-digits")
+    e.wait()
+    e.show("rollout")
+    e.paint()
+    rollout_panel = e.window.panels["rollout"]
+    assert rollout_panel.fusion.currentText() == "平均"
+    assert "平均合并" in rollout_panel.picture.caption.text
+    e.window.switch_tour_language("en")
+    assert rollout_panel.fusion.currentText() == "mean"
+    assert page.distance.getAxis("left").labelText == "score"
