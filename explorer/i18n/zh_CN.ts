@@ -1019,6 +1019,14 @@ offset →</source>
         <source>score</source>
         <translation>分数</translation>
     </message>
+    <message>
+        <source>unknown words (read as &lt;unk&gt;): </source>
+        <translation>未知词（按 &lt;unk&gt; 读入）：</translation>
+    </message>
+    <message>
+        <source>the last input of {preset} was refused ({reason}): its sample instead</source>
+        <translation>{preset} 的上一个输入被拒绝（{reason}）：改用它的样例</translation>
+    </message>
 </context>
 <context>
     <name>models</name>
