@@ -70,7 +70,7 @@ def scrolled(panel: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
 
 def window_title(trained: bool) -> str:
     """The title says when the model on screen has random weights (--untrained)."""
-    return "Transformer Explorer" + ("" if trained else " — untrained (random weights)")
+    return "Transformer Explorer" + ("" if trained else " — " + tr("untrained (random weights)"))
 
 
 def device_availability() -> dict[str, str]:
@@ -367,8 +367,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.load_image_file(path)
 
     def save_trace_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save trace", "trace.npz",
-                                                        "Traces (*.npz)")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, tr("Save trace"), "trace.npz",
+                                                        tr("Traces (*.npz)"))
         if path:
             self.save_trace(path)
 
@@ -379,7 +379,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if trace is None:
             self._show_message(tr("nothing to save yet"))
             return None
-        self.statusBar().showMessage(f"saving the trace to {path}…")
+        self.statusBar().showMessage(tr("saving the trace to {path}…").format(path=path))
 
         def write() -> None:
             try:
@@ -436,7 +436,7 @@ class MainWindow(QtWidgets.QMainWindow):
             except RuntimeError:  # the window was closed while the files were read
                 pass
 
-        self.statusBar().showMessage(f"opening {path}…")
+        self.statusBar().showMessage(tr("opening {path}…").format(path=path))
         threading.Thread(target=read, name="model-reader", daemon=True).start()
         return ticket
 
@@ -769,20 +769,21 @@ class MainWindow(QtWidgets.QMainWindow):
         from .api import Explorer
         from .session import save
 
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save session", "demo.json",
-                                                        "Sessions (*.json)")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, tr("Save session"), "demo.json",
+                                                        tr("Sessions (*.json)"))
         if path:
             try:
                 save(Explorer(self), path)
             except (OSError, InputError) as error:
-                self._show_message(f"could not save the session: {error}")
+                self._show_message(tr("could not save the session: {reason}").format(
+                    reason=translate_message(error)))
                 return
             self._remember_session(path)
-            self._show_message(f"saved the session to {path}")
+            self._show_message(tr("saved the session to {path}").format(path=path))
 
     def open_session_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open session", "",
-                                                        "Sessions (*.json);;All files (*)")
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, tr("Open session"), "",
+                                                        tr("Sessions (*.json);;All files (*)"))
         if path:
             self.open_session(path)
 

@@ -1027,6 +1027,50 @@ offset →</source>
         <source>the last input of {preset} was refused ({reason}): its sample instead</source>
         <translation>{preset} 的上一个输入被拒绝（{reason}）：改用它的样例</translation>
     </message>
+    <message>
+        <source>untrained (random weights)</source>
+        <translation>未训练（随机权重）</translation>
+    </message>
+    <message>
+        <source>Save trace</source>
+        <translation>保存追踪数据</translation>
+    </message>
+    <message>
+        <source>Traces (*.npz)</source>
+        <translation>追踪数据 (*.npz)</translation>
+    </message>
+    <message>
+        <source>saving the trace to {path}…</source>
+        <translation>正在把追踪数据保存到 {path}…</translation>
+    </message>
+    <message>
+        <source>opening {path}…</source>
+        <translation>正在打开 {path}…</translation>
+    </message>
+    <message>
+        <source>Save session</source>
+        <translation>保存会话</translation>
+    </message>
+    <message>
+        <source>Sessions (*.json)</source>
+        <translation>会话 (*.json)</translation>
+    </message>
+    <message>
+        <source>Open session</source>
+        <translation>打开会话</translation>
+    </message>
+    <message>
+        <source>Sessions (*.json);;All files (*)</source>
+        <translation>会话 (*.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>could not save the session: {reason}</source>
+        <translation>无法保存会话：{reason}</translation>
+    </message>
+    <message>
+        <source>saved the session to {path}</source>
+        <translation>会话已保存到 {path}</translation>
+    </message>
 </context>
 <context>
     <name>models</name>
