@@ -6,6 +6,8 @@ import numpy as np
 from models.analysis import SEQUENCE_KINDS, prefix_tokens, window_cells
 from models.trace import Trace
 
+from .i18n import tr
+
 
 def site_tokens(trace: Trace, site: str) -> tuple[list[str], list[str]]:
     """(query labels, key labels) of an attention site; Swin: of window 0's layout."""
@@ -60,7 +62,7 @@ def site_title(trace: Trace, site: str) -> str:
             "bidirectional": "bidirectional self-attention"}.get(info["kind"])
     if kind is None:
         kind = "SW-MSA (shifted windows)" if info.get("shift") else "W-MSA (windows)"
-    return f"{site}  ·  {kind}"
+    return f"{site}  ·  {tr(kind)}"
 
 
 def window_token_at(trace: Trace, site: str, y: int, x: int) -> dict:

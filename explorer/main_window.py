@@ -16,7 +16,7 @@ from models.presets import PRESETS
 from models.session import build_opened, register_opened
 from models.tasks.text import InputError
 
-from .i18n import LANGUAGE, bind, set_language, tr
+from .i18n import LANGUAGE, bind, said, set_language, tr, translate_message
 from .labels import site_title
 from .panels.attention import AttentionPanel
 from .panels.base import Panel
@@ -71,7 +71,7 @@ def scrolled(panel: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
 
 def window_title(trained: bool) -> str:
     """The title says when the model on screen has random weights (--untrained)."""
-    return "Transformer Explorer" + ("" if trained else " — untrained (random weights)")
+    return "Transformer Explorer" + ("" if trained else " — " + tr("untrained (random weights)"))
 
 
 def device_availability() -> dict[str, str]:
@@ -87,7 +87,7 @@ def device_availability() -> dict[str, str]:
 
 class MainWindow(QtWidgets.QMainWindow):
     trace_saved = QtCore.Signal(str, str)  # path, error ("" when written): from a thread
-    model_read = QtCore.Signal(int, str, object, object, str)  # from the model-reader thread
+    model_read = QtCore.Signal(int, str, object, object, object)  # from the model-reader thread
     model_opened = QtCore.Signal(int, str, str)  # ticket, preset name or "", error or ""
 
     def __init__(self, state: AppState, settings: QtCore.QSettings | None = None) -> None:
@@ -363,13 +363,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- user actions ------------------------------------------------------------------
     def open_image(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open image", "", IMAGE_FILTER)
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, tr("Open image"), "",
+                                                        tr(IMAGE_FILTER))
         if path:
             self.load_image_file(path)
 
     def save_trace_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save trace", "trace.npz",
-                                                        "Traces (*.npz)")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, tr("Save trace"), "trace.npz",
+                                                        tr("Traces (*.npz)"))
         if path:
             self.save_trace(path)
 
@@ -378,9 +379,9 @@ class MainWindow(QtWidgets.QMainWindow):
         ~50 MB, and the window stays live while it is written. `trace_saved` says when."""
         trace = self.state.trace
         if trace is None:
-            self._show_message("nothing to save yet")
+            self._show_message(tr("nothing to save yet"))
             return None
-        self.statusBar().showMessage(f"saving the trace to {path}…")
+        self.statusBar().showMessage(tr("saving the trace to {path}…").format(path=path))
 
         def write() -> None:
             try:
@@ -429,7 +430,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 opened = read_model(Path(path).resolve(), arch)
                 opened, error = (opened, build_opened(path, arch, opened)), ""
             except (CheckpointError, InputError, OSError) as problem:
-                opened, error = None, str(problem)
+                opened, error = None, said(problem)  # translated where it is shown
             except Exception as problem:  # a reader bug must still be reported, not lost
                 opened, error = None, f"{type(problem).__name__}: {problem}"
             try:
@@ -437,7 +438,7 @@ class MainWindow(QtWidgets.QMainWindow):
             except RuntimeError:  # the window was closed while the files were read
                 pass
 
-        self.statusBar().showMessage(f"opening {path}…")
+        self.statusBar().showMessage(tr("opening {path}…").format(path=path))
         threading.Thread(target=read, name="model-reader", daemon=True).start()
         return ticket
 
@@ -448,9 +449,10 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.statusBar().clearMessage()
         if error:
-            self._show_message(tr("cannot open {path}: {reason}").format(path=path, reason=error))
+            reason = translate_message(error)
+            self._show_message(tr("cannot open {path}: {reason}").format(path=path, reason=reason))
             self.say_stale(tr("Still showing {model} — cannot open {path}: {reason}").format(
-                model=self.state.preset, path=path, reason=error))
+                model=self.state.preset, path=path, reason=reason))
             self.model_opened.emit(ticket, "", error)
             return
         read, session = opened
@@ -460,7 +462,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.select_preset(preset.name)  # its entry joins the box on preset_changed
         elif switch:  # a preset or a tour step was chosen while it was read: that one wins
             self.add_opened(preset.name)
-            self.statusBar().showMessage(f"opened {preset.name}: in the preset box", 10_000)
+            self.statusBar().showMessage(tr("opened {model}: in the preset box").format(
+                model=preset.name), 10_000)
         if switch:  # a session's folder joins Recent models when the session opens
             self._remember("recentModels", preset.source)
         self.model_opened.emit(ticket, preset.name, "")
@@ -777,26 +780,28 @@ class MainWindow(QtWidgets.QMainWindow):
     def copy_panel(self) -> None:
         image = self.panels[self.current_panel()].grab().toImage()
         QtWidgets.QApplication.clipboard().setImage(image)
-        self._show_message(f"copied the {self.current_panel()} panel as an image")
+        self._show_message(tr("copied the {panel} panel as an image").format(
+            panel=self.current_panel()))
 
     def save_session_dialog(self) -> None:
         from .api import Explorer
         from .session import save
 
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save session", "demo.json",
-                                                        "Sessions (*.json)")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, tr("Save session"), "demo.json",
+                                                        tr("Sessions (*.json)"))
         if path:
             try:
                 save(Explorer(self), path)
             except (OSError, InputError) as error:
-                self._show_message(f"could not save the session: {error}")
+                self._show_message(tr("could not save the session: {reason}").format(
+                    reason=translate_message(error)))
                 return
             self._remember_session(path)
-            self._show_message(f"saved the session to {path}")
+            self._show_message(tr("saved the session to {path}").format(path=path))
 
     def open_session_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open session", "",
-                                                        "Sessions (*.json);;All files (*)")
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, tr("Open session"), "",
+                                                        tr("Sessions (*.json);;All files (*)"))
         if path:
             self.open_session(path)
 
@@ -929,7 +934,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _run_failed(self, text: str) -> None:
         self.say_stale(tr("Showing the previous input — yours was refused: {reason}").format(
-            reason=text))
+            reason=translate_message(text)))
         self.text_input.mark_unknown([])  # the words on screen are not the box's words
         self._say_in_a_box_when_nothing_is_shown(text)
 
@@ -940,6 +945,7 @@ class MainWindow(QtWidgets.QMainWindow):
             banner.say(text)
 
     def _show_message(self, text: str) -> None:
+        text = translate_message(text)  # what the model said, in the interface's language
         self.message_label.setText(text)
         self.message_label.setToolTip(text)  # all of it, where the status bar cuts it
 
@@ -952,9 +958,10 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.failure_box is None:
             self.failure_box = QtWidgets.QMessageBox(
                 QtWidgets.QMessageBox.Warning, "Transformer Explorer",
-                "This model cannot run.", QtWidgets.QMessageBox.Ok, self)
+                tr("This model cannot run."), QtWidgets.QMessageBox.Ok, self)
         self.failure_box.setInformativeText(
-            f"{text}\n\nChoose another preset in the toolbar, or open a model folder.")
+            translate_message(text) + "\n\n"
+            + tr("Choose another preset in the toolbar, or open a model folder."))
         self.failure_box.open()
 
     def _show_timings(self, timings: dict) -> None:
@@ -1012,10 +1019,13 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         free = screen.availableGeometry()
         frame, inner = self.frameGeometry(), self.geometry()
-        # The window manager adds the frame once the window is shown; before that, room
-        # for a typical title bar and border, so the first frame never needs moving.
+        # The window manager adds the frame once the window is shown, and Qt learns its size
+        # a moment later (app.run's first wait for --tour comes before that); until then,
+        # room for a typical title bar and border, so the first frame never needs moving.
+        # (Offscreen, a window has no frame once shown.)
         extra_w, extra_h = frame.width() - inner.width(), frame.height() - inner.height()
-        if not self.isVisible() and not (extra_w or extra_h):
+        framed = QtGui.QGuiApplication.platformName() not in ("offscreen", "minimal")
+        if not (extra_w or extra_h) and (framed or not self.isVisible()):
             extra_w, extra_h = FRAME_GUESS
         # until the window is placed: the size it was built or saved with, else its own
         wanted = self._wanted_size if self._wanted_size is not None else inner.size()

@@ -20,6 +20,8 @@ from models.presets import resolve_device
 from models.session import Session, load_preset
 from models.tasks.text import InputError
 
+from .i18n import said
+
 
 @dataclass
 class Request:
@@ -36,7 +38,7 @@ class Request:
 
 class Runner(QtCore.QObject):
     finished = QtCore.Signal(object, object, dict)  # Request, Trace, timings
-    failed = QtCore.Signal(object, str)  # Request, message for the user
+    failed = QtCore.Signal(object, object)  # Request, ModelMessage (a str) for the user
 
     def __init__(self) -> None:
         super().__init__()
@@ -82,10 +84,10 @@ class Runner(QtCore.QObject):
                 self._fall_back_to_cpu()  # the state follows: the result says "cpu"
                 self._run(request, "the GPU ran out of memory: running on CPU")
         except (InputError, CheckpointError) as error:
-            self.failed.emit(request, str(error))
+            self.failed.emit(request, said(error))  # with its template, to translate
         except Exception as error:  # keep the app alive whatever the model does
             traceback.print_exc()
-            self.failed.emit(request, f"the model failed: {type(error).__name__}: {error}")
+            self.failed.emit(request, said(f"the model failed: {type(error).__name__}: {error}"))
 
     def _run(self, request: Request, notice: str) -> None:
         original = None

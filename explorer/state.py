@@ -22,6 +22,7 @@ from models.resources import shipped
 from models.session import site_names
 from models.trace import Trace
 
+from .i18n import tr, translate_message
 from .runner import Request, Runner
 
 
@@ -39,8 +40,8 @@ class AppState(QtCore.QObject):
     trace_changed = QtCore.Signal(object)  # Trace
     selection_changed = QtCore.Signal(object)  # Selection
     device_changed = QtCore.Signal(str)
-    message = QtCore.Signal(str)  # errors and notices for the user; empty clears
-    run_failed = QtCore.Signal(str)  # the newest run failed; the previous trace stays
+    message = QtCore.Signal(object)  # str (a ModelMessage: its template too); empty clears
+    run_failed = QtCore.Signal(object)  # its ModelMessage; the previous trace stays
     busy_changed = QtCore.Signal(bool)
     timings_changed = QtCore.Signal(dict)
     interventions_changed = QtCore.Signal(dict)
@@ -218,10 +219,12 @@ class AppState(QtCore.QObject):
         self.trace = trace
         self.timings = dict(timings)
         self.selection = self._valid_selection(self.selection, trace)
-        notices = [self._notice, timings.get("notice", ""), trace.meta.get("notice", "")]
+        # each said in the interface's language (a joined line is no message to look up)
+        notices = [self._notice, translate_message(timings.get("notice", "")),
+                   translate_message(trace.meta.get("notice", ""))]
         self._notice = ""
         if trace.meta.get("unknown"):
-            notices.append("unknown words (read as <unk>): " + ", ".join(trace.meta["unknown"]))
+            notices.append(tr("unknown words (read as <unk>): ") + ", ".join(trace.meta["unknown"]))
         self.message.emit(" · ".join(n for n in notices if n))
         start = time.perf_counter()
         self.trace_changed.emit(trace)
@@ -238,8 +241,9 @@ class AppState(QtCore.QObject):
             # sentence, say) gives way to the preset's sample instead of blocking the switch.
             self._remembered_id = -1
             self._inputs.pop(request.preset, None)
-            self._notice = f"the last input of {request.preset} was refused ({text}): " \
-                           "its sample instead"
+            self._notice = tr("the last input of {preset} was refused ({reason}): its sample "
+                              "instead").format(preset=request.preset,
+                                                reason=translate_message(text))
             self.message.emit(self._notice)
             self._set_input(default_input(request.preset))
             return

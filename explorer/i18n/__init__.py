@@ -7,8 +7,10 @@ cannot be built the interface stays in English and `set_language` says why (once
 
 Widgets set their words through `bind(widget, "setText", "Clear all")`: the text is
 translated now and again whenever the language changes; texts computed from a trace use
-`tr()` and are recomputed on `LANGUAGE.changed` (panels redraw). Model tokens and what the
-model layer says are not translated.
+`tr()` and are recomputed on `LANGUAGE.changed` (panels redraw). Model tokens are not
+translated. What the model layer says (`models/` never imports Qt) is English text; an error
+that carries its English `template` and `params` is translated in the context "models" by
+`translate_message`, where it is shown.
 """
 from __future__ import annotations
 
@@ -21,11 +23,47 @@ from PySide6 import QtCore
 
 HERE = Path(__file__).resolve().parent
 CONTEXT = "explorer"
+MODELS = "models"  # the context of what models/ says (InputError's templates)
 QT_LOCALES = {"zh": "zh_CN"}  # our language codes (the tour's) -> the .ts file's name
 
 
 def tr(text: str) -> str:
     return QtCore.QCoreApplication.translate(CONTEXT, text)
+
+
+class ModelMessage(str):
+    """What the model layer said: its English text (so `in`, `==` and logs work as with
+    any str), and the English template and parameters it was made from, if it has them,
+    so that it can be shown in the interface's language later, even after a switch."""
+
+    template: str | None = None
+    params: dict = {}
+
+
+def said(error) -> ModelMessage:
+    """A model error (or text) as a ModelMessage, keeping its template and parameters; a
+    str to pass across threads in signals of `object`."""
+    message = ModelMessage(str(error))
+    template = getattr(error, "template", None)
+    if isinstance(template, str):
+        message.template, message.params = template, dict(getattr(error, "params", {}) or {})
+    return message
+
+
+def translate_message(message) -> str:
+    """A model message in the interface's language: its template translated (context
+    "models") and filled in; a message without one is looked up as it is (a constant
+    message translates), else shown as it is."""
+    template = getattr(message, "template", None)
+    if isinstance(template, str):
+        params = getattr(message, "params", None) or {}
+        words = QtCore.QCoreApplication.translate(MODELS, template)
+        try:
+            return words.format(**params) if params else words
+        except (KeyError, IndexError, ValueError):  # a translation that lost a field
+            return str(message)
+    text = str(message)
+    return QtCore.QCoreApplication.translate(MODELS, text) if text else text
 
 
 class Language(QtCore.QObject):

@@ -479,5 +479,688 @@ offset →</source>
         <source>After attention the grid is rolled back: each new window straddles the borders of the previous block's windows, so information crosses them.</source>
         <translation>注意力之后把网格移回：每个新窗口跨过上一个块的窗口边界，信息因此穿过边界。</translation>
     </message>
+    <message>
+        <source> tokens</source>
+        <translation> 个词元</translation>
+    </message>
+    <message>
+        <source>(no [MASK] in the input)</source>
+        <translation>（输入里没有 [MASK]）</translation>
+    </message>
+    <message>
+        <source>(switched off)</source>
+        <translation>（已关闭）</translation>
+    </message>
+    <message>
+        <source>+ bias, mask</source>
+        <translation>+ 偏置、掩码</translation>
+    </message>
+    <message>
+        <source>A last linear layer W_o mixes the heads: the block's attention output.</source>
+        <translation>最后一个线性层 W_o 把各头混合起来：这一块的注意力输出。</translation>
+    </message>
+    <message>
+        <source>Add the mask M: -inf where a query may not look (a later word: the decoder must not see the future).</source>
+        <translation>加上掩码 M：查询不可看的位置为 -inf（后面的词：解码器不能看到未来）。</translation>
+    </message>
+    <message>
+        <source>Add the relative position bias B (by relative offset); this block has no mask.</source>
+        <translation>加上相对位置偏置 B（按相对偏移取值）；这一块没有掩码。</translation>
+    </message>
+    <message>
+        <source>Add the relative position bias B and the mask M: -100 where a query may not look (a token from another region of the rolled grid).</source>
+        <translation>加上相对位置偏置 B 和掩码 M：查询不可看的位置为 -100（移位后网格中另一区域的词元）。</translation>
+    </message>
+    <message>
+        <source>Choose another preset in the toolbar, or open a model folder.</source>
+        <translation>请在工具栏中选择另一个预设，或打开一个模型文件夹。</translation>
+    </message>
+    <message>
+        <source>Divided by √dh so that the softmax does not saturate as dh grows.</source>
+        <translation>除以 √dh，使 dh 变大时 softmax 不会饱和。</translation>
+    </message>
+    <message>
+        <source>Each query's output is the weighted average of the value vectors.</source>
+        <translation>每个查询的输出是值向量的加权平均。</translation>
+    </message>
+    <message>
+        <source>Each token is projected to a query q = x·W_q and a key k = x·W_k (here per head, dh columns).</source>
+        <translation>每个词元被投影为查询 q = x·W_q 和键 k = x·W_k（这里按头计算，dh 列）。</translation>
+    </message>
+    <message>
+        <source>Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)</source>
+        <translation>图片 (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Learned absolute positions: one trained vector per position is added to the token's embedding. In a trained model nearby positions have similar vectors: a band along the diagonal of the similarity.</source>
+        <translation>学习得到的绝对位置：每个位置有一个训练出来的向量，加到词元嵌入上。训练好的模型中相邻位置的向量相似：相似度矩阵的对角线附近出现一条带。</translation>
+    </message>
+    <message>
+        <source>Nothing to add here: this site has neither a position bias nor a mask (every query may look at every key).</source>
+        <translation>这里不加任何东西：这个位置既没有位置偏置也没有掩码（每个查询都可以看每个键）。</translation>
+    </message>
+    <message>
+        <source>Open image</source>
+        <translation>打开图片</translation>
+    </message>
+    <message>
+        <source>PE(pos, dim) for dims</source>
+        <translation>PE(pos, dim)，维度</translation>
+    </message>
+    <message>
+        <source>PE(pos, dim) of chosen dimensions</source>
+        <translation>所选维度的 PE(pos, dim)</translation>
+    </message>
+    <message>
+        <source>Q, K</source>
+        <translation>Q、K</translation>
+    </message>
+    <message>
+        <source>Raw scores: every query dotted with every key, q·kᵀ.</source>
+        <translation>原始分数：每个查询与每个键的点积 q·kᵀ。</translation>
+    </message>
+    <message>
+        <source>Rotary positions (RoPE): q and k are rotated, dimension pair i by position × θ_i, so a score depends only on how far apart the tokens are. Left: how many tokens each pair needs for a full turn (dashed: this input, {n} tokens). Middle: the selected pair's score if the query stood at each distance after the key (dot: where it really is, {offset}); grey: q = k = 1, the slow decay with distance. Point at a cell of the attention to choose the pair.</source>
+        <translation>旋转位置编码（RoPE）：q 和 k 被旋转，第 i 个维度对旋转 位置 × θ_i，因此分数只取决于两个词元相隔多远。左：每个维度对转一整圈需要多少个词元（虚线：本输入，{n} 个词元）。中：若查询位于键之后的各个距离，所选词元对的分数（圆点：实际位置，{offset}）；灰色：q = k = 1，随距离缓慢衰减。指向注意力中的一个格子来选择词元对。</translation>
+    </message>
+    <message>
+        <source>Rotary positions are switched off by an intervention: q and k are not rotated, so attention cannot tell where a token is.</source>
+        <translation>旋转位置编码已被干预关闭：q 和 k 不再旋转，注意力因此无法知道词元在哪里。</translation>
+    </message>
+    <message>
+        <source>SW-MSA, shift {shift}</source>
+        <translation>SW-MSA，移位 {shift}</translation>
+    </message>
+    <message>
+        <source>Softmax over each row: the attention weights, each row sums to 1.</source>
+        <translation>对每一行做 softmax：得到注意力权重，每行之和为 1。</translation>
+    </message>
+    <message>
+        <source>The outputs of all heads side by side: [N × H·dh].</source>
+        <translation>所有头的输出并排拼接：[N × H·dh]。</translation>
+    </message>
+    <message>
+        <source>This model cannot run.</source>
+        <translation>这个模型无法运行。</translation>
+    </message>
+    <message>
+        <source>W-MSA, no shift</source>
+        <translation>W-MSA，不移位</translation>
+    </message>
+    <message>
+        <source>W_o</source>
+        <translation>W_o</translation>
+    </message>
+    <message>
+        <source>after “{seen}”: next &lt;b&gt;{best}&lt;/b&gt; ({p}); then {rest}</source>
+        <translation>在“{seen}”之后：下一个是 &lt;b&gt;{best}&lt;/b&gt;（{p}）；其次 {rest}</translation>
+    </message>
+    <message>
+        <source>attention of CLS</source>
+        <translation>CLS 的注意力</translation>
+    </message>
+    <message>
+        <source>attention of the pointed patch</source>
+        <translation>所指图块的注意力</translation>
+    </message>
+    <message>
+        <source>bias of a window</source>
+        <translation>一个窗口的偏置</translation>
+    </message>
+    <message>
+        <source>bias table head {head}</source>
+        <translation>偏置表 头 {head}</translation>
+    </message>
+    <message>
+        <source>computing {layers} layers × {heads} heads of {tokens} tokens, one head at a time…</source>
+        <translation>正在计算 {layers} 层 × {heads} 头、{tokens} 个词元，一次一个头…</translation>
+    </message>
+    <message>
+        <source>concat</source>
+        <translation>拼接</translation>
+    </message>
+    <message>
+        <source>continue greedily by</source>
+        <translation>贪心续写</translation>
+    </message>
+    <message>
+        <source>continued: </source>
+        <translation>续写：</translation>
+    </message>
+    <message>
+        <source>copied the {panel} panel as an image</source>
+        <translation>已把 {panel} 面板复制为图片</translation>
+    </message>
+    <message>
+        <source>cosine similarity of position embeddings</source>
+        <translation>位置嵌入的余弦相似度</translation>
+    </message>
+    <message>
+        <source>cosine similarity of positions</source>
+        <translation>位置的余弦相似度</translation>
+    </message>
+    <message>
+        <source>decoding step: the decoder as it was when it chose a word</source>
+        <translation>解码步：解码器在选出某个词时的状态</translation>
+    </message>
+    <message>
+        <source>dimensions to draw as curves (up to 8)</source>
+        <translation>画成曲线的维度（最多 8 个）</translation>
+    </message>
+    <message>
+        <source>discard this share of the weakest attention (ViT)</source>
+        <translation>丢弃这一比例的最弱注意力（ViT）</translation>
+    </message>
+    <message>
+        <source>discard {share}%</source>
+        <translation>丢弃 {share}%</translation>
+    </message>
+    <message>
+        <source>entropy: nats, mean over queries · distance: mean attention distance (tokens or pixels) · special: weight on CLS/&lt;bos&gt;/&lt;eos&gt; (a language model's [CLS], [SEP], &lt;s&gt;) · first: weight on the first token, the 'attention sink' of language models</source>
+        <translation>熵：单位 nat，对查询取平均 · 距离：平均注意力距离（词元或像素） · 特殊：落在 CLS/&lt;bos&gt;/&lt;eos&gt;（语言模型的 [CLS]、[SEP]、&lt;s&gt;）上的权重 · 首个：落在第一个词元上的权重，即语言模型的“注意力汇聚点”</translation>
+    </message>
+    <message>
+        <source>first-layer filters</source>
+        <translation>第一层滤波器</translation>
+    </message>
+    <message>
+        <source>greedy decoding: the most likely token, then the most likely after it, … (0: none)</source>
+        <translation>贪心解码：取最可能的词元，再取其后最可能的，…（0：不续写）</translation>
+    </message>
+    <message>
+        <source>head out</source>
+        <translation>头输出</translation>
+    </message>
+    <message>
+        <source>head {head}</source>
+        <translation>头 {head}</translation>
+    </message>
+    <message>
+        <source>head {head} (selected)</source>
+        <translation>头 {head}（已选）</translation>
+    </message>
+    <message>
+        <source>head {head}: point at a pair of tokens</source>
+        <translation>头 {head}：指向一对词元</translation>
+    </message>
+    <message>
+        <source>how the heads of a layer are combined</source>
+        <translation>一层中各头如何合并</translation>
+    </message>
+    <message>
+        <source>largest |value|</source>
+        <translation>最大 |值|</translation>
+    </message>
+    <message>
+        <source>last-stage tokens ← stage-0 tokens</source>
+        <translation>最后阶段词元 ← 第 0 阶段词元</translation>
+    </message>
+    <message>
+        <source>learned position embedding</source>
+        <translation>学习得到的位置嵌入</translation>
+    </message>
+    <message>
+        <source>log10 weights</source>
+        <translation>log10 权重</translation>
+    </message>
+    <message>
+        <source>mask (grey: blocked)</source>
+        <translation>掩码（灰色：被屏蔽）</translation>
+    </message>
+    <message>
+        <source>mask, window {window} (grey: other region)</source>
+        <translation>掩码，窗口 {window}（灰色：其他区域）</translation>
+    </message>
+    <message>
+        <source>max</source>
+        <translation>最大</translation>
+    </message>
+    <message>
+        <source>mean</source>
+        <translation>平均</translation>
+    </message>
+    <message>
+        <source>min</source>
+        <translation>最小</translation>
+    </message>
+    <message>
+        <source>next: {token}</source>
+        <translation>下一个：{token}</translation>
+    </message>
+    <message>
+        <source>nothing to save yet</source>
+        <translation>还没有可保存的内容</translation>
+    </message>
+    <message>
+        <source>opened {model}: in the preset box</source>
+        <translation>已打开 {model}：见预设列表</translation>
+    </message>
+    <message>
+        <source>pair ({i}, {j}): offset Δy={dy}, Δx={dx} → table row {row} → bias {bias} (head {head})</source>
+        <translation>词元对 ({i}, {j})：偏移 Δy={dy}，Δx={dx} → 表中第 {row} 行 → 偏置 {bias}（头 {head}）</translation>
+    </message>
+    <message>
+        <source>patch embedding</source>
+        <translation>图块嵌入</translation>
+    </message>
+    <message>
+        <source>patch {patch}</source>
+        <translation>图块 {patch}</translation>
+    </message>
+    <message>
+        <source>patch {patch} attends (head {head}); →CLS {value}</source>
+        <translation>图块 {patch} 的注意力（头 {head}）；→CLS {value}</translation>
+    </message>
+    <message>
+        <source>pick an odd block to see the shift</source>
+        <translation>选择奇数块可以看到移位</translation>
+    </message>
+    <message>
+        <source>point at a patch to see where it looks</source>
+        <translation>指向一个图块，看它关注哪里</translation>
+    </message>
+    <message>
+        <source>point at a token (here or in any panel)</source>
+        <translation>指向一个词元（这里或任一面板中）</translation>
+    </message>
+    <message>
+        <source>pooled</source>
+        <translation>合并</translation>
+    </message>
+    <message>
+        <source>position</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>position {row} ({token}): BERT's guess &lt;b&gt;{best}&lt;/b&gt; ({p}); then {rest}</source>
+        <translation>位置 {row}（{token}）：BERT 猜 &lt;b&gt;{best}&lt;/b&gt;（{p}）；其次 {rest}</translation>
+    </message>
+    <message>
+        <source>probability</source>
+        <translation>概率</translation>
+    </message>
+    <message>
+        <source>q·kᵀ (raw)</source>
+        <translation>q·kᵀ（原始）</translation>
+    </message>
+    <message>
+        <source>reads K/V head {kv_head} of {kv}, shared by query heads {first}–{last} (grouped-query attention)</source>
+        <translation>读取 {kv} 个 K/V 头中的第 {kv_head} 个，由查询头 {first}–{last} 共用（分组查询注意力）</translation>
+    </message>
+    <message>
+        <source>rollout of the pooled output (what the classifier reads)&lt;br&gt;through windows, shifts and merging</source>
+        <translation>池化输出的注意力展开（分类器读取的内容）&lt;br&gt;经过窗口、移位与合并</translation>
+    </message>
+    <message>
+        <source>rollout of {who} ({fusion} fusion) over the input; CLS←CLS {value}</source>
+        <translation>{who} 在输入上的注意力展开（{fusion}合并）；CLS←CLS {value}</translation>
+    </message>
+    <message>
+        <source>rollout over {blocks} blocks</source>
+        <translation>跨 {blocks} 个块的注意力展开</translation>
+    </message>
+    <message>
+        <source>rows {first}–{last}</source>
+        <translation>第 {first}–{last} 行</translation>
+    </message>
+    <message>
+        <source>rows {first}–{last}, columns {left}–{right} · right-click: all</source>
+        <translation>第 {first}–{last} 行，第 {left}–{right} 列 · 右键：全部</translation>
+    </message>
+    <message>
+        <source>sample inputs</source>
+        <translation>样例输入</translation>
+    </message>
+    <message>
+        <source>scale</source>
+        <translation>缩放</translation>
+    </message>
+    <message>
+        <source>scores</source>
+        <translation>分数</translation>
+    </message>
+    <message>
+        <source>sinusoidal PE</source>
+        <translation>正弦位置编码</translation>
+    </message>
+    <message>
+        <source>softmax</source>
+        <translation>softmax</translation>
+    </message>
+    <message>
+        <source>stage {stage}</source>
+        <translation>阶段 {stage}</translation>
+    </message>
+    <message>
+        <source>step-through speed</source>
+        <translation>逐步播放速度</translation>
+    </message>
+    <message>
+        <source>sum: the decoder's input</source>
+        <translation>和：解码器的输入</translation>
+    </message>
+    <message>
+        <source>sum: the encoder's input</source>
+        <translation>和：编码器的输入</translation>
+    </message>
+    <message>
+        <source>switched off by an intervention: the model adds nothing</source>
+        <translation>已被干预关闭：模型不加任何偏置</translation>
+    </message>
+    <message>
+        <source>the overview failed: {reason}</source>
+        <translation>总览失败：{reason}</translation>
+    </message>
+    <message>
+        <source>the sequence: patch 0, 1, 2, … (row-major), wrapped</source>
+        <translation>序列：图块 0、1、2、…（按行排列），折行显示</translation>
+    </message>
+    <message>
+        <source>token</source>
+        <translation>词元</translation>
+    </message>
+    <message>
+        <source>token embedding ×√d</source>
+        <translation>词元嵌入 ×√d</translation>
+    </message>
+    <message>
+        <source>token {y},{x} · window {window} · head {head}</source>
+        <translation>词元 {y},{x} · 窗口 {window} · 头 {head}</translation>
+    </message>
+    <message>
+        <source>top-5 guesses for this position</source>
+        <translation>此位置的前 5 个猜测</translation>
+    </message>
+    <message>
+        <source>top-5 next tokens</source>
+        <translation>下一个词元的前 5 个候选</translation>
+    </message>
+    <message>
+        <source>untrained: random weights (--untrained) — what the model does before training</source>
+        <translation>未训练：随机权重（--untrained）— 模型在训练之前的表现</translation>
+    </message>
+    <message>
+        <source>weights</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <source>weights, window {window}, head {head}</source>
+        <translation>权重，窗口 {window}，头 {head}</translation>
+    </message>
+    <message>
+        <source>window {window}</source>
+        <translation>窗口 {window}</translation>
+    </message>
+    <message>
+        <source>zoom in (wheel) for cells</source>
+        <translation>放大（滚轮）可看到单元格</translation>
+    </message>
+    <message>
+        <source>{layers} layers × {heads} heads of '{kind}' attention — each thumbnail scaled to its maximum (larger matrices: the maximum of each block); click one to select it everywhere</source>
+        <translation>'{kind}' 注意力的 {layers} 层 × {heads} 头 — 每个缩略图按自身最大值缩放（较大的矩阵：每块取最大值）；点击一个即在所有面板中选中它</translation>
+    </message>
+    <message>
+        <source>{n} tokens: the {top} strongest keys of each query; point at a query for all its links</source>
+        <translation>{n} 个词元：每个查询只画最强的 {top} 个键；指向一个查询可看到它的全部连线</translation>
+    </message>
+    <message>
+        <source>{res}×{res} tokens, {ws}×{ws}-token windows, {n} windows</source>
+        <translation>{res}×{res} 个词元，{ws}×{ws} 词元的窗口，共 {n} 个窗口</translation>
+    </message>
+    <message>
+        <source>{site} head {head}: query {i} ({query}) · key {j} ({key}) moved to every offset</source>
+        <translation>{site} 头 {head}：查询 {i}（{query}）· 键 {j}（{key}）移到每个偏移处</translation>
+    </message>
+    <message>
+        <source>{who} attends (head {head}); {who}→CLS {value}</source>
+        <translation>{who} 的注意力（头 {head}）；{who}→CLS {value}</translation>
+    </message>
+    <message>
+        <source>· V</source>
+        <translation>· V</translation>
+    </message>
+    <message>
+        <source>layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>head</source>
+        <translation>头</translation>
+    </message>
+    <message>
+        <source>entropy</source>
+        <translation>熵</translation>
+    </message>
+    <message>
+        <source>distance</source>
+        <translation>距离</translation>
+    </message>
+    <message>
+        <source>special</source>
+        <translation>特殊</translation>
+    </message>
+    <message>
+        <source>first</source>
+        <translation>首个</translation>
+    </message>
+    <message>
+        <source>bias</source>
+        <translation>偏置</translation>
+    </message>
+    <message>
+        <source>proj</source>
+        <translation>投影</translation>
+    </message>
+    <message>
+        <source>encoder self-attention</source>
+        <translation>编码器自注意力</translation>
+    </message>
+    <message>
+        <source>cross-attention</source>
+        <translation>交叉注意力</translation>
+    </message>
+    <message>
+        <source>decoder masked self-attention</source>
+        <translation>解码器掩码自注意力</translation>
+    </message>
+    <message>
+        <source>self-attention</source>
+        <translation>自注意力</translation>
+    </message>
+    <message>
+        <source>masked (causal) self-attention</source>
+        <translation>掩码（因果）自注意力</translation>
+    </message>
+    <message>
+        <source>bidirectional self-attention</source>
+        <translation>双向自注意力</translation>
+    </message>
+    <message>
+        <source>SW-MSA (shifted windows)</source>
+        <translation>SW-MSA（移位窗口）</translation>
+    </message>
+    <message>
+        <source>W-MSA (windows)</source>
+        <translation>W-MSA（窗口）</translation>
+    </message>
+    <message>
+        <source>{names} is token 0, before patch 0</source>
+        <translation>{names} 是第 0 个词元，在图块 0 之前</translation>
+    </message>
+    <message>
+        <source>{names} are tokens 0–{last}, before patch 0</source>
+        <translation>{names} 是第 0–{last} 个词元，在图块 0 之前</translation>
+    </message>
+    <message>
+        <source>{g}×{g} patches of {size}×{size} px</source>
+        <translation>{g}×{g} 个图块，每块 {size}×{size} 像素</translation>
+    </message>
+    <message>
+        <source>no CLS token: Swin pools all tokens at the end</source>
+        <translation>没有 CLS 词元：Swin 在最后对所有词元做池化</translation>
+    </message>
+    <message>
+        <source>cos(position · θ_i)</source>
+        <translation>cos(位置 · θ_i)</translation>
+    </message>
+    <message>
+        <source>dimension pair i</source>
+        <translation>维度对 i</translation>
+    </message>
+    <message>
+        <source>log₁₀ tokens per full turn</source>
+        <translation>转一整圈所需词元数（log₁₀）</translation>
+    </message>
+    <message>
+        <source>offset i − j (tokens)</source>
+        <translation>偏移 i − j（词元）</translation>
+    </message>
+    <message>
+        <source>score</source>
+        <translation>分数</translation>
+    </message>
+    <message>
+        <source>unknown words (read as &lt;unk&gt;): </source>
+        <translation>未知词（按 &lt;unk&gt; 读入）：</translation>
+    </message>
+    <message>
+        <source>the last input of {preset} was refused ({reason}): its sample instead</source>
+        <translation>{preset} 的上一个输入被拒绝（{reason}）：改用它的样例</translation>
+    </message>
+    <message>
+        <source>untrained (random weights)</source>
+        <translation>未训练（随机权重）</translation>
+    </message>
+    <message>
+        <source>Save trace</source>
+        <translation>保存追踪数据</translation>
+    </message>
+    <message>
+        <source>Traces (*.npz)</source>
+        <translation>追踪数据 (*.npz)</translation>
+    </message>
+    <message>
+        <source>saving the trace to {path}…</source>
+        <translation>正在把追踪数据保存到 {path}…</translation>
+    </message>
+    <message>
+        <source>opening {path}…</source>
+        <translation>正在打开 {path}…</translation>
+    </message>
+    <message>
+        <source>Save session</source>
+        <translation>保存会话</translation>
+    </message>
+    <message>
+        <source>Sessions (*.json)</source>
+        <translation>会话 (*.json)</translation>
+    </message>
+    <message>
+        <source>Open session</source>
+        <translation>打开会话</translation>
+    </message>
+    <message>
+        <source>Sessions (*.json);;All files (*)</source>
+        <translation>会话 (*.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>could not save the session: {reason}</source>
+        <translation>无法保存会话：{reason}</translation>
+    </message>
+    <message>
+        <source>saved the session to {path}</source>
+        <translation>会话已保存到 {path}</translation>
+    </message>
+</context>
+<context>
+    <name>models</name>
+    <message>
+        <source>CUDA is not available here (no NVIDIA GPU or a CPU-only torch build)</source>
+        <translation>这里无法使用 CUDA（没有 NVIDIA GPU，或 torch 是仅 CPU 的版本）</translation>
+    </message>
+    <message>
+        <source>MPS is not available here (it needs Apple silicon and macOS)</source>
+        <translation>这里无法使用 MPS（需要 Apple 芯片和 macOS）</translation>
+    </message>
+    <message>
+        <source>no device named: choose cpu, cuda, mps or auto</source>
+        <translation>没有指定设备：请选择 cpu、cuda、mps 或 auto</translation>
+    </message>
+    <message>
+        <source>untrained means random weights: it does not go with a weights file</source>
+        <translation>未训练即随机权重：不能与权重文件同时使用</translation>
+    </message>
+    <message>
+        <source>the bottleneck is a seq2seq intervention: this model has no decoder</source>
+        <translation>瓶颈是 seq2seq 的干预：这个模型没有解码器</translation>
+    </message>
+    <message>
+        <source>the input is empty: type a sentence</source>
+        <translation>输入为空：请输入一个句子</translation>
+    </message>
+    <message>
+        <source>the input is empty: type some characters</source>
+        <translation>输入为空：请输入一些字符</translation>
+    </message>
+    <message>
+        <source>the image is empty (0 pixels)</source>
+        <translation>图片为空（0 像素）</translation>
+    </message>
+    <message>
+        <source>untrained: random weights (--untrained), not the trained model</source>
+        <translation>未训练：随机权重（--untrained），不是训练好的模型</translation>
+    </message>
+    <message>
+        <source>the GPU ran out of memory: running on CPU</source>
+        <translation>GPU 内存不足：改用 CPU 运行</translation>
+    </message>
+    <message>
+        <source>the input has {tokens} tokens; this model takes at most {limit}</source>
+        <translation>输入有 {tokens} 个词元；这个模型最多接受 {limit} 个</translation>
+    </message>
+    <message>
+        <source>the input has {tokens} tokens{plus}; this model takes at most {limit}{why}</source>
+        <translation>输入有 {tokens} 个词元{plus}；这个模型最多接受 {limit} 个{why}</translation>
+    </message>
+    <message>
+        <source>unknown device '{name}' (choose cpu, cuda, mps or auto)</source>
+        <translation>未知设备 '{name}'（请选择 cpu、cuda、mps 或 auto）</translation>
+    </message>
+    <message>
+        <source>unknown preset '{name}' (choose from: {choices})</source>
+        <translation>未知预设 '{name}'（可选：{choices}）</translation>
+    </message>
+    <message>
+        <source>no such image file: {path}</source>
+        <translation>没有这个图片文件：{path}</translation>
+    </message>
+    <message>
+        <source>{name} is not a readable image ({reason})</source>
+        <translation>{name} 不是可读取的图片（{reason}）</translation>
+    </message>
+    <message>
+        <source>{name} is too large (over {limit} pixels)</source>
+        <translation>{name} 太大（超过 {limit} 像素）</translation>
+    </message>
+    <message>
+        <source>{name} is too large: {width}×{height} is over {limit} pixels</source>
+        <translation>{name} 太大：{width}×{height} 超过 {limit} 像素</translation>
+    </message>
+    <message>
+        <source>an image array must be 2-D or 3-D, got shape {shape}</source>
+        <translation>图片数组必须是二维或三维的，收到的形状是 {shape}</translation>
+    </message>
+    <message>
+        <source>not among this model's {count} words: {words} (the list: resources/data/{file})</source>
+        <translation>不在这个模型的 {count} 个词中：{words}（词表：resources/data/{file}）</translation>
+    </message>
+    <message>
+        <source>generate {extra} tokens? choose 0 to {limit}</source>
+        <translation>生成 {extra} 个词元？请选择 0 到 {limit}</translation>
+    </message>
+    <message>
+        <source>no head {head} at '{site}'</source>
+        <translation>'{site}' 处没有头 {head}</translation>
+    </message>
 </context>
 </TS>

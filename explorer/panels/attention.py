@@ -12,7 +12,7 @@ from PySide6 import QtWidgets
 from models.trace import Trace
 
 from ..analyst import Request
-from ..labels import axis_labels, site_title
+from ..i18n import trfrom ..labels import axis_labels, site_title
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
 from .base import Panel
@@ -86,7 +86,7 @@ class AttentionPanel(Panel):
               blocked: np.ndarray | None) -> None:
         windowed = trace.meta["sites"][sel.site]["kind"] == "window"
         rows, cols = axis_labels(trace, sel.site, sel.window)
-        where = f"  window {sel.window}" if windowed else ""
+        where = "  " + tr("window {window}").format(window=sel.window) if windowed else ""
         # Colours span 0 … the largest weight: over 65 or 256 keys a row's weights are small,
         # and a fixed 0–1 scale would paint every matrix uniformly dark. The colour bar
         # shows the scale (not the title: a new title re-lays out the plot).
@@ -94,7 +94,8 @@ class AttentionPanel(Panel):
         # bar as it is (a new scale re-lays out the bar's axis).
         top = float(np.nanmax(matrix)) if matrix.size else 1.0
         top = next((step for step in LEVEL_STEPS if top <= step), 1.0)
-        title = (f"weights [{matrix.shape[0]}×{matrix.shape[1]}]  head {sel.head}{where}  ·  "
-                 f"{site_title(trace, sel.site)}")
+        title = (tr("weights") + f" [{matrix.shape[0]}×{matrix.shape[1]}]  "
+                 + tr("head {head}").format(head=sel.head) + where
+                 + f"  ·  {site_title(trace, sel.site)}")
         self.view.set_matrix(matrix, rows, cols, title, blocked=blocked,
                              levels=(0.0, top))

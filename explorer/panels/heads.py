@@ -15,6 +15,7 @@ from models.analysis import token_layout
 from models.trace import Trace
 
 from ..analyst import Request
+from ..i18n import tr
 from ..labels import axis_labels, picture, query_heat
 from ..state import Selection
 from ..widgets.plots import still
@@ -177,8 +178,8 @@ class HeadLines(QtWidgets.QWidget):
         p.setFont(font)
         if self.top is not None:
             start = 16.0 + 34 * self.weights.shape[0]  # after the head swatches
-            note = (f"{nq} tokens: the {TOP_LINKS} strongest keys of each query; "
-                    "point at a query for all its links")
+            note = tr("{n} tokens: the {top} strongest keys of each query; point at a query "
+                      "for all its links").format(n=nq, top=TOP_LINKS)
             note = p.fontMetrics().elidedText(note, QtCore.Qt.ElideRight,
                                               int(self.width() - start - 8))
             p.drawText(QtCore.QRectF(start, 6, self.width() - start - 8, 18),
@@ -226,7 +227,8 @@ class HeadImages(pg.GraphicsLayoutWidget):
         self.selected = -1
         columns = int(np.ceil(np.sqrt(heads)))
         for h in range(heads):
-            plot = still(self.addPlot(row=h // columns, col=h % columns, title=f"head {h}"))
+            plot = still(self.addPlot(row=h // columns, col=h % columns,
+                                      title=tr("head {head}").format(head=h)))
             image, heat = pg.ImageItem(levels=(0, 1)), pg.ImageItem()
             heat.setLookupTable(self.lut)
             heat.setOpacity(0.65)
@@ -241,9 +243,10 @@ class HeadImages(pg.GraphicsLayoutWidget):
             self.selected = selected
             for h, (_, _, plot) in enumerate(self.pictures):
                 if h == selected:
-                    plot.setTitle(f"<b>head {h} (selected)</b>", color="#ff8c00", size=pt(10))
+                    words = tr("head {head} (selected)").format(head=h)
+                    plot.setTitle(f"<b>{words}</b>", color="#ff8c00", size=pt(10))
                 else:
-                    plot.setTitle(f"head {h}", size=pt(10))
+                    plot.setTitle(tr("head {head}").format(head=h), size=pt(10))
         for (item, heat_item, _), heat in zip(self.pictures, heats):
             item.setImage(image, autoLevels=False, levels=(0, 1))
             if heat is None:
@@ -271,6 +274,9 @@ class HeadsPanel(Panel):
 
     def apply_zoom(self, factor: float) -> None:
         self.images.selected = -1  # titles again, at the new size
+
+    def retranslate(self) -> None:
+        self.images.selected = -1  # titles again, in the new language
 
     def update_trace(self, trace: Trace) -> None:
         self.stack.setCurrentWidget(self.lines if token_layout(trace.meta) == "text"

@@ -18,6 +18,7 @@ from models.analysis import site_overview
 from models.trace import Trace
 
 from ..analyst import analyst
+from ..i18n import tr
 from ..state import Selection
 from ..widgets.matrix_view import PROBABILITY
 from ..widgets.plots import focus_rect, still
@@ -54,17 +55,12 @@ class ModelPanel(Panel):
         self.plot.addItem(self.mosaic)
         self.focus = focus_rect(self.plot)
         self.table = QtWidgets.QTableWidget(0, 6)
-        self.table.setHorizontalHeaderLabels(["layer", "head", "entropy", "distance", "special",
-                                              "first"])
         self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.Stretch)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
         self.table.setSortingEnabled(True)
-        self.table.setToolTip("entropy: nats, mean over queries · distance: mean attention "
-                              "distance (tokens or pixels) · special: weight on CLS/<bos>/<eos> "
-                              "(a language model's [CLS], [SEP], <s>) · first: weight on the "
-                              "first token, the 'attention sink' of language models")
+        self.retranslate()
         self.table.cellClicked.connect(self._row_clicked)
         self.caption = QtWidgets.QLabel()
         split = QtWidgets.QSplitter()
@@ -81,6 +77,15 @@ class ModelPanel(Panel):
         self._ticket: tuple | None = None  # the overview being computed for this panel
         analyst().done.connect(self._overview_done)
         analyst().failed.connect(self._overview_failed)
+
+    def retranslate(self) -> None:
+        self.table.setHorizontalHeaderLabels([tr(w) for w in ("layer", "head", "entropy",
+                                                              "distance", "special", "first")])
+        self.table.setToolTip(tr("entropy: nats, mean over queries · distance: mean attention "
+                                 "distance (tokens or pixels) · special: weight on "
+                                 "CLS/<bos>/<eos> (a language model's [CLS], [SEP], <s>) · "
+                                 "first: weight on the first token, the 'attention sink' of "
+                                 "language models"))
 
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
@@ -101,8 +106,9 @@ class ModelPanel(Panel):
             self._paint(kind, job())  # a small run: its matrices are at hand
             return
         self._ticket = (id(trace), kind, window)
-        self.caption.setText(f"computing {len(sites)} layers × {self.heads} heads of "
-                             f"{trace[f'{sites[0]}/k'].shape[-2]} tokens, one head at a time…")
+        self.caption.setText(tr("computing {layers} layers × {heads} heads of {tokens} tokens, "
+                                "one head at a time…").format(
+            layers=len(sites), heads=self.heads, tokens=trace[f"{sites[0]}/k"].shape[-2]))
         self.mosaic.setImage(np.full((THUMB, THUMB), np.nan, np.float32), autoLevels=False,
                              levels=(0, 1))
         self.table.setRowCount(0)
@@ -117,7 +123,7 @@ class ModelPanel(Panel):
 
     def _overview_failed(self, slot: str, ticket, message: str) -> None:
         if slot == "model-view" and ticket == self._ticket:
-            self.caption.setText(f"the overview failed: {message}")
+            self.caption.setText(tr("the overview failed: {reason}").format(reason=message))
 
     def _paint(self, kind: str, overviews: list) -> None:
         step = THUMB + GAP
@@ -142,10 +148,10 @@ class ModelPanel(Panel):
             [[(i * step + THUMB / 2, f"L{i}") for i in range(len(self.sites))], []])
         self.plot.getAxis("bottom").setTicks(
             [[(h * step + THUMB / 2, f"h{h}") for h in range(self.heads)], []])
-        self.caption.setText(f"{len(self.sites)} layers × {self.heads} heads of "
-                             f"'{kind}' attention — each thumbnail scaled to its maximum "
-                             f"(larger matrices: the maximum of each block); click one to "
-                             f"select it everywhere")
+        self.caption.setText(tr("{layers} layers × {heads} heads of '{kind}' attention — each "
+                                "thumbnail scaled to its maximum (larger matrices: the maximum "
+                                "of each block); click one to select it everywhere").format(
+            layers=len(self.sites), heads=self.heads, kind=kind))
 
     def select(self, layer: int, head: int) -> None:
         if 0 <= layer < len(self.sites):

@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtWidgets
 from models.analysis import prefix_tokens, token_layout
 from models.trace import Trace
 
-from ..i18n import bound
+from ..i18n import bound, tr
 from ..labels import picture, query_heat, window_token_at, window_token_cell
 from ..state import Selection
 from ..widgets.matrix_view import SIGNED, MatrixView
@@ -47,6 +47,10 @@ def patch_sequence(image: np.ndarray, grid: int, per_line: int) -> np.ndarray:
     return strip
 
 
+MODES = ("attention of the pointed patch", "attention of CLS")
+SEQUENCE_TITLE = "the sequence: patch 0, 1, 2, … (row-major), wrapped"
+
+
 class PatchesPanel(Panel):
     name = "patches"
     title = "Patches"
@@ -61,7 +65,7 @@ class PatchesPanel(Panel):
                                      border=pg.mkPen((255, 140, 0), width=2), anchor=(1, 0))
         self.picture.plot.addItem(self.cls_label)
         self.mode = QtWidgets.QComboBox()
-        self.mode.addItems(["attention of the pointed patch", "attention of CLS"])
+        self.mode.addItems([tr(MODES[0]), tr(MODES[1])])
         self.mode.currentIndexChanged.connect(lambda _: self._overlay())
         self.opacity = QtWidgets.QSlider(QtCore.Qt.Horizontal, minimum=0, maximum=100, value=60)
         self.opacity.setMinimumWidth(60)
@@ -69,14 +73,13 @@ class PatchesPanel(Panel):
         self.show_numbers = bound(QtWidgets.QCheckBox(), "patch numbers")
         self.show_numbers.setChecked(True)
         self.show_numbers.toggled.connect(lambda on: [t.setVisible(on) for t in self.numbers])
-        self.sequence = pg.PlotWidget(title="the sequence: patch 0, 1, 2, … (row-major), "
-                                            "wrapped")
+        self.sequence = pg.PlotWidget(title=tr(SEQUENCE_TITLE))
         still(self.sequence.getPlotItem())
         self.sequence_image = pg.ImageItem()
         self.sequence.addItem(self.sequence_image)
         self.sequence_focus = focus_rect(self.sequence.getPlotItem())
         self.embedding = MatrixView()
-        self.filters = pg.PlotWidget(title="first-layer filters")
+        self.filters = pg.PlotWidget(title=tr("first-layer filters"))
         still(self.filters.getPlotItem())
         self.filter_image = pg.ImageItem()
         self.filter_image.setLookupTable(SIGNED.getLookupTable(nPts=256))
@@ -103,9 +106,13 @@ class PatchesPanel(Panel):
         layout.addLayout(right, 1)
 
     def apply_zoom(self, factor: float) -> None:
-        self.sequence.setTitle("the sequence: patch 0, 1, 2, … (row-major), wrapped",
-                               size=pt(11))
-        self.filters.setTitle("first-layer filters", size=pt(11))
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.sequence.setTitle(tr(SEQUENCE_TITLE), size=pt(11))
+        self.filters.setTitle(tr("first-layer filters"), size=pt(11))
+        for i, words in enumerate(MODES):
+            self.mode.setItemText(i, tr(words))
 
     # -- geometry ------------------------------------------------------------------------
     def grid(self) -> int:
@@ -168,17 +175,20 @@ class PatchesPanel(Panel):
         tokens = trace["patch_embed/tokens"].reshape(g * g, -1)
         self.embedding.set_matrix(tokens, [str(i) for i in range(g * g)],
                                   [str(i) for i in range(tokens.shape[1])],
-                                  f"patch embedding [{g * g}×{tokens.shape[1]}]", signed=True)
+                                  tr("patch embedding") + f" [{g * g}×{tokens.shape[1]}]",
+                                  signed=True)
         filters = trace["patch_embed/filters"]
         peak = float(np.abs(filters).max()) or 1.0
         self.filter_image.setImage(filter_mosaic(filters), autoLevels=False, levels=(-peak, peak))
         prefix = trace.meta.get("tokens", [])[: prefix_tokens(trace.meta)]
         self.cls_label.setText(" ".join(prefix))
-        which = "is token 0" if len(prefix) == 1 else f"are tokens 0–{len(prefix) - 1}"
-        before = f"; {' and '.join(prefix)} {which}, before patch 0"
+        before = tr("{names} is token 0, before patch 0" if len(prefix) == 1 else
+                    "{names} are tokens 0–{last}, before patch 0").format(
+            names=" / ".join(prefix), last=len(prefix) - 1)
         self.picture.caption.setText(
-            f"{g}×{g} patches of {int(size)}×{int(size)} px"
-            + (before if self.has_cls() else "; no CLS token: Swin pools all tokens at the end"))
+            tr("{g}×{g} patches of {size}×{size} px").format(g=g, size=int(size)) + "; "
+            + (before if self.has_cls() else
+               tr("no CLS token: Swin pools all tokens at the end")))
 
     def update_selection(self, sel: Selection) -> None:
         if self.state.trace is None or token_layout(self.state.trace.meta) == "text":

@@ -15,7 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from models.trace import Trace
 
 from .. import zoom
-from ..i18n import bound, tr
+from ..i18n import bind, bound, tr
 from ..labels import axis_labels, site_title
 from ..state import Selection
 from ..widgets.flow import FlowLayout
@@ -69,8 +69,9 @@ def kv_group(info: dict, head: int) -> str:
         return ""
     group = heads // kv
     first = head // group * group
-    return (f" · reads K/V head {head // group} of {kv}, shared by query heads "
-            f"{first}–{first + group - 1} (grouped-query attention)")
+    return " · " + tr("reads K/V head {kv_head} of {kv}, shared by query heads {first}–{last} "
+                      "(grouped-query attention)").format(kv_head=head // group, kv=kv,
+                                                           first=first, last=first + group - 1)
 
 
 def kv_head_of(info: dict, head: int) -> int:
@@ -222,7 +223,7 @@ class PipelinePanel(Panel):
         self.next_button = bound(QtWidgets.QPushButton(), "▶|")
         self.speed = QtWidgets.QSlider(QtCore.Qt.Horizontal, minimum=1, maximum=10, value=4)
         self.speed.setMaximumWidth(90)
-        self.speed.setToolTip("step-through speed")
+        bind(self.speed, "setToolTip", "step-through speed")
         self.caption = QtWidgets.QLabel()
         self.caption.setWordWrap(True)
         self.caption.setStyleSheet("font-weight: bold")
@@ -342,21 +343,26 @@ class PipelinePanel(Panel):
         has_bias = trace is not None and f"{site}/bias" in trace
         has_mask = trace is not None and f"{site}/mask" in trace
         if has_bias and has_mask:
-            return ("Add the relative position bias B and the mask M: -100 where a query may "
-                    "not look (a token from another region of the rolled grid).")
+            return tr("Add the relative position bias B and the mask M: -100 where a query may "
+                      "not look (a token from another region of the rolled grid).")
         if has_bias:
-            return "Add the relative position bias B (by relative offset); this block has no mask."
+            return tr("Add the relative position bias B (by relative offset); this block has no "
+                      "mask.")
         if has_mask:
-            return ("Add the mask M: -inf where a query may not look (a later word: the "
-                    "decoder must not see the future).")
-        return ("Nothing to add here: this site has neither a position bias nor a mask "
-                "(every query may look at every key).")
+            return tr("Add the mask M: -inf where a query may not look (a later word: the "
+                      "decoder must not see the future).")
+        return tr("Nothing to add here: this site has neither a position bias nor a mask "
+                  "(every query may look at every key).")
+
+    def stage_caption(self) -> str:
+        name, caption, _ = STAGES[self.stage]
+        caption = tr(caption) if caption else self.bias_mask_caption()
+        return f"{self.stage + 1}/{len(STAGES)}  {tr(name)}:  {caption}"
 
     def go_to_stage(self, index: int) -> None:
         self.stage = max(0, min(index, len(STAGES) - 1))
-        name, caption, active = STAGES[self.stage]
-        caption = caption or self.bias_mask_caption()
-        self.caption.setText(f"{self.stage + 1}/{len(STAGES)}  {name}:  {caption}")
+        active = STAGES[self.stage][2]
+        self.caption.setText(self.stage_caption())
         for matrix, frame in self.cells.items():
             frame.setStyleSheet(ACTIVE_STYLE if matrix in active else IDLE_STYLE)
         scaled = self.stage >= 2
@@ -446,7 +452,7 @@ class PipelinePanel(Panel):
             shared = (-peak, peak)
         info = trace.meta["sites"][sel.site]
         windowed = info["kind"] == "window"
-        where = f" window {sel.window}" if windowed else ""
+        where = " " + tr("window {window}").format(window=sel.window) if windowed else ""
         grouped = info.get("kv_heads", info["heads"]) < info["heads"]
         self.kv_groups.setVisible(grouped)
         if grouped:
@@ -464,15 +470,17 @@ class PipelinePanel(Panel):
                 if self.log_weights.isChecked():
                     matrix = np.log10(np.maximum(matrix, 1e-6))
                     levels = (-6.0, 0.0)
-                    title = "log10 weights"
+                    title = tr("log10 weights")
             if name == "mask":
                 matrix = np.where(matrix < -1, -1.0, 0.0).astype(np.float32)
                 levels = (-1.0, 1.0)
                 blocked = data["mask"] < -1
-                title = "mask (grey: blocked)"
+                title = tr("mask (grey: blocked)")
             if name == "scores":
-                title = "q·kᵀ (raw)" if self.raw_scores.isChecked() else "q·kᵀ/√dh"
-            title = {"kT": "Kᵀ", "q": "Q", "v": "V", "out": "head out"}.get(name, title)
+                title = tr("q·kᵀ (raw)") if self.raw_scores.isChecked() else "q·kᵀ/√dh"
+            if title == name:  # (weights, bias, concat, proj)
+                title = {"kT": "Kᵀ", "q": "Q", "v": "V"}.get(name) or tr(
+                    "head out" if name == "out" else name)
             # concat: one tick per head where its columns start ("h1", not "h1.9")
             ticks = [f"h{i // dh}" if i % dh == 0 else "" for i in range(matrix.shape[1])] \
                 if name == "concat" else None
@@ -482,8 +490,9 @@ class PipelinePanel(Panel):
             view.set_matrix(matrix, *labels[name], title,
                             signed=name in SIGNED, levels=levels, blocked=blocked,
                             col_ticks=ticks)
-        self.caption.setText(self.caption.text() if self.stage >= 0 else
-                             f"{site_title(trace, sel.site)} · head {sel.head}{where}"
+        self.caption.setText(self.stage_caption() if self.stage >= 0 else
+                             f"{site_title(trace, sel.site)} · "
+                             + tr("head {head}").format(head=sel.head) + where +
                              f"{kv_group(trace.meta['sites'][sel.site], sel.head)}")
         self._shown = (sel.site, sel.head, sel.window)
         self._highlight(sel)

@@ -18,7 +18,7 @@ from PySide6 import QtCore, QtWidgets
 from models.analysis import prefix_tokens, token_layout
 from models.trace import Trace
 
-from ..i18n import bound
+from ..i18n import bind, bound, tr
 from ..labels import axis_labels
 from ..state import Selection
 from ..widgets.matrix_view import SIGNED, MatrixView
@@ -51,15 +51,15 @@ class TextPositions(QtWidgets.QWidget):
         super().__init__()
         self.table = MatrixView()
         self.similarity = MatrixView()
-        self.curves = pg.PlotWidget(title="PE(pos, dim) of chosen dimensions")
+        self.curves = pg.PlotWidget(title=tr("PE(pos, dim) of chosen dimensions"))
         self.curves.setMenuEnabled(False)
-        self.curves.setLabel("bottom", "position")
+        bind(self.curves, ("axis", lambda w: self.curves.setLabel("bottom", w)), "position")
         self.lines = [self.curves.plot([], [], pen=pg.mkPen(HEAD_COLOURS[i], width=2))
                       for i in range(8)]
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen((255, 140, 0), width=2))
         self.curves.addItem(self.cursor)
         self.dims = QtWidgets.QLineEdit(DEFAULT_DIMS)
-        self.dims.setToolTip("dimensions to draw as curves (up to 8)")
+        bind(self.dims, "setToolTip", "dimensions to draw as curves (up to 8)")
         self.dims.editingFinished.connect(panel.redraw_now)
         self.embedding, self.pe, self.total = MatrixView(), MatrixView(), MatrixView()
         for view in (self.table, self.similarity, self.embedding, self.pe, self.total):
@@ -122,16 +122,17 @@ class SequencePositions(QtWidgets.QWidget):
         for view in (self.table, self.similarity):
             view.hovered.connect(lambda r, c: panel.point_at_position(r))
         self.wavelengths = curve_plot()  # rotary
-        self.wavelengths.setLabel("bottom", "dimension pair i")
-        self.wavelengths.setLabel("left", "log₁₀ tokens per full turn")
+        for plot, side, words in ((self.wavelengths, "bottom", "dimension pair i"),
+                                  (self.wavelengths, "left", "log₁₀ tokens per full turn")):
+            bind(plot, (side, lambda w, p=plot, s=side: p.setLabel(s, w)), words)
         self.wave_curve = self.wavelengths.plot([], [], pen=None, symbol="o", symbolSize=5,
                                                 symbolBrush=(70, 130, 180))
         self.length_line = pg.InfiniteLine(angle=0, pen=pg.mkPen((255, 140, 0), width=2,
                                                                  style=QtCore.Qt.DashLine))
         self.wavelengths.addItem(self.length_line)
         self.distance = curve_plot()
-        self.distance.setLabel("bottom", "offset i − j (tokens)")
-        self.distance.setLabel("left", "score")
+        for side, words in (("bottom", "offset i − j (tokens)"), ("left", "score")):
+            bind(self.distance, (side, lambda w, s=side: self.distance.setLabel(s, w)), words)
         self.pair_curve = self.distance.plot([], [], pen=pg.mkPen((70, 130, 180), width=2))
         self.ones_curve = self.distance.plot([], [], pen=pg.mkPen((150, 150, 150), width=1,
                                                                   style=QtCore.Qt.DashLine))
@@ -164,7 +165,7 @@ class PatchPositions(pg.GraphicsLayoutWidget):
         super().__init__()
         self.panel = panel
         self.plot = still(self.addPlot())
-        self.plot.setTitle("cosine similarity of position embeddings", size=pt(11))
+        self.plot.setTitle(tr("cosine similarity of position embeddings"), size=pt(11))
         self.image = pg.ImageItem()
         self.image.setLookupTable(SIGNED.getLookupTable(nPts=256))
         self.plot.addItem(self.image)
@@ -238,7 +239,10 @@ class PositionalPanel(Panel):
             self.stack.addWidget(page)
 
     def apply_zoom(self, factor: float) -> None:
-        self.patches.plot.setTitle("cosine similarity of position embeddings", size=pt(11))
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.patches.plot.setTitle(tr("cosine similarity of position embeddings"), size=pt(11))
 
     def redraw_now(self) -> None:
         self._shown = None
@@ -286,8 +290,8 @@ class PositionalPanel(Panel):
             L, D = table.shape
             positions = [str(i) for i in range(L)]
             dims = [str(i) for i in range(D)]
-            t.table.set_matrix(table, positions, dims, f"sinusoidal PE [{L}×{D}]", signed=True,
-                               levels=(-1, 1))
+            t.table.set_matrix(table, positions, dims, tr("sinusoidal PE") + f" [{L}×{D}]",
+                               signed=True, levels=(-1, 1))
             t.similarity.set_matrix(table @ table.T, positions, positions,
                                     f"PE·PEᵀ [{L}×{L}]", signed=True)
             chosen = t.chosen_dims(D)
@@ -296,7 +300,7 @@ class PositionalPanel(Panel):
                 if dim is not None:
                     line.setData(np.arange(L), table[:, dim])
             colours = [HEAD_COLOURS[i].name() for i in range(len(chosen))]
-            t.curves.setTitle("PE(pos, dim) for dims " + " ".join(
+            t.curves.setTitle(tr("PE(pos, dim) for dims") + " " + " ".join(
                 f"<span style='color:{c}'>{d}</span>" for c, d in zip(colours, chosen)),
                 size=pt(9))
             tokens = trace.meta["source_tokens" if embed == "encoder.embed" else "target_tokens"]
@@ -304,13 +308,14 @@ class PositionalPanel(Panel):
             rows = [f"{i} {w}" for i, w in enumerate(tokens)]
             emb, total = trace[f"{embed}/tokens"], trace[f"{embed}/sum"]
             levels = float(np.abs(total).max())
-            t.embedding.set_matrix(emb, rows, dims, f"token embedding ×√d [{n}×{D}]",
+            t.embedding.set_matrix(emb, rows, dims, tr("token embedding ×√d") + f" [{n}×{D}]",
                                    signed=True, levels=(-levels, levels))
             t.pe.set_matrix(table[:n], rows, dims, f"PE [{n}×{D}]", signed=True,
                             levels=(-levels, levels))
-            t.total.set_matrix(total, rows, dims, f"sum: the encoder's input [{n}×{D}]"
-                               if embed == "encoder.embed" else f"sum: the decoder's input "
-                               f"[{n}×{D}]", signed=True, levels=(-levels, levels))
+            t.total.set_matrix(total, rows, dims, tr("sum: the encoder's input" if embed ==
+                                                     "encoder.embed" else
+                                                     "sum: the decoder's input") + f" [{n}×{D}]",
+                               signed=True, levels=(-levels, levels))
             self._shown = ("text", embed)
         position = sel.query
         t.table.set_highlight(position, None)
@@ -332,23 +337,23 @@ class PositionalPanel(Panel):
         page.learned.setVisible(learned)
         page.rotary.setVisible(rotary)
         if not rotary and not learned:
-            page.note.setText("Rotary positions are switched off by an intervention: q and k "
-                              "are not rotated, so attention cannot tell where a token is.")
+            page.note.setText(tr("Rotary positions are switched off by an intervention: q and "
+                                 "k are not rotated, so attention cannot tell where a token is."))
             return
         if learned:
             if self._shown != ("learned",):
                 table = trace["pos_embed/weight"][:n]  # (N, D): the rows this input used
                 dims = [str(d) for d in range(table.shape[1])]
-                page.table.set_matrix(table, rows, dims, f"learned position embedding "
-                                      f"[{n}×{table.shape[1]}]", signed=True)
+                page.table.set_matrix(table, rows, dims, tr("learned position embedding")
+                                      + f" [{n}×{table.shape[1]}]", signed=True)
                 unit = table / np.clip(np.linalg.norm(table, axis=1, keepdims=True), 1e-9, None)
                 page.similarity.set_matrix(unit @ unit.T, rows, rows,
-                                           f"cosine similarity of positions [{n}×{n}]",
+                                           tr("cosine similarity of positions") + f" [{n}×{n}]",
                                            signed=True, levels=(-1, 1))
-                page.note.setText("Learned absolute positions: one trained vector per "
-                                  "position is added to the token's embedding. In a trained "
-                                  "model nearby positions have similar vectors: a band along "
-                                  "the diagonal of the similarity.")
+                page.note.setText(tr("Learned absolute positions: one trained vector per "
+                                     "position is added to the token's embedding. In a trained "
+                                     "model nearby positions have similar vectors: a band along "
+                                     "the diagonal of the similarity."))
                 self._shown = ("learned",)
             page.table.set_highlight(sel.query, None)
             page.similarity.set_highlight(sel.query, sel.query)
@@ -360,7 +365,8 @@ class PositionalPanel(Panel):
             page.length_line.setValue(np.log10(max(n, 1)))
             angles = np.cos(np.arange(n)[:, None] * inv_freq[None])
             page.angles.set_matrix(angles, rows, [str(i) for i in range(len(inv_freq))],
-                                   f"cos(position · θ_i) [{n}×{len(inv_freq)}]", signed=True,
+                                   tr("cos(position · θ_i)") + f" [{n}×{len(inv_freq)}]",
+                                   signed=True,
                                    levels=(-1, 1))
             self._shown = ("rope",)
         page.angles.set_highlight(sel.query, None)
@@ -376,16 +382,18 @@ class PositionalPanel(Panel):
         ones = np.ones_like(q)
         page.ones_curve.setData(offsets, rope_scores(ones, ones, inv_freq, offsets))
         page.actual.setData([i - j], [float(trace[f"{site}/scores"][head, i, j])])
-        page.distance.setTitle(f"{site} head {head}: query {i} ({tokens[i] if i < n else ''}) "
-                               f"· key {j} ({tokens[j] if j < n else ''}) moved to every "
-                               f"offset", size=pt(9))
-        page.note.setText(
-            f"Rotary positions (RoPE): q and k are rotated, dimension pair i by position × "
-            f"θ_i, so a score depends only on how far apart the tokens are. Left: how many "
-            f"tokens each pair needs for a full turn (dashed: this input, {n} tokens). "
-            f"Middle: the selected pair's score if the query stood at each distance after "
-            f"the key (dot: where it really is, {i - j}); grey: q = k = 1, the slow decay "
-            f"with distance. Point at a cell of the attention to choose the pair.")
+        page.distance.setTitle(tr("{site} head {head}: query {i} ({query}) · key {j} ({key}) "
+                                  "moved to every offset").format(
+            site=site, head=head, i=i, j=j, query=tokens[i] if i < n else "",
+            key=tokens[j] if j < n else ""), size=pt(9))
+        page.note.setText(tr(
+            "Rotary positions (RoPE): q and k are rotated, dimension pair i by position × "
+            "θ_i, so a score depends only on how far apart the tokens are. Left: how many "
+            "tokens each pair needs for a full turn (dashed: this input, {n} tokens). "
+            "Middle: the selected pair's score if the query stood at each distance after "
+            "the key (dot: where it really is, {offset}); grey: q = k = 1, the slow decay "
+            "with distance. Point at a cell of the attention to choose the pair.").format(
+            n=n, offset=i - j))
 
     # -- swin ----------------------------------------------------------------------------
     def _bias(self, trace: Trace, sel: Selection) -> None:
@@ -397,24 +405,29 @@ class PositionalPanel(Panel):
             table = trace[f"{site}/bias_table"][:, head].reshape(side, side)
             offsets = [str(d) for d in range(-(window - 1), window)]
             b.table.set_matrix(table, [f"Δy {o}" for o in offsets], [f"Δx {o}" for o in offsets],
-                               f"bias table head {head} [{side}×{side}]", signed=True)
+                               tr("bias table head {head}").format(head=head)
+                               + f" [{side}×{side}]", signed=True)
             labels, _ = axis_labels(trace, site, sel.window)
             b.expanded.set_matrix(window_bias(trace, site)[head], labels, labels,
-                                  f"bias of a window [{window**2}×{window**2}]"
-                                  + ("" if f"{site}/bias" in trace else "  (switched off)"),
+                                  tr("bias of a window") + f" [{window**2}×{window**2}]"
+                                  + ("" if f"{site}/bias" in trace else
+                                     "  " + tr("(switched off)")),
                                   signed=True)
             self._shown = ("swin", site, head, sel.window)
         i, j = sel.query, sel.key
         b.expanded.set_highlight(i, j, locked=i is not None and j is not None)
         if i is None or j is None:
             b.table.set_highlight(None, None)
-            b.note.setText(f"{site} · head {head}: point at a pair of tokens")
+            b.note.setText(f"{site} · " + tr("head {head}: point at a pair of tokens").format(
+                head=head))
             return
         (yi, xi), (yj, xj) = divmod(i, window), divmod(j, window)
         dy, dx = yi - yj, xi - xj
         b.table.set_highlight(dy + window - 1, dx + window - 1, locked=True)
         row = int(trace[f"{site}/bias_index"][i, j])
         off = "" if f"{site}/bias" in trace else \
-            "  — switched off by an intervention: the model adds nothing"
-        b.note.setText(f"pair ({i}, {j}): offset Δy={dy:+d}, Δx={dx:+d} → table row {row} "
-                       f"→ bias {window_bias(trace, site)[head, i, j]:+.3f} (head {head}){off}")
+            "  — " + tr("switched off by an intervention: the model adds nothing")
+        b.note.setText(tr("pair ({i}, {j}): offset Δy={dy}, Δx={dx} → table row {row} → bias "
+                          "{bias} (head {head})").format(
+            i=i, j=j, dy=f"{dy:+d}", dx=f"{dx:+d}", row=row,
+            bias=f"{window_bias(trace, site)[head, i, j]:+.3f}", head=head) + off)

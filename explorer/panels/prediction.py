@@ -49,8 +49,9 @@ class PredictionPanel(Panel):
     def __init__(self, state, parent=None) -> None:
         super().__init__(state, parent)
         # --untrained: the answer of random weights must not pass for the model's
-        self.untrained = QtWidgets.QLabel(
-            "untrained: random weights (--untrained) — what the model does before training")
+        self.untrained = QtWidgets.QLabel()
+        bind(self.untrained, "setText",
+             "untrained: random weights (--untrained) — what the model does before training")
         self.untrained.setWordWrap(True)
         self.untrained.setStyleSheet("background: #fff3cd; color: #664d03; padding: 2px")
         self.untrained.hide()
@@ -91,7 +92,7 @@ class PredictionPanel(Panel):
         self.chart.setYRange(0, 1)
         self.chart.setXRange(-0.6, 9.6)
         self.chart.disableAutoRange()  # fixed axes: no tick re-layout on every run
-        self.chart.setLabel("left", "probability")
+        bind(self.chart, ("axis", lambda w: self.chart.setLabel("left", w)), "probability")
         self._ticks = tuple(str(i) for i in range(10))
         self._top = 1.0  # the probability axis's top
         self.chart.getAxis("bottom").setTicks([list(enumerate(self._ticks)), []])
@@ -103,7 +104,8 @@ class PredictionPanel(Panel):
         self.chart.addItem(self.original_bars)
         self.original_bars.hide()
         self.step_slider = QtWidgets.QSlider(QtCore.Qt.Horizontal, minimum=0, maximum=0)
-        self.step_slider.setToolTip("decoding step: the decoder as it was when it chose a word")
+        bind(self.step_slider, "setToolTip",
+             "decoding step: the decoder as it was when it chose a word")
         self.step_slider.valueChanged.connect(self.go_to_step)
         self.step_label = QtWidgets.QLabel()
         self.step_label.setWordWrap(True)
@@ -167,13 +169,14 @@ class PredictionPanel(Panel):
         self.continue_row = QtWidgets.QWidget()
         row = QtWidgets.QHBoxLayout(self.continue_row)
         row.setContentsMargins(0, 0, 0, 0)
-        continue_label = QtWidgets.QLabel("continue greedily by")
+        continue_label = QtWidgets.QLabel()
+        bind(continue_label, "setText", "continue greedily by")
         continue_label.setWordWrap(True)
         row.addWidget(continue_label, 1)
         self.generate = QtWidgets.QSpinBox(minimum=0, maximum=MAX_GENERATE)
-        self.generate.setSuffix(" tokens")
-        self.generate.setToolTip("greedy decoding: the most likely token, then the most likely "
-                                 "after it, … (0: none)")
+        bind(self.generate, "setSuffix", " tokens")
+        bind(self.generate, "setToolTip", "greedy decoding: the most likely token, then the most "
+             "likely after it, … (0: none)")
         self.generate.setKeyboardTracking(False)  # one run when the number is typed
         self.generate.valueChanged.connect(self.state.set_generate)
         self.state.generate_changed.connect(self._show_generate)
@@ -219,23 +222,24 @@ class PredictionPanel(Panel):
         tokens, topk = meta["tokens"], meta["topk"]
         if causal:
             best, p = topk[-1][0]
-            headline = f"next: {best}  ({p:.1%})"
+            headline = tr("next: {token}").format(token=best) + f"  ({p:.1%})"
             if meta["continuation"]:
-                headline += "   ·   continued: " + meta["prediction"]
+                headline += "   ·   " + tr("continued: ") + meta["prediction"]
         elif meta.get("masked"):
             headline = meta["prediction"]
         else:
-            headline = "(no [MASK] in the input)"
+            headline = tr("(no [MASK] in the input)")
         self.headline.setText(headline)
         self.headline.setToolTip(headline)
         self.notes.setText(meta.get("notice", ""))
         original = meta.get("original")
         if original:
-            self.compare.setText(f"with interventions: <b>{escape(meta['prediction'])}</b> · "
-                                 f"without: {escape(original['prediction'] or '')}")
+            self.compare.setText(f"{tr('with interventions:')} <b>{escape(meta['prediction'])}"
+                                 f"</b> · {tr('without:')} "
+                                 f"{escape(original['prediction'] or '')}")
         self.compare.setVisible(bool(original))
         self.positions.setHorizontalHeaderLabels(
-            ["token", "top-5 next tokens" if causal else "top-5 guesses for this position"])
+            [tr("token"), tr("top-5 next tokens" if causal else "top-5 guesses for this position")])
         if len(tokens) != self.positions.rowCount():
             self.positions.setRowCount(len(tokens))
             self.positions.setVerticalHeaderLabels([str(i) for i in range(len(tokens))])
@@ -251,7 +255,7 @@ class PredictionPanel(Panel):
     def _show_position(self, meta: dict, row: int | None) -> None:
         if row is None or row >= self.positions.rowCount():
             self.positions.clearSelection()
-            self.position_label.setText("point at a token (here or in any panel)")
+            self.position_label.setText(tr("point at a token (here or in any panel)"))
             return
         if self.positions.currentRow() != row:
             self.positions.selectRow(row)
@@ -260,11 +264,12 @@ class PredictionPanel(Panel):
         if meta.get("prediction_form") == "next-token":
             seen = escape(meta.get("joiner", "").join(tokens[max(0, row - 11): row + 1]))
             more = "…" if row > 11 else ""
-            text = (f"after “{more}{seen}”: next <b>{escape(best[0])}</b> ({best[1]:.1%}); "
-                    f"then {rest}")
+            text = tr("after “{seen}”: next <b>{best}</b> ({p}); then {rest}").format(
+                seen=more + seen, best=escape(best[0]), p=f"{best[1]:.1%}", rest=rest)
         else:
-            text = (f"position {row} ({escape(tokens[row])}): BERT's guess <b>"
-                    f"{escape(best[0])}</b> ({best[1]:.1%}); then {rest}")
+            text = tr("position {row} ({token}): BERT's guess <b>{best}</b> ({p}); then "
+                      "{rest}").format(row=row, token=escape(tokens[row]), best=escape(best[0]),
+                                       p=f"{best[1]:.1%}", rest=rest)
         self.position_label.setText(text)
 
     # -- interventions -----------------------------------------------------------------

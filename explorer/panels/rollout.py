@@ -14,12 +14,14 @@ from PySide6 import QtCore, QtWidgets
 from models.analysis import prefix_tokens, rollout, swin_rollout, token_layout
 from models.trace import Trace
 
-from ..i18n import bound
+from ..i18n import bind, bound, tr
 from ..labels import picture
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
 from .base import Panel
 from .tokens import ImageTokens
+
+FUSIONS = ("mean", "max", "min")  # how the heads of a layer are combined
 
 
 class RolloutPanel(Panel):
@@ -29,10 +31,11 @@ class RolloutPanel(Panel):
     def __init__(self, state, parent=None) -> None:
         super().__init__(state, parent)
         self.fusion = QtWidgets.QComboBox()
-        self.fusion.addItems(["mean", "max", "min"])
-        self.fusion.setToolTip("how the heads of a layer are combined")
+        for how in FUSIONS:
+            self.fusion.addItem(tr(how), how)  # shown in the interface's language
+        bind(self.fusion, "setToolTip", "how the heads of a layer are combined")
         self.discard = QtWidgets.QSlider(QtCore.Qt.Horizontal, minimum=0, maximum=90, value=0)
-        self.discard.setToolTip("discard this share of the weakest attention (ViT)")
+        bind(self.discard, "setToolTip", "discard this share of the weakest attention (ViT)")
         self.discard_label = bound(QtWidgets.QLabel(), "discard 0%", control=True)
         self.picture = ImageTokens()
         self.matrix = MatrixView()
@@ -64,6 +67,10 @@ class RolloutPanel(Panel):
         if trace is not None and token_layout(trace.meta) == "patches":
             self._row_pointed(prefix_tokens(trace.meta) + y * trace.meta["patch_grid"][1] + x)
 
+    def retranslate(self) -> None:
+        for i, how in enumerate(FUSIONS):
+            self.fusion.setItemText(i, tr(how))
+
     def update_trace(self, trace: Trace) -> None:
         if token_layout(trace.meta) == "text":
             self.result = None
@@ -74,9 +81,9 @@ class RolloutPanel(Panel):
         trace = self.state.trace
         if trace is None or token_layout(trace.meta) == "text":
             return
-        fusion = self.fusion.currentText()
+        fusion = self.fusion.currentData()
         discard = self.discard.value() / 100
-        self.discard_label.setText(f"discard {self.discard.value()}%")
+        self.discard_label.setText(tr("discard {share}%").format(share=self.discard.value()))
         vit = token_layout(trace.meta) == "patches"
         # Swin: most of a grid-wide matrix is structurally zero, so a quantile cut means
         # nothing there (README): the control is not offered.
@@ -89,16 +96,18 @@ class RolloutPanel(Panel):
                                   fusion, discard)
             labels = trace.meta["tokens"]
             self.matrix.set_matrix(self.result, labels, labels,
-                                   f"rollout over {len(trace.sites('self'))} blocks "
-                                   f"[{len(labels)}×{len(labels)}]",
+                                   tr("rollout over {blocks} blocks").format(
+                                       blocks=len(trace.sites("self")))
+                                   + f" [{len(labels)}×{len(labels)}]",
                                    levels=(0, float(self.result.max())))
         else:
             self.result = swin_rollout(trace, fusion)
             n = self.result.shape[1]
             self.matrix.set_matrix(self.result, [str(i) for i in range(self.result.shape[0])],
                                    [str(i) for i in range(n)],
-                                   f"last-stage tokens ← stage-0 tokens [{self.result.shape[0]}"
-                                   f"×{n}]", levels=(0, float(self.result.max())))
+                                   tr("last-stage tokens ← stage-0 tokens")
+                                   + f" [{self.result.shape[0]}×{n}]",
+                                   levels=(0, float(self.result.max())))
         self.update_selection(self.state.selection)
 
     def update_selection(self, sel: Selection) -> None:
@@ -110,15 +119,16 @@ class RolloutPanel(Panel):
             query = sel.query if sel.query is not None else 0
             p = prefix_tokens(trace.meta)
             heat = self.result[query, p:].reshape(g, g)
-            who = trace.meta["tokens"][query] if query < p else f"patch {query - p}"
+            who = trace.meta["tokens"][query] if query < p else \
+                tr("patch {patch}").format(patch=query - p)
             self.picture.set_focus(None if query < p else divmod(query - p, g))
             self.matrix.set_highlight(query, None)
-            self.picture.caption.setText(f"rollout of {who} ({self.fusion.currentText()} "
-                                         f"fusion) over the input; CLS←CLS "
-                                         f"{self.result[query, 0]:.2f}")
+            self.picture.caption.setText(tr("rollout of {who} ({fusion} fusion) over the input; "
+                                            "CLS←CLS {value}").format(
+                who=who, fusion=self.fusion.currentText(), value=f"{self.result[query, 0]:.2f}"))
         else:
             heat = self.result.mean(axis=0).reshape(g, g)  # what the pooled classifier sees
             self.picture.set_focus(None)
-            self.picture.caption.setText("rollout of the pooled output (what the classifier "
-                                         "reads)<br>through windows, shifts and merging")
+            self.picture.caption.setText(tr("rollout of the pooled output (what the classifier "
+                                            "reads)<br>through windows, shifts and merging"))
         self.picture.set_attention(heat)

@@ -7,6 +7,7 @@ laid over the image.
 """
 from __future__ import annotations
 
+import re
 from html import escape
 
 import numpy as np
@@ -17,6 +18,7 @@ from models.analysis import prefix_tokens, token_layout
 from models.trace import Trace
 
 from ..analyst import Request
+from ..i18n import tr
 from ..labels import picture, query_heat, site_tokens, window_token_at, window_token_cell
 from ..state import Selection
 from ..widgets.plots import focus_rect, still
@@ -156,6 +158,10 @@ class TokenStrip(QtWidgets.QWidget):
         self._hover = None
 
 
+# a line may break at a space or between two Chinese characters (written without spaces)
+BREAKABLE = re.compile(r"\s+|[\u3000-\u9fff\uff00-\uffef]|[^\s\u3000-\u9fff\uff00-\uffef]+")
+
+
 class Caption:
     """A picture's caption, wrapped to the picture's width (pyqtgraph labels do not wrap)."""
 
@@ -167,15 +173,15 @@ class Caption:
         metrics = QtGui.QFontMetrics(zoom_font(9))
         room = max(self.view.width() - 16, 80)
         lines: list[str] = []
-        for words in (part.split() for part in text.replace("<br>", "\n").split("\n")):
+        for part in text.replace("<br>", "\n").split("\n"):
             line = ""
-            for word in words:
-                if line and metrics.horizontalAdvance(f"{line} {word}") > room:
-                    lines.append(line)
-                    line = word
+            for piece in BREAKABLE.findall(part):  # a word, a space or one Chinese character
+                if line.strip() and metrics.horizontalAdvance(line + piece) > room:
+                    lines.append(line.strip())
+                    line = piece.lstrip()
                 else:
-                    line = f"{line} {word}".strip()
-            lines.append(line)
+                    line += piece
+            lines.append(line.strip())
         self.label.setText("<br>".join(escape(line) for line in lines), size=pt(9))
 
 
@@ -388,23 +394,25 @@ class TokensPanel(Panel):
         if sel.query is None:
             self.picture.set_focus(None)
             self.picture.set_attention(None)
-            self.picture.caption.setText("point at a patch to see where it looks")
+            self.picture.caption.setText(tr("point at a patch to see where it looks"))
             return
         heat = query_heat(trace, sel.site, sel.window, sel.head, sel.query)
         if info["kind"] == "window":
             cell = window_token_cell(trace, sel.site, sel.window, sel.query)
             self.picture.set_focus(cell)
-            caption = f"token {cell[0]},{cell[1]} · window {sel.window} · head {sel.head}"
+            caption = tr("token {y},{x} · window {window} · head {head}").format(
+                y=cell[0], x=cell[1], window=sel.window, head=sel.head)
         else:
             g = info["grid"][1]
             row, p = weights[sel.head, sel.query], prefix_tokens(trace.meta)
             if sel.query < p:
                 self.picture.set_focus(None)
                 who = trace.meta["tokens"][sel.query]
-                caption = f"{who} attends (head {sel.head}); {who}→CLS {row[0]:.2f}"
+                caption = tr("{who} attends (head {head}); {who}→CLS {value}").format(
+                    who=who, head=sel.head, value=f"{row[0]:.2f}")
             else:
                 self.picture.set_focus(divmod(sel.query - p, g))
-                caption = (f"patch {sel.query - p} attends (head {sel.head}); "
-                           f"→CLS {row[0]:.2f}")
+                caption = tr("patch {patch} attends (head {head}); →CLS {value}").format(
+                    patch=sel.query - p, head=sel.head, value=f"{row[0]:.2f}")
         self.picture.set_attention(heat)
         self.picture.caption.setText(caption)

@@ -167,10 +167,11 @@ class WindowsPanel(Panel):
             image.setImage((np.clip(rgb, 0, 1) * 255).astype(np.ubyte), autoLevels=False)
             lines.setData(*border)
             plot.setRange(xRange=(0, res), yRange=(0, res), padding=0.02)
+        how = tr("SW-MSA, shift {shift}").format(shift=shift) if shift else tr("W-MSA, no shift")
         self.caption.setText(
-            f"{block} · {'SW-MSA, shift ' + str(shift) if shift else 'W-MSA, no shift'} · "
-            f"{res}×{res} tokens, {ws}×{ws}-token windows, {(res // ws) ** 2} windows"
-            + ("" if shift else " — pick an odd block to see the shift"))
+            f"{block} · {how} · " + tr("{res}×{res} tokens, {ws}×{ws}-token windows, {n} "
+                                       "windows").format(res=res, ws=ws, n=(res // ws) ** 2)
+            + ("" if shift else " — " + tr("pick an odd block to see the shift")))
         self._draw_stages(trace)
 
     def _draw_window(self, trace: Trace, sel: Selection) -> None:
@@ -181,10 +182,12 @@ class WindowsPanel(Panel):
         shown_mask = (np.zeros_like(weights) if mask is None
                       else np.where(blocked, -1.0, 0.0).astype(np.float32))
         self.mask.set_matrix(shown_mask, labels, labels,
-                             f"mask, window {sel.window} (grey: other region)",
+                             tr("mask, window {window} (grey: other region)").format(
+                                 window=sel.window),
                              signed=True, levels=(-1, 1), blocked=blocked)
         self.weights.set_matrix(weights, labels, labels,
-                                f"weights, window {sel.window}, head {sel.head}", blocked=blocked)
+                                tr("weights, window {window}, head {head}").format(
+                                    window=sel.window, head=sel.head), blocked=blocked)
 
     def _draw_focus(self, trace: Trace, sel: Selection) -> None:
         g = self.geometry
@@ -225,7 +228,7 @@ class WindowsPanel(Panel):
             res = trace.meta["config"]["img_size"] // trace.meta["config"]["patch_size"] // 2**s
             image.setImage(token_image(trace, res).astype(np.float32), autoLevels=False,
                            levels=(0, 1))
-            plot.setTitle(f"stage {s}: {res}×{res}", size=pt(9))
+            plot.setTitle(tr("stage {stage}").format(stage=s) + f": {res}×{res}", size=pt(9))
             plot.setRange(xRange=(0, res), yRange=(0, res), padding=0.02)
 
     def _focus_stages(self, trace: Trace, sel: Selection, cell) -> None:

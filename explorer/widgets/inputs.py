@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from models.resources import resource_path
 
 from .. import zoom
-from ..i18n import bind, bound
+from ..i18n import bind, bound, tr
 
 SAMPLES = resource_path("samples")
 DEBOUNCE_MS = 60
@@ -32,7 +32,7 @@ class TextInput(QtWidgets.QWidget):
         self.samples.setSizeAdjustPolicy(
             QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.samples.setMinimumContentsLength(14)  # the sentence box keeps the room
-        self.samples.setToolTip("sample inputs")
+        bind(self.samples, "setToolTip", "sample inputs")
         self.unknown = QtWidgets.QLabel()
         self.unknown.setStyleSheet("color: #c00000")
         self._marked: tuple = ("", ())  # (text, unknown words) last underlined
@@ -68,7 +68,7 @@ class TextInput(QtWidgets.QWidget):
         if marked == self._marked:
             return  # an input-method event repaints the line edit: only on a change
         self._marked = marked
-        self.unknown.setText(("unknown: " + ", ".join(words)) if words else "")
+        self.unknown.setText((tr("unknown: ") + ", ".join(words)) if words else "")
         formats = []
         text = self.line.text().lower()
         fmt = QtGui.QTextCharFormat()

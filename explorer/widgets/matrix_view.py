@@ -13,6 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ..i18n import tr
 from ..zoom import ZOOM, font, pt
 from .plots import still
 
@@ -342,17 +343,19 @@ class MatrixView(pg.GraphicsLayoutWidget):
         parts = []
         (fy, fx) = self.pooled
         if self.pooled != (1, 1):
-            how = "largest |value|" if self._signed else "max"
+            how = tr("largest |value|" if self._signed else "max")
             r, c = -(-(r1 - r0) // fy), -(-(c1 - c0) // fx)
-            parts.append(f"pooled {fy}×{fx} ({how}) → {r}×{c}; "
-                         f"zoom in (wheel) for cells")
+            parts.append(tr("pooled") + f" {fy}×{fx} ({how}) → {r}×{c}; "
+                         + tr("zoom in (wheel) for cells"))
         if zoomed:
-            parts.append(f"rows {r0}–{r1 - 1}, columns {c0}–{c1 - 1} · right-click: all")
+            parts.append(tr("rows {first}–{last}, columns {left}–{right} · right-click: all")
+                         .format(first=r0, last=r1 - 1, left=c0, right=c1 - 1))
         text = "\n".join(parts)
         room = self.plot.vb.boundingRect().width() - 12
         if any(QtGui.QFontMetrics(font(8)).horizontalAdvance(p) > room for p in parts):
             # a small view (the pipeline's) says the pooling only
-            text = f"pooled {fy}×{fx}" if self.pooled != (1, 1) else f"rows {r0}–{r1 - 1}"
+            text = tr("pooled") + f" {fy}×{fx}" if self.pooled != (1, 1) else \
+                tr("rows {first}–{last}").format(first=r0, last=r1 - 1)
         if text != self.note_text:
             self.note_text = text
             self.note.setText(text)
