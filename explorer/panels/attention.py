@@ -12,7 +12,8 @@ from PySide6 import QtWidgets
 from models.trace import Trace
 
 from ..analyst import Request
-from ..i18n import trfrom ..labels import axis_labels, site_title
+from ..i18n import tr
+from ..labels import axis_labels, site_title
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
 from .base import Panel
