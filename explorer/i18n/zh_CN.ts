@@ -784,6 +784,22 @@ offset →</source>
         <translation>q·kᵀ（原始）</translation>
     </message>
     <message>
+        <source>query heads</source>
+        <translation>查询头</translation>
+    </message>
+    <message>
+        <source>K, V heads</source>
+        <translation>K、V 头</translation>
+    </message>
+    <message>
+        <source>query head {head} reads K/V head {kv}, shared by query heads {first}–{last}</source>
+        <translation>查询头 {head} 读取 K/V 头 {kv}，由查询头 {first}–{last} 共用</translation>
+    </message>
+    <message>
+        <source>K/V head {kv}</source>
+        <translation>K/V 头 {kv}</translation>
+    </message>
+    <message>
         <source>reads K/V head {kv_head} of {kv}, shared by query heads {first}–{last} (grouped-query attention)</source>
         <translation>读取 {kv} 个 K/V 头中的第 {kv_head} 个，由查询头 {first}–{last} 共用（分组查询注意力）</translation>
     </message>
@@ -1115,8 +1131,8 @@ offset →</source>
         <translation>GPU 内存不足：改用 CPU 运行</translation>
     </message>
     <message>
-        <source>the input has {tokens} tokens; this model takes at most {limit}</source>
-        <translation>输入有 {tokens} 个词元；这个模型最多接受 {limit} 个</translation>
+        <source>the input has {n} tokens; this model takes at most {limit}</source>
+        <translation>输入有 {n} 个词元；这个模型最多接受 {limit} 个</translation>
     </message>
     <message>
         <source>the input has {tokens} tokens{plus}; this model takes at most {limit}{why}</source>
@@ -1127,40 +1143,48 @@ offset →</source>
         <translation>未知设备 '{name}'（请选择 cpu、cuda、mps 或 auto）</translation>
     </message>
     <message>
-        <source>unknown preset '{name}' (choose from: {choices})</source>
-        <translation>未知预设 '{name}'（可选：{choices}）</translation>
+        <source>unknown preset '{name}' (choose from: {names})</source>
+        <translation>未知预设 '{name}'（可选：{names}）</translation>
     </message>
     <message>
         <source>no such image file: {path}</source>
         <translation>没有这个图片文件：{path}</translation>
     </message>
     <message>
-        <source>{name} is not a readable image ({reason})</source>
-        <translation>{name} 不是可读取的图片（{reason}）</translation>
+        <source>{name} is not a readable image ({error})</source>
+        <translation>{name} 不是可读取的图片（{error}）</translation>
     </message>
     <message>
-        <source>{name} is too large (over {limit} pixels)</source>
-        <translation>{name} 太大（超过 {limit} 像素）</translation>
+        <source>{name} is too large (over {limit:,} pixels)</source>
+        <translation>{name} 太大（超过 {limit:,} 像素）</translation>
     </message>
     <message>
-        <source>{name} is too large: {width}×{height} is over {limit} pixels</source>
-        <translation>{name} 太大：{width}×{height} 超过 {limit} 像素</translation>
+        <source>{name} is too large: {width}×{height} is over {limit:,} pixels</source>
+        <translation>{name} 太大：{width}×{height} 超过 {limit:,} 像素</translation>
     </message>
     <message>
         <source>an image array must be 2-D or 3-D, got shape {shape}</source>
         <translation>图片数组必须是二维或三维的，收到的形状是 {shape}</translation>
     </message>
     <message>
-        <source>not among this model's {count} words: {words} (the list: resources/data/{file})</source>
-        <translation>不在这个模型的 {count} 个词中：{words}（词表：resources/data/{file}）</translation>
+        <source>not among this model's {count} words: {listed} (the list: resources/data/{file})</source>
+        <translation>不在这个模型的 {count} 个词中：{listed}（词表：resources/data/{file}）</translation>
     </message>
     <message>
-        <source>generate {extra} tokens? choose 0 to {limit}</source>
-        <translation>生成 {extra} 个词元？请选择 0 到 {limit}</translation>
+        <source>generate {extra} tokens? choose 0 to {most}</source>
+        <translation>生成 {extra} 个词元？请选择 0 到 {most}</translation>
     </message>
     <message>
         <source>no head {head} at '{site}'</source>
         <translation>'{site}' 处没有头 {head}</translation>
+    </message>
+    <message>
+        <source>the tokenizer gave id {id}, but the model has only {size} embeddings</source>
+        <translation>分词器给出了编号 {id}，但模型只有 {size} 个嵌入</translation>
+    </message>
+    <message>
+        <source>the checkpoint&apos;s preprocessing gives {width}×{height} pixels, but the model takes {side}×{side}</source>
+        <translation>检查点的预处理给出 {width}×{height} 像素，但模型接受 {side}×{side}</translation>
     </message>
 </context>
 </TS>

@@ -486,7 +486,8 @@ class PipelinePanel(Panel):
                 if name == "concat" else None
             title = f"{title} [{matrix.shape[0]}×{matrix.shape[1]}]"
             if name in ("kT", "v") and grouped:  # the group's shared K/V head
-                title += f" (K/V\u00a0head\u00a0{kv_head_of(info, sel.head)})"
+                title += " (" + tr("K/V head {kv}").format(
+                    kv=kv_head_of(info, sel.head)).replace(" ", "\u00a0") + ")"
             view.set_matrix(matrix, *labels[name], title,
                             signed=name in SIGNED, levels=levels, blocked=blocked,
                             col_ticks=ticks)

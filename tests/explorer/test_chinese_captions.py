@@ -86,8 +86,8 @@ def test_every_constant_model_message_has_a_chinese_translation():
 
 
 def test_a_model_message_is_translated_from_its_template(qapp):
-    error = InputError("the input has {tokens} tokens; this model takes at most {limit}",
-                       tokens=60, limit=47)
+    error = InputError("the input has {n} tokens; this model takes at most {limit}",
+                       n=60, limit=47)
     assert str(error) == "the input has 60 tokens; this model takes at most 47"
     assert translate_message(error) == str(error)  # English
     assert set_language("zh") == ""
