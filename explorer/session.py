@@ -32,6 +32,7 @@ from models.presets import PRESETS, open_model, site_heads
 from models.tasks.digits import MAX_PIXELS, open_image
 from models.tasks.text import InputError
 
+from .state import RunFailed
 from .tour import languages, load_tour
 
 VERSION = 1
@@ -253,8 +254,6 @@ def apply(explorer, data: dict) -> None:
     """Put a checked session (from `read`) on screen, through the scripting API. Its run goes
     first: if the model refuses its input, the app goes back to what it showed (SessionError)
     and nothing else is applied."""
-    from .api import RunFailed
-
     try:
         explorer.set_preset(data["preset"], data["value"])
         explorer.wait()

@@ -360,7 +360,7 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
              log=None) -> dict:
     """Run `actions` random actions; returns the figures (see module doc)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from .app import application
+    from .qapp import application
 
     application()
     rng = random.Random(seed)
