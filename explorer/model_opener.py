@@ -1,7 +1,8 @@
-"""Opening models and sessions: File ▸ Open model folder / file, drag and drop, sessions,
-Recent models and Recent sessions. A model's files (hundreds of MB for a real checkpoint)
-are read and checked on a model-reader thread, so the window stays live; only the newest
-request switches the model."""
+"""The File menu's models, sessions and traces: Open model folder / file, drag and drop,
+open and save sessions, Recent models and Recent sessions, Save trace. A model's files
+(hundreds of MB for a real checkpoint) are read and checked on a model-reader thread, and
+a trace (~50 MB for Swin-Tiny) is written on a thread of its own, so the window stays live;
+only the newest Open model switches the model."""
 from __future__ import annotations
 
 import threading
@@ -169,7 +170,7 @@ class ModelOpener(QtCore.QObject):
         ~50 MB, and the window stays live while it is written. `trace_saved` says when."""
         trace = self.state.trace
         if trace is None:
-            self.show_message("nothing to save yet")
+            self.window.show_message("nothing to save yet")
             return None
         self.window.statusBar().showMessage(f"saving the trace to {path}…")
 
@@ -186,7 +187,7 @@ class ModelOpener(QtCore.QObject):
 
     def _trace_saved(self, path: str, error: str) -> None:
         if error:
-            self.show_message(f"cannot save the trace to {path}: {error}")
+            self.window.show_message(f"cannot save the trace to {path}: {error}")
         else:
             size = QtCore.QFileInfo(path).size() / 1e6
             self.window.statusBar().showMessage(f"saved the trace to {path} ({size:.1f} MB)",
