@@ -16,20 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.checkpoints import CheckpointError
-from models.presets import PRESETS
+from models.presets import DEFAULT_PRESET, PRESETS
 from models.trace import Trace
 
 from . import session as sessions
+from .main_window import MainWindow
+from .qapp import application
 from .render import render
-from .state import Selection, matrix_shape
+from .state import AppState, RunFailed, Selection, matrix_shape
+from .tour import system_language
 from .zoom import ZOOM
-
-
-class RunFailed(RuntimeError):
-    """The newest run failed (bad input, weights that do not load); the last result stays."""
 
 
 @dataclass(frozen=True)
@@ -46,21 +45,53 @@ class Explorer:
         self.window = window
         self.state = window.state
         self.app = QtWidgets.QApplication.instance()
+        window.explorer = self  # the window's tour steps and sessions go through it
+
+    @classmethod
+    def create(cls, preset: str | None = None, device: str | None = None,
+               settings: QtCore.QSettings | None = None, initial_input=None,
+               untrained: bool = False, generate: int = 0, ready=None) -> Explorer:
+        """The window on a preset (last used, else the default), built with its Explorer,
+        its first run started (not waited for) and not shown; `untrained`: the presets with
+        random weights instead of their trained ones; `generate`: a causal language model's
+        continuation (tokens); `ready`: the opened model's Session already built
+        (`models.session.open_model_ready`), so its files are read once."""
+        application()
+        if preset is None and settings is not None:
+            preset = settings.value("preset", None)
+        if preset not in PRESETS:
+            preset = DEFAULT_PRESET
+        if device is None and settings is not None:
+            device = settings.value("device", "cpu")
+        state = AppState(preset, "cpu", untrained=untrained)
+        state.generate = generate  # --generate K: a causal language model's continuation
+        state.offer_ready(preset, ready)
+        window = MainWindow(state, settings)
+        explorer = cls(window)
+        # the interface speaks the tour's language (chosen before, else the system's)
+        window.set_language(str(settings.value("tourLanguage", system_language()))
+                            if settings is not None else system_language())
+        window.restore_settings()
+        if PRESETS[preset].source:  # an opened model (--weights FOLDER): in the box from the start
+            window.add_opened(preset)
+        window.select_device(device or "cpu")
+        window.select_preset(preset, initial_input)
+        return explorer
 
     @classmethod
     def open(cls, preset: str | None = None, device: str = "cpu", show: bool = True,
              size: tuple[int, int] = (1280, 800), settings: QtCore.QSettings | None = None,
-             wait: bool = True, untrained: bool = False, ready=None) -> Explorer:
+             wait: bool = True, untrained: bool = False, initial_input=None,
+             ready=None) -> Explorer:
         """A new window on `preset` (the default one when None), its first run waited for;
-        `untrained`: the presets with random weights (what training changes)."""
-        from .app import application, create_window
-
-        application()
-        window = create_window(preset, device, settings, untrained=untrained, ready=ready)
-        window.resize(*size)
+        `untrained`: the presets with random weights (what training changes);
+        `initial_input`: its first input instead of the preset's sample; `ready`: an opened
+        model's Session already built (`models.session.open_model_ready`)."""
+        explorer = cls.create(preset, device, settings, initial_input, untrained=untrained,
+                              ready=ready)
+        explorer.window.resize(*size)
         if show:
-            window.show()
-        explorer = cls(window)
+            explorer.window.show()
         if wait:
             explorer.wait()
         return explorer
@@ -218,6 +249,14 @@ class Explorer:
         self.paint()
         return render(widget, path, scale)
 
+    def grab(self, panel: str | None = None) -> QtGui.QPixmap:
+        """A panel (None: the whole window) as it is on screen, its controls included."""
+        widget = self.window if panel is None else self.window.panels[panel]
+        self.paint()
+        widget.grab()  # axes size themselves to their labels while painting: paint twice
+        self.paint()
+        return widget.grab()
+
     def save_trace(self, path: str | Path, timeout: float = 60.0) -> Path:
         """Write the trace on screen to an .npz (on the window's writer thread, waited for
         here); RunFailed says why it could not be written."""
@@ -244,7 +283,7 @@ class Explorer:
     def tour(self, lang: str | None = None):
         """The guided tour in `lang` (default: the system's), shown in its card; returns
         the player: `steps`, `go(i)`, `next()`, `previous()`."""
-        return self.window.start_tour(lang, explorer=self)
+        return self.window.start_tour(lang)
 
     def wait(self, timeout: float = 60.0) -> Explorer:
         """Until the newest request is answered and painted; RunFailed if it failed."""

@@ -1,18 +1,18 @@
-"""Application set-up: platform checks, QApplication, the main window, and run()."""
+"""The desktop app: platform checks and run(). Windows are built with their Explorer by
+`api.Explorer.create`; the QApplication comes from qapp.py."""
 from __future__ import annotations
 
 import ctypes.util
 import os
 import sys
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore
 
-from models.memory import return_large_blocks
-from models.presets import DEFAULT_PRESET, PRESETS
+from models.presets import PRESETS
 
+from .api import Explorer
 from .main_window import MainWindow
-from .state import AppState
-from .tour import system_language
+from .qapp import application
 
 # Libraries Qt's xcb platform plugin loads that minimal Linux systems lack (Debian names).
 XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xcb-icccm": "libxcb-icccm4",
@@ -38,49 +38,13 @@ def platform_problem() -> str:
     return ""
 
 
-def _quiet_qt_messages(kind, context, text: str) -> None:
-    # The offscreen plugin warns on every dock layout; everything else is passed on.
-    if "propagateSizeHints" not in text:
-        print(text, file=sys.stderr)
-
-
-def application() -> QtWidgets.QApplication:
-    app = QtWidgets.QApplication.instance()
-    if app is None:
-        return_large_blocks()  # a long input's freed trace goes back to the system
-        QtCore.qInstallMessageHandler(_quiet_qt_messages)
-        QtCore.QCoreApplication.setOrganizationName("TransformerExplorer")
-        QtCore.QCoreApplication.setApplicationName("Transformer Explorer")
-        app = QtWidgets.QApplication(sys.argv[:1])
-    return app
-
-
 def create_window(preset: str | None = None, device: str | None = None,
                   settings: QtCore.QSettings | None = None, initial_input=None,
                   untrained: bool = False, generate: int = 0, ready=None) -> MainWindow:
-    """Build the window on a preset (last used, else the default) and start its first run;
-    `untrained`: the presets with random weights instead of their trained ones; `generate`:
-    a causal language model's continuation (tokens); `ready`: the opened model's Session
-    already built (`models.session.open_model_ready`), so its files are read once."""
-    if preset is None and settings is not None:
-        preset = settings.value("preset", None)
-    if preset not in PRESETS:
-        preset = DEFAULT_PRESET
-    if device is None and settings is not None:
-        device = settings.value("device", "cpu")
-    state = AppState(preset, "cpu", untrained=untrained)
-    state.generate = generate  # --generate K: a causal language model's continuation
-    state.offer_ready(preset, ready)
-    window = MainWindow(state, settings)
-    # the interface speaks the tour's language (chosen before, else the system's)
-    window.set_language(str(settings.value("tourLanguage", system_language()))
-                        if settings is not None else system_language())
-    window.restore_settings()
-    if PRESETS[preset].source:  # an opened model (--weights FOLDER): in the box from the start
-        window.add_opened(preset)
-    window.select_device(device or "cpu")
-    window.select_preset(preset, initial_input)
-    return window
+    """The window of a new `Explorer.create(...)` (its `explorer`), for older scripts."""
+    application()
+    return Explorer.create(preset, device, settings, initial_input, untrained=untrained,
+                           generate=generate, ready=ready).window
 
 
 def run(preset: str | None = None, device: str | None = None, session: str | None = None,
@@ -93,15 +57,13 @@ def run(preset: str | None = None, device: str | None = None, session: str | Non
         print(f"error: {problem}", file=sys.stderr)
         return 2
     app = application()
-    window = create_window(preset, device, QtCore.QSettings(), untrained=untrained,
-                           generate=generate, ready=ready)
+    explorer = Explorer.create(preset, device, QtCore.QSettings(), untrained=untrained,
+                               generate=generate, ready=ready)
+    window = explorer.window
     if preset is not None and PRESETS[preset].source:  # `--weights FOLDER`
-        window._remember("recentModels", PRESETS[preset].source)
+        window.opener.remember("recentModels", PRESETS[preset].source)
     window.show()
     if session is not None or tour is not None:
-        from .api import Explorer
-
-        explorer = Explorer(window)
         explorer.wait()
         if session is not None:
             window.open_session(session)

@@ -1,8 +1,9 @@
 """`python main.py bench`: the latency figures the performance goals are stated in.
 
-Offscreen with real rendering: every "to pixels" figure ends with `paint_now`, which runs
-the event loop until nothing is pending: pyqtgraph scenes process their changes from the
-event loop, then Qt paints every widget whose pixels changed — what a user would see.
+Offscreen with real rendering, driven through the scripting API (`Explorer`): every "to
+pixels" figure ends with `Explorer.paint`, which runs the event loop until nothing is
+pending: pyqtgraph scenes process their changes from the event loop, then Qt paints every
+widget whose pixels changed — what a user would see.
 Nothing is left to paint while the next run computes.
 input-to-pixels starts when the (already debounced) edit reaches the AppState and ends
 when the new trace is painted; the text box's 60 ms typing debounce comes on top.
@@ -113,32 +114,25 @@ def bench_model(name: str, device: str, inputs: list) -> dict:
 
 def bench_gui(name: str, device: str, inputs: list) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6 import QtCore
+    from .api import Explorer
+    from .export import wait_for_run
 
-    from .app import application, create_window
-    from .export import paint_now, wait_for_run
-
-    app = application()
-    window = create_window(name, device, settings=None)
+    explorer = Explorer.open(name, device, size=(1400, 860), wait=False)
     try:
-        window.resize(1400, 860)
-        window.show()
-        wait_for_run(window.state)
-        state = window.state
-        paint_now(app, window)
+        wait_for_run(explorer)
+        state = explorer.state
         trace = state.trace
 
         def redraw():
             state.trace_changed.emit(trace)
-            paint_now(app, window)
+            explorer.paint()
 
         redraw_ms = timed(redraw, 20)
         input_ms = []
         for value in inputs:
             start = time.perf_counter()
-            state.set_input(value)
-            wait_for_run(state)
-            paint_now(app, window)
+            explorer.set_input(value)
+            wait_for_run(explorer)
             input_ms.append((time.perf_counter() - start) * 1000)
         rows = state.trace[f"{state.selection.site}/q"].shape[-2]
         state.unlock()
@@ -146,13 +140,11 @@ def bench_gui(name: str, device: str, inputs: list) -> dict:
         for i in range(60):
             start = time.perf_counter()
             state.hover(query=i % rows, key=(i * 7) % rows if rows else None)
-            paint_now(app, window)
+            explorer.paint()
             hover_ms.append((time.perf_counter() - start) * 1000)
-        QtCore.QCoreApplication.processEvents()
+        explorer.app.processEvents()
     finally:
-        window.close()
-        window.deleteLater()
-        app.processEvents()
+        explorer.close()
     return {"redraw_ms": stats(redraw_ms), "input_to_pixels_ms": stats(input_ms),
             "hover_ms": stats(hover_ms)}
 

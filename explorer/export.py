@@ -8,39 +8,29 @@ from pathlib import Path
 
 from models.tasks.text import InputError
 
-from .main_window import PANEL_CLASSES, MainWindow
+from .api import Explorer
+from .main_window import PANEL_CLASSES
 from .render import EXPORT_FILTERS, render  # noqa: F401  (the one place for pictures)
-from .state import AppState
+from .state import RunFailed
 
 PANEL_NAMES = [cls.name for cls in PANEL_CLASSES]
 
 
-def paint_now(app, window) -> None:
-    """Run the event loop until nothing is pending: pyqtgraph scenes process their changes
-    from the event loop and post paint requests; the second pass paints them."""
-    for _ in range(2):
-        app.processEvents()
-        app.sendPostedEvents()
-
-
-def wait_for_run(state: AppState, timeout_s: float = 120.0) -> None:
-    """Process events until the newest request is answered; InputError if it failed."""
+def wait_for_run(explorer: Explorer, timeout_s: float = 120.0) -> None:
+    """Until the newest request is answered and painted; InputError (the command line's
+    error) if it failed or took longer than `timeout_s`."""
     try:
-        state.settle(timeout_s)
-    except TimeoutError as error:
+        explorer.wait(timeout_s)
+    except (RunFailed, TimeoutError) as error:
         raise InputError(str(error)) from None
-    if state.error:
-        raise InputError(state.error)
 
 
-def select(window: MainWindow, site: str | None = None, layer: int | None = None,
+def select(explorer: Explorer, site: str | None = None, layer: int | None = None,
            head: int | None = None, query: int | None = None, window_index: int | None = None,
            kind: str | None = None, key: int | None = None) -> None:
     """Apply a selection the way a user would: kind and layer (to a site), then the
     scripting API's `select` (which checks every range), query and key locked."""
-    from .api import Explorer
-
-    state = window.state
+    state = explorer.state
     trace = state.trace
     if kind is not None or layer is not None:
         kind = kind or trace.meta["sites"][state.selection.site]["kind"]
@@ -51,8 +41,7 @@ def select(window: MainWindow, site: str | None = None, layer: int | None = None
             raise InputError(f"layer {layer} is out of range: this model has {len(sites)}")
         site = sites[layer if layer is not None else 0]
     try:
-        Explorer(window).select(site=site, head=head, window=window_index, query=query,
-                                key=key)
+        explorer.select(site=site, head=head, window=window_index, query=query, key=key)
     except ValueError as error:
         raise InputError(str(error)) from None
 
@@ -63,32 +52,21 @@ def shot(output: str, preset: str, user_input: str | None = None, panel: str | N
          **selection) -> Path:
     """Open the window offscreen, run, select, wait for paint, save a PNG."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from .app import application, create_window
-
     if panel is not None and panel not in PANEL_NAMES:
         raise InputError(f"unknown panel '{panel}' (choose from: {', '.join(PANEL_NAMES)})")
-    app = application()
-    window = create_window(preset, device, settings=None, initial_input=user_input,
-                           untrained=untrained, ready=ready)
+    explorer = Explorer.open(preset, device, size=size, wait=False, untrained=untrained,
+                             initial_input=user_input, ready=ready)
     try:
-        window.resize(*size)
-        window.show()
-        wait_for_run(window.state)
+        wait_for_run(explorer)
         if interventions:
-            window.state.set_interventions(interventions)
-            wait_for_run(window.state)
+            explorer.set_interventions(**interventions)
+            wait_for_run(explorer)
         if panel is not None:
-            window.show_panel(panel)
-        select(window, **selection)
-        paint_now(app, window)
-        widget = window if panel is None else window.panels[panel]
-        widget.grab()  # axes size themselves to their labels while painting: paint twice
-        paint_now(app, window)
-        image = widget.grab()
+            explorer.show(panel)
+        select(explorer, **selection)
+        image = explorer.grab(panel)
         if not image.save(str(output)):
             raise InputError(f"could not write {output}")
     finally:
-        window.close()
-        window.deleteLater()
-        app.processEvents()
+        explorer.close()
     return Path(output)

@@ -36,6 +36,7 @@ from models.tasks.digits import MAX_PIXELS, open_image
 from models.tasks.text import InputError
 from models.text_lm import MAX_GENERATE
 
+from .state import RunFailed
 from .tour import languages, load_tour
 
 VERSION = 1
@@ -262,8 +263,6 @@ def apply(explorer, data: dict) -> None:
     """Put a checked session (from `read`) on screen, through the scripting API. Its run goes
     first: if the model refuses its input, the app goes back to what it showed (SessionError)
     and nothing else is applied."""
-    from .api import RunFailed
-
     try:
         # (a continuation is part of the run: an input plus it may be too long)
         explorer.state.set_generate(data.get("generate", 0))

@@ -361,7 +361,7 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
     model folder opened first and chosen most of the time; with `tokens`, a language
     model's typed inputs are mostly its sample text cut to that many tokens."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from .app import application
+    from .qapp import application
 
     application()
     rng = random.Random(seed)

@@ -26,6 +26,10 @@ from .i18n import tr, translate_message
 from .runner import Request, Runner
 
 
+class RunFailed(RuntimeError):
+    """The newest run failed (bad input, weights that do not load); the last result stays."""
+
+
 @dataclass(frozen=True)
 class Selection:
     site: str = ""  # attention site, e.g. "decoder.layers.1.cross_attn"

@@ -10,7 +10,8 @@ transformer-explorer can test its own demo (napari's `make_napari_viewer` is the
 
 Windows are built offscreen on a throw-away settings file, closed on teardown, and the test
 fails if a model worker thread is left running. `make_explorer(preset, untrained=True)`: the
-presets with random weights (what training changes).
+presets with random weights (what training changes); `initial_input=`: the first input
+instead of the preset's sample.
 """
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ def make_explorer(tmp_path, request):
     from PySide6 import QtCore
 
     from .api import Explorer
-    from .app import application
     from .i18n import set_language
+    from .qapp import application
     from .zoom import ZOOM
 
     application()
@@ -36,10 +37,10 @@ def make_explorer(tmp_path, request):
     settings_path = str(tmp_path / "explorer-settings.ini")
 
     def make(preset: str | None = None, device: str = "cpu", size=(1280, 800),
-             wait: bool = True, untrained: bool = False) -> Explorer:
+             wait: bool = True, untrained: bool = False, initial_input=None) -> Explorer:
         settings = QtCore.QSettings(settings_path, QtCore.QSettings.IniFormat)
         explorer = Explorer.open(preset, device, settings=settings, size=size, wait=wait,
-                                 untrained=untrained)
+                                 untrained=untrained, initial_input=initial_input)
         created.append(explorer)
         return explorer
 

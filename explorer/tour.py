@@ -19,6 +19,7 @@ from models.resources import resource_path, shipped
 from models.tasks.text import InputError
 
 from .i18n import bind
+from .state import RunFailed
 
 TOURS = resource_path("tour")
 STATE_KEYS = {"preset", "input", "panel", "kind", "layer", "site", "head", "window", "query",
@@ -91,8 +92,6 @@ def cjk_font_problem() -> str:
 def apply_step(explorer, state: dict[str, Any]) -> None:
     """Set what a step says, in an order that works: model and input, interventions, site,
     head and window, pointing, panel, stages, zoom."""
-    from .api import RunFailed
-
     try:
         explorer.wait()  # a run still in flight would answer after the step is set up
     except RunFailed:
@@ -153,8 +152,6 @@ class TourPlayer(QtCore.QObject):
 
     def go_from_ui(self, index: int) -> None:
         """For keys, buttons and menus: a step whose run fails is reported, not raised."""
-        from .api import RunFailed
-
         try:
             self.go(index)
         except (RunFailed, TimeoutError, ValueError) as error:

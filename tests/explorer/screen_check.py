@@ -38,15 +38,13 @@ def main() -> None:
     from PySide6 import QtCore, QtWidgets  # noqa: F401  (after the platform is chosen)
 
     from explorer.api import Explorer, RunFailed
-    from explorer.app import application, create_window
     from models.presets import PRESETS
 
-    application()
     settings = QtCore.QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"),
                                 QtCore.QSettings.IniFormat)
-    window = create_window("translate", "cpu", settings)  # a first run: nothing saved
+    e = Explorer.create("translate", "cpu", settings)  # a first run: nothing saved
+    window = e.window
     window.show()
-    e = Explorer(window)
     e.wait()
     report: dict = {"available": window.screen().availableGeometry().getRect(),
                     "frame": window.frameGeometry().getRect(), "cut": {}, "central": {},

@@ -76,7 +76,7 @@ def test_a_hostile_session_changes_nothing(case, make_explorer, tmp_path):
     # and through the window: one message, nothing else
     assert not e.window.open_session(str(bad))
     assert (e.zoom, e.preset, e.input) == before[:3]
-    assert e.window._recent("recentSessions") == []
+    assert e.window.opener.recent("recentSessions") == []
 
 
 def test_a_session_whose_input_the_model_refuses_leaves_nothing_behind(make_explorer,
@@ -180,4 +180,4 @@ def test_a_session_folder_joins_recent_models_only_when_it_opens(make_explorer, 
     (tmp_path / "nan.json").write_text(json.dumps(data))
     assert not e.window.open_session(str(tmp_path / "nan.json"))
     assert "cannot be opened" in e.window.message_label.text()
-    assert e.window._recent("recentModels") == [] and "nan-model" not in PRESETS
+    assert e.window.opener.recent("recentModels") == [] and "nan-model" not in PRESETS

@@ -119,9 +119,9 @@ def test_sessions_and_recent_models_reopen_an_opened_model(make_explorer, deit_f
     assert data["model"] == {"source": str(deit_folder.resolve()), "arch": None}
     PRESETS.pop("tiny-deit")  # as in a new run of the app: only the session knows the folder
     fresh = make_explorer("reverse")
-    import explorer.main_window as main_window
+    import explorer.model_opener as model_opener
 
-    readers = threads_calling(monkeypatch, main_window, "read_model")
+    readers = threads_calling(monkeypatch, model_opener, "read_model")
     fresh.open_session(saved)
     assert readers == ["model-reader"]  # the session's folder too is read off the UI thread
     assert fresh.preset == "tiny-deit" and fresh.state.selection.query == 8
@@ -129,7 +129,7 @@ def test_sessions_and_recent_models_reopen_an_opened_model(make_explorer, deit_f
     assert box.itemData(box.currentIndex()) == "tiny-deit"
     np.testing.assert_allclose(fresh.trace["prediction/probs"], e.trace["prediction/probs"],
                                atol=1e-6)
-    assert fresh.window._recent("recentModels") == [str(deit_folder.resolve())]
+    assert fresh.window.opener.recent("recentModels") == [str(deit_folder.resolve())]
     # a session whose folder has gone: one message, nothing changes
     data["model"]["source"] = str(tmp_path / "gone")
     data["preset"] = "gone"
@@ -181,10 +181,10 @@ def test_a_model_is_read_off_the_ui_thread_and_the_newest_open_wins(make_explore
                                                                    monkeypatch, qtbot):
     """The files of an opened model are read and checked on the `model-reader` thread (a
     real checkpoint is hundreds of MB); when two opens overlap, only the newer switches."""
-    import explorer.main_window as main_window
+    import explorer.model_opener as model_opener
 
     e = make_explorer("vit-digits")
-    readers = threads_calling(monkeypatch, main_window, "read_model")
+    readers = threads_calling(monkeypatch, model_opener, "read_model")
     assert e.open_model(deit_folder) == "tiny-deit"
     assert readers == ["model-reader"]
     # two requests in a row: the first one's outcome is dropped, the second one switches

@@ -124,6 +124,6 @@ def test_a_folder_that_reads_but_cannot_build_is_offered_nowhere(make_window, qt
     name, error = opened.args[1:]
     assert name == "" and error
     assert "broken" not in PRESETS and window.preset_box.findData("broken") < 0
-    assert window._recent("recentModels") == []
+    assert window.opener.recent("recentModels") == []
     assert "cannot open" in window.message_label.text()
     assert window.state.preset == window.state.trace.meta["preset"] == "reverse"
