@@ -176,10 +176,21 @@ class ModelPanel(Panel):
         columns = sum(widths)  # (not the columns' widths: the last one stretches)
         scroll = self.style().pixelMetric(QtWidgets.QStyle.PM_ScrollBarExtent)
         need = columns + scroll + 2 * self.table.frameWidth() + 2
-        self.table.setMinimumWidth(need)
+        # beside the mosaic while that leaves the mosaic room, else below it (at 200% in an
+        # image preset's narrower centre the table beside it made the panel scroll sideways)
+        beside = need <= 0.6 * self.width()
+        self.split.setOrientation(QtCore.Qt.Horizontal if beside else QtCore.Qt.Vertical)
+        self.table.setMinimumWidth(need if beside else 0)
         total = sum(self.split.sizes())
-        if total > need:
+        if beside and total > need:
             self.split.setSizes([total - need, need])  # the mosaic takes the rest
+        elif not beside and total > 0:
+            self.split.setSizes([total // 2, total - total // 2])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.table.rowCount():
+            self._fit_table()
 
     def select(self, layer: int, head: int) -> None:
         if 0 <= layer < len(self.sites):

@@ -89,6 +89,11 @@ class WindowsPanel(Panel):
         controls.addStretch(1)
         for button in (self.prev_button, self.play_button, self.next_button):
             controls.addWidget(button)
+        # the pictures share the height there is: a scroll area asks a panel with wrapping
+        # captions for its preferred height, and pyqtgraph's 640×480 made this one scroll
+        for view in (self.steps_view, self.mask, self.weights, self.stages_view):
+            view.setSizePolicy(QtWidgets.QSizePolicy.Preferred, QtWidgets.QSizePolicy.Ignored)
+            view.setMinimumHeight(110)
         bottom = QtWidgets.QHBoxLayout()
         bottom.addWidget(self.mask, 2)
         bottom.addWidget(self.weights, 2)
