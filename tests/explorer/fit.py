@@ -80,8 +80,7 @@ def cut_widgets(root: QtWidgets.QWidget) -> list[str]:
 
 
 def _cut_cells(table: QtWidgets.QTableWidget) -> list[str]:
-    """Cells whose number does not fit its column (Qt would show '0.…'); words may be
-    elided, numbers never."""
+    """Cells holding a number that does not fit its column (Qt would show '0.…')."""
     metrics = QtGui.QFontMetrics(table.font())
     cut = []
     for column in range(table.columnCount()):
@@ -91,11 +90,19 @@ def _cut_cells(table: QtWidgets.QTableWidget) -> list[str]:
         for row in range(table.rowCount()):
             item = table.item(row, column)
             text = item.text() if item is not None else ""
-            if any(c.isdigit() for c in text) and metrics.horizontalAdvance(text) > room:
+            if _number(text) and metrics.horizontalAdvance(text) > room:
                 cut.append(f"table cell cut ({metrics.horizontalAdvance(text)} > {room} px): "
                            f"{text[:40]!r}")
                 return cut  # one per table says it
     return cut
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text.strip().rstrip("%"))
+    except ValueError:
+        return False
+    return True
 
 
 def _text(widget: QtWidgets.QWidget) -> str:
