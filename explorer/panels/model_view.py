@@ -55,7 +55,10 @@ class ModelPanel(Panel):
         self.plot.addItem(self.mosaic)
         self.focus = focus_rect(self.plot)
         self.table = QtWidgets.QTableWidget(0, 6)
-        self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.Stretch)
+        # columns as wide as their numbers and names (at every zoom), never squeezed to '0.…'
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setDefaultAlignment(QtCore.Qt.AlignLeft |
+                                                          QtCore.Qt.AlignVCenter)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
@@ -63,10 +66,18 @@ class ModelPanel(Panel):
         self.retranslate()
         self.table.cellClicked.connect(self._row_clicked)
         self.caption = QtWidgets.QLabel()
-        split = QtWidgets.QSplitter()
+        self.caption.setWordWrap(True)  # at 200% a line would be wider than the panel
+        self.split = split = QtWidgets.QSplitter()
         split.addWidget(self.canvas)
         split.addWidget(self.table)
         split.setSizes([600, 360])
+        split.setChildrenCollapsible(False)
+        split.setStretchFactor(0, 1)  # more room goes to the mosaic
+        split.setStretchFactor(1, 0)
+        # the mosaic and the table share the height there is: a scroll area asks a panel with
+        # a wrapping caption for its preferred height, and theirs would make it scroll
+        split.setSizePolicy(QtWidgets.QSizePolicy.Preferred, QtWidgets.QSizePolicy.Ignored)
+        split.setMinimumHeight(120)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.caption)
@@ -143,6 +154,7 @@ class ModelPanel(Panel):
                 for column, key in enumerate(("entropy", "distance", "special", "first"), 2):
                     self.table.setItem(row, column, NumberItem(figures[key]))
         self.table.setSortingEnabled(True)
+        self._fit_table()
         self.mosaic.setImage(mosaic, autoLevels=False, levels=(0, 1))
         self.plot.getAxis("left").setTicks(
             [[(i * step + THUMB / 2, f"L{i}") for i in range(len(self.sites))], []])
@@ -152,6 +164,39 @@ class ModelPanel(Panel):
                                 "thumbnail scaled to its maximum (larger matrices: the maximum "
                                 "of each block); click one to select it everywhere").format(
             layers=len(self.sites), heads=self.heads, kind=kind))
+
+    def apply_zoom(self, factor: float) -> None:
+        # the table takes the new font after this signal: measured once it has
+        QtCore.QTimer.singleShot(0, self._fit_table)
+
+    def _fit_table(self) -> None:
+        """Every column as wide as its widest number or name at this text size; the splitter
+        never gives the table less (the mosaic takes what is left)."""
+        metrics = self.table.horizontalHeader().fontMetrics()
+        arrow = metrics.height() + 12  # a name (at the left) and the sort arrow at the right
+        widths = [max(self.table.sizeHintForColumn(c), metrics.horizontalAdvance(
+            self.table.horizontalHeaderItem(c).text()) + arrow)
+            for c in range(self.table.columnCount())]
+        for c, width in enumerate(widths):
+            self.table.setColumnWidth(c, width)
+        columns = sum(widths)  # (not the columns' widths: the last one stretches)
+        scroll = self.style().pixelMetric(QtWidgets.QStyle.PM_ScrollBarExtent)
+        need = columns + scroll + 2 * self.table.frameWidth() + 2
+        # beside the mosaic while that leaves the mosaic room, else below it (at 200% in an
+        # image preset's narrower centre the table beside it made the panel scroll sideways)
+        beside = need <= 0.6 * self.width()
+        self.split.setOrientation(QtCore.Qt.Horizontal if beside else QtCore.Qt.Vertical)
+        self.table.setMinimumWidth(need if beside else 0)
+        total = sum(self.split.sizes())
+        if beside and total > need:
+            self.split.setSizes([total - need, need])  # the mosaic takes the rest
+        elif not beside and total > 0:
+            self.split.setSizes([total // 2, total - total // 2])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.table.rowCount():
+            self._fit_table()
 
     def select(self, layer: int, head: int) -> None:
         if 0 <= layer < len(self.sites):

@@ -3,9 +3,11 @@ embedding [N×D] and the first-layer filters; and the attention of CLS or of the
 patch laid over the image, with adjustable opacity."""
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.analysis import prefix_tokens, token_layout
 from models.trace import Trace
@@ -13,9 +15,10 @@ from models.trace import Trace
 from ..i18n import bound, tr
 from ..labels import picture, query_heat, window_token_at, window_token_cell
 from ..state import Selection
-from ..widgets.matrix_view import SIGNED, MatrixView
+from ..widgets.flow import FlowLayout
+from ..widgets.matrix_view import SIGNED, MatrixView, elastic, title_lines
 from ..widgets.plots import focus_rect, still
-from ..zoom import ZOOM, pt
+from ..zoom import ZOOM, font, pt
 from .base import Panel
 from .tokens import ImageTokens
 
@@ -49,6 +52,7 @@ def patch_sequence(image: np.ndarray, grid: int, per_line: int) -> np.ndarray:
 
 MODES = ("attention of the pointed patch", "attention of CLS")
 SEQUENCE_TITLE = "the sequence: patch 0, 1, 2, … (row-major), wrapped"
+FILTERS_TITLE = "first-layer filters"
 
 
 class PatchesPanel(Panel):
@@ -79,14 +83,20 @@ class PatchesPanel(Panel):
         self.sequence.addItem(self.sequence_image)
         self.sequence_focus = focus_rect(self.sequence.getPlotItem())
         self.embedding = MatrixView()
-        self.filters = pg.PlotWidget(title=tr("first-layer filters"))
+        self.filters = pg.PlotWidget(title=tr(FILTERS_TITLE))
         still(self.filters.getPlotItem())
         self.filter_image = pg.ImageItem()
         self.filter_image.setLookupTable(SIGNED.getLookupTable(nPts=256))
         self.filters.addItem(self.filter_image)
+        for view in (self.sequence, self.filters):  # titles fit their plot (_fit_titles)
+            elastic(view.getPlotItem().titleLabel)
         self.picture.hovered.connect(self._cell_hovered)
         self.embedding.hovered.connect(lambda r, c: self._patch_pointed(r))
-        controls = QtWidgets.QHBoxLayout()
+        # the plots share the height there is (pyqtgraph's preferred 640×480 would make the
+        # scroll area scroll once the controls wrap)
+        for view in (self.picture, self.sequence, self.embedding, self.filters):
+            view.setSizePolicy(QtWidgets.QSizePolicy.Preferred, QtWidgets.QSizePolicy.Ignored)
+        controls = FlowLayout()  # one line, or more when the text is large
         controls.addWidget(self.mode)
         controls.addWidget(bound(QtWidgets.QLabel(), "opacity", control=True))
         controls.addWidget(self.opacity)
@@ -109,10 +119,27 @@ class PatchesPanel(Panel):
         self.retranslate()
 
     def retranslate(self) -> None:
-        self.sequence.setTitle(tr(SEQUENCE_TITLE), size=pt(11))
-        self.filters.setTitle(tr("first-layer filters"), size=pt(11))
+        self._fit_titles()
         for i, words in enumerate(MODES):
             self.mode.setItemText(i, tr(words))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_titles()
+
+    def _fit_titles(self) -> None:
+        """Each plot's title wrapped or shortened to its plot's width (whole in the tooltip):
+        pyqtgraph would otherwise widen the plot past its view and cut picture and title."""
+        metrics = QtGui.QFontMetrics(font(11))
+        for view, title in ((self.sequence, tr(SEQUENCE_TITLE)), (self.filters, tr(FILTERS_TITLE))):
+            lines = title_lines(title, metrics, max(view.width() - 16, 40))
+            view.setToolTip(title if " ".join(lines) != title else "")
+            view.setTitle("<br>".join(escape(line) for line in lines), size=pt(11))
+            # pyqtgraph gives a title a fixed 30 px: as tall as its lines at this zoom instead
+            label = view.getPlotItem().titleLabel
+            tall = max(30, int(label.item.boundingRect().height()) + 2)
+            label.setMaximumHeight(tall)
+            view.getPlotItem().layout.setRowFixedHeight(0, tall)
 
     # -- geometry ------------------------------------------------------------------------
     def grid(self) -> int:

@@ -210,6 +210,7 @@ class BiasPositions(QtWidgets.QWidget):
         self.table = MatrixView()
         self.expanded = MatrixView()
         self.note = QtWidgets.QLabel()
+        self.note.setWordWrap(True)  # at 200% a line would be wider than the panel
         self.note.setStyleSheet("font-weight: bold")
         self.expanded.hovered.connect(lambda i, j: panel.state.hover(query=i, key=j))
         row = QtWidgets.QHBoxLayout()

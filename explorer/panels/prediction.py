@@ -96,6 +96,9 @@ class PredictionPanel(Panel):
         self._ticks = tuple(str(i) for i in range(10))
         self._top = 1.0  # the probability axis's top
         self.chart.getAxis("bottom").setTicks([list(enumerate(self._ticks)), []])
+        # the probability axis's ticks and name follow the room it has (_fit_chart)
+        self.chart.getViewBox().sigResized.connect(lambda _: self._fit_chart())
+        self.chart.setMinimumHeight(8 * QtGui.QFontMetrics(zoom.font()).height())
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
                                     brushes=[pg.mkBrush(PLAIN)] * 10)
         self.original_bars = pg.BarGraphItem(x=np.arange(10) + 0.2, height=np.zeros(10),
@@ -158,6 +161,10 @@ class PredictionPanel(Panel):
                 QtGui.QFontMetrics(zoom.font()).height() + 6)
         if hasattr(self, "flags"):
             self._fit_controls()
+        if hasattr(self, "chart"):
+            # at least a few lines of text tall: at 200% the dock's rows squashed it flat
+            self.chart.setMinimumHeight(8 * QtGui.QFontMetrics(zoom.font()).height())
+            self._fit_chart()
 
     # -- language models ---------------------------------------------------------------
     def _build_language_page(self) -> QtWidgets.QWidget:
@@ -338,6 +345,26 @@ class PredictionPanel(Panel):
         ticks = [(i, t) for i, t in enumerate(self._ticks) if i % step == 0]
         self.chart.getAxis("bottom").setTicks([ticks, []])
 
+    def _fit_chart(self) -> None:
+        """The probability axis: its name at the text size, shortened to 'p' where the axis is
+        shorter than the word; as many ticks as fit a line of text apart (at 200% pyqtgraph's
+        own ticks overlapped and the name was cut to 'probabilit')."""
+        axis = self.chart.getAxis("left")
+        metrics = QtGui.QFontMetrics(zoom.font())
+        height = self.chart.getViewBox().height()
+        name = tr("probability")
+        if metrics.horizontalAdvance(name) + 8 > height:
+            name = "p"
+        if (axis.labelText, axis.labelStyle.get("font-size")) != (name, zoom.pt(9)):
+            axis.setLabel(name, **{**axis.labelStyle, "font-size": zoom.pt(9)})
+        axis.setTickFont(zoom.font())
+        fit = max(1, int(height // (1.5 * metrics.height())))  # tick labels that fit
+        step = next((s for s in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0)
+                     if self._top / s <= fit), 1.0)
+        values = np.arange(0, self._top + step / 2, step)
+        digits = 0 if step >= 1 else 1 if step >= 0.1 and step != 0.25 else 2
+        axis.setTicks([[(v, f"{v:.{digits}f}") for v in values], []])
+
     def _fit_controls(self) -> None:
         """At 175–200% a long button or box label goes onto two lines instead of widening
         the panel past its dock."""
@@ -456,6 +483,7 @@ class PredictionPanel(Panel):
             if top != self._top:
                 self._top = top
                 self.chart.setYRange(0, top)
+                self._fit_chart()
             best = int(probs.argmax())
             brushes = [pg.mkBrush(CHOSEN if c == best else PLAIN) for c in shown]
             original = meta.get("original")

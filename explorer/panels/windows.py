@@ -7,9 +7,11 @@ side by side with the 2×2 neighbourhoods that patch merging joins.
 """
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.analysis import token_layout
 from models.trace import Trace
@@ -17,9 +19,9 @@ from models.trace import Trace
 from ..i18n import bound, tr
 from ..labels import axis_labels, block_name, window_token_at, window_token_cell
 from ..state import Selection
-from ..widgets.matrix_view import MatrixView
+from ..widgets.matrix_view import MatrixView, elastic, title_lines
 from ..widgets.plots import focus_rect, still
-from ..zoom import pt
+from ..zoom import font, pt
 from .base import Panel
 from .tokens import grid_lines
 
@@ -35,6 +37,21 @@ STEPS = [
     ("roll back (+s, +s)", "After attention the grid is rolled back: each new window straddles "
      "the borders of the previous block's windows, so information crosses them."),
 ]
+
+
+def fit_title(plot: pg.PlotItem, title: str, width: int, size: float, **style) -> None:
+    """`title` wrapped at spaces to `width` (words left out, never a number: title_lines),
+    its row as tall as its lines: four grids side by side at 200% cut their titles."""
+    label = plot.titleLabel
+    if not getattr(label, "elastic", False):
+        elastic(label)
+        label.elastic = True
+        label.item.document().setDocumentMargin(0)
+    lines = title_lines(title, QtGui.QFontMetrics(font(size, style.get("bold", False))), width, 3)
+    plot.setTitle("<br>".join(escape(line) for line in lines), size=pt(size), **style)
+    tall = max(20, int(label.item.boundingRect().height()) + 2)
+    label.setMaximumHeight(tall)
+    plot.layout.setRowFixedHeight(0, tall)
 
 
 def token_image(trace: Trace, res: int) -> np.ndarray:
@@ -89,6 +106,11 @@ class WindowsPanel(Panel):
         controls.addStretch(1)
         for button in (self.prev_button, self.play_button, self.next_button):
             controls.addWidget(button)
+        # the pictures share the height there is: a scroll area asks a panel with wrapping
+        # captions for its preferred height, and pyqtgraph's 640×480 made this one scroll
+        for view in (self.steps_view, self.mask, self.weights, self.stages_view):
+            view.setSizePolicy(QtWidgets.QSizePolicy.Preferred, QtWidgets.QSizePolicy.Ignored)
+            view.setMinimumHeight(110)
         bottom = QtWidgets.QHBoxLayout()
         bottom.addWidget(self.mask, 2)
         bottom.addWidget(self.weights, 2)
@@ -98,8 +120,8 @@ class WindowsPanel(Panel):
         layout.addWidget(self.caption)
         layout.addLayout(controls)
         layout.addWidget(self.step_caption)
-        layout.addWidget(self.steps_view, 3)
-        layout.addLayout(bottom, 2)
+        layout.addWidget(self.steps_view, 1)  # the matrices below need as much at 200%
+        layout.addLayout(bottom, 1)
         self.geometry: dict = {}
 
     # -- step-through ----------------------------------------------------------------------
@@ -109,9 +131,20 @@ class WindowsPanel(Panel):
         self.step_caption.setText(f"{self.step + 1}/4  {tr(title)}: {tr(text)}")
         for i, (plot, *_rest) in enumerate(self.grids):
             colour = "#ff8c00" if i == self.step else "#444"
-            # number and name on two lines: four titles side by side fit at 200% too
-            plot.setTitle(f"{i + 1}.<br>{tr(STEPS[i][0])}", color=colour, size=pt(10),
-                          bold=i == self.step)
+            # wrapped to a quarter of the width: four titles side by side fit at 200% too
+            fit_title(plot, f"{i + 1}. {tr(STEPS[i][0])}", self._cell_width(self.steps_view, 4),
+                      10, color=colour, bold=i == self.step)
+
+    @staticmethod
+    def _cell_width(view: pg.GraphicsLayoutWidget, plots: int) -> int:
+        return max(view.width() // max(plots, 1) - 12, 40)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.go_to_step(self.step)  # the titles wrap to the new width
+        trace = self.state.trace
+        if trace is not None and self.stage_plots and token_layout(trace.meta) == "windows":
+            self._draw_stages(trace)
 
     # -- pointing ----------------------------------------------------------------------------
     def _moved(self, scene_pos) -> None:
@@ -228,7 +261,8 @@ class WindowsPanel(Panel):
             res = trace.meta["config"]["img_size"] // trace.meta["config"]["patch_size"] // 2**s
             image.setImage(token_image(trace, res).astype(np.float32), autoLevels=False,
                            levels=(0, 1))
-            plot.setTitle(tr("stage {stage}").format(stage=s) + f": {res}×{res}", size=pt(9))
+            fit_title(plot, tr("stage {stage}").format(stage=s) + f": {res}×{res}",
+                      self._cell_width(self.stages_view, len(self.stage_plots)), 9)
             plot.setRange(xRange=(0, res), yRange=(0, res), padding=0.02)
 
     def _focus_stages(self, trace: Trace, sel: Selection, cell) -> None:

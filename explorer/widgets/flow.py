@@ -59,7 +59,8 @@ class FlowLayout(QtWidgets.QLayout):
         for item in self._items:
             if item.isEmpty():
                 continue
-            hint = item.sizeHint()
+            hint = item.sizeHint()  # no wider than the line (a combo box elides its text)
+            hint.setWidth(max(min(hint.width(), rect.width()), item.minimumSize().width()))
             if lines[-1] and x + hint.width() > rect.right() + 1:
                 lines.append([])
                 x = rect.x()

@@ -47,6 +47,9 @@ def cut_widgets(root: QtWidgets.QWidget) -> list[str]:
                        f"{type(widget).__name__} {_text(widget)[:40]!r}")
             continue
         metrics = widget.fontMetrics()
+        if isinstance(widget, QtWidgets.QTableWidget):
+            cut.extend(_cut_cells(widget))
+            continue
         if isinstance(widget, QtWidgets.QLabel):
             text = _plain(widget)
             if not text.strip() or (widget.property("elides") and widget.toolTip() == text):
@@ -74,6 +77,32 @@ def cut_widgets(root: QtWidgets.QWidget) -> list[str]:
             elif metrics.height() * (1 + widget.text().count("\n")) > widget.height() + SLACK:
                 cut.append(f"button too low: {widget.text()!r}")
     return cut
+
+
+def _cut_cells(table: QtWidgets.QTableWidget) -> list[str]:
+    """Cells holding a number that does not fit its column (Qt would show '0.…')."""
+    metrics = QtGui.QFontMetrics(table.font())
+    cut = []
+    for column in range(table.columnCount()):
+        if table.isColumnHidden(column):
+            continue
+        room = table.columnWidth(column) - 6  # the cell's margins
+        for row in range(table.rowCount()):
+            item = table.item(row, column)
+            text = item.text() if item is not None else ""
+            if _number(text) and metrics.horizontalAdvance(text) > room:
+                cut.append(f"table cell cut ({metrics.horizontalAdvance(text)} > {room} px): "
+                           f"{text[:40]!r}")
+                return cut  # one per table says it
+    return cut
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text.strip().rstrip("%"))
+    except ValueError:
+        return False
+    return True
 
 
 def _text(widget: QtWidgets.QWidget) -> str:

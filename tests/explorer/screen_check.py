@@ -54,6 +54,11 @@ def main() -> None:
         sizes = {n: list(d.size().toTuple()) for n, d in window.docks.items() if d.isVisible()}
         return {"docks": sizes, "central": list(window.centralWidget().size().toTuple())}
 
+    def central_tabs() -> list[str]:
+        """The central panels this preset shows, the attention heatmap first."""
+        return [name for name, page in window.pages.items()
+                if window.tabs.isTabVisible(window.tabs.indexOf(page))]
+
     def check(tag: str) -> None:
         cut = cut_widgets(window)
         if cut:
@@ -61,9 +66,9 @@ def main() -> None:
         area = window.panels["prediction"].parentWidget().parentWidget()
         if area.horizontalScrollBar().isVisible():
             report["side_scroll"][tag] = "prediction"
-        front = window.tabs.currentWidget()  # the pipeline: its equation wraps instead
-        if window.current_panel() == "pipeline" and front.horizontalScrollBar().isVisible():
-            report["side_scroll"][tag] = "pipeline"
+        front = window.tabs.currentWidget()  # every central panel wraps or shrinks instead
+        if front.horizontalScrollBar().isVisible():
+            report["side_scroll"][tag] = window.current_panel()
 
     for name in PRESETS:
         e.set_preset(name)
@@ -76,13 +81,14 @@ def main() -> None:
             box = window.panels["attention"].view.plot.getViewBox().sceneBoundingRect()
             report["central"][f"{name} {factor}"] = docks()["central"]
             report["plot"][f"{name} {factor}"] = [round(box.width()), round(box.height())]
-            e.show("pipeline")  # the equation wraps to the width, never scrolls sideways
-            e.paint()
-            check(f"{name} {factor}")
+            for panel in central_tabs()[1:]:  # each wraps to the width, never scrolls sideways
+                e.show(panel)
+                e.paint()
+                check(f"{name} {factor} {panel}")
         e.set_zoom(1.0)
         report["restored"][f"{name} ctrl0"] = [at_100, docks()]
         window.toggle_presentation()
-        for panel in ("attention", "pipeline"):
+        for panel in central_tabs():
             e.show(panel)
             e.paint()
             check(f"{name} F5")

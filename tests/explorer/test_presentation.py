@@ -214,3 +214,56 @@ def test_tick_labels_never_overlap_and_titles_keep_their_shape(make_explorer):
         assert gap >= (metrics.horizontalAdvance(ta) + metrics.horizontalAdvance(tb)) / 2
     assert f"[{e.trace[f'{e.selection.site}/q'].shape[-2]}×{columns}]" in \
         view.plot.titleLabel.text.replace("<br>", " ")  # a shape is never elided
+
+
+def test_the_probability_chart_keeps_its_name_and_ticks_apart_at_200(make_explorer):
+    """At 200% the chart was squashed flat: its axis name cut to 'probabilit' and its
+    probability ticks on top of each other. Measured with the axes' own fonts."""
+    from PySide6 import QtGui
+
+    e = make_explorer("vit-digits")
+    e.set_input(str(SEVEN))
+    e.wait()
+    e.set_zoom(2.0)
+    e.paint()
+    chart = e.window.panels["prediction"].chart
+    box = chart.getViewBox().sceneBoundingRect()
+    left, bottom = chart.getAxis("left"), chart.getAxis("bottom")
+    text = left.label.document()  # the name as drawn, at its own (zoomed) size
+    assert text.toPlainText().strip() in ("probability", "p")
+    assert "18pt" in left.label.toHtml()  # 9 pt at 200%, like the other texts
+    assert text.idealWidth() - 2 * text.documentMargin() <= box.height()  # whole on the axis
+    metrics = QtGui.QFontMetrics(left.style["tickFont"] or left.font())
+    ticks = left._tickLevels[0]
+    top = chart.getViewBox().viewRange()[1][1]
+    assert len(ticks) >= 2 and ticks[-1][0] <= top + 1e-9
+    for (a, _), (b, _) in zip(ticks, ticks[1:]):  # a line of text apart, at least
+        assert (b - a) / top * box.height() >= metrics.height()
+    metrics = QtGui.QFontMetrics(bottom.style["tickFont"] or bottom.font())
+    ticks = bottom._tickLevels[0]
+    span = chart.getViewBox().viewRange()[0]
+    for (a, ta), (b, tb) in zip(ticks, ticks[1:]):
+        gap = (b - a) / (span[1] - span[0]) * box.width()
+        assert gap >= (metrics.horizontalAdvance(ta) + metrics.horizontalAdvance(tb)) / 2
+
+
+def test_the_model_views_numbers_are_whole_at_200(make_explorer):
+    """Each column of the head statistics as wide as its widest number and its name (with
+    the sort arrow); the panel fits the width of a 1280-px window's central column."""
+    e = make_explorer("translate")
+    e.show("model")
+    e.set_zoom(2.0)
+    e.paint()
+    panel = e.window.panels["model"]
+    table = panel.table
+    metrics = table.fontMetrics()
+    head = table.horizontalHeader().fontMetrics()
+    assert table.rowCount() == 8
+    for column in range(table.columnCount()):
+        name = table.horizontalHeaderItem(column).text()
+        widest = max(metrics.horizontalAdvance(table.item(row, column).text())
+                     for row in range(table.rowCount()))
+        assert table.columnWidth(column) >= widest + 4, name
+        assert table.columnWidth(column) >= head.horizontalAdvance(name) + head.height(), name
+    assert all(size > 0 for size in panel.split.sizes())  # the mosaic keeps room too
+    assert not e.window.tabs.currentWidget().horizontalScrollBar().isVisible()
