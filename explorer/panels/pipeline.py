@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from models.trace import Trace
 
 from .. import zoom
+from ..analyst import Request
 from ..i18n import bind, bound, tr
 from ..labels import axis_labels, site_title
 from ..state import Selection
@@ -184,6 +185,8 @@ class PipelinePanel(Panel):
 
     def __init__(self, state, parent=None) -> None:
         super().__init__(state, parent)
+        self.request = Request("pipeline", lambda: self.state.trace)
+        self._asked: tuple | None = None  # the head whose matrices were asked for last
         self.views: dict[str, MatrixView] = {}
         self.cells: dict[str, QtWidgets.QFrame] = {}
         self.operator_labels: list[QtWidgets.QLabel] = []
@@ -427,10 +430,29 @@ class PipelinePanel(Panel):
         return found
 
     def _redraw_matrices(self) -> None:
+        """The selected head's matrices, drawn at once when its N × N are at hand (cached),
+        else computed on the analyst thread (at 1,024 tokens, tens of ms) and drawn when
+        they arrive, if that head is still the one selected."""
         trace, sel = self.state.trace, self.state.selection
         if trace is None or not sel.site:
             return
-        data = self.matrices(trace, sel)
+        key = (sel.site, sel.head, sel.window)
+        if self.request.computing() and self._asked == key:
+            return  # (a hover while the matrices are computed: they are on their way)
+        windowed = trace.meta["sites"][sel.site]["kind"] == "window"
+        window = sel.window if windowed else None
+        derived = ["scores", "weights"] + (["mask"] if f"{sel.site}/mask" in trace else [])
+        ready = all(trace.has_head_matrix(sel.site, name, sel.head, window)
+                    for name in derived)
+        self._asked = key
+        self.request.ask(trace, key, lambda: self.matrices(trace, sel),
+                         lambda data: self._draw_matrices(trace, sel, data), ready)
+
+    def computing(self) -> bool:
+        """This panel's head is being computed (on the analyst thread)."""
+        return self.request.computing()
+
+    def _draw_matrices(self, trace: Trace, sel: Selection, data: dict) -> None:
         rows, cols = axis_labels(trace, sel.site, sel.window)
         dh = data["q"].shape[1]
         heads = data["concat"].shape[1] // dh
@@ -496,7 +518,7 @@ class PipelinePanel(Panel):
                              + tr("head {head}").format(head=sel.head) + where +
                              f"{kv_group(trace.meta['sites'][sel.site], sel.head)}")
         self._shown = (sel.site, sel.head, sel.window)
-        self._highlight(sel)
+        self._highlight(self.state.selection)  # (where the pointer is now)
 
     def _highlight(self, sel: Selection) -> None:
         for name, view in self.views.items():

@@ -120,3 +120,45 @@ def test_the_selected_heads_matrices_of_a_long_input_are_computed_off_the_gui_th
     e.wait()
     np.testing.assert_allclose(panels["attention"].view.data,
                                eager_weights(trace, "layers.0.attn")[0], atol=1e-6)
+
+
+def test_the_pipelines_matrices_of_a_long_input_are_computed_off_the_gui_thread(
+        make_explorer, gpt2, monkeypatch):
+    """The pipeline's scores, weights and mask of the selected head: on the analyst thread,
+    equal to an independent computation; a head seen before is drawn at once."""
+    from explorer.bench import language_model_texts
+
+    monkeypatch.setattr(Trace, "materialize", lambda self, limit_bytes=0: False)  # as at 1,024
+    threads = []
+    derive = Trace._derive
+
+    def spy(self, *args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return derive(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trace, "_derive", spy)
+    e = make_explorer(gpt2)
+    e.show("pipeline")
+    e.set_input(language_model_texts(gpt2, 1, 300)[0])
+    e.wait()
+    trace, pipeline = e.trace, e.window.panels["pipeline"]
+    seen = set()
+    for site, head in (("layers.0.attn", 1), ("layers.1.attn", 2), ("layers.1.attn", 1)):
+        threads.clear()
+        e.select(site=site, head=head)
+        e.wait()
+        seen.update(threads)
+        assert set(threads) <= {"analyst"}  # not the GUI thread
+        weights = eager_weights(trace, site)[head]
+        np.testing.assert_allclose(pipeline.views["weights"].data, weights, atol=1e-6)
+        q, k = trace[f"{site}/q"][head], trace[f"{site}/k"][head]
+        scores = q.astype(np.float64) @ k.T.astype(np.float64) / np.sqrt(q.shape[-1])
+        causal = np.triu(np.ones(scores.shape, bool), 1)
+        shown = pipeline.views["scores"].data
+        np.testing.assert_allclose(shown[~causal], scores[~causal], atol=1e-5)
+    assert seen == {"analyst"}
+    threads.clear()
+    e.select(head=2)  # seen before: from the trace's cache, at once
+    assert not pipeline.computing() and threads == []
+    np.testing.assert_allclose(pipeline.views["weights"].data,
+                               eager_weights(trace, "layers.1.attn")[2], atol=1e-6)
