@@ -33,6 +33,14 @@ MIN_WEIGHT = 0.02  # lighter links are not drawn
 ALPHA_STEPS = 8
 
 
+
+def strongest_links(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each query's TOP_LINKS strongest keys and their weights, [H, Nq, k] each (what a
+    thinned heads panel draws)."""
+    # torch's top-k: numpy's argpartition took 0.23 s for 4 × 1,019²
+    top = torch.from_numpy(weights).topk(min(TOP_LINKS, weights.shape[-1]), dim=-1)
+    return top.indices.numpy(), top.values.numpy()
+
 class HeadLines(QtWidgets.QWidget):
     """Painted lines between two token columns; one pass of QPainter, no item per edge."""
 
@@ -58,15 +66,15 @@ class HeadLines(QtWidgets.QWidget):
     def thinned(self) -> bool:
         return max(len(self.queries), len(self.keys)) > MANY_TOKENS
 
-    def set_data(self, queries, keys, weights) -> None:
+    def set_data(self, queries, keys, weights, top=None) -> None:
+        """`top`: `strongest_links(weights)` when the lines are thinned, already computed
+        (on the analyst thread, for a long input); else computed here."""
         self.queries, self.keys, self.weights = queries, keys, weights
         if len(self.enabled) != weights.shape[0]:
             self.enabled = [True] * weights.shape[0]
         self.top, self._paths = None, {}
         if self.thinned:
-            # torch's top-k: numpy's argpartition took 0.23 s for 4 × 1,019²
-            top = torch.from_numpy(weights).topk(min(TOP_LINKS, weights.shape[-1]), dim=-1)
-            self.top = top.indices.numpy(), top.values.numpy()
+            self.top = top if top is not None else strongest_links(weights)
         self.update()
 
     def resizeEvent(self, event) -> None:
@@ -286,9 +294,10 @@ class HeadsPanel(Panel):
         if not self.request.computing():  # (the lines shown meanwhile may be another run's)
             self.state.hover(query=query, key=None)
 
-    def _arrived(self, trace: Trace, site: str, weights: np.ndarray) -> None:
+    def _arrived(self, trace: Trace, site: str, result: tuple) -> None:
         if self._shown == (site,):
-            self.lines.set_data(*axis_labels(trace, site), weights)
+            weights, top = result
+            self.lines.set_data(*axis_labels(trace, site), weights, top)
             self.lines.update()
 
     def update_selection(self, sel: Selection) -> None:
@@ -297,12 +306,17 @@ class HeadsPanel(Panel):
             if self._shown != (sel.site,):
                 self._shown = (sel.site,)
                 site, heads = sel.site, trace.meta["sites"][sel.site]["heads"]
-                # one head's N × N at a time (a long input's: on the analyst thread)
-                job = lambda: np.stack([trace.head_matrix(site, "weights", h)  # noqa: E731
+
+                def job():  # one head's N × N at a time (a long input's: on the analyst thread)
+                    weights = np.stack([trace.head_matrix(site, "weights", h)
                                         for h in range(heads)])
+                    # the strongest links too: for H × 1,024² weights, tens of ms
+                    thinned = max(weights.shape[-2:]) > MANY_TOKENS  # (as the lines decide)
+                    return weights, strongest_links(weights) if thinned else None
+
                 ready = all(trace.has_head_matrix(site, "weights", h) for h in range(heads))
                 self.request.ask(trace, self._shown, job,
-                                 lambda weights: self._arrived(trace, site, weights), ready)
+                                 lambda result: self._arrived(trace, site, result), ready)
             self.lines.set_query(sel.query, sel.head)
             return
         info = trace.meta["sites"][sel.site]

@@ -93,6 +93,15 @@ def test_the_selected_heads_matrices_of_a_long_input_are_computed_off_the_gui_th
         return derive(self, *args, **kwargs)
 
     monkeypatch.setattr(Trace, "_derive", spy)
+    from explorer.panels import heads as heads_module
+    strongest = heads_module.strongest_links
+    ranked = []  # the thread that ranks the heads panel's links
+
+    def ranking(weights):
+        ranked.append(threading.current_thread().name)
+        return strongest(weights)
+
+    monkeypatch.setattr(heads_module, "strongest_links", ranking)
     e = make_explorer(gpt2)
     e.show("attention")
     e.show("tokens")
@@ -110,6 +119,11 @@ def test_the_selected_heads_matrices_of_a_long_input_are_computed_off_the_gui_th
         np.testing.assert_allclose(panels["attention"].view.data, weights[head], atol=1e-6)
         np.testing.assert_allclose(panels["tokens"].strip.weights, weights[head], atol=1e-6)
         np.testing.assert_allclose(panels["heads"].lines.weights, weights, atol=1e-6)
+        # the links drawn: each query's strongest keys, ranked off the GUI thread too
+        keys, values = panels["heads"].lines.top
+        k = keys.shape[-1]
+        np.testing.assert_allclose(values, -np.sort(-weights, axis=-1)[..., :k], atol=1e-6)
+    assert ranked and set(ranked) == {"analyst"}
     threads.clear()
     e.select(site="layers.1.attn", head=1)  # computed before (the heads panel's lines)
     assert not panels["attention"].computing() and threads == []  # drawn at once
