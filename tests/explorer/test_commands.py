@@ -53,3 +53,24 @@ def test_bench_json_has_every_field():
         assert set(figures[field]) == {"median", "p95"}
         assert figures[field]["median"] > 0
     assert figures["peak_mem_mb"] > 0
+
+
+def test_bench_measures_a_language_model_at_each_length(tmp_path):
+    """`bench --weights FOLDER --tokens …` in issue 18's layout: per length, the input really
+    has that many tokens, and the app's own peak memory (a process of its own) is reported."""
+    from tests.models.lm_folders import build
+
+    folder = tmp_path / "gpt2"
+    build("gpt2", folder, n_positions=300)
+    result = run("bench", "--weights", str(folder), "--tokens", "24,96", "--edits", "2",
+                 "--json")
+    assert result.returncode == 0, result.stderr
+    lengths = json.loads(result.stdout)["lengths"]
+    assert set(lengths) == {"24", "96"}
+    for asked, figures in lengths.items():
+        assert int(asked) - 4 <= figures["tokens"] <= int(asked)  # whole words, cut to N
+        for field in ("forward_ms", "traced_ms", "hover_ms"):
+            assert figures[field]["median"] > 0
+        assert set(figures["input_to_pixels_ms"]) == {"median", "p95"}
+        assert 100 < figures["peak_rss_mb"] < 4000  # the child's VmHWM, in MB
+    assert lengths["96"]["trace_mb"] > 3 * lengths["24"]["trace_mb"]  # linear in N, not 0
