@@ -36,6 +36,21 @@ def block_max(matrix: np.ndarray, size: int) -> np.ndarray:
     return out / out.max()
 
 
+def derived_on(monkeypatch) -> list[str]:
+    """The threads on which the trace derives N × N matrices from now on (a long input's:
+    nothing materialised, as at 1,024 tokens)."""
+    monkeypatch.setattr(Trace, "materialize", lambda self, limit_bytes=0: False)
+    threads = []
+    derive = Trace._derive
+
+    def spy(self, *args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return derive(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trace, "_derive", spy)
+    return threads
+
+
 def test_the_model_view_of_a_long_input_is_computed_off_the_gui_thread(
         make_explorer, gpt2, monkeypatch, qtbot):
     from explorer.bench import language_model_texts
@@ -84,15 +99,7 @@ def test_the_selected_heads_matrices_of_a_long_input_are_computed_off_the_gui_th
     head computed before is drawn at once, from the trace's cache."""
     from explorer.bench import language_model_texts
 
-    monkeypatch.setattr(Trace, "materialize", lambda self, limit_bytes=0: False)  # as at 1,024
-    threads = []
-    derive = Trace._derive
-
-    def spy(self, *args, **kwargs):
-        threads.append(threading.current_thread().name)
-        return derive(self, *args, **kwargs)
-
-    monkeypatch.setattr(Trace, "_derive", spy)
+    threads = derived_on(monkeypatch)
     from explorer.panels import heads as heads_module
     strongest = heads_module.strongest_links
     ranked = []  # the thread that ranks the heads panel's links
@@ -142,15 +149,7 @@ def test_the_pipelines_matrices_of_a_long_input_are_computed_off_the_gui_thread(
     equal to an independent computation; a head seen before is drawn at once."""
     from explorer.bench import language_model_texts
 
-    monkeypatch.setattr(Trace, "materialize", lambda self, limit_bytes=0: False)  # as at 1,024
-    threads = []
-    derive = Trace._derive
-
-    def spy(self, *args, **kwargs):
-        threads.append(threading.current_thread().name)
-        return derive(self, *args, **kwargs)
-
-    monkeypatch.setattr(Trace, "_derive", spy)
+    threads = derived_on(monkeypatch)
     e = make_explorer(gpt2)
     e.show("pipeline")
     e.set_input(language_model_texts(gpt2, 1, 300)[0])
