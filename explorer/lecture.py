@@ -189,8 +189,8 @@ class Lecture(QtCore.QObject):
         """An image model at large text: the input column and the prediction as narrow as
         their contents allow at this text size, so that the plot gets back the height the
         taller bars took (the prediction scrolls down, never sideways)."""
-        if ZOOM.factor <= 1.0:
-            return
+        if ZOOM.factor <= 1.0 or self.window.shown_layout == "text":
+            return  # (a text model came on screen before this ran: its input is on top)
         for _ in range(3):  # the contents' minimum widths at this text size
             QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.LayoutRequest)
         window, docks = self.window, self.window.docks
@@ -222,7 +222,7 @@ class Lecture(QtCore.QObject):
             window.showNormal()
             self.set_zoom(self._zoom_before_presentation)
             if ZOOM.factor != 1.0:  # (at 100% set_zoom restores the 100% sizes)
-                self._layout_at_100 = self._layout_before_presentation
+                self._layout_at_100 = self._layout_before_presentation  # None: arrange
                 QtCore.QTimer.singleShot(0, self._restore_layout_at_100)
         else:
             self._zoom_before_presentation = ZOOM.factor
@@ -260,6 +260,9 @@ class Lecture(QtCore.QObject):
             window.resizeDocks([docks["input"]], [330], QtCore.Qt.Horizontal)
             window.resizeDocks([docks["input"], docks["tokens"]], [330, 420],
                                QtCore.Qt.Vertical)
+        # the layout saved before F5 was another kind's: leaving F5 arranges this kind's
+        # (restoring it put a text model's input box in the image column, squashed)
+        self._layout_before_presentation = None
         if ZOOM.factor > 1.0:  # the sizes saved at 100% were another model's layout
             self._layout_at_100 = None
             self._fold_bottom_docks()

@@ -33,6 +33,48 @@ def marked_words(words: list[str], other: list[str]) -> str:
                     for i, w in enumerate(words)) or "(nothing)"
 
 
+class TopListTable(QtWidgets.QTableWidget):
+    """A word and its top-5 list per row. The lists wrap in their cells between entries,
+    never inside one: each token is glued to its probability by a no-break space, and a
+    token too long for the cell's width is elided — never its number; the tooltip has the
+    whole list. Laid out again whenever the column's width or the font changes."""
+
+    def __init__(self) -> None:
+        super().__init__(0, 2)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.setWordWrap(True)
+        self.setTextElideMode(QtCore.Qt.ElideNone)
+        self.lists: list[list[tuple[str, float]]] = []
+        self.number = ".1%"
+        self._refill = QtCore.QTimer(self, singleShot=True, interval=0)
+        self._refill.timeout.connect(self.fill_lists)
+        self.horizontalHeader().sectionResized.connect(lambda *_: self._refill.start())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._refill.start()  # once the stretched column has its new width
+
+    def set_lists(self, lists: list[list[tuple[str, float]]], number: str) -> None:
+        """Column 1 of each row: its (token, probability) list, `number` the format."""
+        self.lists, self.number = lists, number
+        for row, top in enumerate(lists):
+            self.item(row, 1).setToolTip("\n".join(f"{w}  {p:{number}}" for w, p in top))
+        self.fill_lists()
+
+    def fill_lists(self) -> None:
+        metrics = QtGui.QFontMetrics(self.font())
+        room = self.columnWidth(1) - 6  # the cell's margins
+        for row, top in enumerate(self.lists):
+            entries = []
+            for word, p in top:
+                number = f"\u00a0{p:{self.number}}"
+                word = metrics.elidedText(word, QtCore.Qt.ElideRight,
+                                          max(room - metrics.horizontalAdvance(number), 0))
+                entries.append(word + number)
+            self.item(row, 1).setText("   ".join(entries))
+        self.resizeRowsToContents()
+
+
 def two_lines(text: str) -> str:
     """`text` broken at the space nearest its middle."""
     spaces = [i for i, c in enumerate(text) if c == " "]
@@ -75,9 +117,8 @@ class PredictionPanel(Panel):
         self.compare.setWordWrap(True)
         self.compare.setTextFormat(QtCore.Qt.RichText)
         self.compare.hide()
-        self.steps = QtWidgets.QTableWidget(0, 2)
+        self.steps = TopListTable()
         self.retranslate()
-        self.steps.horizontalHeader().setStretchLastSection(True)
         self.apply_zoom(zoom.ZOOM.factor)  # the headline's font and the rows' height
         self.steps.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.steps.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
@@ -155,10 +196,13 @@ class PredictionPanel(Panel):
         self.steps.verticalHeader().setDefaultSectionSize(
             QtGui.QFontMetrics(zoom.font()).height() + 6)
         self.steps.resizeColumnToContents(0)
+        self.steps.fill_lists()  # the top-5 lists wrap anew at this size
         if hasattr(self, "positions"):
             self.positions.setFont(zoom.font())
             self.positions.verticalHeader().setDefaultSectionSize(
                 QtGui.QFontMetrics(zoom.font()).height() + 6)
+            self.positions.resizeColumnToContents(0)
+            self.positions.fill_lists()
         if hasattr(self, "flags"):
             self._fit_controls()
         if hasattr(self, "chart"):
@@ -192,8 +236,7 @@ class PredictionPanel(Panel):
         self.position_label = QtWidgets.QLabel()
         self.position_label.setWordWrap(True)
         self.position_label.setTextFormat(QtCore.Qt.RichText)
-        self.positions = QtWidgets.QTableWidget(0, 2)
-        self.positions.horizontalHeader().setStretchLastSection(True)
+        self.positions = TopListTable()
         self.positions.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.positions.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
         self.positions.setSelectionMode(QtWidgets.QAbstractItemView.SingleSelection)
@@ -254,9 +297,9 @@ class PredictionPanel(Panel):
                 for c in (0, 1):
                     if self.positions.item(r, c) is None:
                         self.positions.setItem(r, c, QtWidgets.QTableWidgetItem())
-        for r, (token, top) in enumerate(zip(tokens, topk)):
+        self.positions.set_lists(topk, ".1%")
+        for r, token in enumerate(tokens):
             self.positions.item(r, 0).setText(token)
-            self.positions.item(r, 1).setText("   ".join(f"{w} {p:.1%}" for w, p in top))
         self.positions.resizeColumnToContents(0)
 
     def _show_position(self, meta: dict, row: int | None) -> None:
@@ -460,9 +503,9 @@ class PredictionPanel(Panel):
                     for column in (0, 1):
                         if self.steps.item(step, column) is None:
                             self.steps.setItem(step, column, QtWidgets.QTableWidgetItem())
-            for step, (word, top) in enumerate(zip(meta["output_tokens"], meta["top5"])):
+            for step, word in enumerate(meta["output_tokens"]):
                 self.steps.item(step, 0).setText(word)
-                self.steps.item(step, 1).setText("   ".join(f"{w} {p:.2f}" for w, p in top))
+            self.steps.set_lists(meta["top5"], ".2f")
             self.steps.resizeColumnToContents(0)
         else:
             self.reference.hide()

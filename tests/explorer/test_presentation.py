@@ -267,3 +267,34 @@ def test_the_model_views_numbers_are_whole_at_200(make_explorer):
         assert table.columnWidth(column) >= head.horizontalAdvance(name) + head.height(), name
     assert all(size > 0 for size in panel.split.sizes())  # the mosaic keeps room too
     assert not e.window.tabs.currentWidget().horizontalScrollBar().isVisible()
+
+
+def test_f5_across_model_kinds_gives_each_kind_its_own_layout(make_explorer):
+    """F5 switched on at an image model, then a text model: the Input dock goes on top
+    with the text box as wide as F5 gives it directly, during F5 and after leaving it
+    (the layout saved before F5 was the image model's: the box came back squashed)."""
+    e = make_explorer("translate")
+    window = e.window
+    line, area = window.text_input.line, window.dockWidgetArea
+
+    def presentation() -> None:
+        window.toggle_presentation()
+        e.paint()
+
+    e.set_zoom(2.0)
+    before_f5 = line.width()
+    presentation()
+    direct = line.width()
+    presentation()
+    for kind_first in ("vit-digits", "swin-digits"):
+        e.set_preset(kind_first)
+        e.wait()
+        presentation()
+        e.set_preset("translate")
+        e.wait()
+        assert area(window.docks["input"]) == QtCore.Qt.TopDockWidgetArea
+        assert line.isVisible() and line.width() >= direct - 4, (line.width(), direct)
+        presentation()
+        e.paint()
+        assert area(window.docks["input"]) == QtCore.Qt.TopDockWidgetArea
+        assert line.width() >= before_f5 - 4, (line.width(), before_f5)

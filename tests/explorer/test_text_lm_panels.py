@@ -48,7 +48,7 @@ def test_every_panel_renders_a_language_model(make_explorer, opened, family):
     panel = window.panels["prediction"]
     assert panel.positions.rowCount() == len(meta["tokens"])
     best, p = meta["topk"][2][0]
-    assert panel.positions.item(2, 1).text().startswith(f"{best} {p:.1%}")
+    assert panel.positions.item(2, 1).text().startswith(f"{best}\u00a0{p:.1%}")
     assert f"<b>{escape(best)}</b>" in panel.position_label.text()
     assert panel.continue_row.isHidden() == (family == "bert")
     # the model view: weight on the first token, from the recorded weights
