@@ -42,6 +42,10 @@ class TopListTable(QtWidgets.QTableWidget):
     def __init__(self) -> None:
         super().__init__(0, 2)
         self.horizontalHeader().setStretchLastSection(True)
+        # a header wider than its column at large text: cut at its end with "…", from the
+        # left (centred, both ends were cut: "op-5 next tokens")
+        self.horizontalHeader().setTextElideMode(QtCore.Qt.ElideRight)
+        self.horizontalHeader().setDefaultAlignment(QtCore.Qt.AlignLeft | QtCore.Qt.AlignVCenter)
         self.setWordWrap(True)
         self.setTextElideMode(QtCore.Qt.ElideNone)
         self.lists: list[list[tuple[str, float]]] = []
@@ -49,6 +53,11 @@ class TopListTable(QtWidgets.QTableWidget):
         self._refill = QtCore.QTimer(self, singleShot=True, interval=0)
         self._refill.timeout.connect(self.fill_lists)
         self.horizontalHeader().sectionResized.connect(lambda *_: self._refill.start())
+
+    def setHorizontalHeaderLabels(self, labels: list[str]) -> None:
+        super().setHorizontalHeaderLabels(labels)
+        for column, words in enumerate(labels):  # the whole header, where it is cut
+            self.horizontalHeaderItem(column).setToolTip(words)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
