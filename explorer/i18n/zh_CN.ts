@@ -1135,8 +1135,16 @@ offset →</source>
         <translation>输入有 {n} 个词元；这个模型最多接受 {limit} 个</translation>
     </message>
     <message>
-        <source>the input has {tokens} tokens{plus}; this model takes at most {limit}{why}</source>
-        <translation>输入有 {tokens} 个词元{plus}；这个模型最多接受 {limit} 个{why}</translation>
+        <source>the input has {n} tokens plus {extra} to generate; this model takes at most {limit}</source>
+        <translation>输入有 {n} 个词元，另加续写 {extra} 个；这个模型最多接受 {limit} 个</translation>
+    </message>
+    <message>
+        <source>the input has {n} tokens; this model takes at most {limit} ({note})</source>
+        <translation>输入有 {n} 个词元；这个模型最多接受 {limit} 个（{note}）</translation>
+    </message>
+    <message>
+        <source>the input has {n} tokens plus {extra} to generate; this model takes at most {limit} ({note})</source>
+        <translation>输入有 {n} 个词元，另加续写 {extra} 个；这个模型最多接受 {limit} 个（{note}）</translation>
     </message>
     <message>
         <source>unknown device '{name}' (choose cpu, cuda, mps or auto)</source>

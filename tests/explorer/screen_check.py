@@ -126,7 +126,8 @@ def main() -> None:
     # (the reason is the model's own words, in either interface language)
     report["refusal_shown_in"] = [
         type(w).__name__ for w in window.findChildren(QtWidgets.QLabel)
-        if w.isVisible() and "takes at most" in w.text() and not status.isAncestorOf(w)]
+        if w.isVisible() and ("takes at most" in w.text() or "最多接受" in w.text())
+        and not status.isAncestorOf(w)]
     e.close()
     print(json.dumps(report))
 
