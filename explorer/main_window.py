@@ -6,7 +6,6 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from models import text_lm
 from models.analysis import token_layout
 from models.presets import PRESETS
 from models.tasks.text import InputError
@@ -30,7 +29,7 @@ from .render import EXPORT_FILTERS, render
 from .state import AppState
 from .toolbar import SelectionBar
 from .widgets.banner import DockTitle, ElidedLabel, with_banner
-from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput, read_samples
+from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput
 from .zoom import ZOOM
 from .zoom import font as zoom_font
 
@@ -41,11 +40,6 @@ CENTRAL_TABS = ("attention", "pipeline", "model", "positional", "patches", "wind
 # tabs shown only for some token layouts (models.analysis.token_layout)
 TABS_FOR = {"patches": ("patches", "windows"), "windows": ("windows",),
             "rollout": ("patches", "windows")}
-SAMPLE_FILES = {"translation": "sentences.txt", "reverse": "reverse.txt",
-                "marian-translation": "sentences.txt",  # plain English: any en-xx model
-                **text_lm.SAMPLE_FILES,
-                "induction": "induction.txt"}  # by preset, where its task's would not do
-SAMPLE_FOLDERS = {"image-classification": "photos"}  # the image gallery by task (else digits)
 
 
 def scrolled(panel: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
@@ -394,9 +388,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.failure_box.hide()  # a model runs again: what the box said is past
         if preset != self._shown_preset:  # the inputs follow the model on screen
             self._shown_preset = preset
-            self.text_input.set_samples(read_samples(SAMPLE_FILES.get(preset) or SAMPLE_FILES.get(
-                trace.meta["task"], "")))
-            self.image_input.set_samples(SAMPLE_FOLDERS.get(trace.meta["task"], "digits"))
+            shown = PRESETS[preset]  # its samples: the preset's own, else its task's
+            self.text_input.set_samples(shown.samples)
+            self.image_input.set_samples(shown.task_info.sample_folder)
             self._show_input(self.state.input)
         self.inputs.setEnabled(preset == self.state.preset)
         layout = token_layout(trace.meta)

@@ -12,15 +12,12 @@ from __future__ import annotations
 import torch
 
 from . import trace as tracing
-from .tasks.task import TASKS
 from .tasks.text import InputError
 from .trace import Trace
 
 TEXT_ARCHS = ("decoder", "encoder")  # the opened language models' architectures
 TOP_K = 5
 MAX_GENERATE = 200  # the most tokens a continuation may have (each step re-runs the input)
-# the sample sentences of each language-model task, one a line (read by the window)
-SAMPLE_FILES = {name: t.sample_file for name, t in TASKS.items() if t.language_model}
 
 
 def encode(session, text: str) -> tuple[list[int], list[bool]]:

@@ -293,9 +293,3 @@ class ImageInput(QtWidgets.QWidget):
             self.canvas.show_picture(str(value))  # the sample digit, to draw over
         else:
             self.canvas.show_array(value if isinstance(value, np.ndarray) else None)
-
-
-def read_samples(name: str) -> list[str]:
-    path = SAMPLES / name
-    return [line.strip() for line in path.read_text().splitlines() if line.strip()] \
-        if path.is_file() else []
