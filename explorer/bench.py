@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import platform
 import resource
+import threading
 import time
 from pathlib import Path
 
@@ -113,12 +114,14 @@ def bench_model(name: str, device: str, inputs: list) -> dict:
     return figures
 
 
-def bench_gui(name: str, device: str, inputs: list) -> dict:
+def bench_gui(name: str, device: str, inputs: list, ready=None, before_each=None) -> dict:
+    """The window on `name`: redraws, the edits `inputs` (input to pixels), then hovers.
+    `before_each(value)`, when given, runs before each edit, outside its time."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from .api import Explorer
     from .export import wait_for_run
 
-    explorer = Explorer.open(name, device, size=(1400, 860), wait=False)
+    explorer = Explorer.open(name, device, size=(1400, 860), wait=False, ready=ready)
     try:
         wait_for_run(explorer)
         state = explorer.state
@@ -131,6 +134,8 @@ def bench_gui(name: str, device: str, inputs: list) -> dict:
         redraw_ms = timed(redraw, 20)
         input_ms = []
         for value in inputs:
+            if before_each:
+                before_each(value)
             start = time.perf_counter()
             explorer.set_input(value)
             wait_for_run(explorer)
@@ -220,28 +225,69 @@ def bench_once(name: str, device: str, inputs: list) -> dict:
     return figures
 
 
+def own_forwards(session, value, device: str) -> tuple[float, float, dict]:
+    """The model's plain (untraced, fused) and traced forward on `value`, in ms, on a thread
+    set up like the app's worker (its thread count); with the input's tokens and trace size."""
+    from .runner import threads_for
+
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    out = {}
+
+    def forwards():
+        torch.set_num_threads(threads_for(session))
+        for traced in (False, True):
+            start = time.perf_counter()
+            trace = session.run(value, trace=traced)
+            sync()
+            out[traced] = (time.perf_counter() - start) * 1000
+        out["tokens"] = int(trace["input/ids"].shape[0])
+        out["trace_mb"] = trace.nbytes() / 2**20
+
+    worker = threading.Thread(target=forwards)
+    worker.start()
+    worker.join()
+    return out[False], out[True], {"tokens": out["tokens"], "trace_mb": out["trace_mb"]}
+
+
 def app_in_a_process_of_its_own(source: str, arch: str | None, device: str,
                                 inputs: list) -> dict:
     """(In a child process.) The app as a user starts it: the folder opened, the window,
-    the edits and hovers of bench_gui; its peak RSS is the whole app's and nothing else's."""
-    from models.session import open_model
+    the edits and hovers of bench_gui. Before each edit, the model's own plain and traced
+    forward on the same input, on the app's session (the app idle): taken turn about with the
+    app's runs, a machine whose speed drifts (a shared VM) slows both alike. The peak RSS is
+    the app's alone: the process's VmHWM restarts after each pair of forwards."""
+    from models.memory import give_back_freed
+    from models.session import open_model_ready
 
-    figures = bench_gui(open_model(source, arch).name, device, inputs)
-    figures["peak_mem_mb"] = peak_rss_mb()
+    preset, session = open_model_ready(source, arch)  # read once, as File ▸ Open does
+    plain, traced, peaks, sizes = [], [], [], {}
+
+    def forwards_first(value):
+        peaks.append(peak_rss_mb())  # the app's so far (opened, window, first run)
+        p, t, sizes_now = own_forwards(session, value, device)
+        plain.append(p)
+        traced.append(t)
+        sizes.update(sizes_now)
+        give_back_freed()
+        reset_peak_rss()
+
+    figures = bench_gui(preset.name, device, inputs, ready=session, before_each=forwards_first)
+    peaks.append(peak_rss_mb())
+    figures.update(sizes, forward_ms=stats(plain), forward_traced_ms=stats(traced),
+                   peak_mem_mb=max(peaks))
     return figures
 
 
 def bench_length(name: str, device: str, edits: int, tokens: int) -> dict:
     """One input length of a language model, in the layout of issue 18's goals. An opened
-    folder's window runs in a fresh process (spawned): its peak memory is then that of the
-    app alone, not of bench's own plain-forward model and the earlier lengths' windows."""
+    folder runs in a fresh process (spawned), its own forwards taken in turn with the app's
+    runs (app_in_a_process_of_its_own): the peak memory is that of the app alone."""
     inputs = edits_for(name, max(2, min(edits, 5)), tokens)
     preset = PRESETS[name]
     if preset.source:
-        f = bench_model(name, device, inputs)
         with multiprocessing.get_context("spawn").Pool(1) as pool:
-            f.update(pool.apply(app_in_a_process_of_its_own,
-                                (preset.source, preset.source_arch, device, inputs)))
+            f = pool.apply(app_in_a_process_of_its_own,
+                           (preset.source, preset.source_arch, device, inputs))
     else:
         f = bench_once(name, device, inputs)
     return {"tokens": f.get("tokens", tokens), "forward_ms": f["forward_ms"],

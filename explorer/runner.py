@@ -16,11 +16,27 @@ import torch
 from PySide6 import QtCore
 
 from models.checkpoints import CheckpointError
+from models.memory import give_back_freed
 from models.presets import resolve_device
 from models.session import Session, load_preset
 from models.tasks.text import InputError
 
 from .i18n import said
+
+# torch's own choice at start (one thread per core), before the worker sets its own.
+ALL_CORES = torch.get_num_threads()
+# A model this big gives each core enough work per operation to gain from it (GPT-2 small at
+# 1,024 tokens: 3.8 s on one thread, 2.7 s on two); a smaller one only loses time to it.
+MANY_THREADS_FROM = 10_000_000  # parameters
+
+
+def is_big(session: Session) -> bool:
+    return sum(p.numel() for p in session.model.parameters()) >= MANY_THREADS_FROM
+
+
+def threads_for(session: Session) -> int:
+    """Intra-op threads for this session's runs on the CPU."""
+    return ALL_CORES if is_big(session) else 1
 
 
 @dataclass
@@ -46,6 +62,7 @@ class Runner(QtCore.QObject):
         self._wake = threading.Condition()
         self._stopping = False
         self.session: Session | None = None
+        self._big = False  # the session is big enough for every core and a trim per run
         self._untrained = False  # how the session was loaded
         self._thread = threading.Thread(target=self._loop, name="model-worker", daemon=True)
         self._thread.start()
@@ -64,8 +81,9 @@ class Runner(QtCore.QObject):
 
     # -- worker thread -----------------------------------------------------------
     def _loop(self) -> None:
-        # One intra-op thread: a second OpenMP team beside the main thread's idle, spinning
-        # one made these small models 2-5× slower (bench: translate 39 ms -> 7 ms).
+        # One intra-op thread for the small models: a second OpenMP team beside the main
+        # thread's idle, spinning one made them 2-5× slower (bench: translate 39 ms -> 7 ms).
+        # A big opened model gets every core (threads_for, set per loaded session).
         torch.set_num_threads(1)
         while True:
             with self._wake:
@@ -97,6 +115,8 @@ class Runner(QtCore.QObject):
             self.session.set_interventions()
             original = self.session.run(request.input, trace=False).meta
         self.session.set_interventions(**(request.interventions or {}))
+        if self._big:  # the last run's freed temporaries out before this run's peak
+            give_back_freed()
         start = time.perf_counter()
         trace = self.session.run(request.input)
         if original is not None:
@@ -121,6 +141,8 @@ class Runner(QtCore.QObject):
             self.session = load_preset(request.preset, "cpu", untrained=request.untrained,
                                        ready=request.ready)
             self._untrained = request.untrained
+            torch.set_num_threads(threads_for(self.session))
+            self._big = is_big(self.session)
         if not self.session.trained:
             notice = notice or "untrained: random weights (--untrained), not the trained model"
         if str(self.session.device) != device:

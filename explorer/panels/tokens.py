@@ -108,14 +108,21 @@ class TokenStrip(QtWidgets.QWidget):
         if self.weights is not None and self.query is not None and self.query < len(q_boxes):
             start = q_boxes[self.query]
             row = self.weights[self.query]
-            for j, box in enumerate(k_boxes[: len(row)]):
-                if row[j] < 0.5 / 255:  # not a visible line: a long text has many
-                    continue
-                colour = QtGui.QColor(QUERY_COLOUR)
-                colour.setAlphaF(float(np.clip(row[j], 0, 1)))
-                p.setPen(QtGui.QPen(colour, 1 + 5 * float(row[j])))
-                p.drawLine(QtCore.QPointF(start.center().x(), start.bottom()),
-                           QtCore.QPointF(box.center().x(), box.top()))
+            # Only what crosses the exposed part (a long text's strip is thousands of pixels
+            # wide), in opaque colours mixed with the white ground, weakest first: Qt
+            # strokes a wide antialiased line with alpha ~15× slower than an opaque one
+            # (0.24 ms against 0.015: 17 ms a hover at 512 tokens).
+            left, right = exposed.left() - 8, exposed.right() + 8
+            shown = np.clip(row[: len(k_boxes)], 0, 1)
+            seen = np.flatnonzero(shown >= 0.5 / 255)  # a visible line: a long text has few
+            for j in seen[np.argsort(shown[seen], kind="stable")]:
+                weight = float(shown[j])
+                ends = visible_part(QtCore.QPointF(start.center().x(), start.bottom()),
+                                    QtCore.QPointF(k_boxes[j].center().x(), k_boxes[j].top()),
+                                    left, right)
+                if ends is not None:
+                    p.setPen(QtGui.QPen(on_white(QUERY_COLOUR, weight), 1 + 5 * weight))
+                    p.drawLine(*ends)
         for row, tokens, boxes, colour, chosen in (
                 ("query", self.queries, q_boxes, QUERY_COLOUR, self.query),
                 ("key", self.keys, k_boxes, KEY_COLOUR, self.key)):
@@ -156,6 +163,28 @@ class TokenStrip(QtWidgets.QWidget):
 
     def leaveEvent(self, event) -> None:
         self._hover = None
+
+
+def on_white(colour, alpha: float) -> QtGui.QColor:
+    """`colour` at `alpha` over white, as an opaque colour."""
+    c = QtGui.QColor(colour)
+    return QtGui.QColor(*(round(255 + (v - 255) * alpha) for v in (c.red(), c.green(), c.blue())))
+
+
+def visible_part(a: QtCore.QPointF, b: QtCore.QPointF, left: float,
+                 right: float) -> tuple[QtCore.QPointF, QtCore.QPointF] | None:
+    """The segment a–b cut to left ≤ x ≤ right; None when none of it is there."""
+    if max(a.x(), b.x()) < left or min(a.x(), b.x()) > right:
+        return None
+    dx = b.x() - a.x()
+    if dx == 0:
+        return a, b
+
+    def at(x: float) -> QtCore.QPointF:
+        return QtCore.QPointF(x, a.y() + (b.y() - a.y()) * (x - a.x()) / dx)
+
+    low, high = sorted((a.x(), b.x()))
+    return at(max(low, left)), at(min(high, right))
 
 
 # a line may break at a space or between two Chinese characters (written without spaces)
