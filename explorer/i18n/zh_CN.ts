@@ -360,6 +360,14 @@ offset →</source>
         <translation>窗口注意力（W/SW-MSA）</translation>
     </message>
     <message>
+        <source>self (causal)</source>
+        <translation>自注意力（因果）</translation>
+    </message>
+    <message>
+        <source>self (bidirectional)</source>
+        <translation>自注意力（双向）</translation>
+    </message>
+    <message>
         <source>model:</source>
         <translation>模型：</translation>
     </message>

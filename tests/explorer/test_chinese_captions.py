@@ -12,6 +12,7 @@ import pytest
 from PySide6 import QtWidgets
 
 import explorer.i18n as i18n
+from explorer import toolbar
 from explorer.api import RunFailed
 from explorer.i18n import set_language, translate_message
 from explorer.panels import patches, pipeline, rollout, windows
@@ -67,6 +68,7 @@ def test_every_interface_text_has_a_chinese_translation():
     for name, caption in windows.STEPS:
         texts.update((name, caption))
     texts.update(patches.MODES + rollout.FUSIONS + (patches.SEQUENCE_TITLE, IMAGE_FILTER))
+    texts.update(toolbar.KIND_NAMES.values())  # the attention kinds' names in the tool bar
     assert len(texts) > 150  # the scan found the calls
     chinese = translations()["explorer"]
     missing = sorted(texts - set(chinese))
