@@ -225,7 +225,7 @@ def bench_once(name: str, device: str, inputs: list) -> dict:
     return figures
 
 
-def own_forwards(session, value, device: str) -> tuple[float, float, dict]:
+def own_forwards(session, value, device: str) -> dict:
     """The model's plain (untraced, fused) and traced forward on `value`, in ms, on a thread
     set up like the app's worker (its thread count); with the input's tokens and trace size."""
     from .runner import threads_for
@@ -235,18 +235,18 @@ def own_forwards(session, value, device: str) -> tuple[float, float, dict]:
 
     def forwards():
         torch.set_num_threads(threads_for(session))
-        for traced in (False, True):
+        for name, traced in (("plain", False), ("traced", True)):
             start = time.perf_counter()
             trace = session.run(value, trace=traced)
             sync()
-            out[traced] = (time.perf_counter() - start) * 1000
+            out[name] = (time.perf_counter() - start) * 1000
         out["tokens"] = int(trace["input/ids"].shape[0])
         out["trace_mb"] = trace.nbytes() / 2**20
 
     worker = threading.Thread(target=forwards)
     worker.start()
     worker.join()
-    return out[False], out[True], {"tokens": out["tokens"], "trace_mb": out["trace_mb"]}
+    return out
 
 
 def app_in_a_process_of_its_own(source: str, arch: str | None, device: str,
@@ -260,21 +260,19 @@ def app_in_a_process_of_its_own(source: str, arch: str | None, device: str,
     from models.session import open_model_ready
 
     preset, session = open_model_ready(source, arch)  # read once, as File ▸ Open does
-    plain, traced, peaks, sizes = [], [], [], {}
+    runs, peaks = [], []
 
     def forwards_first(value):
         peaks.append(peak_rss_mb())  # the app's so far (opened, window, first run)
-        p, t, sizes_now = own_forwards(session, value, device)
-        plain.append(p)
-        traced.append(t)
-        sizes.update(sizes_now)
+        runs.append(own_forwards(session, value, device))
         give_back_freed()
         reset_peak_rss()
 
     figures = bench_gui(preset.name, device, inputs, ready=session, before_each=forwards_first)
     peaks.append(peak_rss_mb())
-    figures.update(sizes, forward_ms=stats(plain), forward_traced_ms=stats(traced),
-                   peak_mem_mb=max(peaks))
+    figures.update(tokens=runs[-1]["tokens"], trace_mb=runs[-1]["trace_mb"],
+                   forward_ms=stats([r["plain"] for r in runs]),
+                   forward_traced_ms=stats([r["traced"] for r in runs]), peak_mem_mb=max(peaks))
     return figures
 
 

@@ -33,13 +33,13 @@ MIN_WEIGHT = 0.02  # lighter links are not drawn
 ALPHA_STEPS = 8
 
 
-
 def strongest_links(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each query's TOP_LINKS strongest keys and their weights, [H, Nq, k] each (what a
     thinned heads panel draws)."""
     # torch's top-k: numpy's argpartition took 0.23 s for 4 × 1,019²
     top = torch.from_numpy(weights).topk(min(TOP_LINKS, weights.shape[-1]), dim=-1)
     return top.indices.numpy(), top.values.numpy()
+
 
 class HeadLines(QtWidgets.QWidget):
     """Painted lines between two token columns; one pass of QPainter, no item per edge."""

@@ -10,6 +10,7 @@ from PySide6 import QtCore, QtGui
 
 from explorer import runner
 from explorer.panels.tokens import QUERY_COLOUR, TokenStrip, visible_part
+from explorer.soak import rss_mb
 from models import memory
 from models.presets import PRESETS
 from models.session import Session, load_preset
@@ -55,13 +56,6 @@ def test_the_worker_runs_a_big_model_on_every_core_after_trimming_the_heap(make_
     e.set_preset("reverse")
     e.wait()
     assert seen[-1] == ("model-worker", "reverse", 1) and len(trims) == 2
-
-
-def rss_mb() -> float:
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or memory._glibc() is None,
