@@ -171,7 +171,11 @@ class SelectionBar(QtWidgets.QToolBar):
                 box.setValue(value)
                 box.blockSignals(False)
         self.layer_box.setToolTip(site_title(trace, sel.site))
-        self.lock_label.setText(tr("locked — Esc to unlock") if sel.locked else "")
+        self._show_lock()
+
+    def _show_lock(self) -> None:
+        locked = self.state.selection.locked
+        self.lock_label.setText(tr("locked — Esc to unlock") if locked else "")
 
     def _device_changed(self, device: str) -> None:
         base = device.split(":")[0]
@@ -182,7 +186,8 @@ class SelectionBar(QtWidgets.QToolBar):
                 self.device_box.blockSignals(False)
 
     def retranslate(self, _lang: str = "") -> None:
-        """Words set from data rather than bound once: the attention kinds."""
+        """Words set from data rather than bound once: the attention kinds, the lock."""
         for i in range(self.kind_box.count()):
             kind = self.kind_box.itemData(i)
             self.kind_box.setItemText(i, tr(KIND_NAMES.get(kind, kind)))
+        self._show_lock()

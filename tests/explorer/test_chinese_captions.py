@@ -162,3 +162,16 @@ def test_choices_and_axis_labels_follow_the_language(make_explorer):
     e.window.switch_tour_language("en")
     assert rollout_panel.fusion.currentText() == "mean"
     assert page.distance.getAxis("left").labelText == "score"
+
+
+def test_the_lock_and_the_attention_kind_follow_the_language(make_explorer):
+    e = make_explorer("induction")
+    e.select(query=3, key=1)  # locked
+    toolbar = e.window.toolbar
+    assert toolbar.lock_label.text() == "locked — Esc to unlock"
+    e.window.switch_tour_language("zh")
+    assert toolbar.lock_label.text() == "已锁定 — 按 Esc 解锁"
+    assert toolbar.kind_box.currentText() == "自注意力（因果）"
+    e.window.switch_tour_language("en")
+    assert toolbar.lock_label.text() == "locked — Esc to unlock"
+    assert toolbar.kind_box.currentText() == "self (causal)"
