@@ -545,11 +545,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from models.checkpoints import CheckpointError
+    from models.errors import CheckpointError
     from models.memory import return_large_blocks
 
     return_large_blocks()  # (before any model or trace is made)
-    from models.tasks.text import InputError
+    from models.errors import InputError
 
     try:
         return args.func(args)

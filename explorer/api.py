@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from models.checkpoints import CheckpointError
+from models.errors import CheckpointError
 from models.presets import DEFAULT_PRESET, PRESETS
 from models.trace import Trace
 

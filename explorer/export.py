@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from models.tasks.text import InputError
+from models.errors import InputError
 
 from .api import Explorer
 from .main_window import PANEL_CLASSES

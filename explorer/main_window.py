@@ -7,8 +7,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.analysis import token_layout
+from models.errors import InputError
 from models.presets import PRESETS
-from models.tasks.text import InputError
 
 from .i18n import LANGUAGE, bind, tr, translate_message
 from .lecture import Lecture

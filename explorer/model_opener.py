@@ -10,11 +10,10 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from models.checkpoints import CheckpointError
+from models.errors import CheckpointError, InputError
 from models.hub import read_model
 from models.presets import PRESETS
 from models.session import build_opened, register_opened
-from models.tasks.text import InputError
 
 from .i18n import said, tr, translate_message
 from .session import SessionError, save

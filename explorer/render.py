@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
-from models.tasks.text import InputError
+from models.errors import InputError
 
 EXPORT_FILTERS = {"PNG 1× (*.png)": 1, "PNG 2× (*.png)": 2, "PNG 3× (*.png)": 3,
                   "SVG, vector (*.svg)": 0}

@@ -15,11 +15,10 @@ from typing import Any
 import torch
 from PySide6 import QtCore
 
-from models.checkpoints import CheckpointError
+from models.errors import CheckpointError, InputError
 from models.memory import give_back_freed
 from models.presets import resolve_device
 from models.session import Session, load_preset
-from models.tasks.text import InputError
 
 from .i18n import said
 

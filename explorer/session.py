@@ -29,11 +29,10 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from models.checkpoints import CheckpointError
+from models.errors import CheckpointError, InputError
 from models.presets import PRESETS
 from models.session import open_model, site_heads
 from models.tasks.digits import MAX_PIXELS, open_image
-from models.tasks.text import InputError
 from models.text_lm import MAX_GENERATE
 
 from .state import RunFailed

@@ -15,8 +15,8 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from models.errors import InputError
 from models.resources import resource_path, shipped
-from models.tasks.text import InputError
 
 from .i18n import bind
 from .state import RunFailed

@@ -18,12 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .messages import UserMessageError
-
-
-class CheckpointError(UserMessageError):
-    """A weights file that cannot be used; the message is meant for the user (a template and
-    its values, where a raise gives them: models/messages.py)."""
+from .errors import CheckpointError
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, meta: dict) -> None:

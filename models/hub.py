@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from .checkpoints import LARGEST_DIMENSION, CheckpointError, read_checkpoint
+from .checkpoints import LARGEST_DIMENSION, read_checkpoint
+from .errors import CheckpointError
 
 if TYPE_CHECKING:
     from .hub_images import Preprocessing

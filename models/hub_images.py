@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from .checkpoints import CheckpointError
+from .errors import CheckpointError, InputError
 from .hub import (
     folder_json,
     numbers,
@@ -20,7 +20,6 @@ from .hub import (
 )
 from .resources import resource_path
 from .tasks.digits import open_image
-from .tasks.text import InputError
 
 IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 RESAMPLE = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}

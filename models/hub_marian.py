@@ -7,7 +7,8 @@ from pathlib import Path
 
 import torch
 
-from .checkpoints import LARGEST_DIMENSION, LARGEST_VALUE, CheckpointError
+from .checkpoints import LARGEST_DIMENSION, LARGEST_VALUE
+from .errors import CheckpointError
 from .hub import (
     HubModel,
     folder_json,

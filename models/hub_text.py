@@ -17,9 +17,9 @@ from pathlib import Path
 
 import torch
 
-from .checkpoints import LARGEST_VALUE, CheckpointError
+from .checkpoints import LARGEST_VALUE
+from .errors import CheckpointError, InputError
 from .hub import HubModel, folder_json, folder_weights
-from .tasks.text import InputError
 
 TEXT_FAMILIES = ("gpt2", "llama", "mistral", "qwen2", "bert")
 # model_types people will try whose reason for refusal is worth saying plainly

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import torch
 
-from .checkpoints import LARGEST_VALUE, CheckpointError, read_checkpoint
+from .checkpoints import LARGEST_VALUE, read_checkpoint
+from .errors import CheckpointError
 from .hub import (
     HubModel,
     folder_weights,

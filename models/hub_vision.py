@@ -9,7 +9,8 @@ from pathlib import Path
 
 import torch
 
-from .checkpoints import LARGEST_VALUE, CheckpointError
+from .checkpoints import LARGEST_VALUE
+from .errors import CheckpointError
 from .hub import (
     HubModel,
     folder_weights,

@@ -11,9 +11,9 @@ from pathlib import Path
 import torch
 
 from . import resources, text_lm
+from .errors import InputError
 from .tasks import induction
 from .tasks.task import Task, get_task
-from .tasks.text import InputError
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,12 @@ from .checkpoints import (
 )
 from .decoder import Decoder, DecoderConfig
 from .encoder import Encoder, EncoderConfig
+from .errors import InputError
 from .presets import PRESETS, Preset, get_preset
 from .swin import Swin, SwinConfig
 from .tasks import induction
 from .tasks.digits import prepare_digit
 from .tasks.task import get_task
-from .tasks.text import InputError
 from .trace import Trace
 from .transformer import BOS, EOS, Transformer, TransformerConfig
 from .vit import ViT, ViTConfig

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from . import trace as tracing
-from .tasks.text import InputError
+from .errors import InputError
 from .trace import Trace
 
 TEXT_ARCHS = ("decoder", "encoder")  # the opened language models' architectures

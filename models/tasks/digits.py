@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..errors import InputError
 from ..resources import resource_path
-from .text import InputError
 
 IMAGE_SIZE = 32
 FIT = 24  # the ink's longer side, in pixels

@@ -23,8 +23,9 @@ import random
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..errors import InputError
 from ..resources import resource_path
-from .text import InputError, Vocab, split_words
+from .text import Vocab, split_words
 
 WORDS_FILE = resource_path("data/induction_words.txt")
 MIN_WORDS, MAX_WORDS = 8, 31

@@ -4,14 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..messages import UserMessageError
-
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]  # ids 0..3, as in models.transformer
-
-
-class InputError(UserMessageError):
-    """Input the model cannot take; the message is meant for the user (a template and its
-    values: models/messages.py)."""
 
 
 @dataclass

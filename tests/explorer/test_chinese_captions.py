@@ -18,7 +18,7 @@ from explorer.i18n import set_language, translate_message
 from explorer.panels import patches, pipeline, rollout, windows
 from explorer.widgets.inputs import IMAGE_FILTER
 from explorer.widgets.matrix_view import MatrixView
-from models.tasks.text import InputError
+from models.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 FIELD = re.compile(r"\{\w*\}")

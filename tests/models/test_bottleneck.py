@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from main import main
+from models.errors import InputError
 from models.session import load_preset
-from models.tasks.text import InputError
 from models.trace import Trace
 from models.transformer import BOS, EOS, PAD
 

@@ -1,7 +1,7 @@
 """Sizes and words the models must not take silently (issue 22)."""
 import pytest
 
-from models.checkpoints import CheckpointError
+from models.errors import CheckpointError
 from models.presets import PRESETS
 from models.session import build_model, load_preset
 from models.tasks.text import split_words

@@ -10,7 +10,8 @@ import torch
 from safetensors.torch import save_file
 
 from main import main
-from models.checkpoints import CheckpointError, read_checkpoint
+from models.checkpoints import read_checkpoint
+from models.errors import CheckpointError
 from models.presets import PRESETS
 from models.session import build_model, load_preset
 from models.trace import Trace

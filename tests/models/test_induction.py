@@ -9,11 +9,11 @@ import torch
 
 from models.checkpoints import read_checkpoint
 from models.decoder import Decoder, DecoderConfig
+from models.errors import InputError
 from models.evaluate import INDUCTION_BARS, induction_figures
 from models.resources import resource_path
 from models.session import load_preset
 from models.tasks import induction
-from models.tasks.text import InputError
 from models.trace import recording
 
 WEIGHTS = resource_path("weights/induction.safetensors")

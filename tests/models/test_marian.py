@@ -9,7 +9,7 @@ import torch
 
 from main import main
 from models import trace as tracing
-from models.checkpoints import CheckpointError
+from models.errors import CheckpointError
 from models.session import load_folder
 from models.trace import Trace
 

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from models.checkpoints import CheckpointError
+from models.errors import CheckpointError, InputError
 from models.presets import PRESETS
 from models.session import load_preset
 from models.tasks.task import TASKS, get_task
-from models.tasks.text import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK_NAMES = set(TASKS)

@@ -6,9 +6,9 @@ import pytest
 import torch
 from PIL import Image
 
+from models.errors import InputError
 from models.tasks import reverse, translation
 from models.tasks.digits import FIT, augment, load_heldout, mouse_digits, open_image, prepare_digit
-from models.tasks.text import InputError
 
 
 def test_generators_are_deterministic_for_a_seed():

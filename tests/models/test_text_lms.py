@@ -10,10 +10,9 @@ import pytest
 import torch
 
 from main import main
-from models.checkpoints import CheckpointError
+from models.errors import CheckpointError, InputError
 from models.hub_text import readable
 from models.session import load_folder
-from models.tasks.text import InputError
 from models.trace import Trace
 
 from .lm_folders import FAMILIES, build

@@ -1,4 +1,4 @@
-"""Errors whose message is meant for the user, kept as a template and its values.
+"""Every error whose message is meant for the user, in one module: a template and values.
 
 `InputError("the input has {n} tokens; this model takes at most {limit}", n=60, limit=47)`
 reads as the English sentence (`str(error)`), and keeps `.template` and `.params` so that the
@@ -19,3 +19,11 @@ class UserMessageError(ValueError):
 
 def _rebuild(cls, template: str, params: dict):
     return cls(template, **params)
+
+
+class InputError(UserMessageError):
+    """Input the model cannot take (empty, too long, unknown words, an odd image)."""
+
+
+class CheckpointError(UserMessageError):
+    """A weights file or model folder that cannot be used, and why."""
