@@ -89,3 +89,10 @@ def test_no_issue_numbers_and_nothing_outside_the_repository(page):
     assert not re.findall(r"(?<![\w&/])#\d+\b", text)
     assert "../shared" not in text and "DESIGN.md" not in text
     assert not re.findall(r"\]\(\s*/", text), "absolute paths do not exist in a clone"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_code_block_is_closed(page):
+    fences = [line for line in page.read_text(encoding="utf-8").splitlines()
+              if line.lstrip().startswith("```")]
+    assert len(fences) % 2 == 0, "an unclosed ``` swallows the rest of the page"
