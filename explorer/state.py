@@ -1,6 +1,6 @@
 """AppState: the single source of truth. Panels read it and write back through its methods.
 
-Data flow (DESIGN.md): an input change asks the runner for a run; results come back
+Data flow (docs/architecture.md): an input change asks the runner for a run; results come back
 with their request id; only the newest is kept; `trace_changed` tells every panel.
 Hover and clicks change the `Selection` only; they never re-run the model.
 """

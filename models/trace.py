@@ -1,4 +1,4 @@
-"""Trace: named numpy records of one model run (see DESIGN.md, "Trace contract").
+"""Trace: named numpy records of one model run (see docs/trace-format.md).
 
 Models call `record(site, key, tensor)`; it costs one global lookup when no trace is
 active. Inside `with recording() as trace:` every call copies the tensor (batch item 0)

@@ -1,4 +1,4 @@
-"""`python main.py trace` writes a file that satisfies DESIGN.md's trace contract."""
+"""`python main.py trace` writes a file that satisfies the trace contract (docs/trace-format.md)."""
 import json
 import subprocess
 import sys
