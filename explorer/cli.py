@@ -80,32 +80,26 @@ UNTRAINED_HELP = ("the presets with random weights instead of their trained ones
                   "what training changes (marked 'untrained')")
 
 
-def options(*add) -> argparse.ArgumentParser:
-    """A parent parser: options that several commands take, declared once."""
+def shared(*names: str, **keywords) -> argparse.ArgumentParser:
+    """An option that several commands take, declared once: a parent parser of its own."""
     parent = argparse.ArgumentParser(add_help=False)
-    for arguments, keywords in add:
-        parent.add_argument(*arguments, **keywords)
+    parent.add_argument(*names, **keywords)
     return parent
 
 
-def option(*arguments, **keywords) -> tuple[tuple, dict]:
-    return arguments, keywords
-
-
-ARCH = options(option("--arch", default=None, help="the timm variant of a bare --weights "
-                      "file, e.g. vit_tiny_patch16_224"))
-# the commands that open a model folder (or a timm file) in place of a preset
-FOLDER = options(option("--weights", default=None, help=FOLDER_HELP))
-# the commands that run a preset, with its own weights file or a model folder
-WEIGHTS = options(option("--weights", default=None, help=WEIGHTS_HELP))
-# the commands that run one model, away from the window
-DEVICE = options(option("--device", default="cpu"))
-UNTRAINED = options(option("--untrained", action="store_true", help=UNTRAINED_HELP))
-INTERVENE = options(option("--intervention", action="append", default=[],
-                           metavar="NAME[=ARG]", help="repeatable: " + "; ".join(INTERVENTIONS)))
-GENERATE = options(option("--generate", type=generate_count, default=0, metavar="K",
-                          help=GENERATE_HELP))
-JSON = options(option("--json", action="store_true"))
+# --weights: a model folder (or a timm file) in place of a preset (the app, shot, export,
+# bench); or a preset's own weights file, or a folder (trace, eval)
+FOLDER = shared("--weights", default=None, help=FOLDER_HELP)
+WEIGHTS = shared("--weights", default=None, help=WEIGHTS_HELP)
+ARCH = shared("--arch", default=None,
+              help="the timm variant of a bare --weights file, e.g. vit_tiny_patch16_224")
+DEVICE = shared("--device", default="cpu")  # (the app's own: None, the last one used)
+UNTRAINED = shared("--untrained", action="store_true", help=UNTRAINED_HELP)
+INTERVENE = shared("--intervention", action="append", default=[], metavar="NAME[=ARG]",
+                   help="repeatable: " + "; ".join(INTERVENTIONS))
+GENERATE = shared("--generate", type=generate_count, default=0, metavar="K",
+                  help=GENERATE_HELP)
+JSON = shared("--json", action="store_true")
 
 
 def build_parser() -> argparse.ArgumentParser:
