@@ -1,5 +1,5 @@
-"""The Qt application. Imports `models`; `models` never imports this package."""
-import pyqtgraph as pg
+"""The Qt application. Imports `models`; `models` never imports this package.
 
-# Arrays are (rows, columns) everywhere: matrices and images read like their numpy shape.
-pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, background="w", foreground="k")
+Importing the package itself loads no Qt: the command line (explorer/cli.py) runs `presets`,
+`trace` and `eval` without it. pyqtgraph's options are set in explorer/widgets, which every
+module that draws imports first."""

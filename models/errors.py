@@ -21,6 +21,11 @@ def _rebuild(cls, template: str, params: dict):
     return cls(template, **params)
 
 
+class UsageError(UserMessageError):
+    """A request the command line cannot carry out as given (options that do not go
+    together, an unknown name): printed as one line, exit code 2."""
+
+
 class InputError(UserMessageError):
     """Input the model cannot take (empty, too long, unknown words, an odd image)."""
 

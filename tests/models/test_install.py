@@ -38,8 +38,13 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_the_wheel_carries_the_code_and_every_shipped_file_but_the_screenshots(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    code = repository_files("models") | repository_files("explorer") | {"main.py"}
+    code = repository_files("models") | repository_files("explorer")
     assert code <= names
+    # no top-level module but the packages: the checkout's main.py (a shim, in the source the
+    # wheel is built from) stays out, so an install never shadows another project's `main`
+    assert "main.py" not in names
+    assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {
+        "models", "explorer", PACKAGE}, sorted(n for n in names if "/" not in n)
     shipped = {f.replace("resources/", f"{PACKAGE}/", 1) for f in repository_files("resources")
                if not f.startswith("resources/screenshots/")}
     assert f"{PACKAGE}/weights/translate.safetensors" in shipped
@@ -48,16 +53,16 @@ def test_the_wheel_carries_the_code_and_every_shipped_file_but_the_screenshots(w
     assert not [n for n in names if "screenshots" in n or n.endswith(".pyc")]
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "transformer-explorer = main:main" in text  # the command
+    assert "transformer-explorer = explorer.cli:main" in text  # the command
     assert "transformer_explorer = explorer.testing" in text  # the pytest plugin
 
 
 def run_installed(site: Path, folder: Path, *args: str) -> subprocess.CompletedProcess:
     """The installed copy's command line, run in `folder`, importing from `site` only."""
     env = {**os.environ, "PYTHONPATH": str(site)}
-    return subprocess.run([sys.executable, "-c", "import sys, main; sys.exit(main.main())",
-                           *args], cwd=folder, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run([sys.executable, "-c", "import sys, explorer.cli as cli; "
+                           "sys.exit(cli.main())", *args], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=300)
 
 
 def test_an_installed_copy_reports_a_deleted_weights_file_with_its_path_and_the_fix(
@@ -66,8 +71,9 @@ def test_an_installed_copy_reports_a_deleted_weights_file_with_its_path_and_the_
     zipfile.ZipFile(wheel).extractall(site)  # what pip does with a pure-Python wheel
     elsewhere.mkdir()
     where = subprocess.run(
-        [sys.executable, "-c", "import models, explorer, main, models.resources as r; "
-         "print(models.__file__, explorer.__file__, main.__file__, r.root())"],
+        [sys.executable, "-c", "import models, explorer, explorer.cli as cli, "
+         "models.resources as r; "
+         "print(models.__file__, explorer.__file__, cli.__file__, r.root())"],
         cwd=elsewhere, env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True,
         text=True, check=True).stdout.split()
     assert [Path(p).is_relative_to(site) for p in where] == [True] * 4, where

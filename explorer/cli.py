@@ -1,0 +1,216 @@
+"""Transformer Explorer: `python main.py` opens the app; subcommands work without a window.
+
+    python main.py [--preset NAME] [--device cpu|cuda|mps|auto]   the desktop app
+    python main.py presets                                        list presets
+    python main.py trace --preset NAME --input X -o FILE.npz      save a run's trace
+    python main.py eval --preset NAME                             held-out figures
+    python main.py shot --preset NAME --input X [--panel P] -o FILE.png   a screenshot
+    python main.py panels                                         panel names for `shot`
+    python main.py bench [--json]                                 latency figures
+    python main.py soak --actions N --seed S                      random UI actions, checked
+    python main.py export --preset NAME --panel P -o out.svg      a panel as SVG or PNG
+    python main.py tour --lang zh                                 the tour's outline
+    python main.py --tour [--lang en|zh] [--step N]               the app, on the tour
+    python main.py --session demo.json                            the app, on a saved demo
+
+--untrained (the app, trace, eval, shot, export): the presets with random weights instead of
+their trained ones, to show what training changes; a missing weights file is an error.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import commands
+from .commands import INTERVENTIONS, printable
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit code 2), like ours."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"error: {printable(message)} (see {self.prog} --help)\n")
+
+
+def whole_number(minimum: int):
+    """An argparse type: a whole number of at least `minimum`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
+    return parse
+
+
+count = whole_number(1)  # how many: edits, actions, examples
+index = whole_number(0)  # which: layer, head, row, window, step, seed
+
+
+def token_counts(text: str) -> list[int]:
+    """--tokens 128,512,1024: input lengths, each a whole number from 1."""
+    return [count(part.strip()) for part in text.split(",") if part.strip()] or [count(text)]
+
+
+def generate_count(text: str) -> int:
+    """--generate K: 0 to MAX_GENERATE tokens."""
+    from models.text_lm import MAX_GENERATE
+
+    value = whole_number(0)(text)
+    if value > MAX_GENERATE:
+        raise argparse.ArgumentTypeError(f"at most {MAX_GENERATE}, not {value}")
+    return value
+
+
+GENERATE_HELP = ("a causal language model (GPT-2, Llama, Qwen2, Mistral folder): add K tokens "
+                 "by greedy decoding after the input (default 0)")
+
+
+WEIGHTS_HELP = ("weights for this preset: .safetensors, or .pth/.pt/.bin/.ckpt (read safely); "
+                "or a model folder (Hugging Face ViT, DeiT, Swin, Marian, GPT-2, Llama, "
+                "Mistral, Qwen2, BERT; timm ViT, DeiT, Swin) in place of a preset")
+FOLDER_HELP = ("a model folder (Hugging Face ViT, DeiT, Swin, Marian, GPT-2, Llama, Mistral, "
+               "Qwen2, BERT; timm ViT, DeiT, Swin) or a timm weights file, in place of "
+               "--preset")
+
+
+UNTRAINED_HELP = ("the presets with random weights instead of their trained ones, to show "
+                  "what training changes (marked 'untrained')")
+
+
+def shared(*names: str, **keywords) -> argparse.ArgumentParser:
+    """An option that several commands take, declared once: a parent parser of its own."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(*names, **keywords)
+    return parent
+
+
+# --weights: a model folder (or a timm file) in place of a preset (the app, shot, export,
+# bench); or a preset's own weights file, or a folder (trace, eval)
+FOLDER = shared("--weights", default=None, help=FOLDER_HELP)
+WEIGHTS = shared("--weights", default=None, help=WEIGHTS_HELP)
+ARCH = shared("--arch", default=None,
+              help="the timm variant of a bare --weights file, e.g. vit_tiny_patch16_224")
+DEVICE = shared("--device", default="cpu")  # (the app's own: None, the last one used)
+UNTRAINED = shared("--untrained", action="store_true", help=UNTRAINED_HELP)
+INTERVENE = shared("--intervention", action="append", default=[], metavar="NAME[=ARG]",
+                   help="repeatable: " + "; ".join(INTERVENTIONS))
+GENERATE = shared("--generate", type=generate_count, default=0, metavar="K",
+                  help=GENERATE_HELP)
+JSON = shared("--json", action="store_true")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="python main.py", description=__doc__,
+                    formatter_class=argparse.RawDescriptionHelpFormatter,
+                    parents=[FOLDER, ARCH, UNTRAINED, GENERATE])
+    parser.add_argument("--preset", default=None, help="preset to open (default: last used)")
+    parser.add_argument("--device", default=None, help="cpu, cuda, mps or auto")
+    parser.add_argument("--session", default=None, help="open a saved session (.json)")
+    parser.add_argument("--tour", action="store_true", help="open on the guided tour")
+    parser.add_argument("--lang", default=None, choices=["en", "zh"],
+                        help="tour language (default: the system's)")
+    parser.add_argument("--step", type=index, default=None, help="tour step to open on")
+    parser.set_defaults(func=commands.cmd_gui)
+    sub = parser.add_subparsers(dest="command", parser_class=Parser)
+
+    p = sub.add_parser("presets", help="list presets")
+    p.set_defaults(func=commands.cmd_presets)
+
+    p = sub.add_parser("trace", help="run a preset and save every record as .npz",
+                       parents=[WEIGHTS, ARCH, DEVICE, UNTRAINED, GENERATE, INTERVENE])
+    p.add_argument("--preset", default=None, help="a preset (not needed with --weights FOLDER)")
+    p.add_argument("--input", required=True, help="text, or an image path for image presets")
+    p.add_argument("-o", "--output", required=True, help="the .npz file to write")
+    p.add_argument("--compact", action="store_true",
+                   help="write only what grows linearly with the input (q, k, v, outputs, "
+                        "masks); models.trace.Trace.load_npz derives the N×N matrices")
+    p.set_defaults(func=commands.cmd_trace)
+
+    p = sub.add_parser("eval", help="held-out figures of a preset's shipped weights",
+                       parents=[WEIGHTS, DEVICE, UNTRAINED, INTERVENE, JSON])
+    p.add_argument("--preset", required=True)
+    p.add_argument("--limit", type=count, default=None, help="evaluate the first N only")
+    p.set_defaults(func=commands.cmd_eval)
+
+    p = sub.add_parser("shot", help="open the window offscreen and save a PNG",
+                       parents=[FOLDER, ARCH, DEVICE, UNTRAINED, INTERVENE])
+    p.add_argument("--preset", default=None)
+    p.add_argument("--input", default=None, help="text, or an image path (default: a sample)")
+    p.add_argument("--panel", default=None, help="one panel only (see `panels`)")
+    p.add_argument("--kind", default=None, help="attention kind, e.g. cross, encoder_self")
+    p.add_argument("--site", default=None, help="attention site, e.g. blocks.3.attn")
+    p.add_argument("--layer", type=index, default=None)
+    p.add_argument("--head", type=index, default=None)
+    p.add_argument("--query", type=index, default=None, help="row: query token or patch")
+    p.add_argument("--key", type=index, default=None, help="column: key token or patch")
+    p.add_argument("--window", type=index, default=None, help="Swin window")
+    p.add_argument("--size", default="1400x860", help="window size, WIDTHxHEIGHT")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=commands.cmd_shot)
+
+    p = sub.add_parser("export", help="a panel as PNG or SVG, without a window",
+                       parents=[FOLDER, ARCH, DEVICE, UNTRAINED])
+    p.add_argument("--preset", default=None)
+    p.add_argument("--input", default=None, help="text, or an image path")
+    p.add_argument("--session", default=None, help="a saved session to show first")
+    p.add_argument("--panel", required=True, help="see `panels`")
+    p.add_argument("--scale", type=float, default=1, help="PNG: 1 to 4 times the pixels")
+    p.add_argument("-o", "--output", required=True, help="out.png or out.svg")
+    p.set_defaults(func=commands.cmd_export)
+
+    p = sub.add_parser("tour", help="print the guided tour's outline")
+    p.add_argument("--lang", default=None, choices=["en", "zh"])
+    p.set_defaults(func=commands.cmd_tour)
+
+    p = sub.add_parser("soak", help="random UI actions; report exceptions and stale frames",
+                       parents=[JSON])
+    p.add_argument("--actions", type=count, default=500)
+    p.add_argument("--seed", type=index, default=0)
+    p.add_argument("--weights", default=None, metavar="FOLDER",
+                   help="a model folder, opened first and chosen most of the time")
+    p.add_argument("--tokens", type=count, default=0, metavar="N",
+                   help="with a language model folder: typed inputs mostly of N tokens")
+    p.set_defaults(func=commands.cmd_soak)
+
+    p = sub.add_parser("panels", help="list panel names")
+    p.set_defaults(func=commands.cmd_panels)
+
+    p = sub.add_parser("bench", help="measure forward, redraw, input-to-pixels and hover",
+                       parents=[FOLDER, ARCH, JSON])
+    p.add_argument("--preset", action="append", help="only this preset (repeatable)")
+    p.add_argument("--edits", type=count, default=50)
+    p.add_argument("--tokens", type=token_counts, default=None, metavar="N[,N…]",
+                   help="an opened language model: inputs of N tokens, for each N given "
+                        "(default: the sample sentences typed word by word)")
+    p.set_defaults(func=commands.cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from models.memory import return_large_blocks
+
+    return_large_blocks()  # (before any model or trace is made)
+    from models.errors import UserMessageError
+
+    try:
+        return args.func(args)
+    except UserMessageError as error:  # UsageError, InputError, CheckpointError…
+        print(f"error: {printable(error)}", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. an output path that cannot be written
+        print(printable(f"error: {error.strerror or error}: {error.filename or ''}"
+                        .rstrip(": ")), file=sys.stderr)
+        return 2
+    except Exception as error:  # a bug: still one line, and a code that says "not you"
+        print(printable(f"error: unexpected {type(error).__name__}: {error} (a bug in "
+                        "Transformer Explorer: please report it with the command you ran)"),
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The command line lives in the package (explorer/cli.py, explorer/commands.py): the
+checkout's main.py only hands over to it, and the commands that need no window load no Qt."""
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from explorer import cli
+from models.errors import UsageError, UserMessageError
+
+ROOT = Path(__file__).resolve().parents[2]
+QT = ("PySide6", "shiboken6", "pyqtgraph")
+
+
+def test_main_py_is_a_shim_over_the_package():
+    import main
+
+    assert main.main is cli.main
+    tree = ast.parse((ROOT / "main.py").read_text(encoding="utf-8"))
+    functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    assert functions == []
+
+
+@pytest.mark.parametrize("command", ["presets", "trace"])
+def test_commands_without_a_window_load_no_qt(command, tmp_path):
+    argv = [command] + (["--preset", "reverse", "--input", "abc", "-o", str(tmp_path / "t.npz")]
+                        if command == "trace" else [])
+    program = ("import sys\nfrom explorer.cli import main\ncode = main(sys.argv[1:])\n"
+               f"loaded = [m for m in sys.modules if m.split('.')[0] in {QT!r}]\n"
+               "print(loaded, file=sys.stderr)\nsys.exit(code or (1 if loaded else 0))\n")
+    done = subprocess.run([sys.executable, "-c", program, *argv], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip()
+
+
+def test_a_usage_error_is_one_line_and_exit_code_2(capsys):
+    assert issubclass(UsageError, UserMessageError)
+    code = cli.main(["trace", "--input", "x", "-o", "t.npz", "--intervention", "nope"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == ("error: unknown intervention 'nope' (choose from: bottleneck, no_mask, "
+                   "no_bias, no_position, head_off)\n")
+
+
+def test_shared_options_are_declared_once():
+    """--device, --untrained, --intervention…: one parent parser each, the same option in
+    every command that takes it."""
+    parser = cli.build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for option, names in (("--device", ["trace", "eval", "shot", "export"]),
+                          ("--untrained", ["trace", "eval", "shot", "export"]),
+                          ("--intervention", ["trace", "eval", "shot"]),
+                          ("--json", ["eval", "soak", "bench"]),
+                          ("--arch", ["trace", "shot", "export", "bench"])):
+        actions = {id(commands[n]._option_string_actions[option]) for n in names}
+        assert len(actions) == 1, option
