@@ -1,137 +1,124 @@
-"""Model folders as the Hugging Face hub lays them out (`config.json` beside
-`model.safetensors` or `pytorch_model.bin`), and bare timm weights files: what every format
-shares, and `read_model`, which hands a folder to the reader of its format family:
+"""Which reader opens which model folder: one table, `FAMILIES`, from config.json's
+`model_type` to its reader (`Family`), from which `read_model` dispatches and every list of
+the supported families is made. A timm folder (config.json with `architecture`) or a bare
+timm weights file goes to `TIMM`.
 
-- models/hub_timm.py    timm ViT / DeiT / Swin (a folder with `architecture`, or a bare file)
-- models/hub_vision.py  transformers ViT / DeiT (`model_type` vit, deit) and Swin
-- models/hub_marian.py  OPUS-MT translation models (`model_type` marian, sentencepiece)
-- models/hub_text.py    transformers language models: GPT-2, Llama, Mistral, Qwen2, BERT
-- models/hub_images.py  the pictures' side shared by the vision readers: a checkpoint's
-                        preprocessing, its class names
-
-Each maps the folder's names onto ours; what cannot be represented exactly is refused with
-the reason, never loaded approximately, and every size is bounded before allocation.
+A new family is one reader module and one entry: `register("my-type", Family(...))`
+(tests/models/checkpoints/test_toy_family.py adds a decoder-only family that way).
 """
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import torch
-
-from .checkpoints import LARGEST_DIMENSION, read_checkpoint
-from .errors import CheckpointError
-
-if TYPE_CHECKING:
-    from .hub_images import Preprocessing
-    from .hub_marian import MarianTokenizer
-
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+from ..errors import CheckpointError
+from . import bert, gpt2, llama, marian, timm, vision
+from .common import HubModel, folder_json, is_model_folder
+from .tokenizer import PLAIN, TextTokenizer, TokenizerStyle, read_tokenizer
 
 
-def whole(value, key: str, name: str, low: int = 1, high: int = LARGEST_DIMENSION) -> int:
-    """A whole-number config value, or a CheckpointError that names the key."""
-    if type(value) is not int or not low <= value <= high:
-        raise CheckpointError(f"{name}: '{key}' must be a whole number from {low} to "
-                              f"{high:,}, not {json.dumps(value)[:40]}")
-    return value
+@dataclass(frozen=True)
+class Family:
+    """A format family: `read(folder, config)` -> HubModel (config: config.json's object;
+    CheckpointError says why the folder cannot be opened); `task`, the task the app runs
+    its models with (models/tasks/); `title`, its name in words for people ("GPT-2");
+    `tokenizer`, what a language model's tokenizer files may be (models/checkpoints/
+    tokenizer.py), None for the others."""
+    read: Callable[[Path, dict], HubModel]
+    task: str
+    title: str
+    tokenizer: TokenizerStyle | None = None
 
 
-def real(value, key: str, name: str, low: float, high: float) -> float:
-    """A number config value in [low, high] (finite), or a CheckpointError naming the key."""
-    if type(value) not in (int, float) or not low <= value <= high:
-        raise CheckpointError(f"{name}: '{key}' must be a number from {low:g} to {high:g}, "
-                              f"not {json.dumps(value)[:40]}")
-    return float(value)
+FAMILIES: dict[str, Family] = {  # config.json's model_type -> its family
+    "vit": Family(vision.read_vit_folder, "image-classification", "ViT"),
+    "deit": Family(vision.read_vit_folder, "image-classification", "DeiT"),
+    "swin": Family(vision.read_swin_folder, "image-classification", "Swin"),
+    "marian": Family(marian.read_marian_folder, "marian-translation", "Marian"),
+    "gpt2": Family(gpt2.read_gpt2_folder, "causal-lm", "GPT-2", PLAIN),
+    "llama": Family(llama.reader(llama.LLAMA), "causal-lm", "Llama", PLAIN),
+    "mistral": Family(llama.reader(llama.MISTRAL), "causal-lm", "Mistral", PLAIN),
+    "qwen2": Family(llama.reader(llama.QWEN2), "causal-lm", "Qwen2", PLAIN),
+    "bert": Family(bert.read_bert_folder, "masked-lm", "BERT", bert.TOKENIZER),
+}
+# timm's folders say `architecture` (the variant) instead of a model_type
+TIMM = Family(timm.read_timm_folder, "image-classification", "timm ViT, DeiT, Swin")
+
+# model_types people will try whose reason for refusal is worth saying plainly
+REFUSED_FAMILIES = {
+    "bloom": "ALiBi position biases", "mpt": "ALiBi position biases",
+    "falcon": "a parallel attention/MLP block (and ALiBi in some)",
+    "mixtral": "mixture-of-experts layers", "qwen2_moe": "mixture-of-experts layers",
+    "qwen3_moe": "mixture-of-experts layers", "deepseek_v2": "mixture-of-experts layers",
+    "llava": "an image encoder (multimodal)", "qwen2_vl": "an image encoder (multimodal)",
+    "mllama": "an image encoder (multimodal)", "roberta": "RoBERTa's offset positions",
+    "gpt_neox": "parallel residuals and partial rotary", "gpt_neo": "local attention layers",
+    "gemma": "scaled embeddings and its own norm", "gemma2": "logit soft-capping",
+    "phi": "partial rotary and a parallel block", "opt": "OPT's offset positions",
+    "distilbert": "different tensor names and no token types",
+}
 
 
-def numbers(value, key: str, name: str, positive: bool = False) -> list[float]:
-    """1 to 4 per-channel numbers (mean, std)."""
-    if not isinstance(value, list) or not 1 <= len(value) <= 4:
-        raise CheckpointError(f"{name}: '{key}' must be a list of 1 to 4 numbers, not "
-                              f"{json.dumps(value)[:40]}")
-    return [real(v, key, name, 1e-6 if positive else -1e3, 1e3) for v in value]
+def register(model_type: str, family: Family) -> None:
+    """Add (or replace) the reader of a model_type: folders of it open from now on, and it
+    is in every list of the supported families."""
+    FAMILIES[model_type] = family
 
 
-
-@dataclass
-class HubModel:
-    arch: str  # our architecture: "vit", "swin" or "transformer"
-    family: str  # the folder's model_type
-    config: dict  # our config dataclass's values
-    tensors: dict[str, torch.Tensor]  # under our names
-    labels: list[str]
-    preprocessing: Preprocessing | None  # (models/hub_images.py)
-    name: str
-    tokenizer: MarianTokenizer | None = None  # a translation model's
+def words(names: list[str]) -> str:
+    """"a, b and c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def is_model_folder(path: str | Path) -> bool:
-    return Path(path).is_dir() and (Path(path) / "config.json").is_file()
+def supported() -> str:
+    """The model_types that open, as the refusal of another one says them."""
+    return f"only {words(list(FAMILIES))} are, and timm folders"
+
+
+def titles(task: str | None = None) -> str:
+    """The families in words ("ViT, DeiT, …"), those of one task when `task` is given."""
+    return ", ".join(f.title for f in FAMILIES.values() if task in (None, f.task))
+
+
+def family_of(config: dict) -> tuple[str, Family]:
+    """(the family's name, its entry) for a folder's config.json; CheckpointError for a
+    model_type no reader opens."""
+    if "architecture" in config:
+        return "timm", TIMM
+    model_type = config.get("model_type")
+    if model_type in FAMILIES:
+        return model_type, FAMILIES[model_type]
+    known = supported()
+    if model_type in REFUSED_FAMILIES:
+        known = f"{REFUSED_FAMILIES[model_type]} is not supported; {known}"
+    raise CheckpointError(f"model_type {json.dumps(model_type)} cannot be opened ({known})")
 
 
 def read_model(path: str | Path, arch: str | None = None) -> HubModel:
     """A model folder, or a bare timm file (its variant in `arch` or its name)."""
     if Path(path).is_dir():
         return read_folder(path)
-    from .hub_timm import read_timm_file
-
-    return read_timm_file(path, arch)
-
-
-def folder_json(folder: Path, file: str, required: bool = True) -> dict:
-    """A JSON object from one of a model folder's files ({} for an optional file that is not
-    there); CheckpointError when it is missing, not readable JSON or not an object."""
-    path = folder / file
-    if not required and not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text())
-    except RecursionError:
-        raise CheckpointError(f"{folder.name}/{file} is nested too deeply to be a "
-                              f"configuration") from None
-    except (OSError, ValueError) as error:
-        raise CheckpointError(f"{folder.name}/{file} is missing or not readable JSON "
-                              f"({error})") from None
-    if not isinstance(data, dict):
-        raise CheckpointError(f"{folder.name}/{file} is not a JSON object")
-    return data
+    opened = timm.read_timm_file(path, arch)
+    opened.task = TIMM.task
+    return opened
 
 
 def read_folder(path: str | Path) -> HubModel:
     folder = Path(path)
     if not is_model_folder(folder):
         raise CheckpointError(f"{folder} is not a model folder: it has no config.json")
-    # each family's reader imports this module's helpers: imported here, when needed
-    from . import hub_marian, hub_text, hub_timm, hub_vision
-
     config = folder_json(folder, "config.json")
-    if "architecture" in config:
-        return hub_timm.read_timm_folder(folder, config)
-    family = config.get("model_type")
-    if family == "marian":
-        return hub_marian.read_marian_folder(folder, config)
-    if family == "swin":
-        return hub_vision.read_swin_folder(folder, config)
-
-    if family in hub_text.TEXT_FAMILIES:
-        return hub_text.read_text_folder(folder, config)
-    if family not in ("vit", "deit"):
-        known = ("only vit, deit, swin, marian, gpt2, llama, mistral, qwen2 and bert are, "
-                 "and timm folders")
-        if family in hub_text.REFUSED_FAMILIES:
-            known = f"{hub_text.REFUSED_FAMILIES[family]} is not supported; {known}"
-        raise CheckpointError(f"{folder.name}: model_type {json.dumps(family)} cannot be "
-                              f"opened ({known})")
-    return hub_vision.read_vit_folder(folder, config, family)
+    try:
+        _, family = family_of(config)
+    except CheckpointError as error:
+        raise CheckpointError(f"{folder.name}: {error}") from None
+    opened = family.read(folder, config)
+    opened.task = family.task
+    return opened
 
 
-def folder_weights(folder: Path) -> dict[str, torch.Tensor]:
-    weights = next((folder / n for n in WEIGHT_FILES if (folder / n).is_file()), None)
-    if weights is None:
-        raise CheckpointError(f"{folder.name} has no weights: expected "
-                              f"{' or '.join(WEIGHT_FILES)}")
-    return read_checkpoint(weights)[0]
-
+def text_tokenizer(folder: Path, model_type: str, vocab_size: int) -> TextTokenizer:
+    """The tokenizer of a language-model folder of `model_type`."""
+    return read_tokenizer(folder, vocab_size, FAMILIES[model_type].tokenizer or PLAIN)
