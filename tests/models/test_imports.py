@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.explorer.test_imports import ROOT, find_cycle, imported_modules, module_name
 
 PACKAGE = ROOT / "models"
@@ -83,6 +85,17 @@ def test_no_family_is_decided_by_comparing_its_name():
                 if any(named(s) for s in sides) and any(literal(s) for s in sides):
                     found.append(f"{name}:{node.lineno}")
     assert found == []
+
+
+def test_every_package_goes_into_the_wheel():
+    """pyproject lists its packages by hand: a new one (models/checkpoints/) must be there,
+    or the installed app fails on its first import of it."""
+    tomllib = pytest.importorskip("tomllib")  # (Python 3.11)
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    packages = {module_name(p.parent / "__init__.py") for top in ("models", "explorer")
+                for p in (ROOT / top).rglob("__init__.py")}
+    assert packages - listed == set()
 
 
 def test_every_models_module_imports_in_a_fresh_interpreter():
