@@ -46,8 +46,8 @@ def timed(fn, repeats: int) -> list[float]:
 def language_model_texts(name: str, count: int, tokens: int) -> list[str]:
     """`count` texts of `tokens` tokens each (special ones included) for an opened language
     model, from its sample sentences, each starting a word later than the one before."""
-    from models.hub import folder_json
-    from models.hub_text import read_tokenizer
+    from models.checkpoints.common import folder_json
+    from models.checkpoints.registry import text_tokenizer as read_tokenizer
 
     preset = PRESETS[name]
     folder = Path(preset.source)

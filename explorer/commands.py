@@ -44,7 +44,7 @@ def parse_interventions(values: list[str]) -> dict:
 def session_for(args: argparse.Namespace):
     """The preset's model, or the user's own weights file (`--weights`) for it, with the
     interventions asked for."""
-    from models.hub import is_model_folder
+    from models.checkpoints.common import is_model_folder
     from models.presets import resolve_device
     from models.session import load_folder, load_preset
 
@@ -144,7 +144,7 @@ def print_induction(figures: dict) -> None:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from models.evaluate import SIMILARITY_BAR, bars, evaluate
-    from models.hub import is_model_folder
+    from models.checkpoints.common import is_model_folder
 
     args.weights = args.weights or None
     if args.weights and is_model_folder(args.weights):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from models.checkpoints.registry import read_model
 from models.errors import CheckpointError, InputError
-from models.hub import read_model
 from models.presets import PRESETS
 from models.session import build_opened, register_opened
 

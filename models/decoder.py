@@ -12,7 +12,7 @@ is the distribution of the token after token i.
         grouped-query attention (Ainslie et al. 2023: `num_kv_heads` < `num_heads` key/value
         heads, each shared by a group of query heads). Qwen2: q/k/v biases.
 
-Parameter names are our own (one set for both families; the readers in models/hub_text.py
+Parameter names are our own (one set for both families; the readers in models/checkpoints/
 map the libraries' names onto them):
     embed, pos_embed (learned positions only), layers.{i}.norm1, layers.{i}.attn.{q,k,v,o}_proj,
     layers.{i}.norm2, layers.{i}.mlp.{fc1,fc2} or layers.{i}.mlp.{gate,up,down}_proj, norm,

@@ -7,7 +7,7 @@ then LayerNorm. The masked-LM head: dense → activation → LayerNorm → a dec
 the token embedding, plus a bias per word; row i is the distribution of the word at i
 (what BERT guesses for a `[MASK]` there).
 
-Parameter names are our own; models/hub_text.py maps transformers' `bert.*` / `cls.*` names:
+Parameter names are our own; models/checkpoints/bert.py maps transformers' `bert.*` / `cls.*` names:
     embed.word, embed.position, embed.token_type, embed.norm,
     layers.{i}.attn.{q,k,v,o}_proj, layers.{i}.norm1, layers.{i}.mlp.{fc1,fc2},
     layers.{i}.norm2, mlm.dense, mlm.norm, mlm.decoder (tied to embed.word), mlm.bias.

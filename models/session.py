@@ -16,15 +16,11 @@ import torch
 
 from . import resources, text_lm
 from . import trace as tracing
-from .checkpoints import (
-    CheckpointError,
-    check_fit,
-    make_config,
-    read_checkpoint,
-)
+from .checkpoints.common import check_fit, make_config
+from .checkpoints.ours import read_checkpoint
 from .decoder import Decoder, DecoderConfig
 from .encoder import Encoder, EncoderConfig
-from .errors import InputError
+from .errors import CheckpointError, InputError
 from .presets import PRESETS, Preset, get_preset
 from .swin import Swin, SwinConfig
 from .tasks import induction
@@ -151,7 +147,7 @@ def load_folder(path: str | Path, device: str = "cpu", arch: str | None = None,
     or a bare timm weights file with its variant in `arch` or its name: its own config,
     labels and preprocessing; a CheckpointError says why one cannot be opened. `opened`: the
     folder already read (`hub.read_model`)."""
-    from .hub import read_model
+    from .checkpoints.registry import read_model
 
     opened = opened or read_model(path, arch)
     preset = Preset(f"opened:{opened.name}", opened.arch, opened_task(opened),
@@ -166,7 +162,7 @@ def load_folder(path: str | Path, device: str = "cpu", arch: str | None = None,
 
 def opened_task(opened) -> str:
     """The task of a folder read (`hub.read_model`)."""
-    if getattr(opened, "task", None):  # a language model (models/hub_text.py) says its own
+    if getattr(opened, "task", None):  # a language model (models/checkpoints/registry.py) says its own
         return opened.task
     return "marian-translation" if opened.tokenizer is not None else "image-classification"
 
@@ -181,7 +177,7 @@ def open_model(path: str | Path, arch: str | None = None) -> Preset:
 def open_model_ready(path: str | Path, arch: str | None = None) -> tuple[Preset, Session]:
     """`open_model`, with the Session it built: handed to `load_preset(…, ready=)` (the
     app's request carries it), the first load does not read the files again."""
-    from .hub import read_model
+    from .checkpoints.registry import read_model
 
     opened = read_model(Path(path).resolve(), arch)
     session = build_opened(path, arch, opened)
@@ -445,7 +441,7 @@ class Session:
             image, notes = prepare_digit(source)
             x = torch.from_numpy(image)[None, None].to(self.device)
         else:
-            from .hub_images import prepare_photo
+            from .checkpoints.images import prepare_photo
 
             pixels, notes, rgb = prepare_photo(source, self.preprocessing, self.model.cfg)
             image = rgb.mean(-1)  # panels show the picture, not the normalised pixels

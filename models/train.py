@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .checkpoints import save_checkpoint
+from .checkpoints.ours import save_checkpoint
 from .decoder import Decoder, DecoderConfig
 from .evaluate import (
     SUPERVISED_HEAD,

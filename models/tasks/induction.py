@@ -52,7 +52,7 @@ def vocabulary() -> Vocab:
 
 class WordTokenizer:
     """Words separated by spaces -> <bos> and one id per word, for the app's language-model
-    path (the interface of models/hub_text.py's TextTokenizer). A word outside the
+    path (the interface of models/checkpoints/tokenizer.py's TextTokenizer). A word outside the
     vocabulary is refused with where the list is: the model never saw `<unk>`."""
 
     mask_token = None

@@ -230,7 +230,7 @@ def test_own_weights_file_is_used(tmp_path, capsys):
     assert main(["trace", "--preset", "vit-digits", "--input", DIGIT, "--weights", path,
                  "-o", str(tmp_path / "t.npz")]) == 0
     model = build_model(PRESETS["vit-digits"])
-    from models.checkpoints import read_checkpoint
+    from models.checkpoints.ours import read_checkpoint
 
     tensors, _ = read_checkpoint(path)
     model.load_state_dict(tensors)

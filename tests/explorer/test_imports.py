@@ -36,7 +36,9 @@ def with_parents(name: str) -> list[str]:
     return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
 
 
-def imported_modules(name: str, path: Path, inside_functions: bool = False) -> set[str]:
+def imported_modules(name: str, path: Path, inside_functions: bool = False,
+                     modules: dict[str, Path] = MODULES) -> set[str]:
+    """The modules of `modules` (by default the explorer package's) that `name` imports."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -51,10 +53,10 @@ def imported_modules(name: str, path: Path, inside_functions: bool = False) -> s
             else:
                 target = node.module
             # `from . import session`: the submodule; `from .state import X`: the module
-            targets = [f"{target}.{a.name}" if f"{target}.{a.name}" in MODULES else target
+            targets = [f"{target}.{a.name}" if f"{target}.{a.name}" in modules else target
                        for a in node.names]
         for target in targets:
-            found.update(m for m in with_parents(target) if m in MODULES and m != name)
+            found.update(m for m in with_parents(target) if m in modules and m != name)
     return found
 
 

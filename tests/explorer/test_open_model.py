@@ -13,7 +13,7 @@ from models.presets import PRESETS
 from models.session import load_folder
 
 transformers = pytest.importorskip("transformers")
-from tests.models.test_marian import marian  # noqa: E402,F401  (a fixture: a tiny OPUS-MT)
+from tests.models.checkpoints.test_marian import marian  # noqa: E402,F401  (a fixture: a tiny OPUS-MT)
 
 PHOTOS = Path(__file__).resolve().parents[2] / "resources" / "samples" / "photos"
 

@@ -7,7 +7,7 @@ import pytest
 
 from models.presets import PRESETS
 from models.session import load_preset
-from tests.models.test_hub import timm_folder, timm_like
+from tests.models.checkpoints.test_hub import timm_folder, timm_like
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -38,7 +38,7 @@ def test_each_contract_catches_a_forbidden_import(tmp_path):
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     planted = {"models/vit.py": "def drawn():\n    import pyqtgraph\n",
                "explorer/widgets/plots.py": "from explorer.main_window import MainWindow\n",
-               "models/attention.py": "from models import hub\n"}
+               "models/attention.py": "from models.checkpoints import registry\n"}
     for name, line in planted.items():
         with open(tmp_path / name, "a", encoding="utf-8") as f:
             f.write("\n" + line)
@@ -47,7 +47,7 @@ def test_each_contract_catches_a_forbidden_import(tmp_path):
     assert "0 kept, 3 broken" in result.stdout, result.stdout
     for importer, imported in (("models.vit", "pyqtgraph"),
                                ("explorer.widgets.plots", "explorer.main_window"),
-                               ("models.attention", "models.hub")):
+                               ("models.attention", "models.checkpoints.registry")):
         assert f"{importer} -> {imported}" in result.stdout, result.stdout
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.checkpoints import read_checkpoint
+from models.checkpoints.ours import read_checkpoint
 from models.decoder import Decoder, DecoderConfig
 from models.errors import InputError
 from models.evaluate import INDUCTION_BARS, induction_figures

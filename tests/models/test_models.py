@@ -3,13 +3,10 @@ import numpy as np
 import pytest
 import torch
 
-from models.checkpoints import (
-    CheckpointError,
-    load_timm_state_dict,
-    load_weights,
-    read_checkpoint,
-    save_checkpoint,
-)
+from models.checkpoints.common import load_weights
+from models.checkpoints.ours import read_checkpoint, save_checkpoint
+from models.checkpoints.timm import load_timm_state_dict
+from models.errors import CheckpointError
 from models.swin import (
     Swin,
     SwinConfig,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.checkpoints import read_checkpoint
+from models.checkpoints.ours import read_checkpoint
 from models.evaluate import BARS, evaluate
 from models.presets import PRESETS
 from models.session import load_preset

@@ -2,17 +2,20 @@
 Transformer, and the sentencepiece tokenizer of `source.spm` with the folder's vocabulary."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import torch
 
-from .checkpoints import LARGEST_DIMENSION, LARGEST_VALUE
-from .errors import CheckpointError
-from .hub import (
+from ..errors import CheckpointError
+from .common import (
+    LARGEST_DIMENSION,
+    LARGEST_VALUE,
     HubModel,
+    Renames,
+    Rule,
     folder_json,
     folder_weights,
+    rename,
     whole,
 )
 
@@ -20,11 +23,36 @@ MARIAN_LAYER = {"self_attn_layer_norm": "norm1", "fc1": "ff.fc1", "fc2": "ff.fc2
 MARIAN_ENCODER = {**MARIAN_LAYER, "self_attn": "self_attn", "final_layer_norm": "norm2"}
 MARIAN_DECODER = {**MARIAN_LAYER, "self_attn": "self_attn", "encoder_attn": "cross_attn",
                   "encoder_attn_layer_norm": "norm2", "final_layer_norm": "norm3"}
-MARIAN_POSITIONS = ("model.encoder.embed_positions.weight",
-                    "model.decoder.embed_positions.weight")  # sinusoids: computed here
-# one vocabulary: copies of model.shared (when a file has them)
-MARIAN_TIED = ("model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight",
-               "lm_head.weight")
+ATTENTIONS = ("self_attn", "encoder_attn")  # with q, k, v and out projections
+SIDES = (("encoder", MARIAN_ENCODER), ("decoder", MARIAN_DECODER))
+MARIAN_COMMON = (
+    # sinusoids: computed here
+    Rule(r"model\.(?:encoder|decoder)\.embed_positions\.weight", None),
+    Rule(r"final_logits_bias", "generator.bias", flatten=True),
+    *(Rule(rf"model\.{side}\.layers\.(\d+)\.{part}\.(weight|bias)", rf"{side}.layers.\1.{ours}.\2")
+      for side, table in SIDES for part, ours in table.items() if part not in ATTENTIONS),
+    *(Rule(rf"model\.{side}\.layers\.(\d+)\.{part}\.((?:[qkv]|out)_proj)\.(weight|bias)",
+           rf"{side}.layers.\1.{ours}.\2.\3")
+      for side, table in SIDES for part, ours in table.items() if part in ATTENTIONS),
+)
+UNEXPECTED = " (layernorm_embedding and other mBART options are not supported)"
+# one vocabulary: model.shared is every embedding and the generator; the copies of it that
+# some files hold are not read
+MARIAN_SHARED = Renames(unexpected=UNEXPECTED, rules=(
+    *MARIAN_COMMON,
+    Rule(r"model\.(?:encoder|decoder)\.embed_tokens\.weight|lm_head\.weight", None),
+    Rule(r"model\.shared\.weight", ("encoder.embed.embed.weight", "decoder.embed.embed.weight",
+                                     "generator.weight")),
+))
+# a vocabulary per side: an embedding each, the generator tied to the decoder's, or an
+# lm_head of its own (a later rule: it wins)
+MARIAN_SEPARATE = Renames(unexpected=UNEXPECTED, rules=(
+    *MARIAN_COMMON,
+    Rule(r"model\.encoder\.embed_tokens\.weight", "encoder.embed.embed.weight"),
+    Rule(r"model\.decoder\.embed_tokens\.weight", ("decoder.embed.embed.weight",
+                                                     "generator.weight")),
+    Rule(r"lm_head\.weight", "generator.weight"),
+))
 
 
 class MarianTokenizer:
@@ -111,36 +139,11 @@ def read_marian_folder(folder: Path, config: dict) -> HubModel:
                   position_layout="halves", shared_embeddings=shared, pad_id=pad, bos_id=start,
                   eos_id=eos, forbid_pad=[pad] in bad)
     tensors = folder_weights(folder)
-    ours: dict[str, torch.Tensor] = {}
-    separate = {"model.encoder.embed_tokens.weight": ("encoder.embed.embed.weight",),
-                "model.decoder.embed_tokens.weight": ("decoder.embed.embed.weight",
-                                                      "generator.weight"),
-                "lm_head.weight": ("generator.weight",)}
-    for key, value in sorted(tensors.items(), key=lambda item: item[0] == "lm_head.weight"):
-        if key in MARIAN_POSITIONS or (shared and key in MARIAN_TIED):
-            continue
-        if key in separate:  # (an lm_head of its own, last, replaces the tied generator)
-            for target in separate[key]:
-                ours[target] = value
-        elif key == "model.shared.weight" and shared:
-            for target in ("encoder.embed.embed.weight", "decoder.embed.embed.weight",
-                           "generator.weight"):
-                ours[target] = value
-        elif key == "final_logits_bias":
-            ours["generator.bias"] = value.reshape(-1)
-        elif m := re.fullmatch(r"model\.(encoder|decoder)\.layers\.(\d+)\.([a-z0-9_]+?)\."
-                               r"((?:[qkv]|out)_proj\.)?(weight|bias)", key):
-            side, layer, part, proj, kind = m.groups()
-            table = MARIAN_ENCODER if side == "encoder" else MARIAN_DECODER
-            if part not in table:
-                raise CheckpointError(f"{name}: unexpected tensor '{key}'")
-            ours[f"{side}.layers.{layer}.{table[part]}.{proj or ''}{kind}"] = value
-        else:
-            raise CheckpointError(f"{name}: unexpected tensor '{key}' (layernorm_embedding "
-                                  f"and other mBART options are not supported)")
+    own_head = "lm_head.weight" in tensors
+    ours = rename(tensors, MARIAN_SHARED if shared else MARIAN_SEPARATE, name)
     if "generator.bias" not in ours:
         ours["generator.bias"] = torch.zeros(values["tgt_vocab"])
-    if not shared and "lm_head.weight" not in tensors and \
+    if not shared and not own_head and \
             not config.get("tie_word_embeddings", True):
         raise CheckpointError(f"{name}: no lm_head.weight, and the output is not tied to the "
                               f"decoder's embedding")

@@ -5,26 +5,31 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 
-from .checkpoints import LARGEST_VALUE, read_checkpoint
-from .errors import CheckpointError
-from .hub import (
+from ..errors import CheckpointError
+from .common import (
+    LARGEST_VALUE,
     HubModel,
     folder_weights,
+    load_weights,
     numbers,
     real,
     whole,
 )
-from .hub_images import (
+from .images import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     RESIZE_FACTOR,
     Preprocessing,
     imagenet_or_numbers,
 )
+from .ours import read_checkpoint
 
 # timm keeps these as buffers; they are recomputed here from the config.
 TIMM_BUFFERS = ("relative_position_index", "attn_mask", "relative_coords_table")
@@ -40,6 +45,12 @@ TIMM_REFUSED = {  # a tensor of a timm option our models do not have -> why it i
 
 def read_timm_folder(folder: Path, config: dict) -> HubModel:
     return _timm_model(folder.name, config, folder_weights(folder))
+
+
+def load_timm_state_dict(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Load a timm `vit_*` or `swin_*` state dict of the same dimensions."""
+    state = {k: v for k, v in state.items() if not k.endswith(TIMM_BUFFERS)}
+    load_weights(model, state, "(timm)")
 
 
 TIMM_VARIANT = re.compile(r"((?:vit|deit|swin)_[a-z0-9_]+?_(?:patch|window)\d+[a-z0-9_]*?)"
@@ -60,7 +71,8 @@ def read_timm_file(path: str | Path, architecture: str | None = None) -> HubMode
                               f"vit_tiny_patch16_224): neither a folder with config.json nor a "
                               f"file named after one")
     size = int(m.group(1)) if (m := re.search(r"_(\d+)$", variant)) else 224
-    crop = 0.875 if variant.startswith("deit") else 0.9
+    kind = TIMM_KINDS.get(variant.split("_")[0])
+    crop = kind.crop_pct if kind else 0.9
     config = {"architecture": variant, "pretrained_cfg": {
         "input_size": [3, size, size], "interpolation": "bicubic", "crop_pct": crop,
         "mean": IMAGENET_MEAN, "std": IMAGENET_STD}}
@@ -76,9 +88,10 @@ def _timm_model(name: str, config: dict, tensors: dict[str, torch.Tensor]) -> Hu
         raise CheckpointError(f"{name}: 'architecture' must be a timm variant's name, not "
                               f"{json.dumps(variant)[:40]}")
     family = variant.split("_")[0]
-    if family not in ("vit", "deit", "swin"):
+    if family not in TIMM_KINDS:
+        known = [f"{k}_*" for k in TIMM_KINDS]
         raise CheckpointError(f"{name}: timm architecture '{variant}' is not supported "
-                              f"(vit_*, deit_* and swin_* are)")
+                              f"({', '.join(known[:-1])} and {known[-1]} are)")
     tensors = {k: v for k, v in tensors.items() if not k.endswith(TIMM_BUFFERS)}
     for marker, what in TIMM_REFUSED.items():
         if any(marker in key for key in tensors):
@@ -98,10 +111,8 @@ def _timm_model(name: str, config: dict, tensors: dict[str, torch.Tensor]) -> Hu
         raise CheckpointError(f"{name}: no patch embedding (patch_embed.proj.weight)")
     proj = tensors["patch_embed.proj.weight"]  # (D, C, P, P)
     patch = int(proj.shape[-1])
-    if family == "swin":
-        values, arch = timm_swin_values(tensors, height, patch, name), "swin"
-    else:
-        values, arch = timm_vit_values(tensors, config, height, patch, name), "vit"
+    kind = TIMM_KINDS[family]
+    values, arch = kind.values(tensors, config, height, patch, name), kind.arch
     values.update(in_chans=int(proj.shape[1]), dropout=0.0)
     # resized to height / crop_pct before the centre crop: bounded like every resize
     crop_pct = real(cfg.get("crop_pct", 0.875), "crop_pct", name, 1 / RESIZE_FACTOR, 1.0)
@@ -175,3 +186,18 @@ def timm_swin_values(tensors, size: int, patch: int, name: str) -> dict:
                 mlp_ratio=int(tensors["layers.0.blocks.0.mlp.fc1.weight"].shape[0]) / width)
 
 
+@dataclass(frozen=True)
+class TimmKind:
+    """A timm variant family (the name's first word): our architecture, how its config is
+    read from the tensors, and timm's default crop_pct for a bare file."""
+    arch: str
+    values: Callable[..., dict]  # (tensors, config, size, patch, name) -> config values
+    crop_pct: float = 0.9
+
+
+TIMM_KINDS = {
+    "vit": TimmKind("vit", timm_vit_values),
+    "deit": TimmKind("vit", timm_vit_values, crop_pct=0.875),
+    "swin": TimmKind("swin", lambda tensors, config, size, patch, name:
+                     timm_swin_values(tensors, size, patch, name)),
+}

@@ -10,13 +10,13 @@ import torch
 from safetensors.torch import save_file
 
 from main import main
-from models.checkpoints import read_checkpoint
+from models.checkpoints.ours import read_checkpoint
 from models.errors import CheckpointError
 from models.presets import PRESETS
 from models.session import build_model, load_preset
 from models.trace import Trace
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DIGIT = str(ROOT / "resources" / "samples" / "digits" / "digit_3.png")
 MARKER = []
 

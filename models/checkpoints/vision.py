@@ -4,24 +4,25 @@ the layout the hub serves (`vit.encoder.layer.0.attention.attention.query`) and 
 transformers 5 keeps in memory (`vit.layers.0.attention.q_proj`)."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 import torch
 
-from .checkpoints import LARGEST_VALUE
-from .errors import CheckpointError
-from .hub import (
+from ..errors import CheckpointError
+from .common import (
+    LARGEST_VALUE,
     HubModel,
+    Renames,
+    Rule,
     folder_weights,
     real,
+    rename,
     whole,
 )
-from .hub_images import (
-    class_labels,
-    read_preprocessing,
-)
-from .hub_timm import TIMM_BUFFERS, timm_swin_values
+from .images import class_labels, read_preprocessing
+from .timm import TIMM_BUFFERS, timm_swin_values
 
 
 def _check_hf_vision(config: dict, name: str, size, patch) -> tuple[int, int]:
@@ -40,20 +41,6 @@ def _check_hf_vision(config: dict, name: str, size, patch) -> tuple[int, int]:
                               f"supported")
     return (whole(size, "image_size", name, 1, LARGEST_VALUE["img_size"]),
             whole(patch, "patch_size", name, 1, LARGEST_VALUE["img_size"]))
-
-
-def _join_qkv(tensors: dict[str, torch.Tensor], query: str, names: tuple[str, str, str],
-              target: str, name: str) -> dict[str, torch.Tensor]:
-    """transformers keeps q, k and v apart; timm (ours) has one `qkv`: for every key that
-    matches `query` (a pattern whose groups fill `target`), the three joined."""
-    joined = {}
-    for key in tensors:
-        if m := re.fullmatch(query, key):
-            parts = [tensors.get(key.replace(names[0], n)) for n in names]
-            if any(p is None for p in parts):
-                raise CheckpointError(f"{name}: '{key}' lacks its key or value projection")
-            joined[target.format(*m.groups())] = torch.cat(parts, 0)
-    return joined
 
 
 def _vit_config(config: dict, tensors: dict, distilled: bool, name: str) -> dict:
@@ -87,7 +74,7 @@ def _vit_config(config: dict, tensors: dict, distilled: bool, name: str) -> dict
                 distilled=distilled)
 
 
-LEGACY = [  # the hub's names -> transformers 5's, inside a layer
+LEGACY = (  # the hub's names -> transformers 5's, inside a layer
     (r"encoder\.layer\.(\d+)\.", r"layers.\1."),
     (r"attention\.attention\.query", "attention.q_proj"),
     (r"attention\.attention\.key", "attention.k_proj"),
@@ -95,52 +82,31 @@ LEGACY = [  # the hub's names -> transformers 5's, inside a layer
     (r"attention\.output\.dense", "attention.o_proj"),
     (r"intermediate\.dense", "mlp.fc1"),
     (r"\.output\.dense", ".mlp.fc2"),
-]
-OURS = {"attention.o_proj": "attn.proj", "layernorm_before": "norm1",
-        "layernorm_after": "norm2", "mlp.fc1": "mlp.fc1", "mlp.fc2": "mlp.fc2"}
+)
+VIT_LAYER = {"attention.o_proj": "attn.proj", "layernorm_before": "norm1",
+             "layernorm_after": "norm2", "mlp.fc1": "mlp.fc1", "mlp.fc2": "mlp.fc2"}
+# transformers' ViT/DeiT names (after `vit.` / `deit.`, and LEGACY) -> ours (timm's)
+VIT_RENAMES = Renames(aliases=LEGACY, rules=(
+    Rule(r"(?:classifier|cls_classifier)\.(weight|bias)", r"head.\1"),
+    Rule(r"distillation_classifier\.(weight|bias)", r"head_dist.\1"),
+    Rule(r"embeddings\.cls_token", "cls_token"),
+    Rule(r"embeddings\.distillation_token", "dist_token"),
+    Rule(r"embeddings\.position_embeddings", "pos_embed"),
+    Rule(r"embeddings\.patch_embeddings\.projection\.(weight|bias)", r"patch_embed.proj.\1"),
+    Rule(r"layernorm\.(weight|bias)", r"norm.\1"),
+    Rule(r"pooler\..*", None),  # the pooler is not used for classification
+    # transformers keeps q, k and v apart; timm (ours) has one qkv
+    Rule(r"layers\.(\d+)\.attention\.(?P<part>[qkv])_proj\.(weight|bias)",
+         r"blocks.\1.attn.qkv.\3", join=("q", "k", "v")),
+    *(Rule(rf"layers\.(\d+)\.{re.escape(part)}\.(weight|bias)", rf"blocks.\1.{ours}.\2")
+      for part, ours in VIT_LAYER.items()),
+))
 
 
 def _vit_names(tensors: dict[str, torch.Tensor], family: str,
                name: str) -> tuple[dict[str, torch.Tensor], bool]:
     """transformers' ViT/DeiT names -> ours (q, k, v joined into one qkv)."""
-    prefix = f"{family}."
-    plain: dict[str, torch.Tensor] = {}
-    for key, value in tensors.items():
-        for pattern, replacement in LEGACY:
-            key = re.sub(pattern, replacement, key)
-        plain[key] = value
-    ours: dict[str, torch.Tensor] = {}
-    heads = {"classifier": "head", "cls_classifier": "head",
-             "distillation_classifier": "head_dist"}
-    for key, value in plain.items():
-        inner = key[len(prefix):] if key.startswith(prefix) else key
-        head, _, rest = inner.partition(".")
-        if head in heads and rest in ("weight", "bias"):
-            ours[f"{heads[head]}.{rest}"] = value
-        elif inner == "embeddings.cls_token":
-            ours["cls_token"] = value
-        elif inner == "embeddings.distillation_token":
-            ours["dist_token"] = value
-        elif inner == "embeddings.position_embeddings":
-            ours["pos_embed"] = value
-        elif inner.startswith("embeddings.patch_embeddings.projection."):
-            ours["patch_embed.proj." + inner.rsplit(".", 1)[1]] = value
-        elif inner.startswith("layernorm."):
-            ours["norm." + inner.rsplit(".", 1)[1]] = value
-        elif inner.startswith("pooler."):
-            continue  # the pooler is not used for classification
-        elif (m := re.fullmatch(r"layers\.(\d+)\.(.+)\.(weight|bias)", inner)):
-            layer, part, kind = m.groups()
-            if part in ("attention.q_proj", "attention.k_proj", "attention.v_proj"):
-                continue  # joined below
-            if part not in OURS:
-                raise CheckpointError(f"{name}: unexpected tensor '{key}'")
-            ours[f"blocks.{layer}.{OURS[part]}.{kind}"] = value
-        else:
-            raise CheckpointError(f"{name}: unexpected tensor '{key}'")
-    ours.update(_join_qkv(plain, rf"(?:{re.escape(prefix)})?layers\.(\d+)\.attention\.q_proj\."
-                                 r"(weight|bias)", (".q_proj.", ".k_proj.", ".v_proj."),
-                          "blocks.{}.attn.qkv.{}", name))
+    ours = rename(tensors, dataclasses.replace(VIT_RENAMES, strip=(f"{family}.",)), name)
     distilled = "dist_token" in ours
     if distilled != ("head_dist.weight" in ours):
         raise CheckpointError(f"{name}: a distillation token needs its own classifier (and "
@@ -148,11 +114,26 @@ def _vit_names(tensors: dict[str, torch.Tensor], family: str,
     return ours, distilled
 
 
-
 HF_SWIN_BLOCK = {"layernorm_before": "norm1", "attention.self.relative_position_bias_table":
                  "attn.relative_position_bias_table", "attention.output.dense": "attn.proj",
                  "layernorm_after": "norm2", "intermediate.dense": "mlp.fc1",
                  "output.dense": "mlp.fc2"}
+BLOCK = r"encoder\.layers\.(\d+)\.blocks\.(\d+)\."
+# transformers' Swin names (after `swin.`) -> timm's (ours)
+SWIN_RENAMES = Renames(strip=("swin.",), rules=(
+    Rule(r"classifier\.(weight|bias)", r"head.fc.\1"),
+    Rule(r"embeddings\.patch_embeddings\.projection\.(weight|bias)", r"patch_embed.proj.\1"),
+    Rule(r"embeddings\.norm\.(weight|bias)", r"patch_embed.norm.\1"),
+    Rule(r"layernorm\.(weight|bias)", r"norm.\1"),
+    # the patch merging at the end of stage s is our stage s+1's downsample
+    Rule(r"encoder\.layers\.(\d+)\.downsample\.(norm|reduction)\.(weight|bias)",
+         r"layers.\1.downsample.\2.\3", add=((1, 1),)),
+    Rule(BLOCK + r"attention\.self\.(?P<part>query|key|value)\.(weight|bias)",
+         r"layers.\1.blocks.\2.attn.qkv.\4", join=("query", "key", "value")),
+    Rule(BLOCK + rf".*(?:{'|'.join(TIMM_BUFFERS)})(?:\.weight|\.bias)?", None),  # recomputed
+    *(Rule(BLOCK + rf"{re.escape(part)}(\.weight|\.bias)?", rf"layers.\1.blocks.\2.{ours}\3")
+      for part, ours in HF_SWIN_BLOCK.items()),
+))
 
 
 def read_swin_folder(folder: Path, config: dict) -> HubModel:
@@ -163,39 +144,7 @@ def read_swin_folder(folder: Path, config: dict) -> HubModel:
                                    config.get("patch_size", 4))
     if config.get("use_absolute_embeddings"):
         raise CheckpointError(f"{name}: absolute position embeddings are not supported")
-    ours: dict[str, torch.Tensor] = {}
-    tensors = folder_weights(folder)
-    for key, value in tensors.items():
-        inner = key[len("swin."):] if key.startswith("swin.") else key
-        if inner.startswith("classifier."):
-            ours["head.fc." + inner.rsplit(".", 1)[1]] = value
-        elif inner.startswith("embeddings.patch_embeddings.projection."):
-            ours["patch_embed.proj." + inner.rsplit(".", 1)[1]] = value
-        elif inner.startswith("embeddings.norm."):
-            ours["patch_embed.norm." + inner.rsplit(".", 1)[1]] = value
-        elif inner.startswith("layernorm."):
-            ours["norm." + inner.rsplit(".", 1)[1]] = value
-        elif m := re.fullmatch(r"encoder\.layers\.(\d+)\.downsample\.(norm|reduction)\."
-                               r"(weight|bias)", inner):
-            stage, part, kind = m.groups()
-            ours[f"layers.{int(stage) + 1}.downsample.{part}.{kind}"] = value
-        elif m := re.fullmatch(r"encoder\.layers\.(\d+)\.blocks\.(\d+)\.(.+?)"
-                               r"(?:\.(weight|bias))?", inner):
-            stage, block, part, kind = m.groups()
-            prefix = f"layers.{stage}.blocks.{block}."
-            if part in ("attention.self.query", "attention.self.key", "attention.self.value"):
-                continue  # joined below
-            if part.endswith(TIMM_BUFFERS):
-                continue
-            if part not in HF_SWIN_BLOCK:
-                raise CheckpointError(f"{name}: unexpected tensor '{key}'")
-            ours[prefix + HF_SWIN_BLOCK[part] + (f".{kind}" if kind else "")] = value
-        else:
-            raise CheckpointError(f"{name}: unexpected tensor '{key}'")
-    ours.update(_join_qkv(tensors, r"(?:swin\.)?encoder\.layers\.(\d+)\.blocks\.(\d+)\."
-                                   r"attention\.self\.query\.(weight|bias)",
-                          (".query.", ".key.", ".value."), "layers.{}.blocks.{}.attn.qkv.{}",
-                          name))
+    ours = rename(folder_weights(folder), SWIN_RENAMES, name)
     if "head.fc.weight" not in ours:
         raise CheckpointError(f"{name}: no classifier in the weights")
     values = timm_swin_values(ours, size, patch, name)
@@ -208,10 +157,9 @@ def read_swin_folder(folder: Path, config: dict) -> HubModel:
     return HubModel("swin", "swin", values, ours, labels, read_preprocessing(folder, size), name)
 
 
-
-
-def read_vit_folder(folder: Path, config: dict, family: str) -> HubModel:
-    """A transformers ViT or DeiT folder."""
+def read_vit_folder(folder: Path, config: dict) -> HubModel:
+    """A transformers ViT or DeiT folder (`model_type` vit or deit: the names' prefix)."""
+    family = config["model_type"]
     tensors = folder_weights(folder)
     ours, distilled = _vit_names(tensors, family, folder.name)
     values = _vit_config(config, ours, distilled, folder.name)

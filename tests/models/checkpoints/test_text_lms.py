@@ -10,12 +10,11 @@ import pytest
 import torch
 
 from main import main
+from models.checkpoints.tokenizer import readable
 from models.errors import CheckpointError, InputError
-from models.hub_text import readable
 from models.session import load_folder
 from models.trace import Trace
-
-from .lm_folders import FAMILIES, build
+from tests.models.lm_folders import FAMILIES, build
 
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")

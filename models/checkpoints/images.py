@@ -11,15 +11,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from .errors import CheckpointError, InputError
-from .hub import (
-    folder_json,
-    numbers,
-    real,
-    whole,
-)
-from .resources import resource_path
-from .tasks.digits import open_image
+from ..errors import CheckpointError, InputError
+from ..resources import resource_path
+from ..tasks.digits import open_image
+from .common import folder_json, numbers, real, whole
 
 IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 RESAMPLE = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}
@@ -38,8 +33,6 @@ class Preprocessing:
     rescale: float = 1 / 255
     mean: list[float] = field(default_factory=lambda: [0.5, 0.5, 0.5])
     std: list[float] = field(default_factory=lambda: [0.5, 0.5, 0.5])
-
-
 
 
 IMAGENET_FILE = resource_path("data/imagenet_classes.json")

@@ -1,0 +1,153 @@
+"""The Llama family's folders as `transformers` saves them (`model_type` llama, mistral,
+qwen2): config.json onto our DecoderConfig (models/decoder.py), the names onto ours. RoPE
+(with `rope_theta`, `rope_scaling` linear and llama3), RMSNorm, SwiGLU, grouped-query
+attention. Refused: other rope_scaling types and their extra options, partial rotary,
+another activation. A sliding window is accepted only as a limit on the input: our attention
+never reaches past it. What tells the relatives apart is a `Variant`, data."""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import CheckpointError
+from .common import LARGEST_VALUE, HubModel, Renames, Rule
+from .text import check_common, language_model, need, token_id
+
+ROPE_TYPES = ("default", "linear", "llama3")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What a relative of Llama does differently: q/k/v and output biases (None: config's
+    attention_bias says), a sliding window only when the config asks for it (Qwen2's
+    use_sliding_window or layer_types) rather than whenever it gives one."""
+    qkv_bias: bool | None = None
+    out_bias: bool | None = None
+    window_when_asked: bool = False
+
+
+LLAMA = Variant()
+MISTRAL = Variant()
+QWEN2 = Variant(qkv_bias=True, out_bias=False, window_when_asked=True)
+
+LLAMA_LAYER = {"input_layernorm": "norm1", "post_attention_layernorm": "norm2",
+               **{f"self_attn.{p}_proj": f"attn.{p}_proj" for p in "qkvo"},
+               **{f"mlp.{p}_proj": f"mlp.{p}_proj" for p in ("gate", "up", "down")}}
+# the Llama family's names -> ours
+LLAMA_RENAMES = Renames(rules=(
+    Rule(r"model\.embed_tokens\.weight", "embed.weight"),
+    Rule(r"model\.norm\.weight", "norm.weight"),
+    Rule(r"lm_head\.weight", "lm_head.weight"),
+    Rule(r".*rotary_emb\.inv_freq", None),  # a buffer old versions saved: recomputed
+    *(Rule(rf"model\.layers\.(\d+)\.{re.escape(part)}\.(weight|bias)",
+           rf"layers.\1.{ours}.\2") for part, ours in LLAMA_LAYER.items()),
+))
+
+
+def rope_settings(config: dict, name: str) -> tuple[float, dict | None]:
+    """(rope_theta, rope_scaling) from either layout: transformers 5's `rope_parameters` or
+    the older `rope_theta` + `rope_scaling` (whose type was once called "type")."""
+    params = config.get("rope_parameters")
+    if isinstance(params, dict) and "rope_type" not in params and params:
+        # per-layer-type parameters ({"full_attention": {...}}): one set must serve all
+        sets = list(params.values())
+        if any(s != sets[0] for s in sets) or not isinstance(sets[0], dict):
+            raise CheckpointError(f"{name}: different rope parameters per layer type are "
+                                  f"not supported")
+        params = sets[0]
+    scaling = dict(params) if isinstance(params, dict) else dict(config.get("rope_scaling") or {})
+    theta = float((params or {}).get("rope_theta", config.get("rope_theta", 10000.0)))
+    kind = scaling.pop("rope_type", scaling.pop("type", "default")) or "default"
+    scaling.pop("rope_theta", None)
+    if kind not in ROPE_TYPES:
+        raise CheckpointError(f"{name}: rope_scaling type '{kind}' is not supported (only "
+                              f"linear and llama3 are computed exactly here)")
+    partial = scaling.pop("partial_rotary_factor", config.get("partial_rotary_factor", 1.0))
+    if partial not in (None, 1, 1.0):
+        raise CheckpointError(f"{name}: partial rotary (factor {partial}) is not supported")
+    if kind == "default":
+        return theta, None
+    keys = {"linear": ("factor",),
+            "llama3": ("factor", "low_freq_factor", "high_freq_factor",
+                       "original_max_position_embeddings")}[kind]
+    missing = [k for k in keys if not isinstance(scaling.get(k), (int, float))]
+    if missing:
+        raise CheckpointError(f"{name}: rope_scaling '{kind}' lacks {', '.join(missing)}")
+    extra = [k for k in scaling if k not in keys and scaling[k] is not None]
+    if extra:  # e.g. attention_factor, mscale: they change the numbers
+        raise CheckpointError(f"{name}: rope_scaling option(s) {', '.join(extra)} are not "
+                              f"supported")
+    return theta, {"rope_type": kind, **{k: scaling[k] for k in keys}}
+
+
+def _sliding_window(config: dict, variant: Variant) -> int | None:
+    """The attention window some layers use (None: every layer sees the whole input)."""
+    window = config.get("sliding_window")
+    if not window:
+        return None
+    if variant.window_when_asked:  # only with use_sliding_window, and then per layer_types
+        types = config.get("layer_types") or []
+        if not config.get("use_sliding_window") and "sliding_attention" not in types:
+            return None
+    return int(window)
+
+
+def llama_config(config: dict, variant: Variant, name: str) -> tuple[dict, str]:
+    """Our DecoderConfig's values, and why the input is limited ("" when it is not)."""
+    act = config.get("hidden_act", "silu")
+    if act != "silu":
+        raise CheckpointError(f"{name}: hidden_act '{act}' is not supported (the SwiGLU MLP "
+                              f"uses silu)")
+    width, heads = need(config, "hidden_size", name), need(config, "num_attention_heads", name)
+    kv = config.get("num_key_value_heads") or heads
+    if not isinstance(kv, int) or kv <= 0 or heads % kv:
+        raise CheckpointError(f"{name}: {heads} heads cannot share {kv} key/value heads")
+    head_dim = config.get("head_dim") or width // heads
+    if not isinstance(head_dim, int) or head_dim <= 0 or head_dim % 2:
+        raise CheckpointError(f"{name}: head_dim {head_dim} is not an even whole number")
+    if config.get("head_dim") is None and width % heads:
+        raise CheckpointError(f"{name}: hidden_size {width} does not split into {heads} heads")
+    theta, scaling = rope_settings(config, name)
+    layers = need(config, "num_hidden_layers", name)
+    max_len = need(config, "max_position_embeddings", name)
+    window = _sliding_window(config, variant)
+    note = ""
+    if window is not None and window < max_len:
+        # an input within the window is computed exactly; a longer one would need the window
+        max_len = window
+        note = f"its sliding window of {window} tokens"
+    longest = LARGEST_VALUE["max_len"]
+    if max_len > longest:
+        # RoPE allocates nothing per position: the number is only the longest input, and an
+        # input far longer than this app can show live would only cost minutes and gigabytes
+        max_len = longest
+        note = f"this app's limit ({longest:,} tokens)"
+    bias = bool(config.get("attention_bias", False))
+    vocab = need(config, "vocab_size", name)
+    values = dict(vocab_size=vocab, d_model=width, num_layers=layers, num_heads=heads,
+                  num_kv_heads=kv, head_dim=head_dim,
+                  d_ff=need(config, "intermediate_size", name), max_len=max_len,
+                  position="rope", rope_theta=theta, rope_scaling=scaling, norm="rmsnorm",
+                  norm_eps=float(config.get("rms_norm_eps", 1e-6)), mlp="swiglu",
+                  qkv_bias=bias if variant.qkv_bias is None else variant.qkv_bias,
+                  out_bias=bias if variant.out_bias is None else variant.out_bias,
+                  mlp_bias=bool(config.get("mlp_bias", False)),
+                  tie_embeddings=bool(config.get("tie_word_embeddings", False)),
+                  bos_id=token_id(config, "bos_token_id", vocab),
+                  eos_id=token_id(config, "eos_token_id", vocab),
+                  pad_id=token_id(config, "pad_token_id", vocab))
+    return values, note
+
+
+def read_llama_folder(folder: Path, config: dict, variant: Variant = LLAMA) -> HubModel:
+    check_common(config, folder.name)
+    values, note = llama_config(config, variant, folder.name)
+    return language_model(folder, config, values, LLAMA_RENAMES, "decoder", "embed.weight",
+                          "lm_head.weight", values["tie_embeddings"], note=note)
+
+
+def reader(variant: Variant):
+    """The reader of one relative: `read_llama_folder` with its variant."""
+    return functools.partial(read_llama_folder, variant=variant)
