@@ -143,8 +143,8 @@ def print_induction(figures: dict) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from models.evaluate import SIMILARITY_BAR, bars, evaluate
     from models.checkpoints.common import is_model_folder
+    from models.evaluate import SIMILARITY_BAR, bars, evaluate
 
     args.weights = args.weights or None
     if args.weights and is_model_folder(args.weights):

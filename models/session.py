@@ -162,7 +162,7 @@ def load_folder(path: str | Path, device: str = "cpu", arch: str | None = None,
 
 def opened_task(opened) -> str:
     """The task of a folder read (`hub.read_model`)."""
-    if getattr(opened, "task", None):  # a language model (models/checkpoints/registry.py) says its own
+    if getattr(opened, "task", None):  # the registry says it (models/checkpoints)
         return opened.task
     return "marian-translation" if opened.tokenizer is not None else "image-classification"
 
