@@ -6,9 +6,9 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from models.analysis import token_layout
 from models.errors import InputError
 from models.presets import PRESETS
+from models.sites import token_layout
 
 from .i18n import LANGUAGE, bind, tr, translate_message
 from .lecture import Lecture
