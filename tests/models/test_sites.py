@@ -228,3 +228,12 @@ def test_distances_apply_where_queries_and_keys_are_one_sequence(traces):
     np.testing.assert_allclose(q_pos[1], [patch / 2, patch / 2])
     swin = traces["swin-digits"]
     assert token_positions(swin, swin.sites()[0])[2] == "pixels"
+
+
+def test_trace_imports_no_model_module_but_sites():
+    """attention.py records through trace.py: trace.py importing attention back (even inside
+    a function, as it did for the causal mask) was an import circle."""
+    tree = ast.parse((ROOT / "models" / "trace.py").read_text(encoding="utf-8"))
+    relative = {node.module for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.level == 1}
+    assert relative == {"sites"}
