@@ -37,7 +37,7 @@ PANEL_CLASSES = (AttentionPanel, PipelinePanel, ModelPanel, PositionalPanel, Pat
                  WindowsPanel, RolloutPanel, TokensPanel, HeadsPanel, PredictionPanel)
 # Tabs in the story's order; hidden tabs do no work.
 CENTRAL_TABS = ("attention", "pipeline", "model", "positional", "patches", "windows", "rollout")
-# tabs shown only for some token layouts (models.analysis.token_layout)
+# tabs shown only for some token layouts (models.sites.token_layout)
 TABS_FOR = {"patches": ("patches", "windows"), "windows": ("windows",),
             "rollout": ("patches", "windows")}
 
