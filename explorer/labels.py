@@ -3,25 +3,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.analysis import SEQUENCE_KINDS, prefix_tokens, window_cells
+from models import sites
+from models.analysis import prefix_tokens, window_cells
+from models.sites import kind_of
 from models.trace import Trace
 
 from .i18n import tr
 
 
 def site_tokens(trace: Trace, site: str) -> tuple[list[str], list[str]]:
-    """(query labels, key labels) of an attention site; Swin: of window 0's layout."""
+    """(query labels, key labels) of an attention site, from the meta fields its kind names
+    (cross-attention's rows read as the word each decoding step produced). A kind whose
+    labels are computed (Swin's windows: `window_tokens`) is a KeyError."""
     meta = trace.meta
-    kind = meta["sites"][site]["kind"]
-    if kind == "encoder_self":
-        return meta["source_tokens"], meta["source_tokens"]
-    if kind == "decoder_self":
-        return meta["target_tokens"], meta["target_tokens"]
-    if kind == "cross":  # rows read as the word each decoding step produced
-        return meta["output_tokens"], meta["source_tokens"]
-    if kind == "self" or kind in SEQUENCE_KINDS:
-        return meta["tokens"], meta["tokens"]
-    raise KeyError(kind)
+    kind = kind_of(meta, site)
+    if kind.query_tokens is None or kind.key_tokens is None:
+        raise KeyError(kind.key)
+    return meta[kind.query_tokens], meta[kind.key_tokens]
 
 
 def window_tokens(trace: Trace, site: str, window: int) -> list[str]:
@@ -37,7 +35,7 @@ def window_grid(trace: Trace, site: str, window: int) -> np.ndarray:
 
 
 def axis_labels(trace: Trace, site: str, window: int = 0) -> tuple[list[str], list[str]]:
-    if trace.meta["sites"][site]["kind"] == "window":
+    if kind_of(trace.meta, site).windowed:
         labels = window_tokens(trace, site, window)
         return labels, labels
     return site_tokens(trace, site)
@@ -55,14 +53,9 @@ def block_name(site: str) -> str:
 
 
 def site_title(trace: Trace, site: str) -> str:
-    info = trace.meta["sites"][site]
-    kind = {"encoder_self": "encoder self-attention", "cross": "cross-attention",
-            "decoder_self": "decoder masked self-attention",
-            "self": "self-attention", "causal": "masked (causal) self-attention",
-            "bidirectional": "bidirectional self-attention"}.get(info["kind"])
-    if kind is None:
-        kind = "SW-MSA (shifted windows)" if info.get("shift") else "W-MSA (windows)"
-    return f"{site}  ·  {tr(kind)}"
+    """The site's name and what it is ("decoder.layers.1.cross_attn  ·  cross-attention"),
+    the kind's title translated."""
+    return f"{site}  ·  {tr(sites.site_title(trace.meta, site))}"
 
 
 def window_token_at(trace: Trace, site: str, y: int, x: int) -> dict:
@@ -88,7 +81,7 @@ def query_heat(trace: Trace, site: str, window: int, head: int, query: int) -> n
     """
     info = trace.meta["sites"][site]
     weights = trace[f"{site}/weights"]
-    if info["kind"] == "window":
+    if kind_of(trace.meta, site).windowed:
         res = info["resolution"][0]
         block = block_name(site)
         window_of = trace[f"{block}/window_of_token"]

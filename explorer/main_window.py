@@ -6,9 +6,9 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from models.analysis import token_layout
 from models.errors import InputError
 from models.presets import PRESETS
+from models.sites import token_layout
 
 from .i18n import LANGUAGE, bind, tr, translate_message
 from .lecture import Lecture
@@ -37,7 +37,7 @@ PANEL_CLASSES = (AttentionPanel, PipelinePanel, ModelPanel, PositionalPanel, Pat
                  WindowsPanel, RolloutPanel, TokensPanel, HeadsPanel, PredictionPanel)
 # Tabs in the story's order; hidden tabs do no work.
 CENTRAL_TABS = ("attention", "pipeline", "model", "positional", "patches", "windows", "rollout")
-# tabs shown only for some token layouts (models.analysis.token_layout)
+# tabs shown only for some token layouts (models.sites.token_layout)
 TABS_FOR = {"patches": ("patches", "windows"), "windows": ("windows",),
             "rollout": ("patches", "windows")}
 

@@ -21,9 +21,9 @@ import numpy as np
 from PySide6 import QtCore
 from PySide6.QtTest import QTest
 
-from models.analysis import token_layout
 from models.presets import PRESETS
 from models.resources import resource_path
+from models.sites import token_layout
 
 from .api import Explorer, RunFailed
 

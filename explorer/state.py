@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore
 
-from models.analysis import token_layout
 from models.presets import PRESETS
 from models.resources import shipped
 from models.session import site_names
+from models.sites import CROSS, token_layout
 from models.trace import Trace
 
 from .i18n import tr, translate_message
@@ -354,7 +354,7 @@ def input_mismatch(preset: str, value: Any) -> str:
 def default_site(trace: Trace) -> str:
     """The site a first look should land on: cross-attention for seq2seq, the last block else."""
     sites = trace.sites()
-    cross = trace.sites("cross")
+    cross = trace.sites(CROSS)
     if cross:
         return cross[-1]
     if token_layout(trace.meta) == "windows":

@@ -6,16 +6,12 @@ from __future__ import annotations
 import torch
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from models.analysis import token_layout
 from models.presets import PRESETS
+from models.sites import kind, kinds_listed, token_layout
 
 from .i18n import LANGUAGE, bind, tr
 from .labels import site_title
 from .state import AppState, Selection
-
-KIND_NAMES = {"encoder_self": "encoder self", "decoder_self": "decoder self (masked)",
-              "cross": "cross (decoder → encoder)", "self": "self", "window": "window (W/SW-MSA)",
-              "causal": "self (causal)", "bidirectional": "self (bidirectional)"}
 
 
 def device_availability() -> dict[str, str]:
@@ -139,13 +135,13 @@ class SelectionBar(QtWidgets.QToolBar):
     # -- state -> boxes ----------------------------------------------------------------
     def _trace_changed(self, trace) -> None:
         layout = token_layout(trace.meta)
-        kinds = list(dict.fromkeys(info["kind"] for info in trace.meta["sites"].values()))
+        kinds = kinds_listed(trace.meta)
         current = [self.kind_box.itemData(i) for i in range(self.kind_box.count())]
-        if kinds != current:
+        if [k.key for k in kinds] != current:
             self.kind_box.blockSignals(True)
             self.kind_box.clear()
-            for kind in kinds:
-                self.kind_box.addItem(tr(KIND_NAMES.get(kind, kind)), kind)
+            for each in kinds:  # the item's data: the kind's key, as the trace names it
+                self.kind_box.addItem(tr(each.menu_name), each.key)
             self.kind_box.blockSignals(False)
         self.window_action.setVisible(layout == "windows")
         self._selection_changed(self.state.selection)
@@ -157,10 +153,10 @@ class SelectionBar(QtWidgets.QToolBar):
         info = trace.meta["sites"][sel.site]
         sites = trace.sites(info["kind"])
         # Only what changed: a spin box repaints on every setValue/setMaximum.
-        kind = self.kind_box.findData(info["kind"])
-        if self.kind_box.currentIndex() != kind:
+        index = self.kind_box.findData(info["kind"])
+        if self.kind_box.currentIndex() != index:
             self.kind_box.blockSignals(True)
-            self.kind_box.setCurrentIndex(kind)
+            self.kind_box.setCurrentIndex(index)
             self.kind_box.blockSignals(False)
         for box, value, top in ((self.layer_box, sites.index(sel.site), len(sites) - 1),
                                 (self.head_box, sel.head, info["heads"] - 1),
@@ -188,6 +184,5 @@ class SelectionBar(QtWidgets.QToolBar):
     def retranslate(self, _lang: str = "") -> None:
         """Words set from data rather than bound once: the attention kinds, the lock."""
         for i in range(self.kind_box.count()):
-            kind = self.kind_box.itemData(i)
-            self.kind_box.setItemText(i, tr(KIND_NAMES.get(kind, kind)))
+            self.kind_box.setItemText(i, tr(kind(self.kind_box.itemData(i)).menu_name))
         self._show_lock()

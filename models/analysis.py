@@ -5,24 +5,10 @@ import math
 
 import numpy as np
 
+from .sites import WINDOW, kind_of
 from .trace import Trace
 
 SPECIAL_TOKENS = {"<bos>", "<eos>", "<pad>", "CLS", "DIST"}
-# one sequence attending to itself: a decoder-only LM ("causal") or BERT ("bidirectional"),
-# its tokens in meta["tokens"], its special tokens' positions in meta["special"]
-SEQUENCE_KINDS = ("causal", "bidirectional")
-
-
-def token_layout(meta: dict) -> str:
-    """How a trace's tokens are laid out, from its own description of its attention sites:
-    "text" (token sequences: source and target, or one), "windows" (a grid attended in
-    shifted windows) or
-    "patches" (a patch grid after `prefix_tokens` tokens such as CLS). Panels ask this, not
-    which architecture made the trace."""
-    kinds = {info["kind"] for info in meta["sites"].values()}
-    if kinds & {"encoder_self", "decoder_self", "cross", *SEQUENCE_KINDS}:
-        return "text"
-    return "windows" if "window" in kinds else "patches"
 
 
 def prefix_tokens(meta: dict) -> int:
@@ -35,23 +21,24 @@ def token_positions(trace: Trace, site: str) -> tuple[np.ndarray, np.ndarray, st
     """(query positions, key positions, unit) used for attention distance, or None."""
     meta = trace.meta
     info = meta["sites"][site]
-    kind = info["kind"]
-    if kind in ("encoder_self", "decoder_self", *SEQUENCE_KINDS):
+    kind = kind_of(meta, site)
+    if kind.distance is None:  # cross-attention: queries and keys in different sequences
+        return None
+    if kind.layout == "text":
         n = trace[f"{site}/k"].shape[-2]  # (the weights' side, without deriving them)
         pos = np.arange(n, dtype=np.float32)[:, None]
-        return pos, pos, "tokens"
-    if kind == "self":  # ViT: patch centres in pixels; CLS (and DIST) get NaN (left out)
-        g = info["grid"][1]
-        patch = meta["config"]["patch_size"]
-        rows, cols = np.divmod(np.arange(g * g), g)
-        centres = np.stack([rows, cols], 1).astype(np.float32) * patch + patch / 2
-        pos = np.vstack([np.full((prefix_tokens(meta), 2), np.nan), centres])
-        return pos, pos, "pixels"
-    if kind == "window":  # original-image pixel position of every token of every window
+        return pos, pos, kind.distance
+    if kind.windowed:  # original-image pixel position of every token of every window
         scale = meta["config"]["img_size"] / info["resolution"][0]
         pos = (window_cells(trace, site).astype(np.float32) + 0.5) * scale  # (nW, N, 2)
-        return pos, pos, "pixels"
-    return None  # cross-attention: query and key positions are in different sequences
+        return pos, pos, kind.distance
+    # patches (ViT): patch centres in pixels; CLS (and DIST) get NaN (left out)
+    g = info["grid"][1]
+    patch = meta["config"]["patch_size"]
+    rows, cols = np.divmod(np.arange(g * g), g)
+    centres = np.stack([rows, cols], 1).astype(np.float32) * patch + patch / 2
+    pos = np.vstack([np.full((prefix_tokens(meta), 2), np.nan), centres])
+    return pos, pos, kind.distance
 
 
 def head_statistics(trace: Trace, site: str, window: int | None = None) -> list[dict]:
@@ -66,7 +53,7 @@ def head_statistics(trace: Trace, site: str, window: int | None = None) -> list[
 
 def _head_weights(trace: Trace, site: str, head: int) -> np.ndarray:
     """(Nq, Nk) weights of one head; Swin: (nW, N, N), every window of it."""
-    if trace.meta["sites"][site]["kind"] == "window":
+    if kind_of(trace.meta, site).windowed:
         return trace[f"{site}/weights"][:, head]
     return trace.head_matrix(site, "weights", head)
 
@@ -92,7 +79,7 @@ def head_figures(trace: Trace, site: str, head: int, weights: np.ndarray) -> dic
         else:
             distance = float((weights * np.abs(q_pos - k_pos.T)).sum(-1).mean())
     if not windowed:
-        if trace.meta["sites"][site]["kind"] in SEQUENCE_KINDS:
+        if kind_of(trace.meta, site).sequence:
             mask = np.zeros(weights.shape[-1], bool)
             mask[trace.meta.get("special", [])] = True
         else:
@@ -130,13 +117,7 @@ def site_overview(trace: Trace, site: str, window: int = 0, size: int = 40
 
 
 def _key_tokens(trace: Trace, site: str) -> list[str]:
-    meta = trace.meta
-    kind = meta["sites"][site]["kind"]
-    if kind in ("self", *SEQUENCE_KINDS):
-        return meta["tokens"]
-    if kind == "decoder_self":
-        return meta["target_tokens"]
-    return meta["source_tokens"]
+    return trace.meta[kind_of(trace.meta, site).key_tokens]
 
 
 def _fuse(weights: np.ndarray, fusion: str) -> np.ndarray:
@@ -209,7 +190,7 @@ def swin_rollout(trace: Trace, fusion: str = "mean") -> np.ndarray:
     Each block's windows become one grid-wide matrix (the shift is undone by placing every
     token at its original position), patch merging is a 2×2 average. The classifier pools
     the last stage, so its view of the input tokens is the mean of the rows."""
-    sites = trace.sites("window")
+    sites = trace.sites(WINDOW)
     res0 = trace.meta["sites"][sites[0]]["resolution"][0]
     result = np.eye(res0 * res0)
     stage = 0

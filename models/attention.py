@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .trace import is_recording, record, record_raw
+from .trace import CAUSAL_FLAG, causal_mask, is_recording, record, record_raw
 
 
 def attend(
@@ -71,15 +71,7 @@ def _record_inputs(site, windows, q, k, v, bias, mask, causal) -> None:
     if mask is not None:
         record_raw(site, "mask", keep(mask) if mask.shape[0] > 1 else mask[0])
     if causal:
-        record_raw(site, "causal", np.ones((), np.int8))
-
-
-def causal_mask(n: int, device=None, n_keys: int | None = None) -> torch.Tensor:
-    """Additive (1, 1, n, n_keys) mask: query t may see keys 0..t, -inf for the later ones."""
-    future = torch.ones(n, n if n_keys is None else n_keys, dtype=torch.bool,
-                        device=device).triu(1)
-    return torch.zeros(future.shape, device=device).masked_fill(future, float("-inf"))[
-        None, None]
+        record_raw(site, CAUSAL_FLAG, np.ones((), np.int8))
 
 
 def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:

@@ -6,6 +6,7 @@ import torch
 
 from . import trace as tracing
 from .session import Session
+from .sites import kind
 from .tasks import induction, reverse, translation
 from .tasks.digits import load_heldout, mouse_digits, prepare_digit
 from .transformer import BOS, EOS, PAD
@@ -83,6 +84,8 @@ def head_figures(session: Session, pairs) -> dict[str, dict]:
     of the heads' weight matrices (mean over sentences), and for cross-attention every
     head's alignment (share of aligned target words whose argmax is a gold source word)."""
     model, vs, vt = session.model, session.src_vocab, session.tgt_vocab
+    reading = {site for site, info in session.describe()["sites"].items()
+               if kind(info["kind"]).reads_encoder}  # cross-attention: rows align to words
     sums: dict[str, dict[str, np.ndarray]] = {}
     words = 0
     for src_words, tgt_words, gold in pairs:
@@ -100,7 +103,7 @@ def head_figures(session: Session, pairs) -> dict[str, dict]:
             flat = w.reshape(heads, -1)
             flat = flat / np.linalg.norm(flat, axis=1, keepdims=True).clip(1e-12)
             acc["similarity"] += flat @ flat.T
-            if "cross" in site:
+            if site in reading:
                 best = w[:, : len(gold)].argmax(-1)  # (H, T)
                 acc["alignment"] += [sum(int(best[h, row]) in sources
                                          for row, sources in enumerate(gold))
@@ -114,7 +117,7 @@ def head_figures(session: Session, pairs) -> dict[str, dict]:
         figures[site] = {"entropy": (acc["entropy"] / len(pairs)).round(3).tolist(),
                          "mean_similarity": round(float(pairwise.mean()), 3),
                          "min_similarity": round(float(pairwise.min()), 3)}
-        if "cross" in site:
+        if site in reading:
             figures[site]["alignment"] = (acc["alignment"] / words).round(4).tolist()
     return figures
 

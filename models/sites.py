@@ -36,6 +36,16 @@ class SiteKind:
     embedding: str = "encoder.embed"  # the seq2seq embedding its tokens were encoded by
     shifted_title: str = ""  # a windowed kind: its title when the windows are shifted
 
+    @property
+    def windowed(self) -> bool:
+        """Its records carry a window axis: (nW, H, N, N) weights, one matrix per window."""
+        return self.layout == "windows"
+
+    @property
+    def titles(self) -> tuple[str, ...]:
+        """Every English word of it shown on screen (each has a Chinese translation)."""
+        return tuple(t for t in (self.title, self.menu_name, self.shifted_title) if t)
+
 
 ENCODER_SELF = SiteKind("encoder_self", "encoder self-attention", "encoder self",
                         "source_tokens", "source_tokens", "text", "tokens")
@@ -68,6 +78,11 @@ def kind(key: str) -> SiteKind:
 def kind_of(meta: dict, site: str) -> SiteKind:
     """The kind of `site` in a trace's meta."""
     return KINDS[meta["sites"][site]["kind"]]
+
+
+def kinds_listed(meta: dict) -> list[SiteKind]:
+    """The kinds of a trace's sites, each once, in the order of its first site."""
+    return list(dict.fromkeys(KINDS[info["kind"]] for info in meta.get("sites", {}).values()))
 
 
 def kinds_in(meta: dict) -> set[SiteKind]:

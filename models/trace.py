@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .sites import SiteKind
+
 # One active trace per thread: the GUI's worker traces while tests or the bench may not.
 _local = threading.local()
 
@@ -33,6 +35,18 @@ FORMAT_VERSION = 2  # meta["trace_version"]: 2 = N×N matrices derived; files sa
 # Derived matrices kept for reading again: 16 heads' weights at 1,024 tokens (one head
 # is 4 MB); 256 MB held matrices no panel was showing any more.
 CACHE_BYTES = 64 * 2**20
+# The record key of a causal site's mask flag, `S/causal` (a record's name in the trace
+# format, not a site kind): its N × N mask is derived from it.
+CAUSAL_FLAG = "causal"
+
+
+def causal_mask(n: int, device=None, n_keys: int | None = None) -> torch.Tensor:
+    """Additive (1, 1, n, n_keys) mask: query t may see keys 0..t, -inf for the later ones.
+    Here (not in attention.py) because both attending and deriving a trace's mask use it."""
+    future = torch.ones(n, n if n_keys is None else n_keys, dtype=torch.bool,
+                        device=device).triu(1)
+    return torch.zeros(future.shape, device=device).masked_fill(future, float("-inf"))[
+        None, None]
 
 
 class Trace:
@@ -90,7 +104,7 @@ class Trace:
         keys = []
         for site in self.attention_sites():
             keys += [f"{site}/{key}" for key in DERIVED if f"{site}/{key}" not in self.records]
-            if f"{site}/causal" in self.records and f"{site}/mask" not in self.records:
+            if f"{site}/{CAUSAL_FLAG}" in self.records and f"{site}/mask" not in self.records:
                 keys.append(f"{site}/mask")
         return keys
 
@@ -101,7 +115,7 @@ class Trace:
         if key in DERIVED:
             return f"{site}/q" in self.records and f"{site}/k" in self.records and \
                 f"{site}/out" in self.records
-        return key == "mask" and f"{site}/causal" in self.records
+        return key == "mask" and f"{site}/{CAUSAL_FLAG}" in self.records
 
     def head_matrix(self, site: str, key: str, head: int, window: int | None = None
                     ) -> np.ndarray:
@@ -142,8 +156,6 @@ class Trace:
         n_q = self.records[f"{site}/q"].shape[-2]
         n_k = self.records[f"{site}/k"].shape[-2]
         if key == "mask":  # causal: query i sees keys 0..i
-            from .attention import causal_mask  # (attention records through this module)
-
             return causal_mask(n_q, n_keys=n_k)[0].numpy()
 
         def part(array: np.ndarray) -> torch.Tensor:
@@ -162,7 +174,7 @@ class Trace:
             mask = self.records.get(f"{site}/mask")
             if mask is not None:
                 logits = logits + part(mask)
-            elif f"{site}/causal" in self.records:
+            elif f"{site}/{CAUSAL_FLAG}" in self.records:
                 logits = logits + torch.from_numpy(self._derive(site, "mask"))
             scores = logits.softmax(dim=-1)
         result = scores.numpy()
@@ -193,10 +205,12 @@ class Trace:
         """Bytes held by the records (the derived matrices in the cache left out)."""
         return sum(a.nbytes for a in self.records.values())
 
-    def sites(self, kind: str | None = None) -> list[str]:
-        """Attention site names in model order (optionally of one kind)."""
+    def sites(self, kind: SiteKind | str | None = None) -> list[str]:
+        """Attention site names in model order (optionally of one kind: a `SiteKind` such
+        as `models.sites.CROSS`, or its key as a trace writes it)."""
+        key = kind.key if isinstance(kind, SiteKind) else kind
         sites = self.meta.get("sites", {})
-        return [s for s, info in sites.items() if kind is None or info.get("kind") == kind]
+        return [s for s, info in sites.items() if key is None or info.get("kind") == key]
 
     # -- files ---------------------------------------------------------------
     def save_npz(self, path: str, compact: bool = False) -> None:

@@ -43,6 +43,7 @@ from .evaluate import (
 from .presets import PRESETS, get_preset
 from .resources import resource_path
 from .session import Session, build_model
+from .sites import kind
 from .tasks import induction
 from .tasks.digits import augment
 from .tasks.handwriting import training_set
@@ -84,14 +85,14 @@ def gold_alignment(chunk, rows: int, cols: int) -> torch.Tensor | None:
 
 
 def head_similarity(kept: dict[str, torch.Tensor], src: torch.Tensor, tgt: torch.Tensor,
-                    bottleneck: bool) -> torch.Tensor:
+                    left_out: set[str] | frozenset[str] = frozenset()) -> torch.Tensor:
     """Mean pairwise cosine similarity of the heads' attention maps (padding rows left
     out), averaged over sites: a small penalty on it keeps heads from copying each other
     (without it both decoder self-attention layers had four near-identical heads, 0.89+)."""
     similarities = []
     for name, weights in kept.items():  # (B, H, T, S)
-        if bottleneck and "cross" in name:
-            continue  # uniform by construction: nothing to learn from
+        if name in left_out:
+            continue  # (cross-attention under the bottleneck: uniform by construction)
         rows = (src if name.startswith("encoder") else tgt) != PAD  # (B, T)
         flat = F.normalize((weights * rows[:, None, :, None]).flatten(2), dim=-1)
         sim = flat @ flat.transpose(1, 2)  # (B, H, H)
@@ -136,6 +137,8 @@ def train(name: str, steps: int | None = None, out: Path | None = None, batch: i
         attention_sites = [(site, m) for site, m in model.named_modules()
                            if hasattr(m, "kept_weights")]
         aligned_site = f"decoder.layers.{len(model.decoder.layers) - 1}.cross_attn"
+        reading = {site for site, info in session.describe()["sites"].items()
+                   if kind(info["kind"]).reads_encoder}  # what the bottleneck makes uniform
     coin = random.Random(seed + 1)
     optimizer = torch.optim.AdamW(model.parameters(), lr=peak, weight_decay=0.05)
     losses: list[float] = []
@@ -154,7 +157,8 @@ def train(name: str, steps: int | None = None, out: Path | None = None, batch: i
                                ignore_index=PAD if preset.arch == "transformer" else -100)
         if attention_sites:
             kept = {site: module.kept_weights.pop() for site, module in attention_sites}
-            loss = loss + DIVERSITY_WEIGHT * head_similarity(kept, *inputs, model.bottleneck)
+            loss = loss + DIVERSITY_WEIGHT * head_similarity(
+                kept, *inputs, reading if model.bottleneck else frozenset())
         if attention_sites and gold is not None and not model.bottleneck:
             attention = kept[aligned_site][:, SUPERVISED_HEAD]  # (B, T, S)
             rows = gold.sum(-1) > 0

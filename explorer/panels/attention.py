@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtWidgets
 
+from models.sites import kind_of
 from models.trace import Trace
 
 from ..analyst import Request
@@ -58,7 +59,7 @@ class AttentionPanel(Panel):
         self.view.set_highlight(sel.query, sel.key, sel.locked)
 
     def _show_matrix(self, trace: Trace, sel: Selection) -> None:
-        windowed = trace.meta["sites"][sel.site]["kind"] == "window"
+        windowed = kind_of(trace.meta, sel.site).windowed
         window = sel.window if windowed else None
         masked = f"{sel.site}/mask" in trace
         self._shown = (sel.site, sel.head, sel.window)
@@ -85,7 +86,7 @@ class AttentionPanel(Panel):
 
     def _draw(self, trace: Trace, sel: Selection, matrix: np.ndarray,
               blocked: np.ndarray | None) -> None:
-        windowed = trace.meta["sites"][sel.site]["kind"] == "window"
+        windowed = kind_of(trace.meta, sel.site).windowed
         rows, cols = axis_labels(trace, sel.site, sel.window)
         where = "  " + tr("window {window}").format(window=sel.window) if windowed else ""
         # Colours span 0 … the largest weight: over 65 or 256 keys a row's weights are small,

@@ -11,7 +11,7 @@ import pyqtgraph as pg
 import torch
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from models.analysis import token_layout
+from models.sites import token_layout
 from models.trace import Trace
 
 from ..analyst import Request

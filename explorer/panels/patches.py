@@ -9,7 +9,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from models.analysis import prefix_tokens, token_layout
+from models.analysis import prefix_tokens
+from models.sites import token_layout
 from models.trace import Trace
 
 from ..i18n import bound, tr

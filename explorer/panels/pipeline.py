@@ -12,6 +12,7 @@ import math
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from models.sites import kind_of
 from models.trace import Trace
 
 from .. import zoom
@@ -410,7 +411,7 @@ class PipelinePanel(Panel):
     def matrices(self, trace: Trace, sel: Selection) -> dict[str, np.ndarray]:
         """The arrays on screen, straight from the trace (tests compare against these)."""
         site = sel.site
-        windowed = trace.meta["sites"][site]["kind"] == "window"
+        windowed = kind_of(trace.meta, site).windowed
         pick = (lambda a: a[sel.window]) if windowed else (lambda a: a)
         q, k, v = (pick(trace[f"{site}/{x}"]) for x in "qkv")  # (H, N, dh)
         out = pick(trace[f"{site}/out"])
@@ -439,7 +440,7 @@ class PipelinePanel(Panel):
         key = (sel.site, sel.head, sel.window)
         if self.request.computing() and self._asked == key:
             return  # (a hover while the matrices are computed: they are on their way)
-        windowed = trace.meta["sites"][sel.site]["kind"] == "window"
+        windowed = kind_of(trace.meta, sel.site).windowed
         window = sel.window if windowed else None
         derived = ["scores", "weights"] + (["mask"] if f"{sel.site}/mask" in trace else [])
         ready = all(trace.has_head_matrix(sel.site, name, sel.head, window)
@@ -473,7 +474,7 @@ class PipelinePanel(Panel):
             peak = max(float(np.abs(data[n]).max()) for n in ("q", "kT", "v", "out"))
             shared = (-peak, peak)
         info = trace.meta["sites"][sel.site]
-        windowed = info["kind"] == "window"
+        windowed = kind_of(trace.meta, sel.site).windowed
         where = " " + tr("window {window}").format(window=sel.window) if windowed else ""
         grouped = info.get("kv_heads", info["heads"]) < info["heads"]
         self.kv_groups.setVisible(grouped)

@@ -15,7 +15,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from models.analysis import prefix_tokens, token_layout
+from models.analysis import prefix_tokens
+from models.sites import kind_of, kinds_in, token_layout
 from models.trace import Trace
 
 from ..i18n import bind, bound, tr
@@ -33,8 +34,7 @@ DEFAULT_DIMS = "0 1 10 11 30 31 62 63"
 def sequence_positions(trace: Trace) -> bool:
     """A language model's trace: learned position rows or RoPE frequencies, one sequence."""
     return "rope/inv_freq" in trace or "pos_embed/weight" in trace or (
-        "sites" in trace.meta and any(info["kind"] in ("causal", "bidirectional")
-                                      for info in trace.meta["sites"].values()))
+        "sites" in trace.meta and any(kind.sequence for kind in kinds_in(trace.meta)))
 
 
 def window_bias(trace: Trace, site: str) -> np.ndarray:
@@ -280,8 +280,7 @@ class PositionalPanel(Panel):
 
     # -- transformer -------------------------------------------------------------------
     def embed_site(self, trace: Trace, sel: Selection) -> str:
-        kind = trace.meta["sites"][sel.site]["kind"]
-        return "decoder.embed" if kind in ("decoder_self", "cross") else "encoder.embed"
+        return kind_of(trace.meta, sel.site).embedding
 
     def _text(self, trace: Trace, sel: Selection) -> None:
         t = self.text

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from models.analysis import prefix_tokens, rollout, swin_rollout, token_layout
+from models.analysis import prefix_tokens, rollout, swin_rollout
+from models.sites import kind_of, token_layout
 from models.trace import Trace
 
 from ..i18n import bind, bound, tr
@@ -22,6 +23,11 @@ from .base import Panel
 from .tokens import ImageTokens
 
 FUSIONS = ("mean", "max", "min")  # how the heads of a layer are combined
+
+
+def rollout_sites(trace: Trace) -> list[str]:
+    """The sites rollout multiplies through (ViT's blocks), in model order."""
+    return [site for site in trace.sites() if kind_of(trace.meta, site).rollout]
 
 
 class RolloutPanel(Panel):
@@ -60,7 +66,7 @@ class RolloutPanel(Panel):
 
     def _row_pointed(self, row: int) -> None:
         if self.state.trace is not None and token_layout(self.state.trace.meta) == "patches":
-            self.state.hover(query=row, key=None, site=self.state.trace.sites("self")[-1])
+            self.state.hover(query=row, key=None, site=rollout_sites(self.state.trace)[-1])
 
     def _cell_hovered(self, y: int, x: int) -> None:
         trace = self.state.trace
@@ -92,12 +98,12 @@ class RolloutPanel(Panel):
         g = trace.meta["patch_grid"][1]
         self.picture.set_image(picture(trace), g)
         if vit:
-            self.result = rollout([trace[f"{s}/weights"] for s in trace.sites("self")],
+            self.result = rollout([trace[f"{s}/weights"] for s in rollout_sites(trace)],
                                   fusion, discard)
             labels = trace.meta["tokens"]
             self.matrix.set_matrix(self.result, labels, labels,
                                    tr("rollout over {blocks} blocks").format(
-                                       blocks=len(trace.sites("self")))
+                                       blocks=len(rollout_sites(trace)))
                                    + f" [{len(labels)}×{len(labels)}]",
                                    levels=(0, float(self.result.max())))
         else:

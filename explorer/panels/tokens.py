@@ -14,7 +14,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from models.analysis import prefix_tokens, token_layout
+from models.analysis import prefix_tokens
+from models.sites import kind_of, token_layout
 from models.trace import Trace
 
 from ..analyst import Request
@@ -354,7 +355,7 @@ class TokensPanel(Panel):
         """Selection fields of the token at grid cell (y, x) of the site's resolution."""
         trace, site = self.state.trace, self.state.selection.site
         info = trace.meta["sites"][site]
-        if info["kind"] == "window":
+        if kind_of(trace.meta, site).windowed:
             return window_token_at(trace, site, y, x)
         # CLS (and DeiT's DIST) come before the patches
         return {"query": prefix_tokens(trace.meta) + y * info["grid"][1] + x}
@@ -426,7 +427,7 @@ class TokensPanel(Panel):
             self.picture.caption.setText(tr("point at a patch to see where it looks"))
             return
         heat = query_heat(trace, sel.site, sel.window, sel.head, sel.query)
-        if info["kind"] == "window":
+        if kind_of(trace.meta, sel.site).windowed:
             cell = window_token_cell(trace, sel.site, sel.window, sel.query)
             self.picture.set_focus(cell)
             caption = tr("token {y},{x} · window {window} · head {head}").format(

@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from models.analysis import token_layout
+from models.sites import token_layout
 from models.trace import Trace
 
 from ..i18n import bound, tr

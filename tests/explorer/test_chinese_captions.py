@@ -12,13 +12,13 @@ import pytest
 from PySide6 import QtWidgets
 
 import explorer.i18n as i18n
-from explorer import toolbar
 from explorer.api import RunFailed
 from explorer.i18n import set_language, translate_message
 from explorer.panels import patches, pipeline, rollout, windows
 from explorer.widgets.inputs import IMAGE_FILTER
 from explorer.widgets.matrix_view import MatrixView
 from models.errors import InputError
+from models.sites import KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 FIELD = re.compile(r"\{\w*\}")
@@ -68,13 +68,26 @@ def test_every_interface_text_has_a_chinese_translation():
     for name, caption in windows.STEPS:
         texts.update((name, caption))
     texts.update(patches.MODES + rollout.FUSIONS + (patches.SEQUENCE_TITLE, IMAGE_FILTER))
-    texts.update(toolbar.KIND_NAMES.values())  # the attention kinds' names in the tool bar
+    for kind in KINDS.values():  # the attention kinds' titles and tool bar names: tr(field)
+        texts.update(kind.titles)
     assert len(texts) > 150  # the scan found the calls
     chinese = translations()["explorer"]
     missing = sorted(texts - set(chinese))
     assert missing == []
     for source in texts:  # the same fields, so .format() fills the translation too
         assert set(FIELD.findall(source)) == set(FIELD.findall(chinese[source])), source
+
+
+def test_every_site_kind_is_named_in_chinese():
+    """A kind's words reach Qt as tr(kind.title), tr(kind.menu_name): data, not constants
+    the scan above sees. A new kind in models.sites without its Chinese fails here."""
+    chinese = translations()["explorer"]
+    assert {"encoder_self", "cross", "window", "causal"} <= set(KINDS)
+    for kind in KINDS.values():
+        assert kind.title and kind.menu_name, kind.key
+        assert (kind.shifted_title != "") == kind.windowed, kind.key
+        assert [t for t in kind.titles if t not in chinese] == [], kind.key
+        assert all(chinese[t] != t for t in kind.titles), kind.key
 
 
 def test_every_constant_model_message_has_a_chinese_translation():
