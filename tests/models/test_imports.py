@@ -13,18 +13,11 @@ from tests.explorer.test_imports import ROOT, find_cycle, imported_modules, modu
 
 PACKAGE = ROOT / "models"
 MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
-# trace.py <-> attention.py (attention imports trace's recorder; trace, inside a function,
-# attention's): being broken on another branch (issue 27, site kinds); the only one allowed
-KNOWN = {("models.trace", "models.attention"), ("models.attention", "models.trace")}
 
 
 def graph(inside_functions: bool) -> dict[str, set[str]]:
     return {name: imported_modules(name, path, inside_functions, MODULES)
             for name, path in MODULES.items()}
-
-
-def without_known(edges: dict[str, set[str]]) -> dict[str, set[str]]:
-    return {a: {b for b in targets if (a, b) not in KNOWN} for a, targets in edges.items()}
 
 
 def test_the_models_graph_is_read_as_python_reads_it():
@@ -37,13 +30,11 @@ def test_the_models_graph_is_read_as_python_reads_it():
 
 
 def test_no_module_level_import_cycle_among_models_modules():
-    assert find_cycle(without_known(graph(inside_functions=False))) == []
+    assert find_cycle(graph(inside_functions=False)) == []
 
 
 def test_no_import_cycle_even_through_imports_inside_functions():
-    cycle = find_cycle(graph(inside_functions=True))
-    assert cycle == [] or set(zip(cycle, cycle[1:])) <= KNOWN, cycle
-    assert find_cycle(without_known(graph(inside_functions=True))) == []
+    assert find_cycle(graph(inside_functions=True)) == []
 
 
 def test_readers_never_import_the_registry():
