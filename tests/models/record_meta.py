@@ -37,24 +37,14 @@ def rounded(value):
 
 def make_folder(family: str, folder: Path) -> Path:
     if family == "deit":
-        import transformers
-
-        sys.path.insert(0, str(ROOT / "tests" / "models"))
-        from test_hub import build, save
+        from tests.models.test_hub import build, save
 
         folder.mkdir(parents=True)
-        save(build("deit"), folder)
-        del transformers
-        return folder
+        return save(build("deit"), folder)
     from tests.models.lm_folders import build
 
     build(family, folder)
     return folder
-
-
-def sample(name: str) -> str:
-    preset = PRESETS[name]
-    return preset.default_input
 
 
 def record(folder: Path) -> dict:
@@ -62,7 +52,7 @@ def record(folder: Path) -> dict:
     for name in PRESET_NAMES:
         session = load_preset(name)
         out[name] = {"describe": json.dumps(session.describe()),
-                     "run": rounded(session.run(sample(name)).meta)}
+                     "run": rounded(session.run(PRESETS[name].default_input).meta)}
     for family, text in OPENED.items():
         preset, ready = open_model_ready(make_folder(family, folder / family))
         session = load_preset(preset.name, ready=ready)

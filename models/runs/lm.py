@@ -1,0 +1,106 @@
+"""Running an opened language model: GPT-2 / Llama-family next-token prediction
+("causal-lm") and BERT's masked-word prediction ("masked-lm").
+
+The trace records the ids exactly as the model saw them (`input/ids`, special tokens
+included) and `prediction/probs` [N, V]: for a causal model row i is the distribution of the
+token after token i, for BERT row i is its guess for the word at i. With `generate` > 0 a
+causal model's greedy continuation (untraced, one token at a time as transformers' greedy
+`generate` does) is recorded as `prediction/ids`.
+"""
+from __future__ import annotations
+
+import torch
+
+from .. import trace as tracing
+from ..errors import InputError
+from ..trace import Trace
+
+TOP_K = 5
+MAX_GENERATE = 200  # the most tokens a continuation may have (each step re-runs the input)
+
+
+def encode(session, text: str) -> tuple[list[int], list[bool]]:
+    """(ids, special-token mask) of `text`; InputError when it is empty or too long."""
+    if not text.strip():
+        raise InputError("the input is empty: type a sentence")
+    ids, special = session.tokenizer.encode(text)
+    if not ids or all(special):
+        raise InputError("the input is empty: type a sentence")
+    limit = session.model.cfg.max_len
+    extra = session.generate if session.preset.task_info.generates else 0
+    if not 0 <= extra <= MAX_GENERATE:
+        raise InputError("generate {extra} tokens? choose 0 to {most}", extra=extra,
+                         most=MAX_GENERATE)
+    if len(ids) + extra > limit:
+        note = session.limit_note
+        raise InputError("the input has {n} tokens" + (" plus {extra} to generate" if extra
+                                                       else "") +
+                         "; this model takes at most {limit}" + (" ({note})" if note else ""),
+                         n=len(ids), extra=extra, limit=limit, note=note)
+    return ids, special
+
+
+def probabilities(head: torch.nn.Module, hidden: torch.Tensor) -> torch.Tensor:
+    """(N, V): row i is the distribution the output head gives position i."""
+    with torch.inference_mode():
+        device = next(head.parameters()).device  # (the session may have moved since)
+        return head(hidden.to(device)).float().softmax(-1)
+
+
+def top_tokens(head: torch.nn.Module, hidden: torch.Tensor, rows: int = 128):
+    """Each position's TOP_K most likely tokens, a block of rows at a time: the (N, V)
+    probabilities (~200 MB at 1,024 tokens of a 50,257-word vocabulary) never exist whole."""
+    values, indices = [], []
+    for block in hidden.split(rows):
+        probs = head(block).float().softmax(-1)
+        top = probs.topk(min(TOP_K, probs.shape[-1]), dim=-1)
+        values.append(top.values)
+        indices.append(top.indices)
+    return torch.return_types.topk((torch.cat(values), torch.cat(indices)))
+
+
+def run(session, text, trace: bool) -> Trace:
+    """Run the language model on `text`; with trace=False only the prediction is kept."""
+    text = str(text)
+    ids, special = encode(session, text)
+    tokenizer, model, task = session.tokenizer, session.model, session.preset.task_info
+    x = torch.tensor([ids], device=session.device)
+    result = Trace()
+    with tracing.recording(result) if trace else tracing.paused():
+        hidden = model.hidden(x)[0]  # (N, D)
+    head = model.output_head()
+    top = top_tokens(head, hidden)
+    result.add("input", "ids", x[0])
+    result.add_derived("prediction", "probs", lambda: probabilities(head, hidden))
+    tokens = tokenizer.tokens(ids)
+    topk = [[[w, float(p)] for w, p in zip(tokenizer.tokens(i.tolist()), ps.tolist())]
+            for ps, i in zip(top.values, top.indices)]
+    meta = dict(input=text, tokens=tokens, special=[i for i, s in enumerate(special) if s],
+                joiner=getattr(tokenizer, "joiner", ""),  # a word-level tokenizer's: " "
+                topk=topk, notice="", continuation=[], unknown=[])
+    if task.generates:  # a causal model: the next token, and a continuation if asked
+        continuation: list[int] = []
+        if session.generate:
+            with tracing.paused():
+                continuation = model.generate(x, session.generate)[0].tolist()
+            result.add("prediction", "ids", torch.tensor(continuation, dtype=torch.long))
+        meta["continuation"] = tokenizer.tokens(continuation)
+        meta["continuation_text"] = tokenizer.text(continuation)  # as the tokenizer decodes it
+        # the answer as panels show it: the continuation, or the next token, readably
+        meta["prediction"] = meta["joiner"].join(meta["continuation"]) or topk[-1][0][0]
+        if session.generate and len(continuation) < session.generate:
+            meta["notice"] = (f"the continuation ended after {len(continuation)} tokens: the "
+                              f"model wrote its end token")
+    else:
+        mask_id = tokenizer.id_of(tokenizer.mask_token)
+        masked = [i for i, t in enumerate(ids) if t == mask_id]
+        meta["masked"] = masked
+        # the sentence with each [MASK] replaced by its most likely word
+        filled = [int(top.indices[i, 0]) if i in masked else t for i, t in enumerate(ids)
+                  if i in masked or not special[i]]
+        meta["prediction"] = tokenizer.text(filled) if masked else ""
+        if not masked:
+            meta["notice"] = (f"no {tokenizer.mask_token} in the input: type one where a word "
+                              f"should be guessed (every position's guesses are below)")
+    result.meta.update(meta)
+    return result
