@@ -7,7 +7,7 @@ import torch
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.analysis import token_layout
-from models.presets import PRESETS
+from models.presets import PRESETS, find, get_preset
 
 from .i18n import LANGUAGE, bind, tr
 from .labels import site_title
@@ -100,16 +100,16 @@ class SelectionBar(QtWidgets.QToolBar):
 
     def _add_preset_item(self, name: str) -> None:
         self.preset_box.addItem(name, name)
-        self.preset_box.setItemData(self.preset_box.count() - 1, PRESETS[name].description,
+        self.preset_box.setItemData(self.preset_box.count() - 1, get_preset(name).description,
                                     QtCore.Qt.ToolTipRole)
 
     def _preset_chosen(self, index: int) -> None:
         name = self.preset_box.itemData(index)
-        if name in PRESETS:  # (index -1, or a heading such as "Opened:", chooses nothing)
+        if find(name) is not None:  # (index -1, or a heading such as "Opened:", chooses nothing)
             self.preset_chosen.emit(name)
 
     def _preset_changed(self, name: str) -> None:
-        if PRESETS[name].source:  # an opened model, however it was switched to
+        if get_preset(name).source:  # an opened model, however it was switched to
             self.add_opened(name)
         index = self.preset_box.findData(name)
         if index != self.preset_box.currentIndex():

@@ -28,6 +28,12 @@ answers the methods marked "each model":
     gated_sites()           {site: its attention module}, whose `head_gate` switches heads
     set_switches(**flags)   the interventions' switches (use_mask, use_bias, use_position)
     restore_buffers()       after an in-place load: the buffers no file holds
+    output_head()           a language model ("lm" form): the module that turns hidden
+                            states into token logits
+
+A Session is built with what the model reads and writes with (tokenizer, labels,
+preprocessing, limit note: models/session.py); the model itself answers only for its
+structure.
 """
 from __future__ import annotations
 

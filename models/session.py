@@ -101,7 +101,7 @@ class Session:
                  limit_note: str = "") -> None:
         self.preset, self.model, self.trained = preset, model, trained
         self.tokenizer = tokenizer if tokenizer is not None else preset.tokenizer()
-        self.labels = labels or DIGIT_LABELS
+        self.labels = DIGIT_LABELS if labels is None else labels
         self.preprocessing, self.limit_note = preprocessing, limit_note
         self.generate = 0
         self._description: str | None = None
