@@ -19,7 +19,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.errors import CheckpointError
-from models.presets import DEFAULT_PRESET, PRESETS
+from models.presets import DEFAULT_PRESET, find, get_preset, preset_names
 from models.trace import Trace
 
 from . import session as sessions
@@ -59,7 +59,7 @@ class Explorer:
         application()
         if preset is None and settings is not None:
             preset = settings.value("preset", None)
-        if preset not in PRESETS:
+        if find(preset) is None:
             preset = DEFAULT_PRESET
         if device is None and settings is not None:
             device = settings.value("device", "cpu")
@@ -72,7 +72,7 @@ class Explorer:
         window.set_language(str(settings.value("tourLanguage", system_language()))
                             if settings is not None else system_language())
         window.restore_settings()
-        if PRESETS[preset].source:  # an opened model (--weights FOLDER): in the box from the start
+        if get_preset(preset).source:  # an opened model (--weights FOLDER): in the box at once
             window.add_opened(preset)
         window.select_device(device or "cpu")
         window.select_preset(preset, initial_input)
@@ -166,11 +166,11 @@ class Explorer:
         name, error = self._read_model(path, arch, switch=False)
         if not name:
             raise CheckpointError(error)
-        return PRESETS[name]
+        return get_preset(name)
 
     def set_preset(self, name: str, value: Any = None) -> None:
-        if name not in PRESETS:
-            raise ValueError(f"unknown preset '{name}' (choose from: {', '.join(PRESETS)})")
+        if find(name) is None:
+            raise ValueError(f"unknown preset '{name}' (choose from: {', '.join(preset_names())})")
         self.window.select_preset(name, value)
 
     def set_device(self, name: str) -> None:
@@ -180,7 +180,7 @@ class Explorer:
         """Text, an image path (str or Path) or an image array, for the current preset."""
         if isinstance(value, Path):
             value = str(value)
-        if PRESETS[self.state.preset].input_kind == "image" and isinstance(value, str):
+        if get_preset(self.state.preset).input_kind == "image" and isinstance(value, str):
             value = str(Path(value).expanduser())
         self.state.set_input(value)  # the input widgets follow through input_changed
 

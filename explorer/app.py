@@ -8,7 +8,7 @@ import sys
 
 from PySide6 import QtCore
 
-from models.presets import PRESETS
+from models.presets import get_preset
 
 from .api import Explorer
 from .main_window import MainWindow
@@ -60,8 +60,8 @@ def run(preset: str | None = None, device: str | None = None, session: str | Non
     explorer = Explorer.create(preset, device, QtCore.QSettings(), untrained=untrained,
                                generate=generate, ready=ready)
     window = explorer.window
-    if preset is not None and PRESETS[preset].source:  # `--weights FOLDER`
-        window.opener.remember("recentModels", PRESETS[preset].source)
+    if preset is not None and get_preset(preset).source:  # `--weights FOLDER`
+        window.opener.remember("recentModels", get_preset(preset).source)
     window.show()
     if session is not None or tour is not None:
         explorer.wait()

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.presets import PRESETS
+from models.presets import get_preset, preset_names
 from models.session import load_preset
 from models.tasks.digits import prepare_digit
 
@@ -49,7 +49,7 @@ def language_model_texts(name: str, count: int, tokens: int) -> list[str]:
     from models.checkpoints.common import folder_json
     from models.checkpoints.registry import text_tokenizer as read_tokenizer
 
-    preset = PRESETS[name]
+    preset = get_preset(name)
     folder = Path(preset.source)
     tokenizer = read_tokenizer(folder, folder_json(folder, "config.json")["model_type"],
                                preset.config["vocab_size"])
@@ -67,7 +67,7 @@ def language_model_texts(name: str, count: int, tokens: int) -> list[str]:
 def edits_for(name: str, count: int, tokens: int = 0) -> list:
     """A sequence of inputs like a user's: words typed one by one, a digit being drawn; an
     opened language model with `tokens`: texts of that many tokens."""
-    preset = PRESETS[name]
+    preset = get_preset(name)
     if tokens and preset.source and preset.task_info.language_model:
         return language_model_texts(name, count, tokens)
     if preset.input_kind == "text":
@@ -177,8 +177,8 @@ def run_bench(presets: list[str] | None = None, edits: int = 50,
     reset_peak_rss)."""
     report = {"machine": machine(), "goals": GOALS, "presets": {}}
     lengths = sorted([tokens] if isinstance(tokens, int) else tokens or [])
-    for name in presets or list(PRESETS):
-        language_model = PRESETS[name].task_info.language_model
+    for name in presets or preset_names():
+        language_model = get_preset(name).task_info.language_model
         for device in devices():
             if language_model and lengths:
                 figures = {"lengths": {str(n): bench_length(name, device, edits, n)
@@ -281,7 +281,7 @@ def bench_length(name: str, device: str, edits: int, tokens: int) -> dict:
     folder runs in a fresh process (spawned), its own forwards taken in turn with the app's
     runs (app_in_a_process_of_its_own): the peak memory is that of the app alone."""
     inputs = edits_for(name, max(2, min(edits, 5)), tokens)
-    preset = PRESETS[name]
+    preset = get_preset(name)
     if preset.source:
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             f = pool.apply(app_in_a_process_of_its_own,

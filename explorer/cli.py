@@ -56,7 +56,7 @@ def token_counts(text: str) -> list[int]:
 
 def generate_count(text: str) -> int:
     """--generate K: 0 to MAX_GENERATE tokens."""
-    from models.text_lm import MAX_GENERATE
+    from models.runs.lm import MAX_GENERATE
 
     value = whole_number(0)(text)
     if value > MAX_GENERATE:

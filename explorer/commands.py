@@ -267,7 +267,7 @@ def cmd_soak(args: argparse.Namespace) -> int:
 
 def cmd_gui(args: argparse.Namespace) -> int:
     from explorer.app import run
-    from models.presets import DEFAULT_PRESET, PRESETS, get_preset, resolve_device
+    from models.presets import DEFAULT_PRESET, get_preset, resolve_device
 
     untrained = check_untrained(args)
     if args.preset is not None:
@@ -280,7 +280,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     tour = None
     if args.tour or args.step is not None or args.lang is not None:
         tour = check_tour(args.lang, args.step)
-    if args.generate and not PRESETS[preset or DEFAULT_PRESET].task_info.generates:
+    if args.generate and not get_preset(preset or DEFAULT_PRESET).task_info.generates:
         raise UsageError("--generate continues a causal language model's text: open one with "
                          "--weights FOLDER (GPT-2, Llama, Qwen2, Mistral)")
     return run(preset=preset, device=args.device, session=args.session, tour=tour,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from models.presets import PRESETS
+from models.presets import get_preset
 
 from .i18n import LANGUAGE, bind, set_language
 from .tour import TourCard, TourPlayer, languages, system_language
@@ -212,7 +212,7 @@ class Lecture(QtCore.QObject):
         else:  # zoomed since the start, or the model's layout changed while zoomed
             for name in ("tokens", "heads"):
                 self.window.docks[name].show()
-            self.arrange_for(PRESETS[self.window.state.preset].input_kind)
+            self.arrange_for(get_preset(self.window.state.preset).input_kind)
         self.window.docks["tour"].setVisible(tour)
 
     def toggle_presentation(self) -> None:
@@ -236,7 +236,7 @@ class Lecture(QtCore.QObject):
         self.window.restoreState(self.window.default_layout)
         for name, dock in self.window.docks.items():
             dock.setVisible(name != "tour" or self.tour_player is not None)
-        self.arrange_for(PRESETS[self.window.state.preset].input_kind)
+        self.arrange_for(get_preset(self.window.state.preset).input_kind)
 
     def arrange_for(self, input_kind: str) -> None:
         """Text: input on top; images: input and image side by side on the left."""

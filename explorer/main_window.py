@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.errors import InputError
-from models.presets import PRESETS
+from models.presets import get_preset
 from models.sites import token_layout
 
 from .i18n import LANGUAGE, bind, tr, translate_message
@@ -289,7 +289,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.load_image_file(path)
 
     def load_image_file(self, path: str) -> None:
-        if PRESETS[self.state.preset].input_kind == "text":
+        if get_preset(self.state.preset).input_kind == "text":
             # said, not done silently: the model on screen reads text, not pictures
             # (for a while: the new model's first result clears the message line)
             self.statusBar().showMessage(tr("{model} reads text: the image is opened with "
@@ -322,7 +322,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _show_input(self, value) -> None:
         """Put an input (set from anywhere) into the input widgets of its preset."""
-        preset = PRESETS[self.state.preset]
+        preset = get_preset(self.state.preset)
         if preset.input_kind == "text":
             self.inputs.setCurrentWidget(self.text_input)
             if isinstance(value, str):
@@ -388,7 +388,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.failure_box.hide()  # a model runs again: what the box said is past
         if preset != self._shown_preset:  # the inputs follow the model on screen
             self._shown_preset = preset
-            shown = PRESETS[preset]  # its samples: the preset's own, else its task's
+            shown = get_preset(preset)  # its samples: the preset's own, else its task's
             self.text_input.set_samples(shown.samples)
             self.image_input.set_samples(shown.task_info.sample_folder)
             self._show_input(self.state.input)

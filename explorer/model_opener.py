@@ -12,7 +12,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.checkpoints.registry import read_model
 from models.errors import CheckpointError, InputError
-from models.presets import PRESETS
+from models.presets import get_preset
 from models.session import build_opened, register_opened
 
 from .i18n import said, tr, translate_message
@@ -158,8 +158,8 @@ class ModelOpener(QtCore.QObject):
             self.window.show_message(str(error))
             return False
         self._remember_session(path)
-        if PRESETS[self.state.preset].source:
-            self.remember("recentModels", PRESETS[self.state.preset].source)
+        if get_preset(self.state.preset).source:
+            self.remember("recentModels", get_preset(self.state.preset).source)
         return True
 
     # -- traces ------------------------------------------------------------------------

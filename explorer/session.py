@@ -30,10 +30,10 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from models.errors import CheckpointError, InputError
-from models.presets import PRESETS
+from models.presets import find, get_preset, preset_names
+from models.runs.lm import MAX_GENERATE
 from models.session import open_model, site_heads
 from models.tasks.digits import MAX_PIXELS, open_image
-from models.text_lm import MAX_GENERATE
 
 from .state import RunFailed
 from .tour import languages, load_tour
@@ -78,7 +78,7 @@ def capture(explorer) -> dict:
     value = shown.input if shown is not None else state.input
     interventions = (shown.interventions or {}) if shown is not None else state.interventions
     generate = shown.generate if shown is not None else state.generate
-    if PRESETS[preset].input_kind == "text":
+    if get_preset(preset).input_kind == "text":
         user_input: dict = {"text": value}
     else:
         png, name = image_png(value)
@@ -92,9 +92,9 @@ def capture(explorer) -> dict:
             "panel": explorer.window.current_panel(),
             "interventions": interventions, "zoom": explorer.zoom, "generate": generate,
             "tour": {"lang": tour.lang, "step": tour.index} if tour is not None else None,
-            **({"model": {"source": PRESETS[preset].source,
-                          "arch": PRESETS[preset].source_arch}}
-               if PRESETS[preset].source else {})}
+            **({"model": {"source": get_preset(preset).source,
+                          "arch": get_preset(preset).source_arch}}
+               if get_preset(preset).source else {})}
 
 
 def save(explorer, path: str | Path) -> Path:
@@ -225,19 +225,19 @@ def read(path: str | Path, panels: list[str], opener=open_model) -> dict:
         steps = len(load_tour(lang))
         if tour["step"] >= steps:
             raise SessionError(f"{name}: the tour has {steps} steps, not {tour['step'] + 1}")
-    # 2. the model: a folder it names is opened last (it joins PRESETS)
+    # 2. the model: a folder it names is opened last (it joins the catalog)
     preset = data["preset"]
-    if preset not in PRESETS and model is not None:
+    if find(preset) is None and model is not None:
         try:
             preset = data["preset"] = opener(model["source"], model.get("arch")).name
         except (CheckpointError, InputError, OSError) as error:
             raise SessionError(f"{name}: its model {model['source']} cannot be opened "
                                f"({error})") from None
-    if preset not in PRESETS:
+    if find(preset) is None:
         raise SessionError(f"{name} names an unknown preset {preset[:40]!r} "
-                           f"(known: {', '.join(PRESETS)})")
+                           f"(known: {', '.join(preset_names())})")
     # 3. what depends on the model
-    if PRESETS[preset].input_kind == "text":
+    if get_preset(preset).input_kind == "text":
         if not isinstance(user_input.get("text"), str):
             raise SessionError(f"{name}: the {preset} preset needs a text input")
         if not user_input["text"].strip():

@@ -21,7 +21,8 @@ import numpy as np
 from PySide6 import QtCore
 from PySide6.QtTest import QTest
 
-from models.presets import PRESETS
+from models.catalog import CATALOG
+from models.presets import get_preset, preset_names
 from models.resources import resource_path
 from models.sites import token_layout
 
@@ -55,7 +56,7 @@ def act_preset(e: Explorer, rng: random.Random) -> None:
     back = e.state.trace.meta["preset"] if e.state.trace is not None else e.state.preset
     for turn in range(2 if rng.random() < 0.4 else 1):
         # the second choice is often straight back to the preset on screen
-        name = back if turn and rng.random() < 0.5 else rng.choice(list(PRESETS))
+        name = back if turn and rng.random() < 0.5 else rng.choice(preset_names())
         if LONG and rng.random() < 0.7:  # mostly the long-input model being soaked
             name = LONG["model"]
         box = e.window.preset_box
@@ -71,14 +72,14 @@ def act_device(e: Explorer, rng: random.Random) -> None:
 
 
 def text_model(e: Explorer) -> bool:
-    return PRESETS[e.state.preset].input_kind == "text"
+    return get_preset(e.state.preset).input_kind == "text"
 
 
 def act_type(e: Explorer, rng: random.Random) -> None:
     """Type text (through the debounce, like a user) or pick a sample sentence."""
     if not text_model(e):
         return act_sample(e, rng)
-    samples = PRESETS[e.state.preset].samples
+    samples = get_preset(e.state.preset).samples
     text = rng.choice(samples + ODD_TEXT)
     if e.state.preset == LONG.get("model") and rng.random() < 0.7:
         text = rng.choice(LONG["texts"])  # `soak --weights FOLDER --tokens N`
@@ -228,9 +229,9 @@ def write_model_folder(folder: Path) -> str:
 
 
 def forget_opened(folder: str) -> None:
-    """The soak's opened models leave PRESETS with its temporary folder."""
-    for name in [n for n, p in PRESETS.items() if p.source and p.source.startswith(folder)]:
-        del PRESETS[name]
+    """The soak's opened models leave the catalog with its temporary folder."""
+    for name in [n for n, p in CATALOG.items() if p.source and p.source.startswith(folder)]:
+        CATALOG.remove(name)
 
 
 def refuse(e: Explorer, rng: random.Random) -> None:
@@ -249,7 +250,7 @@ def act_refuse_and_return(e: Explorer, rng: random.Random) -> None:
     act_wait(e, rng)
     back = e.state.preset
     refuse(e, rng)
-    for name in (rng.choice([p for p in PRESETS if p != back]), back):
+    for name in (rng.choice([p for p in preset_names() if p != back]), back):
         box = e.window.preset_box
         if rng.random() < 0.5 and box.findData(name) >= 0:  # (an opened model not yet in the
             # box is reached through the API)
@@ -272,7 +273,7 @@ def act_open_and_choose(e: Explorer, rng: random.Random) -> None:
     e.window.model_opened.connect(opened)
     try:
         e.window.open_model(SCRATCH["folder"])
-        chosen = rng.choice([p for p in PRESETS if not PRESETS[p].source])
+        chosen = rng.choice([p for p in preset_names() if not get_preset(p).source])
         e.set_preset(chosen)
         e.state.settle(120.0, lambda: not outcome)
     finally:
@@ -397,7 +398,7 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
 
             LONG["texts"] = language_model_texts(LONG["model"], 3, tokens)
         presets = [LONG["model"]]
-    e = Explorer.open(rng.choice(presets or list(PRESETS)), settings=settings)
+    e = Explorer.open(rng.choice(presets or preset_names()), settings=settings)
     names, weights = zip(*ACTIONS)
     checks = 0
     runs = {"painted": 0, "failed": 0}
@@ -443,7 +444,7 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
         Path(settings.fileName()).unlink(missing_ok=True)
         forget_opened(SCRATCH["dir"])
         if LONG:
-            PRESETS.pop(LONG["model"], None)
+            CATALOG.remove(LONG["model"])
             LONG.clear()
         shutil.rmtree(SCRATCH.pop("dir"), ignore_errors=True)
     end_rss = rss_mb()

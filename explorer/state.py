@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore
 
-from models.presets import PRESETS
+from models.presets import find, get_preset
 from models.resources import shipped
 from models.session import site_names
 from models.sites import CROSS, token_layout
@@ -85,7 +85,7 @@ class AppState(QtCore.QObject):
         """Switch model. The input is `value`, else what this preset last ran (its sample if
         that is refused), else its sample. The previous trace stays on screen until the new
         one arrives."""
-        if name not in PRESETS:
+        if find(name) is None:
             self.message.emit(f"unknown preset '{name}'")
             return
         if self.input is not None:
@@ -130,7 +130,7 @@ class AppState(QtCore.QObject):
     # -- interventions ---------------------------------------------------------------
     def set_interventions(self, interventions: dict) -> None:
         clean = {k: v for k, v in interventions.items() if v}
-        if clean.get("bottleneck") and PRESETS[self.preset].input_kind != "text":
+        if clean.get("bottleneck") and get_preset(self.preset).input_kind != "text":
             # (the text models are the encoder–decoders)
             self.message.emit("the bottleneck is a seq2seq intervention: no decoder here")
             clean.pop("bottleneck")
@@ -152,7 +152,7 @@ class AppState(QtCore.QObject):
         if steps != self.generate:
             self.generate = steps
             self.generate_changed.emit(steps)
-            if PRESETS[self.preset].task_info.generates:
+            if get_preset(self.preset).task_info.generates:
                 self.request_run()
 
     def toggle_head(self, site: str, head: int) -> None:
@@ -337,12 +337,12 @@ def preset_sites(preset: str) -> tuple[str, ...]:
 
 def default_input(preset: str) -> Any:
     """A preset's sample input: text, or the path of a shipped image."""
-    return shipped(PRESETS[preset].default_input)
+    return shipped(get_preset(preset).default_input)
 
 
 def input_mismatch(preset: str, value: Any) -> str:
     """Why `value` cannot be an input of `preset` ('' when it can)."""
-    text_model = PRESETS[preset].input_kind == "text"
+    text_model = get_preset(preset).input_kind == "text"
     if text_model and not isinstance(value, str):
         return f"{preset} takes text, not an image: choose an image preset first"
     if not text_model and not isinstance(value, (str, Path, np.ndarray)) \

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from models.presets import PRESETS
+from models.presets import PRESETS, find, get_preset
 from models.sites import kind, kinds_listed, token_layout
 
 from .i18n import LANGUAGE, bind, tr
@@ -36,7 +36,7 @@ class SelectionBar(QtWidgets.QToolBar):
         self.preset_box = QtWidgets.QComboBox()
         # as wide as the longest name (an opened model's "timm-vit_tiny_…" was cut)
         self.preset_box.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToContents)
-        for name in [n for n in PRESETS if not PRESETS[n].source]:
+        for name in PRESETS:
             self._add_preset_item(name)
         self.preset_box.currentIndexChanged.connect(self._preset_chosen)
         self.device_box = QtWidgets.QComboBox()
@@ -96,16 +96,16 @@ class SelectionBar(QtWidgets.QToolBar):
 
     def _add_preset_item(self, name: str) -> None:
         self.preset_box.addItem(name, name)
-        self.preset_box.setItemData(self.preset_box.count() - 1, PRESETS[name].description,
+        self.preset_box.setItemData(self.preset_box.count() - 1, get_preset(name).description,
                                     QtCore.Qt.ToolTipRole)
 
     def _preset_chosen(self, index: int) -> None:
         name = self.preset_box.itemData(index)
-        if name in PRESETS:  # (index -1, or a heading such as "Opened:", chooses nothing)
+        if find(name) is not None:  # (index -1, or a heading such as "Opened:", chooses nothing)
             self.preset_chosen.emit(name)
 
     def _preset_changed(self, name: str) -> None:
-        if PRESETS[name].source:  # an opened model, however it was switched to
+        if get_preset(name).source:  # an opened model, however it was switched to
             self.add_opened(name)
         index = self.preset_box.findData(name)
         if index != self.preset_box.currentIndex():

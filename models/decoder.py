@@ -32,6 +32,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import attend, merge_heads
+from .protocol import ModelBase, layers_present
+from .sites import CAUSAL
 from .trace import name_sites, record, record_raw
 
 
@@ -216,7 +218,9 @@ class Block(nn.Module):
         return x
 
 
-class Decoder(nn.Module):
+class Decoder(ModelBase):
+    arch, input_kind, form, assign_weights = "decoder", "text", "lm", True
+
     def __init__(self, cfg: DecoderConfig) -> None:
         super().__init__()
         if cfg.position not in ("learned", "rope"):
@@ -299,10 +303,30 @@ class Decoder(nn.Module):
                 break
         return torch.cat(new, dim=1) if new else ids[:, :0]
 
-    def sites(self) -> dict[str, dict]:
+    # -- the model protocol (models/protocol.py) ---------------------------------
+    def describe_sites(self) -> dict[str, dict]:
         """Every attention site and what a panel needs to read it."""
         cfg = self.cfg
-        return {f"layers.{i}.attn": {"kind": "causal", "layer": i, "heads": cfg.num_heads,
+        return {f"layers.{i}.attn": {"kind": CAUSAL.key, "layer": i, "heads": cfg.num_heads,
                                      "head_dim": cfg.dh, "kv_heads": cfg.kv_heads}
                 for i in range(cfg.num_layers)}
 
+    def residual_points(self) -> dict[str, list[str]]:
+        subs = ("attn",) if self.cfg.mlp == "none" else ("attn", "mlp")
+        return {"layers": ["embed"] + [f"layers.{i}.{sub}" for i in range(self.cfg.num_layers)
+                                       for sub in subs]}
+
+    def example_input(self) -> tuple[torch.Tensor, ...]:
+        return (torch.tensor([[0]]),)
+
+    def output_head(self) -> nn.Module:
+        """What turns a hidden state into the next token's logits."""
+        return self.lm_head
+
+    @classmethod
+    def layer_counts(cls, cfg: DecoderConfig) -> dict:
+        return {"num_layers": cfg.num_layers}
+
+    @classmethod
+    def held_layers(cls, tensors: dict[str, torch.Tensor]) -> dict:
+        return {"num_layers": layers_present(tensors, r"layers\.(\d+)\.")}

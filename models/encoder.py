@@ -22,6 +22,8 @@ import torch
 from torch import nn
 
 from .attention import MultiHeadAttention
+from .protocol import ModelBase, layers_present
+from .sites import BIDIRECTIONAL
 from .trace import name_sites, record, record_raw
 
 ACTIVATIONS = {"gelu": lambda: nn.GELU(), "gelu_new": lambda: nn.GELU(approximate="tanh"),
@@ -101,7 +103,9 @@ class MaskedLMHead(nn.Module):
         return self.decoder(self.norm(self.act(self.dense(h)))) + self.bias
 
 
-class Encoder(nn.Module):
+class Encoder(ModelBase):
+    arch, input_kind, form, assign_weights = "encoder", "text", "lm", True
+
     def __init__(self, cfg: EncoderConfig) -> None:
         super().__init__()
         if cfg.activation not in ACTIVATIONS:
@@ -117,10 +121,6 @@ class Encoder(nn.Module):
                 if getattr(module, "bias", None) is not None:
                     nn.init.zeros_(module.bias)
         name_sites(self)
-
-    def restore_buffers(self) -> None:
-        """After loading weights into a model built on the meta device: BERT has no buffer
-        that a file does not hold."""
 
     def hidden(self, ids: torch.Tensor, token_types: torch.Tensor | None = None,
                mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -141,10 +141,30 @@ class Encoder(nn.Module):
         """ids (B, N) -> masked-LM logits (B, N, V)."""
         return self.mlm(self.hidden(ids, token_types, mask))
 
-    def sites(self) -> dict[str, dict]:
+    # -- the model protocol (models/protocol.py) ---------------------------------
+    def describe_sites(self) -> dict[str, dict]:
         cfg = self.cfg
-        return {f"layers.{i}.attn": {"kind": "bidirectional", "layer": i,
+        return {f"layers.{i}.attn": {"kind": BIDIRECTIONAL.key, "layer": i,
                                      "heads": cfg.num_heads,
                                      "head_dim": cfg.d_model // cfg.num_heads,
                                      "kv_heads": cfg.num_heads}
                 for i in range(cfg.num_layers)}
+
+    def residual_points(self) -> dict[str, list[str]]:
+        return {"layers": ["embed"] + [f"layers.{i}.{sub}" for i in range(self.cfg.num_layers)
+                                       for sub in ("attn", "mlp")]}
+
+    def example_input(self) -> tuple[torch.Tensor, ...]:
+        return (torch.tensor([[0]]),)
+
+    def output_head(self) -> nn.Module:
+        """What turns a hidden state into each position's word guesses (BERT's MLM head)."""
+        return self.mlm
+
+    @classmethod
+    def layer_counts(cls, cfg: EncoderConfig) -> dict:
+        return {"num_layers": cfg.num_layers}
+
+    @classmethod
+    def held_layers(cls, tensors: dict[str, torch.Tensor]) -> dict:
+        return {"num_layers": layers_present(tensors, r"layers\.(\d+)\.")}

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import torch
 
-from . import resources, text_lm
+from . import resources
+from .catalog import CATALOG
 from .errors import InputError
+from .protocol import architecture
 from .tasks import induction
 from .tasks.task import Task, get_task
 
@@ -43,9 +45,24 @@ class Preset:
 
     @property
     def input_kind(self) -> str:
-        """What the user gives the model: "text" (the encoder–decoders) or "image". The one
-        place that maps an architecture to the input widget the app shows before a trace."""
-        return "text" if self.arch in ("transformer", *text_lm.TEXT_ARCHS) else "image"
+        """What the user gives the model: "text" or "image" (its model class says: the
+        input widget the app shows before a trace)."""
+        return architecture(self.arch)[0].input_kind
+
+    def config_values(self, config=None):
+        """A config's values (the preset's own by default) with what the task decides: a
+        text preset's vocabulary sizes."""
+        config = self.config if config is None else config
+        if self.task_info.vocabularies is not None and isinstance(config, dict):
+            src, tgt = self.task_info.vocabularies()
+            return {"src_vocab": len(src), "tgt_vocab": len(tgt), **config}
+        if self.vocabulary and isinstance(config, dict):
+            return {"vocab_size": len(induction.vocabulary()), **config}
+        return dict(config) if isinstance(config, dict) else config
+
+    def tokenizer(self):
+        """A word-level language model's tokenizer (its words, space-separated), else None."""
+        return induction.WordTokenizer() if self.vocabulary else None
 
     @property
     def weights(self) -> Path:
@@ -110,8 +127,20 @@ def resolve_device(name: str) -> str:
     raise InputError("unknown device '{name}' (choose cpu, cuda, mps or auto)", name=name)
 
 
+def preset_names() -> list[str]:
+    """The shipped presets' names, then the opened models' (models/catalog.py)."""
+    return list(PRESETS) + [n for n in CATALOG if n not in PRESETS]
+
+
+def find(name: str) -> Preset | None:
+    """A shipped preset or an opened model by its name; None when there is none."""
+    return PRESETS.get(name) or CATALOG.get(name)
+
+
 def get_preset(name: str) -> Preset:
-    if name not in PRESETS:
+    """A shipped preset or an opened model; InputError naming every one when unknown."""
+    found = find(name)
+    if found is None:
         raise InputError("unknown preset '{name}' (choose from: {names})", name=name,
-                         names=", ".join(PRESETS))
-    return PRESETS[name]
+                         names=", ".join(preset_names()))
+    return found

@@ -24,6 +24,8 @@ from torch import nn
 
 from .attention import Mlp, attend, merge_heads
 from .positional import relative_position_index
+from .protocol import ModelBase, layers_present
+from .sites import WINDOW
 from .trace import is_recording, name_sites, record, record_raw
 
 MASK_VALUE = -100.0  # the reference implementation's additive mask value
@@ -241,8 +243,8 @@ class ClassifierHead(nn.Module):
         return self.fc(x.mean(dim=(1, 2)))
 
 
-class Swin(nn.Module):
-    arch = "swin"
+class Swin(ModelBase):
+    arch, input_kind, form = "swin", "image", "image"
 
     def __init__(self, cfg: SwinConfig) -> None:
         super().__init__()
@@ -265,3 +267,45 @@ class Swin(nn.Module):
 
     def blocks(self) -> list[SwinBlock]:
         return [b for stage in self.layers for b in stage.blocks]
+
+    # -- the model protocol (models/protocol.py) ---------------------------------
+    def describe_sites(self) -> dict[str, dict]:
+        sites = {}
+        for s, stage in enumerate(self.layers):
+            for b, block in enumerate(stage.blocks):
+                res = block.resolution
+                sites[f"layers.{s}.blocks.{b}.attn"] = {
+                    "kind": WINDOW.key, "stage": s, "heads": block.attn.num_heads,
+                    "head_dim": block.norm1.normalized_shape[0] // block.attn.num_heads,
+                    "window_size": block.window, "shift": block.shift,
+                    "resolution": [res, res],
+                    "num_windows": (res // block.window) ** 2,
+                }
+        return sites
+
+    def extra_meta(self) -> dict:
+        g = self.cfg.stage_resolution(0)
+        return {"patch_grid": [g, g]}
+
+    def residual_points(self) -> dict[str, list[str]]:
+        """One stack a stage; a later stage's stream starts after its patch merging."""
+        points = {}
+        for s, stage in enumerate(self.layers):
+            start = "patch_embed" if s == 0 else f"layers.{s}.downsample"
+            points[f"layers.{s}"] = [start] + [f"layers.{s}.blocks.{b}.{sub}"
+                                               for b in range(len(stage.blocks))
+                                               for sub in ("attn", "mlp")]
+        return points
+
+    def example_input(self) -> tuple[torch.Tensor, ...]:
+        cfg = self.cfg
+        return (torch.zeros(1, cfg.in_chans, cfg.img_size, cfg.img_size),)
+
+    @classmethod
+    def layer_counts(cls, cfg: SwinConfig) -> dict:
+        return {"depths": list(cfg.depths)}
+
+    @classmethod
+    def held_layers(cls, tensors: dict[str, torch.Tensor]) -> dict:
+        return {"depths": [layers_present(tensors, rf"layers\.{s}\.blocks\.(\d+)\.")
+                           for s in range(layers_present(tensors, r"layers\.(\d+)\."))]}

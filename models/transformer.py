@@ -18,6 +18,8 @@ from torch import nn
 
 from .attention import Mlp, MultiHeadAttention, causal_mask
 from .positional import TokenEmbedding
+from .protocol import ModelBase, layers_present
+from .sites import CROSS, DECODER_SELF, ENCODER_SELF
 from .trace import name_sites, record
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
@@ -173,8 +175,8 @@ class Decoder(nn.Module):
         return self.norm(x)
 
 
-class Transformer(nn.Module):
-    arch = "transformer"
+class Transformer(ModelBase):
+    arch, input_kind, form, decodes = "transformer", "text", "seq2seq", True
 
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
@@ -268,3 +270,40 @@ class Transformer(nn.Module):
             if bool(done.all()):
                 break
         return out[:, 1:]
+
+    # -- the model protocol (models/protocol.py) ---------------------------------
+    def describe_sites(self) -> dict[str, dict]:
+        """Encoder self-attention, then each decoder layer's masked self- and
+        cross-attention."""
+        cfg, sites = self.cfg, {}
+        for stack, layers in (("encoder", self.encoder.layers), ("decoder", self.decoder.layers)):
+            for i, layer in enumerate(layers):
+                kinds = ((("self_attn", ENCODER_SELF),) if stack == "encoder" else
+                         (("self_attn", DECODER_SELF), ("cross_attn", CROSS)))
+                for attr, kind in kinds:
+                    heads = getattr(layer, attr).num_heads
+                    sites[f"{stack}.layers.{i}.{attr}"] = {
+                        "kind": kind.key, "heads": heads, "head_dim": cfg.d_model // heads}
+        return sites
+
+    def residual_points(self) -> dict[str, list[str]]:
+        points = {"encoder": ["encoder.embed"], "decoder": ["decoder.embed"]}
+        for i in range(len(self.encoder.layers)):
+            points["encoder"] += [f"encoder.layers.{i}.self_attn", f"encoder.layers.{i}.ff"]
+        for i in range(len(self.decoder.layers)):
+            points["decoder"] += [f"decoder.layers.{i}.{sub}"
+                                  for sub in ("self_attn", "cross_attn", "ff")]
+        return points
+
+    def example_input(self) -> tuple[torch.Tensor, ...]:
+        """Source ids (EOS) and target ids (BOS)."""
+        return torch.tensor([[EOS]]), torch.tensor([[BOS]])
+
+    @classmethod
+    def layer_counts(cls, cfg: TransformerConfig) -> dict:
+        return {"enc_layers": cfg.enc_layers, "dec_layers": cfg.dec_layers}
+
+    @classmethod
+    def held_layers(cls, tensors: dict[str, torch.Tensor]) -> dict:
+        return {"enc_layers": layers_present(tensors, r"encoder\.layers\.(\d+)\."),
+                "dec_layers": layers_present(tensors, r"decoder\.layers\.(\d+)\.")}

@@ -17,6 +17,8 @@ import torch
 from torch import nn
 
 from .attention import Mlp, SelfAttention
+from .protocol import ModelBase, layers_present
+from .sites import PATCH_SELF
 from .trace import name_sites, record, record_raw
 
 
@@ -76,8 +78,8 @@ class Block(nn.Module):
         return x
 
 
-class ViT(nn.Module):
-    arch = "vit"
+class ViT(ModelBase):
+    arch, input_kind, form = "vit", "image", "image"
 
     def __init__(self, cfg: ViTConfig) -> None:
         super().__init__()
@@ -119,3 +121,36 @@ class ViT(nn.Module):
             logits = (logits + self.head_dist(x[:, 1])) / 2
         record("head", "logits", logits)
         return logits
+
+    # -- the model protocol (models/protocol.py) ---------------------------------
+    def describe_sites(self) -> dict[str, dict]:
+        cfg, g = self.cfg, self.cfg.grid
+        return {f"blocks.{i}.attn": {"kind": PATCH_SELF.key, "heads": cfg.num_heads,
+                                     "head_dim": cfg.embed_dim // cfg.num_heads,
+                                     "cls_token": True, "grid": [g, g]}
+                for i in range(len(self.blocks))}
+
+    def extra_meta(self) -> dict:
+        """The patch grid, the tokens' names (CLS, DeiT's DIST, the patches) and how many
+        come before the patches."""
+        cfg, g = self.cfg, self.cfg.grid
+        return {"patch_grid": [g, g],
+                "tokens": ["CLS"] + (["DIST"] if cfg.distilled else []) + [
+                    str(i) for i in range(g * g)],
+                "prefix_tokens": cfg.prefix_tokens}
+
+    def residual_points(self) -> dict[str, list[str]]:
+        return {"blocks": ["pos_embed"] + [f"blocks.{i}.{sub}" for i in range(len(self.blocks))
+                                           for sub in ("attn", "mlp")]}
+
+    def example_input(self) -> tuple[torch.Tensor, ...]:
+        cfg = self.cfg
+        return (torch.zeros(1, cfg.in_chans, cfg.img_size, cfg.img_size),)
+
+    @classmethod
+    def layer_counts(cls, cfg: ViTConfig) -> dict:
+        return {"depth": cfg.depth}
+
+    @classmethod
+    def held_layers(cls, tensors: dict[str, torch.Tensor]) -> dict:
+        return {"depth": layers_present(tensors, r"blocks\.(\d+)\.")}

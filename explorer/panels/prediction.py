@@ -10,8 +10,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from models.runs.lm import MAX_GENERATE
 from models.sites import token_layout
-from models.text_lm import MAX_GENERATE
 from models.trace import Trace
 
 from .. import zoom

@@ -60,6 +60,8 @@ class TextTokenizer:
     """A folder's tokenizer through the `tokenizers` package: normaliser, pre-tokeniser,
     model and post-processor exactly as the folder describes them."""
 
+    joiner = ""  # how decoded pieces join: they carry their own spaces
+
     def __init__(self, backend, vocab_size: int, source: str, mask_token: str | None = None,
                  add_bos: int | None = None) -> None:
         self.backend, self.vocab_size, self.source = backend, vocab_size, source

@@ -12,7 +12,7 @@ from PIL import Image
 
 from explorer.api import RunFailed
 from explorer.session import SessionError
-from models.presets import PRESETS
+from models.catalog import CATALOG
 from tests.models import hostile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,4 +180,4 @@ def test_a_session_folder_joins_recent_models_only_when_it_opens(make_explorer, 
     (tmp_path / "nan.json").write_text(json.dumps(data))
     assert not e.window.open_session(str(tmp_path / "nan.json"))
     assert "cannot be opened" in e.window.message_label.text()
-    assert e.window.opener.recent("recentModels") == [] and "nan-model" not in PRESETS
+    assert e.window.opener.recent("recentModels") == [] and "nan-model" not in CATALOG

@@ -9,7 +9,7 @@ import pytest
 from PySide6 import QtCore, QtGui
 
 from explorer.bench import language_model_texts
-from models.presets import PRESETS
+from models.catalog import CATALOG
 from models.session import open_model
 from tests.models.lm_folders import build
 
@@ -24,7 +24,7 @@ def long_model(tmp_path_factory):
     build("gpt2", folder, n_positions=1100, n_embd=32)
     name = open_model(folder).name
     yield name, language_model_texts(name, 1, 1024)[0]
-    PRESETS.pop(name, None)
+    CATALOG.remove(name)
 
 
 def causal_weights(q: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -5,7 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from models.presets import PRESETS
+from models.catalog import CATALOG
 from models.session import open_model
 from models.trace import Trace
 from tests.models.lm_folders import build
@@ -17,7 +17,7 @@ def gpt2(tmp_path_factory):
     build("gpt2", folder, n_positions=400)
     name = open_model(folder).name
     yield name
-    PRESETS.pop(name, None)
+    CATALOG.remove(name)
 
 
 def eager_weights(trace: Trace, site: str) -> np.ndarray:

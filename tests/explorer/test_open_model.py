@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from explorer.api import RunFailed
-from models.presets import PRESETS
+from models.catalog import CATALOG
 from models.session import load_folder
 
 transformers = pytest.importorskip("transformers")
@@ -30,7 +30,7 @@ def deit_folder(tmp_path_factory):
         {"do_resize": True, "size": {"height": 32, "width": 32}, "resample": 2,
          "do_normalize": True, "image_mean": [0.5] * 3, "image_std": [0.5] * 3}))
     yield folder
-    PRESETS.pop("tiny-deit", None)
+    CATALOG.remove("tiny-deit")
 
 
 def threads_calling(monkeypatch, owner, name: str) -> list[str]:
@@ -117,7 +117,7 @@ def test_sessions_and_recent_models_reopen_an_opened_model(make_explorer, deit_f
     saved = e.save_session(tmp_path / "demo.json")
     data = json.loads(saved.read_text())
     assert data["model"] == {"source": str(deit_folder.resolve()), "arch": None}
-    PRESETS.pop("tiny-deit")  # as in a new run of the app: only the session knows the folder
+    CATALOG.remove("tiny-deit")  # as in a new run of the app: only the session knows the folder
     fresh = make_explorer("reverse")
     import explorer.model_opener as model_opener
 
@@ -254,7 +254,7 @@ def test_every_command_takes_a_model_folder_of_each_family(family, tmp_path, cap
     else:
         folder = hf_folder(family, tmp_path / f"cli-{family}")
         user_input = str(PHOTOS / "coffee.jpg")
-    before = set(PRESETS)
+    before = set(CATALOG)
     try:
         assert main(["trace", "--weights", str(folder), "--input", user_input,
                      "-o", str(tmp_path / "run.npz")]) == 0
@@ -267,8 +267,8 @@ def test_every_command_takes_a_model_folder_of_each_family(family, tmp_path, cap
         captured = capsys.readouterr()
         assert "is a model folder" in captured.err and captured.out.count("wrote") == 3
     finally:  # the names this test opened, and no other
-        for name in set(PRESETS) - before:
-            PRESETS.pop(name)
+        for name in set(CATALOG) - before:
+            CATALOG.remove(name)
     shot = QtGui.QImage(str(tmp_path / "shot.png"))
     assert (shot.width(), shot.height()) == (1000, 700)
     assert not QtGui.QImage(str(tmp_path / "attention.png")).isNull()
@@ -316,4 +316,4 @@ def test_an_opened_translation_model_in_the_app(make_explorer, request):
         np.testing.assert_array_equal(e.trace["prediction/ids"], expected["prediction/ids"])
         assert not window.tabs.isTabVisible(window.tabs.indexOf(window.pages["patches"]))
     finally:
-        PRESETS.pop(folder.name, None)
+        CATALOG.remove(folder.name)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from models.catalog import CATALOG
 from models.presets import PRESETS
 from models.session import load_preset
 from tests.models.checkpoints.test_hub import timm_folder, timm_like
@@ -19,7 +20,7 @@ def tiny_vit(tmp_path):
     folder = timm_folder(tmp_path / "tiny-timm-vit", model, "vit_tiny_patch8_32", 32,
                          num_heads=2)
     yield folder
-    PRESETS.pop("tiny-timm-vit", None)
+    CATALOG.remove("tiny-timm-vit")
 
 
 def refuse_text(window, qtbot, text=""):
@@ -123,7 +124,7 @@ def test_a_folder_that_reads_but_cannot_build_is_offered_nowhere(make_window, qt
         window.open_model(str(folder))
     name, error = opened.args[1:]
     assert name == "" and error
-    assert "broken" not in PRESETS and window.preset_box.findData("broken") < 0
+    assert "broken" not in CATALOG and window.preset_box.findData("broken") < 0
     assert window.opener.recent("recentModels") == []
     assert "cannot open" in window.message_label.text()
     assert window.state.preset == window.state.trace.meta["preset"] == "reverse"

@@ -4,6 +4,7 @@ import pytest
 
 from explorer.soak import run_soak
 from explorer.state import AppState
+from models.catalog import CATALOG
 from models.presets import PRESETS
 
 
@@ -13,7 +14,7 @@ def test_a_short_soak_finds_no_exception_and_no_stale_frame(qapp):
     assert report["stale"] == []
     assert report["qt_warnings"] == []
     assert report["runs_painted"] > 30 and report["checks"] > 30  # it really ran the models
-    assert "soak-vit" not in PRESETS  # its opened model is gone with it
+    assert "soak-vit" not in CATALOG  # its opened model is gone with it
 
 
 @pytest.mark.parametrize("seed", [2])
@@ -62,7 +63,7 @@ def test_the_soak_catches_a_preset_locked_out_and_a_folder_that_overrides_a_choi
     with pytest.raises(soak.Unreachable, match="was chosen after a model folder"):
         soak.act_open_and_choose(e, random.Random(3))
     soak.forget_opened(str(tmp_path))
-    assert not any(p.source for p in PRESETS.values() if p.source and
+    assert not any(p.source for _, p in CATALOG.items() if p.source and
                    p.source.startswith(str(tmp_path)))
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from explorer.export import PANEL_NAMES
-from models.presets import PRESETS
+from models.catalog import CATALOG
 from models.session import load_folder, open_model
 from tests.models.lm_folders import FAMILIES, build
 
@@ -16,7 +16,7 @@ pytest.importorskip("transformers")
 
 @pytest.fixture(scope="module")
 def opened(tmp_path_factory):
-    """Each family's folder, opened as a preset (and taken out of PRESETS afterwards)."""
+    """Each family's folder, opened as a preset (and taken out of the catalog afterwards)."""
     root = tmp_path_factory.mktemp("lm-panels")
     names = {}
     for family in FAMILIES:
@@ -24,7 +24,7 @@ def opened(tmp_path_factory):
         names[family] = (open_model(root / family).name, root / family)
     yield names
     for name, _ in names.values():
-        PRESETS.pop(name, None)
+        CATALOG.remove(name)
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -165,7 +165,7 @@ def test_a_session_keeps_the_continuation_length(make_explorer, opened, tmp_path
     import json
 
     from explorer.session import SessionError
-    from models.text_lm import MAX_GENERATE
+    from models.runs.lm import MAX_GENERATE
 
     name, folder = opened["gpt2"]
     e = make_explorer(name)

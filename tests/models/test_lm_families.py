@@ -63,7 +63,7 @@ def test_query_heads_of_a_group_read_one_key_value_head():
     assert np.array_equal(k[0], k[1]) and np.array_equal(k[2], k[3])
     assert not np.allclose(k[1], k[2])
     assert np.array_equal(v[0], v[1]) and np.array_equal(v[2], v[3])
-    assert m.sites()["layers.0.attn"]["kv_heads"] == 2
+    assert m.describe_sites()["layers.0.attn"]["kv_heads"] == 2
     assert m.layers[0].attn.k_proj.weight.shape == (2 * 8, 32)  # only 2 heads' worth stored
 
 
@@ -132,5 +132,5 @@ def test_bert_sees_both_directions_and_its_head_is_tied():
     assert bert.mlm.decoder.weight is bert.embed.word.weight
     assert "layers.0.attn/mask" not in trace
     assert np.allclose(trace["layers.0.attn/weights"].sum(-1), 1, atol=1e-5)
-    assert set(bert.sites()) == {"layers.0.attn", "layers.1.attn"}
+    assert set(bert.describe_sites()) == {"layers.0.attn", "layers.1.attn"}
 

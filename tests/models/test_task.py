@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from models.catalog import CATALOG
 from models.errors import CheckpointError, InputError
 from models.presets import PRESETS
 from models.session import load_preset
@@ -145,4 +146,4 @@ def test_an_opened_model_loads_from_what_its_opener_read(tmp_path):
         with pytest.raises(CheckpointError, match="has no weights"):
             load_preset(preset.name)  # no copy of it was kept in the module
     finally:
-        PRESETS.pop(preset.name, None)
+        CATALOG.remove(preset.name)

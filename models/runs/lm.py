@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import torch
 
-from . import trace as tracing
-from .errors import InputError
-from .trace import Trace
+from .. import trace as tracing
+from ..errors import InputError
+from ..trace import Trace
 
-TEXT_ARCHS = ("decoder", "encoder")  # the opened language models' architectures
 TOP_K = 5
 MAX_GENERATE = 200  # the most tokens a continuation may have (each step re-runs the input)
 
@@ -33,7 +32,7 @@ def encode(session, text: str) -> tuple[list[int], list[bool]]:
         raise InputError("generate {extra} tokens? choose 0 to {most}", extra=extra,
                          most=MAX_GENERATE)
     if len(ids) + extra > limit:
-        note = getattr(session, "limit_note", "")
+        note = session.limit_note
         raise InputError("the input has {n} tokens" + (" plus {extra} to generate" if extra
                                                        else "") +
                          "; this model takes at most {limit}" + (" ({note})" if note else ""),
@@ -60,15 +59,16 @@ def top_tokens(head: torch.nn.Module, hidden: torch.Tensor, rows: int = 128):
     return torch.return_types.topk((torch.cat(values), torch.cat(indices)))
 
 
-def run(session, text: str, trace: bool) -> Trace:
+def run(session, text, trace: bool) -> Trace:
     """Run the language model on `text`; with trace=False only the prediction is kept."""
+    text = str(text)
     ids, special = encode(session, text)
     tokenizer, model, task = session.tokenizer, session.model, session.preset.task_info
     x = torch.tensor([ids], device=session.device)
     result = Trace()
     with tracing.recording(result) if trace else tracing.paused():
         hidden = model.hidden(x)[0]  # (N, D)
-    head = model.lm_head if hasattr(model, "lm_head") else model.mlm
+    head = model.output_head()
     top = top_tokens(head, hidden)
     result.add("input", "ids", x[0])
     result.add_derived("prediction", "probs", lambda: probabilities(head, hidden))
@@ -76,7 +76,7 @@ def run(session, text: str, trace: bool) -> Trace:
     topk = [[[w, float(p)] for w, p in zip(tokenizer.tokens(i.tolist()), ps.tolist())]
             for ps, i in zip(top.values, top.indices)]
     meta = dict(input=text, tokens=tokens, special=[i for i, s in enumerate(special) if s],
-                joiner=getattr(tokenizer, "joiner", ""),  # a word-level tokenizer's: " "
+                joiner=tokenizer.joiner,  # a word-level tokenizer's: " "
                 topk=topk, notice="", continuation=[], unknown=[])
     if task.generates:  # a causal model: the next token, and a continuation if asked
         continuation: list[int] = []
