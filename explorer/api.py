@@ -55,7 +55,7 @@ class Explorer:
         its first run started (not waited for) and not shown; `untrained`: the presets with
         random weights instead of their trained ones; `generate`: a causal language model's
         continuation (tokens); `ready`: the opened model's Session already built
-        (`models.session.open_model_ready`), so its files are read once."""
+        (`models.opening.open_model_ready`), so its files are read once."""
         application()
         if preset is None and settings is not None:
             preset = settings.value("preset", None)
@@ -86,7 +86,7 @@ class Explorer:
         """A new window on `preset` (the default one when None), its first run waited for;
         `untrained`: the presets with random weights (what training changes);
         `initial_input`: its first input instead of the preset's sample; `ready`: an opened
-        model's Session already built (`models.session.open_model_ready`)."""
+        model's Session already built (`models.opening.open_model_ready`)."""
         explorer = cls.create(preset, device, settings, initial_input, untrained=untrained,
                               ready=ready)
         explorer.window.resize(*size)

@@ -257,7 +257,7 @@ def app_in_a_process_of_its_own(source: str, arch: str | None, device: str,
     app's runs, a machine whose speed drifts (a shared VM) slows both alike. The peak RSS is
     the app's alone: the process's VmHWM restarts after each pair of forwards."""
     from models.memory import give_back_freed
-    from models.session import open_model_ready
+    from models.opening import open_model_ready
 
     preset, session = open_model_ready(source, arch)  # read once, as File ▸ Open does
     runs, peaks = [], []

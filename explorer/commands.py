@@ -84,7 +84,7 @@ def opened_preset(args: argparse.Namespace):
     built, for the window's first load); else (--preset, None)."""
     if not getattr(args, "weights", None):
         return args.preset, None
-    from models.session import open_model_ready
+    from models.opening import open_model_ready
 
     preset, ready = open_model_ready(args.weights, getattr(args, "arch", None))
     return preset.name, ready
@@ -230,7 +230,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         get_preset(name)
     names = args.preset or None
     if args.weights:  # a model folder (or timm file), measured like a preset
-        from models.session import open_model
+        from models.opening import open_model
 
         names = (names or []) + [open_model(args.weights, args.arch).name]
     report = run_bench(names, edits=args.edits, tokens=args.tokens)

@@ -12,8 +12,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.checkpoints.registry import read_model
 from models.errors import CheckpointError, InputError
+from models.opening import build_opened, register_opened
 from models.presets import get_preset
-from models.session import build_opened, register_opened
 
 from .i18n import said, tr, translate_message
 from .session import SessionError, save

@@ -30,9 +30,10 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from models.errors import CheckpointError, InputError
+from models.opening import open_model
 from models.presets import find, get_preset, preset_names
 from models.runs.lm import MAX_GENERATE
-from models.session import open_model, site_heads
+from models.session import site_heads
 from models.tasks.digits import MAX_PIXELS, open_image
 
 from .state import RunFailed

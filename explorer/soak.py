@@ -389,7 +389,7 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
     SCRATCH["dir"] = tempfile.mkdtemp(prefix="soak-")
     SCRATCH["folder"] = write_model_folder(Path(SCRATCH["dir"]) / "soak-vit")
     if weights:
-        from models.session import open_model
+        from models.opening import open_model
 
         LONG["model"] = open_model(weights).name
         LONG["texts"] = [""]

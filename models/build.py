@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import torch
 
+from .architectures import architecture
 from .checkpoints.common import check_fit, make_config
 from .errors import CheckpointError
 from .presets import Preset, get_preset
-from .protocol import architecture
 
 
 def build_model(preset: Preset, config: dict | None = None, source: str = "the preset",

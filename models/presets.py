@@ -11,9 +11,9 @@ from pathlib import Path
 import torch
 
 from . import resources
+from .architectures import architecture
 from .catalog import CATALOG
 from .errors import InputError
-from .protocol import architecture
 from .tasks import induction
 from .tasks.task import Task, get_task
 

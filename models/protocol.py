@@ -118,15 +118,3 @@ class ModelBase(nn.Module):
         """After loading weights into a model built on the meta device (assign): the
         buffers no file holds, computed again (none by default)."""
 
-
-def architecture(arch: str) -> tuple[type[ModelBase], type]:
-    """The model class and config class of an architecture's name."""
-    from .decoder import Decoder, DecoderConfig
-    from .encoder import Encoder, EncoderConfig
-    from .swin import Swin, SwinConfig
-    from .transformer import Transformer, TransformerConfig
-    from .vit import ViT, ViTConfig
-
-    return {"transformer": (Transformer, TransformerConfig), "vit": (ViT, ViTConfig),
-            "swin": (Swin, SwinConfig), "decoder": (Decoder, DecoderConfig),
-            "encoder": (Encoder, EncoderConfig)}[arch]

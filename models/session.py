@@ -16,12 +16,6 @@ import torch
 
 from . import resources
 from .build import build_model, site_heads, site_names, without_dropout  # noqa: F401
-from .catalog import (  # noqa: F401  (where the app and the tests import them from)
-    build_opened,
-    open_model,
-    open_model_ready,
-    register_opened,
-)
 from .checkpoints.ours import read_checkpoint
 from .errors import CheckpointError, InputError
 from .presets import Preset, get_preset

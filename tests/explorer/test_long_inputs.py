@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtGui
 
 from explorer.bench import language_model_texts
 from models.catalog import CATALOG
-from models.session import open_model
+from models.opening import open_model
 from tests.models.lm_folders import build
 
 pytest.importorskip("transformers")

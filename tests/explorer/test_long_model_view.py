@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models.catalog import CATALOG
-from models.session import open_model
+from models.opening import open_model
 from models.trace import Trace
 from tests.models.lm_folders import build
 

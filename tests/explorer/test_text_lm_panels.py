@@ -8,7 +8,8 @@ import pytest
 
 from explorer.export import PANEL_NAMES
 from models.catalog import CATALOG
-from models.session import load_folder, open_model
+from models.opening import open_model
+from models.session import load_folder
 from tests.models.lm_folders import FAMILIES, build
 
 pytest.importorskip("transformers")

@@ -16,8 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from models.opening import open_model_ready  # noqa: E402
 from models.presets import PRESETS  # noqa: E402
-from models.session import load_preset, open_model_ready  # noqa: E402
+from models.session import load_preset  # noqa: E402
 
 OUT = Path(__file__).with_name("data") / "recorded_meta.json"
 PRESET_NAMES = ("translate", "reverse", "vit-digits", "swin-digits", "induction")
@@ -37,7 +38,7 @@ def rounded(value):
 
 def make_folder(family: str, folder: Path) -> Path:
     if family == "deit":
-        from tests.models.test_hub import build, save
+        from tests.models.checkpoints.test_hub import build, save
 
         folder.mkdir(parents=True)
         return save(build("deit"), folder)

@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from models.build import build_model
-from models.catalog import CATALOG, open_model_ready
+from models.catalog import CATALOG
 from models.errors import CheckpointError
+from models.opening import open_model_ready
 from models.presets import PRESETS, get_preset
 from models.protocol import ModelBase
 from models.session import load_folder, load_preset

@@ -131,7 +131,7 @@ def test_an_opened_model_loads_from_what_its_opener_read(tmp_path):
     """The Session built while a folder was opened travels with the request: the first load
     takes it (the files are not read again), and nothing is kept anywhere else — without it,
     the load reads the folder afresh."""
-    from models.session import open_model_ready
+    from models.opening import open_model_ready
     from tests.models.checkpoints.test_hub import timm_folder, timm_like
 
     model = timm_like("vit", img_size=32, patch_size=8, in_chans=3, num_classes=3,
