@@ -18,6 +18,7 @@ from PySide6 import QtCore
 
 from models.presets import find, get_preset
 from models.resources import shipped
+from models.runs.lm import check_generate
 from models.session import site_names
 from models.sites import CROSS, token_layout
 from models.trace import Trace
@@ -147,8 +148,9 @@ class AppState(QtCore.QObject):
             self.request_run()
 
     def set_generate(self, steps: int) -> None:
-        """How many tokens a causal language model adds after the input (0: none)."""
-        steps = max(0, int(steps))
+        """How many tokens a causal language model adds after the input (0: none); a count
+        outside 0 to MAX_GENERATE is refused (InputError) and nothing changes."""
+        steps = check_generate(steps)
         if steps != self.generate:
             self.generate = steps
             self.generate_changed.emit(steps)

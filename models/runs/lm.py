@@ -19,6 +19,15 @@ TOP_K = 5
 MAX_GENERATE = 200  # the most tokens a continuation may have (each step re-runs the input)
 
 
+def check_generate(steps: int) -> int:
+    """A continuation's length, 0 to MAX_GENERATE tokens, else InputError: the one bound for
+    the window's box, the API, sessions and `--generate`."""
+    if type(steps) is not int or not 0 <= steps <= MAX_GENERATE:
+        raise InputError("generate {extra} tokens? choose 0 to {most}", extra=steps,
+                         most=MAX_GENERATE)
+    return steps
+
+
 def encode(session, text: str) -> tuple[list[int], list[bool]]:
     """(ids, special-token mask) of `text`; InputError when it is empty or too long."""
     if not text.strip():
@@ -28,9 +37,7 @@ def encode(session, text: str) -> tuple[list[int], list[bool]]:
         raise InputError("the input is empty: type a sentence")
     limit = session.model.cfg.max_len
     extra = session.generate if session.preset.task_info.generates else 0
-    if not 0 <= extra <= MAX_GENERATE:
-        raise InputError("generate {extra} tokens? choose 0 to {most}", extra=extra,
-                         most=MAX_GENERATE)
+    check_generate(extra)
     if len(ids) + extra > limit:
         note = session.limit_note
         raise InputError("the input has {n} tokens" + (" plus {extra} to generate" if extra
