@@ -123,10 +123,12 @@ class Lecture(QtCore.QObject):
         return player
 
     def switch_tour_language(self, lang: str) -> None:
-        """The interface and the tour in `lang`; an open tour stays on its step."""
+        """The interface and the tour in `lang`: words only. An open tour shows the same
+        step in the new language without applying it again, so the model and input the
+        user chose since stay as they are."""
         if self.tour_player is not None:
             step = max(self.tour_player.index, 0)
-            self.start_tour(lang).go_from_ui(step)
+            self.start_tour(lang).go(step, apply_state=False)
         else:
             self.set_language(lang)
             if self.settings is not None:

@@ -307,3 +307,23 @@ def test_switching_the_tour_language_keeps_the_step(make_explorer):
     player = e.window.tour_player
     assert player.lang == "zh" and player.index == 5
     assert e.window.tour_card.title.text() == load_tour("zh")[5].title
+
+
+def test_switching_the_language_during_a_tour_changes_words_only(make_explorer):
+    """The menu's language switch shows the open step in the new language; the preset and
+    the input the user chose after the step stay (they were reset to the step's)."""
+    e = make_explorer("translate")
+    player = e.tour("en")
+    player.go(3)
+    e.wait()
+    e.set_preset("reverse", "explorer2026")
+    e.wait()
+    e.window.language_actions["zh"].trigger()
+    e.wait()
+    try:
+        assert e.state.preset == "reverse"
+        assert e.state.trace.meta["input"] == "explorer2026"
+        card = e.window.lecture.tour_player
+        assert card.lang == "zh" and card.index == 3
+    finally:
+        e.window.language_actions["en"].trigger()
