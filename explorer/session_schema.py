@@ -39,7 +39,7 @@ class Field:
     # refused item), {choices} (joined with ", ") and any attribute of the context: {preset}
     types: tuple = ()  # the JSON types it may have; () any
     required: bool = False
-    absent: str = KEY
+    absent: str = KEY  # what counts as absent: KEY, NULL, EMPTY or MISTYPED (above)
     default: Any = MISSING  # written into the file where absent (what `apply` then reads)
     low: float | None = None  # bounds, inclusive
     high: float | str | None = None  # a number, or a context name (inclusive)

@@ -144,15 +144,15 @@ class Page:
         """The panel's width changed."""
 
 
-def table(rows_follow, clicked) -> TopListTable:
+def table(pointed, clicked) -> TopListTable:
     """A top-5 table whose rows are selected whole; pointing at a row and clicking it call
-    `rows_follow(row)` and `clicked(row)`."""
+    `pointed(row)` and `clicked(row)`."""
     found = TopListTable()
     found.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
     found.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
     found.setSelectionMode(QtWidgets.QAbstractItemView.SingleSelection)
     found.setMouseTracking(True)
-    found.cellEntered.connect(lambda row, _: rows_follow(row))
+    found.cellEntered.connect(lambda row, _: pointed(row))
     found.cellClicked.connect(lambda row, _: clicked(row))
     return found
 
