@@ -20,6 +20,7 @@ so does one whose input the model refuses (it runs first, before anything else i
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import warnings
@@ -29,27 +30,20 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from models.errors import CheckpointError, InputError
+from models.errors import CheckpointError, InputError, SessionError
 from models.opening import open_model
 from models.presets import find, get_preset, preset_names
-from models.runs.lm import MAX_GENERATE
 from models.session import site_heads
 from models.tasks.digits import MAX_PIXELS, open_image
 
+from .session_schema import VERSION, check
 from .state import RunFailed
 from .tour import languages, load_tour
 
-VERSION = 1
 MAX_BYTES = 20_000_000  # a session with an embedded image is far smaller
 
 
-class SessionError(InputError):
-    """A session file that cannot be opened; the message is meant for the user."""
-
-
 PNG_MODES = ("1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA")  # what a PNG can hold
-FLAGS = ("no_mask", "no_bias", "no_position", "bottleneck")
-DEVICES = ("cpu", "cuda", "mps", "auto")
 
 
 def image_png(value: Any) -> tuple[str, str]:
@@ -136,17 +130,65 @@ def decode_image(encoded: str, name: str) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
-def whole(value, what: str, name: str, optional: bool = True) -> None:
-    if (value is None and optional) or (type(value) is int and value >= 0):
-        return
-    raise SessionError(f"{name}: {what} must be a whole number ≥ 0, not "
-                       f"{json.dumps(value)[:40]}")
+class Against:
+    """What a session file's rows are checked against: the window's panels, the shipped tours,
+    the presets and the sites of the preset it names. A model folder the file names is
+    opened (by `opener`) when the first row that needs the model is reached: last."""
+
+    def __init__(self, data: dict, file: str, panels: list[str], opener) -> None:
+        self.data, self.file, self.panels, self.opener = data, file, panels, opener
+        self.values: dict = {}  # the embedded image, decoded
+        self._opened = False
+
+    @property
+    def languages(self) -> list[str]:
+        return languages()
+
+    @property
+    def tour_steps(self) -> int:
+        return len(load_tour(self.data["tour"]["lang"]))
+
+    @property
+    def last_tour_step(self) -> int:
+        return self.tour_steps - 1
+
+    def decode_image(self, encoded: str) -> np.ndarray:
+        return decode_image(encoded, self.file)
+
+    def open_model(self) -> None:
+        """A folder the file names where its preset is not known: it joins the catalog."""
+        if self._opened:
+            return
+        self._opened = True
+        model = self.data.get("model")
+        if find(self.data["preset"]) is None and model is not None:
+            try:
+                self.data["preset"] = self.opener(model["source"], model.get("arch")).name
+            except (CheckpointError, InputError, OSError) as error:
+                raise SessionError(f"{self.file}: its model {model['source']} cannot be "
+                                   f"opened ({error})") from None
+
+    @property
+    def preset(self) -> str:
+        return self.data["preset"]
+
+    @property
+    def presets(self) -> list[str]:
+        return preset_names()
+
+    @property
+    def input_kind(self) -> str:
+        return get_preset(self.preset).input_kind
+
+    @functools.cached_property
+    def sites(self) -> dict[str, int]:
+        return site_heads(self.preset)
 
 
 def read(path: str | Path, panels: list[str], opener=open_model) -> dict:
-    """A session file, parsed and checked as a whole; SessionError says what is wrong with
-    it. `opener(folder, arch) -> Preset` opens a model folder the session names (the
-    window's reads it off the UI thread); it is called last."""
+    """A session file, parsed and checked as a whole against the schema (session_schema);
+    SessionError says what is wrong with it. `opener(folder, arch) -> Preset` opens a model
+    folder the session names (the window's reads it off the UI thread); it is called last."""
     path = Path(path)
     name = path.name
     try:
@@ -159,103 +201,10 @@ def read(path: str | Path, panels: list[str], opener=open_model) -> dict:
         raise SessionError(f"{name} is nested too deeply to be a session file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise SessionError(f"{name} is not a session file (not JSON: {error})") from None
-    if not isinstance(data, dict) or data.get("app") != "transformer-explorer":
-        raise SessionError(f"{name} is not a Transformer Explorer session")
-    version = data.get("version")
-    if not isinstance(version, int) or version < 1:
-        raise SessionError(f"{name} has no valid version number")
-    if version > VERSION:
-        raise SessionError(f"{name} was saved by a newer Transformer Explorer (session "
-                           f"version {version}; this one reads up to {VERSION})")
-    # 1. everything that needs no model
-    model = data.get("model")
-    if model is not None and not (isinstance(model, dict) and isinstance(model.get("source"),
-                                                                          str)
-                                  and isinstance(model.get("arch"), (str, type(None)))):
-        raise SessionError(f"{name}: 'model' must name a folder (source) and, for a timm "
-                           f"file, its variant (arch)")
-    if not isinstance(data.get("preset"), str):
-        raise SessionError(f"{name}: 'preset' must be a preset's name")
-    if data.get("device", "cpu") not in DEVICES:
-        raise SessionError(f"{name}: 'device' must be one of {', '.join(DEVICES)}")
-    user_input = data.get("input")
-    if not isinstance(user_input, dict) or not (isinstance(user_input.get("text"), str) or
-                                                isinstance(user_input.get("image_png"), str)):
-        raise SessionError(f"{name}: 'input' must hold a text or an embedded image")
-    image = decode_image(user_input["image_png"], name) \
-        if isinstance(user_input.get("image_png"), str) else None
-    selection = data.get("selection") or {}
-    if not isinstance(selection, dict):
-        raise SessionError(f"{name}: 'selection' must be an object")
-    site = selection.get("site")
-    if site is not None and not isinstance(site, str):
-        raise SessionError(f"{name}: selection 'site' must be a site's name")
-    for key in ("head", "window", "query", "key"):
-        whole(selection.get(key), f"selection '{key}'", name)
-    if type(selection.get("locked", False)) is not bool:
-        raise SessionError(f"{name}: selection 'locked' must be true or false")
-    panel = data.get("panel")
-    if panel is not None and panel not in panels:
-        raise SessionError(f"{name} names an unknown panel {str(panel)[:40]!r}")
-    zoom = data.get("zoom", 1.0)
-    if type(zoom) not in (int, float) or not 0.5 <= zoom <= 3.0:
-        raise SessionError(f"{name}: zoom must be a number from 0.5 to 3")
-    generate = data.get("generate", 0)
-    if type(generate) is not int or not 0 <= generate <= MAX_GENERATE:
-        raise SessionError(f"{name}: 'generate' must be a whole number of tokens from 0 to "
-                           f"{MAX_GENERATE}, not {json.dumps(generate)[:40]}")
-    interventions = data.get("interventions") or {}
-    if not isinstance(interventions, dict) or not set(interventions) <= {"heads_off", *FLAGS}:
-        raise SessionError(f"{name}: unknown interventions")
-    if any(type(interventions.get(flag, False)) is not bool for flag in FLAGS):
-        raise SessionError(f"{name}: interventions {', '.join(FLAGS)} are true or false")
-    heads_off = interventions.get("heads_off") or []
-    if not isinstance(heads_off, list) or not all(
-            isinstance(h, list) and len(h) == 2 and isinstance(h[0], str) and
-            type(h[1]) is int and h[1] >= 0 for h in heads_off):
-        raise SessionError(f"{name}: heads_off must be a list of [site, head] pairs")
-    tour = data.get("tour")
-    if tour is not None:
-        if not isinstance(tour, dict):
-            raise SessionError(f"{name}: 'tour' must name a step")
-        whole(tour.get("step"), "the tour's step", name, optional=False)
-        lang = tour.setdefault("lang", "en")
-        if lang not in languages():  # a language's name, never a path
-            raise SessionError(f"{name}: the tour's language must be one of "
-                               f"{', '.join(languages())}, not {str(lang)[:40]!r}")
-        steps = len(load_tour(lang))
-        if tour["step"] >= steps:
-            raise SessionError(f"{name}: the tour has {steps} steps, not {tour['step'] + 1}")
-    # 2. the model: a folder it names is opened last (it joins the catalog)
-    preset = data["preset"]
-    if find(preset) is None and model is not None:
-        try:
-            preset = data["preset"] = opener(model["source"], model.get("arch")).name
-        except (CheckpointError, InputError, OSError) as error:
-            raise SessionError(f"{name}: its model {model['source']} cannot be opened "
-                               f"({error})") from None
-    if find(preset) is None:
-        raise SessionError(f"{name} names an unknown preset {preset[:40]!r} "
-                           f"(known: {', '.join(preset_names())})")
-    # 3. what depends on the model
-    if get_preset(preset).input_kind == "text":
-        if not isinstance(user_input.get("text"), str):
-            raise SessionError(f"{name}: the {preset} preset needs a text input")
-        if not user_input["text"].strip():
-            raise SessionError(f"{name}: its text is empty")
-        data["value"] = user_input["text"]
-    else:
-        if image is None:
-            raise SessionError(f"{name}: the {preset} preset needs an embedded image")
-        data["value"] = image
-    heads = site_heads(preset)
-    if site and site not in heads:
-        raise SessionError(f"{name} names an attention site '{site[:60]}' that {preset} "
-                           "does not have")
-    for where, head in heads_off:
-        if where not in heads or head >= heads[where]:
-            raise SessionError(f"{name}: heads_off names head {head} of '{where[:60]}', which "
-                               f"{preset} does not have")
+    against = Against(data, name, panels, opener)
+    check(data, against)
+    data["value"] = (data["input"]["text"] if against.input_kind == "text"
+                     else against.values["input.image_png"])
     return data
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from models.errors import InputError
+from models.errors import TourError
 from models.resources import resource_path, shipped
 
 from .i18n import bind
@@ -25,10 +25,6 @@ TOURS = resource_path("tour")
 STATE_KEYS = {"preset", "input", "panel", "kind", "layer", "site", "head", "window", "query",
               "key", "locked", "stage", "windows_step", "interventions", "zoom"}
 CJK_PACKAGE = "fonts-noto-cjk"
-
-
-class TourError(InputError):
-    """A tour file that cannot be used; the message is meant for the user."""
 
 
 @dataclass(frozen=True)

@@ -32,3 +32,11 @@ class InputError(UserMessageError):
 
 class CheckpointError(UserMessageError):
     """A weights file or model folder that cannot be used, and why."""
+
+
+class SessionError(InputError):
+    """A session file that cannot be opened (explorer/session.py), and why."""
+
+
+class TourError(InputError):
+    """A tour file that cannot be used (explorer/tour.py), and why."""

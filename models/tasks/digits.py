@@ -139,7 +139,8 @@ def open_image(source) -> Image.Image:
     path = Path(source)
     if not path.is_file():
         raise InputError("no such image file: {path}", path=path)
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    # (PIL's own limit stays as it is: lowered to ours, it refused images of over twice our
+    # limit before this check, with its own message, in every reader of the process)
     try:
         with warnings.catch_warnings():  # the size is refused below, with a clear message
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

@@ -25,11 +25,6 @@ from models.sites import (
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Files that still write a kind's string, until the branches that rewrite them merge:
-# removed when the protocol/pred/cli branches merge.
-NOT_YET = {
-    "explorer/panels/prediction.py",  # pred: which interventions apply
-}
 # A trace record's name that happens to be spelled like a kind: the causal mask's flag
 # `S/causal` (models/trace.py), assigned once to this constant and used through it.
 RECORD_NAMES = {("models/trace.py", "CAUSAL_FLAG")}
@@ -89,8 +84,7 @@ def test_no_kind_is_named_by_its_string_outside_models_sites():
     found = []
     for path in files:
         name = path.relative_to(ROOT).as_posix()
-        if name not in NOT_YET:
-            found += kind_literals(path.read_text(encoding="utf-8"), name)
+        found += kind_literals(path.read_text(encoding="utf-8"), name)
     assert found == []
 
 
