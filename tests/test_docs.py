@@ -96,3 +96,12 @@ def test_every_code_block_is_closed(page):
     fences = [line for line in page.read_text(encoding="utf-8").splitlines()
               if line.lstrip().startswith("```")]
     assert len(fences) % 2 == 0, "an unclosed ``` swallows the rest of the page"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_file_of_the_repository_a_page_names_exists(page):
+    """A path written in prose (`tests/models/checkpoints/test_hub.py`, `models/sites.py`) is
+    no link, but a reader follows it all the same: it must name a file that is there."""
+    named = set(re.findall(r"(?<![\w./-])((?:tests|models|explorer|resources|docs|\.ci)"
+                           r"/[\w./-]*\w\.(?:py|md|json|txt|ts|sh))", page.read_text("utf-8")))
+    assert [p for p in sorted(named) if not (ROOT / p).exists()] == []

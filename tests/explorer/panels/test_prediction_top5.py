@@ -4,7 +4,7 @@ lines; the whole list is in the cell's tooltip. Measured with the table's own fo
 import pytest
 from PySide6 import QtCore, QtGui
 
-from .fit import cut_widgets
+from ..fit import cut_widgets
 
 
 def assert_lists_whole(table, lists, number):

@@ -5,7 +5,7 @@ from PySide6 import QtCore
 
 from models.session import load_preset
 
-from .test_app import hover_cell
+from ..test_app import hover_cell
 
 
 def apply(window, qtbot, **interventions):
