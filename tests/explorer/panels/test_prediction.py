@@ -70,9 +70,9 @@ def folders(tmp_path_factory):
     """A GPT-2, a BERT and a ViT folder built by transformers, opened as presets (taken out
     of the catalog afterwards)."""
     pytest.importorskip("transformers")
-    from tests.models.lm_folders import build
     from tests.models.checkpoints.test_hub import build as build_vit
     from tests.models.checkpoints.test_hub import save
+    from tests.models.lm_folders import build
 
     root = tmp_path_factory.mktemp("pages")
     for family in ("gpt2", "bert"):
