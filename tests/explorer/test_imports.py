@@ -115,14 +115,14 @@ def test_no_import_cycle_even_through_imports_inside_functions():
     assert find_cycle(graph) == []
 
 
-def test_every_explorer_module_imports_in_a_fresh_interpreter():
-    """Each module first, with none of the package imported before it: an import that
-    works only after some other module was imported fails here."""
+def fresh_import_failures(package: str, modules) -> str:
+    """Each module imported first, with none of `package` imported before it: an import
+    that works only after some other module was imported is a failure, named here."""
     script = (
         "import importlib, sys\n"
         "failed = []\n"
-        f"for name in {sorted(MODULES)!r}:\n"
-        "    for loaded in [m for m in sys.modules if m.split('.')[0] == 'explorer']:\n"
+        f"for name in {sorted(modules)!r}:\n"
+        f"    for loaded in [m for m in sys.modules if m.split('.')[0] == {package!r}]:\n"
         "        del sys.modules[loaded]\n"
         "    try:\n"
         "        importlib.import_module(name)\n"
@@ -133,4 +133,8 @@ def test_every_explorer_module_imports_in_a_fresh_interpreter():
                           text=True, timeout=600,
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == ""
+    return done.stdout.strip()
+
+
+def test_every_explorer_module_imports_in_a_fresh_interpreter():
+    assert fresh_import_failures("explorer", MODULES) == ""

@@ -3,13 +3,16 @@ through an import inside a function (hub.py and the hub_*.py readers were one ci
 checkpoint readers sit under their registry, never above it; no reader decides a family by
 comparing its model_type; and every module imports on its own in a fresh interpreter."""
 import ast
-import os
-import subprocess
-import sys
 
 import pytest
 
-from tests.explorer.test_imports import ROOT, find_cycle, imported_modules, module_name
+from tests.explorer.test_imports import (
+    ROOT,
+    find_cycle,
+    fresh_import_failures,
+    imported_modules,
+    module_name,
+)
 
 PACKAGE = ROOT / "models"
 MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
@@ -90,18 +93,4 @@ def test_every_package_goes_into_the_wheel():
 
 
 def test_every_models_module_imports_in_a_fresh_interpreter():
-    script = (
-        "import importlib, sys\n"
-        "failed = []\n"
-        f"for name in {sorted(MODULES)!r}:\n"
-        "    for loaded in [m for m in sys.modules if m.split('.')[0] == 'models']:\n"
-        "        del sys.modules[loaded]\n"
-        "    try:\n"
-        "        importlib.import_module(name)\n"
-        "    except Exception as error:\n"
-        "        failed.append(f'{name}: {type(error).__name__}: {error}')\n"
-        "print('\\n'.join(failed))\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600, env={**os.environ})
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == ""
+    assert fresh_import_failures("models", MODULES) == ""
