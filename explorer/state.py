@@ -77,6 +77,9 @@ class AppState(QtCore.QObject):
         self._answered_id = -1  # the newest request painted or failed
         self._remembered_id = -1  # the request replaying a preset's remembered input
         self._notice = ""  # said with the next result (a remembered input given up)
+        # a remembered input given up for the sample: (the sample's request id, the input); if
+        # the sample is refused too, the input was not what was refused, and it is kept
+        self._given_up: tuple[int, Any] | None = None
         self.runner = Runner()
         self.runner.finished.connect(self._on_result)
         self.runner.failed.connect(self._on_failure)
@@ -246,12 +249,13 @@ class AppState(QtCore.QObject):
             # A preset must stay reachable: a remembered input that is refused (an emptied
             # sentence, say) gives way to the preset's sample instead of blocking the switch.
             self._remembered_id = -1
-            self._inputs.pop(request.preset, None)
+            given_up = self._inputs.pop(request.preset, None)
             self._notice = tr("the last input of {preset} was refused ({reason}): its sample "
                               "instead").format(preset=request.preset,
                                                 reason=translate_message(text))
             self.message.emit(self._notice)
             self._set_input(default_input(request.preset))
+            self._given_up = (self._newest_id, given_up)
             return
         self._notice = ""
         self.busy_changed.emit(False)
@@ -262,6 +266,10 @@ class AppState(QtCore.QObject):
             # The new preset could not be loaded: go back to the one on screen, so that the
             # controls, the input and the next edit all belong to the model that is shown.
             self._inputs[self.preset] = self.input
+            if self._given_up is not None and self._given_up[0] == request.id:
+                # the sample was refused as well (a continuation too long for the model,
+                # say): the user's input was not the problem, and it stays remembered
+                self._inputs[request.preset] = self._given_up[1]
             self.preset, self.input = shown.preset, shown.input
             self.interventions = dict(shown.interventions or {})
             self.preset_changed.emit(self.preset)

@@ -23,3 +23,41 @@ def test_the_bound_is_the_one_the_runs_use():
     assert check_generate(0) == 0 and check_generate(MAX_GENERATE) == MAX_GENERATE
     with pytest.raises(InputError):
         check_generate(MAX_GENERATE + 1)
+
+
+@pytest.fixture(scope="module")
+def short_gpt2(tmp_path_factory):
+    """A small random GPT-2 folder that takes 64 positions, opened."""
+    pytest.importorskip("transformers")
+    from models.catalog import CATALOG
+    from models.opening import open_model
+    from tests.models.lm_folders import build
+
+    folder = tmp_path_factory.mktemp("short") / "gpt2-short"
+    build("gpt2", folder, n_positions=64)
+    name = open_model(folder).name
+    yield name
+    CATALOG.remove(name)
+
+
+def test_a_switch_refused_for_its_continuation_keeps_the_remembered_input(make_explorer,
+                                                                          short_gpt2):
+    """The continuation count, not the remembered input, makes the switch fail: the sample
+    is refused as well, and the user's input is still there once the count allows it."""
+    from explorer.api import RunFailed
+
+    typed = "a red king does not run"
+    e = make_explorer("translate")
+    e.set_preset(short_gpt2, typed)
+    e.wait()
+    e.set_preset("translate")
+    e.wait()
+    e.state.set_generate(60)  # a few tokens + 60 > 64 positions, the sample's too
+    e.set_preset(short_gpt2)
+    with pytest.raises(RunFailed, match="to generate"):
+        e.wait()
+    assert e.state.preset == "translate"
+    e.state.set_generate(3)
+    e.set_preset(short_gpt2)
+    e.wait()
+    assert e.state.trace.meta["input"] == typed
