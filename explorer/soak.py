@@ -27,6 +27,7 @@ from models.resources import resource_path
 from models.sites import token_layout
 
 from .api import Explorer, RunFailed
+from .i18n import translate_message
 
 DIGITS = sorted(str(p) for p in resource_path("samples/digits").glob("*.png"))
 ODD_TEXT = ["", "   ", "the zebra sleeps", "the cat " * 20, "猫 dort", "\x07\x1b[2J", "a",
@@ -323,7 +324,8 @@ def stale_problems(e: Explorer) -> list[str]:
             out.append("the trace is of another input than the current one")
         if (shown.interventions or {}) != state.interventions:
             out.append("the trace is of other interventions than the current ones")
-    elif state.error not in w.message_label.text():
+    elif translate_message(state.error) not in w.message_label.text():
+        # (said in the interface's language: a tour may have switched it to Chinese)
         out.append("a failed run is not reported")
     text_page = w.inputs.currentWidget() is w.text_input
     if text_page != (token_layout(meta) == "text") or not w.inputs.isEnabled():
