@@ -143,6 +143,8 @@ class Lecture(QtCore.QObject):
         for code, action in self.window.language_actions.items():
             action.setChecked(code == LANGUAGE.lang)
         self.window.toolbar.retranslate()
+        if not problem:
+            self.window.say_again()
 
     def leave_tour(self) -> None:
         """The app stays as the last step left it."""

@@ -10,7 +10,7 @@ from models.errors import InputError
 from models.presets import get_preset
 from models.sites import token_layout
 
-from .i18n import LANGUAGE, bind, tr, translate_message
+from .i18n import LANGUAGE, bind, say, tr, translate_message
 from .lecture import Lecture
 from .model_opener import ModelOpener
 from .panels.attention import AttentionPanel
@@ -86,6 +86,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.state = state
         self.settings = settings
         self.explorer = None  # the Explorer built with the window (api.Explorer.create)
+        self._said, self._stale_said = "", ""  # the status message, the banners' (say_again)
         self.setWindowTitle(window_title(trained=not state.untrained))
         self.opener = ModelOpener(self)
         self.model_opened = self.opener.model_opened
@@ -405,21 +406,30 @@ class MainWindow(QtWidgets.QMainWindow):
         self.text_input.mark_unknown(trace.meta.get("unknown", []) if same else [])
 
     def _run_failed(self, text: str) -> None:
-        self.say_stale(tr("Showing the previous input — yours was refused: {reason}").format(
-            reason=translate_message(text)))
+        self.say_stale(say("Showing the previous input — yours was refused: {reason}",
+                           reason=text))
         self.text_input.mark_unknown([])  # the words on screen are not the box's words
         self._say_in_a_box_when_nothing_is_shown(text)
 
     def say_stale(self, text: str) -> None:
         """Over the plot and the prediction: what is on screen is not what was asked for
-        ('' clears it, as every new result does)."""
+        ('' clears it, as every new result does). A message with its template (`say`,
+        `said`) is said in the interface's language, now and after a switch."""
+        self._stale_said = text
         for banner in self.banners:
-            banner.say(text)
+            banner.say(translate_message(text))
 
     def show_message(self, text: str) -> None:
+        self._said = text  # kept as it came: said again in the new language after a switch
         text = translate_message(text)  # what the model said, in the interface's language
         self.message_label.setText(text)
         self.message_label.setToolTip(text)  # all of it, where the status bar cuts it
+
+    def say_again(self) -> None:
+        """The status bar's message and the banners in the interface's language (after a
+        language switch: they keep their template and values, not their words)."""
+        self.show_message(self._said)
+        self.say_stale(self._stale_said)
 
     def _say_in_a_box_when_nothing_is_shown(self, text: str) -> None:
         """With nothing on screen (the first model could not load: a missing weights file,

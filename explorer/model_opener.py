@@ -15,7 +15,7 @@ from models.errors import CheckpointError, InputError
 from models.opening import build_opened, register_opened
 from models.presets import get_preset
 
-from .i18n import said, tr, translate_message
+from .i18n import said, say, tr
 from .session import SessionError, save
 from .state import RunFailed
 from .tour import TourError
@@ -94,11 +94,10 @@ class ModelOpener(QtCore.QObject):
             return
         self.window.statusBar().clearMessage()
         if error:
-            reason = translate_message(error)
-            self.window.show_message(tr("cannot open {path}: {reason}").format(
-                path=path, reason=reason))
-            self.window.say_stale(tr("Still showing {model} — cannot open {path}: {reason}")
-                                  .format(model=self.state.preset, path=path, reason=reason))
+            self.window.show_message(say("cannot open {path}: {reason}", path=path,
+                                         reason=error))
+            self.window.say_stale(say("Still showing {model} — cannot open {path}: {reason}",
+                                      model=self.state.preset, path=path, reason=error))
             self.model_opened.emit(ticket, "", error)
             return
         read, session = opened
@@ -138,11 +137,11 @@ class ModelOpener(QtCore.QObject):
             try:
                 save(self.window.explorer, path)
             except (OSError, InputError) as error:
-                self.window.show_message(tr("could not save the session: {reason}").format(
-                    reason=translate_message(error)))
+                self.window.show_message(say("could not save the session: {reason}",
+                                             reason=said(error)))
                 return
             self._remember_session(path)
-            self.window.show_message(tr("saved the session to {path}").format(path=path))
+            self.window.show_message(say("saved the session to {path}", path=path))
 
     def open_session_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, tr("Open session"), "",

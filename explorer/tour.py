@@ -18,7 +18,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from models.errors import TourError
 from models.resources import resource_path, shipped
 
-from .i18n import bind
+from .i18n import bind, said, say
 from .state import RunFailed
 
 TOURS = resource_path("tour")
@@ -151,7 +151,8 @@ class TourPlayer(QtCore.QObject):
         try:
             self.go(index)
         except (RunFailed, TimeoutError, ValueError) as error:
-            self.explorer.state.message.emit(f"tour step {index + 1}: {error}")
+            self.explorer.state.message.emit(say("tour step {step}: {reason}", step=index + 1,
+                                                 reason=said(error)))
 
     def next(self) -> Step:
         return self.go(self.index + 1)

@@ -38,6 +38,16 @@ class ModelMessage(str):
 
     template: str | None = None
     params: dict = {}
+    context: str = MODELS  # where its template is translated
+
+
+def say(template: str, **params) -> ModelMessage:
+    """A message of the interface (context "explorer") kept as its template and values, so
+    that it can be said again in another language after a switch; a value that is itself a
+    message (a model's refusal) is translated with it."""
+    message = ModelMessage(template.format(**{k: str(v) for k, v in params.items()}))
+    message.template, message.params, message.context = template, params, CONTEXT
+    return message
 
 
 def said(error) -> ModelMessage:
@@ -56,8 +66,10 @@ def translate_message(message) -> str:
     message translates), else shown as it is."""
     template = getattr(message, "template", None)
     if isinstance(template, str):
-        params = getattr(message, "params", None) or {}
-        words = QtCore.QCoreApplication.translate(MODELS, template)
+        params = {k: translate_message(v) if getattr(v, "template", None) is not None else v
+                  for k, v in (getattr(message, "params", None) or {}).items()}
+        words = QtCore.QCoreApplication.translate(getattr(message, "context", MODELS),
+                                                  template)
         try:
             return words.format(**params) if params else words
         except (KeyError, IndexError, ValueError):  # a translation that lost a field

@@ -1095,6 +1095,10 @@ offset →</source>
         <source>saved the session to {path}</source>
         <translation>会话已保存到 {path}</translation>
     </message>
+    <message>
+        <source>tour step {step}: {reason}</source>
+        <translation>导览第 {step} 步：{reason}</translation>
+    </message>
 </context>
 <context>
     <name>models</name>

@@ -327,3 +327,30 @@ def test_switching_the_language_during_a_tour_changes_words_only(make_explorer):
         assert card.lang == "zh" and card.index == 3
     finally:
         e.window.language_actions["en"].trigger()
+
+
+def test_messages_and_banners_are_said_again_after_a_language_switch(make_explorer):
+    """A refusal said in English is said in Chinese after the switch, and back: the status
+    bar and the banner keep the message's template and values, not its words."""
+    from explorer.api import RunFailed
+    from explorer.i18n import said, say, translate_message
+    from models.errors import InputError
+
+    e = make_explorer("translate")
+    e.set_input("   ")
+    with pytest.raises(RunFailed):
+        e.wait()
+    label, banner = e.window.message_label, e.window.banners[0]
+    assert "the input is empty" in label.text() and "Showing the previous input" in banner.text()
+    try:
+        e.window.language_actions["zh"].trigger()
+        e.paint()
+        assert "输入为空" in label.text() and "the input is empty" not in label.text()
+        assert "输入为空" in banner.text() and "Showing the previous input" not in banner.text()
+        nested = say("tour step {step}: {reason}", step=27,
+                     reason=said(InputError("the input is empty: type a sentence")))
+        assert translate_message(nested) == "导览第 27 步：输入为空：请输入一个句子"
+    finally:
+        e.window.language_actions["en"].trigger()
+    e.paint()
+    assert "the input is empty" in label.text() and "Showing the previous input" in banner.text()
