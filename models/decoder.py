@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import attend, merge_heads
-from .protocol import ModelBase, layers_present
+from .protocol import ModelBase
 from .sites import CAUSAL
 from .trace import name_sites, record, record_raw
 
@@ -220,6 +220,7 @@ class Block(nn.Module):
 
 class Decoder(ModelBase):
     arch, input_kind, form, assign_weights = "decoder", "text", "lm", True
+    LAYERS = {"num_layers": r"layers\.(\d+)\."}  # layer counts: the weights' names
 
     def __init__(self, cfg: DecoderConfig) -> None:
         super().__init__()
@@ -322,11 +323,3 @@ class Decoder(ModelBase):
     def output_head(self) -> nn.Module:
         """What turns a hidden state into the next token's logits."""
         return self.lm_head
-
-    @classmethod
-    def layer_counts(cls, cfg: DecoderConfig) -> dict:
-        return {"num_layers": cfg.num_layers}
-
-    @classmethod
-    def held_layers(cls, tensors: dict[str, torch.Tensor]) -> dict:
-        return {"num_layers": layers_present(tensors, r"layers\.(\d+)\.")}

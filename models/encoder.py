@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from .attention import MultiHeadAttention
-from .protocol import ModelBase, layers_present
+from .protocol import ModelBase
 from .sites import BIDIRECTIONAL
 from .trace import name_sites, record, record_raw
 
@@ -105,6 +105,7 @@ class MaskedLMHead(nn.Module):
 
 class Encoder(ModelBase):
     arch, input_kind, form, assign_weights = "encoder", "text", "lm", True
+    LAYERS = {"num_layers": r"layers\.(\d+)\."}  # layer counts: the weights' names
 
     def __init__(self, cfg: EncoderConfig) -> None:
         super().__init__()
@@ -160,11 +161,3 @@ class Encoder(ModelBase):
     def output_head(self) -> nn.Module:
         """What turns a hidden state into each position's word guesses (BERT's MLM head)."""
         return self.mlm
-
-    @classmethod
-    def layer_counts(cls, cfg: EncoderConfig) -> dict:
-        return {"num_layers": cfg.num_layers}
-
-    @classmethod
-    def held_layers(cls, tensors: dict[str, torch.Tensor]) -> dict:
-        return {"num_layers": layers_present(tensors, r"layers\.(\d+)\.")}

@@ -78,13 +78,17 @@ class ModelBase(nn.Module):
     def example_input(self) -> tuple[torch.Tensor, ...]:
         raise NotImplementedError
 
+    # the config's layer counts and the weight names that hold each layer: {field: pattern
+    # whose group is the layer's number}; a model whose layers nest (Swin) overrides both
+    LAYERS: ClassVar[dict[str, str]] = {}
+
     @classmethod
     def layer_counts(cls, cfg: Any) -> dict[str, Any]:
-        raise NotImplementedError
+        return {field: getattr(cfg, field) for field in cls.LAYERS}
 
     @classmethod
     def held_layers(cls, tensors: dict[str, torch.Tensor]) -> dict[str, Any]:
-        raise NotImplementedError
+        return {field: layers_present(tensors, pattern) for field, pattern in cls.LAYERS.items()}
 
     # -- shared ----------------------------------------------------------------
     @classmethod

@@ -18,7 +18,7 @@ from torch import nn
 
 from .attention import Mlp, MultiHeadAttention, causal_mask
 from .positional import TokenEmbedding
-from .protocol import ModelBase, layers_present
+from .protocol import ModelBase
 from .sites import CROSS, DECODER_SELF, ENCODER_SELF
 from .trace import name_sites, record
 
@@ -177,6 +177,8 @@ class Decoder(nn.Module):
 
 class Transformer(ModelBase):
     arch, input_kind, form, decodes = "transformer", "text", "seq2seq", True
+    LAYERS = {"enc_layers": r"encoder\.layers\.(\d+)\.",
+              "dec_layers": r"decoder\.layers\.(\d+)\."}  # layer counts: the weights' names
 
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
@@ -298,12 +300,3 @@ class Transformer(ModelBase):
     def example_input(self) -> tuple[torch.Tensor, ...]:
         """Source ids (EOS) and target ids (BOS)."""
         return torch.tensor([[EOS]]), torch.tensor([[BOS]])
-
-    @classmethod
-    def layer_counts(cls, cfg: TransformerConfig) -> dict:
-        return {"enc_layers": cfg.enc_layers, "dec_layers": cfg.dec_layers}
-
-    @classmethod
-    def held_layers(cls, tensors: dict[str, torch.Tensor]) -> dict:
-        return {"enc_layers": layers_present(tensors, r"encoder\.layers\.(\d+)\."),
-                "dec_layers": layers_present(tensors, r"decoder\.layers\.(\d+)\.")}

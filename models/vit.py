@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .attention import Mlp, SelfAttention
-from .protocol import ModelBase, layers_present
+from .protocol import ModelBase
 from .sites import PATCH_SELF
 from .trace import name_sites, record, record_raw
 
@@ -80,6 +80,7 @@ class Block(nn.Module):
 
 class ViT(ModelBase):
     arch, input_kind, form = "vit", "image", "image"
+    LAYERS = {"depth": r"blocks\.(\d+)\."}  # layer counts: the weights' names
 
     def __init__(self, cfg: ViTConfig) -> None:
         super().__init__()
@@ -146,11 +147,3 @@ class ViT(ModelBase):
     def example_input(self) -> tuple[torch.Tensor, ...]:
         cfg = self.cfg
         return (torch.zeros(1, cfg.in_chans, cfg.img_size, cfg.img_size),)
-
-    @classmethod
-    def layer_counts(cls, cfg: ViTConfig) -> dict:
-        return {"depth": cfg.depth}
-
-    @classmethod
-    def held_layers(cls, tensors: dict[str, torch.Tensor]) -> dict:
-        return {"depth": layers_present(tensors, r"blocks\.(\d+)\.")}
