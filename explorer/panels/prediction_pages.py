@@ -51,6 +51,9 @@ class TopListTable(QtWidgets.QTableWidget):
         self.setTextElideMode(QtCore.Qt.ElideNone)
         self.lists: list[list[tuple[str, float]]] = []
         self.number = ".1%"
+        self._filled: tuple | None = None  # (room, font) the lists were laid out for
+        self._measured: dict = {}  # number → its width, (token, room) → the token elided
+        self._measured_font = ""
         self._refill = QtCore.QTimer(self, singleShot=True, interval=0)
         self._refill.timeout.connect(self.fill_lists)
         self.horizontalHeader().sectionResized.connect(lambda *_: self._refill.start())
@@ -67,6 +70,7 @@ class TopListTable(QtWidgets.QTableWidget):
     def set_lists(self, lists: list[list[tuple[str, float]]], number: str) -> None:
         """Column 1 of each row: its (token, probability) list, `number` the format."""
         self.lists, self.number = lists, number
+        self._filled = None
         for row, top in enumerate(lists):
             self.item(row, 1).setToolTip("\n".join(f"{w}  {p:{number}}" for w, p in top))
         self.fill_lists()
@@ -74,13 +78,28 @@ class TopListTable(QtWidgets.QTableWidget):
     def fill_lists(self) -> None:
         metrics = QtGui.QFontMetrics(self.font())
         room = self.columnWidth(1) - 6  # the cell's margins
+        filled = (room, self.font().key())
+        if filled == self._filled:  # (a resize that left the column's width as it was)
+            return
+        self._filled = filled
+        if self._measured_font != filled[1]:
+            self._measured, self._measured_font = {}, filled[1]
+        if len(self._measured) > 4096:
+            self._measured.clear()
+        measured = self._measured  # the same tokens and numbers come back run after run
         for row, top in enumerate(self.lists):
             entries = []
             for word, p in top:
                 number = f"\u00a0{p:{self.number}}"
-                word = metrics.elidedText(word, QtCore.Qt.ElideRight,
-                                          max(room - metrics.horizontalAdvance(number), 0))
-                entries.append(word + number)
+                wide = measured.get(number)
+                if wide is None:
+                    wide = measured[number] = metrics.horizontalAdvance(number)
+                key = (word, max(room - wide, 0))
+                shown = measured.get(key)
+                if shown is None:
+                    shown = measured[key] = metrics.elidedText(word, QtCore.Qt.ElideRight,
+                                                               key[1])
+                entries.append(shown + number)
             self.item(row, 1).setText("   ".join(entries))
         self.resizeRowsToContents()
 
