@@ -24,6 +24,8 @@ class StaleBanner(QtWidgets.QLabel):
 
     def say(self, text: str) -> None:
         """Show `text` ('' hides the banner)."""
+        if text == self.text() and self.isHidden() != bool(text):
+            return  # said already (every run says '' to the hidden banner)
         self.setText(text)
         self.setToolTip(text)
         self.setVisible(bool(text))
