@@ -94,7 +94,14 @@ def capture(explorer) -> dict:
 
 
 def save(explorer, path: str | Path) -> Path:
+    """Write what is on screen, once the newest run (a head just switched off, say) has been
+    answered: saved while it was still running, the file held the result before it."""
     path = Path(path)
+    if not explorer.state.settled():
+        try:
+            explorer.state.settle(60.0)
+        except TimeoutError:
+            pass  # what is on screen is saved
     text = json.dumps(capture(explorer), indent=1, ensure_ascii=False)
     path.write_text(text)
     return path

@@ -120,3 +120,22 @@ def test_heads_switched_off_in_the_window_come_back_from_the_session(make_explor
         assert e.state.shown.interventions == chosen
         assert e.trace.meta["preset"] == preset
         e.window.leave_tour()
+
+
+def test_a_head_switched_off_just_before_saving_is_in_the_file(make_explorer, tmp_path):
+    """The loss once seen: the second head's run was still going when the session was
+    saved, and the file held the result before it (one head)."""
+    e = make_explorer("swin-digits")
+    box = e.window.panels["prediction"]
+    e.select(site="layers.1.blocks.0.attn", head=1)
+    box.head_button.click()
+    e.wait()
+    e.select(site="layers.2.blocks.1.attn", head=3)
+    box.head_button.click()  # not waited for
+    path = e.save_session(tmp_path / "s.json")
+    both = [["layers.1.blocks.0.attn", 1], ["layers.2.blocks.1.attn", 3]]
+    assert json.loads(path.read_text())["interventions"] == {"heads_off": both}
+    e.set_preset("translate")
+    e.wait()
+    e.open_session(path)
+    assert e.state.interventions == e.state.shown.interventions == {"heads_off": both}
