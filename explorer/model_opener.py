@@ -105,7 +105,9 @@ class ModelOpener(QtCore.QObject):
             return
         read, session = opened
         preset = register_opened(path, arch, read)
-        self.state.offer_ready(preset.name, session)  # its first run loads it, not the files
+        if not switch or choice == self._choices:  # (one chosen since is not run now: it is
+            # built again from its folder when chosen, not kept built all the while)
+            self.state.offer_ready(preset.name, session)  # its first run loads it, not the files
         if switch and choice == self._choices:
             self.window.select_preset(preset.name)  # its entry joins the box on preset_changed
         elif switch:  # a preset or a tour step was chosen while it was read: that one wins
