@@ -467,8 +467,8 @@ def language_models() -> list[str]:
 
 def act_count_then_language_model(e: Explorer, rng: random.Random) -> None:
     """Type into a language model, leave it, set a continuation count too long for it on
-    another model, come back (refused), set a count that fits and come back again: the
-    typed input is still the one that runs."""
+    another model, come back (refused), set the count back to none and come back again:
+    the typed input is still the one that runs."""
     folders = [f for f in SCRATCH.get("folders", []) if "gpt2" in Path(f).name]
     if folders and rng.random() < 0.5:
         open_folder(e, rng, rng.choice(folders))
@@ -486,7 +486,7 @@ def act_count_then_language_model(e: Explorer, rng: random.Random) -> None:
     choose(e, rng, away)
     spin.setValue(rng.choice([150, 199, spin.maximum()]))
     choose(e, rng, lm)  # refused when the count and the input are too long together
-    spin.setValue(rng.choice([0, 1, 3]))
+    spin.setValue(0)  # (the typed input ran with none: any count more may not fit with it)
     act_wait(e, rng)
     if e.state.preset != lm or rng.random() < 0.5:
         choose(e, rng, away)
