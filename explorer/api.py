@@ -165,7 +165,9 @@ class Explorer:
         """For a session naming a model folder: open it (off the UI thread), do not switch."""
         name, error = self._read_model(path, arch, switch=False)
         if not name:
-            raise CheckpointError(error)
+            reason = self.window.opener.last_error  # the same, with its template
+            raise CheckpointError(error) if reason != error else CheckpointError(
+                getattr(reason, "template", None) or error, **getattr(reason, "params", {}))
         return get_preset(name)
 
     def set_preset(self, name: str, value: Any = None) -> None:

@@ -39,6 +39,8 @@ class ModelOpener(QtCore.QObject):
         self._open_ticket = 0  # the newest File > Open model: only it switches the model
         self._choices = 0  # models chosen (presets, folders): a folder read switches only
         # if nothing was chosen after it
+        self.last_error = ""  # why the last folder could not be opened, with its template
+        # (`model_opened` carries its words only)
 
     def chose(self) -> None:
         """A model was chosen some other way (a preset, a tour step): a folder still being
@@ -94,6 +96,7 @@ class ModelOpener(QtCore.QObject):
             return
         self.window.statusBar().clearMessage()
         if error:
+            self.last_error = error
             self.window.show_message(say("cannot open {path}: {reason}", path=path,
                                          reason=error))
             self.window.say_stale(say("Still showing {model} — cannot open {path}: {reason}",
@@ -102,7 +105,9 @@ class ModelOpener(QtCore.QObject):
             return
         read, session = opened
         preset = register_opened(path, arch, read)
-        self.state.offer_ready(preset.name, session)  # its first run loads it, not the files
+        if not switch or choice == self._choices:  # (one chosen since is not run now: it is
+            # built again from its folder when chosen, not kept built all the while)
+            self.state.offer_ready(preset.name, session)  # its first run loads it, not the files
         if switch and choice == self._choices:
             self.window.select_preset(preset.name)  # its entry joins the box on preset_changed
         elif switch:  # a preset or a tour step was chosen while it was read: that one wins
@@ -154,7 +159,7 @@ class ModelOpener(QtCore.QObject):
         try:
             self.window.explorer.open_session(path)
         except (SessionError, TourError, RunFailed, TimeoutError) as error:
-            self.window.show_message(str(error))
+            self.window.show_message(said(error))  # said again after a language switch
             return False
         self._remember_session(path)
         if get_preset(self.state.preset).source:

@@ -36,6 +36,7 @@ from models.presets import find, get_preset, preset_names
 from models.session import site_heads
 from models.tasks.digits import MAX_PIXELS, open_image
 
+from .i18n import said
 from .session_schema import VERSION, check
 from .state import RunFailed
 from .tour import languages, load_tour
@@ -93,7 +94,14 @@ def capture(explorer) -> dict:
 
 
 def save(explorer, path: str | Path) -> Path:
+    """Write what is on screen, once the newest run (a head just switched off, say) has been
+    answered: saved while it was still running, the file held the result before it."""
     path = Path(path)
+    if not explorer.state.settled():
+        try:
+            explorer.state.settle(60.0)
+        except TimeoutError:
+            pass  # what is on screen is saved
     text = json.dumps(capture(explorer), indent=1, ensure_ascii=False)
     path.write_text(text)
     return path
@@ -110,8 +118,9 @@ def decode_image(encoded: str, name: str) -> np.ndarray:
             image = Image.open(io.BytesIO(raw))  # the header only
         width, height = image.size
         if width * height > MAX_PIXELS:
-            raise SessionError(f"{name}: its image is too large: {width}×{height} is over "
-                               f"{MAX_PIXELS:,} pixels")
+            raise SessionError("{file}: its image is too large: {width}×{height} is over "
+                               "{limit:,} pixels", file=name, width=width, height=height,
+                               limit=MAX_PIXELS)
         with image:
             image.load()
             if image.mode in ("LA", "PA") or (image.mode == "P" and
@@ -126,7 +135,8 @@ def decode_image(encoded: str, name: str) -> np.ndarray:
         raise
     except (ValueError, OSError, UnidentifiedImageError, Image.DecompressionBombError,
             SyntaxError) as error:
-        raise SessionError(f"{name}: its image does not decode ({error})") from None
+        raise SessionError("{file}: its image does not decode ({error})", file=name,
+                           error=str(error)) from None
     return np.ascontiguousarray(array)
 
 
@@ -165,8 +175,9 @@ class Against:
             try:
                 self.data["preset"] = self.opener(model["source"], model.get("arch")).name
             except (CheckpointError, InputError, OSError) as error:
-                raise SessionError(f"{self.file}: its model {model['source']} cannot be "
-                                   f"opened ({error})") from None
+                raise SessionError("{file}: its model {source} cannot be opened ({error})",
+                                   file=self.file, source=model["source"],
+                                   error=said(error)) from None
 
     @property
     def preset(self) -> str:
@@ -193,14 +204,16 @@ def read(path: str | Path, panels: list[str], opener=open_model) -> dict:
     name = path.name
     try:
         if path.stat().st_size > MAX_BYTES:
-            raise SessionError(f"{name} is too large for a session file")
+            raise SessionError("{file} is too large for a session file", file=name)
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SessionError(f"no session file at {path}") from None
+        raise SessionError("no session file at {path}", path=str(path)) from None
     except RecursionError:
-        raise SessionError(f"{name} is nested too deeply to be a session file") from None
+        raise SessionError("{file} is nested too deeply to be a session file",
+                           file=name) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SessionError(f"{name} is not a session file (not JSON: {error})") from None
+        raise SessionError("{file} is not a session file (not JSON: {error})", file=name,
+                           error=str(error)) from None
     against = Against(data, name, panels, opener)
     check(data, against)
     data["value"] = (data["input"]["text"] if against.input_kind == "text"
@@ -222,7 +235,8 @@ def apply(explorer, data: dict) -> None:
             explorer.wait()
     except RunFailed as error:
         explorer.state.restore_shown()
-        raise SessionError(f"the session's input is refused: {error}") from None
+        raise SessionError("the session's input is refused: {error}",
+                           error=said(error.args[0] if error.args else error)) from None
     explorer.set_zoom(data.get("zoom", 1.0))
     explorer.set_device(data.get("device", "cpu"))
     explorer.wait()

@@ -12,6 +12,8 @@ of them asks, so a folder is only opened once nothing else in the file can refus
 from __future__ import annotations
 
 import json
+import re
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -76,7 +78,7 @@ SCHEMA: tuple[Field, ...] = (
     # (true has always read as version 1)
     Field("version", "{file} has no valid version number", (int, bool), required=True, low=1),
     Field("version", "{file} was saved by a newer Transformer Explorer (session version "
-          "{value}; this one reads up to " f"{VERSION})", high=VERSION),
+          "{value}; this one reads up to {newest})", high=VERSION),
     Field("model", MODEL, (dict,), absent=NULL),
     Field("model.source", MODEL, (str,), required=True),
     Field("model.arch", MODEL, (str, type(None))),
@@ -95,7 +97,7 @@ SCHEMA: tuple[Field, ...] = (
     Field("zoom", "{file}: zoom must be a number from 0.5 to 3", (int, float), low=0.5,
           high=3.0),
     Field("generate", "{file}: 'generate' must be a whole number of tokens from 0 to "
-          f"{MAX_GENERATE}, not {{json}}", (int,), low=0, high=MAX_GENERATE),
+          "{most}, not {json}", (int,), low=0, high=MAX_GENERATE),
     Field("interventions", "{file}: unknown interventions", (dict,), absent=EMPTY,
           rule=lambda value, _: set(value) <= {"heads_off", *FLAGS}),
     *(Field(f"interventions.{flag}", f"{{file}}: interventions {', '.join(FLAGS)} are true "
@@ -176,6 +178,12 @@ def _breaks(field: Field, value: Any, context) -> dict | None:
     return None
 
 
+def _names(template: str) -> set[str]:
+    """The values a message's template names ({item[1]} names `item`)."""
+    return {re.match(r"\w*", name).group() for _, name, _, _ in
+            string.Formatter().parse(template) if name}
+
+
 class _Params(dict):
     """A message's values; any other name is the context's (its {preset}, {tour_steps})."""
 
@@ -213,8 +221,11 @@ def check(data: Any, context, schema: tuple[Field, ...] = SCHEMA) -> None:
                     context.values[field.name] = getattr(context, field.read)(value)
                 continue
         choices = _named(context, field.choices)
-        raise SessionError(field.message.format_map(_Params(context, {
+        params = _Params(context, {
             "file": context.file, "value": value, "json": json.dumps(value)[:40],
             "text": str(value)[:40], "nth": value + 1 if type(value) is int else value,
             "choices": ", ".join(map(str, choices)) if choices is not None else "",
-            **found})))
+            "newest": VERSION, "most": MAX_GENERATE, **found})
+        # the template and the values it names: the window says it in its own language
+        raise SessionError(field.message, **{name: params[name]
+                                             for name in _names(field.message)})

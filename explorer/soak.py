@@ -229,6 +229,118 @@ def write_model_folder(folder: Path) -> str:
     return str(folder)
 
 
+WORDS = ("the a cat dog sat ran on mat red king queen does not run sleeps and is of to in "
+         "it was big small").split()
+
+
+def write_gpt2_folder(folder: Path, seed: int = 0) -> str:
+    """A tiny GPT-2 folder (random weights, a byte-level vocabulary with a few merges) as
+    `transformers` lays one out: config.json, model.safetensors, vocab.json, merges.txt;
+    written here, so that the soak needs neither `transformers` nor a network."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    from models.checkpoints.tokenizer import _bytes_to_unicode
+
+    alphabet = list(_bytes_to_unicode().values())
+    merges = [("Ġ", "t"), ("Ġt", "h"), ("Ġth", "e"), ("a", "t")]
+    vocab = {c: i for i, c in enumerate(alphabet)}
+    for a, b in merges:
+        vocab.setdefault(a + b, len(vocab))
+    vocab["<|endoftext|>"] = eos = len(vocab)
+    n, width, layers, positions = len(vocab), 32, 2, 64
+    g = torch.Generator().manual_seed(seed)
+
+    def r(*shape):
+        return torch.randn(*shape, generator=g) * 0.2
+
+    tensors = {"wte.weight": r(n, width), "wpe.weight": r(positions, width),
+               "ln_f.weight": 1 + r(width), "ln_f.bias": r(width)}
+    for i in range(layers):
+        tensors.update({f"h.{i}.ln_1.weight": 1 + r(width), f"h.{i}.ln_1.bias": r(width),
+                        f"h.{i}.attn.c_attn.weight": r(width, 3 * width),
+                        f"h.{i}.attn.c_attn.bias": r(3 * width),
+                        f"h.{i}.attn.c_proj.weight": r(width, width),
+                        f"h.{i}.attn.c_proj.bias": r(width),
+                        f"h.{i}.ln_2.weight": 1 + r(width), f"h.{i}.ln_2.bias": r(width),
+                        f"h.{i}.mlp.c_fc.weight": r(width, 4 * width),
+                        f"h.{i}.mlp.c_fc.bias": r(4 * width),
+                        f"h.{i}.mlp.c_proj.weight": r(4 * width, width),
+                        f"h.{i}.mlp.c_proj.bias": r(width)})
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    (folder / "config.json").write_text(json.dumps({
+        "model_type": "gpt2", "vocab_size": n, "n_embd": width, "n_layer": layers, "n_head": 4,
+        "n_positions": positions, "bos_token_id": eos, "eos_token_id": eos}))
+    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "".join(f"{a} {b}\n"
+                                                                  for a, b in merges))
+    return str(folder)
+
+
+def write_bert_folder(folder: Path, seed: int = 0) -> str:
+    """A tiny BERT masked-LM folder (random weights, a WordPiece vocab.txt)."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, *letters,
+              *(f"##{c}" for c in letters)]
+    n, width, layers, positions = len(tokens), 32, 2, 64
+    g = torch.Generator().manual_seed(seed)
+
+    def r(*shape):
+        return torch.randn(*shape, generator=g) * 0.2
+
+    p = "bert."
+    tensors = {p + "embeddings.word_embeddings.weight": r(n, width),
+               p + "embeddings.position_embeddings.weight": r(positions, width),
+               p + "embeddings.token_type_embeddings.weight": r(2, width),
+               p + "embeddings.LayerNorm.weight": 1 + r(width),
+               p + "embeddings.LayerNorm.bias": r(width),
+               "cls.predictions.transform.dense.weight": r(width, width),
+               "cls.predictions.transform.dense.bias": r(width),
+               "cls.predictions.transform.LayerNorm.weight": 1 + r(width),
+               "cls.predictions.transform.LayerNorm.bias": r(width),
+               "cls.predictions.bias": r(n)}
+    shapes = {"attention.self.query": (width, width), "attention.self.key": (width, width),
+              "attention.self.value": (width, width), "attention.output.dense": (width, width),
+              "intermediate.dense": (2 * width, width), "output.dense": (width, 2 * width)}
+    for i in range(layers):
+        for part, shape in shapes.items():
+            tensors[f"{p}encoder.layer.{i}.{part}.weight"] = r(*shape)
+            tensors[f"{p}encoder.layer.{i}.{part}.bias"] = r(shape[0])
+        for norm in ("attention.output.LayerNorm", "output.LayerNorm"):
+            tensors[f"{p}encoder.layer.{i}.{norm}.weight"] = 1 + r(width)
+            tensors[f"{p}encoder.layer.{i}.{norm}.bias"] = r(width)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    (folder / "config.json").write_text(json.dumps({
+        "model_type": "bert", "vocab_size": n, "hidden_size": width, "num_hidden_layers": layers,
+        "num_attention_heads": 4, "intermediate_size": 2 * width,
+        "max_position_embeddings": positions, "type_vocab_size": 2, "pad_token_id": 0}))
+    (folder / "vocab.txt").write_text("\n".join(tokens) + "\n")
+    return str(folder)
+
+
+def scratch_folders(where: Path) -> list[str]:
+    """The small model folders the soak opens and leaves again and again: a ViT (timm), and
+    a GPT-2 and a BERT where the `tokenizers` package (which reads their tokenizers) is
+    there; two of each, so that the same family is opened from different folders."""
+    import importlib.util
+
+    folders = [SCRATCH["folder"], write_model_folder(where / "soak-vit-2")]
+    if importlib.util.find_spec("tokenizers") is not None:
+        for seed in (1, 2):
+            folders += [write_gpt2_folder(where / f"soak-gpt2-{seed}", seed),
+                        write_bert_folder(where / f"soak-bert-{seed}", seed)]
+    return folders
+
+
 def forget_opened(folder: str) -> None:
     """The soak's opened models leave the catalog with its temporary folder."""
     for name in [n for n, p in CATALOG.items() if p.source and p.source.startswith(folder)]:
@@ -293,6 +405,131 @@ def act_save_after_refusal(e: Explorer, rng: random.Random) -> None:
     e.open_session(path)  # a SessionError here is a defect: the file was just saved
 
 
+def same_input(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and \
+            a.shape == b.shape and np.array_equal(a, b)
+    return a == b
+
+
+def choose(e: Explorer, rng: random.Random, name: str) -> None:
+    """Choose a preset in the box (when it is there) or through the API, and wait."""
+    box = e.window.preset_box
+    if rng.random() < 0.5 and box.findData(name) >= 0:
+        box.setCurrentIndex(box.findData(name))
+    else:
+        e.set_preset(name)
+    act_wait(e, rng)
+
+
+def shipped_presets() -> list[str]:
+    return [p for p in preset_names() if not get_preset(p).source]
+
+
+def give_input(e: Explorer, rng: random.Random) -> None:
+    """One of the model's own samples (text) or a shipped digit (image): one it takes."""
+    if text_model(e):
+        e.window.text_input.set_text_and_run(rng.choice(get_preset(e.state.preset).samples))
+    else:
+        e.window.image_input.chosen.emit(rng.choice(DIGITS))
+    act_wait(e, rng)
+
+
+def act_language_in_tour(e: Explorer, rng: random.Random) -> None:
+    """With the tour open on a step, choose a preset and an input of one's own, then switch
+    the interface's language from the menu: the words change, the preset and input stay."""
+    from .i18n import LANGUAGE
+
+    act_wait(e, rng)
+    if e.window.tour_player is None or rng.random() < 0.5:
+        tour = e.tour(rng.choice(["en", "zh"]))
+        tour.go_from_ui(rng.randrange(len(tour.steps)))
+        act_wait(e, rng)
+    chosen = rng.choice(shipped_presets())
+    choose(e, rng, chosen)
+    give_input(e, rng)
+    if e.state.error or e.state.preset != chosen:
+        return  # (checked by the other actions)
+    value = e.state.input
+    lang = "en" if LANGUAGE.lang != "en" else "zh"
+    e.window.language_actions[lang].trigger()
+    act_wait(e, rng)
+    shown = e.state.shown
+    if e.state.preset != chosen or not same_input(e.state.input, value) or \
+            shown is None or shown.preset != chosen or not same_input(shown.input, value):
+        raise Unreachable(f"switching the language to {lang} with the tour open changed the "
+                          f"preset or input: {chosen} chosen, {e.state.preset} after it")
+
+
+def language_models() -> list[str]:
+    return [p for p in preset_names() if get_preset(p).task_info.generates]
+
+
+def act_count_then_language_model(e: Explorer, rng: random.Random) -> None:
+    """Type into a language model, leave it, set a continuation count too long for it on
+    another model, come back (refused), set the count back to none and come back again:
+    the typed input is still the one that runs."""
+    folders = [f for f in SCRATCH.get("folders", []) if "gpt2" in Path(f).name]
+    if folders and rng.random() < 0.5:
+        open_folder(e, rng, rng.choice(folders))
+    lm = rng.choice([p for p in language_models()
+                     if not get_preset(p).source or p in opened_here()])
+    choose(e, rng, lm)
+    spin = e.window.panels["prediction"].generate
+    spin.setValue(0)
+    act_wait(e, rng)
+    give_input(e, rng)
+    if e.state.error or e.state.preset != lm:
+        return
+    typed = e.state.input
+    away = rng.choice([p for p in shipped_presets() if p != lm])
+    choose(e, rng, away)
+    spin.setValue(rng.choice([150, 199, spin.maximum()]))
+    choose(e, rng, lm)  # refused when the count and the input are too long together
+    spin.setValue(0)  # (the typed input ran with none: any count more may not fit with it)
+    act_wait(e, rng)
+    if e.state.preset != lm or rng.random() < 0.5:
+        choose(e, rng, away)
+        choose(e, rng, lm)
+    shown = e.state.shown
+    if e.state.preset != lm or e.state.error or not same_input(e.state.input, typed) or \
+            shown is None or shown.preset != lm or not same_input(shown.input, typed):
+        raise Unreachable(f"{lm}'s typed input was not kept through a refused continuation "
+                          f"count: {e.state.input!r:.60} instead of {typed!r:.60}")
+
+
+def opened_here() -> list[str]:
+    """The soak's opened models (in its temporary folder)."""
+    scratch = SCRATCH.get("dir", "\0")
+    return [n for n, p in CATALOG.items() if p.source and p.source.startswith(scratch)]
+
+
+def open_folder(e: Explorer, rng: random.Random, folder: str) -> None:
+    """Open a model folder through the API (waited for), or File > Open model, racing."""
+    if rng.random() < 0.3:
+        e.window.open_model(folder)
+        e.app.processEvents()
+    else:
+        try:
+            e.open_model(folder)
+        except RunFailed as error:
+            raise Unreachable(f"{Path(folder).name} could not be opened: {error}") from None
+
+
+def act_open_and_leave(e: Explorer, rng: random.Random) -> None:
+    """Open one of the soak's small GPT-2, BERT or ViT folders, use it, leave it for a
+    preset: the preset chosen is the one on screen (memory must not grow with these)."""
+    open_folder(e, rng, rng.choice(SCRATCH["folders"]))
+    act_wait(e, rng)
+    if rng.random() < 0.5:
+        give_input(e, rng)
+    chosen = rng.choice(shipped_presets())
+    choose(e, rng, chosen)
+    if e.state.preset != chosen or e.state.trace.meta["preset"] != chosen:
+        raise Unreachable(f"{chosen} was chosen after an opened folder, but "
+                          f"{e.state.trace.meta['preset']} is on screen")
+
+
 def act_wait(e: Explorer, rng: random.Random) -> None:
     try:
         e.wait()
@@ -304,7 +541,8 @@ ACTIONS = [(act_preset, 6), (act_device, 1), (act_type, 10), (act_sample, 6), (a
            (act_open_file, 2), (act_point, 14), (act_toolbar, 8), (act_tab, 6),
            (act_intervention, 5), (act_key, 8), (act_step, 4), (act_zoom, 1), (act_tour, 2),
            (act_wait, 12), (act_refuse_and_return, 1), (act_open_and_choose, 1),
-           (act_save_after_refusal, 1), (act_generate, 2)]
+           (act_save_after_refusal, 1), (act_generate, 2), (act_language_in_tour, 1),
+           (act_count_then_language_model, 1), (act_open_and_leave, 2)]
 
 
 # -- checks --------------------------------------------------------------------------------
@@ -390,6 +628,7 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
 
     SCRATCH["dir"] = tempfile.mkdtemp(prefix="soak-")
     SCRATCH["folder"] = write_model_folder(Path(SCRATCH["dir"]) / "soak-vit")
+    SCRATCH["folders"] = scratch_folders(Path(SCRATCH["dir"]))
     if weights:
         from models.opening import open_model
 

@@ -207,6 +207,9 @@ class AppState(QtCore.QObject):
         """An opened model's Session built (or folder read) off the GUI thread: its first
         load takes it instead of reading the files again (`models.session.load_preset`)."""
         if ready is not None:
+            # one at most: a model opened but not run (another was chosen while it was
+            # read) is built again from its folder when chosen, not kept built meanwhile
+            self._ready.clear()
             self._ready[preset] = ready
 
     def _answered(self, request: Request) -> None:

@@ -57,6 +57,7 @@ def said(error) -> ModelMessage:
     template = getattr(error, "template", None)
     if isinstance(template, str):
         message.template, message.params = template, dict(getattr(error, "params", {}) or {})
+        message.context = getattr(error, "context", MODELS)  # (a `say` message stays one)
     return message
 
 

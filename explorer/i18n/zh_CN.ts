@@ -1206,5 +1206,157 @@ offset →</source>
         <source>the checkpoint&apos;s preprocessing gives {width}×{height} pixels, but the model takes {side}×{side}</source>
         <translation>检查点的预处理给出 {width}×{height} 像素，但模型接受 {side}×{side}</translation>
     </message>
+    <message>
+        <source>{file} is not a Transformer Explorer session</source>
+        <translation>{file} 不是 Transformer Explorer 的会话文件</translation>
+    </message>
+    <message>
+        <source>{file} has no valid version number</source>
+        <translation>{file} 没有有效的版本号</translation>
+    </message>
+    <message>
+        <source>{file} was saved by a newer Transformer Explorer (session version {value}; this one reads up to {newest})</source>
+        <translation>{file} 由更新版本的 Transformer Explorer 保存（会话版本 {value}；这个版本最多读取到 {newest}）</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;model&apos; must name a folder (source) and, for a timm file, its variant (arch)</source>
+        <translation>{file}：&apos;model&apos; 必须指明一个文件夹（source），timm 文件还须指明其变体（arch）</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;preset&apos; must be a preset&apos;s name</source>
+        <translation>{file}：&apos;preset&apos; 必须是一个预设的名称</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;device&apos; must be one of {choices}</source>
+        <translation>{file}：&apos;device&apos; 必须是 {choices} 之一</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;input&apos; must hold a text or an embedded image</source>
+        <translation>{file}：&apos;input&apos; 必须包含文本或内嵌图片</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;selection&apos; must be an object</source>
+        <translation>{file}：&apos;selection&apos; 必须是一个对象</translation>
+    </message>
+    <message>
+        <source>{file}: selection &apos;site&apos; must be a site&apos;s name</source>
+        <translation>{file}：selection 的 &apos;site&apos; 必须是一个注意力位置的名称</translation>
+    </message>
+    <message>
+        <source>{file}: selection &apos;head&apos; must be a whole number ≥ 0, not {json}</source>
+        <translation>{file}：selection 的 &apos;head&apos; 必须是 ≥ 0 的整数，而不是 {json}</translation>
+    </message>
+    <message>
+        <source>{file}: selection &apos;window&apos; must be a whole number ≥ 0, not {json}</source>
+        <translation>{file}：selection 的 &apos;window&apos; 必须是 ≥ 0 的整数，而不是 {json}</translation>
+    </message>
+    <message>
+        <source>{file}: selection &apos;query&apos; must be a whole number ≥ 0, not {json}</source>
+        <translation>{file}：selection 的 &apos;query&apos; 必须是 ≥ 0 的整数，而不是 {json}</translation>
+    </message>
+    <message>
+        <source>{file}: selection &apos;key&apos; must be a whole number ≥ 0, not {json}</source>
+        <translation>{file}：selection 的 &apos;key&apos; 必须是 ≥ 0 的整数，而不是 {json}</translation>
+    </message>
+    <message>
+        <source>{file}: selection &apos;locked&apos; must be true or false</source>
+        <translation>{file}：selection 的 &apos;locked&apos; 必须是 true 或 false</translation>
+    </message>
+    <message>
+        <source>{file} names an unknown panel {text!r}</source>
+        <translation>{file} 指明了未知的面板 {text!r}</translation>
+    </message>
+    <message>
+        <source>{file}: zoom must be a number from 0.5 to 3</source>
+        <translation>{file}：缩放必须是 0.5 到 3 之间的数</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;generate&apos; must be a whole number of tokens from 0 to {most}, not {json}</source>
+        <translation>{file}：&apos;generate&apos; 必须是 0 到 {most} 之间的整数个词元，而不是 {json}</translation>
+    </message>
+    <message>
+        <source>{file}: unknown interventions</source>
+        <translation>{file}：未知的干预</translation>
+    </message>
+    <message>
+        <source>{file}: interventions no_mask, no_bias, no_position, bottleneck are true or false</source>
+        <translation>{file}：干预 no_mask、no_bias、no_position、bottleneck 的值必须是 true 或 false</translation>
+    </message>
+    <message>
+        <source>{file}: heads_off must be a list of [site, head] pairs</source>
+        <translation>{file}：heads_off 必须是由 [位置, 头] 对组成的列表</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;tour&apos; must name a step</source>
+        <translation>{file}：&apos;tour&apos; 必须指明一个步骤</translation>
+    </message>
+    <message>
+        <source>{file}: the tour&apos;s step must be a whole number ≥ 0, not {json}</source>
+        <translation>{file}：导览的步骤必须是 ≥ 0 的整数，而不是 {json}</translation>
+    </message>
+    <message>
+        <source>{file}: the tour&apos;s language must be one of {choices}, not {text!r}</source>
+        <translation>{file}：导览的语言必须是 {choices} 之一，而不是 {text!r}</translation>
+    </message>
+    <message>
+        <source>{file}: the tour has {tour_steps} steps, not {nth}</source>
+        <translation>{file}：导览共有 {tour_steps} 步，没有第 {nth} 步</translation>
+    </message>
+    <message>
+        <source>{file} names an unknown preset {text!r} (known: {choices})</source>
+        <translation>{file} 指明了未知的预设 {text!r}（已知：{choices}）</translation>
+    </message>
+    <message>
+        <source>{file}: the {preset} preset needs a text input</source>
+        <translation>{file}：预设 {preset} 需要文本输入</translation>
+    </message>
+    <message>
+        <source>{file}: its text is empty</source>
+        <translation>{file}：其中的文本为空</translation>
+    </message>
+    <message>
+        <source>{file}: the {preset} preset needs an embedded image</source>
+        <translation>{file}：预设 {preset} 需要内嵌图片</translation>
+    </message>
+    <message>
+        <source>{file} names an attention site &apos;{value:.60}&apos; that {preset} does not have</source>
+        <translation>{file} 指明的注意力位置 &apos;{value:.60}&apos; 在 {preset} 中不存在</translation>
+    </message>
+    <message>
+        <source>{file}: heads_off names head {item[1]} of &apos;{item[0]:.60}&apos;, which {preset} does not have</source>
+        <translation>{file}：heads_off 指明了 &apos;{item[0]:.60}&apos; 的头 {item[1]}，而 {preset} 中没有这个头</translation>
+    </message>
+    <message>
+        <source>{file}: its image is too large: {width}×{height} is over {limit:,} pixels</source>
+        <translation>{file}：其中的图片太大：{width}×{height} 超过 {limit:,} 像素</translation>
+    </message>
+    <message>
+        <source>{file}: its image does not decode ({error})</source>
+        <translation>{file}：其中的图片无法解码（{error}）</translation>
+    </message>
+    <message>
+        <source>{file}: its model {source} cannot be opened ({error})</source>
+        <translation>{file}：无法打开其中的模型 {source}（{error}）</translation>
+    </message>
+    <message>
+        <source>{file} is too large for a session file</source>
+        <translation>{file} 太大，不可能是会话文件</translation>
+    </message>
+    <message>
+        <source>no session file at {path}</source>
+        <translation>{path} 处没有会话文件</translation>
+    </message>
+    <message>
+        <source>{file} is nested too deeply to be a session file</source>
+        <translation>{file} 嵌套太深，不可能是会话文件</translation>
+    </message>
+    <message>
+        <source>{file} is not a session file (not JSON: {error})</source>
+        <translation>{file} 不是会话文件（不是 JSON：{error}）</translation>
+    </message>
+    <message>
+        <source>the session&apos;s input is refused: {error}</source>
+        <translation>会话的输入被拒绝：{error}</translation>
+    </message>
 </context>
 </TS>

@@ -82,3 +82,49 @@ def test_a_short_soak_on_1024_token_inputs_of_a_small_gpt2_folder(qapp, tmp_path
     assert report["qt_warnings"] == []
     assert report["long_runs_painted"] >= 3  # it really ran 1,024-token inputs
     assert "gpt2-long" not in PRESETS  # the opened folder is gone with it
+
+
+def test_the_soaks_new_actions_pass_and_catch_what_they_are_for(make_explorer, monkeypatch,
+                                                               tmp_path):
+    """The actions that found the defects of a later fuzz — a language switch with the tour
+    open, a continuation count set before switching to a language model, folders opened
+    and left again and again — pass on today's code, and catch each defect planted back."""
+    import random
+
+    from explorer import soak
+    from explorer.lecture import Lecture
+
+    monkeypatch.setitem(soak.SCRATCH, "dir", str(tmp_path))
+    monkeypatch.setitem(soak.SCRATCH, "folder", soak.write_model_folder(tmp_path / "soak-vit"))
+    monkeypatch.setitem(soak.SCRATCH, "folders", soak.scratch_folders(tmp_path))
+    assert len(soak.SCRATCH["folders"]) == 6  # ViT, GPT-2 and BERT, two of each
+    e = make_explorer("translate")
+    try:
+        rng = random.Random(0)
+        for action in (soak.act_language_in_tour, soak.act_count_then_language_model,
+                       soak.act_open_and_leave, soak.act_open_and_leave):
+            action(e, rng)  # fixed: nothing raised
+        # planted back: a language switch that applies the tour's step again
+        real = Lecture.switch_tour_language
+
+        def reapplying(self, lang):
+            real(self, lang)
+            if self.tour_player is not None:
+                self.tour_player.go(self.tour_player.index)
+
+        monkeypatch.setattr(Lecture, "switch_tour_language", reapplying)
+        with pytest.raises(soak.Unreachable, match="switching the language"):
+            for seed in range(6):  # (a step may show the very preset and input chosen)
+                soak.act_language_in_tour(e, random.Random(seed))
+        monkeypatch.setattr(Lecture, "switch_tour_language", real)
+        e.window.leave_tour()
+        # planted back: a refused switch gives up the remembered input for good
+        monkeypatch.setattr(AppState, "_given_up", property(lambda self: None,
+                                                            lambda self, value: None),
+                            raising=False)
+        with pytest.raises(soak.Unreachable, match="typed input was not kept"):
+            for seed in range(6):
+                soak.act_count_then_language_model(e, random.Random(seed))
+    finally:
+        e.window.language_actions["en"].trigger()
+        soak.forget_opened(str(tmp_path))
