@@ -106,7 +106,6 @@ def induction_probe(model: torch.nn.Module, prefix: list[int], vocab: int,
 def head_scores(trace: Trace, probe: dict | None = None) -> dict[str, dict[str, list]]:
     """{site: {role: [score per head]}} from a trace (and an induction probe's scores)."""
     out: dict[str, dict[str, list]] = {}
-    ids = trace.records.get("input/ids")
     for site in trace.sites():
         kind = kind_of(trace.meta, site)
         if kind.layout != "text":
