@@ -219,7 +219,7 @@ def _frozen(norm: nn.Module, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     return weight / rms, None, False
 
 
-@torch.inference_mode()
+@torch.no_grad()
 def attribution(model: nn.Module, trace: Trace, position: int | None = None,
                 target: int | None = None, minus: int | None = None) -> dict:
     """{"value", "target", "minus", "parts": [{kind, layer, head, site, name, value}…]}: the
@@ -268,7 +268,7 @@ def attribution(model: nn.Module, trace: Trace, position: int | None = None,
     value = float(out[row, target] - (out[row, minus] if minus is not None else 0.0))
     if read.head is not None:  # BERT: the head linearised at the run's stream
         x = torch.from_numpy(last[position: position + 1]).double().requires_grad_(True)
-        with torch.inference_mode(False), torch.enable_grad():
+        with torch.enable_grad():
             head = _double(read.head)
             logit = head(x)[0]
             goal = logit[target] - (logit[minus] if minus is not None else 0.0)
