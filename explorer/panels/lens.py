@@ -164,7 +164,8 @@ class LensPanel(Panel):
         column, target = result["column"], result["dla"]["target"]
         self.target_label.setText(tr("{target} at position {position}, by layer").format(
             target=names.get(target, str(target)),
-            position=result["position"] if result["per_token"] else "-"))
+            position=result["position"] if result["per_token"] else tr(
+                "the classifier's read-out")))
         self.by_layer.setRowCount(len(column))
         for r, layer in enumerate(column):
             for c, text in enumerate((layer["name"], f"{layer['target_prob']:.3f}",

@@ -276,3 +276,19 @@ def test_the_report_has_the_documented_shape(preset_run):
     assert {"value", "parts"} <= set(found["attribution"])
     for part in found["attribution"]["parts"]:
         assert part["kind"] in ("embed", "head", "mlp", "bias")
+
+
+def test_a_saved_trace_reads_the_same_lens_and_attribution(tmp_path):
+    from models.trace import Trace
+
+    session = load_preset("induction")
+    trace = session.run(INPUTS["induction"])
+    path = tmp_path / "run.npz"
+    trace.save_npz(str(path), compact=True)
+    again = Trace.load_npz(str(path))
+    position = default_position(session, trace)
+    assert lens_column(session.model, again, position) == lens_column(session.model, trace,
+                                                                       position)
+    first, second = (attribution(session.model, t, position) for t in (trace, again))
+    assert [p["value"] for p in first["parts"]] == pytest.approx(
+        [p["value"] for p in second["parts"]], abs=1e-9)
