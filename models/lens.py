@@ -146,7 +146,10 @@ def lens_column(model: nn.Module, trace: Trace, position: int | None = None,
                         for p in read.points])  # (P, n, D)
     dtype = _param(model).dtype
     device = _param(model).device
-    logits = torch.cat([read.logits(r.to(device, dtype)) for r in rows]).float().cpu()
+    if read.per_token:  # one read-out of every point's row at once
+        logits = read.logits(rows[:, 0].to(device, dtype)).float().cpu()
+    else:
+        logits = torch.cat([read.logits(r.to(device, dtype)) for r in rows]).float().cpu()
     probs = logits.softmax(-1)  # (P, V)
     if target is None:
         target = int(probs[-1].argmax())
@@ -209,11 +212,11 @@ def _frozen(norm: nn.Module, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
                                                        bool]:
     """A norm's scale frozen at `y` (n, D): (1/σ · weight per row, its bias, centred)."""
     y = y.double()
-    weight = norm.weight.detach().double()
+    weight = norm.weight.detach().double().cpu()
     if isinstance(norm, nn.LayerNorm):
         var = y.var(-1, unbiased=False, keepdim=True)
         scale = weight / torch.sqrt(var + norm.eps)
-        bias = norm.bias.detach().double() if norm.bias is not None else None
+        bias = norm.bias.detach().double().cpu() if norm.bias is not None else None
         return scale, bias, True
     rms = torch.sqrt(y.pow(2).mean(-1, keepdim=True) + norm.eps)  # RMSNorm
     return weight / rms, None, False
@@ -257,9 +260,10 @@ def attribution(model: nn.Module, trace: Trace, position: int | None = None,
                 add("bias", point, bias, name=f"{point} LayerNorm bias")
     parts = torch.stack(vectors)  # (K, n, D)
     final = parts.sum(0)
-    out = read.logits(torch.from_numpy(last).to(_param(model).dtype)).double()
+    out = read.logits(torch.from_numpy(read.rows(last, position)).to(
+        _param(model).device, _param(model).dtype)).double().cpu()  # one row: (1, V)
     size = out.shape[-1]
-    row = 0 if not read.per_token else position
+    row = 0
     if target is None:
         target = int(out[row].argmax())
     _check_target(target, size)
@@ -267,13 +271,14 @@ def attribution(model: nn.Module, trace: Trace, position: int | None = None,
         _check_target(minus, size)
     value = float(out[row, target] - (out[row, minus] if minus is not None else 0.0))
     if read.head is not None:  # BERT: the head linearised at the run's stream
-        x = torch.from_numpy(last[position: position + 1]).double().requires_grad_(True)
+        param = _param(read.head)
+        x = torch.from_numpy(last[position: position + 1]).to(param.device, param.dtype)
+        x.requires_grad_(True)
         with torch.enable_grad():
-            head = _double(read.head)
-            logit = head(x)[0]
+            logit = read.head(x)[0]
             goal = logit[target] - (logit[minus] if minus is not None else 0.0)
             (grad,) = torch.autograd.grad(goal, x)
-        values = (parts * grad).sum(-1)[:, 0]
+        values = (parts * grad.detach().double().cpu()).sum(-1)[:, 0]
         kinds.append({"kind": "bias", "layer": None, "head": None, "site": "",
                       "name": "the head's nonlinear remainder"})
         values = torch.cat([values, torch.tensor([value - float(values.sum())])])
@@ -282,12 +287,12 @@ def attribution(model: nn.Module, trace: Trace, position: int | None = None,
         bias_total = 0.0
         reads = [(None, 1.0, read.linear)] if read.per_token else read.reads
         for at, weight, linear in reads:
-            u = linear.weight.detach().double()[target]
-            b = linear.bias.detach().double()[target] if linear.bias is not None else 0.0
+            u = _row(linear.weight, target)  # one row, not the V × D matrix in float64
+            b = _row(linear.bias, target) if linear.bias is not None else 0.0
             if minus is not None:
-                u = u - linear.weight.detach().double()[minus]
+                u = u - _row(linear.weight, minus)
                 if linear.bias is not None:
-                    b = b - linear.bias.detach().double()[minus]
+                    b = b - _row(linear.bias, minus)
             rows = slice(None) if at in (None, "mean") else slice(at, at + 1)
             p, y = parts[:, rows], final[rows]
             if read.norm is not None:
@@ -309,10 +314,8 @@ def attribution(model: nn.Module, trace: Trace, position: int | None = None,
             "parts": kinds}
 
 
-def _double(module: nn.Module) -> nn.Module:
-    import copy
-
-    return copy.deepcopy(module).double()
+def _row(weight: torch.Tensor, i: int) -> torch.Tensor:
+    return weight.detach()[i].double().cpu()
 
 
 def ranked(parts: list[dict], k: int = 10) -> list[dict]:

@@ -57,6 +57,7 @@ class Trace:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cached_bytes = 0
         self._lock = threading.Lock()  # the worker may fill the cache while panels read
+        self.last_stream: tuple | None = None  # while recording: (tensor, point) last streamed
 
     # -- writing -------------------------------------------------------------
     def add(self, site: str, key: str, value: Any) -> None:
@@ -203,7 +204,9 @@ class Trace:
 
     def nbytes(self) -> int:
         """Bytes held by the records (the derived matrices in the cache left out)."""
-        return sum(a.nbytes for a in self.records.values())
+        held = {id(a if a.base is None else a.base): a if a.base is None else a.base
+                for a in self.records.values()}  # a record kept as a view of another: once
+        return sum(a.nbytes for a in held.values())
 
     def sites(self, kind: SiteKind | str | None = None) -> list[str]:
         """Attention site names in model order (optionally of one kind: a `SiteKind` such
@@ -255,6 +258,12 @@ def record(site: str, key: str, value: Any) -> None:
     """Store `value` under `site/key` when a trace is active; drop the batch axis first."""
     trace = getattr(_local, "trace", None)
     if trace is not None:
+        same = getattr(trace, "last_stream", None)
+        if same is not None and same[0] is value:  # a block's output: the stream's record
+            resid = trace.records[f"{same[1]}/resid"]
+            trace.records[f"{site}/{key}"] = resid.reshape(value.shape[1:])  # (a view)
+            trace.last_stream = None
+            return
         if isinstance(value, torch.Tensor) and value.dim() > 0:
             value = value[0]
         trace.add(site, key, value)
@@ -280,8 +289,11 @@ def _swap(trace: Trace | None) -> Iterator[None]:
 @contextmanager
 def recording(trace: Trace | None = None) -> Iterator[Trace]:
     trace = trace if trace is not None else Trace()
-    with _swap(trace):
-        yield trace
+    try:
+        with _swap(trace):
+            yield trace
+    finally:
+        trace.last_stream = None  # no tensor of the run kept alive by the trace
 
 
 @contextmanager
@@ -314,6 +326,7 @@ def stream(point: Any, x: torch.Tensor, write: torch.Tensor | None = None) -> to
     if trace is not None:
         name = point if isinstance(point, str) else point.site_name
         trace.add(name, "resid", _tokens(x))
+        trace.last_stream = (x, name)  # a `record` of this very tensor shares the array
         if write is not None:
             trace.add(name, "write", _tokens(write))
     return x
