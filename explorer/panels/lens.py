@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from models.sites import kind_of
 from models.trace import Trace
 
 from ..analyst import Request
@@ -58,7 +59,7 @@ def compute(session: Any, trace: Trace, position: int | None, grid: dict | None 
         i for layer in column for i, _ in layer["top"]}
     for i in ids:
         names[i] = output_name(session, i)
-    return {"grid": grid, "column": column, "dla": dla, "names": names,
+    return {"grid": grid, "column": column, "dla": dla, "names": names, "stack": read.stack,
             "position": position, "per_token": read.per_token, "notes": read.notes}
 
 
@@ -84,6 +85,8 @@ class LensPanel(Panel):
         self.grid.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.grid.setSelectionMode(QtWidgets.QAbstractItemView.SingleSelection)
         self.grid.cellClicked.connect(self._clicked)
+        self.grid.setMouseTracking(True)
+        self.grid.cellEntered.connect(self._pointed)
         self.by_layer = QtWidgets.QTableWidget(0, 3)
         self.by_layer.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.parts = QtWidgets.QTableWidget(0, 2)
@@ -127,6 +130,21 @@ class LensPanel(Panel):
                          lambda: {**compute(session, trace, position, grid),
                                   "trace": id(trace)},
                          self.draw, ready=False)
+
+    def _same_tokens(self) -> bool:
+        """The selected site's query rows are the lens's positions (a language model's
+        self-attention, a translation decoder's steps)."""
+        trace, site = self.state.trace, self.state.selection.site
+        if trace is None or not site or site not in trace.meta.get("sites", {}):
+            return False
+        kind = kind_of(trace.meta, site)
+        stack = self.result.get("stack") if self.result else None
+        return kind.sequence or (kind.decoding_steps and stack == "decoder")
+
+    def _pointed(self, row: int, column: int) -> None:
+        """Pointing at a column points at that token everywhere."""
+        if self.result is not None and self.result["per_token"] and self._same_tokens():
+            self.state.hover(query=self.result["grid"]["positions"][column], key=None)
 
     def _clicked(self, row: int, column: int) -> None:
         if self.result is None or not self.result["per_token"]:
@@ -190,8 +208,7 @@ class LensPanel(Panel):
             return
         if selection.query != self.position and selection.query in \
                 self.result["grid"]["positions"]:
-            kind = self.state.site_info(selection.site).get("kind") if selection.site else None
-            if kind in ("causal", "bidirectional", "decoder_self"):
+            if self._same_tokens():
                 self.position = selection.query
                 if self.state.trace is not None:
                     self.ask(self.state.trace)

@@ -16,7 +16,8 @@ from tests.models.lm_folders import build
 
 DIGIT = "resources/samples/digits/digit_4.png"
 INPUTS = {"translate": "the cat sees the dog", "reverse": "hello",
-          "vit-digits": DIGIT, "swin-digits": DIGIT, "induction": PRESETS["induction"].default_input}
+          "vit-digits": DIGIT, "swin-digits": DIGIT,
+          "induction": PRESETS["induction"].default_input}
 TEXT = {"gpt2": "The quick brown fox jumps over the lazy dog.",
         "llama": "Once upon a time there was a little girl.",
         "qwen2": "The capital of France is Paris.",
@@ -43,7 +44,8 @@ def model_output(session, trace) -> torch.Tensor:
     model, r = session.model, trace.records
     with torch.inference_mode():
         if model.form == "seq2seq":
-            out = model(torch.tensor(r["input/ids"])[None], torch.tensor(r["input/decoder_ids"])[None])
+            out = model(torch.tensor(r["input/ids"])[None],
+                        torch.tensor(r["input/decoder_ids"])[None])
         elif model.form == "image":
             out = model(torch.from_numpy(r["input/pixels"])[None])
         else:
@@ -63,7 +65,7 @@ def positions(session, trace):
 def test_every_point_is_recorded_and_heads_sum_to_the_attention_write(preset_run):
     session, trace = preset_run
     sites = session.model.describe_sites()
-    for stack, points in session.model.residual_points().items():
+    for points in session.model.residual_points().values():
         for before, point in zip(points, points[1:]):
             resid = trace[f"{point}/resid"]
             assert resid.ndim == 2 and resid.shape == trace[f"{before}/resid"].shape
@@ -114,7 +116,6 @@ def test_the_lens_matches_transformers_hidden_states(folder_run):
     with torch.no_grad():
         out = library(ids, output_hidden_states=True)
     states = out.hidden_states  # embeddings, then after each layer (the last one normed)
-    read = reader(session.model)
     layers = len(states) - 1
     ends = ["embed"] + [f"layers.{i}.mlp" for i in range(layers)]
     if family == "bert":

@@ -39,3 +39,17 @@ def test_the_lens_tab_draws_the_models_read_out(make_explorer, preset, monkeypat
     assert panel.by_layer.rowCount() == len(read.points)
     assert panel.parts.rowCount() > 0
     e.window.grab().save(f"/tmp/lens28-{preset}.png")
+
+
+def test_pointing_at_a_column_points_at_that_token_and_a_locked_token_is_read(make_explorer):
+    e = make_explorer("induction")
+    e.select(site="layers.1.attn", head=1)
+    e.show("lens")
+    e.wait()
+    panel = e.window.panels["lens"]
+    panel._pointed(0, 4)
+    assert e.selection.query == panel.result["grid"]["positions"][4]
+    e.window.state.lock(5, None)
+    e.wait()
+    assert panel.result["position"] == 5
+    assert panel.by_layer.rowCount() == 3
