@@ -12,6 +12,7 @@ from models.lens import attribution, default_position, lens_column, lens_grid, r
 from models.presets import PRESETS
 from models.session import load_folder, load_preset
 from models.trace import head_writes
+from tests.models.checkpoints.test_marian import marian  # noqa: F401 (a fixture)
 from tests.models.lm_folders import build
 
 DIGIT = "resources/samples/digits/digit_4.png"
@@ -293,3 +294,17 @@ def test_a_saved_trace_reads_the_same_lens_and_attribution(tmp_path):
     first, second = (attribution(session.model, t, position) for t in (trace, again))
     assert [p["value"] for p in first["parts"]] == pytest.approx(
         [p["value"] for p in second["parts"]], abs=1e-9)
+
+
+def test_attribution_sums_on_a_post_norm_marian_folder(marian):  # noqa: F811
+    """OPUS-MT is post-norm: each part passes through every later LayerNorm, frozen."""
+    session = load_folder(marian[0])
+    trace = session.run("the small cat sees the big dog")
+    assert reader(session.model).post_norms  # the case this test is for
+    for position in positions(session, trace):
+        check_sum(session, trace, position)
+        check_sum(session, trace, position, target=3, minus=4)
+        column = lens_column(session.model, trace, position)
+        probs = model_output(session, trace)[position].softmax(-1)
+        for i, p in column[-1]["top"]:
+            assert abs(float(probs[i]) - p) < 1e-5
