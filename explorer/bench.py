@@ -242,6 +242,12 @@ def own_forwards(session, value, device: str) -> dict:
             out[name] = (time.perf_counter() - start) * 1000
         out["tokens"] = int(trace["input/ids"].shape[0])
         out["trace_mb"] = trace.nbytes() / 2**20
+        from models.lens import attribution, lens_column  # the last token's, after the run
+
+        for key, read in (("lens_ms", lens_column), ("dla_ms", attribution)):
+            start = time.perf_counter()
+            read(session.model, trace, out["tokens"] - 1)
+            out[key] = (time.perf_counter() - start) * 1000
 
     worker = threading.Thread(target=forwards)
     worker.start()
@@ -272,7 +278,9 @@ def app_in_a_process_of_its_own(source: str, arch: str | None, device: str,
     peaks.append(peak_rss_mb())
     figures.update(tokens=runs[-1]["tokens"], trace_mb=runs[-1]["trace_mb"],
                    forward_ms=stats([r["plain"] for r in runs]),
-                   forward_traced_ms=stats([r["traced"] for r in runs]), peak_mem_mb=max(peaks))
+                   forward_traced_ms=stats([r["traced"] for r in runs]), peak_mem_mb=max(peaks),
+                   lens_ms=stats([r["lens_ms"] for r in runs]),
+                   dla_ms=stats([r["dla_ms"] for r in runs]))
     return figures
 
 
@@ -292,7 +300,8 @@ def bench_length(name: str, device: str, edits: int, tokens: int) -> dict:
             "traced_ms": f["forward_traced_ms"], "input_to_pixels_ms": f["input_to_pixels_ms"],
             "hover_ms": f["hover_ms"], "redraw_ms": f["redraw_ms"],
             "trace_mb": f.get("trace_mb"), "peak_rss_mb": f["peak_mem_mb"],
-            "pixels_per_forward": f["input_to_pixels_ms"]["median"] / f["forward_ms"]["median"]}
+            "pixels_per_forward": f["input_to_pixels_ms"]["median"] / f["forward_ms"]["median"],
+            "lens_ms": f.get("lens_ms"), "dla_ms": f.get("dla_ms")}
 
 
 def print_report(report: dict) -> None:

@@ -10,6 +10,8 @@
     python main.py soak --actions N --seed S                      random UI actions, checked
     python main.py export --preset NAME --panel P -o out.svg      a panel as SVG or PNG
     python main.py tour --lang zh                                 the tour's outline
+    python main.py lens --preset NAME --input X [--target T] --json   logit lens, attribution
+    python main.py heads --preset NAME --json                     each head's role scores
     python main.py --tour [--lang en|zh] [--step N]               the app, on the tour
     python main.py --session demo.json                            the app, on a saved demo
 
@@ -186,6 +188,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an opened language model: inputs of N tokens, for each N given "
                         "(default: the sample sentences typed word by word)")
     p.set_defaults(func=commands.cmd_bench)
+
+    p = sub.add_parser("lens", help="logit lens and direct logit attribution of one position",
+                       parents=[WEIGHTS, ARCH, DEVICE, UNTRAINED, INTERVENE, JSON])
+    p.add_argument("--preset", default=None, help="a preset (not needed with --weights FOLDER)")
+    p.add_argument("--input", required=True, help="text, or an image path for image presets")
+    p.add_argument("--position", type=index, default=None,
+                   help="the token, counted in input/ids (translation: in the decoder's ids); "
+                        "default: the last (BERT: the first [MASK]; translation: 0)")
+    p.add_argument("--target", default=None,
+                   help="the output to explain: a token, a class label or an id (default: "
+                        "the prediction)")
+    p.add_argument("--minus", default=None, help="explain target minus this output")
+    p.set_defaults(func=commands.cmd_lens)
+
+    p = sub.add_parser("heads", help="each head's role scores (previous-token, induction…)",
+                       parents=[WEIGHTS, ARCH, DEVICE, UNTRAINED, INTERVENE, JSON])
+    p.add_argument("--preset", default=None, help="a preset (not needed with --weights FOLDER)")
+    p.add_argument("--input", default=None, help="text or an image path (default: a sample)")
+    p.set_defaults(func=commands.cmd_heads)
     return parser
 
 

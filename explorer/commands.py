@@ -351,3 +351,59 @@ def cmd_export(args: argparse.Namespace) -> int:
         explorer.close()
     print(f"wrote {written}")
     return 0
+
+
+def cmd_lens(args: argparse.Namespace) -> int:
+    """The logit lens of one position and the direct logit attribution of a target."""
+    from models.lens import ranked, report
+
+    session = session_for(args)
+    trace = session.run(args.input)
+    found = report(session, trace, args.position, args.target, args.minus)
+    if args.json:
+        print(json.dumps(found))
+        return 0
+    tokens = (session.labels if session.model.input_kind == "image" else None)
+
+    def name(i: int) -> str:
+        if tokens is not None:
+            return str(tokens[i])
+        if session.model.arch == "transformer":
+            return session.tgt_vocab.words[i]
+        return "".join(session.tokenizer.tokens([i]))
+
+    minus = f" minus {printable(name(found['minus']))}" if found["minus"] is not None else ""
+    print(f"position {found['position']}, target {printable(name(found['target']))}{minus}")
+    for layer in found["layers"]:
+        top = ", ".join(f"{printable(name(i))} {p:.2f}" for i, p in layer["top"][:3])
+        print(f"  {layer['name']:<28} target {layer['target_prob']:.3f} "
+              f"(rank {layer['target_rank'] + 1})   top: {top}")
+    value = found["attribution"]["value"]
+    print(f"attribution of {value:.4f}, the largest parts:")
+    for part in ranked(found["attribution"]["parts"]):
+        print(f"  {part['name']:<36} {part['value']:+.4f}")
+    for stack, note in found["notes"].items():
+        print(f"{stack}: {note}")
+    return 0
+
+
+def cmd_heads(args: argparse.Namespace) -> int:
+    """Each head's role scores (previous-token, duplicate-token, first-token, local,
+    induction; vision: class token, local) on an input."""
+    from models.head_roles import roles, session_scores
+
+    session = session_for(args)
+    text = args.input if args.input is not None else session.preset.default_input
+    trace = session.run(text)
+    scores = session_scores(session, trace)
+    named = roles(scores)
+    if args.json:
+        print(json.dumps({"input": trace.meta.get("input"), "sites": {
+            site: {"scores": scores[site], "roles": named[site]} for site in scores}}))
+        return 0
+    for site in scores:
+        print(f"{site}")
+        for h, role in enumerate(named[site]):
+            figures = "  ".join(f"{r} {v[h]:.2f}" for r, v in scores[site].items())
+            print(f"  head {h}: {role or '-':<16} {figures}")
+    return 0

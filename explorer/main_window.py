@@ -16,6 +16,7 @@ from .model_opener import ModelOpener
 from .panels.attention import AttentionPanel
 from .panels.base import Panel
 from .panels.heads import HeadsPanel
+from .panels.lens import LensPanel
 from .panels.model_view import ModelPanel
 from .panels.patches import PatchesPanel
 from .panels.pipeline import PipelinePanel
@@ -34,9 +35,11 @@ from .zoom import ZOOM
 from .zoom import font as zoom_font
 
 PANEL_CLASSES = (AttentionPanel, PipelinePanel, ModelPanel, PositionalPanel, PatchesPanel,
-                 WindowsPanel, RolloutPanel, TokensPanel, HeadsPanel, PredictionPanel)
+                 WindowsPanel, RolloutPanel, TokensPanel, HeadsPanel, PredictionPanel,
+                 LensPanel)
 # Tabs in the story's order; hidden tabs do no work.
-CENTRAL_TABS = ("attention", "pipeline", "model", "positional", "patches", "windows", "rollout")
+CENTRAL_TABS = ("attention", "pipeline", "model", "positional", "patches", "windows", "rollout",
+                "lens")
 # tabs shown only for some token layouts (models.sites.token_layout)
 TABS_FOR = {"patches": ("patches", "windows"), "windows": ("windows",),
             "rollout": ("patches", "windows")}

@@ -18,7 +18,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .trace import CAUSAL_FLAG, causal_mask, is_recording, record, record_raw
+from .trace import (
+    CAUSAL_FLAG,
+    causal_mask,
+    is_recording,
+    record,
+    record_output_projection,
+    record_raw,
+)
 
 
 def attend(
@@ -107,6 +114,7 @@ class SelfAttention(nn.Module):
         out = attend(self.site_name, q, k, v, mask=mask, head_gate=self.head_gate)
         y = self.proj(merge_heads(out))
         record(self.site_name, "proj", y)
+        record_output_projection(self.site_name, self.proj)
         return y
 
 
@@ -133,6 +141,7 @@ class MultiHeadAttention(nn.Module):
                      keep_weights=self.kept_weights)
         y = self.out_proj(merge_heads(out))
         record(self.site_name, "proj", y)
+        record_output_projection(self.site_name, self.out_proj)
         return y
 
 

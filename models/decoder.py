@@ -34,7 +34,7 @@ from torch import nn
 from .attention import attend, merge_heads
 from .protocol import ModelBase
 from .sites import CAUSAL
-from .trace import name_sites, record, record_raw
+from .trace import add_write, name_sites, record, record_output_projection, record_raw, stream
 
 
 @dataclass
@@ -169,6 +169,7 @@ class CausalSelfAttention(nn.Module):
                      keep_weights=self.kept_weights)
         y = self.o_proj(merge_heads(out))
         record(self.site_name, "proj", y)
+        record_output_projection(self.site_name, self.o_proj)
         return y
 
 
@@ -211,9 +212,9 @@ class Block(nn.Module):
             self.mlp = GatedMlp(cfg) if cfg.mlp == "swiglu" else PlainMlp(cfg)
 
     def forward(self, x, rope):
-        x = x + self.attn(self.norm1(x), rope)
+        x = stream(self.attn, x + self.attn(self.norm1(x), rope))
         if hasattr(self, "mlp"):
-            x = x + self.mlp(self.norm2(x))
+            x = add_write(self.mlp, x, self.mlp(self.norm2(x)))
         record(self.site_name, "out", x)
         return x
 
@@ -279,6 +280,7 @@ class Decoder(ModelBase):
             rope = self.rope(N, ids.device)
             record_raw("rope", "inv_freq", self.inv_freq)
         record("embed", "sum", x)
+        stream("embed", x)
         for layer in self.layers:
             x = layer(x, rope)
         return self.norm(x)

@@ -24,7 +24,7 @@ from torch import nn
 from .attention import MultiHeadAttention
 from .protocol import ModelBase
 from .sites import BIDIRECTIONAL
-from .trace import name_sites, record, record_raw
+from .trace import name_sites, record, record_raw, stream
 
 ACTIVATIONS = {"gelu": lambda: nn.GELU(), "gelu_new": lambda: nn.GELU(approximate="tanh"),
                "relu": lambda: nn.ReLU()}
@@ -67,7 +67,7 @@ class Embeddings(nn.Module):
             x = x + self.position.weight[:N]
         x = self.norm(x)
         record("embed", "sum", x)
-        return x
+        return stream("embed", x)
 
 
 class Layer(nn.Module):
@@ -84,8 +84,9 @@ class Layer(nn.Module):
         self.norm2 = nn.LayerNorm(cfg.d_model, eps=cfg.norm_eps)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        x = self.norm1(x + self.attn(x, x, mask))
-        x = self.norm2(x + self.mlp(x))
+        x = stream(self.attn, self.norm1(x + self.attn(x, x, mask)))
+        w = self.mlp(x)
+        x = stream(self.mlp, self.norm2(x + w), w)
         record(self.site_name, "out", x)
         return x
 

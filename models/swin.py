@@ -26,7 +26,15 @@ from .attention import Mlp, attend, merge_heads
 from .positional import relative_position_index
 from .protocol import ModelBase, layers_present
 from .sites import WINDOW
-from .trace import is_recording, name_sites, record, record_raw
+from .trace import (
+    add_write,
+    is_recording,
+    name_sites,
+    record,
+    record_output_projection,
+    record_raw,
+    stream,
+)
 
 MASK_VALUE = -100.0  # the reference implementation's additive mask value
 
@@ -140,6 +148,7 @@ class WindowAttention(nn.Module):
         out = attend(self.site_name, q, k, v, bias, mask, windows, self.head_gate)
         y = self.proj(merge_heads(out))  # (B*nW, N, C)
         record_raw(self.site_name, "proj", y[:windows])
+        record_output_projection(self.site_name, self.proj)
         return y
 
 
@@ -169,8 +178,8 @@ class SwinBlock(nn.Module):
         h = window_reverse(h, ws, H, W)
         if s:
             h = torch.roll(h, shifts=(s, s), dims=(1, 2))
-        x = x + h
-        x = x + self.mlp(self.norm2(x))
+        x = stream(self.attn, x + h)
+        x = add_write(self.mlp, x, self.mlp(self.norm2(x)))
         record(self.site_name, "out", x)
         return x
 
@@ -196,7 +205,7 @@ class PatchMerging(nn.Module):
         if is_recording():  # which 4 tokens (flat index y*W + x) each new token joins
             index = torch.arange(H * W).view(H // 2, 2, W // 2, 2).permute(0, 2, 3, 1)
             record_raw(self.site_name, "source", index.reshape(H // 2, W // 2, 4))
-        return self.reduction(self.norm(x))
+        return stream(self, self.reduction(self.norm(x)))
 
 
 class SwinStage(nn.Module):
@@ -258,7 +267,7 @@ class Swin(ModelBase):
     def forward(self, img: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> (B, classes)
         record_raw("input", "image", img[0, 0])
         record_raw("input", "pixels", img[0])  # (C, H, W): exactly what the model saw
-        x = self.patch_embed(img)
+        x = stream("patch_embed", self.patch_embed(img))
         for stage in self.layers:
             x = stage(x)
         logits = self.head(self.norm(x))

@@ -57,6 +57,7 @@ class Trace:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cached_bytes = 0
         self._lock = threading.Lock()  # the worker may fill the cache while panels read
+        self.last_stream: tuple | None = None  # while recording: (tensor, point) last streamed
 
     # -- writing -------------------------------------------------------------
     def add(self, site: str, key: str, value: Any) -> None:
@@ -203,7 +204,9 @@ class Trace:
 
     def nbytes(self) -> int:
         """Bytes held by the records (the derived matrices in the cache left out)."""
-        return sum(a.nbytes for a in self.records.values())
+        held = {id(a if a.base is None else a.base): a if a.base is None else a.base
+                for a in self.records.values()}  # a record kept as a view of another: once
+        return sum(a.nbytes for a in held.values())
 
     def sites(self, kind: SiteKind | str | None = None) -> list[str]:
         """Attention site names in model order (optionally of one kind: a `SiteKind` such
@@ -255,6 +258,12 @@ def record(site: str, key: str, value: Any) -> None:
     """Store `value` under `site/key` when a trace is active; drop the batch axis first."""
     trace = getattr(_local, "trace", None)
     if trace is not None:
+        same = getattr(trace, "last_stream", None)
+        if same is not None and same[0] is value:  # a block's output: the stream's record
+            resid = trace.records[f"{same[1]}/resid"]
+            trace.records[f"{site}/{key}"] = resid.reshape(value.shape[1:])  # (a view)
+            trace.last_stream = None
+            return
         if isinstance(value, torch.Tensor) and value.dim() > 0:
             value = value[0]
         trace.add(site, key, value)
@@ -280,8 +289,11 @@ def _swap(trace: Trace | None) -> Iterator[None]:
 @contextmanager
 def recording(trace: Trace | None = None) -> Iterator[Trace]:
     trace = trace if trace is not None else Trace()
-    with _swap(trace):
-        yield trace
+    try:
+        with _swap(trace):
+            yield trace
+    finally:
+        trace.last_stream = None  # no tensor of the run kept alive by the trace
 
 
 @contextmanager
@@ -295,3 +307,59 @@ def name_sites(model: torch.nn.Module) -> None:
     """Give every module its dotted name, so records are keyed like the state dict."""
     for name, module in model.named_modules():
         module.site_name = name  # type: ignore[attr-defined]
+
+
+# -- the residual stream (docs/trace-format.md, "The residual stream") -----------------
+# A point is named as in `ModelBase.residual_points()`: the module whose output the stream
+# holds there. `P/resid` is the stream after P, `P/write` what an MLP point added to it;
+# an attention site's heads' writes are derived on read from `S/out` and `S/o_weight`.
+def _tokens(value: torch.Tensor) -> torch.Tensor:
+    """Batch item 0 as (N, D): Swin's (H, W, C) grid read row-major."""
+    value = value[0]
+    return value.reshape(-1, value.shape[-1])
+
+
+def stream(point: Any, x: torch.Tensor, write: torch.Tensor | None = None) -> torch.Tensor:
+    """Record the stream `x` after `point` (a module or its name), and the sublayer's
+    `write` when given; return `x` unchanged. Costs one lookup when not tracing."""
+    trace = getattr(_local, "trace", None)
+    if trace is not None:
+        name = point if isinstance(point, str) else point.site_name
+        trace.add(name, "resid", _tokens(x))
+        trace.last_stream = (x, name)  # a `record` of this very tensor shares the array
+        if write is not None:
+            trace.add(name, "write", _tokens(write))
+    return x
+
+
+def add_write(point: Any, x: torch.Tensor, write: torch.Tensor) -> torch.Tensor:
+    """x + write, recorded as the stream after `point` with its write (a pre-norm MLP)."""
+    return stream(point, x + write, write)
+
+
+def record_output_projection(site: str, linear: torch.nn.Linear) -> None:
+    """W_O [D, H·dh] (and its bias) of an attention site: each head's write into the
+    stream is derived from it and `S/out` when read."""
+    trace = getattr(_local, "trace", None)
+    if trace is not None:
+        trace.add(site, "o_weight", linear.weight)
+        if linear.bias is not None:
+            trace.add(site, "o_bias", linear.bias)
+
+
+def head_writes(trace: Trace, site: str, positions: Any = None) -> np.ndarray:
+    """[H, n, D]: what each head of `site` adds to the stream at `positions` (token order;
+    all when None) — its output through its slice of W_O, without the bias."""
+    out = trace.records[f"{site}/out"]
+    weight = trace.records[f"{site}/o_weight"]  # (D, H·dh)
+    if out.ndim == 4:  # Swin: (nW, H, n, dh) -> token order through the recorded windows
+        block = site.rsplit(".", 1)[0]
+        window = trace.records[f"{block}/window_of_token"].reshape(-1)
+        inside = trace.records[f"{block}/index_in_window"].reshape(-1)
+        out = out[window, :, inside].transpose(1, 0, 2)  # (H, N, dh)
+    if positions is not None:
+        out = out[:, positions]
+    heads, dh = out.shape[0], out.shape[-1]
+    w = torch.from_numpy(np.ascontiguousarray(weight)).view(weight.shape[0], heads, dh)
+    o = torch.from_numpy(np.ascontiguousarray(out))
+    return torch.einsum("hnd,ehd->hne", o, w).numpy()

@@ -20,7 +20,7 @@ from .attention import Mlp, MultiHeadAttention, causal_mask
 from .positional import TokenEmbedding
 from .protocol import ModelBase
 from .sites import CROSS, DECODER_SELF, ENCODER_SELF
-from .trace import name_sites, record
+from .trace import add_write, name_sites, record, stream
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 
@@ -88,11 +88,12 @@ class EncoderLayer(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         if self.norm_first:
             h = self.norm1(x)
-            x = x + self.drop(self.self_attn(h, h, mask))
-            x = x + self.drop(self.ff(self.norm2(x)))
+            x = stream(self.self_attn, x + self.drop(self.self_attn(h, h, mask)))
+            x = add_write(self.ff, x, self.drop(self.ff(self.norm2(x))))
         else:  # post-norm: LayerNorm after each residual sum (the paper; Marian)
-            x = self.norm1(x + self.drop(self.self_attn(x, x, mask)))
-            x = self.norm2(x + self.drop(self.ff(x)))
+            x = stream(self.self_attn, self.norm1(x + self.drop(self.self_attn(x, x, mask))))
+            w = self.drop(self.ff(x))
+            x = stream(self.ff, self.norm2(x + w), w)
         record(self.site_name, "out", x)
         return x
 
@@ -118,13 +119,16 @@ class DecoderLayer(nn.Module):
     ) -> torch.Tensor:
         if self.norm_first:
             h = self.norm1(x)
-            x = x + self.drop(self.self_attn(h, h, self_mask))
-            x = x + self.drop(self.cross_attn(self.norm2(x), memory, memory_mask))
-            x = x + self.drop(self.ff(self.norm3(x)))
+            x = stream(self.self_attn, x + self.drop(self.self_attn(h, h, self_mask)))
+            x = stream(self.cross_attn,
+                       x + self.drop(self.cross_attn(self.norm2(x), memory, memory_mask)))
+            x = add_write(self.ff, x, self.drop(self.ff(self.norm3(x))))
         else:
-            x = self.norm1(x + self.drop(self.self_attn(x, x, self_mask)))
-            x = self.norm2(x + self.drop(self.cross_attn(x, memory, memory_mask)))
-            x = self.norm3(x + self.drop(self.ff(x)))
+            x = stream(self.self_attn, self.norm1(x + self.drop(self.self_attn(x, x, self_mask))))
+            x = stream(self.cross_attn,
+                       self.norm2(x + self.drop(self.cross_attn(x, memory, memory_mask))))
+            w = self.drop(self.ff(x))
+            x = stream(self.ff, self.norm3(x + w), w)
         record(self.site_name, "out", x)
         return x
 
@@ -139,7 +143,7 @@ class Encoder(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, src: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        x = self.drop(self.embed(src))  # (B, S, D)
+        x = stream("encoder.embed", self.drop(self.embed(src)))  # (B, S, D)
         for layer in self.layers:
             x = layer(x, mask)
         return self.norm(x)
@@ -169,7 +173,7 @@ class Decoder(nn.Module):
         pad = padding_mask(keys, self.pad_id)
         if pad is not None:
             self_mask = self_mask + pad
-        x = self.drop(self.embed(tgt))  # (B, T, D)
+        x = stream("decoder.embed", self.drop(self.embed(tgt)))  # (B, T, D)
         for layer in self.layers:
             x = layer(x, memory, self_mask, memory_mask)
         return self.norm(x)

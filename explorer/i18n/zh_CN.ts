@@ -1099,6 +1099,54 @@ offset →</source>
         <source>tour step {step}: {reason}</source>
         <translation>导览第 {step} 步：{reason}</translation>
     </message>
+    <message>
+        <source>Logit lens</source>
+        <translation>逻辑透镜</translation>
+    </message>
+    <message>
+        <source>the prediction by layer</source>
+        <translation>逐层的预测</translation>
+    </message>
+    <message>
+        <source>who wrote it (direct logit attribution)</source>
+        <translation>是谁写下的（直接逻辑归因）</translation>
+    </message>
+    <message>
+        <source>point</source>
+        <translation>位置点</translation>
+    </message>
+    <message>
+        <source>rank</source>
+        <translation>名次</translation>
+    </message>
+    <message>
+        <source>part</source>
+        <translation>部分</translation>
+    </message>
+    <message>
+        <source>logit</source>
+        <translation>逻辑值</translation>
+    </message>
+    <message>
+        <source>the logit lens needs the model that made this trace</source>
+        <translation>逻辑透镜需要生成此记录的模型</translation>
+    </message>
+    <message>
+        <source>reading the stream at every layer…</source>
+        <translation>正在读取每一层的残差流…</translation>
+    </message>
+    <message>
+        <source>the classifier&apos;s read-out</source>
+        <translation>分类器的读出</translation>
+    </message>
+    <message>
+        <source>{target} at position {position}, by layer</source>
+        <translation>位置 {position} 上的 {target}，逐层</translation>
+    </message>
+    <message>
+        <source>the model&apos;s read-out at every point of its residual stream; colour: the probability of each position&apos;s prediction</source>
+        <translation>模型在残差流每个位置点上的读出；颜色：每个位置最终预测的概率</translation>
+    </message>
 </context>
 <context>
     <name>models</name>

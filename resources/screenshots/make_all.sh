@@ -33,6 +33,8 @@ shot --preset swin-digits --input $digit/digit_7.png --panel windows --layer 1 -
      --query 5 -o $out/windows_swin.png
 shot --preset vit-digits --input $digit/digit_4.png --panel rollout -o $out/rollout_vit.png
 shot --preset swin-digits --input $digit/digit_7.png --panel rollout -o $out/rollout_swin.png
+shot --preset translate --input "the small cat sees the big dog" --panel lens --size 1400x700 \
+     -o $out/lens-translate.png
 shot --preset induction --input "happy dog run park green tree big bird sing rain happy dog run park green tree" \
      --layer 1 --head 1 --query 13 -o $out/induction.png
 # Lecturing: the tour in English and Chinese (needs a CJK font: fonts-noto-cjk), and F5 in

@@ -1,0 +1,214 @@
+"""Logit lens: what the model would answer if it stopped at each point of its residual stream.
+
+A points × positions grid (the embeddings at the top, the output at the bottom): each cell is
+the top token (or class) of the model's own read-out applied to the stream there, with its
+probability, coloured by the probability of the position's final prediction. Beside it, for
+the selected position: that prediction's probability and rank by point, and the direct logit
+attribution of it (the largest parts). Everything over the vocabulary is computed on the
+analyst thread (models/lens.py); the GUI thread only draws the numbers.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from models.sites import kind_of
+from models.trace import Trace
+
+from ..analyst import Request
+from ..i18n import bound, tr
+from ..state import Selection
+from .base import Panel
+
+MAX_COLUMNS = 256  # positions in the grid: the last ones of a longer input
+
+
+def colour(p: float) -> QtGui.QColor:
+    """White (0) to a deep blue (1)."""
+    p = min(max(p, 0.0), 1.0)
+    return QtGui.QColor(int(255 - 200 * p), int(255 - 150 * p), 255)
+
+
+def session_for(state: Any, trace: Trace) -> Any:
+    """The runner's session, when it is the one that made `trace` (its model reads out)."""
+    runner = getattr(state, "runner", None)
+    session = getattr(runner, "session", None)
+    if session is None or session.preset.name != trace.meta.get("preset"):
+        return None
+    return session
+
+
+def compute(session: Any, trace: Trace, position: int | None, grid: dict | None = None
+            ) -> dict:
+    """On the analyst thread: the grid (unless given: it does not depend on the position),
+    the column of `position` and its attribution."""
+    from models.lens import attribution, default_position, lens_column, lens_grid, reader
+
+    read = reader(session.model)
+    n = trace[f"{read.points[0]}/resid"].shape[0]
+    positions = list(range(max(0, n - MAX_COLUMNS), n)) if read.per_token else [0]
+    if position is None or not read.per_token or not 0 <= position < n:
+        position = default_position(session, trace)
+    if grid is None:
+        grid = lens_grid(session.model, trace, positions=positions)
+    column = lens_column(session.model, trace, position)
+    dla = attribution(session.model, trace, position, column[-1]["top"][0][0])
+    names = {}
+    ids = {int(i) for row in grid["top"] for i in row} | {
+        i for layer in column for i, _ in layer["top"]}
+    for i in ids:
+        names[i] = output_name(session, i)
+    return {"grid": grid, "column": column, "dla": dla, "names": names, "stack": read.stack,
+            "position": position, "per_token": read.per_token, "notes": read.notes}
+
+
+def output_name(session: Any, i: int) -> str:
+    model = session.model
+    if model.input_kind == "image":
+        return str(session.labels[i]) if i < len(session.labels) else str(i)
+    if model.arch == "transformer":
+        return session.tgt_vocab.words[i]
+    return "".join(session.tokenizer.tokens([i]))
+
+
+class LensPanel(Panel):
+    name = "lens"
+    title = "Logit lens"
+
+    def __init__(self, state, parent=None) -> None:
+        super().__init__(state, parent)
+        self.caption = QtWidgets.QLabel()
+        self.caption.setTextFormat(QtCore.Qt.PlainText)
+        self.caption.setWordWrap(True)
+        self.grid = QtWidgets.QTableWidget()
+        self.grid.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+        self.grid.setSelectionMode(QtWidgets.QAbstractItemView.SingleSelection)
+        self.grid.cellClicked.connect(self._clicked)
+        self.grid.setMouseTracking(True)
+        self.grid.cellEntered.connect(self._pointed)
+        self.by_layer = QtWidgets.QTableWidget(0, 3)
+        self.by_layer.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+        self.parts = QtWidgets.QTableWidget(0, 2)
+        self.parts.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+        side = QtWidgets.QVBoxLayout()
+        self.target_label = bound(QtWidgets.QLabel(), "the prediction by layer")
+        side.addWidget(self.target_label)
+        side.addWidget(self.by_layer, 1)
+        side.addWidget(bound(QtWidgets.QLabel(), "who wrote it (direct logit attribution)"))
+        side.addWidget(self.parts, 1)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.grid, 3)
+        row.addLayout(side, 2)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.caption)
+        layout.addLayout(row, 1)
+        self.request = Request("lens", lambda: self.state.trace)
+        self.result: dict | None = None
+        self.position: int | None = None
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.by_layer.setHorizontalHeaderLabels([tr("point"), tr("probability"), tr("rank")])
+        self.parts.setHorizontalHeaderLabels([tr("part"), tr("logit")])
+
+    def update_trace(self, trace: Trace) -> None:
+        self.position, self.result = None, None
+        self.ask(trace)
+
+    def ask(self, trace: Trace) -> None:
+        session = session_for(self.state, trace)
+        if session is None or not any(k.endswith("/resid") for k in trace.records):
+            self.caption.setText(tr("the logit lens needs the model that made this trace"))
+            return
+        self.caption.setText(tr("reading the stream at every layer…"))
+        position = self.position
+        grid = self.result["grid"] if self.result is not None and \
+            self.result.get("trace") == id(trace) else None
+        self.request.ask(trace, ("lens", position),
+                         lambda: {**compute(session, trace, position, grid),
+                                  "trace": id(trace)},
+                         self.draw, ready=False)
+
+    def _same_tokens(self) -> bool:
+        """The selected site's query rows are the lens's positions (a language model's
+        self-attention, a translation decoder's steps)."""
+        trace, site = self.state.trace, self.state.selection.site
+        if trace is None or not site or site not in trace.meta.get("sites", {}):
+            return False
+        kind = kind_of(trace.meta, site)
+        stack = self.result.get("stack") if self.result else None
+        return kind.sequence or (kind.decoding_steps and stack == "decoder")
+
+    def _pointed(self, row: int, column: int) -> None:
+        """Pointing at a column points at that token everywhere."""
+        if self.result is not None and self.result["per_token"] and self._same_tokens():
+            self.state.hover(query=self.result["grid"]["positions"][column], key=None)
+
+    def _clicked(self, row: int, column: int) -> None:
+        if self.result is None or not self.result["per_token"]:
+            return
+        position = self.result["grid"]["positions"][column]
+        if position != self.position:
+            self.position = position
+            if self.state.trace is not None:
+                self.ask(self.state.trace)
+
+    def draw(self, result: dict) -> None:
+        self.result = result
+        grid, names = result["grid"], result["names"]
+        points, positions = grid["points"], grid["positions"]
+        trace = self.state.trace
+        tokens = (trace.meta.get("tokens") or trace.meta.get("output_tokens") or []) \
+            if trace is not None else []
+        self.grid.clear()
+        self.grid.setRowCount(len(points))
+        self.grid.setColumnCount(len(positions))
+        self.grid.setVerticalHeaderLabels(points)
+        if result["per_token"]:
+            self.grid.setHorizontalHeaderLabels([
+                f"{p}" + (f" {tokens[p]}" if p < len(tokens) else "") for p in positions])
+        else:
+            self.grid.setHorizontalHeaderLabels([tr("the classifier's read-out")])
+        for r in range(len(points)):
+            for c in range(len(positions)):
+                item = QtWidgets.QTableWidgetItem(
+                    f"{names.get(int(grid['top'][r, c]), '?')}\n{grid['top_prob'][r, c]:.2f}")
+                item.setBackground(colour(float(grid["target_prob"][r, c])))
+                self.grid.setItem(r, c, item)
+        self.grid.resizeColumnsToContents()
+        self.grid.resizeRowsToContents()
+        column, target = result["column"], result["dla"]["target"]
+        self.target_label.setText(tr("{target} at position {position}, by layer").format(
+            target=names.get(target, str(target)),
+            position=result["position"] if result["per_token"] else tr(
+                "the classifier's read-out")))
+        self.by_layer.setRowCount(len(column))
+        for r, layer in enumerate(column):
+            for c, text in enumerate((layer["name"], f"{layer['target_prob']:.3f}",
+                                      str(layer["target_rank"] + 1))):
+                self.by_layer.setItem(r, c, QtWidgets.QTableWidgetItem(text))
+        parts = sorted(result["dla"]["parts"], key=lambda p: -abs(p["value"]))[:12]
+        self.parts.setRowCount(len(parts))
+        for r, part in enumerate(parts):
+            self.parts.setItem(r, 0, QtWidgets.QTableWidgetItem(part["name"]))
+            self.parts.setItem(r, 1, QtWidgets.QTableWidgetItem(f"{part['value']:+.3f}"))
+        self.by_layer.resizeColumnsToContents()
+        self.parts.resizeColumnsToContents()
+        notes = "; ".join(f"{k}: {v}" for k, v in result["notes"].items())
+        self.caption.setText(tr("the model's read-out at every point of its residual stream; "
+                                "colour: the probability of each position's prediction")
+                             + (f" ({notes})" if notes else ""))
+
+    def update_selection(self, selection: Selection) -> None:
+        """A query picked elsewhere (a text token) becomes the lens's position."""
+        if self.result is None or not self.result["per_token"] or selection.query is None \
+                or not selection.locked:
+            return
+        if selection.query != self.position and selection.query in \
+                self.result["grid"]["positions"]:
+            if self._same_tokens():
+                self.position = selection.query
+                if self.state.trace is not None:
+                    self.ask(self.state.trace)
