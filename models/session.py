@@ -97,6 +97,9 @@ class Session:
         self.labels = DIGIT_LABELS if labels is None else labels
         self.preprocessing, self.limit_note = preprocessing, limit_note
         self.generate = 0
+        # told how far a run is (models/runs/lm.py): progress(stage, done, total); it may
+        # raise to stop the run
+        self.progress = None
         self._description: str | None = None
         self.interventions: dict = {}  # what set_interventions switched on (in every trace)
         self.device = torch.device(device)
