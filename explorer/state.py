@@ -71,6 +71,8 @@ class AppState(QtCore.QObject):
         self.selection = Selection()
         self.interventions: dict[str, Any] = {}  # Session.set_interventions keywords
         self.generate = 0  # a causal language model: greedy tokens to add after the input
+        # the other models' continuation counts: a count belongs to the model it was set for
+        self._generates: dict[str, int] = {}
         self.timings: dict[str, float] = {}
         self._next_id = 0
         self._newest_id = -1
@@ -103,6 +105,7 @@ class AppState(QtCore.QObject):
             self.interventions = {}
             self.interventions_changed.emit({})
         if name != self.preset:
+            self._switch_generate(name)
             self.preset = name
             self.preset_changed.emit(name)
         self._set_input(value)
@@ -159,6 +162,30 @@ class AppState(QtCore.QObject):
             self.generate_changed.emit(steps)
             if get_preset(self.preset).task_info.generates:
                 self.request_run()
+
+    def set_generate_of(self, preset: str, steps: int) -> None:
+        """The continuation count `preset` runs with from its next run (a session's), without
+        a run now; InputError outside 0 to MAX_GENERATE."""
+        steps = check_generate(steps)
+        if preset != self.preset:
+            self._generates[preset] = steps
+        elif steps != self.generate:
+            self.generate = steps
+            self.generate_changed.emit(steps)
+
+    def _switch_generate(self, name: str) -> None:
+        """Leaving the current model for `name`: the current one keeps its count (not one
+        its newest run refused: then the count of its result on screen), `name` comes back
+        with its own, or 0 the first time."""
+        shown = self.shown
+        kept = self.generate
+        if self.error and self.settled():
+            kept = shown.generate if shown is not None and shown.preset == self.preset else 0
+        self._generates[self.preset] = kept
+        steps = self._generates.pop(name, 0)
+        if steps != self.generate:
+            self.generate = steps
+            self.generate_changed.emit(steps)
 
     def toggle_head(self, site: str, head: int) -> None:
         heads = [list(h) for h in self.interventions.get("heads_off", [])]
@@ -272,6 +299,12 @@ class AppState(QtCore.QObject):
                 self._inputs[request.preset] = self._given_up[1]
             self.preset, self.input = shown.preset, shown.input
             self.interventions = dict(shown.interventions or {})
+            # the refused model starts at 0 next time; the one on screen has its own count
+            self._generates.pop(request.preset, None)
+            self._generates.pop(shown.preset, None)
+            if self.generate != shown.generate:
+                self.generate = shown.generate
+                self.generate_changed.emit(self.generate)
             self.preset_changed.emit(self.preset)
             self.input_changed.emit(self.input)
             self.interventions_changed.emit(self.interventions)
