@@ -23,7 +23,7 @@ from models.session import site_names
 from models.sites import CROSS, token_layout
 from models.trace import Trace
 
-from .i18n import tr, translate_message
+from .i18n import say, tr, translate_message
 from .runner import Request, Runner
 
 
@@ -53,6 +53,7 @@ class AppState(QtCore.QObject):
     preset_changed = QtCore.Signal(str)  # also when a failed switch is undone
     input_changed = QtCore.Signal(object)  # the input the state runs (text, path or array)
     generate_changed = QtCore.Signal(int)
+    progress = QtCore.Signal(str, int, int)  # the newest run: stage, done, total
 
     def __init__(self, preset: str, device: str = "cpu", parent: QtCore.QObject | None = None,
                  untrained: bool = False):
@@ -85,6 +86,8 @@ class AppState(QtCore.QObject):
         self.runner = Runner()
         self.runner.finished.connect(self._on_result)
         self.runner.failed.connect(self._on_failure)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.cancelled.connect(self._on_cancelled)
 
     # -- inputs ----------------------------------------------------------------
     def set_preset(self, name: str, value: Any = None) -> None:
@@ -225,6 +228,27 @@ class AppState(QtCore.QObject):
                 raise TimeoutError(f"no result within {timeout_s:.0f} s")
             QtCore.QCoreApplication.processEvents(QtCore.QEventLoop.WaitForMoreEvents)
         alarm.stop()
+
+    def stop(self) -> None:
+        """Stop the newest run at its next step (a block of the forward pass, a generated
+        token): the result on screen stays, and the message says it was stopped."""
+        if not self.settled():
+            self.runner.cancel(self._newest_id)
+
+    def _on_progress(self, request: Request, stage: str, done: int, total: int) -> None:
+        if request.id == self._newest_id and not self.settled():
+            self.progress.emit(stage, done, total)
+
+    def _on_cancelled(self, request: Request) -> None:
+        """A run stopped: by Stop when it is the newest (told like a refusal, the previous
+        result stays), else because a newer one was waiting (nothing to say)."""
+        if request.id == self._newest_id:
+            if request.id == self._remembered_id:  # not the input's fault: no sample instead
+                self._remembered_id = -1
+            self._on_failure(request, say("stopped: the result on screen is the last one "
+                                          "finished"))
+        else:
+            self._answered(request)
 
     def shutdown(self) -> None:
         self.runner.stop()

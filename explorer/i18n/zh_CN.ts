@@ -1099,6 +1099,26 @@ offset →</source>
         <source>tour step {step}: {reason}</source>
         <translation>导览第 {step} 步：{reason}</translation>
     </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>stop this run after its current step: the result on screen stays</source>
+        <translation>在当前这一步之后停止本次运行：屏幕上的结果保留</translation>
+    </message>
+    <message>
+        <source>forward pass: block {done} of {total}</source>
+        <translation>前向计算：第 {done} 层，共 {total} 层</translation>
+    </message>
+    <message>
+        <source>generating: token {done} of {total}</source>
+        <translation>生成中：第 {done} 个 token，共 {total} 个</translation>
+    </message>
+    <message>
+        <source>stopped: the result on screen is the last one finished</source>
+        <translation>已停止：屏幕上是最后一次完成的结果</translation>
+    </message>
 </context>
 <context>
     <name>models</name>
