@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 import torch
 
+from .. import chat as chats
 from .. import trace as tracing
 from ..errors import InputError
 from ..trace import Trace
@@ -37,9 +38,23 @@ def check_generate(steps: int) -> int:
 
 def encode(session, text: str) -> tuple[list[int], list[bool]]:
     """(ids, special-token mask) of `text`; InputError when it is empty or too long."""
+    ids, special, _ = encode_turn(session, text)
+    return ids, special
+
+
+def encode_turn(session, text: str) -> tuple[list[int], list[bool], list[int]]:
+    """(ids, special-token mask, the chat template's tokens) of `text`: as typed, or with
+    `session.chat` as one user message in the folder's chat template."""
     if not text.strip():
         raise InputError("the input is empty: type a sentence")
-    ids, special = session.tokenizer.encode(text)
+    if getattr(session, "chat", False):
+        template, why = chats.template_of(session)
+        if template is None:
+            raise InputError("no chat turn: {why}", why=why)
+        rendered, content = chats.render(template, text)
+        ids, special, wrapped = chats.encode(session.tokenizer, rendered, content)
+    else:
+        (ids, special), wrapped = session.tokenizer.encode(text), []
     if not ids or all(special):
         raise InputError("the input is empty: type a sentence")
     limit = session.model.cfg.max_len
@@ -51,7 +66,7 @@ def encode(session, text: str) -> tuple[list[int], list[bool]]:
                                                        else "") +
                          "; this model takes at most {limit}" + (" ({note})" if note else ""),
                          n=len(ids), extra=extra, limit=limit, note=note)
-    return ids, special
+    return ids, special, wrapped
 
 
 def probabilities(head: torch.nn.Module, hidden: torch.Tensor) -> torch.Tensor:
@@ -90,7 +105,7 @@ def told_by_layer(model: torch.nn.Module, progress):
 def run(session, text, trace: bool) -> Trace:
     """Run the language model on `text`; with trace=False only the prediction is kept."""
     text = str(text)
-    ids, special = encode(session, text)
+    ids, special, wrapped = encode_turn(session, text)
     tokenizer, model, task = session.tokenizer, session.model, session.preset.task_info
     x = torch.tensor([ids], device=session.device)
     result = Trace()
@@ -108,6 +123,12 @@ def run(session, text, trace: bool) -> Trace:
     meta = dict(input=text, tokens=tokens, special=[i for i, s in enumerate(special) if s],
                 joiner=tokenizer.joiner,  # a word-level tokenizer's: " "
                 topk=topk, notice="", continuation=[], unknown=[])
+    if task.generates:  # the chat turn: whether it can be taken, and its template's tokens
+        template, why = chats.template_of(session) if hasattr(tokenizer, "backend") \
+            else (None, "a preset has no chat template")
+        meta["chat"] = {"available": template is not None, "why": why,
+                        "used": bool(getattr(session, "chat", False)),
+                        "template_tokens": wrapped}
     if task.generates:  # a causal model: the next token, and a continuation if asked
         continuation: list[int] = []
         if session.generate:
