@@ -53,6 +53,7 @@ class Request:
     untrained: bool = False  # random weights, asked for with --untrained
     generate: int = 0  # a causal language model: greedy tokens after the input
     ready: Any = None  # an opened model's Session built (or folder read) while it was opened
+    chat: bool = False  # a causal language model: the input as a turn of its chat template
 
 
 class Cancelled(Exception):
@@ -142,6 +143,7 @@ class Runner(QtCore.QObject):
         original = None
         self.session.generate = request.generate if self.session.preset.task_info.generates \
             else 0
+        self.session.chat = request.chat and self.session.preset.task_info.generates
         if request.interventions:  # the unedited model's answer, to show beside
             self.session.set_interventions()
             original = self.session.run(request.input, trace=False).meta

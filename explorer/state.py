@@ -53,6 +53,7 @@ class AppState(QtCore.QObject):
     preset_changed = QtCore.Signal(str)  # also when a failed switch is undone
     input_changed = QtCore.Signal(object)  # the input the state runs (text, path or array)
     generate_changed = QtCore.Signal(int)
+    chat_changed = QtCore.Signal(bool)
     progress = QtCore.Signal(str, int, int)  # the newest run: stage, done, total
 
     def __init__(self, preset: str, device: str = "cpu", parent: QtCore.QObject | None = None,
@@ -74,6 +75,8 @@ class AppState(QtCore.QObject):
         self.generate = 0  # a causal language model: greedy tokens to add after the input
         # the other models' continuation counts: a count belongs to the model it was set for
         self._generates: dict[str, int] = {}
+        self.chat = False  # a language model with a chat template: the input as a user turn
+        self._chats: dict[str, bool] = {}  # the other models' (it belongs to its model too)
         self.timings: dict[str, float] = {}
         self._next_id = 0
         self._newest_id = -1
@@ -109,6 +112,10 @@ class AppState(QtCore.QObject):
             self.interventions_changed.emit({})
         if name != self.preset:
             self._switch_generate(name)
+            self._chats[self.preset] = self.chat
+            if self._chats.pop(name, False) != self.chat:
+                self.chat = not self.chat
+                self.chat_changed.emit(self.chat)
             self.preset = name
             self.preset_changed.emit(name)
         self._set_input(value)
@@ -166,6 +173,16 @@ class AppState(QtCore.QObject):
             if get_preset(self.preset).task_info.generates:
                 self.request_run()
 
+    def set_chat(self, on: bool) -> None:
+        """A causal language model's input as one user turn of its folder's chat template
+        (the run refuses it, with the reason, where the folder has none)."""
+        on = bool(on)
+        if on != self.chat:
+            self.chat = on
+            self.chat_changed.emit(on)
+            if get_preset(self.preset).task_info.generates:
+                self.request_run()
+
     def set_generate_of(self, preset: str, steps: int) -> None:
         """The continuation count `preset` runs with from its next run (a session's), without
         a run now; InputError outside 0 to MAX_GENERATE."""
@@ -208,7 +225,8 @@ class AppState(QtCore.QObject):
         self.busy_changed.emit(True)
         self.runner.submit(Request(self._next_id, self.preset, self.device, self.input,
                                    time.perf_counter(), dict(self.interventions),
-                                   self.untrained, self.generate, self._ready.get(self.preset)))
+                                   self.untrained, self.generate, self._ready.get(self.preset),
+                                   self.chat))
         return self._next_id
 
     def settled(self) -> bool:
@@ -329,6 +347,10 @@ class AppState(QtCore.QObject):
             if self.generate != shown.generate:
                 self.generate = shown.generate
                 self.generate_changed.emit(self.generate)
+            self._chats.pop(request.preset, None)
+            if self.chat != shown.chat:
+                self.chat = shown.chat
+                self.chat_changed.emit(self.chat)
             self.preset_changed.emit(self.preset)
             self.input_changed.emit(self.input)
             self.interventions_changed.emit(self.interventions)
@@ -353,6 +375,9 @@ class AppState(QtCore.QObject):
         if self.generate != shown.generate:
             self.generate = shown.generate
             self.generate_changed.emit(self.generate)
+        if self.chat != shown.chat:
+            self.chat = shown.chat
+            self.chat_changed.emit(self.chat)
 
     # -- selection -------------------------------------------------------------
     def set_selection(self, **changes: Any) -> None:

@@ -1119,6 +1119,26 @@ offset →</source>
         <source>stopped: the result on screen is the last one finished</source>
         <translation>已停止：屏幕上是最后一次完成的结果</translation>
     </message>
+    <message>
+        <source>chat turn</source>
+        <translation>对话轮次</translation>
+    </message>
+    <message>
+        <source>hide its tokens</source>
+        <translation>隐藏模板 token</translation>
+    </message>
+    <message>
+        <source>hide the rows of the tokens the chat template added (they stay in the model&apos;s input)</source>
+        <translation>隐藏对话模板添加的 token 所在的行（它们仍在模型的输入中）</translation>
+    </message>
+    <message>
+        <source>the input as one user message with the assistant&apos;s turn to follow, in the folder&apos;s chat template; the template&apos;s tokens are marked</source>
+        <translation>把输入作为一条用户消息、其后接助手的轮次，用文件夹的对话模板包装；模板的 token 会被标出</translation>
+    </message>
+    <message>
+        <source>no chat template: {why}</source>
+        <translation>没有对话模板：{why}</translation>
+    </message>
 </context>
 <context>
     <name>models</name>
@@ -1225,6 +1245,38 @@ offset →</source>
     <message>
         <source>the checkpoint&apos;s preprocessing gives {width}×{height} pixels, but the model takes {side}×{side}</source>
         <translation>检查点的预处理给出 {width}×{height} 像素，但模型接受 {side}×{side}</translation>
+    </message>
+    <message>
+        <source>no chat turn: {why}</source>
+        <translation>无法使用对话轮次：{why}</translation>
+    </message>
+    <message>
+        <source>the chat template tried something it must not ({reason})</source>
+        <translation>对话模板试图做不允许的事（{reason}）</translation>
+    </message>
+    <message>
+        <source>the chat template cannot be used ({reason})</source>
+        <translation>对话模板无法使用（{reason}）</translation>
+    </message>
+    <message>
+        <source>a preset has no chat template</source>
+        <translation>预设模型没有对话模板</translation>
+    </message>
+    <message>
+        <source>this folder has no chat template</source>
+        <translation>这个文件夹没有对话模板</translation>
+    </message>
+    <message>
+        <source>a single weights file has no chat template</source>
+        <translation>单个权重文件没有对话模板</translation>
+    </message>
+    <message>
+        <source>its chat template is too long</source>
+        <translation>它的对话模板太长</translation>
+    </message>
+    <message>
+        <source>its chat_template.jinja cannot be read</source>
+        <translation>它的 chat_template.jinja 无法读取</translation>
     </message>
 </context>
 </TS>

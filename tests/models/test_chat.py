@@ -124,3 +124,22 @@ def test_in_a_session_a_refused_template_keeps_nothing_half_done(tmp_path):
         session.run(TEXT)
     session.chat = False
     assert session.run(TEXT).meta["chat"]["available"]
+
+
+def test_the_command_line_takes_a_chat_turn(chat_folder, tmp_path, capsys):
+    from main import main
+    from models.trace import Trace
+
+    folder, _ = chat_folder
+    out = tmp_path / "chat.npz"
+    assert main(["trace", "--weights", str(folder), "--input", TEXT, "--chat",
+                 "--generate", "3", "-o", str(out)]) == 0
+    trace = Trace.load_npz(str(out))
+    assert trace.meta["chat"]["used"] and trace.meta["tokens"][0] == "<|im_start|>"
+    assert len(trace["prediction/ids"]) == 3
+    build("gpt2", tmp_path / "plain")
+    capsys.readouterr()  # (what building the folder wrote)
+    assert main(["trace", "--weights", str(tmp_path / "plain"), "--input", TEXT, "--chat",
+                 "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "no chat turn: this folder has no chat template" in err and err.count("\n") == 1
