@@ -1124,7 +1124,7 @@ offset →</source>
         <translation>对话轮次</translation>
     </message>
     <message>
-        <source>hide its tokens</source>
+        <source>hide template tokens</source>
         <translation>隐藏模板 token</translation>
     </message>
     <message>

@@ -423,8 +423,10 @@ class LanguagePage(Page):
         layout = QtWidgets.QVBoxLayout(self.widget)
         layout.setContentsMargins(0, 0, 0, 0)
         self.continue_row = QtWidgets.QWidget()
-        row = QtWidgets.QHBoxLayout(self.continue_row)
-        row.setContentsMargins(0, 0, 0, 0)
+        lines = QtWidgets.QVBoxLayout(self.continue_row)  # the continuation, the chat turn
+        lines.setContentsMargins(0, 0, 0, 0)
+        row = QtWidgets.QHBoxLayout()
+        lines.addLayout(row)
         continue_label = QtWidgets.QLabel()
         bind(continue_label, "setText", "continue greedily by")
         continue_label.setWordWrap(True)
@@ -437,6 +439,9 @@ class LanguagePage(Page):
         self.generate.valueChanged.connect(self.state.set_generate)
         self.state.generate_changed.connect(self.show_generate)
         row.addWidget(self.generate)
+        row.addStretch(1)
+        row = QtWidgets.QHBoxLayout()
+        lines.addLayout(row)
         # the input as one user message in the folder's chat template (off, saying why,
         # where the folder has none)
         self.chat = QtWidgets.QCheckBox()
@@ -445,7 +450,7 @@ class LanguagePage(Page):
         self.state.chat_changed.connect(self.show_chat)
         row.addWidget(self.chat)
         self.hide_template = QtWidgets.QCheckBox()
-        bind(self.hide_template, "setText", "hide its tokens")
+        bind(self.hide_template, "setText", "hide template tokens")
         bind(self.hide_template, "setToolTip", "hide the rows of the tokens the chat template "
              "added (they stay in the model's input)")
         self.hide_template.toggled.connect(lambda _: self.mark_template(self._template))

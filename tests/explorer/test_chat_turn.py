@@ -47,6 +47,11 @@ def test_the_toggle_wraps_the_input_and_marks_the_template(make_explorer, opened
     assert e.trace["input/ids"].tolist() == expected["input/ids"].tolist()
     marked = e.trace.meta["chat"]["template_tokens"]
     assert marked and e.state.chat
+    e.show("tokens")  # the tokens strip greys the template's tokens
+    e.paint()
+    assert e.window.panels["tokens"].strip.template == set(marked)
+    e.grab("tokens").save("/tmp/gen-chat-tokens.png")
+    e.grab("prediction").save("/tmp/gen-chat-prediction.png")
     table = page.positions
     assert table.item(marked[0], 0).font().italic()
     assert not table.item(max(set(range(table.rowCount())) - set(marked)), 0).font().italic()
