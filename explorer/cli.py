@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compact", action="store_true",
                    help="write only what grows linearly with the input (q, k, v, outputs, "
                         "masks); models.trace.Trace.load_npz derives the N×N matrices")
+    p.add_argument("--chat", action="store_true",
+                   help="a causal language model whose folder has a chat template: the input "
+                        "as one user message with the assistant's turn to follow")
     p.set_defaults(func=commands.cmd_trace)
 
     p = sub.add_parser("eval", help="held-out figures of a preset's shipped weights",

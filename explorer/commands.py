@@ -66,6 +66,11 @@ def session_for(args: argparse.Namespace):
         raise UsageError(f"--generate continues a causal language model's text (GPT-2, "
                          f"Llama, Qwen2, Mistral); {session.preset.name} is not one")
     session.generate = steps
+    if getattr(args, "chat", False):
+        if not session.preset.task_info.generates:
+            raise UsageError(f"--chat wraps a causal language model's input in its chat "
+                             f"template; {session.preset.name} is not one")
+        session.chat = True
     return session
 
 

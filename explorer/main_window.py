@@ -31,6 +31,7 @@ from .state import AppState
 from .toolbar import SelectionBar
 from .widgets.banner import DockTitle, ElidedLabel, with_banner
 from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput
+from .widgets.progress import RunProgress
 from .zoom import ZOOM
 from .zoom import font as zoom_font
 
@@ -203,6 +204,8 @@ class MainWindow(QtWidgets.QMainWindow):
         ZOOM.changed.connect(self._size_status)  # a method: disconnected when deleted
         status.addWidget(self.message_label, 1)
         status.addPermanentWidget(self.toolbar.lock_label)  # not in the toolbar: 1280 px is narrow
+        self.run_progress = RunProgress(self.state)  # a long run: how far, and Stop
+        status.addPermanentWidget(self.run_progress)
         status.addPermanentWidget(self.busy)
         status.addPermanentWidget(self.timing_label)
 

@@ -3,6 +3,10 @@
 The GUI thread calls `submit`; the worker wakes, takes only the latest request, loads the
 preset or moves it to another device when needed, runs it and emits `finished` or
 `failed` (queued back to the GUI thread by Qt). No widget is touched here.
+
+A language model's run tells how far it is (`progress`: each block of the forward pass, each
+generated token) and can be stopped there: by `cancel` (the Stop button), or because a newer
+request is waiting (its result would be dropped anyway); `cancelled` then says so.
 """
 from __future__ import annotations
 
@@ -49,11 +53,18 @@ class Request:
     untrained: bool = False  # random weights, asked for with --untrained
     generate: int = 0  # a causal language model: greedy tokens after the input
     ready: Any = None  # an opened model's Session built (or folder read) while it was opened
+    chat: bool = False  # a causal language model: the input as a turn of its chat template
+
+
+class Cancelled(Exception):
+    """Raised in a run's progress callback: the run stops there."""
 
 
 class Runner(QtCore.QObject):
     finished = QtCore.Signal(object, object, dict)  # Request, Trace, timings
     failed = QtCore.Signal(object, object)  # Request, ModelMessage (a str) for the user
+    progress = QtCore.Signal(object, str, int, int)  # Request, stage, done, total
+    cancelled = QtCore.Signal(object)  # Request: stopped between two steps
 
     def __init__(self) -> None:
         super().__init__()
@@ -63,6 +74,7 @@ class Runner(QtCore.QObject):
         self.session: Session | None = None
         self._big = False  # the session is big enough for every core and a trim per run
         self._untrained = False  # how the session was loaded
+        self._cancel_id = -1  # the request to stop at its next step
         self._thread = threading.Thread(target=self._loop, name="model-worker", daemon=True)
         self._thread.start()
 
@@ -70,6 +82,10 @@ class Runner(QtCore.QObject):
         with self._wake:
             self._pending = request  # replaces any request not yet started
             self._wake.notify()
+
+    def cancel(self, request_id: int) -> None:
+        """Stop that request's run at its next step (a block, a token): `cancelled`."""
+        self._cancel_id = request_id
 
     def stop(self) -> None:
         with self._wake:
@@ -100,16 +116,34 @@ class Runner(QtCore.QObject):
             except torch.cuda.OutOfMemoryError:
                 self._fall_back_to_cpu()  # the state follows: the result says "cpu"
                 self._run(request, "the GPU ran out of memory: running on CPU")
+        except Cancelled:
+            self.cancelled.emit(request)
         except (InputError, CheckpointError) as error:
             self.failed.emit(request, said(error))  # with its template, to translate
         except Exception as error:  # keep the app alive whatever the model does
             traceback.print_exc()
             self.failed.emit(request, said(f"the model failed: {type(error).__name__}: {error}"))
 
+    def _told(self, request: Request):
+        """The session's progress callback for this request's run."""
+        def progress(stage: str, done: int, total: int) -> None:
+            if self._cancel_id == request.id or self._pending is not None or self._stopping:
+                raise Cancelled
+            self.progress.emit(request, stage, done, total)
+        return progress
+
     def _run(self, request: Request, notice: str) -> None:
+        try:
+            self.session.progress = self._told(request)
+            self._run_told(request, notice)
+        finally:
+            self.session.progress = None
+
+    def _run_told(self, request: Request, notice: str) -> None:
         original = None
         self.session.generate = request.generate if self.session.preset.task_info.generates \
             else 0
+        self.session.chat = request.chat and self.session.preset.task_info.generates
         if request.interventions:  # the unedited model's answer, to show beside
             self.session.set_interventions()
             original = self.session.run(request.input, trace=False).meta

@@ -227,7 +227,7 @@ def apply(explorer, data: dict) -> None:
     and nothing else is applied."""
     try:
         # (a continuation is part of the run: an input plus it may be too long)
-        explorer.state.set_generate(data.get("generate", 0))
+        explorer.state.set_generate_of(data["preset"], data.get("generate", 0))
         explorer.set_preset(data["preset"], data["value"])
         explorer.wait()
         if data.get("interventions"):

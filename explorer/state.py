@@ -23,7 +23,7 @@ from models.session import site_names
 from models.sites import CROSS, token_layout
 from models.trace import Trace
 
-from .i18n import tr, translate_message
+from .i18n import say, tr, translate_message
 from .runner import Request, Runner
 
 
@@ -53,6 +53,8 @@ class AppState(QtCore.QObject):
     preset_changed = QtCore.Signal(str)  # also when a failed switch is undone
     input_changed = QtCore.Signal(object)  # the input the state runs (text, path or array)
     generate_changed = QtCore.Signal(int)
+    chat_changed = QtCore.Signal(bool)
+    progress = QtCore.Signal(str, int, int)  # the newest run: stage, done, total
 
     def __init__(self, preset: str, device: str = "cpu", parent: QtCore.QObject | None = None,
                  untrained: bool = False):
@@ -71,6 +73,10 @@ class AppState(QtCore.QObject):
         self.selection = Selection()
         self.interventions: dict[str, Any] = {}  # Session.set_interventions keywords
         self.generate = 0  # a causal language model: greedy tokens to add after the input
+        # the other models' continuation counts: a count belongs to the model it was set for
+        self._generates: dict[str, int] = {}
+        self.chat = False  # a language model with a chat template: the input as a user turn
+        self._chats: dict[str, bool] = {}  # the other models' (it belongs to its model too)
         self.timings: dict[str, float] = {}
         self._next_id = 0
         self._newest_id = -1
@@ -83,6 +89,8 @@ class AppState(QtCore.QObject):
         self.runner = Runner()
         self.runner.finished.connect(self._on_result)
         self.runner.failed.connect(self._on_failure)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.cancelled.connect(self._on_cancelled)
 
     # -- inputs ----------------------------------------------------------------
     def set_preset(self, name: str, value: Any = None) -> None:
@@ -103,6 +111,11 @@ class AppState(QtCore.QObject):
             self.interventions = {}
             self.interventions_changed.emit({})
         if name != self.preset:
+            self._switch_generate(name)
+            self._chats[self.preset] = self.chat
+            if self._chats.pop(name, False) != self.chat:
+                self.chat = not self.chat
+                self.chat_changed.emit(self.chat)
             self.preset = name
             self.preset_changed.emit(name)
         self._set_input(value)
@@ -160,6 +173,40 @@ class AppState(QtCore.QObject):
             if get_preset(self.preset).task_info.generates:
                 self.request_run()
 
+    def set_chat(self, on: bool) -> None:
+        """A causal language model's input as one user turn of its folder's chat template
+        (the run refuses it, with the reason, where the folder has none)."""
+        on = bool(on)
+        if on != self.chat:
+            self.chat = on
+            self.chat_changed.emit(on)
+            if get_preset(self.preset).task_info.generates:
+                self.request_run()
+
+    def set_generate_of(self, preset: str, steps: int) -> None:
+        """The continuation count `preset` runs with from its next run (a session's), without
+        a run now; InputError outside 0 to MAX_GENERATE."""
+        steps = check_generate(steps)
+        if preset != self.preset:
+            self._generates[preset] = steps
+        elif steps != self.generate:
+            self.generate = steps
+            self.generate_changed.emit(steps)
+
+    def _switch_generate(self, name: str) -> None:
+        """Leaving the current model for `name`: the current one keeps its count (not one
+        its newest run refused: then the count of its result on screen), `name` comes back
+        with its own, or 0 the first time."""
+        shown = self.shown
+        kept = self.generate
+        if self.error and self.settled():
+            kept = shown.generate if shown is not None and shown.preset == self.preset else 0
+        self._generates[self.preset] = kept
+        steps = self._generates.pop(name, 0)
+        if steps != self.generate:
+            self.generate = steps
+            self.generate_changed.emit(steps)
+
     def toggle_head(self, site: str, head: int) -> None:
         heads = [list(h) for h in self.interventions.get("heads_off", [])]
         heads = [h for h in heads if h != [site, head]] if [site, head] in heads \
@@ -178,7 +225,8 @@ class AppState(QtCore.QObject):
         self.busy_changed.emit(True)
         self.runner.submit(Request(self._next_id, self.preset, self.device, self.input,
                                    time.perf_counter(), dict(self.interventions),
-                                   self.untrained, self.generate, self._ready.get(self.preset)))
+                                   self.untrained, self.generate, self._ready.get(self.preset),
+                                   self.chat))
         return self._next_id
 
     def settled(self) -> bool:
@@ -198,6 +246,27 @@ class AppState(QtCore.QObject):
                 raise TimeoutError(f"no result within {timeout_s:.0f} s")
             QtCore.QCoreApplication.processEvents(QtCore.QEventLoop.WaitForMoreEvents)
         alarm.stop()
+
+    def stop(self) -> None:
+        """Stop the newest run at its next step (a block of the forward pass, a generated
+        token): the result on screen stays, and the message says it was stopped."""
+        if not self.settled():
+            self.runner.cancel(self._newest_id)
+
+    def _on_progress(self, request: Request, stage: str, done: int, total: int) -> None:
+        if request.id == self._newest_id and not self.settled():
+            self.progress.emit(stage, done, total)
+
+    def _on_cancelled(self, request: Request) -> None:
+        """A run stopped: by Stop when it is the newest (told like a refusal, the previous
+        result stays), else because a newer one was waiting (nothing to say)."""
+        if request.id == self._newest_id:
+            if request.id == self._remembered_id:  # not the input's fault: no sample instead
+                self._remembered_id = -1
+            self._on_failure(request, say("stopped: the result on screen is the last one "
+                                          "finished"))
+        else:
+            self._answered(request)
 
     def shutdown(self) -> None:
         self.runner.stop()
@@ -275,6 +344,16 @@ class AppState(QtCore.QObject):
                 self._inputs[request.preset] = self._given_up[1]
             self.preset, self.input = shown.preset, shown.input
             self.interventions = dict(shown.interventions or {})
+            # the refused model starts at 0 next time; the one on screen has its own count
+            self._generates.pop(request.preset, None)
+            self._generates.pop(shown.preset, None)
+            if self.generate != shown.generate:
+                self.generate = shown.generate
+                self.generate_changed.emit(self.generate)
+            self._chats.pop(request.preset, None)
+            if self.chat != shown.chat:
+                self.chat = shown.chat
+                self.chat_changed.emit(self.chat)
             self.preset_changed.emit(self.preset)
             self.input_changed.emit(self.input)
             self.interventions_changed.emit(self.interventions)
@@ -299,6 +378,9 @@ class AppState(QtCore.QObject):
         if self.generate != shown.generate:
             self.generate = shown.generate
             self.generate_changed.emit(self.generate)
+        if self.chat != shown.chat:
+            self.chat = shown.chat
+            self.chat_changed.emit(self.chat)
 
     # -- selection -------------------------------------------------------------
     def set_selection(self, **changes: Any) -> None:

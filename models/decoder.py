@@ -25,6 +25,7 @@ matrices read like any other model's; the site description says which heads shar
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 import torch
@@ -146,6 +147,7 @@ class CausalSelfAttention(nn.Module):
         self.head_gate: torch.Tensor | None = None
         self.use_mask = True  # an intervention: let each token see the later ones too
         self.kept_weights: list | None = None  # training: collect weights for a loss
+        self.kv_cache: KVCache | None = None  # generating: the earlier tokens' keys, values
 
     def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None
                 ) -> torch.Tensor:
@@ -161,16 +163,36 @@ class CausalSelfAttention(nn.Module):
             record(self.site_name, "k_unrotated", k)  # (Hkv, N, dh): one per key/value head
             q = q * cos + rotate_half(q) * sin
             k = k * cos + rotate_half(k) * sin
+        if self.kv_cache is not None:  # generating: this token's k, v after the earlier ones
+            k, v = self.kv_cache.extend(k, v)
         group = self.num_heads // self.num_kv_heads
         if group > 1:  # query head h reads key/value head h // group
             k = k.repeat_interleave(group, dim=1)
             v = v.repeat_interleave(group, dim=1)
-        out = attend(self.site_name, q, k, v, causal=self.use_mask, head_gate=self.head_gate,
-                     keep_weights=self.kept_weights)
+        # (a cached step's one query sees every key: no mask then)
+        out = attend(self.site_name, q, k, v, causal=self.use_mask and k.shape[2] == N,
+                     head_gate=self.head_gate, keep_weights=self.kept_weights)
         y = self.o_proj(merge_heads(out))
         record(self.site_name, "proj", y)
         record_output_projection(self.site_name, self.o_proj)
         return y
+
+
+class KVCache:
+    """One attention module's keys and values of the tokens so far, (B, Hkv, L, dh) each,
+    after RoPE and before the key/value heads are shared out: a generation step computes
+    the newest token's only."""
+
+    def __init__(self) -> None:
+        self.k: torch.Tensor | None = None
+        self.v: torch.Tensor | None = None
+
+    def extend(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The new tokens' k, v appended; returns every token's."""
+        if self.k is not None:
+            k, v = torch.cat([self.k, k], dim=2), torch.cat([self.v, v], dim=2)
+        self.k, self.v = k, v
+        return k, v
 
 
 class GatedMlp(nn.Module):
@@ -243,6 +265,7 @@ class Decoder(ModelBase):
         if cfg.tie_embeddings:
             self.lm_head.weight = self.embed.weight
         self.use_position = True  # an intervention: no position information at all
+        self.cache_start = 0  # generating with a cache: the position of ids[:, 0]
         for module in self.modules():
             if isinstance(module, (nn.Linear, nn.Embedding)):  # GPT-2's initialisation
                 nn.init.normal_(module.weight, std=0.02)
@@ -256,10 +279,10 @@ class Decoder(ModelBase):
         if self.cfg.position == "rope":
             self.inv_freq = rope_frequencies(self.cfg)
 
-    def rope(self, n: int, device) -> tuple[torch.Tensor, torch.Tensor]:
-        """(cos, sin), each (n, dh): position p rotates dimension pair (i, i + dh/2) by
-        p · inv_freq[i]."""
-        positions = torch.arange(n, device=device, dtype=torch.float32)
+    def rope(self, n: int, device, start: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """(cos, sin), each (n, dh), of positions start … start + n - 1: position p rotates
+        dimension pair (i, i + dh/2) by p · inv_freq[i]."""
+        positions = torch.arange(start, start + n, device=device, dtype=torch.float32)
         freqs = positions[:, None] * self.inv_freq.to(device)[None]  # (n, dh/2)
         angles = torch.cat((freqs, freqs), dim=-1)  # (n, dh)
         return angles.cos(), angles.sin()
@@ -267,17 +290,18 @@ class Decoder(ModelBase):
     def hidden(self, ids: torch.Tensor) -> torch.Tensor:
         """ids (B, N) -> final-normed hidden states (B, N, D)."""
         B, N = ids.shape
-        if N > self.cfg.max_len and self.cfg.position == "learned":
-            raise ValueError(f"{N} tokens; this model has {self.cfg.max_len} positions")
+        start = self.cache_start  # 0 unless generating with a cache
+        if start + N > self.cfg.max_len and self.cfg.position == "learned":
+            raise ValueError(f"{start + N} tokens; this model has {self.cfg.max_len} positions")
         x = self.embed(ids)  # (B, N, D)
         record("embed", "tokens", x)
         rope = None
         if self.cfg.position == "learned":
-            record_raw("pos_embed", "weight", self.pos_embed.weight[:N])
+            record_raw("pos_embed", "weight", self.pos_embed.weight[start:start + N])
             if self.use_position:
-                x = x + self.pos_embed.weight[:N]
+                x = x + self.pos_embed.weight[start:start + N]
         elif self.use_position:
-            rope = self.rope(N, ids.device)
+            rope = self.rope(N, ids.device, start)
             record_raw("rope", "inv_freq", self.inv_freq)
         record("embed", "sum", x)
         stream("embed", x)
@@ -290,17 +314,65 @@ class Decoder(ModelBase):
         return self.lm_head(self.hidden(ids))
 
     @torch.no_grad()
-    def generate(self, ids: torch.Tensor, steps: int, stop_at_eos: bool = True) -> torch.Tensor:
+    def generate(self, ids: torch.Tensor, steps: int, stop_at_eos: bool = True,
+                 progress=None) -> torch.Tensor:
         """Greedy continuation (B, ≤ steps): the most likely token each step, as
         transformers' generate with do_sample=False; stops after `eos_id` (batch 1) when
-        asked. Each step re-runs the whole sequence (the small models here need no cache)."""
+        asked. The input runs once, then each new token alone against the earlier tokens'
+        keys and values (a key/value cache); `progress(done, steps)` is called after each
+        token (it may raise to stop the continuation there)."""
+        if not all(layer.attn.use_mask for layer in self.layers):
+            # every token sees the later ones: each step changes the earlier tokens' keys
+            return self._generate_without_cache(ids, steps, stop_at_eos, progress)
+        new: list[torch.Tensor] = []
+        with self._kv_cached():
+            n = ids.shape[1]
+            logits = None
+            for _ in range(steps):
+                if self.cfg.position == "learned" and n + len(new) >= self.cfg.max_len:
+                    break
+                if logits is None:  # the input, its keys and values kept
+                    logits = self._last_logits(ids)
+                else:  # only the newest token, at the next position
+                    self.cache_start = n + len(new) - 1
+                    logits = self._last_logits(new[-1])
+                nxt = logits.argmax(-1, keepdim=True)  # (B, 1)
+                new.append(nxt)
+                if progress is not None:
+                    progress(len(new), steps)
+                if stop_at_eos and self.cfg.eos_id is not None and bool(
+                        (nxt == self.cfg.eos_id).all()):
+                    break
+        return torch.cat(new, dim=1) if new else ids[:, :0]
+
+    def _last_logits(self, ids: torch.Tensor) -> torch.Tensor:
+        """(B, V): the logits after the last token only (the output head on one row)."""
+        return self.lm_head(self.hidden(ids)[:, -1])
+
+    @contextmanager
+    def _kv_cached(self):
+        """Every attention module keeps the keys and values it computes, for the block."""
+        for layer in self.layers:
+            layer.attn.kv_cache = KVCache()
+        try:
+            yield
+        finally:
+            self.cache_start = 0
+            for layer in self.layers:
+                layer.attn.kv_cache = None
+
+    def _generate_without_cache(self, ids, steps, stop_at_eos, progress) -> torch.Tensor:
+        """Greedy continuation re-running the whole sequence each step (the mask switched
+        off: a token's keys then depend on the tokens after it)."""
         new = []
         for _ in range(steps):
             if self.cfg.position == "learned" and ids.shape[1] >= self.cfg.max_len:
                 break
-            nxt = self(ids)[:, -1].argmax(-1, keepdim=True)  # (B, 1)
+            nxt = self._last_logits(ids).argmax(-1, keepdim=True)  # (B, 1)
             new.append(nxt)
             ids = torch.cat([ids, nxt], dim=1)
+            if progress is not None:
+                progress(len(new), steps)
             if stop_at_eos and self.cfg.eos_id is not None and bool(
                     (nxt == self.cfg.eos_id).all()):
                 break

@@ -37,10 +37,12 @@ def load_folder(path: str | Path, device: str = "cpu", arch: str | None = None,
     preset = Preset(f"opened:{opened.name}", opened.arch, opened.task,
                     f"{opened.family} from {opened.name}", "", opened.config)
     model = build_model(preset, opened.config, opened.name, opened.tensors)
-    return Session(preset, without_dropout(model.eval()), device, trained=True,
-                   tokenizer=opened.tokenizer, labels=opened.labels,
-                   preprocessing=opened.preprocessing,
-                   limit_note=opened.limit_note)  # (a language model's)
+    session = Session(preset, without_dropout(model.eval()), device, trained=True,
+                      tokenizer=opened.tokenizer, labels=opened.labels,
+                      preprocessing=opened.preprocessing,
+                      limit_note=opened.limit_note)  # (a language model's)
+    session.folder = Path(path)  # what else it holds: a language model's chat template
+    return session
 
 
 def load_preset(name: str, device: str = "cpu", weights: str | Path | None = None,
@@ -97,6 +99,11 @@ class Session:
         self.labels = DIGIT_LABELS if labels is None else labels
         self.preprocessing, self.limit_note = preprocessing, limit_note
         self.generate = 0
+        # told how far a run is (models/runs/lm.py): progress(stage, done, total); it may
+        # raise to stop the run
+        self.progress = None
+        self.chat = False  # a causal language model: the input as a turn of its chat template
+        self.folder: Path | None = None  # an opened model's folder (or file)
         self._description: str | None = None
         self.interventions: dict = {}  # what set_interventions switched on (in every trace)
         self.device = torch.device(device)

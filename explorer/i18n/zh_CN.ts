@@ -1146,6 +1146,44 @@ offset →</source>
     <message>
         <source>the model&apos;s read-out at every point of its residual stream; colour: the probability of each position&apos;s prediction</source>
         <translation>模型在残差流每个位置点上的读出；颜色：每个位置最终预测的概率</translation>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>stop this run after its current step: the result on screen stays</source>
+        <translation>在当前这一步之后停止本次运行：屏幕上的结果保留</translation>
+    </message>
+    <message>
+        <source>forward pass: block {done} of {total}</source>
+        <translation>前向计算：第 {done} 层，共 {total} 层</translation>
+    </message>
+    <message>
+        <source>generating: token {done} of {total}</source>
+        <translation>生成中：第 {done} 个 token，共 {total} 个</translation>
+    </message>
+    <message>
+        <source>stopped: the result on screen is the last one finished</source>
+        <translation>已停止：屏幕上是最后一次完成的结果</translation>
+    </message>
+    <message>
+        <source>chat turn</source>
+        <translation>对话轮次</translation>
+    </message>
+    <message>
+        <source>hide template tokens</source>
+        <translation>隐藏模板 token</translation>
+    </message>
+    <message>
+        <source>hide the rows of the tokens the chat template added (they stay in the model&apos;s input)</source>
+        <translation>隐藏对话模板添加的 token 所在的行（它们仍在模型的输入中）</translation>
+    </message>
+    <message>
+        <source>the input as one user message with the assistant&apos;s turn to follow, in the folder&apos;s chat template; the template&apos;s tokens are marked</source>
+        <translation>把输入作为一条用户消息、其后接助手的轮次，用文件夹的对话模板包装；模板的 token 会被标出</translation>
+    </message>
+    <message>
+        <source>no chat template: {why}</source>
+        <translation>没有对话模板：{why}</translation>
     </message>
 </context>
 <context>
@@ -1405,6 +1443,36 @@ offset →</source>
     <message>
         <source>the session&apos;s input is refused: {error}</source>
         <translation>会话的输入被拒绝：{error}</translation>
+        <source>no chat turn: {why}</source>
+        <translation>无法使用对话轮次：{why}</translation>
+    </message>
+    <message>
+        <source>the chat template tried something it must not ({reason})</source>
+        <translation>对话模板试图做不允许的事（{reason}）</translation>
+    </message>
+    <message>
+        <source>the chat template cannot be used ({reason})</source>
+        <translation>对话模板无法使用（{reason}）</translation>
+    </message>
+    <message>
+        <source>a preset has no chat template</source>
+        <translation>预设模型没有对话模板</translation>
+    </message>
+    <message>
+        <source>this folder has no chat template</source>
+        <translation>这个文件夹没有对话模板</translation>
+    </message>
+    <message>
+        <source>a single weights file has no chat template</source>
+        <translation>单个权重文件没有对话模板</translation>
+    </message>
+    <message>
+        <source>its chat template is too long</source>
+        <translation>它的对话模板太长</translation>
+    </message>
+    <message>
+        <source>its chat_template.jinja cannot be read</source>
+        <translation>它的 chat_template.jinja 无法读取</translation>
     </message>
 </context>
 </TS>

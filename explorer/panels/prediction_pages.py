@@ -17,7 +17,7 @@ from models.runs.lm import MAX_GENERATE
 from models.sites import kind_of
 
 from .. import zoom
-from ..i18n import bind, tr
+from ..i18n import bind, tr, translate_message
 from ..state import Selection
 
 CHOSEN = QtGui.QColor(255, 140, 0)
@@ -442,8 +442,10 @@ class LanguagePage(Page):
         layout = QtWidgets.QVBoxLayout(self.widget)
         layout.setContentsMargins(0, 0, 0, 0)
         self.continue_row = QtWidgets.QWidget()
-        row = QtWidgets.QHBoxLayout(self.continue_row)
-        row.setContentsMargins(0, 0, 0, 0)
+        lines = QtWidgets.QVBoxLayout(self.continue_row)  # the continuation, the chat turn
+        lines.setContentsMargins(0, 0, 0, 0)
+        row = QtWidgets.QHBoxLayout()
+        lines.addLayout(row)
         continue_label = QtWidgets.QLabel()
         bind(continue_label, "setText", "continue greedily by")
         continue_label.setWordWrap(True)
@@ -457,6 +459,23 @@ class LanguagePage(Page):
         self.state.generate_changed.connect(self.show_generate)
         row.addWidget(self.generate)
         row.addStretch(1)
+        row = QtWidgets.QHBoxLayout()
+        lines.addLayout(row)
+        # the input as one user message in the folder's chat template (off, saying why,
+        # where the folder has none)
+        self.chat = QtWidgets.QCheckBox()
+        bind(self.chat, "setText", "chat turn")
+        self.chat.toggled.connect(self.state.set_chat)
+        self.state.chat_changed.connect(self.show_chat)
+        row.addWidget(self.chat)
+        self.hide_template = QtWidgets.QCheckBox()
+        bind(self.hide_template, "setText", "hide template tokens")
+        bind(self.hide_template, "setToolTip", "hide the rows of the tokens the chat template "
+             "added (they stay in the model's input)")
+        self.hide_template.toggled.connect(lambda _: self.mark_template(self._template))
+        row.addWidget(self.hide_template)
+        row.addStretch(1)
+        self._template: list[int] = []  # the rows of the chat template's tokens
         self.position_label = QtWidgets.QLabel()
         self.position_label.setWordWrap(True)
         self.position_label.setTextFormat(QtCore.Qt.RichText)
@@ -475,12 +494,33 @@ class LanguagePage(Page):
             self.generate.setValue(steps)
             self.generate.blockSignals(False)
 
+    def show_chat(self, on: bool) -> None:
+        if self.chat.isChecked() != on:
+            self.chat.blockSignals(True)
+            self.chat.setChecked(on)
+            self.chat.blockSignals(False)
+
+    def show_chat_state(self, chat: dict) -> None:
+        """The toggle: on or off as the state says; where the folder has no template, off
+        and disabled, its tooltip saying why."""
+        self.show_chat(self.state.chat)
+        available = bool(chat.get("available"))
+        self.chat.setEnabled(available or self.state.chat)
+        if available:
+            self.chat.setToolTip(tr("the input as one user message with the assistant's turn "
+                                    "to follow, in the folder's chat template; the "
+                                    "template's tokens are marked"))
+        else:
+            self.chat.setToolTip(tr("no chat template: {why}").format(
+                why=translate_message(chat.get("why", ""))))
+
     def show(self, meta: dict) -> None:
         header = self.header
         causal = meta["prediction_form"] == "next-token"
         header.reference.hide()
         self.continue_row.setVisible(causal)
         self.show_generate(self.state.generate)
+        self.show_chat_state(meta.get("chat", {}))
         tokens, topk = meta["tokens"], meta["topk"]
         if causal:
             best, p = topk[-1][0]
@@ -503,6 +543,24 @@ class LanguagePage(Page):
         self.positions.setHorizontalHeaderLabels(
             [tr("token"), tr("top-5 next tokens" if causal else "top-5 guesses for this position")])
         self.positions.show_rows(tokens, topk, ".1%")
+        self.mark_template(meta.get("chat", {}).get("template_tokens", []))
+
+    def mark_template(self, rows: list[int]) -> None:
+        """The chat template's tokens: grey and italic in the table, or hidden."""
+        self._template = list(rows)
+        self.hide_template.setVisible(bool(rows))
+        marked = set(rows)
+        hide = self.hide_template.isChecked()
+        grey = QtGui.QBrush(QtGui.QColor("#808080"))
+        for row in range(self.positions.rowCount()):
+            item = self.positions.item(row, 0)
+            if item is None:
+                continue
+            font = item.font()
+            font.setItalic(row in marked)
+            item.setFont(font)
+            item.setForeground(grey if row in marked else QtGui.QBrush())
+            self.positions.setRowHidden(row, hide and row in marked)
 
     def select(self, sel: Selection, meta: dict) -> None:
         row = sel.query

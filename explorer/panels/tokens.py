@@ -29,6 +29,7 @@ from .base import Panel
 
 QUERY_COLOUR = QtGui.QColor(255, 140, 0)
 KEY_COLOUR = QtGui.QColor(30, 110, 220)
+TEMPLATE_COLOUR = QtGui.QColor(140, 140, 140)  # a chat template's tokens: not typed
 
 
 class TokenStrip(QtWidgets.QWidget):
@@ -45,6 +46,7 @@ class TokenStrip(QtWidgets.QWidget):
         self.queries: list[str] = []
         self.keys: list[str] = []
         self.unknown: set[int] = set()  # key indices of unknown words
+        self.template: set[int] = set()  # the tokens a chat template added (grey, dashed)
         self.weights: np.ndarray | None = None  # (Nq, Nk) of the selected head
         self.query: int | None = None
         self.key: int | None = None
@@ -136,6 +138,8 @@ class TokenStrip(QtWidgets.QWidget):
                 p.setBrush(fill)
                 p.drawRoundedRect(box, 4, 4)
                 p.setPen(QtCore.Qt.white if i == chosen else QtCore.Qt.black)
+                if i in self.template and i != chosen:  # the chat template's, not typed
+                    p.setPen(TEMPLATE_COLOUR)
                 p.drawText(box, QtCore.Qt.AlignCenter, text)
                 if row == "key" and i in self.unknown:
                     p.setPen(QtGui.QPen(QtGui.QColor(220, 0, 0), 2, QtCore.Qt.DotLine))
@@ -392,6 +396,7 @@ class TokensPanel(Panel):
                 # the tokens at once; the head's weights (N × N) from the analyst thread when
                 # a long input's are not at hand
                 ready = trace.has_head_matrix(site, "weights", head)
+                self.strip.template = set(trace.meta.get("chat", {}).get("template_tokens", []))
                 self.strip.set_tokens(queries, keys, trace.head_matrix(site, "weights", head)
                                       if ready else None, unknown)
                 if not ready:

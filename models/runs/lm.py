@@ -4,19 +4,27 @@
 The trace records the ids exactly as the model saw them (`input/ids`, special tokens
 included) and `prediction/probs` [N, V]: for a causal model row i is the distribution of the
 token after token i, for BERT row i is its guess for the word at i. With `generate` > 0 a
-causal model's greedy continuation (untraced, one token at a time as transformers' greedy
-`generate` does) is recorded as `prediction/ids`.
+causal model's greedy continuation (untraced, one token at a time with a key/value cache, as
+transformers' greedy `generate` does) is recorded as `prediction/ids`; the trace stays the
+input's.
+
+`session.progress`, when set, is told how far a run is: `progress("forward", layers done,
+layers)` after each block of the input's forward pass, `progress("generate", tokens done,
+tokens)` after each generated token. It may raise to stop the run there.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 
+from .. import chat as chats
 from .. import trace as tracing
 from ..errors import InputError
 from ..trace import Trace
 
 TOP_K = 5
-MAX_GENERATE = 200  # the most tokens a continuation may have (each step re-runs the input)
+MAX_GENERATE = 200  # the most tokens a continuation may have
 
 
 def check_generate(steps: int) -> int:
@@ -30,9 +38,23 @@ def check_generate(steps: int) -> int:
 
 def encode(session, text: str) -> tuple[list[int], list[bool]]:
     """(ids, special-token mask) of `text`; InputError when it is empty or too long."""
+    ids, special, _ = encode_turn(session, text)
+    return ids, special
+
+
+def encode_turn(session, text: str) -> tuple[list[int], list[bool], list[int]]:
+    """(ids, special-token mask, the chat template's tokens) of `text`: as typed, or with
+    `session.chat` as one user message in the folder's chat template."""
     if not text.strip():
         raise InputError("the input is empty: type a sentence")
-    ids, special = session.tokenizer.encode(text)
+    if getattr(session, "chat", False):
+        template, why = chats.template_of(session)
+        if template is None:
+            raise InputError("no chat turn: {why}", why=why)
+        rendered, content = chats.render(template, text)
+        ids, special, wrapped = chats.encode(session.tokenizer, rendered, content)
+    else:
+        (ids, special), wrapped = session.tokenizer.encode(text), []
     if not ids or all(special):
         raise InputError("the input is empty: type a sentence")
     limit = session.model.cfg.max_len
@@ -44,7 +66,7 @@ def encode(session, text: str) -> tuple[list[int], list[bool]]:
                                                        else "") +
                          "; this model takes at most {limit}" + (" ({note})" if note else ""),
                          n=len(ids), extra=extra, limit=limit, note=note)
-    return ids, special
+    return ids, special, wrapped
 
 
 def probabilities(head: torch.nn.Module, hidden: torch.Tensor) -> torch.Tensor:
@@ -66,14 +88,30 @@ def top_tokens(head: torch.nn.Module, hidden: torch.Tensor, rows: int = 128):
     return torch.return_types.topk((torch.cat(values), torch.cat(indices)))
 
 
+@contextmanager
+def told_by_layer(model: torch.nn.Module, progress):
+    """progress("forward", i, L) after each of the model's L blocks, for the block."""
+    layers = list(getattr(model, "layers", None) or []) if progress is not None else []
+    hooks = [layer.register_forward_hook(
+        lambda *_, done=i + 1: progress("forward", done, len(layers)))
+        for i, layer in enumerate(layers)]
+    try:
+        yield
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
 def run(session, text, trace: bool) -> Trace:
     """Run the language model on `text`; with trace=False only the prediction is kept."""
     text = str(text)
-    ids, special = encode(session, text)
+    ids, special, wrapped = encode_turn(session, text)
     tokenizer, model, task = session.tokenizer, session.model, session.preset.task_info
     x = torch.tensor([ids], device=session.device)
     result = Trace()
-    with tracing.recording(result) if trace else tracing.paused():
+    progress = getattr(session, "progress", None)
+    with tracing.recording(result) if trace else tracing.paused(), \
+            told_by_layer(model, progress):
         hidden = model.hidden(x)[0]  # (N, D)
     head = model.output_head()
     top = top_tokens(head, hidden)
@@ -85,11 +123,19 @@ def run(session, text, trace: bool) -> Trace:
     meta = dict(input=text, tokens=tokens, special=[i for i, s in enumerate(special) if s],
                 joiner=tokenizer.joiner,  # a word-level tokenizer's: " "
                 topk=topk, notice="", continuation=[], unknown=[])
+    if task.generates:  # the chat turn: whether it can be taken, and its template's tokens
+        template, why = chats.template_of(session) if hasattr(tokenizer, "backend") \
+            else (None, "a preset has no chat template")
+        meta["chat"] = {"available": template is not None, "why": why,
+                        "used": bool(getattr(session, "chat", False)),
+                        "template_tokens": wrapped}
     if task.generates:  # a causal model: the next token, and a continuation if asked
         continuation: list[int] = []
         if session.generate:
+            told = None if progress is None else (
+                lambda done, total: progress("generate", done, total))
             with tracing.paused():
-                continuation = model.generate(x, session.generate)[0].tolist()
+                continuation = model.generate(x, session.generate, progress=told)[0].tolist()
             result.add("prediction", "ids", torch.tensor(continuation, dtype=torch.long))
         meta["continuation"] = tokenizer.tokens(continuation)
         meta["continuation_text"] = tokenizer.text(continuation)  # as the tokenizer decodes it

@@ -42,8 +42,9 @@ def short_gpt2(tmp_path_factory):
 
 def test_a_switch_refused_for_its_continuation_keeps_the_remembered_input(make_explorer,
                                                                           short_gpt2):
-    """The continuation count, not the remembered input, makes the switch fail: the sample
-    is refused as well, and the user's input is still there once the count allows it."""
+    """The continuation count a session gives the model, not the remembered input, makes
+    the switch fail: the sample is refused as well, and the user's input is still there
+    once the count allows it."""
     from explorer.api import RunFailed
 
     typed = "a red king does not run"
@@ -52,12 +53,11 @@ def test_a_switch_refused_for_its_continuation_keeps_the_remembered_input(make_e
     e.wait()
     e.set_preset("translate")
     e.wait()
-    e.state.set_generate(60)  # a few tokens + 60 > 64 positions, the sample's too
+    e.state.set_generate_of(short_gpt2, 60)  # a few tokens + 60 > 64 positions, the sample's
     e.set_preset(short_gpt2)
     with pytest.raises(RunFailed, match="to generate"):
         e.wait()
-    assert e.state.preset == "translate"
-    e.state.set_generate(3)
-    e.set_preset(short_gpt2)
+    assert e.state.preset == "translate" and e.state.generate == 0
+    e.set_preset(short_gpt2)  # the refused count is not kept: it starts at 0
     e.wait()
-    assert e.state.trace.meta["input"] == typed
+    assert e.state.trace.meta["input"] == typed and e.state.generate == 0
