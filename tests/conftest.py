@@ -30,6 +30,17 @@ def weights_file(monkeypatch, tmp_path):
     return replace
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _forget_opened_models():
+    """The models a test module opened leave the catalog with it (with what they hold)."""
+    from models.catalog import CATALOG
+
+    before = set(CATALOG)
+    yield
+    for name in set(CATALOG) - before:
+        CATALOG.remove(name)
+
+
 def _status_kb(field: str) -> int:
     """A `VmRSS`/`VmHWM`-style field of /proc/self/status in kB (0 where there is none)."""
     try:
@@ -76,10 +87,11 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config):
     """Once every report is written, leave without Python's final garbage collection: the
-    whole suite ends with millions of objects alive (windows and models the tests keep),
+    whole suite ended with millions of objects alive (windows and models the tests kept),
     and the collector's last pass through PySide6's wrappers took many minutes after the
-    summary. What the suite keeps alive is the thing to shrink; until then this keeps the
-    run's time to its tests. EXPLORER_TEST_TEARDOWN=1 exits the ordinary way."""
+    summary. make_explorer now releases each test's windows; until a whole run shows the
+    last collection is quick, this keeps the run's time to its tests.
+    EXPLORER_TEST_TEARDOWN=1 exits the ordinary way."""
     status = getattr(config, "explorer_exit_status", None)
     if status is None or os.environ.get("EXPLORER_TEST_TEARDOWN") == "1":
         return
