@@ -21,6 +21,76 @@ import threading
 import pytest
 
 
+def _address(widget) -> int:
+    import shiboken6
+    return shiboken6.getCppPointer(widget)[0]
+
+
+def top_level_widgets() -> set[int]:
+    """The addresses of the top-level widgets alive now (none before a QApplication)."""
+    from PySide6 import QtWidgets
+    app = QtWidgets.QApplication.instance()
+    return {_address(w) for w in app.topLevelWidgets()} if app is not None else set()
+
+
+def release_widgets(before: set[int], roots: list = ()) -> None:
+    """Delete `roots` (QObjects: closed windows, their states) and the top-level widgets made
+    since `before` (`top_level_widgets()`), and let Python free what they held.
+
+    A window's deletion takes its children with it, but not the widgets that were never
+    given a parent (pyqtgraph's plot menus, a panel's cells not laid out now): their signals
+    hold lambdas that hold the panels, which hold the state with its models and traces — a
+    cycle through C++ that Python's collector cannot see, about 10 MB a window. The Python
+    attributes of everything deleted are then dropped (of no use once the C++ object is
+    gone), with the analyst's connections of the panels' requests and the interface words
+    bound to deleted widgets. No full collection: it took seconds with the models loaded,
+    and what is left is freed by reference counting. Bare QWidgets are left alone:
+    pyqtgraph's are a QWidgetAction's, deleted with its menu."""
+    import shiboken6
+    from PySide6 import QtCore, QtWidgets
+
+    from .analyst import Request, analyst
+    from .i18n import LANGUAGE
+
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        return
+    doomed = [root for root in roots if shiboken6.isValid(root)]
+    doomed += [widget for widget in app.topLevelWidgets()
+               if _address(widget) not in before and (type(widget) is not QtWidgets.QWidget
+                                                      or widget.children())]
+    for obj in doomed[:]:
+        doomed += obj.findChildren(QtCore.QObject)
+        obj.deleteLater()
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.DeferredDelete)
+    for obj in doomed:
+        if shiboken6.isValid(obj):
+            continue
+        attributes = getattr(obj, "__dict__", {})
+        for value in attributes.values():
+            if isinstance(value, Request):  # the analyst's signals hold a panel's asks
+                analyst().done.disconnect(value._done)
+                analyst().failed.disconnect(value._failed)
+        attributes.clear()
+    for key, (ref, *_) in list(LANGUAGE._bindings.items()):  # (dropped at the next switch)
+        if ref() is None or not shiboken6.isValid(ref()):
+            del LANGUAGE._bindings[key]
+
+
+def close_all(explorers: list, widgets: set[int]) -> None:
+    """Close `explorers` (emptied: the list held them) and release their windows, their
+    states and the top-level widgets made since `widgets` (`release_widgets`)."""
+    import shiboken6
+
+    roots = []
+    for explorer in explorers:
+        if shiboken6.isValid(explorer.window):
+            explorer.close()
+        roots += [explorer.window, explorer.state]
+    del explorers[:]
+    release_widgets(widgets, roots)
+
+
 @pytest.fixture
 def make_explorer(tmp_path, request):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -32,6 +102,7 @@ def make_explorer(tmp_path, request):
     from .zoom import ZOOM
 
     application()
+    widgets = top_level_widgets()
     created: list[Explorer] = []
     before = {t.ident for t in threading.enumerate()}
     settings_path = str(tmp_path / "explorer-settings.ini")
@@ -45,8 +116,7 @@ def make_explorer(tmp_path, request):
         return explorer
 
     yield make
-    for explorer in created:
-        explorer.close()
+    close_all(created, widgets)
     ZOOM.set(1.0)  # the next test starts at 100%, in English
     set_language("en")
     leaked = [t.name for t in threading.enumerate()
