@@ -63,6 +63,10 @@ def analyst() -> Analyst:
     global _ANALYST
     if _ANALYST is None:
         _ANALYST = Analyst()
+        # one connection for every panel's requests, found by slot: a connection per request
+        # held the request, its panel and the panel's state for as long as the app ran
+        _ANALYST.done.connect(_done)
+        _ANALYST.failed.connect(_failed)
     return _ANALYST
 
 
@@ -79,8 +83,7 @@ class Request:
         self.slot, self.trace_now = f"{slot}-{id(self)}", trace_now  # one per panel
         self.ticket: tuple | None = None
         self._draw: Callable[[Any], None] | None = None
-        analyst().done.connect(self._done)
-        analyst().failed.connect(self._failed)
+        analyst()
         Request.open_requests.add(self)
 
     def ask(self, trace: Any, key: Any, job: Callable[[], Any],
@@ -104,6 +107,16 @@ class Request:
     def _failed(self, slot: str, ticket, message: str) -> None:
         if slot == self.slot and ticket == self.ticket:
             self.ticket = None
+
+
+def _done(slot: str, ticket, result) -> None:
+    for request in list(Request.open_requests):
+        request._done(slot, ticket, result)
+
+
+def _failed(slot: str, ticket, message: str) -> None:
+    for request in list(Request.open_requests):
+        request._failed(slot, ticket, message)
 
 
 def computing() -> bool:

@@ -42,15 +42,13 @@ def release_widgets(before: set[int], roots: list = ()) -> None:
     hold lambdas that hold the panels, which hold the state with its models and traces — a
     cycle through C++ that Python's collector cannot see, about 10 MB a window. The Python
     attributes of everything deleted are then dropped (of no use once the C++ object is
-    gone), with the analyst's connections of the panels' requests and the interface words
-    bound to deleted widgets. No full collection: it took seconds with the models loaded,
+    gone), and the interface words bound to deleted widgets are forgotten. No full collection: it took seconds with the models loaded,
     and what is left is freed by reference counting. Bare QWidgets are left alone:
     pyqtgraph's are a QWidgetAction's, deleted with its menu."""
     import shiboken6
     from PySide6 import QtCore, QtWidgets
 
-    from .analyst import Request, analyst
-    from .i18n import LANGUAGE
+    from .i18n import forget_deleted
 
     app = QtWidgets.QApplication.instance()
     if app is None:
@@ -66,15 +64,8 @@ def release_widgets(before: set[int], roots: list = ()) -> None:
     for obj in doomed:
         if shiboken6.isValid(obj):
             continue
-        attributes = getattr(obj, "__dict__", {})
-        for value in attributes.values():
-            if isinstance(value, Request):  # the analyst's signals hold a panel's asks
-                analyst().done.disconnect(value._done)
-                analyst().failed.disconnect(value._failed)
-        attributes.clear()
-    for key, (ref, *_) in list(LANGUAGE._bindings.items()):  # (dropped at the next switch)
-        if ref() is None or not shiboken6.isValid(ref()):
-            del LANGUAGE._bindings[key]
+        getattr(obj, "__dict__", {}).clear()
+    forget_deleted()  # the interface words bound to deleted widgets
 
 
 def close_all(explorers: list, widgets: set[int]) -> None:

@@ -19,6 +19,7 @@ import subprocess
 import weakref
 from pathlib import Path
 
+import shiboken6
 from PySide6 import QtCore
 
 HERE = Path(__file__).resolve().parent
@@ -88,6 +89,7 @@ class Language(QtCore.QObject):
         self.problem = ""  # why the chosen language could not be shown, once said
         self._translator: QtCore.QTranslator | None = None
         self._bindings: dict[tuple[int, str], tuple] = {}
+        self._kept = 256  # the bindings of deleted widgets go when there are twice as many
 
 
 LANGUAGE = Language()
@@ -100,6 +102,19 @@ def bind(obj: QtCore.QObject, setter, text: str, **fields) -> None:
     key = (id(obj), setter if isinstance(setter, str) else setter[0])
     LANGUAGE._bindings[key] = (weakref.ref(obj), setter, text, fields)
     _apply(obj, setter, text, fields)
+    if len(LANGUAGE._bindings) > 2 * LANGUAGE._kept:
+        forget_deleted()
+
+
+def forget_deleted() -> None:
+    """Drop the bindings of widgets that are gone: a setter's function can hold a whole panel
+    (and through it the state and its models) long after its window closed or the panel
+    rebuilt its widgets."""
+    for key, (ref, *_) in list(LANGUAGE._bindings.items()):
+        obj = ref()
+        if obj is None or not shiboken6.isValid(obj):
+            del LANGUAGE._bindings[key]
+    LANGUAGE._kept = max(256, len(LANGUAGE._bindings))
 
 
 def _apply(obj, setter, text: str, fields: dict) -> None:
