@@ -19,6 +19,7 @@ from models.sites import kind_of
 from .. import zoom
 from ..i18n import bind, tr
 from ..state import Selection
+from ..text import tip
 
 CHOSEN = QtGui.QColor(255, 140, 0)
 PLAIN = QtGui.QColor(120, 120, 200)
@@ -68,7 +69,7 @@ class TopListTable(QtWidgets.QTableWidget):
         """Column 1 of each row: its (token, probability) list, `number` the format."""
         self.lists, self.number = lists, number
         for row, top in enumerate(lists):
-            self.item(row, 1).setToolTip("\n".join(f"{w}  {p:{number}}" for w, p in top))
+            self.item(row, 1).setToolTip(tip("\n".join(f"{w}  {p:{number}}" for w, p in top)))
         self.fill_lists()
 
     def fill_lists(self) -> None:
@@ -473,7 +474,7 @@ class LanguagePage(Page):
         else:
             headline = tr("(no [MASK] in the input)")
         header.headline.setText(headline)
-        header.headline.setToolTip(headline)
+        header.headline.setToolTip(tip(headline))
         header.notes.setText(meta.get("notice", ""))
         original = meta.get("original")
         if original:
