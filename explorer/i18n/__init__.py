@@ -14,6 +14,7 @@ that carries its English `template` and `params` is translated in the context "m
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import weakref
@@ -75,7 +76,62 @@ def translate_message(message) -> str:
         except (KeyError, IndexError, ValueError):  # a translation that lost a field
             return str(message)
     text = str(message)
-    return QtCore.QCoreApplication.translate(MODELS, text) if text else text
+    if not text:
+        return text
+    words = QtCore.QCoreApplication.translate(MODELS, text)
+    if words != text or LANGUAGE.lang == "en":
+        return words
+    return _from_pattern(text)
+
+
+def _from_pattern(text: str) -> str:
+    """A model message that came without its template (a trace's notice or reason, a
+    message that crossed a thread as text): found by the template it was made from, its
+    values (themselves messages, perhaps) put into the template's translation; notices
+    joined by " · " each on their own; else as it is."""
+    for template, pattern in _patterns():
+        found = pattern.fullmatch(text)
+        if found is None:
+            continue
+        words = QtCore.QCoreApplication.translate(MODELS, template)
+        if words == template:
+            continue
+        values = {k: _from_pattern(v) for k, v in found.groupdict().items()}
+        try:
+            return _SPEC.sub(r"{\1}", words).format(**values)
+        except (KeyError, IndexError, ValueError):
+            return text
+    if " · " in text:
+        return " · ".join(_from_pattern(part) for part in text.split(" · "))
+    words = QtCore.QCoreApplication.translate(MODELS, text)
+    return words
+
+
+_SPEC = re.compile(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}")
+_FOUND: list = []
+
+
+def _patterns() -> list:
+    """(template, regular expression) of every template of the models' messages in the
+    .ts file, those with most fixed words first; read once."""
+    if not _FOUND:
+        import xml.etree.ElementTree as ET
+        templates = set()
+        for context in ET.parse(HERE / "zh_CN.ts").getroot().iter("context"):
+            if context.findtext("name") == MODELS:
+                templates |= {m.findtext("source") for m in context.iter("message")}
+        for template in sorted((t for t in templates if t and _SPEC.search(t)),
+                               key=lambda t: -len(_SPEC.sub("", t))):
+            parts, seen, at = [], set(), 0
+            for field in _SPEC.finditer(template):
+                parts.append(re.escape(template[at:field.start()]))
+                name = field.group(1)
+                parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+                seen.add(name)
+                at = field.end()
+            parts.append(re.escape(template[at:]))
+            _FOUND.append((template, re.compile("".join(parts), re.DOTALL)))
+    return _FOUND
 
 
 class Language(QtCore.QObject):
