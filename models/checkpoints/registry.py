@@ -93,7 +93,8 @@ def family_of(config: dict) -> tuple[str, Family]:
     known = supported()
     if model_type in REFUSED_FAMILIES:
         known = f"{REFUSED_FAMILIES[model_type]} is not supported; {known}"
-    raise CheckpointError(f"model_type {json.dumps(model_type)} cannot be opened ({known})")
+    raise CheckpointError("model_type {model_type} cannot be opened ({known})",
+                          model_type=json.dumps(model_type), known=known)
 
 
 def read_model(path: str | Path, arch: str | None = None) -> HubModel:
@@ -108,12 +109,13 @@ def read_model(path: str | Path, arch: str | None = None) -> HubModel:
 def read_folder(path: str | Path) -> HubModel:
     folder = Path(path)
     if not is_model_folder(folder):
-        raise CheckpointError(f"{folder} is not a model folder: it has no config.json")
+        raise CheckpointError("{folder} is not a model folder: it has no config.json",
+                              folder=folder)
     config = folder_json(folder, "config.json")
     try:
         _, family = family_of(config)
     except CheckpointError as error:
-        raise CheckpointError(f"{folder.name}: {error}") from None
+        raise CheckpointError("{folder}: {error}", folder=folder.name, error=error) from None
     opened = family.read(folder, config)
     opened.task = family.task
     return opened
