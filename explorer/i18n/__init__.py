@@ -67,8 +67,9 @@ def translate_message(message) -> str:
     message translates), else shown as it is."""
     template = getattr(message, "template", None)
     if isinstance(template, str):
-        params = {k: translate_message(v) if getattr(v, "template", None) is not None else v
-                  for k, v in (getattr(message, "params", None) or {}).items()}
+        params = {k: translate_message(v) if getattr(v, "template", None) is not None else
+                  _from_pattern(v) if isinstance(v, str) and " " in v and LANGUAGE.lang != "en"
+                  else v for k, v in (getattr(message, "params", None) or {}).items()}
         words = QtCore.QCoreApplication.translate(getattr(message, "context", MODELS),
                                                   template)
         try:
@@ -89,6 +90,11 @@ def _from_pattern(text: str) -> str:
     message that crossed a thread as text): found by the template it was made from, its
     values (themselves messages, perhaps) put into the template's translation; notices
     joined by " · " each on their own; else as it is."""
+    words = QtCore.QCoreApplication.translate(MODELS, text)  # a constant message
+    if words != text:
+        return words
+    if " · " in text:
+        return " · ".join(_from_pattern(part) for part in text.split(" · "))
     for template, pattern in _patterns():
         found = pattern.fullmatch(text)
         if found is None:
@@ -101,10 +107,7 @@ def _from_pattern(text: str) -> str:
             return _SPEC.sub(r"{\1}", words).format(**values)
         except (KeyError, IndexError, ValueError):
             return text
-    if " · " in text:
-        return " · ".join(_from_pattern(part) for part in text.split(" · "))
-    words = QtCore.QCoreApplication.translate(MODELS, text)
-    return words
+    return text
 
 
 _SPEC = re.compile(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}")

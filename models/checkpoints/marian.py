@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, message
 from .common import (
     LARGEST_DIMENSION,
     LARGEST_VALUE,
@@ -35,7 +35,7 @@ MARIAN_COMMON = (
            rf"{side}.layers.\1.{ours}.\2.\3")
       for side, table in SIDES for part, ours in table.items() if part in ATTENTIONS),
 )
-UNEXPECTED = " (layernorm_embedding and other mBART options are not supported)"
+UNEXPECTED = message(" (layernorm_embedding and other mBART options are not supported)")
 # one vocabulary: model.shared is every embedding and the generator; the copies of it that
 # some files hold are not read
 MARIAN_SHARED = Renames(unexpected=UNEXPECTED, rules=(

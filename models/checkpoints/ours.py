@@ -18,7 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, message
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, meta: dict) -> None:
@@ -99,5 +99,6 @@ def load_failure(path: Path, error: Exception) -> str:
         reason = reason[:200].rsplit(" ", 1)[0] + " …"
     reason = reason or type(error).__name__
     if not zipfile.is_zipfile(path):
-        return f"not torch.save's zip format: a raw pickle or another file ({reason})"
+        return message("not torch.save's zip format: a raw pickle or another file ({reason})",
+                       reason=reason)
     return reason

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, message
 from . import bert, gpt2, llama, marian, timm, vision
 from .common import HubModel, folder_json, is_model_folder
 from .tokenizer import PLAIN, TextTokenizer, TokenizerStyle, read_tokenizer
@@ -74,7 +74,7 @@ def words(names: list[str]) -> str:
 
 def supported() -> str:
     """The model_types that open, as the refusal of another one says them."""
-    return f"only {words(list(FAMILIES))} are, and timm folders"
+    return message("only {families} are, and timm folders", families=words(list(FAMILIES)))
 
 
 def titles(task: str | None = None) -> str:
@@ -92,7 +92,8 @@ def family_of(config: dict) -> tuple[str, Family]:
         return model_type, FAMILIES[model_type]
     known = supported()
     if model_type in REFUSED_FAMILIES:
-        known = f"{REFUSED_FAMILIES[model_type]} is not supported; {known}"
+        known = message("{feature} is not supported; {known}",
+                        feature=REFUSED_FAMILIES[model_type], known=known)
     raise CheckpointError("model_type {model_type} cannot be opened ({known})",
                           model_type=json.dumps(model_type), known=known)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import CheckpointError, InputError
+from ..errors import CheckpointError, InputError, message
 from .common import folder_json
 
 
@@ -142,8 +142,8 @@ def read_tokenizer(folder: Path, vocab_size: int, style: TokenizerStyle = PLAIN)
                 add_prefix_space=bool(settings.get("add_prefix_space", False)))
             backend = Tokenizer.from_str(backend._tokenizer.to_str())
         else:
-            spm = " (only tokenizer.model: save the tokenizer with transformers to get a " \
-                "tokenizer.json)" if (folder / "tokenizer.model").is_file() else ""
+            spm = message(" (only tokenizer.model: save the tokenizer with transformers to get "
+                          "a tokenizer.json)") if (folder / "tokenizer.model").is_file() else ""
             raise CheckpointError("{name}: no tokenizer: tokenizer.json, vocab.txt (BERT) or "
                                   "vocab.json and merges.txt (GPT-2) expected{spm}", name=name,
                                   spm=spm)
