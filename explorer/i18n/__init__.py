@@ -90,11 +90,20 @@ def _from_pattern(text: str) -> str:
     message that crossed a thread as text): found by the template it was made from, its
     values (themselves messages, perhaps) put into the template's translation; notices
     joined by " · " each on their own; else as it is."""
+    return _explained(text)[0]
+
+
+def _explained(text: str) -> tuple[str, int]:
+    """(`text` translated, how many of its values with spaces in them stayed as they were).
+    Of the templates that match, the one that explains most: "{folder}: {error}" and
+    "{names} and {last}" both match a refusal; only one reading translates its values."""
     words = QtCore.QCoreApplication.translate(MODELS, text)  # a constant message
     if words != text:
-        return words
+        return words, 0
     if " · " in text:
-        return " · ".join(_from_pattern(part) for part in text.split(" · "))
+        parts = [_explained(part) for part in text.split(" · ")]
+        return " · ".join(w for w, _ in parts), sum(n for _, n in parts)
+    best: tuple[str, int] | None = None
     for template, pattern in _patterns():
         found = pattern.fullmatch(text)
         if found is None:
@@ -102,12 +111,19 @@ def _from_pattern(text: str) -> str:
         words = QtCore.QCoreApplication.translate(MODELS, template)
         if words == template:
             continue
-        values = {k: _from_pattern(v) for k, v in found.groupdict().items()}
+        values, left = {}, 0
+        for name, value in found.groupdict().items():
+            values[name], n = _explained(value)
+            left += n + (" " in value and values[name] == value)
         try:
-            return _SPEC.sub(r"{\1}", words).format(**values)
+            words = _SPEC.sub(r"{\1}", words).format(**values)
         except (KeyError, IndexError, ValueError):
-            return text
-    return text
+            continue
+        if best is None or left < best[1]:
+            best = (words, left)
+        if left == 0:
+            break
+    return best or (text, 0)
 
 
 _SPEC = re.compile(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}")

@@ -1714,5 +1714,57 @@ offset →</source>
         <source>{error}: running on CPU</source>
         <translation>{error}：改在 CPU 上运行</translation>
     </message>
+    <message>
+        <source>{names} and {last}</source>
+        <translation>{names} 和 {last}</translation>
+    </message>
+    <message>
+        <source>ALiBi position biases</source>
+        <translation>ALiBi 位置偏置</translation>
+    </message>
+    <message>
+        <source>a parallel attention/MLP block (and ALiBi in some)</source>
+        <translation>并行的注意力/MLP 块（有的还有 ALiBi）</translation>
+    </message>
+    <message>
+        <source>mixture-of-experts layers</source>
+        <translation>混合专家层</translation>
+    </message>
+    <message>
+        <source>an image encoder (multimodal)</source>
+        <translation>图像编码器（多模态）</translation>
+    </message>
+    <message>
+        <source>RoBERTa&apos;s offset positions</source>
+        <translation>RoBERTa 的偏移位置</translation>
+    </message>
+    <message>
+        <source>parallel residuals and partial rotary</source>
+        <translation>并行残差和部分旋转</translation>
+    </message>
+    <message>
+        <source>local attention layers</source>
+        <translation>局部注意力层</translation>
+    </message>
+    <message>
+        <source>scaled embeddings and its own norm</source>
+        <translation>缩放的嵌入和它自己的归一化</translation>
+    </message>
+    <message>
+        <source>logit soft-capping</source>
+        <translation>logit 软上限</translation>
+    </message>
+    <message>
+        <source>partial rotary and a parallel block</source>
+        <translation>部分旋转和并行块</translation>
+    </message>
+    <message>
+        <source>OPT&apos;s offset positions</source>
+        <translation>OPT 的偏移位置</translation>
+    </message>
+    <message>
+        <source>different tensor names and no token types</source>
+        <translation>不同的张量名，且没有 token 类型</translation>
+    </message>
 </context>
 </TS>

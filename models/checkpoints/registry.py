@@ -69,7 +69,8 @@ def register(model_type: str, family: Family) -> None:
 
 def words(names: list[str]) -> str:
     """"a, b and c"."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return names[0] if len(names) == 1 else message("{names} and {last}",
+                                                    names=", ".join(names[:-1]), last=names[-1])
 
 
 def supported() -> str:
