@@ -1766,5 +1766,17 @@ offset →</source>
         <source>different tensor names and no token types</source>
         <translation>不同的张量名，且没有 token 类型</translation>
     </message>
+    <message>
+        <source>export writes .png or .svg files, not &apos;{name}&apos;</source>
+        <translation>导出只能写 .png 或 .svg 文件，不能写 &apos;{name}&apos;</translation>
+    </message>
+    <message>
+        <source>scale must be from 1 to 4, not {scale}</source>
+        <translation>缩放倍数必须在 1 到 4 之间，而不是 {scale}</translation>
+    </message>
+    <message>
+        <source>could not write {path}</source>
+        <translation>无法写入 {path}</translation>
+    </message>
 </context>
 </TS>
