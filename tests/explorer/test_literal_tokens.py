@@ -167,3 +167,28 @@ def test_tag_like_tokens_show_as_text_in_every_panel(make_explorer, folders, fam
     svg = e.export("attention", tmp_path / "attention.svg")
     written = " ".join(node.text or "" for node in ET.parse(svg).iter())
     assert {tokens[key], tokens[query]} <= {t for t in wanted if t in written}
+
+
+def test_every_top_5_tooltip_lists_its_tokens_as_they_are(make_explorer, folders):
+    e = make_explorer(folders["gpt2"], initial_input=TYPED)
+    e.show("prediction")
+    e.paint()
+    table = e.window.panels["prediction"].positions
+    assert table.rowCount() == len(e.trace.meta["tokens"])
+    for row, top in enumerate(e.trace.meta["topk"]):
+        shown_tip = table.item(row, 1).toolTip()
+        doc = document(shown_tip, Qt.mightBeRichText(shown_tip))
+        assert doc.toPlainText().split("\n") == [f"{w}  {p:.1%}" for w, p in top]
+
+
+def test_a_typed_tag_is_said_as_it_is(make_explorer):
+    """A toy model's notice quotes what it dropped ("<>" of a typed <b>): the prediction's
+    notes, the status bar and its tooltip show it as typed."""
+    e = make_explorer("translate", initial_input="the cat <b> sleeps &amp;")
+    window = e.window
+    notes = window.panels["prediction"].notes
+    assert "ignored: <>&" in notes.text() and notes.textFormat() == Qt.PlainText
+    status = window.message_label
+    tooltip = status.toolTip()
+    assert "ignored: <>&" in document(tooltip, Qt.mightBeRichText(tooltip)).toPlainText()
+    assert "ignored: <>&" in status.text()  # (drawn as plain text, elided)
