@@ -1103,6 +1103,10 @@ offset →</source>
         <source>{device} · forward {forward} ms · redraw {redraw} ms</source>
         <translation>{device} · 前向 {forward} 毫秒 · 重绘 {redraw} 毫秒</translation>
     </message>
+    <message>
+        <source>{layers} layers × {heads} heads of {kind} — each thumbnail scaled to its maximum (larger matrices: the maximum of each block); click one to select it everywhere</source>
+        <translation>{kind}的 {layers} 层 × {heads} 头 — 每个缩略图按自身最大值缩放（较大的矩阵：每块取最大值）；点击一个即在所有面板中选中它</translation>
+    </message>
 </context>
 <context>
     <name>models</name>
