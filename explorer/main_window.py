@@ -28,6 +28,7 @@ from .panels.windows import WindowsPanel
 from .placement import Placement
 from .render import EXPORT_FILTERS, render
 from .state import AppState
+from .text import tip
 from .toolbar import SelectionBar
 from .widgets.banner import DockTitle, ElidedLabel, with_banner
 from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput
@@ -429,13 +430,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self._said = text  # kept as it came: said again in the new language after a switch
         text = translate_message(text)  # what the model said, in the interface's language
         self.message_label.setText(text)
-        self.message_label.setToolTip(text)  # all of it, where the status bar cuts it
+        self.message_label.setToolTip(tip(text))  # all of it, where the status bar cuts it
 
     def say_again(self) -> None:
         """The status bar's message and the banners in the interface's language (after a
         language switch: they keep their template and values, not their words)."""
         self.show_message(self._said)
         self.say_stale(self._stale_said)
+        if getattr(self, "_timings", None):
+            self._show_timings(self._timings)
 
     def _say_in_a_box_when_nothing_is_shown(self, text: str) -> None:
         """With nothing on screen (the first model could not load: a missing weights file,
@@ -453,9 +456,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.failure_box.open()
 
     def _show_timings(self, timings: dict) -> None:
-        self.timing_label.setText(
-            f"{timings.get('device', self.state.device)} · forward {timings['forward_ms']:.1f} ms"
-            f" · redraw {timings['redraw_ms']:.1f} ms")
+        self._timings = timings  # said again after a language switch
+        self.timing_label.setText(tr("{device} · forward {forward} ms · redraw {redraw} ms").format(
+            device=timings.get("device", self.state.device),
+            forward=f"{timings['forward_ms']:.1f}", redraw=f"{timings['redraw_ms']:.1f}"))
 
     # -- drag and drop, persistence ------------------------------------------------------
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:

@@ -95,9 +95,10 @@ def render(widget: QtWidgets.QWidget, path: str | Path, scale: float = 1) -> Pat
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".svg", ".png"):
-        raise InputError(f"export writes .png or .svg files, not '{suffix or path.name}'")
+        raise InputError("export writes .png or .svg files, not '{name}'",
+                         name=suffix or path.name)
     if not 1 <= scale <= 4 and suffix == ".png":
-        raise InputError(f"scale must be from 1 to 4, not {scale}")
+        raise InputError("scale must be from 1 to 4, not {scale}", scale=scale)
     # a picture of the panel, not of its check boxes and play buttons: the controls are
     # hidden while it is drawn (the plots take their room), then shown again
     hidden = [w for w in widget.findChildren(QtWidgets.QWidget)
@@ -130,7 +131,7 @@ def _draw(widget: QtWidgets.QWidget, path: Path, suffix: str, scale: float) -> P
         widget.render(painter, QtCore.QPoint(0, 0))
         painter.end()
         if not path.is_file():
-            raise InputError(f"could not write {path}")
+            raise InputError("could not write {path}", path=path)
         scaled_strokes(path)
         return path
     image = QtGui.QImage(int(size.width() * scale), int(size.height() * scale),
@@ -141,7 +142,7 @@ def _draw(widget: QtWidgets.QWidget, path: Path, suffix: str, scale: float) -> P
     widget.render(painter, QtCore.QPoint(0, 0))
     painter.end()
     if not image.save(str(path)):
-        raise InputError(f"could not write {path}")
+        raise InputError("could not write {path}", path=path)
     return path
 
 

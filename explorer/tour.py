@@ -10,6 +10,7 @@ scripting API; leaving the tour leaves the app as the step left it.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from models.errors import TourError
 from models.resources import resource_path, shipped
 
-from .i18n import bind, said, say
+from .i18n import bind, said, say, tr
 from .state import RunFailed
 
 TOURS = resource_path("tour")
@@ -265,10 +266,23 @@ class TourCard(QtWidgets.QWidget):
         self.progress.setText(f"{index + 1} / {total}")
         self.title.setText(step.title)
         # code keeps its line breaks but wraps, instead of widening the card
-        self.text.setText(step.text.replace(
+        self.text.setText(menu_words(step.text).replace(
             "<pre>", "<p style='font-family: monospace; white-space: pre-wrap'>").replace(
             "</pre>", "</p>"))
         self.invite.setText(step.invite)
         self.invite.setVisible(bool(step.invite))
         self.previous_button.setEnabled(index > 0)
         self.next_button.setEnabled(index < len(self.player.steps) - 1)
+
+
+MENU_PATH = re.compile(r"\{menu:([^{}]+)\}")
+
+
+def menu_words(text: str) -> str:
+    """A step's `{menu:&File ▸ Open &model folder…}` as the menu bar names those entries now,
+    through the same translations ("文件 ▸ 打开模型文件夹"): the menu's own texts, in
+    either language, without their shortcut marks and dots."""
+    def named(found: re.Match) -> str:
+        return " ▸ ".join(re.sub(r"\(&\w\)|&(?=\w)|…$", "", tr(part.strip()))
+                          for part in found.group(1).split("▸"))
+    return MENU_PATH.sub(named, text)

@@ -28,8 +28,9 @@ def build_model(preset: Preset, config: dict | None = None, source: str = "the p
         with torch.device("meta"):  # no memory yet: names and shapes only
             shapes = model_class(cfg)
     except Exception as error:
-        raise CheckpointError(f"{source}: its config builds no {preset.arch} model "
-                              f"({type(error).__name__}: {error})") from None
+        raise CheckpointError("{source}: its config builds no {arch} model ({kind}: {error})",
+                              source=source, arch=preset.arch, kind=type(error).__name__,
+                              error=str(error)) from None
     if tensors is not None:
         check_fit(shapes, tensors, f"in {source}")
     if tensors is not None and model_class.assign_weights:
@@ -47,8 +48,9 @@ def build_model(preset: Preset, config: dict | None = None, source: str = "the p
         with torch.inference_mode():  # the smallest forward pass checks every shape
             model(*model.example_input())
     except Exception as error:  # e.g. heads that do not divide the width
-        raise CheckpointError(f"{source}: its config builds no working {preset.arch} model "
-                              f"({type(error).__name__}: {error})") from None
+        raise CheckpointError("{source}: its config builds no working {arch} model ({kind}: "
+                              "{error})", source=source, arch=preset.arch,
+                              kind=type(error).__name__, error=str(error)) from None
     return model
 
 

@@ -40,3 +40,11 @@ class SessionError(InputError):
 
 class TourError(InputError):
     """A tour file that cannot be used (explorer/tour.py), and why."""
+
+
+def message(template: str, /, **params) -> str:
+    """A sentence for the user that is not an error (a notice, a reason kept in a trace's
+    meta): the English text, made from a template as an error's is. The window says it in
+    another language by finding the template again (explorer.i18n.translate_message); the
+    tests check that every template given here has its translation."""
+    return template.format(**params) if params else template

@@ -100,9 +100,10 @@ class ModelBase(nn.Module):
             if value != held[key]:
                 names = sorted(tensors)
                 raise CheckpointError(
-                    f"weights in {source} do not fit the model: its config asks for {key} "
-                    f"{value}, the weights hold {held[key]} (they hold {', '.join(names[:4])}"
-                    f"{' …' if len(names) > 4 else ''})")
+                    "weights in {source} do not fit the model: its config asks for {key} "
+                    "{value}, the weights hold {held} (they hold {names}{more})", source=source,
+                    key=key, value=value, held=held[key], names=', '.join(names[:4]),
+                    more=' …' if len(names) > 4 else '')
 
     def head_counts(self) -> dict[str, int]:
         return {site: info["heads"] for site, info in self.describe_sites().items()}

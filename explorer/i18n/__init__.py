@@ -14,6 +14,7 @@ that carries its English `template` and `params` is translated in the context "m
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import weakref
@@ -68,8 +69,9 @@ def translate_message(message) -> str:
     message translates), else shown as it is."""
     template = getattr(message, "template", None)
     if isinstance(template, str):
-        params = {k: translate_message(v) if getattr(v, "template", None) is not None else v
-                  for k, v in (getattr(message, "params", None) or {}).items()}
+        params = {k: translate_message(v) if getattr(v, "template", None) is not None else
+                  _from_pattern(v) if isinstance(v, str) and " " in v and LANGUAGE.lang != "en"
+                  else v for k, v in (getattr(message, "params", None) or {}).items()}
         words = QtCore.QCoreApplication.translate(getattr(message, "context", MODELS),
                                                   template)
         try:
@@ -77,7 +79,80 @@ def translate_message(message) -> str:
         except (KeyError, IndexError, ValueError):  # a translation that lost a field
             return str(message)
     text = str(message)
-    return QtCore.QCoreApplication.translate(MODELS, text) if text else text
+    if not text:
+        return text
+    words = QtCore.QCoreApplication.translate(MODELS, text)
+    if words != text or LANGUAGE.lang == "en":
+        return words
+    return _from_pattern(text)
+
+
+def _from_pattern(text: str) -> str:
+    """A model message that came without its template (a trace's notice or reason, a
+    message that crossed a thread as text): found by the template it was made from, its
+    values (themselves messages, perhaps) put into the template's translation; notices
+    joined by " · " each on their own; else as it is."""
+    return _explained(text)[0]
+
+
+def _explained(text: str) -> tuple[str, int]:
+    """(`text` translated, how many of its values with spaces in them stayed as they were).
+    Of the templates that match, the one that explains most: "{folder}: {error}" and
+    "{names} and {last}" both match a refusal; only one reading translates its values."""
+    words = QtCore.QCoreApplication.translate(MODELS, text)  # a constant message
+    if words != text:
+        return words, 0
+    if " · " in text:
+        parts = [_explained(part) for part in text.split(" · ")]
+        return " · ".join(w for w, _ in parts), sum(n for _, n in parts)
+    best: tuple[str, int] | None = None
+    for template, pattern in _patterns():
+        found = pattern.fullmatch(text)
+        if found is None:
+            continue
+        words = QtCore.QCoreApplication.translate(MODELS, template)
+        if words == template:
+            continue
+        values, left = {}, 0
+        for name, value in found.groupdict().items():
+            values[name], n = _explained(value)
+            left += n + (" " in value and values[name] == value)
+        try:
+            words = _SPEC.sub(r"{\1}", words).format(**values)
+        except (KeyError, IndexError, ValueError):
+            continue
+        if best is None or left < best[1]:
+            best = (words, left)
+        if left == 0:
+            break
+    return best or (text, 0)
+
+
+_SPEC = re.compile(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}")
+_FOUND: list = []
+
+
+def _patterns() -> list:
+    """(template, regular expression) of every template of the models' messages in the
+    .ts file, those with most fixed words first; read once."""
+    if not _FOUND:
+        import xml.etree.ElementTree as ET
+        templates = set()
+        for context in ET.parse(HERE / "zh_CN.ts").getroot().iter("context"):
+            if context.findtext("name") == MODELS:
+                templates |= {m.findtext("source") for m in context.iter("message")}
+        for template in sorted((t for t in templates if t and _SPEC.search(t)),
+                               key=lambda t: -len(_SPEC.sub("", t))):
+            parts, seen, at = [], set(), 0
+            for field in _SPEC.finditer(template):
+                parts.append(re.escape(template[at:field.start()]))
+                name = field.group(1)
+                parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+                seen.add(name)
+                at = field.end()
+            parts.append(re.escape(template[at:]))
+            _FOUND.append((template, re.compile("".join(parts), re.DOTALL)))
+    return _FOUND
 
 
 class Language(QtCore.QObject):

@@ -1184,6 +1184,12 @@ offset →</source>
     <message>
         <source>no chat template: {why}</source>
         <translation>没有对话模板：{why}</translation>
+        <source>{device} · forward {forward} ms · redraw {redraw} ms</source>
+        <translation>{device} · 前向 {forward} 毫秒 · 重绘 {redraw} 毫秒</translation>
+    </message>
+    <message>
+        <source>{layers} layers × {heads} heads of {kind} — each thumbnail scaled to its maximum (larger matrices: the maximum of each block); click one to select it everywhere</source>
+        <translation>{kind}的 {layers} 层 × {heads} 头 — 每个缩略图按自身最大值缩放（较大的矩阵：每块取最大值）；点击一个即在所有面板中选中它</translation>
     </message>
 </context>
 <context>
@@ -1473,6 +1479,572 @@ offset →</source>
     <message>
         <source>its chat_template.jinja cannot be read</source>
         <translation>它的 chat_template.jinja 无法读取</translation>
+        <source>{source}: its config builds no {arch} model ({kind}: {error})</source>
+        <translation>{source}：它的配置构建不出 {arch} 模型（{kind}：{error}）</translation>
+    </message>
+    <message>
+        <source>{source}: its config builds no working {arch} model ({kind}: {error})</source>
+        <translation>{source}：它的配置构建不出能运行的 {arch} 模型（{kind}：{error}）</translation>
+    </message>
+    <message>
+        <source>{name}: hidden_act &apos;{act}&apos; is not supported (gelu, gelu_new and relu are)</source>
+        <translation>{name}：不支持 hidden_act &apos;{act}&apos;（支持 gelu、gelu_new 和 relu）</translation>
+    </message>
+    <message>
+        <source>{name}: position_embedding_type &apos;{position}&apos; is not supported (only absolute)</source>
+        <translation>{name}：不支持 position_embedding_type &apos;{position}&apos;（只支持 absolute）</translation>
+    </message>
+    <message>
+        <source>{name}: a BERT used as a decoder (is_decoder) is not supported</source>
+        <translation>{name}：不支持用作解码器的 BERT（is_decoder）</translation>
+    </message>
+    <message>
+        <source>{name}: an output layer apart from the embedding (tie_word_embeddings false) is not supported for BERT</source>
+        <translation>{name}：BERT 不支持与嵌入分开的输出层（tie_word_embeddings 为 false）</translation>
+    </message>
+    <message>
+        <source>{name}: no masked-LM head (cls.predictions) in the weights: a BertModel or a fine-tuned classifier cannot fill in [MASK]</source>
+        <translation>{name}：权重中没有掩码语言模型头（cls.predictions）：BertModel 或微调过的分类器无法填写 [MASK]</translation>
+    </message>
+    <message>
+        <source>{name}: &apos;{key}&apos; must be a whole number from {low} to {high:,}, not {value}</source>
+        <translation>{name}：&apos;{key}&apos; 必须是 {low} 到 {high:,} 之间的整数，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>{name}: &apos;{key}&apos; must be a number from {low:g} to {high:g}, not {value}</source>
+        <translation>{name}：&apos;{key}&apos; 必须是 {low:g} 到 {high:g} 之间的数，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>{name}: &apos;{key}&apos; must be a list of 1 to 4 numbers, not {value}</source>
+        <translation>{name}：&apos;{key}&apos; 必须是含 1 到 4 个数的列表，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>{source}: the config must be a JSON object, not {kind}</source>
+        <translation>{source}：配置必须是 JSON 对象，而不是 {kind}</translation>
+    </message>
+    <message>
+        <source>{source}: unknown config key(s) for {name}: {unknown} (known: {fields})</source>
+        <translation>{source}：{name} 的未知配置键：{unknown}（已知的：{fields}）</translation>
+    </message>
+    <message>
+        <source>{folder}/{file} is not a JSON object</source>
+        <translation>{folder}/{file} 不是 JSON 对象</translation>
+    </message>
+    <message>
+        <source>{folder} has no weights: expected {files}</source>
+        <translation>{folder} 中没有权重：应有 {files}</translation>
+    </message>
+    <message>
+        <source>weights {source} do not fit the model ({parts})</source>
+        <translation>权重 {source} 与模型不符（{parts}）</translation>
+    </message>
+    <message>
+        <source>weights {source} hold NaN or infinite values in {count} tensor(s): {broken}{more}</source>
+        <translation>权重 {source} 的 {count} 个张量中含有 NaN 或无穷大：{broken}{more}</translation>
+    </message>
+    <message>
+        <source>{name}: the weights have no token embedding</source>
+        <translation>{name}：权重中没有词元嵌入</translation>
+    </message>
+    <message>
+        <source>{source}: config &apos;{key}&apos; must be {want}, not {value}</source>
+        <translation>{source}：配置项 &apos;{key}&apos; 必须是 {want}，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>{source}: the config does not describe a {name} ({error})</source>
+        <translation>{source}：配置描述的不是 {name}（{error}）</translation>
+    </message>
+    <message>
+        <source>{folder}/{file} is nested too deeply to be a configuration</source>
+        <translation>{folder}/{file} 嵌套太深，不可能是配置文件</translation>
+    </message>
+    <message>
+        <source>{folder}/{file} is missing or not readable JSON ({error})</source>
+        <translation>{folder}/{file} 缺失，或不是可读的 JSON（{error}）</translation>
+    </message>
+    <message>
+        <source>{name}: unexpected tensor &apos;{key}&apos;{unexpected}</source>
+        <translation>{name}：意外的张量 &apos;{key}&apos;{unexpected}</translation>
+    </message>
+    <message>
+        <source>{name}: &apos;{key}&apos; lacks its key or value projection</source>
+        <translation>{name}：&apos;{key}&apos; 缺少键或值投影</translation>
+    </message>
+    <message>
+        <source>{name}: no {head} in the weights, and tie_word_embeddings is false</source>
+        <translation>{name}：权重中没有 {head}，而 tie_word_embeddings 为 false</translation>
+    </message>
+    <message>
+        <source>{name}: &apos;{key}&apos; has shape {shape}, not {count} wide</source>
+        <translation>{name}：&apos;{key}&apos; 的形状是 {shape}，宽度不是 {count}</translation>
+    </message>
+    <message>
+        <source>{name}: activation_function &apos;{act}&apos; is not supported (gelu_new, gelu, relu are)</source>
+        <translation>{name}：不支持 activation_function &apos;{act}&apos;（支持 gelu_new、gelu、relu）</translation>
+    </message>
+    <message>
+        <source>{name}: scale_attn_by_inverse_layer_idx is not supported (scores scaled per layer)</source>
+        <translation>{name}：不支持 scale_attn_by_inverse_layer_idx（按层缩放分数）</translation>
+    </message>
+    <message>
+        <source>{name}: scale_attn_weights false is not supported (our scores are always divided by √dh)</source>
+        <translation>{name}：不支持 scale_attn_weights 为 false（这里的分数总是除以 √dh）</translation>
+    </message>
+    <message>
+        <source>{name}: n_embd {width} does not split into {heads} heads</source>
+        <translation>{name}：n_embd {width} 不能均分为 {heads} 个头</translation>
+    </message>
+    <message>
+        <source>{name}: &apos;resample&apos; must be one of {choices}, not {resample}</source>
+        <translation>{name}：&apos;resample&apos; 必须是 {choices} 之一，而不是 {resample}</translation>
+    </message>
+    <message>
+        <source>{name}: rope_scaling type &apos;{kind}&apos; is not supported (only linear and llama3 are computed exactly here)</source>
+        <translation>{name}：不支持 rope_scaling 类型 &apos;{kind}&apos;（这里只精确计算 linear 和 llama3）</translation>
+    </message>
+    <message>
+        <source>{name}: partial rotary (factor {partial}) is not supported</source>
+        <translation>{name}：不支持部分旋转（系数 {partial}）</translation>
+    </message>
+    <message>
+        <source>{name}: rope_scaling &apos;{kind}&apos; lacks {missing}</source>
+        <translation>{name}：rope_scaling &apos;{kind}&apos; 缺少 {missing}</translation>
+    </message>
+    <message>
+        <source>{name}: rope_scaling option(s) {extra} are not supported</source>
+        <translation>{name}：不支持 rope_scaling 选项 {extra}</translation>
+    </message>
+    <message>
+        <source>{name}: hidden_act &apos;{act}&apos; is not supported (the SwiGLU MLP uses silu)</source>
+        <translation>{name}：不支持 hidden_act &apos;{act}&apos;（SwiGLU MLP 使用 silu）</translation>
+    </message>
+    <message>
+        <source>{name}: {heads} heads cannot share {kv} key/value heads</source>
+        <translation>{name}：{heads} 个头无法共享 {kv} 个键/值头</translation>
+    </message>
+    <message>
+        <source>{name}: head_dim {head_dim} is not an even whole number</source>
+        <translation>{name}：head_dim {head_dim} 不是偶数</translation>
+    </message>
+    <message>
+        <source>{name}: hidden_size {width} does not split into {heads} heads</source>
+        <translation>{name}：hidden_size {width} 不能均分为 {heads} 个头</translation>
+    </message>
+    <message>
+        <source>{name}: different rope parameters per layer type are not supported</source>
+        <translation>{name}：不支持每种层类型使用不同的 RoPE 参数</translation>
+    </message>
+    <message>
+        <source>{name}: activation_function &apos;{act}&apos; is not supported</source>
+        <translation>{name}：不支持 activation_function &apos;{act}&apos;</translation>
+    </message>
+    <message>
+        <source>{name}: no lm_head.weight, and the output is not tied to the decoder&apos;s embedding</source>
+        <translation>{name}：没有 lm_head.weight，输出也没有与解码器的嵌入绑定</translation>
+    </message>
+    <message>
+        <source>{name}: {a} {value_a} differs from {b} {value_b}; this app&apos;s Transformer uses one value for both</source>
+        <translation>{name}：{a} {value_a} 与 {b} {value_b} 不同；本应用的 Transformer 两者用同一个值</translation>
+    </message>
+    <message>
+        <source>translation models need the sentencepiece package: pip install -e &apos;.[real]&apos;</source>
+        <translation>翻译模型需要 sentencepiece 包：pip install -e &apos;.[real]&apos;</translation>
+    </message>
+    <message>
+        <source>{folder}: source.spm/target.spm cannot be read ({error})</source>
+        <translation>{folder}：无法读取 source.spm/target.spm（{error}）</translation>
+    </message>
+    <message>
+        <source>{path} is a folder: give the weights file itself</source>
+        <translation>{path} 是文件夹：请给出权重文件本身</translation>
+    </message>
+    <message>
+        <source>no weights file at {path}</source>
+        <translation>{path} 处没有权重文件</translation>
+    </message>
+    <message>
+        <source>{file} holds a {kind}, not a state dict</source>
+        <translation>{file} 里是 {kind}，不是 state dict</translation>
+    </message>
+    <message>
+        <source>{file} holds no tensors</source>
+        <translation>{file} 里没有张量</translation>
+    </message>
+    <message>
+        <source>{file} is not a valid safetensors weights file ({error})</source>
+        <translation>{file} 不是有效的 safetensors 权重文件（{error}）</translation>
+    </message>
+    <message>
+        <source>{file} cannot be read as PyTorch weights with the safe loader (weights_only: tensors and plain containers only; nothing else was unpickled): {load_failure}</source>
+        <translation>{file} 无法用安全加载器读作 PyTorch 权重（weights_only：只读张量和普通容器；没有反序列化任何其他内容）：{load_failure}</translation>
+    </message>
+    <message>
+        <source>not torch.save&apos;s zip format: a raw pickle or another file ({reason})</source>
+        <translation>不是 torch.save 的 zip 格式：是原始 pickle 或其他文件（{reason}）</translation>
+    </message>
+    <message>
+        <source>model_type {model_type} cannot be opened ({known})</source>
+        <translation>无法打开 model_type {model_type}（{known}）</translation>
+    </message>
+    <message>
+        <source>only {families} are, and timm folders</source>
+        <translation>只能打开 {families}，以及 timm 文件夹</translation>
+    </message>
+    <message>
+        <source>{feature} is not supported; {known}</source>
+        <translation>不支持 {feature}；{known}</translation>
+    </message>
+    <message>
+        <source>{folder} is not a model folder: it has no config.json</source>
+        <translation>{folder} 不是模型文件夹：其中没有 config.json</translation>
+    </message>
+    <message>
+        <source>{folder}: {error}</source>
+        <translation>{folder}：{error}</translation>
+    </message>
+    <message>
+        <source>{name}: config.json has no &apos;{key}&apos;</source>
+        <translation>{name}：config.json 中没有 &apos;{key}&apos;</translation>
+    </message>
+    <message>
+        <source>{name}: config.json&apos;s &apos;{key}&apos; must be a positive whole number, not {value}</source>
+        <translation>{name}：config.json 的 &apos;{key}&apos; 必须是正整数，而不是 {value}</translation>
+    </message>
+    <message>
+        <source>{name}: quantised weights ({method}) are not supported; de-quantising would change the outputs</source>
+        <translation>{name}：不支持量化权重（{method}）；反量化会改变输出</translation>
+    </message>
+    <message>
+        <source>{name}: cross-attention layers are not supported here</source>
+        <translation>{name}：这里不支持交叉注意力层</translation>
+    </message>
+    <message>
+        <source>{name}: the token embedding is {shape}, but config.json says vocab_size {vocab_size} × width {d_model}</source>
+        <translation>{name}：词元嵌入是 {shape}，但 config.json 写的是 vocab_size {vocab_size} × 宽度 {d_model}</translation>
+    </message>
+    <message>
+        <source>{name}: config.json says {num_layers} layers, the weights hold {count}</source>
+        <translation>{name}：config.json 写的是 {num_layers} 层，权重中有 {count} 层</translation>
+    </message>
+    <message>
+        <source>{name}: mixture-of-experts layers ({key} {count}) are not supported</source>
+        <translation>{name}：不支持混合专家层（{key} {count}）</translation>
+    </message>
+    <message>
+        <source>{name}: a multimodal folder ({key}) cannot be opened; only text models are</source>
+        <translation>{name}：无法打开多模态文件夹（{key}）；只能打开文本模型</translation>
+    </message>
+    <message>
+        <source>{file}: name the timm variant with --arch (for example vit_tiny_patch16_224): neither a folder with config.json nor a file named after one</source>
+        <translation>{file}：请用 --arch 指明 timm 变体（例如 vit_tiny_patch16_224）：它既不是含 config.json 的文件夹，也不是以变体命名的文件</translation>
+    </message>
+    <message>
+        <source>{name}: &apos;architecture&apos; must be a timm variant&apos;s name, not {variant}</source>
+        <translation>{name}：&apos;architecture&apos; 必须是 timm 变体的名字，而不是 {variant}</translation>
+    </message>
+    <message>
+        <source>{name}: timm architecture &apos;{variant}&apos; is not supported ({known} and {last} are)</source>
+        <translation>{name}：不支持 timm 架构 &apos;{variant}&apos;（支持 {known} 和 {last}）</translation>
+    </message>
+    <message>
+        <source>{name}: &apos;pretrained_cfg&apos; must be an object</source>
+        <translation>{name}：&apos;pretrained_cfg&apos; 必须是对象</translation>
+    </message>
+    <message>
+        <source>{name}: &apos;input_size&apos; must be [channels, height, width]</source>
+        <translation>{name}：&apos;input_size&apos; 必须是 [通道, 高, 宽]</translation>
+    </message>
+    <message>
+        <source>{name}: non-square input {height}×{width} is not supported</source>
+        <translation>{name}：不支持非正方形输入 {height}×{width}</translation>
+    </message>
+    <message>
+        <source>{name}: no patch embedding (patch_embed.proj.weight)</source>
+        <translation>{name}：没有 patch 嵌入（patch_embed.proj.weight）</translation>
+    </message>
+    <message>
+        <source>{name}: interpolation {resample} is not supported</source>
+        <translation>{name}：不支持插值方式 {resample}</translation>
+    </message>
+    <message>
+        <source>{name}: &apos;label_names&apos; must be a list</source>
+        <translation>{name}：&apos;label_names&apos; 必须是列表</translation>
+    </message>
+    <message>
+        <source>{name}: global_pool &apos;{global_pool}&apos; is not supported (our ViT classifies from the CLS token)</source>
+        <translation>{name}：不支持 global_pool &apos;{global_pool}&apos;（这里的 ViT 用 CLS 词元分类）</translation>
+    </message>
+    <message>
+        <source>{name}: a ViT without a class token is not supported</source>
+        <translation>{name}：不支持没有类别词元的 ViT</translation>
+    </message>
+    <message>
+        <source>{name}: qkv_bias false is not supported yet</source>
+        <translation>{name}：暂不支持 qkv_bias 为 false</translation>
+    </message>
+    <message>
+        <source>{name}: no classifier in the weights (head.weight)</source>
+        <translation>{name}：权重中没有分类器（head.weight）</translation>
+    </message>
+    <message>
+        <source>{name}: {tokens} position embeddings do not fit a {size}×{size} input in {patch}×{patch} patches</source>
+        <translation>{name}：{tokens} 个位置嵌入与 {size}×{size} 输入、{patch}×{patch} 的 patch 不符</translation>
+    </message>
+    <message>
+        <source>{name}: width {width} does not split into {heads} heads; say how many in config.json&apos;s num_heads</source>
+        <translation>{name}：宽度 {width} 不能均分为 {heads} 个头；请在 config.json 的 num_heads 中写明头数</translation>
+    </message>
+    <message>
+        <source>{name}: no classifier in the weights (head.fc.weight)</source>
+        <translation>{name}：权重中没有分类器（head.fc.weight）</translation>
+    </message>
+    <message>
+        <source>{name}: {what} is not supported; loading without it would change the outputs</source>
+        <translation>{name}：不支持 {what}；不加载它会改变输出</translation>
+    </message>
+    <message>
+        <source>{name}: stage {s} has {res}×{res} tokens, not a multiple of window {window} (timm pads; this app does not)</source>
+        <translation>{name}：第 {s} 阶段有 {res}×{res} 个词元，不是窗口 {window} 的倍数（timm 会填充；本应用不会）</translation>
+    </message>
+    <message>
+        <source>{name}: the tokenizer has no mask token ([MASK])</source>
+        <translation>{name}：分词器没有掩码词元（[MASK]）</translation>
+    </message>
+    <message>
+        <source>text models need the tokenizers package: pip install -e &apos;.[real]&apos;</source>
+        <translation>文本模型需要 tokenizers 包：pip install -e &apos;.[real]&apos;</translation>
+    </message>
+    <message>
+        <source>{name}: its tokenizer cannot be read ({error})</source>
+        <translation>{name}：无法读取它的分词器（{error}）</translation>
+    </message>
+    <message>
+        <source>{name}: no tokenizer: tokenizer.json, vocab.txt (BERT) or vocab.json and merges.txt (GPT-2) expected{spm}</source>
+        <translation>{name}：没有分词器：应有 tokenizer.json、vocab.txt（BERT），或 vocab.json 和 merges.txt（GPT-2）{spm}</translation>
+    </message>
+    <message>
+        <source> (only tokenizer.model: save the tokenizer with transformers to get a tokenizer.json)</source>
+        <translation>（只有 tokenizer.model：用 transformers 保存分词器即可得到 tokenizer.json）</translation>
+    </message>
+    <message>
+        <source> (layernorm_embedding and other mBART options are not supported)</source>
+        <translation>（不支持 layernorm_embedding 等 mBART 选项）</translation>
+    </message>
+    <message>
+        <source>{name}: hidden_act &apos;{act}&apos; is not supported (only the exact &apos;gelu&apos;); loading it would change the outputs</source>
+        <translation>{name}：不支持 hidden_act &apos;{act}&apos;（只支持精确的 &apos;gelu&apos;）；加载它会改变输出</translation>
+    </message>
+    <message>
+        <source>{name}: config.json has no image_size or patch_size</source>
+        <translation>{name}：config.json 中没有 image_size 或 patch_size</translation>
+    </message>
+    <message>
+        <source>{name}: non-square images ({size}, patch {patch}) are not supported</source>
+        <translation>{name}：不支持非正方形图像（{size}，patch {patch}）</translation>
+    </message>
+    <message>
+        <source>{name}: image_size {size} is not a multiple of patch_size {patch}</source>
+        <translation>{name}：image_size {size} 不是 patch_size {patch} 的倍数</translation>
+    </message>
+    <message>
+        <source>{name}: num_hidden_layers is {depth}, but the weights hold {held} layers</source>
+        <translation>{name}：num_hidden_layers 是 {depth}，但权重中有 {held} 层</translation>
+    </message>
+    <message>
+        <source>{name}: no classifier in the weights (a backbone without a head cannot classify)</source>
+        <translation>{name}：权重中没有分类器（没有分类头的主干网络无法分类）</translation>
+    </message>
+    <message>
+        <source>{name}: a distillation token needs its own classifier (and the other way round)</source>
+        <translation>{name}：蒸馏词元需要自己的分类器（反之亦然）</translation>
+    </message>
+    <message>
+        <source>{name}: absolute position embeddings are not supported</source>
+        <translation>{name}：不支持绝对位置嵌入</translation>
+    </message>
+    <message>
+        <source>{name}: no classifier in the weights</source>
+        <translation>{name}：权重中没有分类器</translation>
+    </message>
+    <message>
+        <source>{name}: the weights&apos; depths {depths} differ from config.json&apos;s {config_depths}</source>
+        <translation>{name}：权重的深度 {depths} 与 config.json 的 {config_depths} 不同</translation>
+    </message>
+    <message>
+        <source>weights in {source} do not fit the model: its config asks for {key} {value}, the weights hold {held} (they hold {names}{more})</source>
+        <translation>{source} 中的权重与模型不符：配置要求 {key} {value}，权重中是 {held}（其中有 {names}{more}）</translation>
+    </message>
+    <message>
+        <source>the continuation ended after {n} tokens: the model wrote its end token</source>
+        <translation>续写在 {n} 个词元后结束：模型写出了结束词元</translation>
+    </message>
+    <message>
+        <source>no {mask} in the input: type one where a word should be guessed (every position&apos;s guesses are below)</source>
+        <translation>输入中没有 {mask}：在要猜的词的位置输入一个（每个位置的猜测在下方）</translation>
+    </message>
+    <message>
+        <source>no causal mask: each decoder row also sees the words after it, so it may copy the next word; decoding word by word is unchanged</source>
+        <translation>没有因果掩码：解码器的每一行也能看到它后面的词，所以可能照抄下一个词；逐词解码不受影响</translation>
+    </message>
+    <message>
+        <source>the output was cut after {limit} tokens (twice the input&apos;s, plus 10): the model had not ended it</source>
+        <translation>输出在 {limit} 个词元处被截断（输入的两倍再加 10）：模型还没有结束它</translation>
+    </message>
+    <message>
+        <source>seq2seq bottleneck: every decoding step sees one context vector (the mean of the encoder states), so cross-attention is uniform</source>
+        <translation>seq2seq 瓶颈：每个解码步骤只看到一个上下文向量（编码器状态的平均），所以交叉注意力是均匀的</translation>
+    </message>
+    <message>
+        <source>ignored: {characters} (this model reads words of letters and digits)</source>
+        <translation>已忽略：{characters}（这个模型只读由字母和数字组成的词）</translation>
+    </message>
+    <message>
+        <source>{mode} to grayscale</source>
+        <translation>{mode} 转为灰度</translation>
+    </message>
+    <message>
+        <source>{mode} rescaled to 0-1</source>
+        <translation>{mode} 缩放到 0–1</translation>
+    </message>
+    <message>
+        <source>{mode} composited over black</source>
+        <translation>{mode} 合成到黑色背景上</translation>
+    </message>
+    <message>
+        <source>{mode} composited over white</source>
+        <translation>{mode} 合成到白色背景上</translation>
+    </message>
+    <message>
+        <source>not a sentence of the grammar: &apos;{word}&apos; cannot follow &apos;{previous}&apos; (word {n})</source>
+        <translation>不是语法中的句子：&apos;{word}&apos; 不能跟在 &apos;{previous}&apos; 后面（第 {n} 个词）</translation>
+    </message>
+    <message>
+        <source>empty</source>
+        <translation>空</translation>
+    </message>
+    <message>
+        <source>unknown words: {listed}</source>
+        <translation>未知词：{listed}</translation>
+    </message>
+    <message>
+        <source>unknown word: {listed}</source>
+        <translation>未知词：{listed}</translation>
+    </message>
+    <message>
+        <source>{n} words: longer than any training sentence ({most})</source>
+        <translation>{n} 个词：比任何训练句子都长（{most}）</translation>
+    </message>
+    <message>
+        <source>ambiguous: the grammar reads it in more than one way</source>
+        <translation>有歧义：语法可以用不止一种方式解读它</translation>
+    </message>
+    <message>
+        <source>not a sentence of the grammar: {why}</source>
+        <translation>不是语法中的句子：{why}</translation>
+    </message>
+    <message>
+        <source>not a sentence of the grammar: it stops too early after &apos;{word}&apos;</source>
+        <translation>不是语法中的句子：它在 &apos;{word}&apos; 之后过早结束</translation>
+    </message>
+    <message>
+        <source>not a sentence of the grammar: a sentence cannot start with &apos;{word}&apos;</source>
+        <translation>不是语法中的句子：句子不能以 &apos;{word}&apos; 开头</translation>
+    </message>
+    <message>
+        <source>&apos;{determiner}&apos; does not go with the plural &apos;{noun}&apos;</source>
+        <translation>&apos;{determiner}&apos; 不能与复数的 &apos;{noun}&apos; 搭配</translation>
+    </message>
+    <message>
+        <source>&apos;{determiner}&apos; does not go with the singular &apos;{noun}&apos;</source>
+        <translation>&apos;{determiner}&apos; 不能与单数的 &apos;{noun}&apos; 搭配</translation>
+    </message>
+    <message>
+        <source>write &apos;{determiner}&apos; before &apos;{word}&apos;</source>
+        <translation>在 &apos;{word}&apos; 前应写 &apos;{determiner}&apos;</translation>
+    </message>
+    <message>
+        <source>&apos;{word}&apos; does not agree with its plural subject</source>
+        <translation>&apos;{word}&apos; 与它的复数主语不一致</translation>
+    </message>
+    <message>
+        <source>&apos;{word}&apos; does not agree with its singular subject</source>
+        <translation>&apos;{word}&apos; 与它的单数主语不一致</translation>
+    </message>
+    <message>
+        <source>after &apos;not&apos; the verb is written &apos;{verb}&apos;</source>
+        <translation>&apos;not&apos; 之后动词应写作 &apos;{verb}&apos;</translation>
+    </message>
+    <message>
+        <source>could not use {device} ({error}): running on CPU</source>
+        <translation>无法使用 {device}（{error}）：改在 CPU 上运行</translation>
+    </message>
+    <message>
+        <source>{error}: running on CPU</source>
+        <translation>{error}：改在 CPU 上运行</translation>
+    </message>
+    <message>
+        <source>{names} and {last}</source>
+        <translation>{names} 和 {last}</translation>
+    </message>
+    <message>
+        <source>ALiBi position biases</source>
+        <translation>ALiBi 位置偏置</translation>
+    </message>
+    <message>
+        <source>a parallel attention/MLP block (and ALiBi in some)</source>
+        <translation>并行的注意力/MLP 块（有的还有 ALiBi）</translation>
+    </message>
+    <message>
+        <source>mixture-of-experts layers</source>
+        <translation>混合专家层</translation>
+    </message>
+    <message>
+        <source>an image encoder (multimodal)</source>
+        <translation>图像编码器（多模态）</translation>
+    </message>
+    <message>
+        <source>RoBERTa&apos;s offset positions</source>
+        <translation>RoBERTa 的偏移位置</translation>
+    </message>
+    <message>
+        <source>parallel residuals and partial rotary</source>
+        <translation>并行残差和部分旋转</translation>
+    </message>
+    <message>
+        <source>local attention layers</source>
+        <translation>局部注意力层</translation>
+    </message>
+    <message>
+        <source>scaled embeddings and its own norm</source>
+        <translation>缩放的嵌入和它自己的归一化</translation>
+    </message>
+    <message>
+        <source>logit soft-capping</source>
+        <translation>logit 软上限</translation>
+    </message>
+    <message>
+        <source>partial rotary and a parallel block</source>
+        <translation>部分旋转和并行块</translation>
+    </message>
+    <message>
+        <source>OPT&apos;s offset positions</source>
+        <translation>OPT 的偏移位置</translation>
+    </message>
+    <message>
+        <source>different tensor names and no token types</source>
+        <translation>不同的张量名，且没有 token 类型</translation>
+    </message>
+    <message>
+        <source>export writes .png or .svg files, not &apos;{name}&apos;</source>
+        <translation>导出只能写 .png 或 .svg 文件，不能写 &apos;{name}&apos;</translation>
+    </message>
+    <message>
+        <source>scale must be from 1 to 4, not {scale}</source>
+        <translation>缩放倍数必须在 1 到 4 之间，而不是 {scale}</translation>
+    </message>
+    <message>
+        <source>could not write {path}</source>
+        <translation>无法写入 {path}</translation>
     </message>
 </context>
 </TS>

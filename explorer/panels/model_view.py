@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from models.analysis import site_overview
+from models.sites import KINDS
 from models.trace import Trace
 
 from ..analyst import analyst
@@ -160,10 +161,10 @@ class ModelPanel(Panel):
             [[(i * step + THUMB / 2, f"L{i}") for i in range(len(self.sites))], []])
         self.plot.getAxis("bottom").setTicks(
             [[(h * step + THUMB / 2, f"h{h}") for h in range(self.heads)], []])
-        self.caption.setText(tr("{layers} layers × {heads} heads of '{kind}' attention — each "
+        self.caption.setText(tr("{layers} layers × {heads} heads of {kind} — each "
                                 "thumbnail scaled to its maximum (larger matrices: the maximum "
                                 "of each block); click one to select it everywhere").format(
-            layers=len(self.sites), heads=self.heads, kind=kind))
+            layers=len(self.sites), heads=self.heads, kind=tr(KINDS[kind].title)))
 
     def apply_zoom(self, factor: float) -> None:
         # the table takes the new font after this signal: measured once it has

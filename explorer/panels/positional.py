@@ -22,6 +22,7 @@ from models.trace import Trace
 from ..i18n import bind, bound, tr
 from ..labels import axis_labels
 from ..state import Selection
+from ..text import literal
 from ..widgets.matrix_view import SIGNED, MatrixView
 from ..widgets.plots import focus_rect, still
 from ..zoom import pt
@@ -384,8 +385,8 @@ class PositionalPanel(Panel):
         page.actual.setData([i - j], [float(trace[f"{site}/scores"][head, i, j])])
         page.distance.setTitle(tr("{site} head {head}: query {i} ({query}) · key {j} ({key}) "
                                   "moved to every offset").format(
-            site=site, head=head, i=i, j=j, query=tokens[i] if i < n else "",
-            key=tokens[j] if j < n else ""), size=pt(9))
+            site=site, head=head, i=i, j=j, query=literal(tokens[i]) if i < n else "",
+            key=literal(tokens[j]) if j < n else ""), size=pt(9))
         page.note.setText(tr(
             "Rotary positions (RoPE): q and k are rotated, dimension pair i by position × "
             "θ_i, so a score depends only on how far apart the tokens are. Left: how many "

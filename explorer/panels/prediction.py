@@ -11,6 +11,7 @@ from models.trace import Trace
 from .. import zoom
 from ..i18n import bind
 from ..state import Selection
+from ..text import plain
 from .base import Panel
 from .interventions import InterventionsBox
 from .prediction_pages import Header, ImagePage, LanguagePage, Page, SentencePage
@@ -36,14 +37,14 @@ class PredictionPanel(Panel):
         self.untrained.setWordWrap(True)
         self.untrained.setStyleSheet("background: #fff3cd; color: #664d03; padding: 2px")
         self.untrained.hide()
-        self.headline = QtWidgets.QLabel()
+        self.headline = plain(QtWidgets.QLabel())  # tokens: never read as HTML
         self.headline.setWordWrap(True)
         self.headline.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         # wraps at spaces; one long unbroken word (an untrained model's output) is clipped
         # instead of widening the panel past its dock
         self.headline.setSizePolicy(QtWidgets.QSizePolicy.Ignored,
                                     QtWidgets.QSizePolicy.Preferred)
-        self.notes = QtWidgets.QLabel()
+        self.notes = plain(QtWidgets.QLabel())
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet("color: #555")
         # translation: the grammar's own translation beside the model's, or why there is none

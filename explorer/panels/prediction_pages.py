@@ -19,6 +19,7 @@ from models.sites import kind_of
 from .. import zoom
 from ..i18n import bind, tr, translate_message
 from ..state import Selection
+from ..text import tip
 
 CHOSEN = QtGui.QColor(255, 140, 0)
 PLAIN = QtGui.QColor(120, 120, 200)
@@ -72,7 +73,7 @@ class TopListTable(QtWidgets.QTableWidget):
         self.lists, self.number = lists, number
         self._filled = None
         for row, top in enumerate(lists):
-            self.item(row, 1).setToolTip("\n".join(f"{w}  {p:{number}}" for w, p in top))
+            self.item(row, 1).setToolTip(tip("\n".join(f"{w}  {p:{number}}" for w, p in top)))
         self.fill_lists()
 
     def fill_lists(self) -> None:
@@ -249,7 +250,7 @@ class SentencePage(Page):
         notes = [tr("unknown: ") + ", ".join(unknown)] if unknown and "outside" not in meta \
             else []
         if meta.get("notice"):
-            notes.append(meta["notice"])
+            notes.append(translate_message(meta["notice"]))
         header.notes.setText(" · ".join(notes))
         self.show_reference(meta)
         original = meta.get("original")
@@ -274,7 +275,7 @@ class SentencePage(Page):
                 "<div style='background:#fff3cd; color:#664d03'>&#9888; " + tr(
                     "<b>Outside what the model learned</b>: {reason}. Its answer is a guess; "
                     "the grammar has no translation to compare it with.").format(
-                    reason=escape(meta["outside"])) + "</div>")
+                    reason=escape(translate_message(meta["outside"]))) + "</div>")
         elif meta["matches_reference"]:
             same = tr("the same as the grammar's own translation")
             reference.setText(f"<span style='color:#1a7f37'>&#10003; {same}</span>")
@@ -412,7 +413,8 @@ class ImagePage(Page):
         header.headline.setText(tr("blank image: nothing to recognise") if image.get("blank")
                                 else guess)
         notes = [f"{image.get('original_size', ['?'])[0]}×"
-                 f"{image.get('original_size', ['?', '?'])[1]} {image.get('conversion', '')}"]
+                 f"{image.get('original_size', ['?', '?'])[1]} "
+                 f"{translate_message(image.get('conversion', ''))}"]
         if image.get("inverted"):
             notes.append(tr("inverted (light background)"))
         if image.get("blank"):
@@ -532,8 +534,8 @@ class LanguagePage(Page):
         else:
             headline = tr("(no [MASK] in the input)")
         header.headline.setText(headline)
-        header.headline.setToolTip(headline)
-        header.notes.setText(meta.get("notice", ""))
+        header.headline.setToolTip(tip(headline))
+        header.notes.setText(translate_message(meta.get("notice", "")))
         original = meta.get("original")
         if original:
             header.compare.setText(f"{tr('with interventions:')} "

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ..text import plain, tip
+
 STALE_STYLE = ("background: #fff1c2; color: #6b3a00; border: 2px solid #e0a000; "
                "border-radius: 3px; padding: 4px")
 
@@ -18,6 +20,7 @@ class StaleBanner(QtWidgets.QLabel):
         self.covers = covers  # the result it speaks of: faded while the banner is up
         self.veil: Veil | None = None
         self.setWordWrap(True)  # a long reason wraps; it is never cut
+        plain(self)  # what it says may quote a token: never read as HTML
         self.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         self.setStyleSheet(STALE_STYLE)
         self.hide()
@@ -27,7 +30,7 @@ class StaleBanner(QtWidgets.QLabel):
         if text == self.text() and self.isHidden() != bool(text):
             return  # said already (every run says '' to the hidden banner)
         self.setText(text)
-        self.setToolTip(text)
+        self.setToolTip(tip(text))
         self.setVisible(bool(text))
         if self.covers is not None:
             if text and self.veil is None:
@@ -84,7 +87,7 @@ class ElidedLabel(QtWidgets.QLabel):
 
     def setText(self, text: str) -> None:
         super().setText(text)
-        self.setToolTip(text)
+        self.setToolTip(tip(text))
 
     def minimumSizeHint(self) -> QtCore.QSize:
         return QtCore.QSize(0, super().minimumSizeHint().height())

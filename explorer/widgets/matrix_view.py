@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..i18n import tr
+from ..text import tip
 from ..zoom import ZOOM, font, pt
 from .plots import still
 
@@ -371,7 +372,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         title = self.title or ""
         lines = title_lines(title, metrics, width, self.title_rows)
         shown = "\n".join(lines)
-        self.setToolTip(title if shown.replace("\n", " ") != title else "")
+        self.setToolTip(tip(title) if shown.replace("\n", " ") != title else "")
         if shown == self._shown_title and self.plot.titleLabel.opts.get("size") == pt(10):
             return False
         self._shown_title = shown
@@ -518,7 +519,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         if cell is None:
             return
         self.hovered.emit(*cell)
-        self.setToolTip(self.readout_text)
+        self.setToolTip(tip(self.readout_text))
 
     def _mouse_clicked(self, event) -> None:
         if event.button() == QtCore.Qt.RightButton and self.zoomable:

@@ -41,20 +41,22 @@ BERT_RENAMES = Renames(strip=("bert.",), aliases=((r"\.gamma$", ".weight"),
 def bert_config(config: dict, name: str) -> dict:
     act = config.get("hidden_act", "gelu")
     if act not in ("gelu", "gelu_new", "relu"):
-        raise CheckpointError(f"{name}: hidden_act '{act}' is not supported (gelu, gelu_new "
-                              f"and relu are)")
+        raise CheckpointError("{name}: hidden_act '{act}' is not supported (gelu, gelu_new and "
+                              "relu are)", name=name, act=act)
     position = config.get("position_embedding_type", "absolute")
     if position != "absolute":
-        raise CheckpointError(f"{name}: position_embedding_type '{position}' is not supported "
-                              f"(only absolute)")
+        raise CheckpointError("{name}: position_embedding_type '{position}' is not supported "
+                              "(only absolute)", name=name, position=position)
     if config.get("is_decoder"):
-        raise CheckpointError(f"{name}: a BERT used as a decoder (is_decoder) is not supported")
+        raise CheckpointError("{name}: a BERT used as a decoder (is_decoder) is not supported",
+                              name=name)
     width, heads = need(config, "hidden_size", name), need(config, "num_attention_heads", name)
     if width % heads:
-        raise CheckpointError(f"{name}: hidden_size {width} does not split into {heads} heads")
+        raise CheckpointError("{name}: hidden_size {width} does not split into {heads} heads",
+                              name=name, width=width, heads=heads)
     if not config.get("tie_word_embeddings", True):
-        raise CheckpointError(f"{name}: an output layer apart from the embedding "
-                              f"(tie_word_embeddings false) is not supported for BERT")
+        raise CheckpointError("{name}: an output layer apart from the embedding "
+                              "(tie_word_embeddings false) is not supported for BERT", name=name)
     return dict(vocab_size=need(config, "vocab_size", name), d_model=width,
                 num_layers=need(config, "num_hidden_layers", name), num_heads=heads,
                 d_ff=need(config, "intermediate_size", name),
@@ -66,8 +68,9 @@ def bert_config(config: dict, name: str) -> dict:
 
 def _masked_lm_head(tensors: dict, name: str) -> None:
     if "mlm.dense.weight" not in tensors or "mlm.bias" not in tensors:
-        raise CheckpointError(f"{name}: no masked-LM head (cls.predictions) in the weights: a "
-                              f"BertModel or a fine-tuned classifier cannot fill in [MASK]")
+        raise CheckpointError("{name}: no masked-LM head (cls.predictions) in the weights: a "
+                              "BertModel or a fine-tuned classifier cannot fill in [MASK]",
+                              name=name)
 
 
 def read_bert_folder(folder: Path, config: dict) -> HubModel:

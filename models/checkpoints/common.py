@@ -47,24 +47,26 @@ class HubModel:
 def whole(value, key: str, name: str, low: int = 1, high: int = LARGEST_DIMENSION) -> int:
     """A whole-number config value, or a CheckpointError that names the key."""
     if type(value) is not int or not low <= value <= high:
-        raise CheckpointError(f"{name}: '{key}' must be a whole number from {low} to "
-                              f"{high:,}, not {json.dumps(value)[:40]}")
+        raise CheckpointError("{name}: '{key}' must be a whole number from {low} to {high:,}, "
+                              "not {value}", name=name, key=key, low=low, high=high,
+                              value=json.dumps(value)[:40])
     return value
 
 
 def real(value, key: str, name: str, low: float, high: float) -> float:
     """A number config value in [low, high] (finite), or a CheckpointError naming the key."""
     if type(value) not in (int, float) or not low <= value <= high:
-        raise CheckpointError(f"{name}: '{key}' must be a number from {low:g} to {high:g}, "
-                              f"not {json.dumps(value)[:40]}")
+        raise CheckpointError("{name}: '{key}' must be a number from {low:g} to {high:g}, not "
+                              "{value}", name=name, key=key, low=low, high=high,
+                              value=json.dumps(value)[:40])
     return float(value)
 
 
 def numbers(value, key: str, name: str, positive: bool = False) -> list[float]:
     """1 to 4 per-channel numbers (mean, std)."""
     if not isinstance(value, list) or not 1 <= len(value) <= 4:
-        raise CheckpointError(f"{name}: '{key}' must be a list of 1 to 4 numbers, not "
-                              f"{json.dumps(value)[:40]}")
+        raise CheckpointError("{name}: '{key}' must be a list of 1 to 4 numbers, not {value}",
+                              name=name, key=key, value=json.dumps(value)[:40])
     return [real(v, key, name, 1e-6 if positive else -1e3, 1e3) for v in value]
 
 
@@ -73,13 +75,14 @@ def make_config(cls: type, values: Any, source: str) -> Any:
     unknown keys, wrong types, zero or negative sizes are a CheckpointError that says so."""
     name = cls.__name__
     if not isinstance(values, dict):
-        raise CheckpointError(f"{source}: the config must be a JSON object, "
-                              f"not {type(values).__name__}")
+        raise CheckpointError("{source}: the config must be a JSON object, not {kind}",
+                              source=source, kind=type(values).__name__)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
-        raise CheckpointError(f"{source}: unknown config key(s) for {name}: "
-                              f"{', '.join(map(str, unknown))} (known: {', '.join(fields)})")
+        raise CheckpointError("{source}: unknown config key(s) for {name}: {unknown} (known: "
+                              "{fields})", source=source, name=name,
+                              unknown=', '.join(map(str, unknown)), fields=', '.join(fields))
     for key, value in values.items():
         kind = str(fields[key].type)
         if kind.endswith(" | None"):  # optional: None, or a value of the type
@@ -109,13 +112,13 @@ def make_config(cls: type, values: Any, source: str) -> Any:
                                                          else ""),
                     "list[int]": "a list of whole numbers of at least 1",
                     "bool": "true or false"}.get(kind, kind)
-            raise CheckpointError(f"{source}: config '{key}' must be {want}, not "
-                                  f"{json.dumps(value)[:40]}")
+            raise CheckpointError("{source}: config '{key}' must be {want}, not {value}",
+                                  source=source, key=key, want=want, value=json.dumps(value)[:40])
     try:
         return cls(**values)
     except TypeError as error:  # e.g. a required field left out
-        raise CheckpointError(f"{source}: the config does not describe a {name} "
-                              f"({error})") from None
+        raise CheckpointError("{source}: the config does not describe a {name} ({error})",
+                              source=source, name=name, error=str(error)) from None
 
 
 # -- a model folder's files ------------------------------------------------------------------
@@ -133,21 +136,22 @@ def folder_json(folder: Path, file: str, required: bool = True) -> dict:
     try:
         data = json.loads(path.read_text())
     except RecursionError:
-        raise CheckpointError(f"{folder.name}/{file} is nested too deeply to be a "
-                              f"configuration") from None
+        raise CheckpointError("{folder}/{file} is nested too deeply to be a configuration",
+                              folder=folder.name, file=file) from None
     except (OSError, ValueError) as error:
-        raise CheckpointError(f"{folder.name}/{file} is missing or not readable JSON "
-                              f"({error})") from None
+        raise CheckpointError("{folder}/{file} is missing or not readable JSON ({error})",
+                              folder=folder.name, file=file, error=str(error)) from None
     if not isinstance(data, dict):
-        raise CheckpointError(f"{folder.name}/{file} is not a JSON object")
+        raise CheckpointError("{folder}/{file} is not a JSON object", folder=folder.name,
+                              file=file)
     return data
 
 
 def folder_weights(folder: Path) -> dict[str, torch.Tensor]:
     weights = next((folder / n for n in WEIGHT_FILES if (folder / n).is_file()), None)
     if weights is None:
-        raise CheckpointError(f"{folder.name} has no weights: expected "
-                              f"{' or '.join(WEIGHT_FILES)}")
+        raise CheckpointError("{folder} has no weights: expected {files}", folder=folder.name,
+                              files=' or '.join(WEIGHT_FILES))
     return read_checkpoint(weights)[0]
 
 
@@ -170,12 +174,14 @@ def check_fit(model: nn.Module, tensors: dict[str, torch.Tensor], source: str = 
         parts = [f"{name}: {', '.join(keys[:4])}{' …' if len(keys) > 4 else ''}"
                  for name, keys in (("missing", missing), ("unexpected", extra),
                                     ("wrong shape", wrong)) if keys]
-        raise CheckpointError(f"weights {source} do not fit the model ({'; '.join(parts)})")
+        raise CheckpointError("weights {source} do not fit the model ({parts})", source=source,
+                              parts='; '.join(parts))
     broken = [k for k, v in tensors.items() if v.is_floating_point() and not all_finite(v)]
     if broken:
-        raise CheckpointError(f"weights {source} hold NaN or infinite values in {len(broken)} "
-                              f"tensor(s): {', '.join(sorted(broken)[:4])}"
-                              f"{' …' if len(broken) > 4 else ''}")
+        raise CheckpointError("weights {source} hold NaN or infinite values in {count} "
+                              "tensor(s): {broken}{more}", source=source, count=len(broken),
+                              broken=', '.join(sorted(broken)[:4]),
+                              more=' …' if len(broken) > 4 else '')
 
 
 def load_weights(model: nn.Module, tensors: dict[str, torch.Tensor], source: str = "") -> None:
@@ -261,7 +267,8 @@ def rename(tensors: dict[str, torch.Tensor], table: Renames, name: str,
         found = next(((i, m) for i, p in enumerate(patterns) if (m := p.fullmatch(inner))),
                      None)
         if found is None:
-            raise CheckpointError(f"{name}: unexpected tensor '{key}'{table.unexpected}")
+            raise CheckpointError("{name}: unexpected tensor '{key}'{unexpected}", name=name,
+                                  key=key, unexpected=table.unexpected)
         index, match = found
         rule = table.rules[index]
         targets = [_expand(t, match, rule.add) for t in rule.targets]
@@ -278,8 +285,9 @@ def rename(tensors: dict[str, torch.Tensor], table: Renames, name: str,
         if rule.split:
             size = (sizes or {})[rule.split]
             if value.shape[0] != len(targets) * size:
-                raise CheckpointError(f"{name}: '{key}' has shape {list(value.shape)}, not "
-                                      f"{len(targets) * size} wide")
+                raise CheckpointError("{name}: '{key}' has shape {shape}, not {count} wide",
+                                      name=name, key=key, shape=list(value.shape),
+                                      count=len(targets) * size)
             parts = [part.contiguous() for part in value.split(size, 0)]
         for target, part in zip(targets, parts):
             put(target, part, index)
@@ -287,7 +295,8 @@ def rename(tensors: dict[str, torch.Tensor], table: Renames, name: str,
         order = table.rules[index].join
         if any(p not in found_parts for p in order):
             key = next(found_parts[p][0] for p in order if p in found_parts)
-            raise CheckpointError(f"{name}: '{key}' lacks its key or value projection")
+            raise CheckpointError("{name}: '{key}' lacks its key or value projection", name=name,
+                                  key=key)
         put(target, torch.cat([found_parts[p][1] for p in order], 0), index)
     return ours
 
@@ -296,10 +305,10 @@ def tie(ours: dict, tied: bool, name: str, embed: str, head: str) -> dict:
     """A tied output layer is the embedding (transformers ties it whatever the file holds);
     an untied one must be in the file."""
     if embed not in ours:
-        raise CheckpointError(f"{name}: the weights have no token embedding")
+        raise CheckpointError("{name}: the weights have no token embedding", name=name)
     if tied:
         ours[head] = ours[embed]
     elif head not in ours:
-        raise CheckpointError(f"{name}: no {head.replace('decoder.', '')} in the weights, and "
-                              f"tie_word_embeddings is false")
+        raise CheckpointError("{name}: no {head} in the weights, and tie_word_embeddings is "
+                              "false", name=name, head=head.replace('decoder.', ''))
     return ours

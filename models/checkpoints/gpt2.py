@@ -37,17 +37,18 @@ GPT2_RENAMES = Renames(strip=("transformer.",), rules=(
 def gpt2_config(config: dict, name: str) -> dict:
     act = config.get("activation_function", "gelu_new")
     if act not in GPT2_ACTIVATIONS:
-        raise CheckpointError(f"{name}: activation_function '{act}' is not supported "
-                              f"(gelu_new, gelu, relu are)")
+        raise CheckpointError("{name}: activation_function '{act}' is not supported (gelu_new, "
+                              "gelu, relu are)", name=name, act=act)
     if config.get("scale_attn_by_inverse_layer_idx"):
-        raise CheckpointError(f"{name}: scale_attn_by_inverse_layer_idx is not supported "
-                              f"(scores scaled per layer)")
+        raise CheckpointError("{name}: scale_attn_by_inverse_layer_idx is not supported (scores "
+                              "scaled per layer)", name=name)
     if not config.get("scale_attn_weights", True):
-        raise CheckpointError(f"{name}: scale_attn_weights false is not supported (our "
-                              f"scores are always divided by √dh)")
+        raise CheckpointError("{name}: scale_attn_weights false is not supported (our scores "
+                              "are always divided by √dh)", name=name)
     width, heads = need(config, "n_embd", name), need(config, "n_head", name)
     if width % heads:
-        raise CheckpointError(f"{name}: n_embd {width} does not split into {heads} heads")
+        raise CheckpointError("{name}: n_embd {width} does not split into {heads} heads",
+                              name=name, width=width, heads=heads)
     vocab = need(config, "vocab_size", name)
     return dict(vocab_size=vocab, d_model=width, num_layers=need(config, "n_layer", name),
                 num_heads=heads,

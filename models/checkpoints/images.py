@@ -76,8 +76,9 @@ def read_preprocessing(folder: Path, img_size: int) -> Preprocessing:
     crop = pair(raw.get("crop_size"), "crop_size") if raw.get("do_center_crop") else None
     resample = raw.get("resample", 2)
     if type(resample) is not int or resample not in RESAMPLE:
-        raise CheckpointError(f"{name}: 'resample' must be one of {sorted(RESAMPLE)}, not "
-                              f"{json.dumps(resample)[:40]}")
+        raise CheckpointError("{name}: 'resample' must be one of {choices}, not {resample}",
+                              name=name, choices=sorted(RESAMPLE),
+                              resample=json.dumps(resample)[:40])
     normalize = raw.get("do_normalize", True)
     prep = Preprocessing(
         resize=None if shortest or not raw.get("do_resize", True) else pair(size, "size"),

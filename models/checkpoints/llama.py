@@ -54,19 +54,20 @@ def rope_settings(config: dict, name: str) -> tuple[float, dict | None]:
         # per-layer-type parameters ({"full_attention": {...}}): one set must serve all
         sets = list(params.values())
         if any(s != sets[0] for s in sets) or not isinstance(sets[0], dict):
-            raise CheckpointError(f"{name}: different rope parameters per layer type are "
-                                  f"not supported")
+            raise CheckpointError("{name}: different rope parameters per layer type are not "
+                                  "supported", name=name)
         params = sets[0]
     scaling = dict(params) if isinstance(params, dict) else dict(config.get("rope_scaling") or {})
     theta = float((params or {}).get("rope_theta", config.get("rope_theta", 10000.0)))
     kind = scaling.pop("rope_type", scaling.pop("type", "default")) or "default"
     scaling.pop("rope_theta", None)
     if kind not in ROPE_TYPES:
-        raise CheckpointError(f"{name}: rope_scaling type '{kind}' is not supported (only "
-                              f"linear and llama3 are computed exactly here)")
+        raise CheckpointError("{name}: rope_scaling type '{kind}' is not supported (only linear "
+                              "and llama3 are computed exactly here)", name=name, kind=kind)
     partial = scaling.pop("partial_rotary_factor", config.get("partial_rotary_factor", 1.0))
     if partial not in (None, 1, 1.0):
-        raise CheckpointError(f"{name}: partial rotary (factor {partial}) is not supported")
+        raise CheckpointError("{name}: partial rotary (factor {partial}) is not supported",
+                              name=name, partial=partial)
     if kind == "default":
         return theta, None
     keys = {"linear": ("factor",),
@@ -74,11 +75,12 @@ def rope_settings(config: dict, name: str) -> tuple[float, dict | None]:
                        "original_max_position_embeddings")}[kind]
     missing = [k for k in keys if not isinstance(scaling.get(k), (int, float))]
     if missing:
-        raise CheckpointError(f"{name}: rope_scaling '{kind}' lacks {', '.join(missing)}")
+        raise CheckpointError("{name}: rope_scaling '{kind}' lacks {missing}", name=name,
+                              kind=kind, missing=', '.join(missing))
     extra = [k for k in scaling if k not in keys and scaling[k] is not None]
     if extra:  # e.g. attention_factor, mscale: they change the numbers
-        raise CheckpointError(f"{name}: rope_scaling option(s) {', '.join(extra)} are not "
-                              f"supported")
+        raise CheckpointError("{name}: rope_scaling option(s) {extra} are not supported",
+                              name=name, extra=', '.join(extra))
     return theta, {"rope_type": kind, **{k: scaling[k] for k in keys}}
 
 
@@ -98,17 +100,20 @@ def llama_config(config: dict, variant: Variant, name: str) -> tuple[dict, str]:
     """Our DecoderConfig's values, and why the input is limited ("" when it is not)."""
     act = config.get("hidden_act", "silu")
     if act != "silu":
-        raise CheckpointError(f"{name}: hidden_act '{act}' is not supported (the SwiGLU MLP "
-                              f"uses silu)")
+        raise CheckpointError("{name}: hidden_act '{act}' is not supported (the SwiGLU MLP uses "
+                              "silu)", name=name, act=act)
     width, heads = need(config, "hidden_size", name), need(config, "num_attention_heads", name)
     kv = config.get("num_key_value_heads") or heads
     if not isinstance(kv, int) or kv <= 0 or heads % kv:
-        raise CheckpointError(f"{name}: {heads} heads cannot share {kv} key/value heads")
+        raise CheckpointError("{name}: {heads} heads cannot share {kv} key/value heads",
+                              name=name, heads=heads, kv=kv)
     head_dim = config.get("head_dim") or width // heads
     if not isinstance(head_dim, int) or head_dim <= 0 or head_dim % 2:
-        raise CheckpointError(f"{name}: head_dim {head_dim} is not an even whole number")
+        raise CheckpointError("{name}: head_dim {head_dim} is not an even whole number",
+                              name=name, head_dim=head_dim)
     if config.get("head_dim") is None and width % heads:
-        raise CheckpointError(f"{name}: hidden_size {width} does not split into {heads} heads")
+        raise CheckpointError("{name}: hidden_size {width} does not split into {heads} heads",
+                              name=name, width=width, heads=heads)
     theta, scaling = rope_settings(config, name)
     layers = need(config, "num_hidden_layers", name)
     max_len = need(config, "max_position_embeddings", name)

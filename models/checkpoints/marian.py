@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, message
 from .common import (
     LARGEST_DIMENSION,
     LARGEST_VALUE,
@@ -35,7 +35,7 @@ MARIAN_COMMON = (
            rf"{side}.layers.\1.{ours}.\2.\3")
       for side, table in SIDES for part, ours in table.items() if part in ATTENTIONS),
 )
-UNEXPECTED = " (layernorm_embedding and other mBART options are not supported)"
+UNEXPECTED = message(" (layernorm_embedding and other mBART options are not supported)")
 # one vocabulary: model.shared is every embedding and the generator; the copies of it that
 # some files hold are not read
 MARIAN_SHARED = Renames(unexpected=UNEXPECTED, rules=(
@@ -72,8 +72,8 @@ class MarianTokenizer:
             self.target = sentencepiece.SentencePieceProcessor(
                 model_file=str(folder / "target.spm"))
         except (OSError, RuntimeError) as error:
-            raise CheckpointError(f"{folder.name}: source.spm/target.spm cannot be read "
-                                  f"({error})") from None
+            raise CheckpointError("{folder}: source.spm/target.spm cannot be read ({error})",
+                                  folder=folder.name, error=str(error)) from None
         self.index = vocab  # source pieces -> ids
         # output ids -> pieces: the target vocabulary when the model has its own for it
         self.piece_of = {i: p for p, i in (target_vocab or vocab).items()}
@@ -103,17 +103,19 @@ def read_marian_folder(folder: Path, config: dict) -> HubModel:
 
     def need(key):
         if key not in config:
-            raise CheckpointError(f"{name}: config.json has no '{key}'")
+            raise CheckpointError("{name}: config.json has no '{key}'", name=name, key=key)
         return config[key]
 
     for a, b in (("encoder_attention_heads", "decoder_attention_heads"),
                  ("encoder_ffn_dim", "decoder_ffn_dim")):
         if need(a) != need(b):
-            raise CheckpointError(f"{name}: {a} {config[a]} differs from {b} {config[b]}; "
-                                  f"this app's Transformer uses one value for both")
+            raise CheckpointError("{name}: {a} {value_a} differs from {b} {value_b}; this app's "
+                                  "Transformer uses one value for both", name=name, a=a,
+                                  value_a=config[a], b=b, value_b=config[b])
     act = config.get("activation_function", "gelu")
     if act not in ("gelu", "swish", "silu", "relu"):
-        raise CheckpointError(f"{name}: activation_function '{act}' is not supported")
+        raise CheckpointError("{name}: activation_function '{act}' is not supported", name=name,
+                              act=act)
     shared = bool(config.get("share_encoder_decoder_embeddings", True))
     vocab = folder_json(folder, "vocab.json")
     # separate vocabularies (share_encoder_decoder_embeddings false): the target's own
@@ -145,8 +147,8 @@ def read_marian_folder(folder: Path, config: dict) -> HubModel:
         ours["generator.bias"] = torch.zeros(values["tgt_vocab"])
     if not shared and not own_head and \
             not config.get("tie_word_embeddings", True):
-        raise CheckpointError(f"{name}: no lm_head.weight, and the output is not tied to the "
-                              f"decoder's embedding")
+        raise CheckpointError("{name}: no lm_head.weight, and the output is not tied to the "
+                              "decoder's embedding", name=name)
     return HubModel("transformer", "marian", values, ours, [], None, name,
                     MarianTokenizer(folder, vocab, eos, pad, None if shared else target_vocab))
 

@@ -18,7 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, message
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, meta: dict) -> None:
@@ -36,9 +36,9 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
     unpickles tensors and plain containers only, never arbitrary objects."""
     path = Path(path)
     if path.is_dir():
-        raise CheckpointError(f"{path} is a folder: give the weights file itself")
+        raise CheckpointError("{path} is a folder: give the weights file itself", path=path)
     if not path.is_file():
-        raise CheckpointError(f"no weights file at {path}")
+        raise CheckpointError("no weights file at {path}", path=path)
     if path.suffix.lower() in PICKLED_SUFFIXES:
         return read_pickled_state_dict(path), {}
     try:
@@ -52,7 +52,8 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
             raw = f.metadata() or {}
     except (SafetensorError, OSError, ValueError) as error:
         raise CheckpointError(
-            f"{path.name} is not a valid safetensors weights file ({error})") from None
+            "{file} is not a valid safetensors weights file ({error})", file=path.name,
+            error=str(error)) from None
     return tensors, {k: json_or_text(v) for k, v in raw.items()}
 
 
@@ -72,18 +73,19 @@ def read_pickled_state_dict(path: Path) -> dict[str, torch.Tensor]:
             data = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as error:  # UnpicklingError for objects, RuntimeError for junk, …
         raise CheckpointError(
-            f"{path.name} cannot be read as PyTorch weights with the safe loader "
-            f"(weights_only: tensors and plain containers only; nothing else was unpickled): "
-            f"{load_failure(path, error)}") from None
+            "{file} cannot be read as PyTorch weights with the safe loader (weights_only: "
+            "tensors and plain containers only; nothing else was unpickled): {load_failure}",
+            file=path.name, load_failure=load_failure(path, error)) from None
     for wrapper in ("state_dict", "model", "model_state_dict"):
         if isinstance(data, dict) and isinstance(data.get(wrapper), dict):
             data = data[wrapper]
             break
     if not isinstance(data, dict):
-        raise CheckpointError(f"{path.name} holds a {type(data).__name__}, not a state dict")
+        raise CheckpointError("{file} holds a {kind}, not a state dict", file=path.name,
+                              kind=type(data).__name__)
     tensors = {k: v for k, v in data.items() if isinstance(v, torch.Tensor)}
     if not tensors:
-        raise CheckpointError(f"{path.name} holds no tensors")
+        raise CheckpointError("{file} holds no tensors", file=path.name)
     return tensors
 
 
@@ -97,5 +99,6 @@ def load_failure(path: Path, error: Exception) -> str:
         reason = reason[:200].rsplit(" ", 1)[0] + " …"
     reason = reason or type(error).__name__
     if not zipfile.is_zipfile(path):
-        return f"not torch.save's zip format: a raw pickle or another file ({reason})"
+        return message("not torch.save's zip format: a raw pickle or another file ({reason})",
+                       reason=reason)
     return reason

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, message
 from . import bert, gpt2, llama, marian, timm, vision
 from .common import HubModel, folder_json, is_model_folder
 from .tokenizer import PLAIN, TextTokenizer, TokenizerStyle, read_tokenizer
@@ -69,12 +69,13 @@ def register(model_type: str, family: Family) -> None:
 
 def words(names: list[str]) -> str:
     """"a, b and c"."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return names[0] if len(names) == 1 else message("{names} and {last}",
+                                                    names=", ".join(names[:-1]), last=names[-1])
 
 
 def supported() -> str:
     """The model_types that open, as the refusal of another one says them."""
-    return f"only {words(list(FAMILIES))} are, and timm folders"
+    return message("only {families} are, and timm folders", families=words(list(FAMILIES)))
 
 
 def titles(task: str | None = None) -> str:
@@ -92,8 +93,10 @@ def family_of(config: dict) -> tuple[str, Family]:
         return model_type, FAMILIES[model_type]
     known = supported()
     if model_type in REFUSED_FAMILIES:
-        known = f"{REFUSED_FAMILIES[model_type]} is not supported; {known}"
-    raise CheckpointError(f"model_type {json.dumps(model_type)} cannot be opened ({known})")
+        known = message("{feature} is not supported; {known}",
+                        feature=REFUSED_FAMILIES[model_type], known=known)
+    raise CheckpointError("model_type {model_type} cannot be opened ({known})",
+                          model_type=json.dumps(model_type), known=known)
 
 
 def read_model(path: str | Path, arch: str | None = None) -> HubModel:
@@ -108,12 +111,13 @@ def read_model(path: str | Path, arch: str | None = None) -> HubModel:
 def read_folder(path: str | Path) -> HubModel:
     folder = Path(path)
     if not is_model_folder(folder):
-        raise CheckpointError(f"{folder} is not a model folder: it has no config.json")
+        raise CheckpointError("{folder} is not a model folder: it has no config.json",
+                              folder=folder)
     config = folder_json(folder, "config.json")
     try:
         _, family = family_of(config)
     except CheckpointError as error:
-        raise CheckpointError(f"{folder.name}: {error}") from None
+        raise CheckpointError("{folder}: {error}", folder=folder.name, error=error) from None
     opened = family.read(folder, config)
     opened.task = family.task
     return opened

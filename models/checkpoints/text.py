@@ -24,11 +24,11 @@ from .tokenizer import PLAIN, TokenizerStyle, read_tokenizer
 def need(config: dict, key: str, name: str):
     """A positive whole number config.json must have."""
     if config.get(key) is None:
-        raise CheckpointError(f"{name}: config.json has no '{key}'")
+        raise CheckpointError("{name}: config.json has no '{key}'", name=name, key=key)
     value = config[key]
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise CheckpointError(f"{name}: config.json's '{key}' must be a positive whole "
-                              f"number, not {json.dumps(value)}")
+        raise CheckpointError("{name}: config.json's '{key}' must be a positive whole number, "
+                              "not {value}", name=name, key=key, value=json.dumps(value))
     return value
 
 
@@ -46,18 +46,18 @@ def check_common(config: dict, name: str) -> None:
     if config.get("quantization_config"):
         method = config["quantization_config"].get("quant_method", "?") \
             if isinstance(config["quantization_config"], dict) else "?"
-        raise CheckpointError(f"{name}: quantised weights ({method}) are not supported; "
-                              f"de-quantising would change the outputs")
+        raise CheckpointError("{name}: quantised weights ({method}) are not supported; "
+                              "de-quantising would change the outputs", name=name, method=method)
     for key in ("num_local_experts", "num_experts", "n_routed_experts"):
         if config.get(key):
-            raise CheckpointError(f"{name}: mixture-of-experts layers ({key} "
-                                  f"{config[key]}) are not supported")
+            raise CheckpointError("{name}: mixture-of-experts layers ({key} {count}) are not "
+                                  "supported", name=name, key=key, count=config[key])
     for key in ("vision_config", "text_config", "audio_config"):
         if key in config:
-            raise CheckpointError(f"{name}: a multimodal folder ({key}) cannot be opened; "
-                                  f"only text models are")
+            raise CheckpointError("{name}: a multimodal folder ({key}) cannot be opened; only "
+                                  "text models are", name=name, key=key)
     if config.get("add_cross_attention") or config.get("is_encoder_decoder"):
-        raise CheckpointError(f"{name}: cross-attention layers are not supported here")
+        raise CheckpointError("{name}: cross-attention layers are not supported here", name=name)
 
 
 def check_sizes(values: dict, tensors: dict[str, torch.Tensor], name: str, embed: str) -> None:
@@ -66,15 +66,17 @@ def check_sizes(values: dict, tensors: dict[str, torch.Tensor], name: str, embed
     disagrees (or asks for a huge model) is refused here."""
     weight = tensors.get(embed)
     if weight is None or weight.dim() != 2:
-        raise CheckpointError(f"{name}: the weights have no token embedding")
+        raise CheckpointError("{name}: the weights have no token embedding", name=name)
     if tuple(weight.shape) != (values["vocab_size"], values["d_model"]):
-        raise CheckpointError(f"{name}: the token embedding is {list(weight.shape)}, but "
-                              f"config.json says vocab_size {values['vocab_size']} × width "
-                              f"{values['d_model']}")
+        raise CheckpointError("{name}: the token embedding is {shape}, but config.json says "
+                              "vocab_size {vocab_size} × width {d_model}", name=name,
+                              shape=list(weight.shape), vocab_size=values['vocab_size'],
+                              d_model=values['d_model'])
     layers = {int(m.group(1)) for k in tensors if (m := re.match(r"layers\.(\d+)\.", k))}
     if layers != set(range(values["num_layers"])):
-        raise CheckpointError(f"{name}: config.json says {values['num_layers']} layers, the "
-                              f"weights hold {len(layers)}")
+        raise CheckpointError("{name}: config.json says {num_layers} layers, the weights hold "
+                              "{count}", name=name, num_layers=values['num_layers'],
+                              count=len(layers))
 
 
 def language_model(folder: Path, config: dict, values: dict, renames: Renames, arch: str,

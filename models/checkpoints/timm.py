@@ -67,9 +67,9 @@ def read_timm_file(path: str | Path, architecture: str | None = None) -> HubMode
     match = TIMM_VARIANT.match(stem)
     variant = architecture or (match.group(1) if match else None)
     if not variant:
-        raise CheckpointError(f"{path.name}: name the timm variant with --arch (for example "
-                              f"vit_tiny_patch16_224): neither a folder with config.json nor a "
-                              f"file named after one")
+        raise CheckpointError("{file}: name the timm variant with --arch (for example "
+                              "vit_tiny_patch16_224): neither a folder with config.json nor a "
+                              "file named after one", file=path.name)
     size = int(m.group(1)) if (m := re.search(r"_(\d+)$", variant)) else 224
     kind = TIMM_KINDS.get(variant.split("_")[0])
     crop = kind.crop_pct if kind else 0.9
@@ -85,30 +85,32 @@ def _timm_model(name: str, config: dict, tensors: dict[str, torch.Tensor]) -> Hu
     `pretrained_cfg`."""
     variant = config["architecture"]
     if not isinstance(variant, str):
-        raise CheckpointError(f"{name}: 'architecture' must be a timm variant's name, not "
-                              f"{json.dumps(variant)[:40]}")
+        raise CheckpointError("{name}: 'architecture' must be a timm variant's name, not "
+                              "{variant}", name=name, variant=json.dumps(variant)[:40])
     family = variant.split("_")[0]
     if family not in TIMM_KINDS:
         known = [f"{k}_*" for k in TIMM_KINDS]
-        raise CheckpointError(f"{name}: timm architecture '{variant}' is not supported "
-                              f"({', '.join(known[:-1])} and {known[-1]} are)")
+        raise CheckpointError("{name}: timm architecture '{variant}' is not supported ({known} "
+                              "and {last} are)", name=name, variant=variant,
+                              known=', '.join(known[:-1]), last=known[-1])
     tensors = {k: v for k, v in tensors.items() if not k.endswith(TIMM_BUFFERS)}
     for marker, what in TIMM_REFUSED.items():
         if any(marker in key for key in tensors):
-            raise CheckpointError(f"{name}: {what} is not supported; loading without it would "
-                                  f"change the outputs")
+            raise CheckpointError("{name}: {what} is not supported; loading without it would "
+                                  "change the outputs", name=name, what=what)
     cfg = config.get("pretrained_cfg") or {}
     if not isinstance(cfg, dict):
-        raise CheckpointError(f"{name}: 'pretrained_cfg' must be an object")
+        raise CheckpointError("{name}: 'pretrained_cfg' must be an object", name=name)
     size = cfg.get("input_size", [3, 224, 224])
     if not isinstance(size, list) or len(size) != 3:
-        raise CheckpointError(f"{name}: 'input_size' must be [channels, height, width]")
+        raise CheckpointError("{name}: 'input_size' must be [channels, height, width]", name=name)
     channels, height, width = (whole(v, "input_size", name, 1, LARGEST_VALUE["img_size"])
                                for v in size)
     if height != width:
-        raise CheckpointError(f"{name}: non-square input {height}×{width} is not supported")
+        raise CheckpointError("{name}: non-square input {height}×{width} is not supported",
+                              name=name, height=height, width=width)
     if "patch_embed.proj.weight" not in tensors:
-        raise CheckpointError(f"{name}: no patch embedding (patch_embed.proj.weight)")
+        raise CheckpointError("{name}: no patch embedding (patch_embed.proj.weight)", name=name)
     proj = tensors["patch_embed.proj.weight"]  # (D, C, P, P)
     patch = int(proj.shape[-1])
     kind = TIMM_KINDS[family]
@@ -121,11 +123,11 @@ def _timm_model(name: str, config: dict, tensors: dict[str, torch.Tensor]) -> Hu
                          mean=numbers(cfg.get("mean", IMAGENET_MEAN), "mean", name),
                          std=numbers(cfg.get("std", IMAGENET_STD), "std", name, positive=True))
     if prep.resample not in ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"):
-        raise CheckpointError(f"{name}: interpolation {json.dumps(prep.resample)[:40]} is not "
-                              f"supported")
+        raise CheckpointError("{name}: interpolation {resample} is not supported", name=name,
+                              resample=json.dumps(prep.resample)[:40])
     labels = config.get("label_names") or []
     if not isinstance(labels, list):
-        raise CheckpointError(f"{name}: 'label_names' must be a list")
+        raise CheckpointError("{name}: 'label_names' must be a list", name=name)
     classes = values["num_classes"]
     labels = [str(x) for x in labels] if len(labels) == classes else \
         imagenet_or_numbers(classes)
@@ -139,26 +141,29 @@ def _count(tensors, pattern: str) -> int:
 
 def timm_vit_values(tensors, config: dict, size: int, patch: int, name: str) -> dict:
     if config.get("global_pool", "token") != "token":
-        raise CheckpointError(f"{name}: global_pool '{config['global_pool']}' is not "
-                              f"supported (our ViT classifies from the CLS token)")
+        raise CheckpointError("{name}: global_pool '{global_pool}' is not supported (our ViT "
+                              "classifies from the CLS token)", name=name,
+                              global_pool=config['global_pool'])
     if "cls_token" not in tensors:
-        raise CheckpointError(f"{name}: a ViT without a class token is not supported")
+        raise CheckpointError("{name}: a ViT without a class token is not supported", name=name)
     if "blocks.0.attn.qkv.bias" not in tensors:
-        raise CheckpointError(f"{name}: qkv_bias false is not supported yet")
+        raise CheckpointError("{name}: qkv_bias false is not supported yet", name=name)
     if "head.weight" not in tensors:
-        raise CheckpointError(f"{name}: no classifier in the weights (head.weight)")
+        raise CheckpointError("{name}: no classifier in the weights (head.weight)", name=name)
     width = int(tensors["pos_embed"].shape[-1])
     distilled = "dist_token" in tensors
     tokens = int(tensors["pos_embed"].shape[1]) - (2 if distilled else 1)
     if tokens != (size // patch) ** 2:
-        raise CheckpointError(f"{name}: {tokens} position embeddings do not fit a {size}×{size} "
-                              f"input in {patch}×{patch} patches")
+        raise CheckpointError("{name}: {tokens} position embeddings do not fit a {size}×{size} "
+                              "input in {patch}×{patch} patches", name=name, tokens=tokens,
+                              size=size, patch=patch)
     # timm's ViTs use 64 dims per head, unless config.json says
     heads = whole(config["num_heads"], "num_heads", name) if config.get("num_heads") \
         is not None else max(width // 64, 1)
     if width % heads:
-        raise CheckpointError(f"{name}: width {width} does not split into {heads} heads; "
-                              f"say how many in config.json's num_heads")
+        raise CheckpointError("{name}: width {width} does not split into {heads} heads; say how "
+                              "many in config.json's num_heads", name=name, width=width,
+                              heads=heads)
     return dict(img_size=size, patch_size=patch, num_classes=int(tensors["head.weight"].shape[0]),
                 embed_dim=width, depth=_count(tensors, r"blocks\.(\d+)\."), num_heads=heads,
                 mlp_ratio=int(tensors["blocks.0.mlp.fc1.weight"].shape[0]) / width,
@@ -176,10 +181,11 @@ def timm_swin_values(tensors, size: int, patch: int, name: str) -> dict:
     for s in range(stages):
         res = size // patch // 2 ** s
         if res > window and res % window:
-            raise CheckpointError(f"{name}: stage {s} has {res}×{res} tokens, not a multiple of "
-                                  f"window {window} (timm pads; this app does not)")
+            raise CheckpointError("{name}: stage {s} has {res}×{res} tokens, not a multiple of "
+                                  "window {window} (timm pads; this app does not)", name=name,
+                                  s=s, res=res, window=window)
     if "head.fc.weight" not in tensors:
-        raise CheckpointError(f"{name}: no classifier in the weights (head.fc.weight)")
+        raise CheckpointError("{name}: no classifier in the weights (head.fc.weight)", name=name)
     return dict(img_size=size, patch_size=patch,
                 num_classes=int(tensors["head.fc.weight"].shape[0]), embed_dim=width,
                 depths=depths, num_heads=[int(t.shape[1]) for t in tables], window_size=window,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import CheckpointError, InputError
+from ..errors import CheckpointError, InputError, message
 from .common import folder_json
 
 
@@ -142,14 +142,16 @@ def read_tokenizer(folder: Path, vocab_size: int, style: TokenizerStyle = PLAIN)
                 add_prefix_space=bool(settings.get("add_prefix_space", False)))
             backend = Tokenizer.from_str(backend._tokenizer.to_str())
         else:
-            spm = " (only tokenizer.model: save the tokenizer with transformers to get a " \
-                "tokenizer.json)" if (folder / "tokenizer.model").is_file() else ""
-            raise CheckpointError(f"{name}: no tokenizer: tokenizer.json, vocab.txt (BERT) "
-                                  f"or vocab.json and merges.txt (GPT-2) expected{spm}")
+            spm = message(" (only tokenizer.model: save the tokenizer with transformers to get "
+                          "a tokenizer.json)") if (folder / "tokenizer.model").is_file() else ""
+            raise CheckpointError("{name}: no tokenizer: tokenizer.json, vocab.txt (BERT) or "
+                                  "vocab.json and merges.txt (GPT-2) expected{spm}", name=name,
+                                  spm=spm)
     except CheckpointError:
         raise
     except Exception as error:  # the tokenizers package's own parse errors
-        raise CheckpointError(f"{name}: its tokenizer cannot be read ({error})") from None
+        raise CheckpointError("{name}: its tokenizer cannot be read ({error})", name=name,
+                              error=str(error)) from None
     # transformers registers its special tokens with the backend, so typed "[MASK]" or
     # "<|endoftext|>" becomes that token; the same here
     known = [t for t in special.values() if backend.token_to_id(t) is not None]
@@ -165,5 +167,5 @@ def read_tokenizer(folder: Path, vocab_size: int, style: TokenizerStyle = PLAIN)
             add_bos = None
     mask = special.get("mask_token") or style.mask
     if style.mask and (mask is None or backend.token_to_id(mask) is None):
-        raise CheckpointError(f"{name}: the tokenizer has no mask token ([MASK])")
+        raise CheckpointError("{name}: the tokenizer has no mask token ([MASK])", name=name)
     return TextTokenizer(backend, vocab_size, name, mask, add_bos)

@@ -30,15 +30,15 @@ def _check_hf_vision(config: dict, name: str, size, patch) -> tuple[int, int]:
     returns (image size, patch size)."""
     act = config.get("hidden_act", "gelu")
     if act != "gelu":  # ours is the exact (erf) GELU; tanh variants differ by ~1e-3
-        raise CheckpointError(f"{name}: hidden_act '{act}' is not supported (only the exact "
-                              f"'gelu'); loading it would change the outputs")
+        raise CheckpointError("{name}: hidden_act '{act}' is not supported (only the exact "
+                              "'gelu'); loading it would change the outputs", name=name, act=act)
     if not config.get("qkv_bias", True):
-        raise CheckpointError(f"{name}: qkv_bias false is not supported yet")
+        raise CheckpointError("{name}: qkv_bias false is not supported yet", name=name)
     if size is None or patch is None:
-        raise CheckpointError(f"{name}: config.json has no image_size or patch_size")
+        raise CheckpointError("{name}: config.json has no image_size or patch_size", name=name)
     if isinstance(size, list) or isinstance(patch, list):
-        raise CheckpointError(f"{name}: non-square images ({size}, patch {patch}) are not "
-                              f"supported")
+        raise CheckpointError("{name}: non-square images ({size}, patch {patch}) are not "
+                              "supported", name=name, size=size, patch=patch)
     return (whole(size, "image_size", name, 1, LARGEST_VALUE["img_size"]),
             whole(patch, "patch_size", name, 1, LARGEST_VALUE["img_size"]))
 
@@ -47,24 +47,24 @@ def _vit_config(config: dict, tensors: dict, distilled: bool, name: str) -> dict
     def need(key, default=None):
         value = config.get(key, default)
         if value is None:
-            raise CheckpointError(f"{name}: config.json has no '{key}'")
+            raise CheckpointError("{name}: config.json has no '{key}'", name=name, key=key)
         return value
 
     size, patch = _check_hf_vision(config, name, config.get("image_size"),
                                    config.get("patch_size"))
     if size % patch:
-        raise CheckpointError(f"{name}: image_size {size} is not a multiple of patch_size "
-                              f"{patch}")
+        raise CheckpointError("{name}: image_size {size} is not a multiple of patch_size {patch}",
+                              name=name, size=size, patch=patch)
     width = whole(need("hidden_size"), "hidden_size", name)
     hidden = whole(need("intermediate_size"), "intermediate_size", name)
     depth = whole(need("num_hidden_layers"), "num_hidden_layers", name)
     held = len({m.group(1) for k in tensors if (m := re.match(r"blocks\.(\d+)\.", k))})
     if depth != held:  # before anything is built: 100,000 layers took minutes and gigabytes
-        raise CheckpointError(f"{name}: num_hidden_layers is {depth}, but the weights hold "
-                              f"{held} layers")
+        raise CheckpointError("{name}: num_hidden_layers is {depth}, but the weights hold "
+                              "{held} layers", name=name, depth=depth, held=held)
     if "head.weight" not in tensors:
-        raise CheckpointError(f"{name}: no classifier in the weights (a backbone without a "
-                              f"head cannot classify)")
+        raise CheckpointError("{name}: no classifier in the weights (a backbone without a head "
+                              "cannot classify)", name=name)
     return dict(img_size=size, patch_size=patch,
                 in_chans=whole(config.get("num_channels", 3), "num_channels", name, 1, 4),
                 num_classes=int(tensors["head.weight"].shape[0]), embed_dim=width,
@@ -109,8 +109,8 @@ def _vit_names(tensors: dict[str, torch.Tensor], family: str,
     ours = rename(tensors, dataclasses.replace(VIT_RENAMES, strip=(f"{family}.",)), name)
     distilled = "dist_token" in ours
     if distilled != ("head_dist.weight" in ours):
-        raise CheckpointError(f"{name}: a distillation token needs its own classifier (and "
-                              f"the other way round)")
+        raise CheckpointError("{name}: a distillation token needs its own classifier (and the "
+                              "other way round)", name=name)
     return ours, distilled
 
 
@@ -143,16 +143,17 @@ def read_swin_folder(folder: Path, config: dict) -> HubModel:
     size, patch = _check_hf_vision(config, name, config.get("image_size", 224),
                                    config.get("patch_size", 4))
     if config.get("use_absolute_embeddings"):
-        raise CheckpointError(f"{name}: absolute position embeddings are not supported")
+        raise CheckpointError("{name}: absolute position embeddings are not supported", name=name)
     ours = rename(folder_weights(folder), SWIN_RENAMES, name)
     if "head.fc.weight" not in ours:
-        raise CheckpointError(f"{name}: no classifier in the weights")
+        raise CheckpointError("{name}: no classifier in the weights", name=name)
     values = timm_swin_values(ours, size, patch, name)
     values.update(in_chans=whole(config.get("num_channels", 3), "num_channels", name, 1, 4),
                   dropout=0.0)
     if values["depths"] != list(config.get("depths", values["depths"])):
-        raise CheckpointError(f"{name}: the weights' depths {values['depths']} differ from "
-                              f"config.json's {config.get('depths')}")
+        raise CheckpointError("{name}: the weights' depths {depths} differ from config.json's "
+                              "{config_depths}", name=name, depths=values['depths'],
+                              config_depths=config.get('depths'))
     labels = class_labels(config, values["num_classes"])
     return HubModel("swin", "swin", values, ours, labels, read_preprocessing(folder, size), name)
 

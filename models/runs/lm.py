@@ -20,7 +20,7 @@ import torch
 
 from .. import chat as chats
 from .. import trace as tracing
-from ..errors import InputError
+from ..errors import InputError, message
 from ..trace import Trace
 
 TOP_K = 5
@@ -142,8 +142,8 @@ def run(session, text, trace: bool) -> Trace:
         # the answer as panels show it: the continuation, or the next token, readably
         meta["prediction"] = meta["joiner"].join(meta["continuation"]) or topk[-1][0][0]
         if session.generate and len(continuation) < session.generate:
-            meta["notice"] = (f"the continuation ended after {len(continuation)} tokens: the "
-                              f"model wrote its end token")
+            meta["notice"] = message("the continuation ended after {n} tokens: the model "
+                                     "wrote its end token", n=len(continuation))
     else:
         mask_id = tokenizer.id_of(tokenizer.mask_token)
         masked = [i for i, t in enumerate(ids) if t == mask_id]
@@ -153,7 +153,8 @@ def run(session, text, trace: bool) -> Trace:
                   if i in masked or not special[i]]
         meta["prediction"] = tokenizer.text(filled) if masked else ""
         if not masked:
-            meta["notice"] = (f"no {tokenizer.mask_token} in the input: type one where a word "
-                              f"should be guessed (every position's guesses are below)")
+            meta["notice"] = message("no {mask} in the input: type one where a word should "
+                                     "be guessed (every position's guesses are below)",
+                                     mask=tokenizer.mask_token)
     result.meta.update(meta)
     return result

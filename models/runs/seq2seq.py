@@ -14,7 +14,7 @@ import re
 import torch
 
 from .. import trace as tracing
-from ..errors import InputError
+from ..errors import InputError, message
 from ..trace import Trace
 
 IGNORED_QUIETLY = "'.,!?;:-\"()"  # punctuation the word splitter drops as a reader would
@@ -83,14 +83,14 @@ def run(session, user_input, trace: bool) -> Trace:
         # Without the causal mask, row t of the teacher-forced pass also sees the words
         # after t, so its choice is no longer the greedy one: show each row's own choice.
         out_words = words(session, probs.argmax(-1).tolist())
-        notice = ("no causal mask: each decoder row also sees the words after it, so it "
-                  "may copy the next word; decoding word by word is unchanged")
+        notice = message("no causal mask: each decoder row also sees the words after it, so "
+                         "it may copy the next word; decoding word by word is unchanged")
     if not notice and cfg.eos_id not in output and len(output) >= limit:
-        notice = (f"the output was cut after {limit} tokens (twice the input's, plus 10): "
-                  f"the model had not ended it")
+        notice = message("the output was cut after {limit} tokens (twice the input's, plus "
+                         "10): the model had not ended it", limit=limit)
     if session.model.bottleneck:
-        notice = ("seq2seq bottleneck: every decoding step sees one context vector (the "
-                  "mean of the encoder states), so cross-attention is uniform")
+        notice = message("seq2seq bottleneck: every decoding step sees one context vector "
+                         "(the mean of the encoder states), so cross-attention is uniform")
     result.add("prediction", "probs", probs)  # (T, V): every decoding step
     # the ids exactly as the model saw and chose them, to check against another library
     result.add("input", "ids", src[0])  # source ids, end token included
@@ -106,8 +106,9 @@ def run(session, user_input, trace: bool) -> Trace:
             c for c in text if not c.isspace() and not (c.isascii() and (
                 c.isalnum() or c in IGNORED_QUIETLY))))
         if ignored:
-            notice = " · ".join(n for n in (notice, f"ignored: {ignored} (this model reads "
-                                                     f"words of letters and digits)") if n)
+            notice = " · ".join(n for n in (notice, message(
+                "ignored: {characters} (this model reads words of letters and digits)",
+                characters=ignored)) if n)
     if session.task.reference is not None:
         # the grammar's own rule-based translation, or why the sentence is outside it
         reference = session.task.reference(tokens)

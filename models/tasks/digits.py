@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..errors import InputError
+from ..errors import InputError, message
 from ..resources import resource_path
 
 IMAGE_SIZE = 32
@@ -173,7 +173,7 @@ def _grayscale(image: Image.Image) -> tuple[np.ndarray, str]:
     if mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         lum = np.asarray(image, dtype=np.float32)
         lum = (lum - lum.min()) / max(float(lum.max() - lum.min()), 1e-6)
-        return lum, f"{mode} rescaled to 0-1"
+        return lum, message("{mode} rescaled to 0-1", mode=mode)
     if mode == "P" or mode == "PA":
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "La", "RGBa"):
@@ -183,9 +183,11 @@ def _grayscale(image: Image.Image) -> tuple[np.ndarray, str]:
         shown = alpha > 0.5
         # Put the strokes on a background that contrasts with them.
         background = 0.0 if shown.any() and lum[shown].mean() > 0.5 else 1.0
-        shade = "black" if background == 0 else "white"
-        return lum * alpha + background * (1 - alpha), f"{mode} composited over {shade}"
-    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0, f"{mode} to grayscale"
+        note = (message("{mode} composited over black", mode=mode) if background == 0 else
+                message("{mode} composited over white", mode=mode))
+        return lum * alpha + background * (1 - alpha), note
+    return (np.asarray(image.convert("L"), dtype=np.float32) / 255.0,
+            message("{mode} to grayscale", mode=mode))
 
 
 def prepare_digit(source) -> tuple[np.ndarray, dict]:

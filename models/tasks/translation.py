@@ -32,6 +32,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from ..errors import message
+
 # English singular -> (English plural, Toy French singular, Toy French plural, gender)
 NOUNS = {
     "cat": ("cats", "chat", "chats", "m"), "dog": ("dogs", "chien", "chiens", "m"),
@@ -408,13 +410,16 @@ class _Parser:
             return
         noun, plural = _NOUN_FORMS[self.words[j]]
         if DETERMINERS[determiner][2 if plural else 0] is None:
-            self._wrong(j, f"'{self.words[i]}' does not go with the "
-                           f"{'plural' if plural else 'singular'} '{self.words[j]}'")
+            self._wrong(j, message("'{determiner}' does not go with the plural '{noun}'"
+                                   if plural else
+                                   "'{determiner}' does not go with the singular '{noun}'",
+                                   determiner=self.words[i], noun=self.words[j]))
             return
         phrase = Phrase(determiner, tuple(adjectives), noun, plural)
         if english_determiner(phrase) != self.words[i]:
-            self._wrong(i, f"write '{english_determiner(phrase)}' before "
-                           f"'{self.words[i + 1]}'")
+            self._wrong(i, message("write '{determiner}' before '{word}'",
+                                   determiner=english_determiner(phrase),
+                                   word=self.words[i + 1]))
             return
         yield phrase, j + 1
 
@@ -439,16 +444,21 @@ class _Parser:
             plural = len(subjects) > 1 or subjects[0].head.plural
             negated = self._at(j, "do" if plural else "does") and self._at(j + 1, "not")
             if not negated and j < len(self.words) and self.words[j] in ("do", "does"):
-                self._wrong(j, f"'{self.words[j]}' does not agree with its "
-                               f"{'plural' if plural else 'singular'} subject")
+                self._wrong(j, message("'{word}' does not agree with its plural subject"
+                                       if plural else
+                                       "'{word}' does not agree with its singular subject",
+                                       word=self.words[j]))
             k = j + 2 if negated else j
             wanted = "base" if plural or negated else "third"
             word = self.words[k] if k < len(self.words) else ""
             verbs = [verb for verb, form in _VERB_FORMS.get(word, []) if form == wanted]
             if word in _VERB_FORMS and not verbs:
-                self._wrong(k, f"'{word}' does not agree with its "
-                               f"{'plural' if plural else 'singular'} subject" if not negated
-                            else f"after 'not' the verb is written '{VERBS.get(word, [word])[0]}'")
+                self._wrong(k, message("after 'not' the verb is written '{verb}'",
+                                       verb=VERBS.get(word, [word])[0]) if negated else
+                            message("'{word}' does not agree with its plural subject"
+                                    if plural else
+                                    "'{word}' does not agree with its singular subject",
+                                    word=word))
             if not verbs:
                 continue
             self._at(k, word)
@@ -494,31 +504,37 @@ class Reference:
 def reference_translation(words: list[str]) -> Reference:
     """Translate by the grammar's own rules; outside the grammar, say why in a few words."""
     if not words:
-        return Reference(None, None, "empty")
+        return Reference(None, None, message("empty"))
     known = set(source_words())
     unknown = [w for w in words if w not in known]
     if unknown:
         listed = ", ".join(f"'{w}'" for w in dict.fromkeys(unknown))
-        return Reference(None, None, f"unknown word{'s' if len(unknown) > 1 else ''}: {listed}")
+        return Reference(None, None, message("unknown words: {listed}" if len(unknown) > 1
+                                             else "unknown word: {listed}", listed=listed))
     if len(words) > MAX_WORDS:
-        return Reference(None, None, f"{len(words)} words: longer than any training sentence "
-                                     f"({MAX_WORDS})")
+        return Reference(None, None, message(
+            "{n} words: longer than any training sentence ({most})", n=len(words),
+            most=MAX_WORDS))
     parser = _Parser(words)
     readings = {tuple(realize(s).target): realize(s) for s in parser.sentences()}
     if len(readings) == 1:
         pair = next(iter(readings.values()))
         return Reference(pair.target, pair.alignment, None)
     if readings:
-        return Reference(None, None, "ambiguous: the grammar reads it in more than one way")
+        return Reference(None, None,
+                         message("ambiguous: the grammar reads it in more than one way"))
     at = parser.furthest
     if parser.hint and parser.hint[0] == at:
-        return Reference(None, None, f"not a sentence of the grammar: {parser.hint[1]}")
+        return Reference(None, None, message("not a sentence of the grammar: {why}",
+                                             why=parser.hint[1]))
     if at >= len(words):
-        return Reference(None, None, f"not a sentence of the grammar: it stops too early "
-                                     f"after '{words[-1]}'")
+        return Reference(None, None, message(
+            "not a sentence of the grammar: it stops too early after '{word}'", word=words[-1]))
     # where it goes wrong, in words a student can act on: what may not follow what
     if at == 0:
-        return Reference(None, None, f"not a sentence of the grammar: a sentence cannot "
-                                     f"start with '{words[0]}'")
-    return Reference(None, None, f"not a sentence of the grammar: '{words[at]}' cannot "
-                                 f"follow '{words[at - 1]}' (word {at + 1})")
+        return Reference(None, None, message(
+            "not a sentence of the grammar: a sentence cannot start with '{word}'",
+            word=words[0]))
+    return Reference(None, None, message(
+        "not a sentence of the grammar: '{word}' cannot follow '{previous}' (word {n})",
+        word=words[at], previous=words[at - 1], n=at + 1))
