@@ -158,6 +158,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self.col_labels: list[str] = []
         self.col_ticks: list[str] | None = None
         self._hover_cell: tuple[int, int] | None = None
+        self._selected_row: int | None = None  # always labelled (set_highlight)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
         # labels are chosen for the room the plot really has, which changes with the axes
@@ -400,6 +401,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
             if self.zoomable:
                 ticks = self._visible_ticks(axis, labels, metrics,
                                             height if axis == "left" else width)
+                if axis == "left":
+                    ticks = self._with_selected_row(ticks, labels, LABEL_WIDTHS[1])
                 self.plot.getAxis(axis).setTicks([ticks, []])
                 shown[axis] = [t for _, t in ticks]
                 continue
@@ -415,6 +418,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
             # no more labels than fit: with room for 1.5 labels, one (two overlapped)
             step = max(1, math.ceil(len(labels) / max(int(room), 1)))
             ticks = [(i + 0.5, t) for i, t in enumerate(texts) if i % step == 0]
+            if axis == "left":
+                ticks = self._with_selected_row(ticks, labels, chars)
             self.plot.getAxis(axis).setTicks([ticks, []])
             shown[axis] = [t for _, t in ticks]
         # Axes sized here from the labels they will show: left to pyqtgraph, they size
@@ -422,6 +427,17 @@ class MatrixView(pg.GraphicsLayoutWidget):
         longest = max((metrics.horizontalAdvance(t) for t in shown["left"]), default=0)
         self.plot.getAxis("left").setWidth(longest + 12)
         self.plot.getAxis("bottom").setHeight(metrics.height() + 10)
+
+    def _with_selected_row(self, ticks: list[tuple[float, str]], labels: list[str],
+                           chars: int) -> list[tuple[float, str]]:
+        """The selected row always has its label: when thinning left it out, it takes the
+        place of the neighbours it would overlap."""
+        row = self._selected_row
+        if row is None or row >= len(labels) or any(int(y) == row for y, _ in ticks):
+            return ticks
+        step = ticks[1][0] - ticks[0][0] if len(ticks) > 1 else 1.0
+        kept = [(y, t) for y, t in ticks if abs(y - (row + 0.5)) >= step]
+        return sorted(kept + [(row + 0.5, fit(labels[row], chars))])
 
     def _visible_ticks(self, axis: str, labels: list[str], metrics: QtGui.QFontMetrics,
                        room: float) -> list[tuple[float, str]]:
@@ -471,6 +487,9 @@ class MatrixView(pg.GraphicsLayoutWidget):
         rows, cols = self.data.shape
         row = row if row is not None and 0 <= row < rows else None
         col = col if col is not None and 0 <= col < cols else None
+        if row != self._selected_row:
+            self._selected_row = row
+            self._set_ticks()  # (its label shown, even where the others are thinned)
         self.row_box.setVisible(row is not None)
         self.col_box.setVisible(col is not None)
         self.cell_box.setVisible(row is not None and col is not None and locked)

@@ -1,0 +1,33 @@
+"""Labels a lecturer points at: the selected row of a heat map keeps its label when the
+others are thinned, and the selected row's neighbours make room instead of overlapping."""
+import numpy as np
+import pytest
+from PySide6 import QtGui
+
+from explorer.widgets.matrix_view import MatrixView
+
+KEPT = []
+
+
+@pytest.mark.parametrize("rows", [40, 600])  # thinned labels; a long input (zoomable)
+def test_the_selected_row_always_has_its_label(qtbot, rows):
+    view = MatrixView()
+    KEPT.append(view)  # (a bare pyqtgraph view deleted by the test's teardown crashed)
+    view.resize(400, 260)
+    view.show()
+    labels = [f"w{i}" for i in range(rows)]
+    view.set_matrix(np.random.default_rng(0).random((rows, rows)).astype(np.float32),
+                    labels, labels, "weights")
+    qtbot.waitExposed(view)
+    left = view.plot.getAxis("left")
+    shown = [int(y) for y, _ in left._tickLevels[0]]
+    assert 1 < len(shown) < rows  # thinned: not every row has its label
+    row = next(i for i in range(1, rows) if i not in shown)
+    view.set_highlight(row, 0)
+    ticks = left._tickLevels[0]
+    assert (row + 0.5, labels[row]) in ticks
+    metrics = QtGui.QFontMetrics(left.style["tickFont"] or left.font())
+    box = view.plot.vb.sceneBoundingRect()
+    (y0, y1) = view.plot.vb.viewRange()[1]
+    for (a, _), (b, _) in zip(ticks, ticks[1:]):  # never on top of each other
+        assert (b - a) / (y1 - y0) * box.height() >= metrics.height()
