@@ -10,6 +10,7 @@ scripting API; leaving the tour leaves the app as the step left it.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,6 +135,24 @@ def apply_step(explorer, state: dict[str, Any]) -> None:
     explorer.paint()
 
 
+def code_as_lines(text: str, size_pt: float) -> str:
+    """A step's <pre> code, for a card of any width: each comment on a line of its own
+    under its code (a line wrapped by the card broke mid-expression), in a font a little
+    smaller than the words; the lines keep their breaks and wrap only if they must."""
+    def lay_out(match: re.Match) -> str:
+        lines = []
+        for line in match.group(1).split("\n"):
+            code, hash_, comment = line.partition("#")
+            if hash_ and code.strip():
+                lines += [code.rstrip(), "  # " + comment.strip()]
+            else:
+                lines.append(line)
+        size = f"font-size: {size_pt * 0.8:.1f}pt; " if size_pt > 0 else ""
+        return (f"<p style='font-family: monospace; {size}white-space: pre-wrap'>"
+                + "\n".join(lines) + "</p>")
+    return re.sub(r"<pre>(.*?)</pre>", lay_out, text, flags=re.S)
+
+
 class TourPlayer(QtCore.QObject):
     changed = QtCore.Signal(int)  # the step shown
 
@@ -242,6 +261,9 @@ class TourCard(QtWidgets.QWidget):
         if event.type() == QtCore.QEvent.FontChange:  # a zoom
             self._size_progress()
             self._arrange_buttons()
+            if self.player is not None and self.player.index >= 0:  # the code's size
+                self.text.setText(code_as_lines(self.player.steps[self.player.index].text,
+                                                self.font().pointSizeF()))
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -288,10 +310,7 @@ class TourCard(QtWidgets.QWidget):
         self._size_progress()
         self.progress.setText(f"{index + 1} / {total}")
         self.title.setText(step.title)
-        # code keeps its line breaks but wraps, instead of widening the card
-        self.text.setText(step.text.replace(
-            "<pre>", "<p style='font-family: monospace; white-space: pre-wrap'>").replace(
-            "</pre>", "</p>"))
+        self.text.setText(code_as_lines(step.text, self.font().pointSizeF()))
         self.invite.setText(step.invite)
         self.invite.setVisible(bool(step.invite))
         self.previous_button.setEnabled(index > 0)
