@@ -58,6 +58,9 @@ def cut_widgets(root: QtWidgets.QWidget) -> list[str]:
             if widget.wordWrap():
                 if widget.heightForWidth(widget.width()) > widget.height() + SLACK:
                     cut.append(f"wrapped text taller than its room: {text[:40]!r}")
+                elif widget.minimumSizeHint().width() > widget.width() + SLACK:
+                    # a word longer than the line: clipped at the edge, mid-word
+                    cut.append(f"wrapped text wider than its room: {text[:40]!r}")
                 continue
             widest = max(metrics.horizontalAdvance(line) for line in text.split("\n"))
             if widest > room + SLACK:

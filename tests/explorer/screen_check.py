@@ -136,7 +136,28 @@ def main() -> None:
         window.leave_tour()
         window.toggle_presentation()
         e.paint()
-    # a refused input: said outside the status bar, in a visible widget
+    # opened folders at 100% (small random GPT-2, Llama and BERT): nothing cut, no dock
+    # scrolling sideways, with a late token pointed at
+    if "--folders" in sys.argv:
+        from tests.models.lm_folders import build
+
+        e.set_zoom(1.0)
+        for family in ("gpt2", "llama", "bert"):
+            folder = Path(tempfile.mkdtemp()) / f"tiny-{family}"
+            build(family, folder)
+            e.open_model(folder)
+            e.set_input("The capital of France is Paris, and the capital of Germany is "
+                        "Berlin. She picked up the book and started to read the story."
+                        + (" [MASK]." if family == "bert" else ""))
+            e.wait()
+            rows = e.trace.meta["tokens"] if "tokens" in e.trace.meta else []
+            e.select(query=max(len(rows) - 1, 0), key=0, locked=True)
+            for panel in central_tabs():
+                e.show(panel)
+                e.paint()
+                check(f"{family} {panel}")
+            if "--shots" in sys.argv:
+                window.grab().save(f"/tmp/screen-{family}-{width}.png")
     e.set_preset("translate")
     e.wait()
     e.set_input(" ".join(["the cat"] * 30))
