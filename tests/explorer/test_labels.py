@@ -31,3 +31,19 @@ def test_the_selected_row_always_has_its_label(qtbot, rows):
     (y0, y1) = view.plot.vb.viewRange()[1]
     for (a, _), (b, _) in zip(ticks, ticks[1:]):  # never on top of each other
         assert (b - a) / (y1 - y0) * box.height() >= metrics.height()
+
+
+@pytest.mark.parametrize("tokens", [15, 17, 19])
+def test_the_heads_dock_token_labels_never_overlap(make_explorer, tokens):
+    e = make_explorer("induction")
+    words = "happy dog run park green tree big bird sing rain".split()
+    e.set_input(" ".join((words * 2)[:tokens - 1]))  # (+ <bos>)
+    e.wait()
+    e.show("heads")
+    lines = e.window.panels["heads"].lines
+    lines.resize(lines.width(), 46 + 12 * tokens)  # a low dock: rows 12 px apart
+    n = len(lines.queries)
+    assert n == tokens
+    step = lines.label_step(n)
+    spacing = (lines.height() - 46.0) / n
+    assert step * spacing >= lines.fontMetrics().height()  # a line of text apart, at least
