@@ -620,6 +620,10 @@ offset →</source>
         <translation>偏置表 头 {head}</translation>
     </message>
     <message>
+        <source>computing…</source>
+        <translation>正在计算…</translation>
+    </message>
+    <message>
         <source>computing {layers} layers × {heads} heads of {tokens} tokens, one head at a time…</source>
         <translation>正在计算 {layers} 层 × {heads} 头、{tokens} 个词元，一次一个头…</translation>
     </message>

@@ -159,6 +159,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self.col_ticks: list[str] | None = None
         self._hover_cell: tuple[int, int] | None = None
         self._selected_row: int | None = None  # always labelled (set_highlight)
+        self._pool_hint = ""  # the pooling of a view too small for its badge
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
         # labels are chosen for the room the plot really has, which changes with the axes
@@ -352,11 +353,21 @@ class MatrixView(pg.GraphicsLayoutWidget):
             parts.append(tr("rows {first}–{last}, columns {left}–{right} · right-click: all")
                          .format(first=r0, last=r1 - 1, left=c0, right=c1 - 1))
         text = "\n".join(parts)
-        room = self.plot.vb.boundingRect().width() - 12
-        if any(QtGui.QFontMetrics(font(8)).horizontalAdvance(p) > room for p in parts):
+        box = self.plot.vb.boundingRect()
+        room = box.width() - 12
+        metrics = QtGui.QFontMetrics(font(8))
+        before, self._pool_hint = self._pool_hint, ""
+        if any(metrics.horizontalAdvance(p) > room for p in parts):
             # a small view (the pipeline's) says the pooling only
             text = tr("pooled") + f" {fy}×{fx}" if self.pooled != (1, 1) else \
                 tr("rows {first}–{last}").format(first=r0, last=r1 - 1)
+            badge = (metrics.horizontalAdvance(text) + 8) * (metrics.height() + 4)
+            if badge * 8 > box.width() * box.height():
+                # a badge over more than an eighth of the matrix hides what it describes:
+                # said under it instead, where the read-out goes
+                self._pool_hint, text = text, ""
+        if self.readout_text in ("", before) and self._pool_hint != before:
+            self._show_readout(force=True)  # (no cell pointed at: the hint, or nothing)
         if text != self.note_text:
             self.note_text = text
             self.note.setText(text)
@@ -512,6 +523,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
             c = self.col_labels[col] if col < len(self.col_labels) else str(col)
             # the value first: if the line is too long, the labels are elided, not the number
             text = f"{self.data[row, col]:.4g}   [{row}, {col}]  {r} → {c}"
+        elif self._pool_hint:
+            text = self._pool_hint  # (a small view's pooling, said under it)
         if text != self.readout_text or force:  # the label reads HTML: "<eos>" must stay
             self.readout_text = text
             metrics = QtGui.QFontMetrics(font(9))

@@ -28,7 +28,7 @@ def screen(request):
     size, tour = request.param
     # (the F5 tour in both languages on both screens; the step-by-zoom walk in one each)
     done = subprocess.run([sys.executable, str(HERE / "screen_check.py"), size, "--tour", tour,
-                           "--f5", "en,zh"],
+                           "--f5", "en,zh", "--folders"],
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
