@@ -49,7 +49,11 @@ def title_lines(title: str, metrics: QtGui.QFontMetrics, width: int,
     """The title on one line, else wrapped at spaces onto `most` lines; what still does not
     fit is left out a whole word at a time ('…'), so a number ("window 15", "[8×16]") is never
     cut (a single word wider than the plot is elided, unless it holds a number)."""
-    words, lines = title.split(" "), [""]
+    words, lines = [], [""]
+    for word in title.split(" "):
+        # Chinese has no spaces: a run of it wider than the plot wraps between characters
+        words.extend(_cjk_pieces(word, metrics, width) if metrics.horizontalAdvance(word)
+                     > width and any(ord(c) >= 0x2E80 for c in word) else [word])
     for word in words:
         trial = f"{lines[-1]} {word}".strip()
         if metrics.horizontalAdvance(trial) <= width or not lines[-1]:
@@ -72,6 +76,17 @@ def title_lines(title: str, metrics: QtGui.QFontMetrics, width: int,
     # a line still too wide is elided, unless it holds a number: then it stays whole
     return [line if metrics.horizontalAdvance(line) <= width or any(c.isdigit() for c in line)
             else metrics.elidedText(line, QtCore.Qt.ElideRight, width) for line in lines]
+
+
+def _cjk_pieces(word: str, metrics: QtGui.QFontMetrics, width: int) -> list[str]:
+    """`word` cut between characters into pieces each as wide as `width` at most (each
+    fills a line, so no space comes between two of them)."""
+    pieces = [""]
+    for char in word:
+        if pieces[-1] and metrics.horizontalAdvance(pieces[-1] + char) > width:
+            pieces.append("")
+        pieces[-1] += char
+    return pieces
 
 
 def fit(label: str, width: int) -> str:
