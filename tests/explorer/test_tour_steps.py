@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from explorer.commands import check_tour
-from models.errors import UsageError
 from explorer.tour import load_tour, outline
+from models.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
 
