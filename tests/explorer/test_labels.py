@@ -47,3 +47,18 @@ def test_the_heads_dock_token_labels_never_overlap(make_explorer, tokens):
     step = lines.label_step(n)
     spacing = (lines.height() - 46.0) / n
     assert step * spacing >= lines.fontMetrics().height()  # a line of text apart, at least
+
+
+def test_every_central_tab_is_in_view_on_a_narrow_plot(make_explorer):
+    """ViT and Swin show seven tabs: on a 1280-wide screen they elide their titles (whole
+    in the tooltip) instead of hiding tabs behind scroll arrows."""
+    e = make_explorer("swin-digits")
+    window = e.window
+    window.resize(1280, 800)
+    e.paint()
+    bar = window.tabs.tabBar()
+    shown = [i for i in range(bar.count()) if window.tabs.isTabVisible(i)]
+    assert len(shown) == 7 and not window.tabs.usesScrollButtons()
+    for i in shown:
+        assert bar.rect().contains(bar.tabRect(i)), bar.tabText(i)
+        assert bar.tabToolTip(i) == bar.tabText(i)  # the whole title, elided or not
