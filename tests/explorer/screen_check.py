@@ -147,7 +147,7 @@ def main() -> None:
             build(family, folder)
             e.open_model(folder)
             e.set_input("The capital of France is Paris, and the capital of Germany is "
-                        "Berlin. She picked up the book and started to read the story."
+                        "Berlin. She picked up the book."  # (the small models take 64)
                         + (" [MASK]." if family == "bert" else ""))
             e.wait()
             rows = e.trace.meta["tokens"] if "tokens" in e.trace.meta else []
