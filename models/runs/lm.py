@@ -85,6 +85,9 @@ def run(session, text, trace: bool) -> Trace:
     meta = dict(input=text, tokens=tokens, special=[i for i, s in enumerate(special) if s],
                 joiner=tokenizer.joiner,  # a word-level tokenizer's: " "
                 topk=topk, notice="", continuation=[], unknown=[])
+    cfg = session.model.cfg
+    if getattr(cfg, "rope_scaling", None):  # how the rotary frequencies were rescaled
+        meta["rope_scaling"] = {**cfg.rope_scaling, "rope_theta": float(cfg.rope_theta)}
     if task.generates:  # a causal model: the next token, and a continuation if asked
         continuation: list[int] = []
         if session.generate:
