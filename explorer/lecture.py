@@ -259,6 +259,7 @@ class Lecture(QtCore.QObject):
         window = self.window
         if self.presenting:
             self.presenting = False
+            self._prediction_back_under_the_tour()
             window.showNormal()
             self.set_zoom(self._zoom_before_presentation)
             if ZOOM.factor != 1.0:  # (at 100% set_zoom restores the 100% sizes)

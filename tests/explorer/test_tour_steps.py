@@ -59,3 +59,28 @@ def test_a_locked_cell_the_input_no_longer_has_is_released(make_explorer):
     e.set_input("happy dog run park green")  # the cell is still there: it stays locked
     e.wait()
     assert (e.selection.query, e.selection.key, e.selection.locked) == (2, 1, True)
+
+
+def test_at_f5_the_card_takes_the_column_and_leaving_gives_it_back(make_explorer, qtbot):
+    e = make_explorer("translate")
+    window = e.window
+    docks = window.docks
+    tour = e.tour("en")
+    tour.go(26)  # a step that shows the prediction
+    window.toggle_presentation()
+    qtbot.waitUntil(lambda: docks["prediction"] in window.tabifiedDockWidgets(docks["tour"]))
+    tour.go(26)
+    e.paint()
+    assert docks["tour"].visibleRegion().isEmpty() is False  # the card in front
+    assert docks["tour"].width() >= int(window.width() * 0.38) - 2
+    window.toggle_presentation()
+    e.paint()
+    assert docks["prediction"] not in window.tabifiedDockWidgets(docks["tour"])
+    assert docks["prediction"].isVisible() and docks["tour"].isVisible()
+    window.toggle_presentation()
+    qtbot.waitUntil(lambda: docks["prediction"] in window.tabifiedDockWidgets(docks["tour"]))
+    window.leave_tour()  # leaving the tour at F5 gives the prediction its column back
+    e.paint()
+    assert docks["prediction"] not in window.tabifiedDockWidgets(docks["tour"])
+    assert docks["prediction"].isVisible() and not docks["tour"].isVisible()
+    window.toggle_presentation()
