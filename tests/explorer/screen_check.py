@@ -156,6 +156,7 @@ def main() -> None:
                 e.show(panel)
                 e.paint()
                 check(f"{family} {panel}")
+            report.setdefault("folders", []).append(e.preset)
             if "--shots" in sys.argv:
                 window.grab().save(f"/tmp/screen-{family}-{width}.png")
     e.set_preset("translate")

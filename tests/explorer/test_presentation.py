@@ -46,6 +46,11 @@ def test_nothing_is_cut_at_any_zoom_preset_or_tour_step(screen):
     assert screen["side_scroll"] == {}  # the prediction dock never scrolls sideways
 
 
+def test_opened_folders_were_checked_at_100(screen):
+    # (their cut labels and sideways scrolling are in "cut" and "side_scroll" above)
+    assert screen["folders"] == ["tiny-gpt2", "tiny-llama", "tiny-bert"]
+
+
 def test_at_f5_the_room_reads_every_tour_step(screen):
     """At F5 the step's text is what the room reads: all of it at 175%, and at 200% at
     least 8 lines with the rest a scroll away — every step, in English and Chinese."""
