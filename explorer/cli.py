@@ -114,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tour", action="store_true", help="open on the guided tour")
     parser.add_argument("--lang", default=None, choices=["en", "zh"],
                         help="tour language (default: the system's)")
-    parser.add_argument("--step", type=index, default=None, help="tour step to open on")
+    parser.add_argument("--step", type=count, default=None,
+                        help="tour step to open on, from 1 (as the card counts)")
     parser.set_defaults(func=commands.cmd_gui)
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
 

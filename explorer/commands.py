@@ -305,10 +305,11 @@ def check_tour(lang: str | None, step: int | None) -> tuple[str, int]:
 
     lang = lang or system_language()
     steps = load_tour(lang)
-    if step is not None and step >= len(steps):
+    # steps count from 1, as the card ("4 / 30"), the outline and the docs count them
+    if step is not None and not 1 <= step <= len(steps):
         raise UsageError(f"step {step} is out of range: the tour has {len(steps)} steps "
-                         f"(0 to {len(steps) - 1})")
-    return lang, step or 0
+                         f"(1 to {len(steps)})")
+    return lang, (step or 1) - 1
 
 
 def cmd_tour(args: argparse.Namespace) -> int:

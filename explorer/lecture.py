@@ -11,6 +11,8 @@ from .i18n import LANGUAGE, bind, set_language
 from .tour import TourCard, TourPlayer, languages, system_language
 from .zoom import PRESENTATION, ZOOM
 
+TOUR_SHARE = 0.38  # of the window's width: the tour's card at F5
+
 
 class Lecture(QtCore.QObject):
     def __init__(self, window) -> None:
@@ -20,6 +22,7 @@ class Lecture(QtCore.QObject):
         self._layout_at_100: QtCore.QByteArray | None = None  # dock sizes to go back to
         self._layout_before_presentation: QtCore.QByteArray | None = None
         self._zoom_before_presentation = 1.0
+        self.presenting = False  # F5
         self._build_tour()
         self._build_keys()
 
@@ -148,6 +151,7 @@ class Lecture(QtCore.QObject):
 
     def leave_tour(self) -> None:
         """The app stays as the last step left it."""
+        self._prediction_back_under_the_tour()
         self.window.docks["tour"].hide()
         self.tour_player = None
 
@@ -175,11 +179,41 @@ class Lecture(QtCore.QObject):
 
     def _tour_room(self) -> None:
         """At large text the tour's words get most of the side column (the prediction
-        below scrolls), so a step reads without scrolling."""
-        docks = self.window.docks
+        below scrolls), so a step reads without scrolling. At F5 the step's text is what
+        the room reads: the card takes the whole side column, wider, and the prediction
+        waits behind it as a tab."""
+        window, docks = self.window, self.window.docks
+        if self.presenting:
+            self._tour_takes_the_column()
+            return
         column = docks["tour"].height() + docks["prediction"].height()
-        self.window.resizeDocks([docks["tour"], docks["prediction"]],
-                                [int(column * 0.6), int(column * 0.4)], QtCore.Qt.Vertical)
+        window.resizeDocks([docks["tour"], docks["prediction"]],
+                           [int(column * 0.6), int(column * 0.4)], QtCore.Qt.Vertical)
+
+    def _tour_takes_the_column(self) -> None:
+        window, docks = self.window, self.window.docks
+        tour, prediction = docks["tour"], docks["prediction"]
+        if prediction not in window.tabifiedDockWidgets(tour):
+            window.tabifyDockWidget(tour, prediction)
+        tour.raise_()
+        width = max(tour.width(), int(window.width() * TOUR_SHARE))
+        window.resizeDocks([tour], [width], QtCore.Qt.Horizontal)
+
+    def _tour_has_the_column(self) -> bool:
+        docks = self.window.docks
+        return docks["prediction"] in self.window.tabifiedDockWidgets(docks["tour"])
+
+    def _prediction_back_under_the_tour(self) -> None:
+        """The side column as it is outside F5: the tour's card above the prediction."""
+        window, docks = self.window, self.window.docks
+        if docks["prediction"] in window.tabifiedDockWidgets(docks["tour"]):
+            window.splitDockWidget(docks["tour"], docks["prediction"], QtCore.Qt.Vertical)
+
+    def keep_tour_in_front(self) -> None:
+        """At F5 a step that shows the prediction leaves the card in front (the prediction
+        is a click away, on its tab)."""
+        if self.presenting and self.window.docks["tour"].isVisible():
+            self.window.docks["tour"].raise_()
 
     def _fold_bottom_docks(self) -> None:
         """Large text: the docks a lecture does not need fold away, and an image model's
@@ -202,7 +236,8 @@ class Lecture(QtCore.QObject):
         needs = {"input": docks["input"].minimumSizeHint().width(),
                  "prediction": docks["prediction"].width() - window.prediction_area.width()
                  + window.panels["prediction"].minimumSizeHint().width() + scroll}
-        shown = [name for name in needs if docks[name].isVisible()]
+        shown = [name for name in needs if docks[name].isVisible()
+                 and not (name == "prediction" and self._tour_has_the_column())]
         window.resizeDocks([docks[name] for name in shown], [needs[name] for name in shown],
                            QtCore.Qt.Horizontal)
 
@@ -222,7 +257,9 @@ class Lecture(QtCore.QObject):
     def toggle_presentation(self) -> None:
         """F5: full screen with large text, and back to the same zoom and dock sizes."""
         window = self.window
-        if window.isFullScreen():
+        if self.presenting:
+            self.presenting = False
+            self._prediction_back_under_the_tour()
             window.showNormal()
             self.set_zoom(self._zoom_before_presentation)
             if ZOOM.factor != 1.0:  # (at 100% set_zoom restores the 100% sizes)
@@ -233,8 +270,11 @@ class Lecture(QtCore.QObject):
             self._layout_before_presentation = window.saveState()
             if ZOOM.factor == 1.0:  # the sizes to come back to, not the full screen's
                 self._layout_at_100 = self._layout_before_presentation
+            self.presenting = True
             window.showFullScreen()
             self.set_zoom(max(ZOOM.factor, PRESENTATION))
+            if self.window.docks["tour"].isVisible():
+                QtCore.QTimer.singleShot(0, self._tour_room)  # at the full screen's width
 
     def reset_layout(self) -> None:
         self.window.restoreState(self.window.default_layout)
@@ -270,3 +310,5 @@ class Lecture(QtCore.QObject):
         if ZOOM.factor > 1.0:  # the sizes saved at 100% were another model's layout
             self._layout_at_100 = None
             self._fold_bottom_docks()
+        if self.presenting and docks["tour"].isVisible():
+            QtCore.QTimer.singleShot(0, self._tour_room)  # the card's width, after the rest

@@ -159,12 +159,17 @@ class MainWindow(QtWidgets.QMainWindow):
             self.panels[cls.name] = cls(self.state)
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.tabBar().setFocusPolicy(QtCore.Qt.StrongFocus)  # a click takes the keys
+        # every tab in view: long titles elide (their whole text in the tooltip) rather
+        # than hiding tabs behind scroll arrows on a narrow plot
+        self.tabs.setUsesScrollButtons(False)
+        self.tabs.setElideMode(QtCore.Qt.ElideRight)
         self.pages: dict[str, QtWidgets.QScrollArea] = {}
         for name in CENTRAL_TABS:
             self.pages[name] = scrolled(self.panels[name])
             self.tabs.addTab(self.pages[name], "")
             bind(self.pages[name], ("tab", lambda words, tabs=self.tabs, page=self.pages[name]:
-                                    tabs.setTabText(tabs.indexOf(page), words)),
+                                    (tabs.setTabText(tabs.indexOf(page), words),
+                                     tabs.setTabToolTip(tabs.indexOf(page), words))),
                  self.panels[name].title)
         # a refused input or a failed open is said over the result it leaves on screen
         central, banner = with_banner(self.tabs)

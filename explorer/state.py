@@ -421,8 +421,10 @@ class AppState(QtCore.QObject):
         rows, cols = matrix_shape(trace, site)
         query = sel.query if sel.query is not None and 0 <= sel.query < rows else None
         key = sel.key if sel.key is not None and 0 <= sel.key < cols else None
+        # a locked cell the new input no longer has is released, not locked onto nothing
+        gone = (sel.query is not None and query is None) or (sel.key is not None and key is None)
         return dataclasses.replace(sel, site=site, head=head, window=window, query=query,
-                                   key=key)
+                                   key=key, locked=sel.locked and not gone)
 
 
 @functools.cache

@@ -42,8 +42,9 @@ def release_widgets(before: set[int], roots: list = ()) -> None:
     hold lambdas that hold the panels, which hold the state with its models and traces — a
     cycle through C++ that Python's collector cannot see, about 10 MB a window. The Python
     attributes of everything deleted are then dropped (of no use once the C++ object is
-    gone), and the interface words bound to deleted widgets are forgotten. No full collection: it took seconds with the models loaded,
-    and what is left is freed by reference counting. Bare QWidgets are left alone:
+    gone), and the interface words bound to deleted widgets are forgotten. No full
+    collection: it took seconds with the models loaded, and what is left is freed by
+    reference counting. Bare QWidgets are left alone:
     pyqtgraph's are a QWidgetAction's, deleted with its menu."""
     import shiboken6
     from PySide6 import QtCore, QtWidgets

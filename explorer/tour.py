@@ -74,7 +74,7 @@ def outline(lang: str) -> str:
         if step.chapter != chapter:
             chapter = step.chapter
             lines.append(step.chapter_title)
-        lines.append(f"  {i:2d}  {step.title}")
+        lines.append(f"  {i + 1:2d}  {step.title}")  # numbered as the card numbers it
     return "\n".join(lines)
 
 
@@ -120,14 +120,37 @@ def apply_step(explorer, state: dict[str, Any]) -> None:
                         locked=state.get("locked", True))
     else:
         explorer.state.unlock()
-    if "panel" in state:
-        explorer.show(state["panel"])
+    # every step sets the central tab, the attention heatmap unless it names another (a
+    # step that shows a dock would otherwise leave whichever tab the user had open)
+    panel = state.get("panel", "attention")
     window = explorer.window
+    if panel not in window.pages:  # a dock: the heatmap behind it
+        explorer.show("attention")
+    explorer.show(panel)
+    window.lecture.keep_tour_in_front()
     if "stage" in state:
         window.panels["pipeline"].go_to_stage(state["stage"])
     if "windows_step" in state:
         window.panels["windows"].go_to_step(state["windows_step"])
     explorer.paint()
+
+
+def code_as_lines(text: str, size_pt: float) -> str:
+    """A step's <pre> code, for a card of any width: each comment on a line of its own
+    under its code (a line wrapped by the card broke mid-expression), in a font a little
+    smaller than the words; the lines keep their breaks and wrap only if they must."""
+    def lay_out(match: re.Match) -> str:
+        lines = []
+        for line in match.group(1).split("\n"):
+            code, hash_, comment = line.partition("#")
+            if hash_ and code.strip():
+                lines += [code.rstrip(), "  # " + comment.strip()]
+            else:
+                lines.append(line)
+        size = f"font-size: {size_pt * 0.8:.1f}pt; " if size_pt > 0 else ""
+        return (f"<p style='font-family: monospace; {size}white-space: pre-wrap'>"
+                + "\n".join(lines) + "</p>")
+    return re.sub(r"<pre>(.*?)</pre>", lay_out, text, flags=re.S)
 
 
 class TourPlayer(QtCore.QObject):
@@ -197,11 +220,13 @@ class TourCard(QtWidgets.QWidget):
         top = QtWidgets.QHBoxLayout()
         top.addWidget(self.chapters, 1)
         top.addWidget(self.progress)
-        # two rows: at 175–200% three buttons side by side are wider than the side dock
-        buttons = QtWidgets.QGridLayout()
+        # one row where the three fit side by side (the wide card at F5), else two: at
+        # 175–200% they are wider than the side dock
+        buttons = self.buttons = QtWidgets.QGridLayout()
         buttons.addWidget(self.previous_button, 0, 0)
         buttons.addWidget(self.next_button, 0, 1)
         buttons.addWidget(self.close_button, 1, 1)
+        self._one_row = False
         # The step's words scroll; the chapter list, the count and the buttons stay in view.
         body = QtWidgets.QWidget()
         words = QtWidgets.QVBoxLayout(body)
@@ -235,6 +260,26 @@ class TourCard(QtWidgets.QWidget):
         super().changeEvent(event)
         if event.type() == QtCore.QEvent.FontChange:  # a zoom
             self._size_progress()
+            self._arrange_buttons()
+            if self.player is not None and self.player.index >= 0:  # the code's size
+                self.text.setText(code_as_lines(self.player.steps[self.player.index].text,
+                                                self.font().pointSizeF()))
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange_buttons()
+
+    def _arrange_buttons(self) -> None:
+        """The three buttons on one row when they fit: a line more for the step's text."""
+        row = (self.previous_button, self.next_button, self.close_button)
+        margins = self.layout().contentsMargins()
+        need = (sum(b.sizeHint().width() for b in row) + 2 * self.buttons.horizontalSpacing()
+                + margins.left() + margins.right())
+        one_row = need <= self.width()
+        if one_row != self._one_row:
+            self._one_row = one_row
+            self.buttons.removeWidget(self.close_button)
+            self.buttons.addWidget(self.close_button, *((0, 2) if one_row else (1, 1)))
 
     def _step(self, delta: int) -> None:
         if self.player is not None:
@@ -265,10 +310,7 @@ class TourCard(QtWidgets.QWidget):
         self._size_progress()
         self.progress.setText(f"{index + 1} / {total}")
         self.title.setText(step.title)
-        # code keeps its line breaks but wraps, instead of widening the card
-        self.text.setText(menu_words(step.text).replace(
-            "<pre>", "<p style='font-family: monospace; white-space: pre-wrap'>").replace(
-            "</pre>", "</p>"))
+        self.text.setText(code_as_lines(menu_words(step.text), self.font().pointSizeF()))
         self.invite.setText(step.invite)
         self.invite.setVisible(bool(step.invite))
         self.previous_button.setEnabled(index > 0)

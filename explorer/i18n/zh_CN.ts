@@ -620,6 +620,18 @@ offset →</source>
         <translation>偏置表 头 {head}</translation>
     </message>
     <message>
+        <source>This folder scales the positions linearly (rope_scaling linear, factor {factor}): every frequency divided by {factor}, so each pair needs {factor}× as many tokens for a turn (grey ×: before scaling).</source>
+        <translation>此文件夹对位置做线性缩放（rope_scaling linear，系数 {factor}）：每个频率除以 {factor}，每对维度转一整圈需要 {factor} 倍的词元（灰色 ×：缩放前）。</translation>
+    </message>
+    <message>
+        <source>This folder scales the frequencies as Llama 3.1 does (rope_scaling llama3, factor {factor}): pairs whose turn is longer than {long} tokens are divided by {factor}, those shorter than {short} tokens are kept, the ones between are blended (grey ×: before scaling).</source>
+        <translation>此文件夹按 Llama 3.1 的方式缩放频率（rope_scaling llama3，系数 {factor}）：转一圈长于 {long} 个词元的维度对除以 {factor}，短于 {short} 个词元的保持不变，介于两者之间的平滑过渡（灰色 ×：缩放前）。</translation>
+    </message>
+    <message>
+        <source>computing…</source>
+        <translation>正在计算…</translation>
+    </message>
+    <message>
         <source>computing {layers} layers × {heads} heads of {tokens} tokens, one head at a time…</source>
         <translation>正在计算 {layers} 层 × {heads} 头、{tokens} 个词元，一次一个头…</translation>
     </message>

@@ -102,12 +102,11 @@ class HeadLines(QtWidgets.QWidget):
         return self._paths[h]
 
     def label_step(self, n: int) -> int:
-        """Every k-th label of a long input, so that two drawn labels never overlap (18 px
-        each); a short one keeps every label, as it always did."""
-        if not self.thinned:
-            return 1
+        """Every k-th label when the rows are closer than a line of text, so that two drawn
+        labels never overlap (at 15–19 tokens in a low dock too, not only a long input)."""
         spacing = (self.height() - 46.0) / max(n, 1)
-        return max(1, int(np.ceil(18.0 / max(spacing, 1e-6))))
+        line = max(float(self.fontMetrics().height()), 12.0)
+        return max(1, int(np.ceil(line / max(spacing, 1e-6))))
 
     def set_query(self, query: int | None, head: int = 0) -> None:
         if (query, head) != (self.query, self.head):

@@ -23,6 +23,7 @@ from ..i18n import tr
 from ..state import Selection
 from ..widgets.matrix_view import PROBABILITY
 from ..widgets.plots import focus_rect, still
+from ..zoom import font as zoom_font
 from .base import Panel
 
 THUMB = 40  # pixels per thumbnail side in the mosaic
@@ -55,6 +56,11 @@ class ModelPanel(Panel):
         self.mosaic.setLookupTable(PROBABILITY.getLookupTable(nPts=256))
         self.plot.addItem(self.mosaic)
         self.focus = focus_rect(self.plot)
+        # while a long run's overview computes: said on the plot, no empty axes and no
+        # selection box round nothing
+        self.waiting = pg.TextItem("", color=(60, 60, 60), anchor=(0.5, 0.5))
+        self.waiting.setParentItem(self.plot.vb)
+        self.waiting.hide()
         self.table = QtWidgets.QTableWidget(0, 6)
         # columns as wide as their numbers and names (at every zoom), never squeezed to '0.…'
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -124,6 +130,7 @@ class ModelPanel(Panel):
         self.mosaic.setImage(np.full((THUMB, THUMB), np.nan, np.float32), autoLevels=False,
                              levels=(0, 1))
         self.table.setRowCount(0)
+        self._computing(True)
         analyst().submit("model-view", self._ticket, job)
 
     def _overview_done(self, slot: str, ticket, overviews) -> None:
@@ -137,7 +144,19 @@ class ModelPanel(Panel):
         if slot == "model-view" and ticket == self._ticket:
             self.caption.setText(tr("the overview failed: {reason}").format(reason=message))
 
+    def _computing(self, on: bool) -> None:
+        for axis in ("left", "bottom"):
+            self.plot.showAxis(axis, not on)
+        self.focus.setVisible(not on)
+        self.waiting.setText(tr("computing…") if on else "")
+        self.waiting.setFont(zoom_font(12))
+        self.waiting.setVisible(on)
+        if on:
+            box = self.plot.vb.boundingRect()
+            self.waiting.setPos(box.width() / 2, box.height() / 2)
+
     def _paint(self, kind: str, overviews: list) -> None:
+        self._computing(False)
         step = THUMB + GAP
         mosaic = np.full((len(self.sites) * step - GAP, self.heads * step - GAP), np.nan,
                          np.float32)

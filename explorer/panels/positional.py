@@ -89,6 +89,26 @@ class TextPositions(QtWidgets.QWidget):
         return [d for d in dims if d < d_model][:8] or [0, 1]
 
 
+def rope_scaling_note(scaling: dict) -> str:
+    """How a folder's rope_scaling rescaled the frequencies ('' when it did not)."""
+    kind = scaling.get("rope_type", "")
+    if kind == "linear":
+        return " " + tr("This folder scales the positions linearly (rope_scaling linear, "
+                        "factor {factor}): every frequency divided by {factor}, so each pair "
+                        "needs {factor}× as many tokens for a turn (grey ×: before "
+                        "scaling).").format(factor=f"{scaling['factor']:g}")
+    if kind == "llama3":
+        context = scaling["original_max_position_embeddings"]
+        return " " + tr("This folder scales the frequencies as Llama 3.1 does (rope_scaling "
+                        "llama3, factor {factor}): pairs whose turn is longer than {long} "
+                        "tokens are divided by {factor}, those shorter than {short} tokens are "
+                        "kept, the ones between are blended (grey ×: before scaling).").format(
+            factor=f"{scaling['factor']:g}",
+            long=f"{context / scaling['low_freq_factor']:g}",
+            short=f"{context / scaling['high_freq_factor']:g}")
+    return ""
+
+
 def rope_scores(q: np.ndarray, k: np.ndarray, inv_freq: np.ndarray,
                 offsets: np.ndarray) -> np.ndarray:
     """The score q·k/√dh of one unrotated query and key when the query stands `offset`
@@ -128,6 +148,10 @@ class SequencePositions(QtWidgets.QWidget):
             bind(plot, (side, lambda w, p=plot, s=side: p.setLabel(s, w)), words)
         self.wave_curve = self.wavelengths.plot([], [], pen=None, symbol="o", symbolSize=5,
                                                 symbolBrush=(70, 130, 180))
+        # a folder's rope_scaling: the frequencies before it, grey under the scaled ones
+        self.unscaled_curve = self.wavelengths.plot([], [], pen=None, symbol="x",
+                                                    symbolSize=5, symbolBrush=(150, 150, 150),
+                                                    symbolPen=(150, 150, 150))
         self.length_line = pg.InfiniteLine(angle=0, pen=pg.mkPen((255, 140, 0), width=2,
                                                                  style=QtCore.Qt.DashLine))
         self.wavelengths.addItem(self.length_line)
@@ -363,6 +387,13 @@ class PositionalPanel(Panel):
         if self._shown != ("rope",):
             wavelength = 2 * np.pi / inv_freq
             page.wave_curve.setData(np.arange(len(inv_freq)), np.log10(wavelength))
+            scaling = trace.meta.get("rope_scaling") or {}
+            if scaling:
+                pairs = np.arange(len(inv_freq))
+                base = scaling["rope_theta"] ** (-2.0 * pairs / (2 * len(inv_freq)))
+                page.unscaled_curve.setData(pairs, np.log10(2 * np.pi / base))
+            else:
+                page.unscaled_curve.setData([], [])
             page.length_line.setValue(np.log10(max(n, 1)))
             angles = np.cos(np.arange(n)[:, None] * inv_freq[None])
             page.angles.set_matrix(angles, rows, [str(i) for i in range(len(inv_freq))],
@@ -394,7 +425,7 @@ class PositionalPanel(Panel):
             "Middle: the selected pair's score if the query stood at each distance after "
             "the key (dot: where it really is, {offset}); grey: q = k = 1, the slow decay "
             "with distance. Point at a cell of the attention to choose the pair.").format(
-            n=n, offset=i - j))
+            n=n, offset=i - j) + rope_scaling_note(trace.meta.get("rope_scaling") or {}))
 
     # -- swin ----------------------------------------------------------------------------
     def _bias(self, trace: Trace, sel: Selection) -> None:

@@ -533,7 +533,7 @@ class LanguagePage(Page):
             headline = meta["prediction"]
         else:
             headline = tr("(no [MASK] in the input)")
-        header.headline.setText(headline)
+        header.headline.setText(breakable(headline))  # wrapped, never clipped mid-token
         header.headline.setToolTip(tip(headline))
         header.notes.setText(translate_message(meta.get("notice", "")))
         original = meta.get("original")
@@ -575,7 +575,10 @@ class LanguagePage(Page):
         tokens, (best, *others) = meta["tokens"], meta["topk"][row]
         rest = ", ".join(f"{escape(w)} {p:.1%}" for w, p in others)
         if meta["prediction_form"] == "next-token":
-            seen = escape(meta.get("joiner", "").join(tokens[max(0, row - 11): row + 1]))
+            # (a zero-width space between tokens: the line wraps between them even where
+            # they carry no space, as a byte-level BPE's do, instead of widening the dock)
+            seen = escape((meta.get("joiner", "") + "\u200b").join(
+                tokens[max(0, row - 11): row + 1]))
             more = "…" if row > 11 else ""
             text = tr("after “{seen}”: next <b>{best}</b> ({p}); then {rest}").format(
                 seen=more + seen, best=escape(best[0]), p=f"{best[1]:.1%}", rest=rest)
@@ -584,3 +587,12 @@ class LanguagePage(Page):
                       "{rest}").format(row=row, token=escape(tokens[row]), best=escape(best[0]),
                                        p=f"{best[1]:.1%}", rest=rest)
         self.position_label.setText(text)
+
+
+def breakable(text: str, longest: int = 16) -> str:
+    """`text` with a zero-width space inside each word longer than `longest` characters
+    (a continuation without spaces, an untrained model's output), so that a wrapping label
+    breaks it at its edge instead of cutting it there."""
+    def split(word: str) -> str:
+        return "\u200b".join(word) if len(word) > longest else word
+    return " ".join(split(word) for word in text.split(" "))

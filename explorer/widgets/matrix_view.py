@@ -50,7 +50,11 @@ def title_lines(title: str, metrics: QtGui.QFontMetrics, width: int,
     """The title on one line, else wrapped at spaces onto `most` lines; what still does not
     fit is left out a whole word at a time ('…'), so a number ("window 15", "[8×16]") is never
     cut (a single word wider than the plot is elided, unless it holds a number)."""
-    words, lines = title.split(" "), [""]
+    words, lines = [], [""]
+    for word in title.split(" "):
+        # Chinese has no spaces: a run of it wider than the plot wraps between characters
+        words.extend(_cjk_pieces(word, metrics, width) if metrics.horizontalAdvance(word)
+                     > width and any(ord(c) >= 0x2E80 for c in word) else [word])
     for word in words:
         trial = f"{lines[-1]} {word}".strip()
         if metrics.horizontalAdvance(trial) <= width or not lines[-1]:
@@ -73,6 +77,17 @@ def title_lines(title: str, metrics: QtGui.QFontMetrics, width: int,
     # a line still too wide is elided, unless it holds a number: then it stays whole
     return [line if metrics.horizontalAdvance(line) <= width or any(c.isdigit() for c in line)
             else metrics.elidedText(line, QtCore.Qt.ElideRight, width) for line in lines]
+
+
+def _cjk_pieces(word: str, metrics: QtGui.QFontMetrics, width: int) -> list[str]:
+    """`word` cut between characters into pieces each as wide as `width` at most (each
+    fills a line, so no space comes between two of them)."""
+    pieces = [""]
+    for char in word:
+        if pieces[-1] and metrics.horizontalAdvance(pieces[-1] + char) > width:
+            pieces.append("")
+        pieces[-1] += char
+    return pieces
 
 
 def fit(label: str, width: int) -> str:
@@ -159,6 +174,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self.col_labels: list[str] = []
         self.col_ticks: list[str] | None = None
         self._hover_cell: tuple[int, int] | None = None
+        self._selected_row: int | None = None  # always labelled (set_highlight)
+        self._pool_hint = ""  # the pooling of a view too small for its badge
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
         # labels are chosen for the room the plot really has, which changes with the axes
@@ -352,11 +369,21 @@ class MatrixView(pg.GraphicsLayoutWidget):
             parts.append(tr("rows {first}–{last}, columns {left}–{right} · right-click: all")
                          .format(first=r0, last=r1 - 1, left=c0, right=c1 - 1))
         text = "\n".join(parts)
-        room = self.plot.vb.boundingRect().width() - 12
-        if any(QtGui.QFontMetrics(font(8)).horizontalAdvance(p) > room for p in parts):
+        box = self.plot.vb.boundingRect()
+        room = box.width() - 12
+        metrics = QtGui.QFontMetrics(font(8))
+        before, self._pool_hint = self._pool_hint, ""
+        if any(metrics.horizontalAdvance(p) > room for p in parts):
             # a small view (the pipeline's) says the pooling only
             text = tr("pooled") + f" {fy}×{fx}" if self.pooled != (1, 1) else \
                 tr("rows {first}–{last}").format(first=r0, last=r1 - 1)
+            badge = (metrics.horizontalAdvance(text) + 8) * (metrics.height() + 4)
+            if badge * 8 > box.width() * box.height():
+                # a badge over more than an eighth of the matrix hides what it describes:
+                # said under it instead, where the read-out goes
+                self._pool_hint, text = text, ""
+        if self.readout_text in ("", before) and self._pool_hint != before:
+            self._show_readout(force=True)  # (no cell pointed at: the hint, or nothing)
         if text != self.note_text:
             self.note_text = text
             self.note.setText(text)
@@ -401,6 +428,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
             if self.zoomable:
                 ticks = self._visible_ticks(axis, labels, metrics,
                                             height if axis == "left" else width)
+                if axis == "left":
+                    ticks = self._with_selected_row(ticks, labels, LABEL_WIDTHS[1])
                 self.plot.getAxis(axis).setTicks([ticks, []])
                 shown[axis] = [t for _, t in ticks]
                 continue
@@ -416,6 +445,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
             # no more labels than fit: with room for 1.5 labels, one (two overlapped)
             step = max(1, math.ceil(len(labels) / max(int(room), 1)))
             ticks = [(i + 0.5, t) for i, t in enumerate(texts) if i % step == 0]
+            if axis == "left":
+                ticks = self._with_selected_row(ticks, labels, chars)
             self.plot.getAxis(axis).setTicks([ticks, []])
             shown[axis] = [t for _, t in ticks]
         # Axes sized here from the labels they will show: left to pyqtgraph, they size
@@ -423,6 +454,17 @@ class MatrixView(pg.GraphicsLayoutWidget):
         longest = max((metrics.horizontalAdvance(t) for t in shown["left"]), default=0)
         self.plot.getAxis("left").setWidth(longest + 12)
         self.plot.getAxis("bottom").setHeight(metrics.height() + 10)
+
+    def _with_selected_row(self, ticks: list[tuple[float, str]], labels: list[str],
+                           chars: int) -> list[tuple[float, str]]:
+        """The selected row always has its label: when thinning left it out, it takes the
+        place of the neighbours it would overlap."""
+        row = self._selected_row
+        if row is None or row >= len(labels) or any(int(y) == row for y, _ in ticks):
+            return ticks
+        step = ticks[1][0] - ticks[0][0] if len(ticks) > 1 else 1.0
+        kept = [(y, t) for y, t in ticks if abs(y - (row + 0.5)) >= step]
+        return sorted(kept + [(row + 0.5, fit(labels[row], chars))])
 
     def _visible_ticks(self, axis: str, labels: list[str], metrics: QtGui.QFontMetrics,
                        room: float) -> list[tuple[float, str]]:
@@ -472,6 +514,9 @@ class MatrixView(pg.GraphicsLayoutWidget):
         rows, cols = self.data.shape
         row = row if row is not None and 0 <= row < rows else None
         col = col if col is not None and 0 <= col < cols else None
+        if row != self._selected_row:
+            self._selected_row = row
+            self._set_ticks()  # (its label shown, even where the others are thinned)
         self.row_box.setVisible(row is not None)
         self.col_box.setVisible(col is not None)
         self.cell_box.setVisible(row is not None and col is not None and locked)
@@ -494,6 +539,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
             c = self.col_labels[col] if col < len(self.col_labels) else str(col)
             # the value first: if the line is too long, the labels are elided, not the number
             text = f"{self.data[row, col]:.4g}   [{row}, {col}]  {r} → {c}"
+        elif self._pool_hint:
+            text = self._pool_hint  # (a small view's pooling, said under it)
         if text != self.readout_text or force:  # the label reads HTML: "<eos>" must stay
             self.readout_text = text
             metrics = QtGui.QFontMetrics(font(9))

@@ -129,6 +129,9 @@ def run(session, text, trace: bool) -> Trace:
         meta["chat"] = {"available": template is not None, "why": why,
                         "used": bool(getattr(session, "chat", False)),
                         "template_tokens": wrapped}
+    cfg = session.model.cfg
+    if getattr(cfg, "rope_scaling", None):  # how the rotary frequencies were rescaled
+        meta["rope_scaling"] = {**cfg.rope_scaling, "rope_theta": float(cfg.rope_theta)}
     if task.generates:  # a causal model: the next token, and a continuation if asked
         continuation: list[int] = []
         if session.generate:

@@ -52,9 +52,12 @@ e.window.grab().save(f"{out}/tour_en.png")
 e.tour("zh").go(23)
 e.window.grab().save(f"{out}/tour_zh.png")
 e.tour("zh").go(3)
-e.window.toggle_presentation()  # F5: full screen, 175%
+e.window.toggle_presentation()  # F5: full screen, 175%, the card takes the side column
 e.paint()
 e.window.grab().save(f"{out}/presentation.png")
+e.tour("en").go(3)
+e.paint()
+e.window.grab().save(f"{out}/presentation_en.png")
 e.window.toggle_presentation()
 e.paint()
 e.window.switch_tour_language("en")

@@ -58,6 +58,9 @@ def cut_widgets(root: QtWidgets.QWidget) -> list[str]:
             if widget.wordWrap():
                 if widget.heightForWidth(widget.width()) > widget.height() + SLACK:
                     cut.append(f"wrapped text taller than its room: {text[:40]!r}")
+                elif widget.minimumSizeHint().width() > widget.width() + SLACK:
+                    # a word longer than the line: clipped at the edge, mid-word
+                    cut.append(f"wrapped text wider than its room: {text[:40]!r}")
                 continue
             widest = max(metrics.horizontalAdvance(line) for line in text.split("\n"))
             if widest > room + SLACK:
@@ -122,3 +125,36 @@ def fully_visible(widget: QtWidgets.QWidget) -> bool:
             return False
         parent = parent.parentWidget()
     return widget.window().rect().contains(rect)
+
+
+def lines_shown(label: QtWidgets.QLabel) -> tuple[int, int]:
+    """(lines of `label`'s wrapped text in view, lines in all): its text laid out as the
+    label lays it out, each line counted when it lies wholly inside every ancestor's
+    visible area (a scroll area's viewport included)."""
+    doc = QtGui.QTextDocument()
+    doc.setDefaultFont(label.font())
+    doc.setDocumentMargin(0)
+    doc.setHtml(label.text()) if label.textFormat() != QtCore.Qt.PlainText else \
+        doc.setPlainText(label.text())
+    doc.setTextWidth(label.contentsRect().width())
+    doc.documentLayout().documentSize()  # (laid out)
+    window = label.window()
+    seen = QtCore.QRect(label.mapTo(window, QtCore.QPoint(0, 0)), label.size())
+    parent = label.parentWidget()
+    while parent is not None and not parent.isWindow():
+        seen &= QtCore.QRect(parent.mapTo(window, QtCore.QPoint(0, 0)), parent.size())
+        parent = parent.parentWidget()
+    top = label.mapTo(window, label.contentsRect().topLeft()).y()
+    shown = total = 0
+    block = doc.begin()
+    while block.isValid():
+        layout = block.layout()
+        origin = doc.documentLayout().blockBoundingRect(block).top()
+        for i in range(layout.lineCount()):
+            line = layout.lineAt(i)
+            y = top + origin + line.y()
+            total += 1
+            if seen.top() - SLACK <= y and y + line.height() <= seen.bottom() + 1 + SLACK:
+                shown += 1
+        block = block.next()
+    return shown, total

@@ -6,7 +6,7 @@ after leaving F5, and where a refused input is said.
 Qt takes the screen size from a config file of its offscreen platform, fixed when the
 QApplication starts, so each screen is a process of its own:
 
-    python tests/explorer/screen_check.py 1280x800 [--tour en,zh] > result.json
+    python tests/explorer/screen_check.py 1280x800 [--tour en,zh] [--f5 en,zh] > result.json
 """
 from __future__ import annotations
 
@@ -32,9 +32,10 @@ def screen_config(width: int, height: int) -> str:
 def main() -> None:
     width, height = (int(v) for v in sys.argv[1].split("x"))
     tours = sys.argv[sys.argv.index("--tour") + 1].split(",") if "--tour" in sys.argv else []
+    f5 = sys.argv[sys.argv.index("--f5") + 1].split(",") if "--f5" in sys.argv else []
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={screen_config(width, height)}"
     sys.path[:0] = [str(HERE), str(HERE.parents[1])]
-    from fit import cut_widgets, fully_visible
+    from fit import cut_widgets, fully_visible, lines_shown
     from PySide6 import QtCore, QtWidgets  # noqa: F401  (after the platform is chosen)
 
     from explorer.api import Explorer, RunFailed
@@ -48,7 +49,8 @@ def main() -> None:
     e.wait()
     report: dict = {"available": window.screen().availableGeometry().getRect(),
                     "frame": window.frameGeometry().getRect(), "cut": {}, "central": {},
-                    "restored": {}, "plot": {}, "tour_buttons": {}, "side_scroll": {}}
+                    "restored": {}, "plot": {}, "tour_buttons": {}, "side_scroll": {},
+                    "tour_lines": {}}
 
     def docks() -> dict:
         sizes = {n: list(d.size().toTuple()) for n, d in window.docks.items() if d.isVisible()}
@@ -114,6 +116,49 @@ def main() -> None:
                     report["tour_buttons"][f"{lang} {i} {factor}"] = hidden
             e.set_zoom(1.0)
         window.leave_tour()
+    # opened folders at 100% (small random GPT-2, Llama and BERT): nothing cut, no dock
+    # scrolling sideways, with a late token pointed at
+    if "--folders" in sys.argv:
+        from tests.models.lm_folders import build
+
+        e.set_zoom(1.0)
+        for family in ("gpt2", "llama", "bert"):
+            folder = Path(tempfile.mkdtemp()) / f"tiny-{family}"
+            build(family, folder)
+            e.open_model(folder)
+            e.set_input("The capital of France is Paris, and the capital of Germany is "
+                        "Berlin. She picked up the book."  # (the small models take 64)
+                        + (" [MASK]." if family == "bert" else ""))
+            e.wait()
+            rows = e.trace.meta["tokens"] if "tokens" in e.trace.meta else []
+            e.select(query=max(len(rows) - 1, 0), key=0, locked=True)
+            for panel in central_tabs():
+                e.show(panel)
+                e.paint()
+                check(f"{family} {panel}")
+            report.setdefault("folders", []).append(e.preset)
+            if "--shots" in sys.argv:
+                window.grab().save(f"/tmp/screen-{family}-{width}.png")
+    # F5 with the tour: how many lines of each step's text the room sees, at 175% and 200%
+    # (one zoom at a time: a zoom restyles every widget, a step is cheap once its model ran)
+    if f5:
+        window.toggle_presentation()
+        for factor in (1.75, 2.0):
+            e.set_zoom(factor)
+            for lang in f5:
+                tour = e.tour(lang)
+                for i in range(len(tour.steps)):
+                    tour.go(i)
+                    QtWidgets.QApplication.processEvents()  # (the card's column at F5)
+                    card = window.tour_card  # the step's title, text and invitation
+                    counts = [lines_shown(label) for label in (card.title, card.text,
+                                                               card.invite)
+                              if label.isVisible()]
+                    report["tour_lines"][f"{lang} {i + 1} {factor}"] = [
+                        sum(shown for shown, _ in counts), sum(total for _, total in counts)]
+        window.leave_tour()
+        window.toggle_presentation()
+        e.paint()
     # a refused input: said outside the status bar, in a visible widget
     e.set_preset("translate")
     e.wait()

@@ -138,10 +138,16 @@ def test_views_at_1024_tokens(make_explorer, long_model):
     e.show("pipeline")
     e.paint()
     views = e.window.panels["pipeline"].views
-    assert views["weights"].pooled != (1, 1) and "pooled" in views["weights"].note_text
+    for view in views.values():  # said over the matrix, or under it where a badge would
+        if view.pooled != (1, 1):  # cover more than an eighth of a small one
+            said = view.note_text or view._pool_hint
+            assert said.startswith(f"pooled {view.pooled[0]}×{view.pooled[1]}"), said
+            if view.note.isVisible():
+                badge, box = view.note.boundingRect(), view.plot.vb.boundingRect()
+                assert badge.width() * badge.height() * 8 <= box.width() * box.height() * 1.2
+    assert views["weights"].pooled != (1, 1)
     np.testing.assert_allclose(views["scores"].data, scores, rtol=1e-4, atol=1e-4)
     sy, sx = views["scores"].pooled
-    assert views["scores"].note_text.startswith(f"pooled {sy}×{sx}")  # short: a small view
     np.testing.assert_allclose(views["scores"].image.image,
                                block_max(scores, sy, sx, signed=True), atol=1e-4)
     assert e.error == ""

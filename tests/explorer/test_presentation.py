@@ -15,6 +15,7 @@ import pytest
 from PySide6 import QtCore, QtWidgets
 
 from explorer.api import RunFailed
+from explorer.tour import load_tour
 
 from .fit import cut_widgets, fully_visible
 
@@ -25,7 +26,9 @@ HERE = Path(__file__).resolve().parent
                 ids=["1280x800", "1366x768"])
 def screen(request):
     size, tour = request.param
-    done = subprocess.run([sys.executable, str(HERE / "screen_check.py"), size, "--tour", tour],
+    # (the F5 tour in both languages on both screens; the step-by-zoom walk in one each)
+    done = subprocess.run([sys.executable, str(HERE / "screen_check.py"), size, "--tour", tour,
+                           "--f5", "en,zh", "--folders"],
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -41,6 +44,24 @@ def test_nothing_is_cut_at_any_zoom_preset_or_tour_step(screen):
     assert screen["cut"] == {}
     assert screen["tour_buttons"] == {}  # previous, next, leave and the count in full view
     assert screen["side_scroll"] == {}  # the prediction dock never scrolls sideways
+
+
+def test_opened_folders_were_checked_at_100(screen):
+    # (their cut labels and sideways scrolling are in "cut" and "side_scroll" above)
+    assert screen["folders"] == ["tiny-gpt2", "tiny-llama", "tiny-bert"]
+
+
+def test_at_f5_the_room_reads_every_tour_step(screen):
+    """At F5 the step's text is what the room reads: all of it at 175%, and at 200% at
+    least 8 lines with the rest a scroll away — every step, in English and Chinese."""
+    lines = screen["tour_lines"]
+    assert len(lines) == 2 * 2 * len(load_tour("en"))  # (both languages, both zooms)
+    for key, (shown, total) in lines.items():
+        assert total > 0, key
+        if key.endswith(" 1.75"):
+            assert shown == total, (key, shown, total)
+        else:
+            assert shown >= min(8, total), (key, shown, total)
 
 
 def test_zoom_never_takes_room_from_the_central_panel(screen):

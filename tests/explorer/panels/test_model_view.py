@@ -71,11 +71,22 @@ def test_the_model_view_of_a_long_input_is_computed_off_the_gui_thread(
     trace = e.trace
     assert "layers.1.attn/weights" not in trace.records and trace["input/ids"].shape[0] > 250
     threads.clear()
-    e.show("model")
     panel = e.window.panels["model"]
+    seen = []  # while it computes: "computing…" on the plot, no axes, no selection box
+    computing = type(panel)._computing
+
+    def spy(self, on):
+        computing(self, on)
+        seen.append((on, self.waiting.isVisible(), self.focus.isVisible(),
+                     self.plot.getAxis("left").isVisible()))
+
+    monkeypatch.setattr(type(panel), "_computing", spy)
+    e.show("model")
     qtbot.waitUntil(lambda: panel.table.rowCount() == 2 * 4, timeout=60_000)
     assert threads == {"analyst"}  # every N×N matrix of the overview: not the GUI thread
     assert "one head at a time" not in panel.caption.text()
+    assert seen[0] == (True, True, False, False) and seen[-1] == (False, False, True, True)
+    assert panel.waiting.textItem.toPlainText() == ""
     weights = eager_weights(trace, "layers.1.attn")
     step = THUMB + GAP
     mosaic = panel.mosaic.image
