@@ -1206,5 +1206,25 @@ offset →</source>
         <source>the checkpoint&apos;s preprocessing gives {width}×{height} pixels, but the model takes {side}×{side}</source>
         <translation>检查点的预处理给出 {width}×{height} 像素，但模型接受 {side}×{side}</translation>
     </message>
+    <message>
+        <source>sliding-window causal self-attention</source>
+        <translation>滑动窗口因果自注意力</translation>
+    </message>
+    <message>
+        <source>self (sliding window)</source>
+        <translation>自注意力（滑动窗口）</translation>
+    </message>
+    <message>
+        <source>Add the mask M: -inf where a query may not look: a later word, or one {window} or more tokens back (a sliding window: each token sees itself and the {before} before it).</source>
+        <translation>加上掩码 M：查询不可看的位置为 -inf：后面的词，或往前 {window} 个及更远的词元（滑动窗口：每个词元只看见自己和它前面的 {before} 个）。</translation>
+    </message>
+    <message>
+        <source>This layer attends within a sliding window: a query sees only the {window} latest tokens (itself included); the mask hides the rest, whatever the rotation says.</source>
+        <translation>这一层在滑动窗口内注意：查询只看见最近的 {window} 个词元（包括自己）；其余的被掩码遮住，与旋转无关。</translation>
+    </message>
+    <message>
+        <source>Its rotation has its own base, the local layers&apos; (the curves above are this layer&apos;s).</source>
+        <translation>它的旋转有自己的底数，即局部层的底数（上面的曲线是这一层的）。</translation>
+    </message>
 </context>
 </TS>

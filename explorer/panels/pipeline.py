@@ -352,6 +352,12 @@ class PipelinePanel(Panel):
         if has_bias:
             return tr("Add the relative position bias B (by relative offset); this block has no "
                       "mask.")
+        window = trace.meta["sites"][site].get("window") if has_mask else None
+        if window:  # a sliding-window site: the band
+            return tr("Add the mask M: -inf where a query may not look: a later word, or one "
+                      "{window} or more tokens back (a sliding window: each token sees "
+                      "itself and the {before} before it).").format(window=window,
+                                                                    before=window - 1)
         if has_mask:
             return tr("Add the mask M: -inf where a query may not look (a later word: the "
                       "decoder must not see the future).")

@@ -45,6 +45,7 @@ def gemma3_rope(config: dict, name: str) -> tuple[float, dict | None, float]:
     found = {}
     for kind, values in sets.items():
         values.setdefault("rope_theta", DEFAULT_THETA[kind])
+        values["rope_type"] = values.pop("rope_type", values.pop("type", None)) or "default"
         found[kind] = rope_settings({"rope_parameters": values}, name)
     local_theta, local_scaling = found["sliding_attention"]
     if local_scaling is not None:

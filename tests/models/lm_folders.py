@@ -148,7 +148,7 @@ def build_new(family: str, folder: Path, **options):
     bos = tok.token_to_id(specials["bos_token"])
     torch.manual_seed({"qwen3": 6, "phi3": 7, "gemma3_text": 8}[family])
     common = dict(vocab_size=vocab, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
-                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
                   eos_token_id=eos, bos_token_id=bos, pad_token_id=None)
     if family == "qwen3":
         config = transformers.Qwen3Config(**{**common, "head_dim": 16,

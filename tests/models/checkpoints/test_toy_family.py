@@ -122,7 +122,8 @@ def test_unregistered_the_family_is_refused_with_the_list_it_is_not_in(toy_folde
 
 def test_registered_it_is_in_every_list_of_families(registered, toy_folder):
     assert registry.supported() == ("only vit, deit, swin, marian, gpt2, llama, mistral, "
-                                    "qwen2, bert and toy-decoder are, and timm folders")
+                                    "qwen2, qwen3, phi3, gemma3_text, bert and toy-decoder "
+                                    "are, and timm folders")
     assert registry.titles("causal-lm").endswith(", Toy decoder")
     opened = registry.read_model(toy_folder[0])
     assert (opened.arch, opened.family, opened.task) == ("decoder", "toy-decoder", "causal-lm")
