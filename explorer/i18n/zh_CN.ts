@@ -1226,5 +1226,13 @@ offset →</source>
         <source>Its rotation has its own base, the local layers&apos; (the curves above are this layer&apos;s).</source>
         <translation>它的旋转有自己的底数，即局部层的底数（上面的曲线是这一层的）。</translation>
     </message>
+    <message>
+        <source>the weights are computed in {dtype}, as they are stored (--dtype)</source>
+        <translation>权重按存储的 {dtype} 计算（--dtype）</translation>
+    </message>
+    <message>
+        <source>{stored} weights computed in {computed}</source>
+        <translation>{stored} 权重以 {computed} 计算</translation>
+    </message>
 </context>
 </TS>

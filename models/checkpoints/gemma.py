@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import CheckpointError
-from .common import LARGEST_VALUE, HubModel, Renames, Rule, real, whole
+from .common import LARGEST_VALUE, HubModel, Renames, real, whole
 from .llama import OUTER, layer_rules, layer_types, rope_settings
 from .text import check_common, language_model, need, token_id
 

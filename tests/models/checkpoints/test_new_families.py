@@ -265,3 +265,75 @@ def test_a_broken_sharded_folder_is_refused_in_one_line(sharded, change, reason,
                  str(tmp_path / "t.npz")])
     err = capsys.readouterr().err
     assert code == 2 and reason in err and err.count("\n") == 1
+
+
+# -- dtype -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def bf16(tmp_path_factory):
+    """A Gemma 3 folder whose weights are stored in bfloat16 (tied embeddings)."""
+    folder = tmp_path_factory.mktemp("bf16") / "g"
+    model = build_new("gemma3_text", folder)
+    model.to(torch.bfloat16).save_pretrained(folder)
+    return folder, model
+
+
+@pytest.fixture
+def keep_dtype():
+    from models import session
+
+    yield session.set_weights_dtype
+    session.set_weights_dtype(None)
+
+
+def test_bf16_weights_are_computed_in_float32_by_default(bf16):
+    folder, model = bf16
+    session = load_folder(folder)
+    assert session.model.embed.weight.dtype == torch.float32
+    model_ = session.model  # tied: still one tensor's memory, not two converted copies
+    assert model_.lm_head.weight.data_ptr() == model_.embed.weight.data_ptr()
+    trace = session.run(TEXT)
+    assert (trace.meta["dtype"], trace.meta["weights_dtype"]) == ("float32", "bfloat16")
+    assert session.dtype_note() == "bfloat16 weights computed in float32"
+    ids = transformers.AutoTokenizer.from_pretrained(folder)(TEXT)["input_ids"]
+    with torch.inference_mode():  # the library's model, the same bf16 numbers in float32
+        expected = model.float()(torch.tensor([ids])).logits.softmax(-1)[0].numpy()
+    model.to(torch.bfloat16)
+    np.testing.assert_allclose(trace["prediction/probs"], expected, atol=1e-4)
+
+
+def test_dtype_keeps_bf16_weights_and_writes_float32_traces(bf16, keep_dtype, tmp_path):
+    folder, model = bf16
+    keep_dtype("bfloat16")
+    session = load_folder(folder)
+    assert session.model.layers[0].attn.q_proj.weight.dtype == torch.bfloat16
+    trace = session.run(TEXT)
+    assert (trace.meta["dtype"], trace.meta["weights_dtype"]) == ("bfloat16", "bfloat16")
+    assert trace["layers.0.attn/q"].dtype == np.float32
+    assert trace["prediction/probs"].dtype == np.float32
+    ids = transformers.AutoTokenizer.from_pretrained(folder)(TEXT)["input_ids"]
+    with torch.inference_mode():
+        expected = model(torch.tensor([ids])).logits.float().softmax(-1)[0].numpy()
+    assert model.dtype == torch.bfloat16
+    # bf16 keeps 8 bits of mantissa: the same computation within its rounding
+    np.testing.assert_allclose(trace["prediction/probs"], expected, atol=2e-2)
+    out = tmp_path / "t.npz"
+    keep_dtype(None)
+    assert main(["trace", "--weights", str(folder), "--dtype", "bfloat16", "--input", TEXT,
+                 "-o", str(out)]) == 0
+    assert Trace.load_npz(str(out)).meta["dtype"] == "bfloat16"
+
+
+def test_a_dtype_the_device_cannot_run_is_refused_in_one_line(bf16, keep_dtype, monkeypatch,
+                                                              tmp_path, capsys):
+    folder, _ = bf16
+
+    def cannot(*args, **kwargs):
+        raise RuntimeError('"addmm_impl_cpu_" not implemented for \'BFloat16\'')
+
+    monkeypatch.setattr(torch.nn.functional, "linear", cannot)
+    code = main(["trace", "--weights", str(folder), "--dtype", "bfloat16", "--input", "hi",
+                 "-o", str(tmp_path / "t.npz")])
+    err = capsys.readouterr().err
+    assert code == 2 and "the device cpu cannot compute in bfloat16" in err
+    assert err.count("\n") == 1

@@ -11,7 +11,7 @@ import torch
 
 from main import main
 from models.checkpoints.tokenizer import readable
-from models.errors import CheckpointError, InputError
+from models.errors import CheckpointError
 from models.session import load_folder
 from models.trace import Trace
 from tests.models.lm_folders import FAMILIES, build
