@@ -10,7 +10,10 @@ is the distribution of the token after token i.
     Llama (Touvron et al. 2023) and its relatives: rotary position embedding (RoPE, Su et al.
         2021) on q and k, RMSNorm, a SwiGLU MLP (down(silu(gate(x)) · up(x))), no biases,
         grouped-query attention (Ainslie et al. 2023: `num_kv_heads` < `num_heads` key/value
-        heads, each shared by a group of query heads). Qwen2: q/k/v biases.
+        heads, each shared by a group of query heads). Qwen2: q/k/v biases. Qwen3: RMSNorm of
+        each head's q and k before RoPE. Gemma 3: the embedding × √d, RMSNorm as x̂·(1 + w),
+        norms after attention and the MLP too, q/k norms, scores ÷ √query_pre_attn_scalar,
+        GeGLU, sliding-window layers with their own RoPE base, soft-capped logits.
 
 Parameter names are our own (one set for both families; the readers in models/checkpoints/
 map the libraries' names onto them):
@@ -18,7 +21,8 @@ map the libraries' names onto them):
     layers.{i}.norm2, layers.{i}.mlp.{fc1,fc2} or layers.{i}.mlp.{gate,up,down}_proj, norm,
     lm_head.
 
-Attention sites: layers.{i}.attn (kind "causal"). K and V are recorded expanded to every
+Attention sites: layers.{i}.attn (kind "causal"; "sliding" where the layer attends within a
+sliding window of `window` tokens: query i sees keys i-w+1..i). K and V are recorded expanded to every
 query head (head h reads key/value head h // (num_heads // num_kv_heads)), so each head's
 matrices read like any other model's; the site description says which heads share one.
 """
