@@ -84,7 +84,17 @@ class DecoderConfig:
         return self.head_dim or self.d_model // self.num_heads
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Every field, but the newer options only where they are set: a preset's config
+        (and its traces' meta["config"]) reads as it did before they existed."""
+        values = asdict(self)
+        return {k: v for k, v in values.items()
+                if k not in NEWER_OPTIONS or v != NEWER_OPTIONS[k]}
+
+
+# the options added for Qwen3, Gemma 3 and sliding windows, with their defaults
+NEWER_OPTIONS = dict(qk_norm=False, norm_offset=0.0, sandwich_norm=False, embed_scale=False,
+                     attn_scalar=None, logit_softcap=None, sliding_window=None,
+                     layer_types=None, rope_local_theta=None)
 
 
 def rope_frequencies(cfg: DecoderConfig) -> torch.Tensor:
@@ -308,6 +318,8 @@ class Decoder(ModelBase):
             self.lm_head.weight = self.embed.weight
         self.use_position = True  # an intervention: no position information at all
         for module in self.modules():
+            if getattr(getattr(module, "weight", None), "is_meta", False):
+                continue  # shapes only (the weights come from a file): nothing to draw
             if isinstance(module, (nn.Linear, nn.Embedding)):  # GPT-2's initialisation
                 nn.init.normal_(module.weight, std=0.02)
                 if getattr(module, "bias", None) is not None:

@@ -219,8 +219,11 @@ class Session:
 
     def dtype_meta(self) -> dict:
         """meta["dtype"]: what the model computes in ("float32", "bfloat16", "float16");
-        meta["weights_dtype"]: what its weights were stored in (records are float32)."""
+        meta["weights_dtype"]: what its weights were stored in (records are float32). Both
+        absent where both are float32 (every preset: their meta stays as it was)."""
         stored, computed = (str(d).replace("torch.", "") for d in self.dtypes)
+        if stored == computed == "float32":
+            return {}
         return {"dtype": computed, "weights_dtype": stored}
 
     def dtype_note(self) -> str:

@@ -1234,5 +1234,9 @@ offset →</source>
         <source>{stored} weights computed in {computed}</source>
         <translation>{stored} 权重以 {computed} 计算</translation>
     </message>
+    <message>
+        <source>Then each head&apos;s q and k are normalised (RMSNorm over its dh numbers, times a learned weight) before the rotation: Q and Kᵀ here are after the norm.</source>
+        <translation>然后每个头的 q 和 k 在旋转之前先被归一化（对它的 dh 个数做 RMSNorm，再乘以学到的权重）：这里的 Q 和 Kᵀ 是归一化之后的。</translation>
+    </message>
 </context>
 </TS>

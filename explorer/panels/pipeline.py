@@ -367,6 +367,12 @@ class PipelinePanel(Panel):
     def stage_caption(self) -> str:
         name, caption, _ = STAGES[self.stage]
         caption = tr(caption) if caption else self.bias_mask_caption()
+        trace = self.state.trace
+        if self.stage == 0 and trace is not None and \
+                trace.meta.get("config", {}).get("qk_norm"):  # Qwen3, Gemma 3
+            caption += " " + tr("Then each head's q and k are normalised (RMSNorm over its dh "
+                                "numbers, times a learned weight) before the rotation: Q and "
+                                "Kᵀ here are after the norm.")
         return f"{self.stage + 1}/{len(STAGES)}  {tr(name)}:  {caption}"
 
     def go_to_stage(self, index: int) -> None:

@@ -88,3 +88,25 @@ def test_sliding_window_words_have_chinese():
     text = (Path(__file__).parents[3] / "explorer/i18n/zh_CN.ts").read_text()
     for source in ("sliding-window causal self-attention", "self (sliding window)"):
         assert f"<source>{source}</source>" in text
+
+
+def test_qwen3_pipeline_says_q_and_k_are_normalised(make_explorer, opened):
+    e = make_explorer(opened["qwen3"])
+    e.show("pipeline")
+    panel = e.window.panels["pipeline"]
+    panel.go_to_stage(0)
+    assert "normalised (RMSNorm" in panel.caption.text()
+    e2 = make_explorer(opened["phi3"])
+    panel2 = e2.window.panels["pipeline"]
+    panel2.go_to_stage(0)
+    assert "normalised" not in panel2.caption.text()
+
+
+def test_a_soak_over_an_opened_gemma3_with_a_short_window(qapp, opened):
+    """Random actions starting on Gemma 3 (a window of 5 tokens, inputs longer than it):
+    no exception, no stale frame."""
+    from explorer.soak import run_soak
+
+    report = run_soak(actions=100, seed=30, presets=[opened["gemma3_text"]])
+    assert report["exceptions"] == [] and report["stale"] == []
+    assert report["runs_painted"] > 5
