@@ -23,8 +23,9 @@ map the libraries' names onto them):
 
 Attention sites: layers.{i}.attn (kind "causal"; "sliding" where the layer attends within a
 sliding window of `window` tokens: query i sees keys i-w+1..i). K and V are recorded
-expanded to every query head (head h reads key/value head h // (num_heads // num_kv_heads)), so each head's
-matrices read like any other model's; the site description says which heads share one.
+expanded to every query head (head h reads key/value head h // (num_heads // num_kv_heads)),
+so each head's matrices read like any other model's; the site description says which heads
+share one.
 """
 from __future__ import annotations
 
