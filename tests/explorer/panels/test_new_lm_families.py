@@ -110,3 +110,32 @@ def test_a_soak_over_an_opened_gemma3_with_a_short_window(qapp, opened):
     report = run_soak(actions=100, seed=30, presets=[opened["gemma3_text"]])
     assert report["exceptions"] == [] and report["stale"] == []
     assert report["runs_painted"] > 5
+
+
+def test_a_sharded_folder_missing_a_shard_says_why_and_changes_nothing(make_explorer,
+                                                                        tmp_path, qtbot):
+    """A banner with the one line, the model box and the trace as they were."""
+    import json
+
+    from explorer.api import RunFailed
+
+    model = build_new("qwen3", tmp_path / "single")
+    folder = tmp_path / "sharded"
+    folder.mkdir()
+    for file in (tmp_path / "single").iterdir():
+        if file.name != "model.safetensors":
+            (folder / file.name).write_bytes(file.read_bytes())
+    model.save_pretrained(folder, max_shard_size="20KB")
+    index = json.loads((folder / "model.safetensors.index.json").read_text())
+    missing = sorted(set(index["weight_map"].values()))[-1]
+    (folder / missing).unlink()
+    e = make_explorer("vit-digits")
+    with pytest.raises(RunFailed, match=f"shard {missing} named in"):
+        e.open_model(folder)
+    assert e.preset == "vit-digits" and e.trace.meta["preset"] == "vit-digits"
+    with qtbot.waitSignal(e.window.model_opened, timeout=60_000):  # as File ▸ Open does
+        e.window.open_model(str(folder))
+    assert e.window.banners[0].isVisible() and missing in e.window.banners[0].text()
+    assert e.preset == "vit-digits"
+    assert not any("sharded" in e.window.preset_box.itemText(i)
+                   for i in range(e.window.preset_box.count()))
