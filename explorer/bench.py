@@ -256,7 +256,7 @@ def own_forwards(session, value, device: str) -> dict:
 
 
 def app_in_a_process_of_its_own(source: str, arch: str | None, device: str,
-                                inputs: list) -> dict:
+                                inputs: list, dtype: str | None = None) -> dict:
     """(In a child process.) The app as a user starts it: the folder opened, the window,
     the edits and hovers of bench_gui. Before each edit, the model's own plain and traced
     forward on the same input, on the app's session (the app idle): taken turn about with the
@@ -264,7 +264,9 @@ def app_in_a_process_of_its_own(source: str, arch: str | None, device: str,
     the app's alone: the process's VmHWM restarts after each pair of forwards."""
     from models.memory import give_back_freed
     from models.opening import open_model_ready
+    from models.session import set_weights_dtype
 
+    set_weights_dtype(dtype)  # (--dtype: this process is a fresh one)
     preset, session = open_model_ready(source, arch)  # read once, as File ▸ Open does
     runs, peaks = [], []
 
@@ -291,9 +293,11 @@ def bench_length(name: str, device: str, edits: int, tokens: int) -> dict:
     inputs = edits_for(name, max(2, min(edits, 5)), tokens)
     preset = get_preset(name)
     if preset.source:
+        from models.session import KEEP
+
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             f = pool.apply(app_in_a_process_of_its_own,
-                           (preset.source, preset.source_arch, device, inputs))
+                           (preset.source, preset.source_arch, device, inputs, KEEP["dtype"]))
     else:
         f = bench_once(name, device, inputs)
     return {"tokens": f.get("tokens", tokens), "forward_ms": f["forward_ms"],

@@ -102,12 +102,15 @@ INTERVENE = shared("--intervention", action="append", default=[], metavar="NAME[
 GENERATE = shared("--generate", type=generate_count, default=0, metavar="K",
                   help=GENERATE_HELP)
 JSON = shared("--json", action="store_true")
+DTYPE = shared("--dtype", default=None, choices=["bfloat16", "float16"],
+               help="a model folder whose weights are stored in this dtype computes in it "
+                    "(default: float32 whatever they are stored in)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="python main.py", description=__doc__,
                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                    parents=[FOLDER, ARCH, UNTRAINED, GENERATE])
+                    parents=[FOLDER, ARCH, UNTRAINED, GENERATE, DTYPE])
     parser.add_argument("--preset", default=None, help="preset to open (default: last used)")
     parser.add_argument("--device", default=None, help="cpu, cuda, mps or auto")
     parser.add_argument("--session", default=None, help="open a saved session (.json)")
@@ -123,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_presets)
 
     p = sub.add_parser("trace", help="run a preset and save every record as .npz",
-                       parents=[WEIGHTS, ARCH, DEVICE, UNTRAINED, GENERATE, INTERVENE])
+                       parents=[WEIGHTS, ARCH, DEVICE, UNTRAINED, GENERATE, INTERVENE,
+                                DTYPE])
     p.add_argument("--preset", default=None, help="a preset (not needed with --weights FOLDER)")
     p.add_argument("--input", required=True, help="text, or an image path for image presets")
     p.add_argument("-o", "--output", required=True, help="the .npz file to write")
@@ -142,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_eval)
 
     p = sub.add_parser("shot", help="open the window offscreen and save a PNG",
-                       parents=[FOLDER, ARCH, DEVICE, UNTRAINED, INTERVENE])
+                       parents=[FOLDER, ARCH, DEVICE, UNTRAINED, INTERVENE, DTYPE])
     p.add_argument("--preset", default=None)
     p.add_argument("--input", default=None, help="text, or an image path (default: a sample)")
     p.add_argument("--panel", default=None, help="one panel only (see `panels`)")
@@ -158,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_shot)
 
     p = sub.add_parser("export", help="a panel as PNG or SVG, without a window",
-                       parents=[FOLDER, ARCH, DEVICE, UNTRAINED])
+                       parents=[FOLDER, ARCH, DEVICE, UNTRAINED, DTYPE])
     p.add_argument("--preset", default=None)
     p.add_argument("--input", default=None, help="text, or an image path")
     p.add_argument("--session", default=None, help="a saved session to show first")
@@ -185,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_panels)
 
     p = sub.add_parser("bench", help="measure forward, redraw, input-to-pixels and hover",
-                       parents=[FOLDER, ARCH, JSON])
+                       parents=[FOLDER, ARCH, JSON, DTYPE])
     p.add_argument("--preset", action="append", help="only this preset (repeatable)")
     p.add_argument("--edits", type=count, default=50)
     p.add_argument("--tokens", type=token_counts, default=None, metavar="N[,N…]",
@@ -222,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     from models.errors import UserMessageError
 
     try:
+        from models.session import set_weights_dtype
+
+        set_weights_dtype(getattr(args, "dtype", None))  # (every folder opened from now on)
         return args.func(args)
     except UserMessageError as error:  # UsageError, InputError, CheckpointError…
         print(f"error: {printable(error)}", file=sys.stderr)

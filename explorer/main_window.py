@@ -221,7 +221,8 @@ class MainWindow(QtWidgets.QMainWindow):
         metrics = QtGui.QFontMetrics(zoom_font())
         for label, longest in ((self.busy, tr("running…")),
                                (self.toolbar.lock_label, tr("locked — Esc to unlock")),
-                               (self.timing_label, "cuda:0 · forward 000.0 ms · redraw 000.0 ms")):
+                               (self.timing_label,
+                                "cuda:0 · bf16→fp32 · forward 000.0 ms · redraw 000.0 ms")):
             label.setMinimumWidth(metrics.horizontalAdvance(longest) + 8)
 
     def _build_menus(self) -> None:
@@ -463,8 +464,25 @@ class MainWindow(QtWidgets.QMainWindow):
     def _show_timings(self, timings: dict) -> None:
         self._timings = timings  # said again after a language switch
         self.timing_label.setText(tr("{device} · forward {forward} ms · redraw {redraw} ms").format(
-            device=timings.get("device", self.state.device),
+            device=timings.get("device", self.state.device) + self._dtype_shown(),
             forward=f"{timings['forward_ms']:.1f}", redraw=f"{timings['redraw_ms']:.1f}"))
+
+    def _dtype_shown(self) -> str:
+        """" · bf16→fp32" where an opened model's weights are stored in another dtype than
+        it computes in, " · bf16" where it computes in bf16 or fp16 (the tooltip in words)."""
+        meta = self.state.trace.meta if self.state.trace is not None else {}
+        stored, computed = meta.get("weights_dtype"), meta.get("dtype")
+        short = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
+        if stored is None or computed is None or stored == computed == "float32":
+            self.timing_label.setToolTip("")
+            return ""
+        if stored == computed:
+            self.timing_label.setToolTip(tr("the weights are computed in {dtype}, as they are "
+                                            "stored (--dtype)").format(dtype=computed))
+            return f" · {short.get(computed, computed)}"
+        self.timing_label.setToolTip(tr("{stored} weights computed in {computed}").format(
+            stored=stored, computed=computed))
+        return f" · {short.get(stored, stored)}→{short.get(computed, computed)}"
 
     # -- drag and drop, persistence ------------------------------------------------------
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:

@@ -20,6 +20,7 @@ from torch import nn
 
 from .trace import (
     CAUSAL_FLAG,
+    WINDOW_FLAG,
     causal_mask,
     is_recording,
     record,
@@ -39,9 +40,16 @@ def attend(
     head_gate: torch.Tensor | None = None,  # (H,) 1 keeps a head, 0 switches it off
     keep_weights: list | None = None,  # training: append the weights (with grad) here
     causal: bool = False,  # query i sees keys 0..i (instead of an N×N `mask`)
+    window: int | None = None,  # causal within a sliding window: keys i-w+1..i
 ) -> torch.Tensor:
     """Return per-head outputs (B, H, Nq, dh)."""
-    if keep_weights is None:
+    if causal and window and window < k.shape[-2] and keep_weights is None:
+        # the band as an additive mask (SDPA has no sliding window of its own)
+        if bias is not None or mask is not None:
+            raise ValueError("a causal site takes no other mask or bias")
+        band = causal_mask(q.shape[-2], q.device, k.shape[-2], window).to(q.dtype)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=band)
+    elif keep_weights is None:
         additive = bias if mask is None else (mask if bias is None else bias + mask)
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=additive,
                                              is_causal=causal and additive is None)
@@ -55,12 +63,14 @@ def attend(
         if mask is not None:
             logits = logits + mask
         if causal:
-            logits = logits + causal_mask(q.shape[-2], q.device, k.shape[-2])
+            logits = logits + causal_mask(q.shape[-2], q.device, k.shape[-2], window)
         weights = logits.softmax(dim=-1)
         out = weights @ v  # (B, H, Nq, dh)
         keep_weights.append(weights)
     if is_recording():
         _record_inputs(site, windows, q, k, v, bias, mask, causal)
+        if causal and window:
+            record_raw(site, WINDOW_FLAG, np.array(window, np.int64))
     if head_gate is not None:
         out = out * head_gate.to(out.dtype)[:, None, None]
     if is_recording():

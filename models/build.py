@@ -14,11 +14,13 @@ from .presets import Preset, get_preset
 
 
 def build_model(preset: Preset, config: dict | None = None, source: str = "the preset",
-                tensors: dict[str, torch.Tensor] | None = None) -> torch.nn.Module:
+                tensors: dict[str, torch.Tensor] | None = None,
+                dtype: torch.dtype = torch.float32) -> torch.nn.Module:
     """The preset's model; `config` (from a weights file) is checked before anything is
     built, and a config that builds no model is a CheckpointError, not a traceback. With
     `tensors`, they must fit the model before any memory is spent on it (names, shapes,
-    finite values: checked once, here), and the model returned holds them."""
+    finite values: checked once, here), and the model returned holds them, in `dtype` (a
+    language model's: float32 unless the weights are to be kept as stored)."""
     values = preset.config_values(config)
     model_class, config_class = architecture(preset.arch)
     cfg = make_config(config_class, values, source)
@@ -36,8 +38,8 @@ def build_model(preset: Preset, config: dict | None = None, source: str = "the p
     if tensors is not None and model_class.assign_weights:
         # a language model's weights become its parameters as they are: no random copy
         # beside them (~500 MB for GPT-2 small) while it loads
-        shapes.load_state_dict({k: v.float() if v.is_floating_point() else v
-                                for k, v in tensors.items()}, assign=True)
+        in_dtype(tensors, dtype)
+        shapes.load_state_dict(tensors, assign=True)
         model = shapes.eval()
         model.restore_buffers()
     else:
@@ -52,6 +54,19 @@ def build_model(preset: Preset, config: dict | None = None, source: str = "the p
                               "{error})", source=source, arch=preset.arch,
                               kind=type(error).__name__, error=str(error)) from None
     return model
+
+
+def in_dtype(tensors: dict[str, torch.Tensor], dtype: torch.dtype) -> None:
+    """Every floating tensor converted to `dtype` in place in the dictionary, one at a time,
+    so the stored copy goes as its converted one comes (bf16 weights computed in float32 never
+    exist twice whole); a tensor under two names (tied embeddings) stays one tensor."""
+    done: dict[int, torch.Tensor] = {}
+    for name, value in tensors.items():
+        if value.is_floating_point() and value.dtype != dtype:
+            if id(value) not in done:
+                done[id(value)] = value.to(dtype)
+            tensors[name] = done[id(value)]
+    done.clear()
 
 
 def site_names(name: str) -> list[str]:

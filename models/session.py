@@ -25,23 +25,70 @@ from .trace import Trace
 DIGIT_LABELS = [str(d) for d in range(10)]
 
 
+# -- the dtype an opened model computes in ------------------------------------------------
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+KEEP = {"dtype": None}  # --dtype: None computes in float32; "bfloat16"/"float16" keep those
+
+
+def set_weights_dtype(name: str | None) -> None:
+    """What `--dtype` asks for every model folder opened from now on: None (float32
+    compute, whatever the weights are stored in), or "bfloat16"/"float16": weights stored in
+    that dtype are kept and computed in it (others are still computed in float32)."""
+    if name is not None and name not in ("bfloat16", "float16"):
+        raise InputError("--dtype {name}? choose bfloat16 or float16 (float32 is the "
+                         "default)", name=name)
+    KEEP["dtype"] = name
+
+
+def stored_dtype(tensors: dict[str, torch.Tensor]) -> torch.dtype:
+    """The dtype most of a folder's floating weights are stored in."""
+    sizes: dict[torch.dtype, int] = {}
+    for value in tensors.values():
+        if value.is_floating_point():
+            sizes[value.dtype] = sizes.get(value.dtype, 0) + value.numel()
+    return max(sizes, key=sizes.get) if sizes else torch.float32
+
+
+def compute_dtype(stored: torch.dtype, device: str) -> torch.dtype:
+    """float32, or the stored dtype when --dtype asked to keep it and `device` runs it (else
+    a CheckpointError that says so)."""
+    keep = KEEP["dtype"]
+    if keep is None or DTYPES[keep] != stored:
+        return torch.float32
+    try:  # the operations a language model needs, on a few numbers
+        x = torch.ones(2, 4, dtype=stored, device=device)
+        F = torch.nn.functional
+        F.scaled_dot_product_attention(x[None, None], x[None, None], x[None, None])
+        F.linear(x, x).softmax(-1).float()
+    except (RuntimeError, TypeError) as error:
+        raise CheckpointError(f"the device {device} cannot compute in {keep} "
+                              f"({str(error).splitlines()[0][:80]}); open the folder without "
+                              f"--dtype to compute in float32") from None
+    return stored
+
+
 def load_folder(path: str | Path, device: str = "cpu", arch: str | None = None,
                 opened=None) -> Session:
     """A model folder from the hub (transformers ViT/DeiT/Swin/Marian/GPT-2/Llama/BERT, timm
     ViT/DeiT/Swin), or a bare timm weights file with its variant in `arch` or its name: its
     own config, labels, tokenizer and preprocessing; a CheckpointError says why one cannot
-    be opened. `opened`: the folder already read (`checkpoints.registry.read_model`)."""
+    be opened. `opened`: the folder already read (`checkpoints.registry.read_model`).
+    A language model's weights stored in bf16/fp16 are computed in float32, unless
+    `set_weights_dtype` (--dtype) asked to keep them: meta["dtype"] says which."""
     from .checkpoints.registry import read_model
 
     opened = opened or read_model(path, arch)
     preset = Preset(f"opened:{opened.name}", opened.arch, opened.task,
                     f"{opened.family} from {opened.name}", "", opened.config)
-    model = build_model(preset, opened.config, opened.name, opened.tensors)
+    stored = stored_dtype(opened.tensors)
+    dtype = compute_dtype(stored, str(device))
+    model = build_model(preset, opened.config, opened.name, opened.tensors, dtype)
     session = Session(preset, without_dropout(model.eval()), device, trained=True,
                       tokenizer=opened.tokenizer, labels=opened.labels,
                       preprocessing=opened.preprocessing,
                       limit_note=opened.limit_note)  # (a language model's)
     session.folder = Path(path)  # what else it holds: a language model's chat template
+    session.dtypes = (stored, dtype)
     return session
 
 
@@ -112,6 +159,8 @@ class Session:
         if self.task.vocabularies is not None:  # a seq2seq preset: its own words or letters
             self.src_vocab, self.tgt_vocab = self.task.vocabularies()
         self.last_output: list[int] | None = None  # a seq2seq run's, to seed the next
+        # (the weights' stored dtype, the one computed in): an opened folder's, else float32
+        self.dtypes: tuple[torch.dtype, torch.dtype] = (torch.float32, torch.float32)
 
     @property
     def arch(self) -> str:
@@ -171,5 +220,22 @@ class Session:
             self._description = json.dumps(meta)
         meta = json.loads(self._description)  # a fresh copy: callers may add to it
         meta.update(trained=self.trained, device=str(self.device),
-                    interventions=self.interventions)
+                    interventions=self.interventions, **self.dtype_meta())
         return meta
+
+    def dtype_meta(self) -> dict:
+        """meta["dtype"]: what the model computes in ("float32", "bfloat16", "float16");
+        meta["weights_dtype"]: what its weights were stored in (records are float32). Both
+        absent where both are float32 (every preset: their meta stays as it was)."""
+        stored, computed = (str(d).replace("torch.", "") for d in self.dtypes)
+        if stored == computed == "float32":
+            return {}
+        return {"dtype": computed, "weights_dtype": stored}
+
+    def dtype_note(self) -> str:
+        """For the status bar: "bfloat16 weights computed in float32" ('' when the same)."""
+        stored, computed = self.dtypes
+        if stored == computed:
+            return ""
+        return f"{str(stored).replace('torch.', '')} weights computed in " \
+               f"{str(computed).replace('torch.', '')}"

@@ -66,8 +66,14 @@ BIDIRECTIONAL = SiteKind("bidirectional", "bidirectional self-attention",
                          "self (bidirectional)", "tokens", "tokens", "text", "tokens",
                          sequence=True)
 
+# causal, and within a band: query i sees keys i-w+1..i (Gemma 3's local layers, Mistral's
+# and Qwen2's `sliding_window`); the width is the site's meta["sites"][site]["window"]
+SLIDING = SiteKind("sliding", "sliding-window causal self-attention",
+                   "self (sliding window)", "tokens", "tokens", "text", "tokens", masked=True,
+                   sequence=True)
+
 KINDS: dict[str, SiteKind] = {k.key: k for k in (
-    ENCODER_SELF, DECODER_SELF, CROSS, PATCH_SELF, WINDOW, CAUSAL, BIDIRECTIONAL)}
+    ENCODER_SELF, DECODER_SELF, CROSS, PATCH_SELF, WINDOW, CAUSAL, BIDIRECTIONAL, SLIDING)}
 
 
 def kind(key: str) -> SiteKind:

@@ -38,13 +38,19 @@ CACHE_BYTES = 64 * 2**20
 # The record key of a causal site's mask flag, `S/causal` (a record's name in the trace
 # format, not a site kind): its N × N mask is derived from it.
 CAUSAL_FLAG = "causal"
+# ... and a sliding window's width, `S/window` beside it: keys more than w - 1 back masked too
+WINDOW_FLAG = "window"
 
 
-def causal_mask(n: int, device=None, n_keys: int | None = None) -> torch.Tensor:
-    """Additive (1, 1, n, n_keys) mask: query t may see keys 0..t, -inf for the later ones.
+def causal_mask(n: int, device=None, n_keys: int | None = None,
+                window: int | None = None) -> torch.Tensor:
+    """Additive (1, 1, n, n_keys) mask: query t may see keys 0..t, -inf for the later ones
+    (and, with a sliding `window` w, for keys t - w and before: t - w + 1..t are left).
     Here (not in attention.py) because both attending and deriving a trace's mask use it."""
     future = torch.ones(n, n if n_keys is None else n_keys, dtype=torch.bool,
                         device=device).triu(1)
+    if window:
+        future |= torch.ones_like(future).tril(-window)
     return torch.zeros(future.shape, device=device).masked_fill(future, float("-inf"))[
         None, None]
 
@@ -156,8 +162,10 @@ class Trace:
         """The same operations as attend()'s explicit path, in float32 torch."""
         n_q = self.records[f"{site}/q"].shape[-2]
         n_k = self.records[f"{site}/k"].shape[-2]
-        if key == "mask":  # causal: query i sees keys 0..i
-            return causal_mask(n_q, n_keys=n_k)[0].numpy()
+        if key == "mask":  # causal: query i sees keys 0..i (within a window, if it has one)
+            window = self.records.get(f"{site}/{WINDOW_FLAG}")
+            return causal_mask(n_q, n_keys=n_k,
+                               window=None if window is None else int(window))[0].numpy()
 
         def part(array: np.ndarray) -> torch.Tensor:
             if window is not None and array.ndim == 4:

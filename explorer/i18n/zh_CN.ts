@@ -1202,6 +1202,36 @@ offset →</source>
     <message>
         <source>{layers} layers × {heads} heads of {kind} — each thumbnail scaled to its maximum (larger matrices: the maximum of each block); click one to select it everywhere</source>
         <translation>{kind}的 {layers} 层 × {heads} 头 — 每个缩略图按自身最大值缩放（较大的矩阵：每块取最大值）；点击一个即在所有面板中选中它</translation>
+        <source>sliding-window causal self-attention</source>
+        <translation>滑动窗口因果自注意力</translation>
+    </message>
+    <message>
+        <source>self (sliding window)</source>
+        <translation>自注意力（滑动窗口）</translation>
+    </message>
+    <message>
+        <source>Add the mask M: -inf where a query may not look: a later word, or one {window} or more tokens back (a sliding window: each token sees itself and the {before} before it).</source>
+        <translation>加上掩码 M：查询不可看的位置为 -inf：后面的词，或往前 {window} 个及更远的词元（滑动窗口：每个词元只看见自己和它前面的 {before} 个）。</translation>
+    </message>
+    <message>
+        <source>This layer attends within a sliding window: a query sees only the {window} latest tokens (itself included); the mask hides the rest, whatever the rotation says.</source>
+        <translation>这一层在滑动窗口内注意：查询只看见最近的 {window} 个词元（包括自己）；其余的被掩码遮住，与旋转无关。</translation>
+    </message>
+    <message>
+        <source>Its rotation has its own base, the local layers&apos; (the curves above are this layer&apos;s).</source>
+        <translation>它的旋转有自己的底数，即局部层的底数（上面的曲线是这一层的）。</translation>
+    </message>
+    <message>
+        <source>the weights are computed in {dtype}, as they are stored (--dtype)</source>
+        <translation>权重按存储的 {dtype} 计算（--dtype）</translation>
+    </message>
+    <message>
+        <source>{stored} weights computed in {computed}</source>
+        <translation>{stored} 权重以 {computed} 计算</translation>
+    </message>
+    <message>
+        <source>Then each head&apos;s q and k are normalised (RMSNorm over its dh numbers, times a learned weight) before the rotation: Q and Kᵀ here are after the norm.</source>
+        <translation>然后每个头的 q 和 k 在旋转之前先被归一化（对它的 dh 个数做 RMSNorm，再乘以学到的权重）：这里的 Q 和 Kᵀ 是归一化之后的。</translation>
     </message>
 </context>
 <context>
@@ -2057,6 +2087,8 @@ offset →</source>
     <message>
         <source>could not write {path}</source>
         <translation>无法写入 {path}</translation>
+        <source>--dtype {name}? choose bfloat16 or float16 (float32 is the default)</source>
+        <translation>--dtype {name}？请选择 bfloat16 或 float16（默认为 float32）</translation>
     </message>
 </context>
 </TS>

@@ -352,6 +352,12 @@ class PipelinePanel(Panel):
         if has_bias:
             return tr("Add the relative position bias B (by relative offset); this block has no "
                       "mask.")
+        window = trace.meta["sites"][site].get("window") if has_mask else None
+        if window:  # a sliding-window site: the band
+            return tr("Add the mask M: -inf where a query may not look: a later word, or one "
+                      "{window} or more tokens back (a sliding window: each token sees "
+                      "itself and the {before} before it).").format(window=window,
+                                                                    before=window - 1)
         if has_mask:
             return tr("Add the mask M: -inf where a query may not look (a later word: the "
                       "decoder must not see the future).")
@@ -361,6 +367,12 @@ class PipelinePanel(Panel):
     def stage_caption(self) -> str:
         name, caption, _ = STAGES[self.stage]
         caption = tr(caption) if caption else self.bias_mask_caption()
+        trace = self.state.trace
+        if self.stage == 0 and trace is not None and \
+                trace.meta.get("config", {}).get("qk_norm"):  # Qwen3, Gemma 3
+            caption += " " + tr("Then each head's q and k are normalised (RMSNorm over its dh "
+                                "numbers, times a learned weight) before the rotation: Q and "
+                                "Kᵀ here are after the norm.")
         return f"{self.stage + 1}/{len(STAGES)}  {tr(name)}:  {caption}"
 
     def go_to_stage(self, index: int) -> None:

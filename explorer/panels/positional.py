@@ -38,6 +38,19 @@ def sequence_positions(trace: Trace) -> bool:
         "sites" in trace.meta and any(kind.sequence for kind in kinds_in(trace.meta)))
 
 
+def sliding_note(info: dict) -> str:
+    """What a sliding-window site adds to the rotary note ('' for another site)."""
+    if not info.get("window"):
+        return ""
+    note = tr("This layer attends within a sliding window: a query sees only the {window} "
+              "latest tokens (itself included); the mask hides the rest, whatever the "
+              "rotation says.").format(window=info["window"])
+    if info.get("rope") == "local":
+        note += " " + tr("Its rotation has its own base, the local layers' (the curves above "
+                         "are this layer's).")
+    return " " + note
+
+
 def window_bias(trace: Trace, site: str) -> np.ndarray:
     """(H, N, N) relative position bias of a Swin site: the one the model added, or, when an
     intervention switched it off, the one the table would give (gathered by offset)."""
@@ -404,6 +417,8 @@ class PositionalPanel(Panel):
         page.angles.set_highlight(sel.query, None)
         site, head = sel.site, sel.head
         info = trace.meta["sites"][site]
+        if info.get("rope") == "local" and "rope_local/inv_freq" in trace:
+            inv_freq = trace["rope_local/inv_freq"]  # a sliding layer's own base (Gemma 3)
         i = n - 1 if sel.query is None else sel.query
         j = 0 if sel.key is None else min(sel.key, i)
         group = info["heads"] // info.get("kv_heads", info["heads"])
@@ -425,7 +440,8 @@ class PositionalPanel(Panel):
             "Middle: the selected pair's score if the query stood at each distance after "
             "the key (dot: where it really is, {offset}); grey: q = k = 1, the slow decay "
             "with distance. Point at a cell of the attention to choose the pair.").format(
-            n=n, offset=i - j) + rope_scaling_note(trace.meta.get("rope_scaling") or {}))
+            n=n, offset=i - j) + rope_scaling_note(trace.meta.get("rope_scaling") or {})
+            + sliding_note(info))
 
     # -- swin ----------------------------------------------------------------------------
     def _bias(self, trace: Trace, sel: Selection) -> None:

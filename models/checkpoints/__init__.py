@@ -10,7 +10,8 @@ folder in `registry` (import the module you need: this package imports nothing i
     vision      transformers ViT / DeiT / Swin
     marian      OPUS-MT translation (sentencepiece)
     text        what the language-model readers share (language_model)
-    gpt2, llama, bert   the language-model families (llama: Llama, Mistral, Qwen2)
+    gpt2, llama, bert   the language-model families (llama: Llama, Mistral, Qwen2, Qwen3,
+                Phi-3); gemma: Gemma 3 text
     tokenizer   a text model's tokenizer (Hugging Face tokenizers)
     images      a vision checkpoint's preprocessing and class names
 

@@ -19,6 +19,7 @@ from ..errors import CheckpointError
 from .ours import read_checkpoint
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+SHARD_INDEX = "model.safetensors.index.json"  # a model saved in shards: which file holds what
 
 LARGEST_DIMENSION = 100_000  # no config number of a model this app can show is larger
 # ... except these: real vocabularies (Llama 3: 128,256; Qwen2: 151,936) and RoPE's base;
@@ -149,18 +150,80 @@ def folder_json(folder: Path, file: str, required: bool = True) -> dict:
 
 def folder_weights(folder: Path) -> dict[str, torch.Tensor]:
     weights = next((folder / n for n in WEIGHT_FILES if (folder / n).is_file()), None)
+    if weights is None and (folder / SHARD_INDEX).is_file():
+        return sharded_weights(folder)
     if weights is None:
-        raise CheckpointError("{folder} has no weights: expected {files}", folder=folder.name,
-                              files=' or '.join(WEIGHT_FILES))
+        raise CheckpointError("{folder} has no weights: expected {files} or {index} with its "
+                              "shards", folder=folder.name, files=' or '.join(WEIGHT_FILES),
+                              index=SHARD_INDEX)
     return read_checkpoint(weights)[0]
+
+
+def shard_map(folder: Path) -> dict[str, list[str]]:
+    """{shard file: the tensor names the index puts in it}, from model.safetensors.index.json,
+    checked before any shard is read: a `weight_map` of names to plain file names of this
+    folder, every shard there."""
+    index = folder_json(folder, SHARD_INDEX)
+    mapping = index.get("weight_map")
+    if not isinstance(mapping, dict) or not mapping:
+        raise CheckpointError(f"{folder.name}/{SHARD_INDEX} has no weight_map of tensor "
+                              f"names to shard files")
+    shards: dict[str, list[str]] = {}
+    for name, file in mapping.items():
+        if not isinstance(file, str) or Path(file).name != file or \
+                not file.endswith(".safetensors"):
+            raise CheckpointError(f"{folder.name}/{SHARD_INDEX}: tensor '{name}' is mapped "
+                                  f"to {json.dumps(file)[:60]}, not a .safetensors file of "
+                                  f"the folder")
+        shards.setdefault(file, []).append(name)
+    missing = sorted(f for f in shards if not (folder / f).is_file())
+    if missing:
+        raise CheckpointError(f"{folder.name}: shard {missing[0]} named in {SHARD_INDEX} is "
+                              f"missing" + (f" (and {len(missing) - 1} more)"
+                                            if len(missing) > 1 else ""))
+    return shards
+
+
+def sharded_weights(folder: Path) -> dict[str, torch.Tensor]:
+    """Every tensor of a sharded folder, read one shard at a time into one dictionary (one
+    copy of the model, never two): each shard must hold exactly the names the index gives
+    it, and no name may come twice."""
+    tensors: dict[str, torch.Tensor] = {}
+    for file, names in shard_map(folder).items():
+        part = read_checkpoint(folder / file)[0]
+        twice = sorted(set(part) & set(tensors))
+        if twice:
+            raise CheckpointError(f"{folder.name}: tensor '{twice[0]}' is in more than one "
+                                  f"shard ({file} and another)")
+        if set(part) != set(names):
+            unlisted = sorted(set(part) - set(names))
+            absent = sorted(set(names) - set(part))
+            what = (f"holds '{unlisted[0]}', which {SHARD_INDEX} does not map to it"
+                    if unlisted else f"lacks '{absent[0]}', which {SHARD_INDEX} maps to it")
+            raise CheckpointError(f"{folder.name}: shard {file} {what}")
+        tensors.update(part)
+        del part
+    return tensors
 
 
 # -- state dicts -----------------------------------------------------------------------------
 
+# a floating dtype's exponent bits, all set for inf and NaN only, read as the integer of its size
+EXPONENT = {torch.float32: (torch.int32, 0x7F800000), torch.bfloat16: (torch.int16, 0x7F80),
+            torch.float16: (torch.int16, 0x7C00),
+            torch.float64: (torch.int64, 0x7FF0000000000000)}
+
+
 def all_finite(tensor: torch.Tensor, block: int = 1 << 20) -> bool:
     """Every value finite, checked a million values at a time: isfinite's temporaries for a
-    whole 50,257-word embedding at once were ~250 MB of the opening's peak."""
+    whole 50,257-word embedding at once were ~250 MB of the opening's peak. A value is inf or
+    NaN exactly when its exponent bits are all set: read as integers, that test is ~30 times
+    faster than isfinite on this CPU (bf16: 90 s of opening a 0.6B model, now ~3)."""
     flat = tensor.reshape(-1)
+    if tensor.dtype in EXPONENT:
+        kind, bits = EXPONENT[tensor.dtype]
+        return not any(bool(((part.view(kind) & bits) == bits).any())
+                       for part in flat.split(block))
     return all(bool(torch.isfinite(part).all()) for part in flat.split(block))
 
 
@@ -200,7 +263,8 @@ class Rule:
 
     transpose: a 2-D weight stored [in, out] (GPT-2's Conv1D) is turned to [out, in].
     split: a config size (a key of `rename`'s `sizes`): the tensor is len(to) blocks of that
-        many rows, one per name (GPT-2's c_attn holds q, k and v).
+        many rows, one per name (GPT-2's c_attn holds q, k and v); or one such key per name,
+        for blocks of different sizes (Phi-3's qkv_proj with fewer key/value heads).
     join: the values of the pattern's group named `part`, in order: the tensors that match
         with each value are concatenated along rows into the one name (q, k, v -> qkv).
     flatten: stored with extra axes ([1, n]): kept as a vector.
@@ -209,7 +273,7 @@ class Rule:
     pattern: str
     to: str | tuple[str, ...] | None
     transpose: bool = False
-    split: str = ""
+    split: str | tuple[str, ...] = ""
     join: tuple[str, ...] = ()
     flatten: bool = False
     add: tuple[tuple[int, int], ...] = ()
@@ -283,12 +347,13 @@ def rename(tensors: dict[str, torch.Tensor], table: Renames, name: str,
             continue
         parts = [value] * len(targets)
         if rule.split:
-            size = (sizes or {})[rule.split]
-            if value.shape[0] != len(targets) * size:
+            keys = rule.split if isinstance(rule.split, tuple) else (rule.split,) * len(targets)
+            widths = [(sizes or {})[k] for k in keys]
+            if value.shape[0] != sum(widths):
                 raise CheckpointError("{name}: '{key}' has shape {shape}, not {count} wide",
                                       name=name, key=key, shape=list(value.shape),
-                                      count=len(targets) * size)
-            parts = [part.contiguous() for part in value.split(size, 0)]
+                                      count=sum(widths))
+            parts = [part.contiguous() for part in value.split(widths, 0)]
         for target, part in zip(targets, parts):
             put(target, part, index)
     for (index, target), found_parts in joins.items():

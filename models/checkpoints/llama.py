@@ -1,9 +1,12 @@
 """The Llama family's folders as `transformers` saves them (`model_type` llama, mistral,
-qwen2): config.json onto our DecoderConfig (models/decoder.py), the names onto ours. RoPE
-(with `rope_theta`, `rope_scaling` linear and llama3), RMSNorm, SwiGLU, grouped-query
-attention. Refused: other rope_scaling types and their extra options, partial rotary,
-another activation. A sliding window is accepted only as a limit on the input: our attention
-never reaches past it. What tells the relatives apart is a `Variant`, data."""
+qwen2, qwen3, phi3): config.json onto our DecoderConfig (models/decoder.py), the names onto
+ours. RoPE (with `rope_theta`, `rope_scaling` linear and llama3), RMSNorm, SwiGLU,
+grouped-query attention; Qwen3's per-head q/k norms; Phi-3's fused qkv_proj and
+gate_up_proj split into our q/k/v and gate/up projections. A sliding window (Mistral, Phi-3:
+every layer; Qwen2/Qwen3: with use_sliding_window, the layers from max_window_layers or as
+layer_types say) is computed as a band mask, for inputs of any length. Refused: other
+rope_scaling types and their extra options, partial rotary, another activation. What tells
+the relatives apart is a `Variant`, data."""
 from __future__ import annotations
 
 import functools
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CheckpointError
-from .common import LARGEST_VALUE, HubModel, Renames, Rule
+from .common import LARGEST_VALUE, HubModel, Renames, Rule, whole
 from .text import check_common, language_model, need, token_id
 
 ROPE_TYPES = ("default", "linear", "llama3")
@@ -22,27 +25,49 @@ ROPE_TYPES = ("default", "linear", "llama3")
 class Variant:
     """What a relative of Llama does differently: q/k/v and output biases (None: config's
     attention_bias says), a sliding window only when the config asks for it (Qwen2's
-    use_sliding_window or layer_types) rather than whenever it gives one."""
+    use_sliding_window, then per layer_types) rather than whenever it gives one, q/k norms
+    (Qwen3), fused projections (Phi-3: `renames` is its own table)."""
     qkv_bias: bool | None = None
     out_bias: bool | None = None
     window_when_asked: bool = False
+    qk_norm: bool = False
+    fused: bool = False
 
 
 LLAMA = Variant()
 MISTRAL = Variant()
 QWEN2 = Variant(qkv_bias=True, out_bias=False, window_when_asked=True)
+QWEN3 = Variant(window_when_asked=True, qk_norm=True)
+PHI3 = Variant(qkv_bias=False, out_bias=False, fused=True)
 
 LLAMA_LAYER = {"input_layernorm": "norm1", "post_attention_layernorm": "norm2",
                **{f"self_attn.{p}_proj": f"attn.{p}_proj" for p in "qkvo"},
+               "self_attn.q_norm": "attn.q_norm", "self_attn.k_norm": "attn.k_norm",
                **{f"mlp.{p}_proj": f"mlp.{p}_proj" for p in ("gate", "up", "down")}}
-# the Llama family's names -> ours
-LLAMA_RENAMES = Renames(rules=(
-    Rule(r"model\.embed_tokens\.weight", "embed.weight"),
-    Rule(r"model\.norm\.weight", "norm.weight"),
-    Rule(r"lm_head\.weight", "lm_head.weight"),
-    Rule(r".*rotary_emb\.inv_freq", None),  # a buffer old versions saved: recomputed
-    *(Rule(rf"model\.layers\.(\d+)\.{re.escape(part)}\.(weight|bias)",
-           rf"layers.\1.{ours}.\2") for part, ours in LLAMA_LAYER.items()),
+OUTER = (Rule(r"model\.embed_tokens\.weight", "embed.weight"),
+         Rule(r"model\.norm\.weight", "norm.weight"),
+         Rule(r"lm_head\.weight", "lm_head.weight"),
+         Rule(r".*rotary_emb\.inv_freq", None))  # a buffer old versions saved: recomputed
+
+
+def layer_rules(parts: dict[str, str]) -> tuple[Rule, ...]:
+    return tuple(Rule(rf"model\.layers\.(\d+)\.{re.escape(part)}\.(weight|bias)",
+                      rf"layers.\1.{ours}.\2") for part, ours in parts.items())
+
+
+# the Llama family's names -> ours (Qwen3's q_norm and k_norm included)
+LLAMA_RENAMES = Renames(rules=(*OUTER, *layer_rules(LLAMA_LAYER)))
+# Phi-3: q, k and v in one matrix (rows: all query heads, then the key heads, then the value
+# heads), gate and up in another (gate's rows first)
+PHI3_RENAMES = Renames(rules=(
+    *OUTER,
+    Rule(r"model\.layers\.(\d+)\.self_attn\.qkv_proj\.weight",
+         (r"layers.\1.attn.q_proj.weight", r"layers.\1.attn.k_proj.weight",
+          r"layers.\1.attn.v_proj.weight"), split=("q_rows", "kv_rows", "kv_rows")),
+    Rule(r"model\.layers\.(\d+)\.mlp\.gate_up_proj\.weight",
+         (r"layers.\1.mlp.gate_proj.weight", r"layers.\1.mlp.up_proj.weight"), split="d_ff"),
+    *layer_rules({k: v for k, v in LLAMA_LAYER.items() if "norm" in k or "o_proj" in k
+                  or "down_proj" in k}),
 ))
 
 
@@ -84,16 +109,41 @@ def rope_settings(config: dict, name: str) -> tuple[float, dict | None]:
     return theta, {"rope_type": kind, **{k: scaling[k] for k in keys}}
 
 
-def _sliding_window(config: dict, variant: Variant) -> int | None:
-    """The attention window some layers use (None: every layer sees the whole input)."""
+LAYER_TYPES = ("sliding_attention", "full_attention")
+
+
+def layer_types(config: dict, layers: int, name: str, default: list[str]) -> list[str]:
+    """config.json's `layer_types` (checked: one known type per layer), else `default`."""
+    types = config.get("layer_types")
+    if types is None:
+        return default
+    if not isinstance(types, list) or len(types) != layers or any(
+            t not in LAYER_TYPES for t in types):
+        raise CheckpointError(f"{name}: layer_types must name sliding_attention or "
+                              f"full_attention for each of the {layers} layers")
+    return list(types)
+
+
+def sliding_window(config: dict, variant: Variant, layers: int, name: str
+                   ) -> tuple[int | None, list[str] | None]:
+    """(the window, which layers use it: None for all) — (None, None) when no layer has one.
+    Mistral and Phi-3: every layer, whenever sliding_window is set. Qwen2/Qwen3: only with
+    use_sliding_window, then as layer_types says (else the layers from max_window_layers)."""
     window = config.get("sliding_window")
-    if not window:
-        return None
-    if variant.window_when_asked:  # only with use_sliding_window, and then per layer_types
-        types = config.get("layer_types") or []
-        if not config.get("use_sliding_window") and "sliding_attention" not in types:
-            return None
-    return int(window)
+    if window is None or window is False:
+        return None, None
+    window = whole(window, "sliding_window", name, 1, 10**9)
+    if not variant.window_when_asked:
+        return window, None
+    if not config.get("use_sliding_window"):
+        return None, None  # (transformers sets the window to None then)
+    first = config.get("max_window_layers", 28)
+    first = first if isinstance(first, int) else 28
+    types = layer_types(config, layers, name, ["sliding_attention" if i >= first else
+                                               "full_attention" for i in range(layers)])
+    if "sliding_attention" not in types:
+        return None, None
+    return window, types
 
 
 def llama_config(config: dict, variant: Variant, name: str) -> tuple[dict, str]:
@@ -117,18 +167,16 @@ def llama_config(config: dict, variant: Variant, name: str) -> tuple[dict, str]:
     theta, scaling = rope_settings(config, name)
     layers = need(config, "num_hidden_layers", name)
     max_len = need(config, "max_position_embeddings", name)
-    window = _sliding_window(config, variant)
+    window, types = sliding_window(config, variant, layers, name)
     note = ""
-    if window is not None and window < max_len:
-        # an input within the window is computed exactly; a longer one would need the window
-        max_len = window
-        note = f"its sliding window of {window} tokens"
     longest = LARGEST_VALUE["max_len"]
     if max_len > longest:
         # RoPE allocates nothing per position: the number is only the longest input, and an
         # input far longer than this app can show live would only cost minutes and gigabytes
         max_len = longest
         note = f"this app's limit ({longest:,} tokens)"
+    if window is not None and window >= max_len:  # no input this app takes reaches past it
+        window, types = None, None
     bias = bool(config.get("attention_bias", False))
     vocab = need(config, "vocab_size", name)
     values = dict(vocab_size=vocab, d_model=width, num_layers=layers, num_heads=heads,
@@ -142,15 +190,19 @@ def llama_config(config: dict, variant: Variant, name: str) -> tuple[dict, str]:
                   tie_embeddings=bool(config.get("tie_word_embeddings", False)),
                   bos_id=token_id(config, "bos_token_id", vocab),
                   eos_id=token_id(config, "eos_token_id", vocab),
-                  pad_id=token_id(config, "pad_token_id", vocab))
+                  pad_id=token_id(config, "pad_token_id", vocab),
+                  qk_norm=variant.qk_norm, sliding_window=window, layer_types=types)
     return values, note
 
 
 def read_llama_folder(folder: Path, config: dict, variant: Variant = LLAMA) -> HubModel:
     check_common(config, folder.name)
     values, note = llama_config(config, variant, folder.name)
-    return language_model(folder, config, values, LLAMA_RENAMES, "decoder", "embed.weight",
-                          "lm_head.weight", values["tie_embeddings"], note=note)
+    rows = values["head_dim"] * values["num_heads"], values["head_dim"] * values["num_kv_heads"]
+    return language_model(folder, config, values, PHI3_RENAMES if variant.fused else
+                          LLAMA_RENAMES, "decoder", "embed.weight", "lm_head.weight",
+                          values["tie_embeddings"], note=note,
+                          sizes=dict(q_rows=rows[0], kv_rows=rows[1]))
 
 
 def reader(variant: Variant):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CheckpointError, message
-from . import bert, gpt2, llama, marian, timm, vision
+from . import bert, gemma, gpt2, llama, marian, timm, vision
 from .common import HubModel, folder_json, is_model_folder
 from .tokenizer import PLAIN, TextTokenizer, TokenizerStyle, read_tokenizer
 
@@ -41,6 +41,9 @@ FAMILIES: dict[str, Family] = {  # config.json's model_type -> its family
     "llama": Family(llama.reader(llama.LLAMA), "causal-lm", "Llama", PLAIN),
     "mistral": Family(llama.reader(llama.MISTRAL), "causal-lm", "Mistral", PLAIN),
     "qwen2": Family(llama.reader(llama.QWEN2), "causal-lm", "Qwen2", PLAIN),
+    "qwen3": Family(llama.reader(llama.QWEN3), "causal-lm", "Qwen3", PLAIN),
+    "phi3": Family(llama.reader(llama.PHI3), "causal-lm", "Phi-3", PLAIN),
+    "gemma3_text": Family(gemma.read_gemma3_folder, "causal-lm", "Gemma 3", PLAIN),
     "bert": Family(bert.read_bert_folder, "masked-lm", "BERT", bert.TOKENIZER),
 }
 # timm's folders say `architecture` (the variant) instead of a model_type
@@ -56,6 +59,8 @@ REFUSED_FAMILIES = {
     "mllama": "an image encoder (multimodal)", "roberta": "RoBERTa's offset positions",
     "gpt_neox": "parallel residuals and partial rotary", "gpt_neo": "local attention layers",
     "gemma": "scaled embeddings and its own norm", "gemma2": "logit soft-capping",
+    "gemma3": "an image encoder (multimodal Gemma 3, 4B and larger; the text-only Gemma 3 "
+              "folders, model_type gemma3_text, open)",
     "phi": "partial rotary and a parallel block", "opt": "OPT's offset positions",
     "distilbert": "different tensor names and no token types",
 }

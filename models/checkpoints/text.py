@@ -81,14 +81,15 @@ def check_sizes(values: dict, tensors: dict[str, torch.Tensor], name: str, embed
 
 def language_model(folder: Path, config: dict, values: dict, renames: Renames, arch: str,
                    embed: str, head: str, tied: bool, style: TokenizerStyle = PLAIN,
-                   note: str = "", check: Callable[[dict, str], None] | None = None
-                   ) -> HubModel:
+                   note: str = "", check: Callable[[dict, str], None] | None = None,
+                   sizes: dict | None = None) -> HubModel:
     """A text model folder whose config.json was read into our `values`: its weights under
     our names (`renames`; the output layer `head` is the embedding `embed` when `tied`),
     checked against the config, and its tokenizer. `note`: why the input is limited;
-    `check(tensors, name)`: the family's own check of the renamed tensors."""
+    `check(tensors, name)`: the family's own check of the renamed tensors; `sizes`: more
+    sizes for the table's splits than our config's values."""
     name = folder.name
-    ours = rename(folder_weights(folder), renames, name, values)
+    ours = rename(folder_weights(folder), renames, name, {**values, **(sizes or {})})
     if check is not None:
         check(ours, name)
     ours = tie(ours, tied, name, embed, head)

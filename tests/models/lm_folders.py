@@ -123,3 +123,50 @@ def build(family: str, folder: Path, tokenizer_files: str = "tokenizer.json", **
                 p.normal_(0, 0.1)
     model.eval().save_pretrained(folder)
     return model
+
+
+NEW_FAMILIES = ("qwen3", "phi3", "gemma3_text")
+
+
+def build_new(family: str, folder: Path, **options):
+    """A random Qwen3, Phi-3 or Gemma 3 (text) model saved with a tokenizer into `folder`
+    by transformers; `options` go to its config. Returns the library's model (eval mode)."""
+    import transformers
+    from transformers import PreTrainedTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if family == "qwen3":
+        tok = byte_level_tokenizer(["<|endoftext|>"])
+        specials = dict(bos_token="<|endoftext|>", eos_token="<|endoftext|>")
+        end = "<|endoftext|>"
+    else:  # Phi-3 and Gemma: sentencepiece-style, <s> before the text
+        tok = sentencepiece_tokenizer()
+        specials = dict(bos_token="<s>", eos_token="</s>", unk_token="<unk>")
+        end = "</s>"
+    PreTrainedTokenizerFast(tokenizer_object=tok, **specials).save_pretrained(folder)
+    vocab, eos = tok.get_vocab_size(), tok.token_to_id(end)
+    bos = tok.token_to_id(specials["bos_token"])
+    torch.manual_seed({"qwen3": 6, "phi3": 7, "gemma3_text": 8}[family])
+    common = dict(vocab_size=vocab, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
+                  eos_token_id=eos, bos_token_id=bos, pad_token_id=None)
+    if family == "qwen3":
+        config = transformers.Qwen3Config(**{**common, "head_dim": 16,
+                                             "tie_word_embeddings": True, **options})
+        model = transformers.Qwen3ForCausalLM(config)
+    elif family == "phi3":
+        config = transformers.Phi3Config(**{**common, **options})
+        model = transformers.Phi3ForCausalLM(config)
+    else:
+        config = transformers.Gemma3TextConfig(**{
+            **common, "num_hidden_layers": 3, "head_dim": 8, "query_pre_attn_scalar": 12,
+            "sliding_window": 5, "layer_types": ["sliding_attention", "full_attention",
+                                                 "sliding_attention"],
+            "final_logit_softcapping": 3.0, **options})
+        model = transformers.Gemma3ForCausalLM(config)
+    with torch.no_grad():  # norms away from their start: a norm not loaded would show
+        for name, p in model.named_parameters():
+            if name.endswith("bias") or "norm" in name:
+                p.add_(torch.randn_like(p) * 0.1)
+    model.eval().save_pretrained(folder)
+    return model

@@ -134,3 +134,72 @@ def test_bert_sees_both_directions_and_its_head_is_tied():
     assert np.allclose(trace["layers.0.attn/weights"].sum(-1), 1, atol=1e-5)
     assert set(bert.describe_sites()) == {"layers.0.attn", "layers.1.attn"}
 
+
+
+GEMMA_LIKE = dict(vocab_size=50, d_model=32, num_layers=3, num_heads=4, num_kv_heads=1,
+                  head_dim=8, d_ff=48, max_len=4096, position="rope", norm="rmsnorm",
+                  mlp="geglu_tanh", qkv_bias=False, out_bias=False, mlp_bias=False,
+                  qk_norm=True, norm_offset=1.0, sandwich_norm=True, embed_scale=True,
+                  attn_scalar=12.0, logit_softcap=3.0, sliding_window=4,
+                  layer_types=["sliding_attention", "full_attention", "sliding_attention"],
+                  rope_local_theta=100.0)
+
+
+def test_a_sliding_window_is_a_causal_band_in_both_paths():
+    """Fused (SDPA with the band as an additive mask) and explicit (the weights kept for a
+    loss) attention agree, and a token never sees one w or more tokens back."""
+    m = model(**GEMMA_LIKE)
+    ids = torch.randint(0, 50, (1, 13))
+    changed = ids.clone()
+    changed[0, 0] = (changed[0, 0] + 1) % 50  # seen by the global layer only
+    attn = m.layers[0].attn
+    with torch.no_grad():
+        fused = m(ids)
+        attn.kept_weights = []
+        explicit = m(ids)
+        weights = attn.kept_weights[0][0]  # (H, N, N)
+        attn.kept_weights = None
+    assert torch.allclose(fused, explicit, atol=1e-5)
+    i, j = torch.meshgrid(torch.arange(13), torch.arange(13), indexing="ij")
+    band = (j <= i) & (j > i - 4)
+    assert torch.all(weights[:, ~band] == 0) and torch.all(weights[:, band] > 0)
+    with torch.no_grad(), recording() as trace:
+        m(ids)
+    assert int(trace["layers.0.attn/window"]) == 4 and "layers.1.attn/window" not in trace
+    np.testing.assert_allclose(trace["layers.0.attn/weights"], weights.numpy(), atol=1e-6)
+    assert m.describe_sites()["layers.0.attn"]["kind"] == "sliding"
+    assert m.describe_sites()["layers.1.attn"]["kind"] == "causal"
+    with torch.no_grad():  # the first token reaches the end through the global layer only
+        assert not torch.allclose(m(changed)[0, -1], fused[0, -1], atol=1e-6)
+
+
+def test_a_sliding_window_trace_is_linear_in_length_and_reads_back(tmp_path):
+    from models.trace import Trace
+
+    m = model(**GEMMA_LIKE)
+
+    def run(n):
+        with torch.no_grad(), recording() as trace:
+            m(torch.randint(0, 50, (1, n)))
+        return trace
+
+    small, large = run(1024), run(2048)
+    assert large.nbytes() <= 2.2 * small.nbytes()
+    assert large.nbytes() < 3 * 4 * 2048 * 2048 * 4 / 8  # far below one N×N per head
+    trace = run(20)
+    trace.meta = {"sites": {}}
+    trace.save_npz(tmp_path / "c.npz", compact=True)
+    back = Trace.load_npz(tmp_path / "c.npz")
+    np.testing.assert_array_equal(back["layers.2.attn/mask"], trace["layers.2.attn/mask"])
+    np.testing.assert_allclose(back["layers.2.attn/weights"], trace["layers.2.attn/weights"],
+                               atol=1e-6)
+    assert np.isneginf(back["layers.2.attn/mask"][0, 10, 6])  # 4 back: outside the window
+    assert back["layers.2.attn/mask"][0, 10, 7] == 0
+
+
+def test_newer_options_leave_the_config_dict_of_a_plain_model_as_it_was():
+    assert set(DecoderConfig(**LLAMA).to_dict()) == {
+        f for f in DecoderConfig.__dataclass_fields__ if f not in (
+            "qk_norm", "norm_offset", "sandwich_norm", "embed_scale", "attn_scalar",
+            "logit_softcap", "sliding_window", "layer_types", "rope_local_theta")}
+    assert DecoderConfig(**GEMMA_LIKE).to_dict()["sliding_window"] == 4

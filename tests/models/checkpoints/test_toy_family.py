@@ -117,12 +117,14 @@ def test_unregistered_the_family_is_refused_with_the_list_it_is_not_in(toy_folde
         registry.read_model(folder)
     assert str(refused.value) == (
         'tiny-toy: model_type "toy-decoder" cannot be opened (only vit, deit, swin, marian, '
-        'gpt2, llama, mistral, qwen2 and bert are, and timm folders)')
+        'gpt2, llama, mistral, qwen2, qwen3, phi3, gemma3_text and bert are, and timm '
+        'folders)')
 
 
 def test_registered_it_is_in_every_list_of_families(registered, toy_folder):
     assert registry.supported() == ("only vit, deit, swin, marian, gpt2, llama, mistral, "
-                                    "qwen2, bert and toy-decoder are, and timm folders")
+                                    "qwen2, qwen3, phi3, gemma3_text, bert and toy-decoder "
+                                    "are, and timm folders")
     assert registry.titles("causal-lm").endswith(", Toy decoder")
     opened = registry.read_model(toy_folder[0])
     assert (opened.arch, opened.family, opened.task) == ("decoder", "toy-decoder", "causal-lm")
