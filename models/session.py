@@ -61,9 +61,10 @@ def compute_dtype(stored: torch.dtype, device: str) -> torch.dtype:
         F.scaled_dot_product_attention(x[None, None], x[None, None], x[None, None])
         F.linear(x, x).softmax(-1).float()
     except (RuntimeError, TypeError) as error:
-        raise CheckpointError(f"the device {device} cannot compute in {keep} "
-                              f"({str(error).splitlines()[0][:80]}); open the folder without "
-                              f"--dtype to compute in float32") from None
+        raise CheckpointError("the device {device} cannot compute in {dtype} ({error}); open "
+                              "the folder without --dtype to compute in float32",
+                              device=device, dtype=keep,
+                              error=str(error).splitlines()[0][:80]) from None
     return stored
 
 

@@ -2090,5 +2090,101 @@ offset →</source>
         <source>--dtype {name}? choose bfloat16 or float16 (float32 is the default)</source>
         <translation>--dtype {name}？请选择 bfloat16 或 float16（默认为 float32）</translation>
     </message>
+    <message>
+        <source>&apos;{text}&apos; is not one of this model&apos;s outputs (give a token of its vocabulary, a class label, or an id)</source>
+        <translation>&apos;{text}&apos; 不是这个模型的输出之一（请给出它词表中的一个 token、一个类别标签或一个编号）</translation>
+    </message>
+    <message>
+        <source>--dtype {name}? choose bfloat16 or float16 (float32 is the default)</source>
+        <translation>--dtype {name}？请选择 bfloat16 或 float16（默认是 float32）</translation>
+    </message>
+    <message>
+        <source>a classifier is read at its class token or its pooled tokens: leave the position out</source>
+        <translation>分类器在它的类别 token 或池化后的 token 上读出：请不要指定位置</translation>
+    </message>
+    <message>
+        <source>a position is needed</source>
+        <translation>需要指定一个位置</translation>
+    </message>
+    <message>
+        <source>no chat turn: {why}</source>
+        <translation>不能用对话轮次：{why}</translation>
+    </message>
+    <message>
+        <source>no output {target}: the read-out has {size}</source>
+        <translation>没有输出 {target}：读出层只有 {size} 个</translation>
+    </message>
+    <message>
+        <source>no position {position}: the input has {n} tokens</source>
+        <translation>没有位置 {position}：输入只有 {n} 个 token</translation>
+    </message>
+    <message>
+        <source>no read-out for this architecture: {arch}</source>
+        <translation>这种架构没有读出层：{arch}</translation>
+    </message>
+    <message>
+        <source>the device {device} cannot compute in {dtype} ({error}); open the folder without --dtype to compute in float32</source>
+        <translation>设备 {device} 不能用 {dtype} 计算（{error}）；不加 --dtype 打开这个文件夹，就会用 float32 计算</translation>
+    </message>
+    <message>
+        <source>{folder} has no weights: expected {files} or {index} with its shards</source>
+        <translation>{folder} 里没有权重：应当有 {files}，或者 {index} 及其分片</translation>
+    </message>
+    <message>
+        <source>{folder}/{index} has no weight_map of tensor names to shard files</source>
+        <translation>{folder}/{index} 没有从张量名到分片文件的 weight_map</translation>
+    </message>
+    <message>
+        <source>{folder}/{index}: tensor &apos;{name}&apos; is mapped to {file}, not a .safetensors file of the folder</source>
+        <translation>{folder}/{index}：张量 &apos;{name}&apos; 被映射到 {file}，而不是这个文件夹里的 .safetensors 文件</translation>
+    </message>
+    <message>
+        <source>{folder}: shard {file} holds &apos;{name}&apos;, which {index} does not map to it</source>
+        <translation>{folder}：分片 {file} 含有 &apos;{name}&apos;，但 {index} 没有把它映射到这个分片</translation>
+    </message>
+    <message>
+        <source>{folder}: shard {file} lacks &apos;{name}&apos;, which {index} maps to it</source>
+        <translation>{folder}：分片 {file} 缺少 &apos;{name}&apos;，而 {index} 把它映射到这个分片</translation>
+    </message>
+    <message>
+        <source>{folder}: shard {file} named in {index} is missing</source>
+        <translation>{folder}：{index} 中列出的分片 {file} 不存在</translation>
+    </message>
+    <message>
+        <source>{folder}: shard {file} named in {index} is missing (and {more} more)</source>
+        <translation>{folder}：{index} 中列出的分片 {file} 不存在（另有 {more} 个也不存在）</translation>
+    </message>
+    <message>
+        <source>{folder}: tensor &apos;{name}&apos; is in more than one shard ({file} and another)</source>
+        <translation>{folder}：张量 &apos;{name}&apos; 出现在不止一个分片中（{file} 和另一个）</translation>
+    </message>
+    <message>
+        <source>{name}: RoPE scaling of the sliding-window layers is not supported</source>
+        <translation>{name}：不支持滑动窗口层的 RoPE 缩放</translation>
+    </message>
+    <message>
+        <source>{name}: attn_logit_softcapping (soft-capped attention scores) is not supported</source>
+        <translation>{name}：不支持 attn_logit_softcapping（软截断的注意力分数）</translation>
+    </message>
+    <message>
+        <source>{name}: hidden_activation &apos;{act}&apos; is not supported (Gemma 3&apos;s MLP uses gelu_pytorch_tanh)</source>
+        <translation>{name}：不支持 hidden_activation &apos;{act}&apos;（Gemma 3 的 MLP 使用 gelu_pytorch_tanh）</translation>
+    </message>
+    <message>
+        <source>{name}: layer_types must name sliding_attention or full_attention for each of the {layers} layers</source>
+        <translation>{name}：layer_types 必须为全部 {layers} 层逐一写明 sliding_attention 或 full_attention</translation>
+    </message>
+    <message>
+        <source>{name}: use_bidirectional_attention is not supported (a causal language model only)</source>
+        <translation>{name}：不支持 use_bidirectional_attention（只支持因果语言模型）</translation>
+    </message>
+    <message>
+        <source>{source}: its config builds no {arch} model ({kind}: {error})</source>
+        <translation>{source}：它的配置无法构建 {arch} 模型（{kind}：{error}）</translation>
+    </message>
+    <message>
+        <source>an image encoder (multimodal Gemma 3, 4B and larger; the text-only Gemma 3 folders, model_type gemma3_text, open)</source>
+        <translation>图像编码器（多模态 Gemma 3，4B 及更大；纯文本的 Gemma 3 文件夹，即 model_type gemma3_text，可以打开）</translation>
+    </message>
 </context>
 </TS>

@@ -166,21 +166,24 @@ def shard_map(folder: Path) -> dict[str, list[str]]:
     index = folder_json(folder, SHARD_INDEX)
     mapping = index.get("weight_map")
     if not isinstance(mapping, dict) or not mapping:
-        raise CheckpointError(f"{folder.name}/{SHARD_INDEX} has no weight_map of tensor "
-                              f"names to shard files")
+        raise CheckpointError("{folder}/{index} has no weight_map of tensor names to shard "
+                              "files", folder=folder.name, index=SHARD_INDEX)
     shards: dict[str, list[str]] = {}
     for name, file in mapping.items():
         if not isinstance(file, str) or Path(file).name != file or \
                 not file.endswith(".safetensors"):
-            raise CheckpointError(f"{folder.name}/{SHARD_INDEX}: tensor '{name}' is mapped "
-                                  f"to {json.dumps(file)[:60]}, not a .safetensors file of "
-                                  f"the folder")
+            raise CheckpointError("{folder}/{index}: tensor '{name}' is mapped to {file}, "
+                                  "not a .safetensors file of the folder", folder=folder.name,
+                                  index=SHARD_INDEX, name=name, file=json.dumps(file)[:60])
         shards.setdefault(file, []).append(name)
     missing = sorted(f for f in shards if not (folder / f).is_file())
     if missing:
-        raise CheckpointError(f"{folder.name}: shard {missing[0]} named in {SHARD_INDEX} is "
-                              f"missing" + (f" (and {len(missing) - 1} more)"
-                                            if len(missing) > 1 else ""))
+        if len(missing) > 1:
+            raise CheckpointError("{folder}: shard {file} named in {index} is missing (and "
+                                  "{more} more)", folder=folder.name, file=missing[0],
+                                  index=SHARD_INDEX, more=len(missing) - 1)
+        raise CheckpointError("{folder}: shard {file} named in {index} is missing",
+                              folder=folder.name, file=missing[0], index=SHARD_INDEX)
     return shards
 
 
@@ -193,14 +196,18 @@ def sharded_weights(folder: Path) -> dict[str, torch.Tensor]:
         part = read_checkpoint(folder / file)[0]
         twice = sorted(set(part) & set(tensors))
         if twice:
-            raise CheckpointError(f"{folder.name}: tensor '{twice[0]}' is in more than one "
-                                  f"shard ({file} and another)")
+            raise CheckpointError("{folder}: tensor '{name}' is in more than one shard ({file} "
+                                  "and another)", folder=folder.name, name=twice[0], file=file)
         if set(part) != set(names):
             unlisted = sorted(set(part) - set(names))
             absent = sorted(set(names) - set(part))
-            what = (f"holds '{unlisted[0]}', which {SHARD_INDEX} does not map to it"
-                    if unlisted else f"lacks '{absent[0]}', which {SHARD_INDEX} maps to it")
-            raise CheckpointError(f"{folder.name}: shard {file} {what}")
+            if unlisted:
+                raise CheckpointError("{folder}: shard {file} holds '{name}', which {index} "
+                                      "does not map to it", folder=folder.name, file=file,
+                                      name=unlisted[0], index=SHARD_INDEX)
+            raise CheckpointError("{folder}: shard {file} lacks '{name}', which {index} maps "
+                                  "to it", folder=folder.name, file=file, name=absent[0],
+                                  index=SHARD_INDEX)
         tensors.update(part)
         del part
     return tensors

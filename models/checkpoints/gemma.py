@@ -49,8 +49,8 @@ def gemma3_rope(config: dict, name: str) -> tuple[float, dict | None, float]:
         found[kind] = rope_settings({"rope_parameters": values}, name)
     local_theta, local_scaling = found["sliding_attention"]
     if local_scaling is not None:
-        raise CheckpointError(f"{name}: RoPE scaling of the sliding-window layers is not "
-                              f"supported")
+        raise CheckpointError("{name}: RoPE scaling of the sliding-window layers is not "
+                              "supported", name=name)
     theta, scaling = found["full_attention"]
     for base, key in ((theta, "rope_theta"), (local_theta, "rope_local_base_freq")):
         real(base, key, name, 1.0, LARGEST_VALUE["rope_theta"])
@@ -60,21 +60,23 @@ def gemma3_rope(config: dict, name: str) -> tuple[float, dict | None, float]:
 def gemma3_config(config: dict, name: str) -> tuple[dict, str]:
     act = config.get("hidden_activation", config.get("hidden_act", "gelu_pytorch_tanh"))
     if act != "gelu_pytorch_tanh":
-        raise CheckpointError(f"{name}: hidden_activation '{act}' is not supported (Gemma 3's "
-                              f"MLP uses gelu_pytorch_tanh)")
+        raise CheckpointError("{name}: hidden_activation '{act}' is not supported (Gemma 3's "
+                              "MLP uses gelu_pytorch_tanh)", name=name, act=act)
     if config.get("attn_logit_softcapping") is not None:
-        raise CheckpointError(f"{name}: attn_logit_softcapping (soft-capped attention "
-                              f"scores) is not supported")
+        raise CheckpointError("{name}: attn_logit_softcapping (soft-capped attention "
+                              "scores) is not supported", name=name)
     if config.get("use_bidirectional_attention"):
-        raise CheckpointError(f"{name}: use_bidirectional_attention is not supported (a "
-                              f"causal language model only)")
+        raise CheckpointError("{name}: use_bidirectional_attention is not supported (a "
+                              "causal language model only)", name=name)
     width, heads = need(config, "hidden_size", name), need(config, "num_attention_heads", name)
     kv = config.get("num_key_value_heads") or heads
     if not isinstance(kv, int) or kv <= 0 or heads % kv:
-        raise CheckpointError(f"{name}: {heads} heads cannot share {kv} key/value heads")
+        raise CheckpointError("{name}: {heads} heads cannot share {kv} key/value heads",
+                              name=name, heads=heads, kv=kv)
     head_dim = whole(config.get("head_dim", 256), "head_dim", name)
     if head_dim % 2:
-        raise CheckpointError(f"{name}: head_dim {head_dim} is not an even whole number")
+        raise CheckpointError("{name}: head_dim {head_dim} is not an even whole number",
+                              name=name, head_dim=head_dim)
     layers = need(config, "num_hidden_layers", name)
     pattern = config.get("sliding_window_pattern", 6)
     pattern = whole(pattern, "sliding_window_pattern", name)

@@ -119,8 +119,9 @@ def layer_types(config: dict, layers: int, name: str, default: list[str]) -> lis
         return default
     if not isinstance(types, list) or len(types) != layers or any(
             t not in LAYER_TYPES for t in types):
-        raise CheckpointError(f"{name}: layer_types must name sliding_attention or "
-                              f"full_attention for each of the {layers} layers")
+        raise CheckpointError("{name}: layer_types must name sliding_attention or "
+                              "full_attention for each of the {layers} layers", name=name,
+                              layers=layers)
     return list(types)
 
 

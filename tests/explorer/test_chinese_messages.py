@@ -43,7 +43,7 @@ TECHNICAL = {
     "head", "fc", "cls", "predictions", "vocab", "merges", "shared", "weights_only",
     "untrained", "layernorm_embedding", "config", "install", "tokenizer", "ALiBi", "RoBERTa",
     "OPT", "logit", "vit", "deit", "swin", "marian", "gpt2", "llama", "mistral", "qwen2", "bert",
-    "toy-decoder", "png", "svg",
+    "toy-decoder", "png", "svg", "dtype", "Gemma", "gemma", "Qwen", "Phi", "Jinja",
 }
 
 
