@@ -175,6 +175,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self.col_ticks: list[str] | None = None
         self._hover_cell: tuple[int, int] | None = None
         self._selected_row: int | None = None  # always labelled (set_highlight)
+        self._rows_thinned = True  # some row's label left out: a new selected row re-ticks
         self._pool_hint = ""  # the pooling of a view too small for its badge
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
@@ -459,8 +460,11 @@ class MatrixView(pg.GraphicsLayoutWidget):
                            chars: int) -> list[tuple[float, str]]:
         """The selected row always has its label: when thinning left it out, it takes the
         place of the neighbours it would overlap."""
+        at = [int(y) for y, _ in ticks]
+        self._rows_thinned = (len(at) < 2 and len(labels) > 1) or any(
+            b - a > 1 for a, b in zip(at, at[1:]))
         row = self._selected_row
-        if row is None or row >= len(labels) or any(int(y) == row for y, _ in ticks):
+        if row is None or row >= len(labels) or row in at:
             return ticks
         step = ticks[1][0] - ticks[0][0] if len(ticks) > 1 else 1.0
         kept = [(y, t) for y, t in ticks if abs(y - (row + 0.5)) >= step]
@@ -516,7 +520,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
         col = col if col is not None and 0 <= col < cols else None
         if row != self._selected_row:
             self._selected_row = row
-            self._set_ticks()  # (its label shown, even where the others are thinned)
+            if self._rows_thinned:  # (every row labelled: nothing to make room for)
+                self._set_ticks()  # its label shown, even where the others are thinned
         self.row_box.setVisible(row is not None)
         self.col_box.setVisible(col is not None)
         self.cell_box.setVisible(row is not None and col is not None and locked)

@@ -50,7 +50,7 @@ def test_the_heads_dock_token_labels_never_overlap(make_explorer, tokens):
 
 
 def test_every_central_tab_is_in_view_on_a_narrow_plot(make_explorer):
-    """ViT and Swin show seven tabs: on a 1280-wide screen they elide their titles (whole
+    """ViT and Swin show eight tabs: on a 1280-wide screen they elide their titles (whole
     in the tooltip) instead of hiding tabs behind scroll arrows."""
     e = make_explorer("swin-digits")
     window = e.window
@@ -58,7 +58,7 @@ def test_every_central_tab_is_in_view_on_a_narrow_plot(make_explorer):
     e.paint()
     bar = window.tabs.tabBar()
     shown = [i for i in range(bar.count()) if window.tabs.isTabVisible(i)]
-    assert len(shown) == 7 and not window.tabs.usesScrollButtons()
+    assert len(shown) == 8 and not window.tabs.usesScrollButtons()
     for i in shown:
         assert bar.rect().contains(bar.tabRect(i)), bar.tabText(i)
         assert bar.tabToolTip(i) == bar.tabText(i)  # the whole title, elided or not
