@@ -332,7 +332,7 @@ offset →</source>
         <translation>退出导览(&amp;L)</translation>
     </message>
     <message>
-        <source>the same as the grammar's own translation</source>
+        <source>the same as the grammar&apos;s own translation</source>
         <translation>与语法自带的翻译一致</translation>
     </message>
     <message>
@@ -424,7 +424,7 @@ offset →</source>
         <translation>空白图片：没有可识别的内容</translation>
     </message>
     <message>
-        <source>the model's guess anyway: {guess}</source>
+        <source>the model&apos;s guess anyway: {guess}</source>
         <translation>模型仍然给出的猜测：{guess}</translation>
     </message>
     <message>
@@ -484,7 +484,7 @@ offset →</source>
         <translation>移回 (+s, +s)</translation>
     </message>
     <message>
-        <source>After attention the grid is rolled back: each new window straddles the borders of the previous block's windows, so information crosses them.</source>
+        <source>After attention the grid is rolled back: each new window straddles the borders of the previous block&apos;s windows, so information crosses them.</source>
         <translation>注意力之后把网格移回：每个新窗口跨过上一个块的窗口边界，信息因此穿过边界。</translation>
     </message>
     <message>
@@ -504,7 +504,7 @@ offset →</source>
         <translation>+ 偏置、掩码</translation>
     </message>
     <message>
-        <source>A last linear layer W_o mixes the heads: the block's attention output.</source>
+        <source>A last linear layer W_o mixes the heads: the block&apos;s attention output.</source>
         <translation>最后一个线性层 W_o 把各头混合起来：这一块的注意力输出。</translation>
     </message>
     <message>
@@ -528,7 +528,7 @@ offset →</source>
         <translation>除以 √dh，使 dh 变大时 softmax 不会饱和。</translation>
     </message>
     <message>
-        <source>Each query's output is the weighted average of the value vectors.</source>
+        <source>Each query&apos;s output is the weighted average of the value vectors.</source>
         <translation>每个查询的输出是值向量的加权平均。</translation>
     </message>
     <message>
@@ -540,7 +540,7 @@ offset →</source>
         <translation>图片 (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;所有文件 (*)</translation>
     </message>
     <message>
-        <source>Learned absolute positions: one trained vector per position is added to the token's embedding. In a trained model nearby positions have similar vectors: a band along the diagonal of the similarity.</source>
+        <source>Learned absolute positions: one trained vector per position is added to the token&apos;s embedding. In a trained model nearby positions have similar vectors: a band along the diagonal of the similarity.</source>
         <translation>学习得到的绝对位置：每个位置有一个训练出来的向量，加到词元嵌入上。训练好的模型中相邻位置的向量相似：相似度矩阵的对角线附近出现一条带。</translation>
     </message>
     <message>
@@ -568,7 +568,7 @@ offset →</source>
         <translation>原始分数：每个查询与每个键的点积 q·kᵀ。</translation>
     </message>
     <message>
-        <source>Rotary positions (RoPE): q and k are rotated, dimension pair i by position × θ_i, so a score depends only on how far apart the tokens are. Left: how many tokens each pair needs for a full turn (dashed: this input, {n} tokens). Middle: the selected pair's score if the query stood at each distance after the key (dot: where it really is, {offset}); grey: q = k = 1, the slow decay with distance. Point at a cell of the attention to choose the pair.</source>
+        <source>Rotary positions (RoPE): q and k are rotated, dimension pair i by position × θ_i, so a score depends only on how far apart the tokens are. Left: how many tokens each pair needs for a full turn (dashed: this input, {n} tokens). Middle: the selected pair&apos;s score if the query stood at each distance after the key (dot: where it really is, {offset}); grey: q = k = 1, the slow decay with distance. Point at a cell of the attention to choose the pair.</source>
         <translation>旋转位置编码（RoPE）：q 和 k 被旋转，第 i 个维度对旋转 位置 × θ_i，因此分数只取决于两个词元相隔多远。左：每个维度对转一整圈需要多少个词元（虚线：本输入，{n} 个词元）。中：若查询位于键之后的各个距离，所选词元对的分数（圆点：实际位置，{offset}）；灰色：q = k = 1，随距离缓慢衰减。指向注意力中的一个格子来选择词元对。</translation>
     </message>
     <message>
@@ -676,7 +676,7 @@ offset →</source>
         <translation>丢弃 {share}%</translation>
     </message>
     <message>
-        <source>entropy: nats, mean over queries · distance: mean attention distance (tokens or pixels) · special: weight on CLS/&lt;bos&gt;/&lt;eos&gt; (a language model's [CLS], [SEP], &lt;s&gt;) · first: weight on the first token, the 'attention sink' of language models</source>
+        <source>entropy: nats, mean over queries · distance: mean attention distance (tokens or pixels) · special: weight on CLS/&lt;bos&gt;/&lt;eos&gt; (a language model&apos;s [CLS], [SEP], &lt;s&gt;) · first: weight on the first token, the &apos;attention sink&apos; of language models</source>
         <translation>熵：单位 nat，对查询取平均 · 距离：平均注意力距离（词元或像素） · 特殊：落在 CLS/&lt;bos&gt;/&lt;eos&gt;（语言模型的 [CLS]、[SEP]、&lt;s&gt;）上的权重 · 首个：落在第一个词元上的权重，即语言模型的“注意力汇聚点”</translation>
     </message>
     <message>
@@ -792,7 +792,7 @@ offset →</source>
         <translation>位置</translation>
     </message>
     <message>
-        <source>position {row} ({token}): BERT's guess &lt;b&gt;{best}&lt;/b&gt; ({p}); then {rest}</source>
+        <source>position {row} ({token}): BERT&apos;s guess &lt;b&gt;{best}&lt;/b&gt; ({p}); then {rest}</source>
         <translation>位置 {row}（{token}）：BERT 猜 &lt;b&gt;{best}&lt;/b&gt;（{p}）；其次 {rest}</translation>
     </message>
     <message>
@@ -872,11 +872,11 @@ offset →</source>
         <translation>逐步播放速度</translation>
     </message>
     <message>
-        <source>sum: the decoder's input</source>
+        <source>sum: the decoder&apos;s input</source>
         <translation>和：解码器的输入</translation>
     </message>
     <message>
-        <source>sum: the encoder's input</source>
+        <source>sum: the encoder&apos;s input</source>
         <translation>和：编码器的输入</translation>
     </message>
     <message>
@@ -932,8 +932,8 @@ offset →</source>
         <translation>放大（滚轮）可看到单元格</translation>
     </message>
     <message>
-        <source>{layers} layers × {heads} heads of '{kind}' attention — each thumbnail scaled to its maximum (larger matrices: the maximum of each block); click one to select it everywhere</source>
-        <translation>'{kind}' 注意力的 {layers} 层 × {heads} 头 — 每个缩略图按自身最大值缩放（较大的矩阵：每块取最大值）；点击一个即在所有面板中选中它</translation>
+        <source>{layers} layers × {heads} heads of &apos;{kind}&apos; attention — each thumbnail scaled to its maximum (larger matrices: the maximum of each block); click one to select it everywhere</source>
+        <translation>&apos;{kind}&apos; 注意力的 {layers} 层 × {heads} 头 — 每个缩略图按自身最大值缩放（较大的矩阵：每块取最大值）；点击一个即在所有面板中选中它</translation>
     </message>
     <message>
         <source>{n} tokens: the {top} strongest keys of each query; point at a query for all its links</source>
@@ -1158,6 +1158,8 @@ offset →</source>
     <message>
         <source>the model&apos;s read-out at every point of its residual stream; colour: the probability of each position&apos;s prediction</source>
         <translation>模型在残差流每个位置点上的读出；颜色：每个位置最终预测的概率</translation>
+    </message>
+    <message>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
@@ -1196,12 +1198,16 @@ offset →</source>
     <message>
         <source>no chat template: {why}</source>
         <translation>没有对话模板：{why}</translation>
+    </message>
+    <message>
         <source>{device} · forward {forward} ms · redraw {redraw} ms</source>
         <translation>{device} · 前向 {forward} 毫秒 · 重绘 {redraw} 毫秒</translation>
     </message>
     <message>
         <source>{layers} layers × {heads} heads of {kind} — each thumbnail scaled to its maximum (larger matrices: the maximum of each block); click one to select it everywhere</source>
         <translation>{kind}的 {layers} 层 × {heads} 头 — 每个缩略图按自身最大值缩放（较大的矩阵：每块取最大值）；点击一个即在所有面板中选中它</translation>
+    </message>
+    <message>
         <source>sliding-window causal self-attention</source>
         <translation>滑动窗口因果自注意力</translation>
     </message>
@@ -1293,12 +1299,12 @@ offset →</source>
         <translation>输入有 {n} 个词元，另加续写 {extra} 个；这个模型最多接受 {limit} 个（{note}）</translation>
     </message>
     <message>
-        <source>unknown device '{name}' (choose cpu, cuda, mps or auto)</source>
-        <translation>未知设备 '{name}'（请选择 cpu、cuda、mps 或 auto）</translation>
+        <source>unknown device &apos;{name}&apos; (choose cpu, cuda, mps or auto)</source>
+        <translation>未知设备 &apos;{name}&apos;（请选择 cpu、cuda、mps 或 auto）</translation>
     </message>
     <message>
-        <source>unknown preset '{name}' (choose from: {names})</source>
-        <translation>未知预设 '{name}'（可选：{names}）</translation>
+        <source>unknown preset &apos;{name}&apos; (choose from: {names})</source>
+        <translation>未知预设 &apos;{name}&apos;（可选：{names}）</translation>
     </message>
     <message>
         <source>no such image file: {path}</source>
@@ -1321,7 +1327,7 @@ offset →</source>
         <translation>图片数组必须是二维或三维的，收到的形状是 {shape}</translation>
     </message>
     <message>
-        <source>not among this model's {count} words: {listed} (the list: resources/data/{file})</source>
+        <source>not among this model&apos;s {count} words: {listed} (the list: resources/data/{file})</source>
         <translation>不在这个模型的 {count} 个词中：{listed}（词表：resources/data/{file}）</translation>
     </message>
     <message>
@@ -1329,8 +1335,8 @@ offset →</source>
         <translation>生成 {extra} 个词元？请选择 0 到 {most}</translation>
     </message>
     <message>
-        <source>no head {head} at '{site}'</source>
-        <translation>'{site}' 处没有头 {head}</translation>
+        <source>no head {head} at &apos;{site}&apos;</source>
+        <translation>&apos;{site}&apos; 处没有头 {head}</translation>
     </message>
     <message>
         <source>the tokenizer gave id {id}, but the model has only {size} embeddings</source>
@@ -1491,6 +1497,8 @@ offset →</source>
     <message>
         <source>the session&apos;s input is refused: {error}</source>
         <translation>会话的输入被拒绝：{error}</translation>
+    </message>
+    <message>
         <source>no chat turn: {why}</source>
         <translation>无法使用对话轮次：{why}</translation>
     </message>
@@ -1521,6 +1529,8 @@ offset →</source>
     <message>
         <source>its chat_template.jinja cannot be read</source>
         <translation>它的 chat_template.jinja 无法读取</translation>
+    </message>
+    <message>
         <source>{source}: its config builds no {arch} model ({kind}: {error})</source>
         <translation>{source}：它的配置构建不出 {arch} 模型（{kind}：{error}）</translation>
     </message>
@@ -2087,6 +2097,8 @@ offset →</source>
     <message>
         <source>could not write {path}</source>
         <translation>无法写入 {path}</translation>
+    </message>
+    <message>
         <source>--dtype {name}? choose bfloat16 or float16 (float32 is the default)</source>
         <translation>--dtype {name}？请选择 bfloat16 或 float16（默认为 float32）</translation>
     </message>
@@ -2095,20 +2107,12 @@ offset →</source>
         <translation>&apos;{text}&apos; 不是这个模型的输出之一（请给出它词表中的一个 token、一个类别标签或一个编号）</translation>
     </message>
     <message>
-        <source>--dtype {name}? choose bfloat16 or float16 (float32 is the default)</source>
-        <translation>--dtype {name}？请选择 bfloat16 或 float16（默认是 float32）</translation>
-    </message>
-    <message>
         <source>a classifier is read at its class token or its pooled tokens: leave the position out</source>
         <translation>分类器在它的类别 token 或池化后的 token 上读出：请不要指定位置</translation>
     </message>
     <message>
         <source>a position is needed</source>
         <translation>需要指定一个位置</translation>
-    </message>
-    <message>
-        <source>no chat turn: {why}</source>
-        <translation>不能用对话轮次：{why}</translation>
     </message>
     <message>
         <source>no output {target}: the read-out has {size}</source>
@@ -2177,10 +2181,6 @@ offset →</source>
     <message>
         <source>{name}: use_bidirectional_attention is not supported (a causal language model only)</source>
         <translation>{name}：不支持 use_bidirectional_attention（只支持因果语言模型）</translation>
-    </message>
-    <message>
-        <source>{source}: its config builds no {arch} model ({kind}: {error})</source>
-        <translation>{source}：它的配置无法构建 {arch} 模型（{kind}：{error}）</translation>
     </message>
     <message>
         <source>an image encoder (multimodal Gemma 3, 4B and larger; the text-only Gemma 3 folders, model_type gemma3_text, open)</source>
