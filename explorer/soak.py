@@ -466,9 +466,10 @@ def language_models() -> list[str]:
 
 
 def act_count_then_language_model(e: Explorer, rng: random.Random) -> None:
-    """Type into a language model, leave it, set a continuation count too long for it on
-    another model, come back (refused), set the count back to none and come back again:
-    the typed input is still the one that runs."""
+    """Type into a language model, set a continuation count too long for the typed input
+    (refused), leave it, set a count on another model (each model keeps its own), come
+    back, set the count back to none and come back again: the typed input is still the
+    one that runs."""
     folders = [f for f in SCRATCH.get("folders", []) if "gpt2" in Path(f).name]
     if folders and rng.random() < 0.5:
         open_folder(e, rng, rng.choice(folders))
@@ -482,10 +483,12 @@ def act_count_then_language_model(e: Explorer, rng: random.Random) -> None:
     if e.state.error or e.state.preset != lm:
         return
     typed = e.state.input
+    spin.setValue(spin.maximum())  # refused when the count and the input are too long
+    act_wait(e, rng)
     away = rng.choice([p for p in shipped_presets() if p != lm])
     choose(e, rng, away)
     spin.setValue(rng.choice([150, 199, spin.maximum()]))
-    choose(e, rng, lm)  # refused when the count and the input are too long together
+    choose(e, rng, lm)  # with its own count, not the other model's
     spin.setValue(0)  # (the typed input ran with none: any count more may not fit with it)
     act_wait(e, rng)
     if e.state.preset != lm or rng.random() < 0.5:

@@ -95,7 +95,10 @@ class LensPanel(Panel):
         self.target_label = bound(QtWidgets.QLabel(), "the prediction by layer")
         side.addWidget(self.target_label)
         side.addWidget(self.by_layer, 1)
-        side.addWidget(bound(QtWidgets.QLabel(), "who wrote it (direct logit attribution)"))
+        who = bound(QtWidgets.QLabel(), "who wrote it (direct logit attribution)")
+        for label in (self.target_label, who):  # wrapped: the grid keeps its share at 200%
+            label.setWordWrap(True)
+        side.addWidget(who)
         side.addWidget(self.parts, 1)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.grid, 3)
@@ -105,9 +108,25 @@ class LensPanel(Panel):
         layout.addWidget(self.caption)
         layout.addLayout(row, 1)
         self.request = Request("lens", lambda: self.state.trace)
+        self._fit_tables()
         self.result: dict | None = None
         self.position: int | None = None
         self.retranslate()
+
+    def apply_zoom(self, factor: float) -> None:
+        # the tables take the new font after this signal: measured once they have
+        QtCore.QTimer.singleShot(0, self._fit_tables)
+
+    def _fit_tables(self) -> None:
+        """Each side table keeps room for its header and two rows at any text size (at 200%
+        on a small screen the column squeezed them below their own header)."""
+        for table in (self.by_layer, self.parts):
+            # their columns scroll inside them: the grid, whose layer names take a third of
+            # it at 200%, keeps its share of the width
+            table.setSizePolicy(QtWidgets.QSizePolicy.Ignored, QtWidgets.QSizePolicy.Expanding)
+            line = table.fontMetrics().height() + 8
+            table.setMinimumHeight(table.horizontalHeader().sizeHint().height() + 2 * line
+                                   + 2 * table.frameWidth())
 
     def retranslate(self) -> None:
         self.by_layer.setHorizontalHeaderLabels([tr("point"), tr("probability"), tr("rank")])

@@ -118,13 +118,9 @@ def test_the_soaks_new_actions_pass_and_catch_what_they_are_for(make_explorer, m
                 soak.act_language_in_tour(e, random.Random(seed))
         monkeypatch.setattr(Lecture, "switch_tour_language", real)
         e.window.leave_tour()
-        # planted back: a refused switch gives up the remembered input for good
-        monkeypatch.setattr(AppState, "_given_up", property(lambda self: None,
-                                                            lambda self, value: None),
-                            raising=False)
-        with pytest.raises(soak.Unreachable, match="typed input was not kept"):
-            for seed in range(6):
-                soak.act_count_then_language_model(e, random.Random(seed))
+        # (a refused switch that gave up the remembered input cannot happen any more: each
+        # model keeps its own continuation count, so a count set elsewhere never refuses
+        # the switch; tests/explorer/test_state.py keeps the remembered input's own test)
     finally:
         e.window.language_actions["en"].trigger()
         soak.forget_opened(str(tmp_path))
