@@ -434,14 +434,18 @@ class Decoder(ModelBase):
                 else:  # only the newest token, at the next position
                     self.cache_start = n + len(new) - 1
                     logits = self._last_logits(new[-1])
-                nxt = logits.argmax(-1, keepdim=True)  # (B, 1)
-                new.append(nxt)
-                if progress is not None:
-                    progress(len(new), steps)
-                if stop_at_eos and self.cfg.eos_id is not None and bool(
-                        (nxt == self.cfg.eos_id).all()):
+                new.append(logits.argmax(-1, keepdim=True))  # (B, 1)
+                if self._ends(new, steps, stop_at_eos, progress):
                     break
         return torch.cat(new, dim=1) if new else ids[:, :0]
+
+    def _ends(self, new: list[torch.Tensor], steps: int, stop_at_eos: bool, progress) -> bool:
+        """After each generated token: progress told (it may raise to stop there), and
+        whether the continuation ends at `eos_id` (batch 1)."""
+        if progress is not None:
+            progress(len(new), steps)
+        return stop_at_eos and self.cfg.eos_id is not None and bool(
+            (new[-1] == self.cfg.eos_id).all())
 
     def _last_logits(self, ids: torch.Tensor) -> torch.Tensor:
         """(B, V): the logits after the last token only (the output head on one row)."""
@@ -466,13 +470,9 @@ class Decoder(ModelBase):
         for _ in range(steps):
             if self.cfg.position == "learned" and ids.shape[1] >= self.cfg.max_len:
                 break
-            nxt = self._last_logits(ids).argmax(-1, keepdim=True)  # (B, 1)
-            new.append(nxt)
-            ids = torch.cat([ids, nxt], dim=1)
-            if progress is not None:
-                progress(len(new), steps)
-            if stop_at_eos and self.cfg.eos_id is not None and bool(
-                    (nxt == self.cfg.eos_id).all()):
+            new.append(self._last_logits(ids).argmax(-1, keepdim=True))  # (B, 1)
+            ids = torch.cat([ids, new[-1]], dim=1)
+            if self._ends(new, steps, stop_at_eos, progress):
                 break
         return torch.cat(new, dim=1) if new else ids[:, :0]
 
