@@ -67,7 +67,7 @@ def output_name(session: Any, i: int) -> str:
     model = session.model
     if model.input_kind == "image":
         return str(session.labels[i]) if i < len(session.labels) else str(i)
-    if model.arch == "transformer":
+    if model.form == "seq2seq":  # the decoder's own vocabulary
         return session.tgt_vocab.words[i]
     return "".join(session.tokenizer.tokens([i]))
 
