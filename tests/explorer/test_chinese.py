@@ -12,7 +12,8 @@ from explorer.i18n import LANGUAGE, qm_file, set_language
 
 # words that are the same in both interfaces: devices, formats, names of things
 KEEP = {"CPU", "CUDA", "MPS", "Auto", "timm", "npz", "seq2seq", "softmax", "Esc", "MSA",
-        "translate", "reverse", "vit", "digits", "swin"}
+        "translate", "reverse", "vit", "digits", "swin",
+        "logit"}  # the term itself, as Chinese ML texts write it (not 逻辑, "logic")
 
 
 def english_words(text: str) -> list[str]:
