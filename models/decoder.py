@@ -198,6 +198,9 @@ class CausalSelfAttention(nn.Module):
         k = self.k_proj(x).view(B, N, self.num_kv_heads, self.dh).transpose(1, 2)  # (B, Hkv…)
         v = self.v_proj(x).view(B, N, self.num_kv_heads, self.dh).transpose(1, 2)
         if hasattr(self, "q_norm"):  # Qwen3, Gemma 3: each head's q and k normalised
+            # (the pipeline shows them before and after: q_proj's output, then the norm's)
+            record(self.site_name, "q_before_norm", q)
+            record(self.site_name, "k_before_norm", k)  # (Hkv, N, dh)
             q, k = self.q_norm(q), self.k_norm(k)
         if rope is not None:
             cos, sin = (r.to(q.dtype) for r in rope)  # (N, dh) each

@@ -219,7 +219,13 @@ class PipelinePanel(Panel):
         self.raw_scores = bound(QtWidgets.QCheckBox(), "raw scores (before ÷√dh)")
         self.log_weights = bound(QtWidgets.QCheckBox(), "log scale weights")
         self.shared_levels = bound(QtWidgets.QCheckBox(), "shared colour levels")
-        for box in (self.raw_scores, self.log_weights, self.shared_levels):
+        # Qwen3, Gemma 3: Q and Kᵀ as q_proj and k_proj gave them, before the per-head norm
+        self.before_norm = bound(QtWidgets.QCheckBox(), "Q, K before their norm")
+        bind(self.before_norm, "setToolTip",
+             "this model normalises each head's q and k (RMSNorm) before the rotation: "
+             "tick to see them as the projections gave them")
+        self.before_norm.hide()
+        for box in (self.raw_scores, self.log_weights, self.shared_levels, self.before_norm):
             box.toggled.connect(lambda _: self._redraw_matrices())
         self.prev_button = bound(QtWidgets.QPushButton(), "◀")
         self.play_button = bound(QtWidgets.QPushButton(), "▶ play")
@@ -238,7 +244,8 @@ class PipelinePanel(Panel):
         self.timer.timeout.connect(lambda: self.go_to_stage((self.stage + 1) % len(STAGES)))
         self.speed.valueChanged.connect(lambda _: self._play(self.play_button.isChecked()))
         controls = FlowLayout()  # one line, or more when the text is large
-        for widget in (self.raw_scores, self.log_weights, self.shared_levels):
+        for widget in (self.raw_scores, self.log_weights, self.shared_levels,
+                       self.before_norm):
             controls.addWidget(widget)
         stepper = QtWidgets.QWidget()  # the step-through controls wrap as one
         steps = QtWidgets.QHBoxLayout(stepper)
@@ -420,8 +427,10 @@ class PipelinePanel(Panel):
         else:
             self._highlight(sel)
 
-    def matrices(self, trace: Trace, sel: Selection) -> dict[str, np.ndarray]:
-        """The arrays on screen, straight from the trace (tests compare against these)."""
+    def matrices(self, trace: Trace, sel: Selection, before_norm: bool = False
+                 ) -> dict[str, np.ndarray]:
+        """The arrays on screen, straight from the trace (tests compare against these);
+        `before_norm`: Q and Kᵀ before a QK-norm model's per-head norm, where recorded."""
         site = sel.site
         windowed = kind_of(trace.meta, site).windowed
         pick = (lambda a: a[sel.window]) if windowed else (lambda a: a)
@@ -440,6 +449,10 @@ class PipelinePanel(Panel):
             found["bias"] = trace[f"{site}/bias"][h]
         if f"{site}/mask" in trace:
             found["mask"] = trace.head_matrix(site, "mask", h, window)
+        if before_norm and f"{site}/q_before_norm" in trace:
+            info = trace.meta["sites"][site]
+            found["q"] = trace[f"{site}/q_before_norm"][h]
+            found["kT"] = trace[f"{site}/k_before_norm"][kv_head_of(info, h)].T
         return found
 
     def _redraw_matrices(self) -> None:
@@ -449,7 +462,8 @@ class PipelinePanel(Panel):
         trace, sel = self.state.trace, self.state.selection
         if trace is None or not sel.site:
             return
-        key = (sel.site, sel.head, sel.window)
+        before_norm = self.before_norm.isChecked()  # (read here: the job runs elsewhere)
+        key = (sel.site, sel.head, sel.window, before_norm)
         if self.request.computing() and self._asked == key:
             return  # (a hover while the matrices are computed: they are on their way)
         windowed = kind_of(trace.meta, sel.site).windowed
@@ -458,7 +472,7 @@ class PipelinePanel(Panel):
         ready = all(trace.has_head_matrix(sel.site, name, sel.head, window)
                     for name in derived)
         self._asked = key
-        self.request.ask(trace, key, lambda: self.matrices(trace, sel),
+        self.request.ask(trace, key, lambda: self.matrices(trace, sel, before_norm),
                          lambda data: self._draw_matrices(trace, sel, data), ready)
 
     def computing(self) -> bool:
@@ -492,6 +506,7 @@ class PipelinePanel(Panel):
         self.kv_groups.setVisible(grouped)
         if grouped:
             self.kv_groups.show_groups(info["heads"], info["kv_heads"], sel.head)
+        self.before_norm.setVisible(f"{sel.site}/q_before_norm" in trace)
         self._arrange(tuple(name for name in self.views if name in data))
         for name, view in self.views.items():
             if name not in data:
@@ -513,6 +528,9 @@ class PipelinePanel(Panel):
                 title = tr("mask (grey: blocked)")
             if name == "scores":
                 title = tr("q·kᵀ (raw)") if self.raw_scores.isChecked() else "q·kᵀ/√dh"
+            if name in ("q", "kT") and self.before_norm.isChecked() and \
+                    f"{sel.site}/q_before_norm" in trace:
+                title = tr("{matrix} before norm").format(matrix="Q" if name == "q" else "Kᵀ")
             if title == name:  # (weights, bias, concat, proj)
                 title = {"kT": "Kᵀ", "q": "Q", "v": "V"}.get(name) or tr(
                     "head out" if name == "out" else name)

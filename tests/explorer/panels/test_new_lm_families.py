@@ -139,3 +139,56 @@ def test_a_sharded_folder_missing_a_shard_says_why_and_changes_nothing(make_expl
     assert e.preset == "vit-digits"
     assert not any("sharded" in e.window.preset_box.itemText(i)
                    for i in range(e.window.preset_box.count()))
+
+
+def test_qwen3_pipeline_shows_q_and_k_before_their_norm(make_explorer, tmp_path, qtbot):
+    """The box appears for a QK-norm model only; ticked, Q and Kᵀ are q_proj's and k_proj's
+    outputs as the reference library computes them (its own modules, hooked), and the
+    titles say so."""
+    import torch
+
+    reference = build_new("qwen3", tmp_path / "qwen3")
+    name = open_model(tmp_path / "qwen3").name
+    try:
+        e = make_explorer(name)
+        e.set_input(TEXT)
+        e.wait()
+        e.select(site="layers.1.attn", head=3, query=2)
+        e.show("pipeline")
+        panel = e.window.panels["pipeline"]
+        e.paint()
+        assert panel.before_norm.isVisible()
+        seen = {}
+        attention = reference.model.layers[1].self_attn
+        hooks = [attention.q_proj.register_forward_hook(
+                     lambda m, i, o: seen.__setitem__("q", o)),
+                 attention.k_proj.register_forward_hook(
+                     lambda m, i, o: seen.__setitem__("k", o))]
+        ids = torch.as_tensor(e.trace["input/ids"])[None]
+        with torch.no_grad():
+            reference(ids)
+        for hook in hooks:
+            hook.remove()
+        n, dh = ids.shape[1], 16
+        q = seen["q"][0].view(n, 4, dh)[:, 3].numpy()
+        k = seen["k"][0].view(n, 2, dh)[:, 1].numpy()  # query head 3 reads K/V head 1
+        with qtbot.waitSignal(panel.before_norm.toggled):
+            panel.before_norm.setChecked(True)
+        e.wait()
+        shown = panel.matrices(e.trace, e.selection, before_norm=True)
+        np.testing.assert_allclose(shown["q"], q, atol=1e-5)
+        np.testing.assert_allclose(shown["kT"], k.T, atol=1e-5)
+        after = panel.matrices(e.trace, e.selection)  # after the norm (and the rotation)
+        assert not np.allclose(after["q"], q, atol=1e-3)
+        assert panel.views["q"].title.startswith("Q before norm [")
+        assert panel.views["kT"].title.startswith("Kᵀ before norm [")
+        e.grab("pipeline").save("/tmp/before-norm.png")
+        panel.before_norm.setChecked(False)
+        e.wait()
+        assert panel.views["q"].title.startswith("Q [")
+        plain = make_explorer("induction")  # no per-head norm: no box
+        plain.show("pipeline")
+        plain.paint()
+        assert not plain.window.panels["pipeline"].before_norm.isVisible()
+    finally:
+        CATALOG.remove(name)
