@@ -98,6 +98,9 @@ class WindowsPanel(Panel):
         self.weights = MatrixView()
         for view in (self.mask, self.weights):
             view.hovered.connect(lambda r, c: self.state.hover(query=r, key=c))
+            # at 200% a third of the row is ~13 characters wide: "mask, window 0 (grey:
+            # other region)" needs three lines, and the window's number is the point of it
+            view.title_rows = 3
         self.stages_view = pg.GraphicsLayoutWidget()
         self.stage_plots: list[tuple] = []
         # the caption on a row of its own: beside the buttons it wrapped into a tall column

@@ -141,3 +141,17 @@ def test_rollout_panel(make_window, qtbot):
     panel2 = show(window2, "rollout", qtbot)
     assert panel2.result.shape == (16, 256)
     assert not panel2.discard.isVisibleTo(panel2)
+
+
+def test_swin_window_titles_keep_the_window_number_at_200_percent(make_explorer):
+    """At 200% on a 1366×768 screen the mask and weights titles wrap onto three lines rather
+    than lose which window (and head) they show."""
+    e = make_explorer("swin-digits", size=(1366, 768))
+    e.set_zoom(2.0)
+    e.select(site="layers.0.blocks.1.attn", head=1, window=5)
+    e.show("windows")
+    e.paint()
+    panel = e.window.panels["windows"]
+    mask, weights = (" ".join(view._shown_title.split()) for view in (panel.mask, panel.weights))
+    assert "window 5" in mask, mask
+    assert "window 5, head 1" in weights, weights
