@@ -213,13 +213,15 @@ class CausalSelfAttention(nn.Module):
         if self.q_scale is not None:
             q = q * self.q_scale
         if self.kv_cache is not None:  # generating: this token's k, v after the earlier ones
-            k, v = self.kv_cache.extend(k, v)
+            k, v = self.kv_cache.extend(k, v, self.window if self.use_mask else None)
+            if self.window and self.use_mask and N == 1:  # one query: its band is the last w
+                k, v = k[:, :, -self.window:], v[:, :, -self.window:]
         group = self.num_heads // self.num_kv_heads
         if group > 1:  # query head h reads key/value head h // group
             k = k.repeat_interleave(group, dim=1)
             v = v.repeat_interleave(group, dim=1)
-        # (a cached step's one query sees every key: no mask then; a sliding window's
-        # model generates without a cache)
+        # (a cached step's one query sees every key it is given: no mask then; a sliding
+        # window gave it the last w only)
         out = attend(self.site_name, q, k, v, causal=self.use_mask and k.shape[2] == N,
                      head_gate=self.head_gate, keep_weights=self.kept_weights,
                      window=self.window if self.use_mask else None)
@@ -238,11 +240,14 @@ class KVCache:
         self.k: torch.Tensor | None = None
         self.v: torch.Tensor | None = None
 
-    def extend(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The new tokens' k, v appended; returns every token's."""
+    def extend(self, k: torch.Tensor, v: torch.Tensor, window: int | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The new tokens' k, v appended; returns every token's (kept: the last `window`
+        - 1 only, where a sliding window will never let a later query see the others)."""
         if self.k is not None:
             k, v = torch.cat([self.k, k], dim=2), torch.cat([self.v, v], dim=2)
-        self.k, self.v = k, v
+        start = 0 if not window else max(k.shape[2] - (window - 1), 0)
+        self.k, self.v = k[:, :, start:], v[:, :, start:]
         return k, v
 
 
@@ -421,9 +426,8 @@ class Decoder(ModelBase):
         asked. The input runs once, then each new token alone against the earlier tokens'
         keys and values (a key/value cache); `progress(done, steps)` is called after each
         token (it may raise to stop the continuation there)."""
-        if not all(layer.attn.use_mask and layer.attn.window is None for layer in self.layers):
-            # every token sees the later ones: each step changes the earlier tokens' keys;
-            # or a sliding window, which a step's one query would see past
+        if not all(layer.attn.use_mask for layer in self.layers):
+            # every token sees the later ones: each step changes the earlier tokens' keys
             return self._generate_without_cache(ids, steps, stop_at_eos, progress)
         new: list[torch.Tensor] = []
         with self._kv_cached():

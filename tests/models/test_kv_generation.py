@@ -101,3 +101,38 @@ def test_an_exception_in_progress_stops_the_continuation(folders):
     assert seen == [1, 2, 3]
     assert all(layer.attn.kv_cache is None for layer in session.model.layers)
     assert session.model.cache_start == 0
+
+
+@pytest.mark.parametrize("family", ["gemma3_text", "qwen3"])
+def test_sliding_window_models_generate_with_the_cache_exactly(tmp_path, family):
+    """A sliding window shorter than the input: each cached step's one query reads the last
+    w keys only, and the cache keeps no more than that. The tokens equal the library's
+    generate and the whole-sequence loop (which applies the band mask to every row)."""
+    from tests.models.lm_folders import build_new
+
+    options = dict(sliding_window=4)
+    if family == "qwen3":
+        options.update(use_sliding_window=True, max_window_layers=0)
+    library_model = build_new(family, tmp_path / family, **options)
+    session = load_folder(tmp_path / family)
+    windows = [layer.attn.window for layer in session.model.layers]
+    assert 4 in windows, windows
+    ids, _ = session.tokenizer.encode(TEXT)
+    x = torch.tensor([ids])
+    seen = []
+    steps = 20
+    with torch.inference_mode():
+        library = library_model.generate(
+            x, max_new_tokens=steps, do_sample=False, num_beams=1,
+            eos_token_id=None, pad_token_id=0)[0, len(ids):].tolist()
+        cached = session.model.generate(
+            x, steps, stop_at_eos=False,
+            progress=lambda done, total: seen.append(
+                [layer.attn.kv_cache.k.shape[2] for layer in session.model.layers]))[0].tolist()
+        uncached = whole_sequence_each_step(session.model, x, steps)
+    assert cached == library == uncached
+    assert len(seen) == steps
+    for lengths in seen:  # the cache of a sliding layer: its last w - 1 keys only
+        for window, length in zip(windows, lengths):
+            if window:
+                assert length == window - 1
