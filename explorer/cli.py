@@ -12,6 +12,7 @@
     python main.py tour --lang zh                                 the tour's outline
     python main.py lens --preset NAME --input X [--target T] --json   logit lens, attribution
     python main.py heads --preset NAME --json                     each head's role scores
+    python main.py patch --preset NAME --clean X --corrupt Y --sweep S --json   patching
     python main.py --tour [--lang en|zh] [--step N]               the app, on the tour
     python main.py --session demo.json                            the app, on a saved demo
 
@@ -215,7 +216,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default=None, help="a preset (not needed with --weights FOLDER)")
     p.add_argument("--input", default=None, help="text or an image path (default: a sample)")
     p.set_defaults(func=commands.cmd_heads)
+
+    p = sub.add_parser("patch", help="activation patching: a clean run's activations put "
+                       "into a corrupted run, scored (docs/patching.md)",
+                       parents=[WEIGHTS, ARCH, DEVICE, UNTRAINED, INTERVENE, JSON])
+    p.add_argument("--preset", default=None, help="a preset (not needed with --weights FOLDER)")
+    p.add_argument("--clean", required=True, help="text, or an image path for image models")
+    p.add_argument("--corrupt", required=True,
+                   help="the same number of tokens as --clean (an image: another picture)")
+    p.add_argument("--targets", type=target_pair, default=None, metavar="A,B",
+                   help="the metric logit(A) - logit(B): tokens, class labels or ids "
+                        "(default: the clean prediction, the corrupted one)")
+    p.add_argument("--sweep", required=True,
+                   choices=["resid", "attn", "mlp", "heads", "heads-by-pos"])
+    p.add_argument("--batch", type=count, default=16, help="patched runs per forward (16)")
+    p.add_argument("-o", "--output", default=None,
+                   help="also write the scores as .npz (scores, rows, columns, json)")
+    p.set_defaults(func=commands.cmd_patch)
     return parser
+
+
+def target_pair(text: str) -> tuple[str, str]:
+    """--targets A,B: two outputs, split at the last comma."""
+    a, comma, b = text.rpartition(",")
+    if not comma or not a.strip() or not b.strip():
+        raise argparse.ArgumentTypeError(f"'{text}': give two targets as A,B")
+    return a.strip(), b.strip()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1113,7 +1113,7 @@ offset →</source>
     </message>
     <message>
         <source>Logit lens</source>
-        <translation>logit 透镜</translation>
+        <translation>逻辑透镜</translation>
     </message>
     <message>
         <source>the prediction by layer</source>
@@ -1121,7 +1121,7 @@ offset →</source>
     </message>
     <message>
         <source>who wrote it (direct logit attribution)</source>
-        <translation>是谁写下的（直接 logit 归因）</translation>
+        <translation>是谁写下的（直接逻辑归因）</translation>
     </message>
     <message>
         <source>point</source>
@@ -1137,11 +1137,11 @@ offset →</source>
     </message>
     <message>
         <source>logit</source>
-        <translation>logit 值</translation>
+        <translation>逻辑值</translation>
     </message>
     <message>
         <source>the logit lens needs the model that made this trace</source>
-        <translation>logit 透镜需要生成此记录的模型</translation>
+        <translation>逻辑透镜需要生成此记录的模型</translation>
     </message>
     <message>
         <source>reading the stream at every layer…</source>
@@ -2197,6 +2197,58 @@ offset →</source>
     <message>
         <source>{matrix} before norm</source>
         <translation>归一化之前的 {matrix}</translation>
+    </message>
+    <message>
+        <source>the clean input has {clean} tokens and the corrupted one {corrupt}: patching needs the same number in both</source>
+        <translation>干净输入有 {clean} 个 token，被破坏的输入有 {corrupt} 个：修补需要两者的 token 数相同</translation>
+    </message>
+    <message>
+        <source>a target is one token; &apos;{text}&apos; is {count} here: {pieces}</source>
+        <translation>目标必须是一个 token；&apos;{text}&apos; 在这里是 {count} 个：{pieces}</translation>
+    </message>
+    <message>
+        <source>&apos;{text}&apos; is not one of this model&apos;s classes</source>
+        <translation>&apos;{text}&apos; 不是这个模型的类别之一</translation>
+    </message>
+    <message>
+        <source>target {target}? this model has outputs 0 to {last}</source>
+        <translation>目标 {target}？这个模型的输出编号是 0 到 {last}</translation>
+    </message>
+    <message>
+        <source>the metric logit({a}) - logit({b}) is {value:.4g} on both inputs: choose targets that tell them apart</source>
+        <translation>度量 logit({a}) - logit({b}) 在两个输入上都是 {value:.4g}：请选择能区分两者的目标</translation>
+    </message>
+    <message>
+        <source>this model has no {kind} outputs to patch</source>
+        <translation>这个模型没有可修补的 {kind} 输出</translation>
+    </message>
+    <message>
+        <source>a cell names a &apos;point&apos; (the stream) or a &apos;site&apos; (a sublayer or a head) to patch</source>
+        <translation>一个单元格要指明要修补的 &apos;point&apos;（残差流）或 &apos;site&apos;（子层或注意力头）</translation>
+    </message>
+    <message>
+        <source>sweep &apos;{kind}&apos;? choose one of {choices}</source>
+        <translation>扫描 &apos;{kind}&apos;？请从 {choices} 中选择</translation>
+    </message>
+    <message>
+        <source>batch {batch}? patched runs per forward: 1 or more</source>
+        <translation>批量 {batch}？每次前向传播的修补运行数：至少 1</translation>
+    </message>
+    <message>
+        <source>no point &apos;{name}&apos; in this model&apos;s stream</source>
+        <translation>这个模型的残差流中没有位置 &apos;{name}&apos;</translation>
+    </message>
+    <message>
+        <source>no attention site &apos;{name}&apos; in this model</source>
+        <translation>这个模型中没有注意力位置 &apos;{name}&apos;</translation>
+    </message>
+    <message>
+        <source>the receiver &apos;{receiver}&apos; must come after the sender &apos;{sender}&apos;</source>
+        <translation>接收者 &apos;{receiver}&apos; 必须位于发送者 &apos;{sender}&apos; 之后</translation>
+    </message>
+    <message>
+        <source>part &apos;{part}&apos;? choose q, k or v</source>
+        <translation>部分 &apos;{part}&apos;？请选择 q、k 或 v</translation>
     </message>
 </context>
 </TS>

@@ -57,3 +57,50 @@ def test_shared_options_are_declared_once():
                           ("--arch", ["trace", "shot", "export", "bench"])):
         actions = {id(commands[n]._option_string_actions[option]) for n in names}
         assert len(actions) == 1, option
+
+
+# -- patch (models/patching.py) -----------------------------------------------------------
+PATCH_CLEAN = ("happy dog run park green tree big bird sing rain happy dog run park green "
+               "tree big bird")
+PATCH_CORRUPT = PATCH_CLEAN.replace("big bird sing", "big cat sing")
+
+
+def test_patch_writes_the_sweep_as_json_and_npz(capsys, tmp_path):
+    import json
+
+    import numpy as np
+
+    from models.patching import sweep
+    from models.session import load_preset
+
+    out = tmp_path / "scores"  # (no .npz: written under exactly this name)
+    assert cli.main(["patch", "--preset", "induction", "--clean", PATCH_CLEAN, "--corrupt",
+                     PATCH_CORRUPT, "--sweep", "heads-by-pos", "--targets", "sing,happy",
+                     "--json", "-o", str(out)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"sweep", "targets", "target_names", "clean", "corrupt", "rows",
+                         "columns", "cells"}
+    assert data["sweep"] == "heads-by-pos" and data["target_names"] == ["sing", "happy"]
+    assert data["rows"] == ["0 h0", "0 h1", "1 h0", "1 h1"] and len(data["columns"]) == 19
+    expected = sweep(load_preset("induction"), PATCH_CLEAN, PATCH_CORRUPT, "heads-by-pos",
+                     targets=("sing", "happy"))
+    assert [c["score"] for c in data["cells"]] == pytest.approx(
+        expected.scores.ravel().tolist(), abs=1e-6)
+    with np.load(out, allow_pickle=False) as saved:
+        np.testing.assert_allclose(saved["scores"], expected.scores, atol=1e-6)
+        assert saved["rows"].tolist() == data["rows"]
+        assert json.loads(str(saved["json"]))["cells"] == data["cells"]
+
+
+def test_patch_refuses_inputs_of_different_lengths_in_one_line(capsys):
+    code = cli.main(["patch", "--preset", "induction", "--clean", PATCH_CLEAN, "--corrupt",
+                     "happy dog", "--sweep", "heads"])
+    assert code == 2
+    assert capsys.readouterr().err == ("error: the clean input has 19 tokens and the "
+                                       "corrupted one 3: patching needs the same number in "
+                                       "both\n")
+    with pytest.raises(SystemExit) as stopped:  # (argparse: usage errors exit at once)
+        cli.main(["patch", "--preset", "induction", "--clean", PATCH_CLEAN, "--corrupt",
+                  PATCH_CORRUPT, "--sweep", "heads", "--targets", "sing"])
+    assert stopped.value.code == 2
+    assert "give two targets as A,B" in capsys.readouterr().err
