@@ -1113,7 +1113,7 @@ offset →</source>
     </message>
     <message>
         <source>Logit lens</source>
-        <translation>逻辑透镜</translation>
+        <translation>logit 透镜</translation>
     </message>
     <message>
         <source>the prediction by layer</source>
@@ -1121,7 +1121,7 @@ offset →</source>
     </message>
     <message>
         <source>who wrote it (direct logit attribution)</source>
-        <translation>是谁写下的（直接逻辑归因）</translation>
+        <translation>是谁写下的（直接 logit 归因）</translation>
     </message>
     <message>
         <source>point</source>
@@ -1137,11 +1137,11 @@ offset →</source>
     </message>
     <message>
         <source>logit</source>
-        <translation>逻辑值</translation>
+        <translation>logit 值</translation>
     </message>
     <message>
         <source>the logit lens needs the model that made this trace</source>
-        <translation>逻辑透镜需要生成此记录的模型</translation>
+        <translation>logit 透镜需要生成此记录的模型</translation>
     </message>
     <message>
         <source>reading the stream at every layer…</source>
