@@ -526,7 +526,11 @@ class Engine:
         limit = model.cfg.max_len
         encoded = []
         for item in items:
-            ids, special = tokenizer.encode(item.value)
+            try:
+                ids, special = tokenizer.encode(item.value)
+            except InputError:  # a word-level model's unknown words
+                shard.skip("refused")
+                continue
             if not ids or all(special):
                 shard.skip("empty")
                 continue
@@ -984,9 +988,12 @@ def _run_on_ray(spec, pending, folder: Folder, points: int, address, workers: in
             return
         gpus = 1 if torch.cuda.is_available() and str(spec.get("device", "cpu")) != "cpu" \
             else 0
+        # the workers import this very code (a checkout's, ahead of an installed copy)
+        here = {"env_vars": {"PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}}
         data = ray.data.from_items(rows).map_batches(
             RayWorker, fn_constructor_args=(spec, points), batch_size=1,
-            concurrency=workers, num_gpus=gpus, batch_format="numpy")
+            concurrency=workers, num_gpus=gpus, batch_format="numpy", runtime_env=here)
         for row in data.iter_rows():
             blobs = [base64.b64decode(b) for b in json.loads(row["tables"])]
             tables = [pa.ipc.open_stream(pa.py_buffer(b)).read_all() for b in blobs]
