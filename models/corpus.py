@@ -43,7 +43,7 @@ from .analysis import head_figures, window_cells
 from .errors import InputError
 from .head_roles import text_scores, vision_scores
 from .sites import kind_of
-from .trace import Trace, recording
+from .trace import CAUSAL_FLAG, WINDOW_FLAG, Trace, recording
 
 FORMAT = "transformer-explorer-corpus"
 VERSION = 1
@@ -53,6 +53,7 @@ ROLES = ("query", "key")
 SEED = 0  # the sample's: every (input, position, site, head, role) has a fixed random key
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 INSTALL = "pip install 'transformer-explorer[corpus]'"
+BATCH_WEIGHTS = 256 * 2**20  # a batch's weights derived at once up to this many bytes
 
 
 def pyarrow():
@@ -471,7 +472,7 @@ class Shard:
             columns["input_id"] += [ids[i] for i in keep]
             columns["position"].append(positions[keep])
             columns["token"] += [names[i] for i in keep]
-            columns["vector"] += list(vectors[keep])
+            columns["vector"].append(vectors[keep])  # (rows, head_dim)
         return sample_table(columns)
 
 
@@ -487,8 +488,18 @@ def sample_table(columns: dict):
         "input_id": pa.array(columns["input_id"], pa.string()),
         "position": pa.array(cat(columns["position"], np.int32), pa.int32()),
         "token": pa.array(columns["token"], pa.string()),
-        "vector": pa.array([np.asarray(v, np.float32) for v in columns["vector"]],
-                           pa.list_(pa.float32()))})
+        "vector": vector_array(columns["vector"])})
+
+
+def vector_array(blocks: list[np.ndarray]):
+    """list<float32> from blocks of rows, (rows, width) each, built from one buffer."""
+    pa = pyarrow()
+    lengths = np.concatenate([np.full(len(b), b.shape[-1], np.int64) for b in blocks]) \
+        if blocks else np.zeros(0, np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    flat = np.concatenate([np.asarray(b, np.float32).reshape(-1) for b in blocks]) \
+        if blocks else np.zeros(0, np.float32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat, pa.float32()))
 
 
 # -- running a batch ----------------------------------------------------------------------
@@ -552,12 +563,13 @@ class Engine:
         captured.whole_batch = True
         with recording(captured):
             hidden = model.hidden(x) if causal else model.hidden(x, mask=pad)
+        weights = self._batch_weights(captured)
         head = model.output_head()
         generates = session.preset.task_info.generates
         mask_id = None if generates else tokenizer.id_of(tokenizer.mask_token)
         for b, (item, ids, special) in enumerate(encoded):
             n = len(ids)
-            trace = self._cut(captured, b, n)
+            trace = self._cut(captured, b, n, weights)
             trace.records["input/ids"] = np.asarray(ids)
             trace.meta.update(tokens=tokenizer.tokens(ids),
                               special=[i for i, s in enumerate(special) if s])
@@ -595,8 +607,9 @@ class Engine:
         with recording(captured):
             logits = session.model(x)
         probs = logits.float().softmax(-1)
+        weights = self._batch_weights(captured)
         for b, item in enumerate(kept):
-            trace = self._cut(captured, b)
+            trace = self._cut(captured, b, None, weights)
             top = int(probs[b].argmax())
             label = session.labels[top] if top < len(session.labels) else str(top)
             tokens = len(self.meta.get("tokens", [])) or int(np.prod(self.meta["patch_grid"]))
@@ -616,10 +629,24 @@ class Engine:
 
         return prepare_photo(value, self.session.preprocessing, self.session.model.cfg)[0]
 
-    def _cut(self, captured: Trace, b: int, n: int | None = None) -> Trace:
+    def _batch_weights(self, captured: Trace) -> dict[str, np.ndarray] | None:
+        """Every site's weights for the whole batch, derived at once the way a single run's
+        are (a language model's padding: masked, or after the causal rows), where they take
+        at most BATCH_WEIGHTS bytes; else None, and each input's are derived on its own."""
+        size = 0
+        for site in self.meta["sites"]:
+            q, k = captured.records[f"{site}/q"], captured.records[f"{site}/k"]
+            size += q.size // q.shape[-1] * k.shape[-2] * 4
+        if size > BATCH_WEIGHTS:
+            return None
+        return {site: captured[f"{site}/weights"] for site in self.meta["sites"]}
+
+    def _cut(self, captured: Trace, b: int, n: int | None = None,
+             weights: dict[str, np.ndarray] | None = None) -> Trace:
         """Input b's own trace from a batch's records, as a single run records it: its q, k
         and v (a language model's: its first n tokens, without the padding's mask), Swin's
-        windows with their mask, bias and geometry; weights derived when read."""
+        windows with their mask, bias and geometry; its weights cut from the batch's, or
+        derived when read."""
         trace = Trace()
         trace.meta = dict(self.meta)
         keys = ("q", "k", "v") if n is not None else ("q", "k", "v", "mask")
@@ -634,7 +661,10 @@ class Engine:
                     value = value[rows]
                     trace.records[f"{site}/{key}"] = value if n is None else value[..., :n, :]
             trace.records[f"{site}/out"] = trace.records[f"{site}/v"]  # (what derives)
-            for key in ("bias", "causal", "window"):
+            if weights is not None:
+                cut = weights[site][rows]
+                trace.records[f"{site}/weights"] = cut if n is None else cut[..., :n, :n]
+            for key in ("bias", CAUSAL_FLAG, WINDOW_FLAG):
                 if f"{site}/{key}" in captured.records:
                     trace.records[f"{site}/{key}"] = captured.records[f"{site}/{key}"]
         for name, value in captured.records.items():  # Swin's window geometry
@@ -722,8 +752,14 @@ class Folder:
         for path in sorted((self.out / "sample").glob("part-*.parquet")):
             self._keep(_read(path, ["layer", "head", "role", "key"]))
 
-    def done(self, shard: int) -> bool:
-        return (self.out / "state" / f"part-{shard:05d}.json").is_file()
+    def done(self, shard: int, count: int) -> bool:
+        """Whether the shard is written with all its `count` inputs (a shard cut short by
+        an earlier --limit is done again)."""
+        path = self.out / "state" / f"part-{shard:05d}.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))["read"] == count
+        except (OSError, ValueError, KeyError):
+            return False
 
     def states(self) -> list[dict]:
         return [json.loads(p.read_text(encoding="utf-8"))
@@ -748,7 +784,7 @@ class Folder:
         for group, rows in groups.items():
             kept = self.kept.get(group)
             if kept is not None and len(kept) >= self.points:
-                keep[rows] = keys[rows] < kept[self.points - 1]
+                keep[rows] = keys[rows] <= kept[self.points - 1]
         sample = sample.filter(keep)
         self._keep(sample)
         return sample
@@ -757,7 +793,7 @@ class Folder:
         for group, rows in _groups(table).items():
             keys = table.column("key").to_numpy()[rows]
             merged = np.concatenate([self.kept.get(group, np.zeros(0)), keys])
-            self.kept[group] = np.sort(merged)[: self.points]
+            self.kept[group] = np.unique(merged)[: self.points]  # (a shard done again)
 
     def finish(self, seconds: float) -> dict:
         """points.parquet from every shard's sample, report.json, meta.json's count."""
@@ -827,12 +863,14 @@ def _groups(table) -> dict[tuple, np.ndarray]:
     """{(layer, head, role): row numbers}, in the table's order."""
     if table.num_rows == 0:
         return {}
-    code = np.stack([table.column(c).to_numpy().astype(np.int64)
-                     for c in ("layer", "head", "role")], 1)
-    unique, inverse = np.unique(code, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    return {tuple(int(v) for v in unique[g]): np.nonzero(inverse == g)[0]
-            for g in range(len(unique))}
+    layer, head, role = (table.column(c).to_numpy().astype(np.int64)
+                         for c in ("layer", "head", "role"))
+    code = (layer << 32) | (head << 8) | role
+    unique, inverse = np.unique(code, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(unique) + 1))
+    return {(int(c >> 32), int((c >> 8) & 0xFFFFFF), int(c & 0xFF)):
+            order[bounds[g]: bounds[g + 1]] for g, c in enumerate(unique)}
 
 
 # -- the job -----------------------------------------------------------------------------------
@@ -932,7 +970,7 @@ def run_corpus(spec: dict, inputs: str | Path, out: str | Path, *, field: str | 
 
 def _pending(folder: Folder, source: Source, batch: int, limit, progress):
     for shard, items in batches(source, batch, limit):
-        if folder.done(shard):
+        if folder.done(shard, len(items)):
             progress.update(len(items))
         else:
             yield shard, items

@@ -217,6 +217,12 @@ def test_a_killed_job_resumes_to_the_same_files(folders, tmp_path):
     assert {k: v for k, v in again.items() if k != "seconds"} == \
         {k: v for k, v in whole.items() if k != "seconds"}
     assert files_of(tmp_path / "resumed") == files_of(tmp_path / "whole")
+    # a job run with --limit, then without: its last, short shard is done again
+    run_corpus(spec, source, tmp_path / "longer", batch=2, points=7, session=session,
+               quiet=True, limit=5)
+    run_corpus(spec, source, tmp_path / "longer", batch=2, points=7, session=session,
+               quiet=True)
+    assert files_of(tmp_path / "longer") == files_of(tmp_path / "whole")
     # the sample is a uniform one of every (input, position), the same whatever the batches
     other = run_corpus(spec, source, tmp_path / "other", batch=3, points=7, session=session,
                        quiet=True)
