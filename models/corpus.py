@@ -710,18 +710,19 @@ def part_name(shard: int) -> str:
 
 
 def write_table(table, path: Path) -> None:
-    """Written whole under another name, then renamed: a killed job leaves no half file."""
+    """Written whole under another name, then renamed: a killed job leaves no half file
+    (and the name starts with a dot, which readers of a folder of Parquet files skip)."""
     import pyarrow.parquet as pq
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
+    partial = path.with_name(f".{path.name}.partial")
     pq.write_table(table, partial)
     os.replace(partial, path)
 
 
 def write_json(data: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
+    partial = path.with_name(f".{path.name}.partial")
     partial.write_text(json.dumps(data, indent=1), encoding="utf-8")
     os.replace(partial, path)
 

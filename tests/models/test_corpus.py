@@ -28,9 +28,9 @@ TEXTS = ["the cat sat on the mat and the cat sat",
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
-    """Small random GPT-2 and BERT folders saved by transformers."""
+    """Small random GPT-2, Llama, Qwen2 and BERT folders saved by transformers."""
     root = tmp_path_factory.mktemp("lm")
-    for family in ("gpt2", "bert"):
+    for family in ("gpt2", "llama", "qwen2", "bert"):
         build(family, root / family)
     return root
 
@@ -82,7 +82,7 @@ def assert_rows(rows, expected: dict[str, np.ndarray], tokens: int) -> None:
                                    equal_nan=True, err_msg=name)
 
 
-@pytest.mark.parametrize("model", ["gpt2", "bert", "induction"])
+@pytest.mark.parametrize("model", ["gpt2", "llama", "qwen2", "bert", "induction"])
 def test_batched_statistics_equal_single_runs(model, folders, tmp_path):
     """Inputs of different lengths share a padded forward (batch of 4); each input's rows
     equal the definitions applied to its own single run's weights."""
@@ -144,10 +144,11 @@ def test_translation_runs_each_input_and_cross_attention_has_its_own(tmp_path):
         assert inputs.iloc[number]["prediction"] == trace.meta["prediction"]
 
 
-@pytest.mark.parametrize("preset", ["vit-digits", "swin-digits"])
+@pytest.mark.parametrize("preset", ["vit-digits", "swin-digits", "vit-folder"])
 def test_image_batches_equal_single_runs(preset, tmp_path):
-    """A folder of digits, stacked into one forward: each picture's entropy (and ViT's
-    class-token weight) from its own run, and the rest equal to the single run's."""
+    """A folder of digits, stacked into one forward (the presets, and a transformers ViT
+    folder with its own processor): each picture's entropy (and ViT's class-token weight)
+    from its own run, and the rest equal to the single run's."""
     from models.analysis import head_figures
     from models.head_roles import vision_scores
 
@@ -157,6 +158,11 @@ def test_image_batches_equal_single_runs(preset, tmp_path):
     for path in digits:
         (images / path.name).write_bytes(path.read_bytes())
     spec = {"preset": preset}
+    if preset == "vit-folder":
+        from tests.models.checkpoints.test_hub import build as build_vit
+        from tests.models.checkpoints.test_hub import save
+
+        spec = {"preset": None, "weights": str(save(build_vit("vit"), tmp_path / "vit"))}
     session = load_session(spec)
     run_corpus(spec, images, tmp_path / "out", batch=2, points=5, session=session, quiet=True)
     heads, inputs = table(tmp_path / "out", "heads"), table(tmp_path / "out", "inputs")
