@@ -236,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ray", nargs="?", const=True, default=None, metavar="ADDRESS",
                    help="run on Ray Data: a local Ray, or the cluster at ADDRESS")
     p.add_argument("--workers", type=count, default=2,
-                   help="with --ray: model actors (default 2; one GPU each where CUDA is)")
+                   help="with --ray: model actors (default 2; one GPU each with --device "
+                        "cuda)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=commands.cmd_corpus)
     return parser

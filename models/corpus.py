@@ -1025,8 +1025,9 @@ def _run_on_ray(spec, pending, folder: Folder, points: int, address, workers: in
                 if stop_after is None or new < stop_after]
         if not rows:
             return
-        gpus = 1 if torch.cuda.is_available() and str(spec.get("device", "cpu")) != "cpu" \
-            else 0
+        from .presets import resolve_device
+
+        gpus = 1 if str(resolve_device(spec.get("device") or "cpu")).startswith("cuda") else 0
         # the workers import this very code (a checkout's, ahead of an installed copy)
         here = {"env_vars": {"PYTHONPATH": os.pathsep.join(
             [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}}

@@ -342,3 +342,24 @@ def test_without_ray_the_option_says_how_to_install_it(monkeypatch, tmp_path):
     monkeypatch.setitem(__import__("sys").modules, "ray", None)  # import ray fails
     with pytest.raises(InputError, match=r"pip install 'transformer-explorer\[corpus\]'"):
         run_corpus({"preset": "induction"}, tmp_path, tmp_path / "out", ray=True)
+
+
+def test_an_image_data_set_reads_its_pictures_from_the_arrow_bytes(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    from PIL import Image
+
+    digits = sorted(resource_path("samples/digits").glob("*.png"))[:3]
+    pictures = [Image.open(p).convert("L") for p in digits]
+    data = datasets.Dataset.from_dict({"image": pictures, "label": [0, 1, 2]})
+    data.cast_column("image", datasets.Image()).save_to_disk(str(tmp_path / "set"))
+    spec = {"preset": "vit-digits"}
+    session = load_session(spec)
+    report = run_corpus(spec, tmp_path / "set", tmp_path / "out", points=0, session=session,
+                        quiet=True)
+    assert report["written"] == 3
+    inputs = table(tmp_path / "out", "inputs")
+    for row, path in zip(inputs.itertuples(), digits):
+        trace = session.run(str(path))
+        assert row.prediction == session.labels[int(trace["prediction/probs"].argmax())]
+        assert row.probability == pytest.approx(float(trace["prediction/probs"].max()),
+                                                abs=1e-4)
