@@ -446,4 +446,21 @@ def cmd_patch(args: argparse.Namespace) -> int:
         head = "" if cell["head"] is None else f" head {cell['head']}"
         at = "" if cell["position"] is None else f" at {cell['position']}"
         print(f"  {printable(where)}{head}{at}: {cell['score']:+.3f}")
+def cmd_corpus(args: argparse.Namespace) -> int:
+    """Head statistics and query/key samples over a corpus, as a Parquet data set."""
+    from models.corpus import run_corpus
+
+    if args.preset is None and args.weights is None:
+        raise UsageError("--preset is needed (or --weights with a model folder)")
+    if args.workers != 2 and not args.ray:
+        raise UsageError("--workers counts Ray's actors: it goes with --ray")
+    spec = {"preset": args.preset, "weights": args.weights, "arch": args.arch,
+            "device": args.device}
+    report = run_corpus(spec, args.inputs, args.out, field=args.field, limit=args.limit,
+                        batch=args.batch, points=args.points, ray=args.ray,
+                        workers=args.workers, quiet=args.quiet)
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(report["skipped"].items()))
+    print(f"{report['written']} of {report['read']} inputs written to {args.out} in "
+          f"{report['seconds']:.1f} s" + (f"; skipped: {skipped}" if skipped else "") +
+          (f"; {report['truncated']} truncated" if report["truncated"] else ""))
     return 0

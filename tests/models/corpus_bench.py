@@ -1,0 +1,81 @@
+"""Throughput of the corpus command on a GPT-2-small-sized model (docs/corpus.md): not a
+test, a measurement to run by hand on a quiet machine:
+
+    python -m tests.models.corpus_bench [N] [--ray]
+
+A random GPT-2 of GPT-2 small's shape (12 layers, 768 wide, 12 heads; the tests' 300-word
+byte-level tokenizer) is saved by transformers; N inputs of about 64 tokens each. Printed,
+in one run: a plain batched forward of the same inputs (untraced, no statistics), the corpus
+in this process (with and without the query/key sample), and, with --ray, on 2 local Ray
+actors.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from models.corpus import load_session, run_corpus
+from tests.models.lm_folders import CORPUS, build
+
+
+def inputs(n: int) -> list[str]:
+    """Sentences of the tests' corpus joined to about 64 tokens each, all different."""
+    lines = []
+    for i in range(n):
+        words = " ".join(CORPUS[(i + j) % 8] for j in range(3)).split()
+        lines.append(" ".join(words[i % 5: i % 5 + 24]) + f" {i}")
+    return lines
+
+
+def main(argv: list[str]) -> None:
+    n = int(next((a for a in argv if a.isdigit()), 32))
+    batch = 8
+    root = Path(tempfile.mkdtemp())
+    folder = root / "gpt2-small"
+    build("gpt2", folder, n_embd=768, n_layer=12, n_head=12, n_positions=1024)
+    spec = {"preset": None, "weights": str(folder), "device": "cpu"}
+    session = load_session(spec)
+    texts = inputs(n)
+    source = root / "in.txt"
+    source.write_text("\n".join(texts) + "\n")
+    encoded = [session.tokenizer.encode(t)[0] for t in texts]
+    print(f"{n} inputs, {sum(map(len, encoded)) / n:.0f} tokens on average, batch {batch}, "
+          f"torch threads {torch.get_num_threads()}, load {os.getloadavg()[0]:.1f}")
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for i in range(0, n, batch):
+            part = encoded[i: i + batch]
+            x = torch.zeros(len(part), max(map(len, part)), dtype=torch.long)
+            for b, ids in enumerate(part):
+                x[b, : len(ids)] = torch.tensor(ids)
+            session.model.hidden(x)
+    plain = time.perf_counter() - start
+    print(f"plain batched forward: {n / plain:.1f} inputs/s")
+    for points in (0, 20000):
+        start = time.perf_counter()
+        run_corpus(spec, source, root / f"here-{points}", batch=batch, points=points,
+                   session=session, quiet=True)
+        spent = time.perf_counter() - start
+        print(f"corpus in process, --points {points}: {n / spent:.1f} inputs/s")
+    if "--ray" in argv:
+        import ray
+
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        try:
+            start = time.perf_counter()
+            run_corpus(spec, source, root / "ray", batch=batch, points=20000, ray=True,
+                       workers=2, quiet=True)
+            spent = time.perf_counter() - start
+            print(f"corpus on Ray, 2 actors, --points 20000: {n / spent:.1f} inputs/s "
+                  f"(Ray's start and the actors' model loading included)")
+        finally:
+            ray.shutdown()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
