@@ -1239,6 +1239,10 @@ offset →</source>
         <source>Then each head&apos;s q and k are normalised (RMSNorm over its dh numbers, times a learned weight) before the rotation: Q and Kᵀ here are after the norm.</source>
         <translation>然后每个头的 q 和 k 在旋转之前先被归一化（对它的 dh 个数做 RMSNorm，再乘以学到的权重）：这里的 Q 和 Kᵀ 是归一化之后的。</translation>
     </message>
+    <message>
+        <source>recording the residual stream…</source>
+        <translation>正在记录残差流…</translation>
+    </message>
 </context>
 <context>
     <name>models</name>

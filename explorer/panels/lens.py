@@ -132,13 +132,37 @@ class LensPanel(Panel):
         self.by_layer.setHorizontalHeaderLabels([tr("point"), tr("probability"), tr("rank")])
         self.parts.setHorizontalHeaderLabels([tr("part"), tr("logit")])
 
+    def showEvent(self, event) -> None:
+        self.state.want_residual(True)  # the live runs record the stream while it is shown
+        super().showEvent(event)
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.state.want_residual(False)
+
     def update_trace(self, trace: Trace) -> None:
         self.position, self.result = None, None
         self.ask(trace)
 
+    def clear(self) -> None:
+        """Nothing of an earlier trace left on screen."""
+        self.result = None
+        self.grid.clear()
+        self.grid.setRowCount(0)
+        self.grid.setColumnCount(0)
+        self.by_layer.setRowCount(0)
+        self.parts.setRowCount(0)
+        self.target_label.setText(tr("the prediction by layer"))
+
     def ask(self, trace: Trace) -> None:
         session = session_for(self.state, trace)
+        if session is not None and not trace.residual:  # a live run made while hidden
+            self.clear()
+            self.caption.setText(tr("recording the residual stream…"))
+            self.state.want_residual(True)  # run again with it: it comes as a new trace
+            return
         if session is None or not any(k.endswith("/resid") for k in trace.records):
+            self.clear()
             self.caption.setText(tr("the logit lens needs the model that made this trace"))
             return
         self.caption.setText(tr("reading the stream at every layer…"))
