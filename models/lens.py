@@ -314,6 +314,24 @@ def attribution(model: nn.Module, trace: Trace, position: int | None = None,
             "parts": kinds}
 
 
+def head_table(dla: dict) -> dict:
+    """The heads' parts of an `attribution` as a layers × heads table: {"sites": attention
+    sites in stream order, "values": (sites, most heads) float64, NaN where a site has fewer
+    heads (Swin's early stages)}."""
+    sites: list[str] = []
+    found: dict[tuple[str, int], float] = {}
+    for part in dla["parts"]:
+        if part["kind"] == "head":
+            if part["site"] not in sites:
+                sites.append(part["site"])
+            found[part["site"], part["head"]] = part["value"]
+    heads = max((h for _, h in found), default=-1) + 1
+    values = np.full((len(sites), heads), np.nan)
+    for (site, head), value in found.items():
+        values[sites.index(site), head] = value
+    return {"sites": sites, "values": values}
+
+
 def _row(weight: torch.Tensor, i: int) -> torch.Tensor:
     return weight.detach()[i].double().cpu()
 

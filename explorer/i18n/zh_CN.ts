@@ -1243,6 +1243,26 @@ offset →</source>
         <source>recording the residual stream…</source>
         <translation>正在记录残差流…</translation>
     </message>
+    <message>
+        <source>target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>minus</source>
+        <translation>减去</translation>
+    </message>
+    <message>
+        <source>nothing</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>each head&apos;s direct logit attribution to {target}</source>
+        <translation>每个头对 {target} 的直接逻辑归因</translation>
+    </message>
+    <message>
+        <source>each head&apos;s direct logit attribution to {target} − {minus}</source>
+        <translation>每个头对 {target} − {minus} 的直接逻辑归因</translation>
+    </message>
 </context>
 <context>
     <name>models</name>
