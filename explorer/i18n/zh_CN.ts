@@ -1263,6 +1263,42 @@ offset →</source>
         <source>each head&apos;s direct logit attribution to {target} − {minus}</source>
         <translation>每个头对 {target} − {minus} 的直接逻辑归因</translation>
     </message>
+    <message>
+        <source>role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <source>sort by role</source>
+        <translation>按角色排序</translation>
+    </message>
+    <message>
+        <source>roles, on the thumbnails: I induction · P previous token · D duplicate token · F first token · C class token · L local (a score of 0.4 or more)</source>
+        <translation>缩略图上的角色：I 归纳 · P 前一词元 · D 重复词元 · F 首词元 · C 类别词元 · L 局部（得分 0.4 及以上）</translation>
+    </message>
+    <message>
+        <source>induction</source>
+        <translation>归纳</translation>
+    </message>
+    <message>
+        <source>previous token</source>
+        <translation>前一词元</translation>
+    </message>
+    <message>
+        <source>duplicate token</source>
+        <translation>重复词元</translation>
+    </message>
+    <message>
+        <source>first token</source>
+        <translation>首词元</translation>
+    </message>
+    <message>
+        <source>class token</source>
+        <translation>类别词元</translation>
+    </message>
+    <message>
+        <source>local</source>
+        <translation>局部</translation>
+    </message>
 </context>
 <context>
     <name>models</name>
