@@ -171,6 +171,7 @@ class LensPanel(Panel):
             # their columns scroll inside them: the grid, whose layer names take a third of
             # it at 200%, keeps its share of the width
             table.setSizePolicy(QtWidgets.QSizePolicy.Ignored, QtWidgets.QSizePolicy.Expanding)
+            table.resizeColumnsToContents()  # its numbers whole at the new text size
             line = table.fontMetrics().height() + 8
             table.setMinimumHeight(table.horizontalHeader().sizeHint().height() + 2 * line
                                    + 2 * table.frameWidth())
