@@ -1299,6 +1299,10 @@ offset →</source>
         <source>local</source>
         <translation>局部</translation>
     </message>
+    <message>
+        <source>reading the stream at the other layers…</source>
+        <translation>正在读取其余各层的残差流…</translation>
+    </message>
 </context>
 <context>
     <name>models</name>

@@ -42,10 +42,11 @@ def session_for(state: Any, trace: Trace) -> Any:
 
 
 def compute(session: Any, trace: Trace, position: int | None, grid: dict | None = None,
-            target: int | None = None, minus: int | None = None) -> dict:
-    """On the analyst thread: the grid (unless given: it does not depend on the position),
-    the column of `position` and the attribution of `target` (None: the prediction there),
-    minus `minus`'s logit when given; its heads' parts as a layers × heads table."""
+            target: int | None = None, minus: int | None = None, rows: Any = None) -> dict:
+    """On the analyst thread: the grid (unless given whole: it does not depend on the
+    position; `rows`: only those points' rows, the rest filled by a later call given this
+    grid), the column of `position` and the attribution of `target` (None: the prediction
+    there), minus `minus`'s logit when given; its heads' parts as a layers × heads table."""
     from models.lens import (
         attribution,
         default_position,
@@ -60,8 +61,8 @@ def compute(session: Any, trace: Trace, position: int | None, grid: dict | None 
     positions = list(range(max(0, n - MAX_COLUMNS), n)) if read.per_token else [0]
     if position is None or not read.per_token or not 0 <= position < n:
         position = default_position(session, trace)
-    if grid is None:
-        grid = lens_grid(session.model, trace, positions=positions)
+    if grid is None or not grid["filled"].all():
+        grid = lens_grid(session.model, trace, positions=positions, rows=rows, earlier=grid)
     column = lens_column(session.model, trace, position, target)
     choices = [i for i, _ in column[-1]["top"]]  # the output's top 5 there
     dla = attribution(session.model, trace, position,
@@ -206,7 +207,14 @@ class LensPanel(Panel):
         self.heads_view.setVisible(False)
         self.target_label.setText(tr("the prediction by layer"))
 
-    def ask(self, trace: Trace) -> None:
+    def visible_rows(self) -> range:
+        """The grid's rows in view (two lines each): computed first on a long model."""
+        first = max(self.grid.rowAt(0), 0)
+        line = self.grid.fontMetrics().height()
+        return range(first, first + max(1, self.grid.viewport().height() // (2 * line + 6))
+                     + 1)
+
+    def ask(self, trace: Trace, rows: Any = "visible") -> None:
         session = session_for(self.state, trace)
         if session is not None and not trace.residual:  # a live run made while hidden
             self.clear()
@@ -221,9 +229,10 @@ class LensPanel(Panel):
         position, target, minus = self.position, self.target, self.minus
         grid = self.result["grid"] if self.result is not None and \
             self.result.get("trace") == id(trace) else None
-        self.request.ask(trace, ("lens", position, target, minus),
-                         lambda: {**compute(session, trace, position, grid, target, minus),
-                                  "trace": id(trace)},
+        rows = list(self.visible_rows()) if rows == "visible" else rows
+        self.request.ask(trace, ("lens", position, target, minus, rows is None),
+                         lambda: {**compute(session, trace, position, grid, target, minus,
+                                            rows), "trace": id(trace)},
                          self.draw, ready=False)
 
     def _chose(self, _index: int = 0) -> None:
@@ -287,6 +296,9 @@ class LensPanel(Panel):
             self.grid.setHorizontalHeaderLabels([tr("the classifier's read-out")])
         for r in range(len(points)):
             for c in range(len(positions)):
+                if not grid["filled"][r]:  # (filled next: the rows in view came first)
+                    self.grid.setItem(r, c, QtWidgets.QTableWidgetItem("…"))
+                    continue
                 item = QtWidgets.QTableWidgetItem(
                     f"{names.get(int(grid['top'][r, c]), '?')}\n{grid['top_prob'][r, c]:.2f}")
                 item.setBackground(colour(float(grid["target_prob"][r, c])))
@@ -316,6 +328,10 @@ class LensPanel(Panel):
         self.caption.setText(tr("the model's read-out at every point of its residual stream; "
                                 "colour: the probability of each position's prediction")
                              + (f" ({notes})" if notes else ""))
+        if not grid["filled"].all() and trace is not None and \
+                result.get("trace") == id(trace):
+            self.ask(trace, rows=None)  # the rest of the grid, the rows in view kept
+            self.caption.setText(tr("reading the stream at the other layers…"))
 
     def _draw_choices(self, result: dict) -> None:
         names, dla = result["names"], result["dla"]

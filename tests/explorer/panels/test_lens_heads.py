@@ -100,3 +100,34 @@ def test_clicking_a_head_selects_it_everywhere(make_explorer):
     assert panel.heads_view._selected_row == row  # marked on the map
     e.show("attention")
     assert (e.selection.site, e.selection.head) == (table["sites"][row], head)
+
+
+def test_the_grid_shows_the_rows_in_view_first_then_fills_the_rest(make_explorer, monkeypatch):
+    """A long model's grid: the rows in view are read first and drawn at once, then the
+    rest; the grid in the end is the whole lens_grid's."""
+    from explorer.panels.lens import LensPanel
+    from models.lens import lens_grid
+
+    monkeypatch.setattr(LensPanel, "visible_rows", lambda self: range(0, 1))
+    drawn = []
+    draw = LensPanel.draw
+
+    def watched(self, result):
+        drawn.append(result["grid"]["filled"].copy())
+        draw(self, result)
+
+    monkeypatch.setattr(LensPanel, "draw", watched)
+    e = make_explorer("translate")
+    e.show("lens")
+    e.wait()
+    panel = e.window.panels["lens"]
+    points = len(panel.result["grid"]["points"])
+    assert points > 2
+    first = drawn[-2]
+    assert first[0] and first[-1] and not first[1: -1].any()  # the row in view, the output
+    assert drawn[-1].all()
+    whole = lens_grid(e.window.state.runner.session.model, e.trace,
+                      positions=panel.result["grid"]["positions"])
+    for key in ("top", "top_prob", "target_prob"):
+        np.testing.assert_allclose(panel.result["grid"][key], whole[key], rtol=1e-5)
+    assert "…" not in [panel.grid.item(r, 0).text() for r in range(points)]
