@@ -180,6 +180,13 @@ class ModelOpener(QtCore.QObject):
         if trace is None:
             self.window.show_message(tr("nothing to save yet"))
             return None
+        if not trace.residual:  # a live run without the residual stream: a file has it all
+            self.state.request_run(residual=True)
+            try:
+                self.state.settle(120.0)
+            except TimeoutError:
+                pass  # what is on screen is saved
+            trace = self.state.trace
         self.window.statusBar().showMessage(tr("saving the trace to {path}…").format(path=path))
 
         def write() -> None:

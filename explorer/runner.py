@@ -54,6 +54,7 @@ class Request:
     generate: int = 0  # a causal language model: greedy tokens after the input
     ready: Any = None  # an opened model's Session built (or folder read) while it was opened
     chat: bool = False  # a causal language model: the input as a turn of its chat template
+    residual: bool = False  # record the residual stream (a panel that reads it is shown)
 
 
 class Cancelled(Exception):
@@ -151,7 +152,7 @@ class Runner(QtCore.QObject):
         if self._big:  # the last run's freed temporaries out before this run's peak
             give_back_freed()
         start = time.perf_counter()
-        trace = self.session.run(request.input)
+        trace = self.session.run(request.input, residual=request.residual)
         if original is not None:
             trace.meta["original"] = {k: original.get(k) for k in ("prediction", "probs",
                                                                    "confidence")}

@@ -78,6 +78,10 @@ class AppState(QtCore.QObject):
         self.chat = False  # a language model with a chat template: the input as a user turn
         self._chats: dict[str, bool] = {}  # the other models' (it belongs to its model too)
         self.timings: dict[str, float] = {}
+        # live runs record the residual stream only while a panel that reads it is shown
+        # (the Logit lens): `want_residual`; a saved trace is run again with it if it lacks it
+        self.residual = False
+        self._newest_residual = False  # whether the newest request records it
         self._next_id = 0
         self._newest_id = -1
         self._answered_id = -1  # the newest request painted or failed
@@ -216,17 +220,27 @@ class AppState(QtCore.QObject):
     def clear_interventions(self) -> None:
         self.set_interventions({})
 
-    def request_run(self) -> int:
-        """Ask the worker for a run of the current preset, device and input; newest wins."""
+    def want_residual(self, on: bool) -> None:
+        """A panel that reads the residual stream is shown (`on`) or hidden: the runs from
+        now on record it or not. Shown while the trace on screen lacks it: run again."""
+        self.residual = on
+        if on and self.trace is not None and not self.trace.residual and \
+                not (self._newest_residual and not self.settled()):
+            self.request_run()
+
+    def request_run(self, residual: bool = False) -> int:
+        """Ask the worker for a run of the current preset, device and input; newest wins.
+        `residual`: this run records the residual stream even if no panel asked for it."""
         if self.input is None:
             return self._newest_id
         self._next_id += 1
         self._newest_id = self._next_id
+        self._newest_residual = residual or self.residual
         self.busy_changed.emit(True)
         self.runner.submit(Request(self._next_id, self.preset, self.device, self.input,
                                    time.perf_counter(), dict(self.interventions),
                                    self.untrained, self.generate, self._ready.get(self.preset),
-                                   self.chat))
+                                   self.chat, self._newest_residual))
         return self._next_id
 
     def settled(self) -> bool:

@@ -164,21 +164,36 @@ def lens_column(model: nn.Module, trace: Trace, position: int | None = None,
 
 @torch.inference_mode()
 def lens_grid(model: nn.Module, trace: Trace, target: int | None = None,
-              positions: list[int] | None = None, cancelled: Any = None) -> dict:
+              positions: list[int] | None = None, cancelled: Any = None,
+              rows: Any = None, earlier: dict | None = None) -> dict:
     """Every point × every position (or `positions`): the top output id, its probability,
     and the probability of `target` (None: each position's own prediction), [P, n] arrays.
-    Read out `CHUNK` rows at a time; `cancelled()` true stops early (None is returned)."""
+    Read out `CHUNK` rows at a time; `cancelled()` true stops early (None is returned).
+    `rows`: only these points' rows (indices; the output's is always read), the others
+    left for later: `filled` [P] says which are; `earlier`: a grid of the same positions
+    whose filled rows are kept (the app shows the rows in view first, then the rest)."""
     read = reader(model)
     n = trace[f"{read.points[0]}/resid"].shape[0]
     positions = list(range(n)) if positions is None else positions
     if not read.per_token:
         positions = [0]
     shape = (len(read.points), len(positions))
-    top, top_prob, target_prob = np.zeros(shape, np.int64), np.zeros(shape), np.zeros(shape)
+    if earlier is not None:
+        top, top_prob, target_prob = (earlier[k].copy() for k in ("top", "top_prob",
+                                                                   "target_prob"))
+        filled = earlier["filled"].copy()
+    else:
+        top, top_prob, target_prob = np.zeros(shape, np.int64), np.zeros(shape), \
+            np.zeros(shape)
+        filled = np.zeros(len(read.points), bool)
+    wanted_rows = set(range(len(read.points)) if rows is None else rows) | {
+        len(read.points) - 1}
     device, dtype = _param(model).device, _param(model).dtype
     for j, point in enumerate(reversed(read.points)):  # the output first: the targets
-        resid = trace[f"{point}/resid"]
         row = len(read.points) - 1 - j
+        if filled[row] or row not in wanted_rows:
+            continue
+        resid = trace[f"{point}/resid"]
         for start in range(0, len(positions), CHUNK):
             if cancelled is not None and cancelled():
                 return None
@@ -192,8 +207,9 @@ def lens_grid(model: nn.Module, trace: Trace, target: int | None = None,
                       np.full(len(part), target))
             target_prob[row, start: start + len(part)] = probs.gather(
                 -1, torch.from_numpy(wanted)[:, None]).squeeze(-1).numpy()
+        filled[row] = True
     return {"points": list(read.points), "positions": positions, "top": top,
-            "top_prob": top_prob, "target_prob": target_prob}
+            "top_prob": top_prob, "target_prob": target_prob, "filled": filled}
 
 
 def _check_target(target: int, size: int) -> None:
@@ -312,6 +328,24 @@ def attribution(model: nn.Module, trace: Trace, position: int | None = None,
         info["value"] = v
     return {"position": position, "target": target, "minus": minus, "value": value,
             "parts": kinds}
+
+
+def head_table(dla: dict) -> dict:
+    """The heads' parts of an `attribution` as a layers × heads table: {"sites": attention
+    sites in stream order, "values": (sites, most heads) float64, NaN where a site has fewer
+    heads (Swin's early stages)}."""
+    sites: list[str] = []
+    found: dict[tuple[str, int], float] = {}
+    for part in dla["parts"]:
+        if part["kind"] == "head":
+            if part["site"] not in sites:
+                sites.append(part["site"])
+            found[part["site"], part["head"]] = part["value"]
+    heads = max((h for _, h in found), default=-1) + 1
+    values = np.full((len(sites), heads), np.nan)
+    for (site, head), value in found.items():
+        values[sites.index(site), head] = value
+    return {"sites": sites, "values": values}
 
 
 def _row(weight: torch.Tensor, i: int) -> torch.Tensor:

@@ -9,6 +9,7 @@ is (models/protocol.py), the run of its prediction form turns input into a trace
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from .checkpoints.ours import read_checkpoint
 from .errors import CheckpointError, InputError
 from .presets import Preset, get_preset
 from .runs import RUNS
-from .trace import Trace
+from .trace import Trace, without_stream
 
 DIGIT_LABELS = [str(d) for d in range(10)]
 
@@ -197,9 +198,11 @@ class Session:
                 module.head_gate = torch.ones(module.num_heads, device=self.device)
             module.head_gate[head] = 0.0
 
-    def run(self, user_input: Any, trace: bool = True) -> Trace:
-        """Run the model; with trace=False the fused path runs and only predictions are kept."""
-        with torch.inference_mode():
+    def run(self, user_input: Any, trace: bool = True, residual: bool = True) -> Trace:
+        """Run the model; with trace=False the fused path runs and only predictions are kept.
+        `residual=False` leaves the residual stream out of the trace (what the logit lens and
+        attribution read: `P/resid`, `P/write`, `S/o_weight`); the attention records stay."""
+        with torch.inference_mode(), nullcontext() if residual else without_stream():
             result = RUNS[self.model.form](self, user_input, trace)
         result.meta.update(self.describe())
         result.materialize()  # a small model's N×N matrices now, here in the worker

@@ -68,6 +68,9 @@ class Trace:
         self._cached_bytes = 0
         self._lock = threading.Lock()  # the worker may fill the cache while panels read
         self.last_stream: tuple | None = None  # while recording: (tensor, point) last streamed
+        # whether the residual stream is recorded (`P/resid`, `P/write`, `S/o_weight`): off
+        # for a run inside `without_stream()` (the app's live runs while no panel reads it)
+        self.residual = True
 
     # -- writing -------------------------------------------------------------
     def add(self, site: str, key: str, value: Any) -> None:
@@ -306,11 +309,25 @@ def _swap(trace: Trace | None) -> Iterator[None]:
 @contextmanager
 def recording(trace: Trace | None = None) -> Iterator[Trace]:
     trace = trace if trace is not None else Trace()
+    if getattr(_local, "no_stream", False):
+        trace.residual = False
     try:
         with _swap(trace):
             yield trace
     finally:
         trace.last_stream = None  # no tensor of the run kept alive by the trace
+
+
+@contextmanager
+def without_stream() -> Iterator[None]:
+    """Traces started inside this block (on this thread) record no residual stream, only
+    the attention records: the app's live runs while no panel reads it (docs/performance.md)."""
+    previous = getattr(_local, "no_stream", False)
+    _local.no_stream = True
+    try:
+        yield
+    finally:
+        _local.no_stream = previous
 
 
 @contextmanager
@@ -344,7 +361,7 @@ def stream(point: Any, x: torch.Tensor, write: torch.Tensor | None = None) -> to
     if plan is not None:
         x = plan.tensor("resid", point if isinstance(point, str) else point.site_name, x)
     trace = getattr(_local, "trace", None)
-    if trace is not None:
+    if trace is not None and trace.residual:
         name = point if isinstance(point, str) else point.site_name
         trace.add(name, "resid", _tokens(x))
         trace.last_stream = (x, name)  # a `record` of this very tensor shares the array
@@ -392,7 +409,7 @@ def record_output_projection(site: str, linear: torch.nn.Linear) -> None:
     """W_O [D, H·dh] (and its bias) of an attention site: each head's write into the
     stream is derived from it and `S/out` when read."""
     trace = getattr(_local, "trace", None)
-    if trace is not None:
+    if trace is not None and trace.residual:
         trace.add(site, "o_weight", linear.weight)
         if linear.bias is not None:
             trace.add(site, "o_bias", linear.bias)

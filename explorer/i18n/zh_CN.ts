@@ -1239,6 +1239,70 @@ offset →</source>
         <source>Then each head&apos;s q and k are normalised (RMSNorm over its dh numbers, times a learned weight) before the rotation: Q and Kᵀ here are after the norm.</source>
         <translation>然后每个头的 q 和 k 在旋转之前先被归一化（对它的 dh 个数做 RMSNorm，再乘以学到的权重）：这里的 Q 和 Kᵀ 是归一化之后的。</translation>
     </message>
+    <message>
+        <source>recording the residual stream…</source>
+        <translation>正在记录残差流…</translation>
+    </message>
+    <message>
+        <source>target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>minus</source>
+        <translation>减去</translation>
+    </message>
+    <message>
+        <source>nothing</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>each head&apos;s direct logit attribution to {target}</source>
+        <translation>每个头对 {target} 的直接逻辑归因</translation>
+    </message>
+    <message>
+        <source>each head&apos;s direct logit attribution to {target} − {minus}</source>
+        <translation>每个头对 {target} − {minus} 的直接逻辑归因</translation>
+    </message>
+    <message>
+        <source>role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <source>sort by role</source>
+        <translation>按角色排序</translation>
+    </message>
+    <message>
+        <source>roles, on the thumbnails: I induction · P previous token · D duplicate token · F first token · C class token · L local (a score of 0.4 or more)</source>
+        <translation>缩略图上的角色：I 归纳 · P 前一词元 · D 重复词元 · F 首词元 · C 类别词元 · L 局部（得分 0.4 及以上）</translation>
+    </message>
+    <message>
+        <source>induction</source>
+        <translation>归纳</translation>
+    </message>
+    <message>
+        <source>previous token</source>
+        <translation>前一词元</translation>
+    </message>
+    <message>
+        <source>duplicate token</source>
+        <translation>重复词元</translation>
+    </message>
+    <message>
+        <source>first token</source>
+        <translation>首词元</translation>
+    </message>
+    <message>
+        <source>class token</source>
+        <translation>类别词元</translation>
+    </message>
+    <message>
+        <source>local</source>
+        <translation>局部</translation>
+    </message>
+    <message>
+        <source>reading the stream at the other layers…</source>
+        <translation>正在读取其余各层的残差流…</translation>
+    </message>
 </context>
 <context>
     <name>models</name>

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.sites import kind_of
@@ -19,6 +20,7 @@ from models.trace import Trace
 from ..analyst import Request
 from ..i18n import bound, tr
 from ..state import Selection
+from ..widgets.matrix_view import MatrixView
 from .base import Panel
 
 MAX_COLUMNS = 256  # positions in the grid: the last ones of a longer input
@@ -39,28 +41,41 @@ def session_for(state: Any, trace: Trace) -> Any:
     return session
 
 
-def compute(session: Any, trace: Trace, position: int | None, grid: dict | None = None
-            ) -> dict:
-    """On the analyst thread: the grid (unless given: it does not depend on the position),
-    the column of `position` and its attribution."""
-    from models.lens import attribution, default_position, lens_column, lens_grid, reader
+def compute(session: Any, trace: Trace, position: int | None, grid: dict | None = None,
+            target: int | None = None, minus: int | None = None, rows: Any = None) -> dict:
+    """On the analyst thread: the grid (unless given whole: it does not depend on the
+    position; `rows`: only those points' rows, the rest filled by a later call given this
+    grid), the column of `position` and the attribution of `target` (None: the prediction
+    there), minus `minus`'s logit when given; its heads' parts as a layers × heads table."""
+    from models.lens import (
+        attribution,
+        default_position,
+        head_table,
+        lens_column,
+        lens_grid,
+        reader,
+    )
 
     read = reader(session.model)
     n = trace[f"{read.points[0]}/resid"].shape[0]
     positions = list(range(max(0, n - MAX_COLUMNS), n)) if read.per_token else [0]
     if position is None or not read.per_token or not 0 <= position < n:
         position = default_position(session, trace)
-    if grid is None:
-        grid = lens_grid(session.model, trace, positions=positions)
-    column = lens_column(session.model, trace, position)
-    dla = attribution(session.model, trace, position, column[-1]["top"][0][0])
+    if grid is None or not grid["filled"].all():
+        grid = lens_grid(session.model, trace, positions=positions, rows=rows, earlier=grid)
+    column = lens_column(session.model, trace, position, target)
+    choices = [i for i, _ in column[-1]["top"]]  # the output's top 5 there
+    dla = attribution(session.model, trace, position,
+                      choices[0] if target is None else target, minus)
     names = {}
     ids = {int(i) for row in grid["top"] for i in row} | {
-        i for layer in column for i, _ in layer["top"]}
+        i for layer in column for i, _ in layer["top"]} | {dla["target"]} | (
+        set() if minus is None else {minus})
     for i in ids:
         names[i] = output_name(session, i)
     return {"grid": grid, "column": column, "dla": dla, "names": names, "stack": read.stack,
-            "position": position, "per_token": read.per_token, "notes": read.notes}
+            "position": position, "per_token": read.per_token, "notes": read.notes,
+            "heads": head_table(dla), "choices": choices}
 
 
 def output_name(session: Any, i: int) -> str:
@@ -70,6 +85,18 @@ def output_name(session: Any, i: int) -> str:
     if model.form == "seq2seq":  # the decoder's own vocabulary
         return session.tgt_vocab.words[i]
     return "".join(session.tokenizer.tokens([i]))
+
+
+def site_label(site: str) -> str:
+    """A site named short for the heads' rows: its stack's initial (encoder, decoder), its
+    numbers and its last part ("d.1 cross", Swin "1.0 attn"); the full name is in the
+    read-out under the map."""
+    parts = site.split(".")
+    numbers = [p for p in parts if p.isdigit()]
+    if not numbers:
+        return site
+    stack = next((p[0] + "." for p in parts if p in ("encoder", "decoder")), "")
+    return f"{stack}{'.'.join(numbers)} {parts[-1].removesuffix('_attn')}"
 
 
 class LensPanel(Panel):
@@ -91,7 +118,23 @@ class LensPanel(Panel):
         self.by_layer.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.parts = QtWidgets.QTableWidget(0, 2)
         self.parts.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+        # what is attributed: one of the output's top 5 there, minus another's logit or not
+        self.target_box = QtWidgets.QComboBox()
+        self.minus_box = QtWidgets.QComboBox()
+        for box in (self.target_box, self.minus_box):
+            box.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToContents)
+            box.activated.connect(self._chose)
+        choose = QtWidgets.QHBoxLayout()
+        self.target_word = bound(QtWidgets.QLabel(), "target")
+        self.minus_word = bound(QtWidgets.QLabel(), "minus")
+        for widget in (self.target_word, self.target_box, self.minus_word, self.minus_box):
+            choose.addWidget(widget)
+        choose.addStretch(1)
+        # each head's direct logit attribution, layers × heads: a click selects that head
+        self.heads_view = MatrixView()
+        self.heads_view.clicked.connect(self._head_clicked)
         side = QtWidgets.QVBoxLayout()
+        side.addLayout(choose)
         self.target_label = bound(QtWidgets.QLabel(), "the prediction by layer")
         side.addWidget(self.target_label)
         side.addWidget(self.by_layer, 1)
@@ -100,8 +143,11 @@ class LensPanel(Panel):
             label.setWordWrap(True)
         side.addWidget(who)
         side.addWidget(self.parts, 1)
+        left = QtWidgets.QVBoxLayout()
+        left.addWidget(self.grid, 1)
+        left.addWidget(self.heads_view, 1)
         row = QtWidgets.QHBoxLayout()
-        row.addWidget(self.grid, 3)
+        row.addLayout(left, 3)
         row.addLayout(side, 2)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -111,6 +157,8 @@ class LensPanel(Panel):
         self._fit_tables()
         self.result: dict | None = None
         self.position: int | None = None
+        self.target: int | None = None  # None: the prediction at the position
+        self.minus: int | None = None  # another output whose logit is subtracted
         self.retranslate()
 
     def apply_zoom(self, factor: float) -> None:
@@ -124,6 +172,7 @@ class LensPanel(Panel):
             # their columns scroll inside them: the grid, whose layer names take a third of
             # it at 200%, keeps its share of the width
             table.setSizePolicy(QtWidgets.QSizePolicy.Ignored, QtWidgets.QSizePolicy.Expanding)
+            table.resizeColumnsToContents()  # its numbers whole at the new text size
             line = table.fontMetrics().height() + 8
             table.setMinimumHeight(table.horizontalHeader().sizeHint().height() + 2 * line
                                    + 2 * table.frameWidth())
@@ -132,23 +181,77 @@ class LensPanel(Panel):
         self.by_layer.setHorizontalHeaderLabels([tr("point"), tr("probability"), tr("rank")])
         self.parts.setHorizontalHeaderLabels([tr("part"), tr("logit")])
 
+    def showEvent(self, event) -> None:
+        self.state.want_residual(True)  # the live runs record the stream while it is shown
+        super().showEvent(event)
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.state.want_residual(False)
+
     def update_trace(self, trace: Trace) -> None:
         self.position, self.result = None, None
+        self.target = self.minus = None
         self.ask(trace)
 
-    def ask(self, trace: Trace) -> None:
+    def clear(self) -> None:
+        """Nothing of an earlier trace left on screen."""
+        self.result = None
+        self.grid.clear()
+        self.grid.setRowCount(0)
+        self.grid.setColumnCount(0)
+        self.by_layer.setRowCount(0)
+        self.parts.setRowCount(0)
+        self.target_box.clear()
+        self.minus_box.clear()
+        self.heads_view.setVisible(False)
+        self.target_label.setText(tr("the prediction by layer"))
+
+    def visible_rows(self) -> range:
+        """The grid's rows in view (two lines each): computed first on a long model."""
+        first = max(self.grid.rowAt(0), 0)
+        line = self.grid.fontMetrics().height()
+        return range(first, first + max(1, self.grid.viewport().height() // (2 * line + 6))
+                     + 1)
+
+    def ask(self, trace: Trace, rows: Any = "visible") -> None:
         session = session_for(self.state, trace)
+        if session is not None and not trace.residual:  # a live run made while hidden
+            self.clear()
+            self.caption.setText(tr("recording the residual stream…"))
+            self.state.want_residual(True)  # run again with it: it comes as a new trace
+            return
         if session is None or not any(k.endswith("/resid") for k in trace.records):
+            self.clear()
             self.caption.setText(tr("the logit lens needs the model that made this trace"))
             return
         self.caption.setText(tr("reading the stream at every layer…"))
-        position = self.position
+        position, target, minus = self.position, self.target, self.minus
         grid = self.result["grid"] if self.result is not None and \
             self.result.get("trace") == id(trace) else None
-        self.request.ask(trace, ("lens", position),
-                         lambda: {**compute(session, trace, position, grid),
-                                  "trace": id(trace)},
+        rows = list(self.visible_rows()) if rows == "visible" else rows
+        self.request.ask(trace, ("lens", position, target, minus, rows is None),
+                         lambda: {**compute(session, trace, position, grid, target, minus,
+                                            rows), "trace": id(trace)},
                          self.draw, ready=False)
+
+    def _chose(self, _index: int = 0) -> None:
+        """A target or a difference chosen: the attribution (and the by-layer column) again."""
+        target, minus = self.target_box.currentData(), self.minus_box.currentData()
+        if target == minus:
+            minus = None  # (a logit minus itself is 0)
+        if (target, minus) != (self.target, self.minus) and self.state.trace is not None:
+            self.target, self.minus = target, minus
+            self.ask(self.state.trace)
+
+    def _head_clicked(self, row: int, column: int) -> None:
+        """A head's cell selects that site and head everywhere."""
+        if self.result is None:
+            return
+        table = self.result["heads"]
+        if row < len(table["sites"]) and column < table["values"].shape[1] and \
+                np.isfinite(table["values"][row, column]):
+            self.state.set_selection(site=table["sites"][row], head=column)
 
     def _same_tokens(self) -> bool:
         """The selected site's query rows are the lens's positions (a language model's
@@ -171,6 +274,7 @@ class LensPanel(Panel):
         position = self.result["grid"]["positions"][column]
         if position != self.position:
             self.position = position
+            self.target = self.minus = None  # that position's own prediction
             if self.state.trace is not None:
                 self.ask(self.state.trace)
 
@@ -192,6 +296,9 @@ class LensPanel(Panel):
             self.grid.setHorizontalHeaderLabels([tr("the classifier's read-out")])
         for r in range(len(points)):
             for c in range(len(positions)):
+                if not grid["filled"][r]:  # (filled next: the rows in view came first)
+                    self.grid.setItem(r, c, QtWidgets.QTableWidgetItem("…"))
+                    continue
                 item = QtWidgets.QTableWidgetItem(
                     f"{names.get(int(grid['top'][r, c]), '?')}\n{grid['top_prob'][r, c]:.2f}")
                 item.setBackground(colour(float(grid["target_prob"][r, c])))
@@ -215,13 +322,69 @@ class LensPanel(Panel):
             self.parts.setItem(r, 1, QtWidgets.QTableWidgetItem(f"{part['value']:+.3f}"))
         self.by_layer.resizeColumnsToContents()
         self.parts.resizeColumnsToContents()
+        self._draw_choices(result)
+        self._draw_heads(result)
         notes = "; ".join(f"{k}: {v}" for k, v in result["notes"].items())
         self.caption.setText(tr("the model's read-out at every point of its residual stream; "
                                 "colour: the probability of each position's prediction")
                              + (f" ({notes})" if notes else ""))
+        if not grid["filled"].all() and trace is not None and \
+                result.get("trace") == id(trace):
+            self.ask(trace, rows=None)  # the rest of the grid, the rows in view kept
+            self.caption.setText(tr("reading the stream at the other layers…"))
+
+    def _draw_choices(self, result: dict) -> None:
+        names, dla = result["names"], result["dla"]
+        for box, first in ((self.target_box, None), (self.minus_box, tr("nothing"))):
+            box.blockSignals(True)
+            box.clear()
+            if first is not None:
+                box.addItem(first, None)
+            for i in result["choices"]:
+                box.addItem(names.get(i, str(i)), i)
+            box.blockSignals(False)
+        at = self.target_box.findData(dla["target"])
+        if at < 0:  # (a target given by id that is not in the top 5)
+            self.target_box.addItem(names.get(dla["target"], str(dla["target"])), dla["target"])
+            at = self.target_box.count() - 1
+        self.target_box.setCurrentIndex(at)
+        at = self.minus_box.findData(dla["minus"]) if dla["minus"] is not None else 0
+        self.minus_box.setCurrentIndex(max(at, 0))
+
+    def heads_title(self, result: dict) -> str:
+        names, dla = result["names"], result["dla"]
+        target = names.get(dla["target"], str(dla["target"]))
+        if dla["minus"] is None:
+            return tr("each head's direct logit attribution to {target}").format(target=target)
+        return tr("each head's direct logit attribution to {target} − {minus}").format(
+            target=target, minus=names.get(dla["minus"], str(dla["minus"])))
+
+    def _draw_heads(self, result: dict) -> None:
+        table = result["heads"]
+        values = table["values"]
+        self.heads_view.setVisible(values.size > 0)
+        if values.size == 0:
+            return
+        self.heads_view.set_matrix(values, [site_label(site) for site in table["sites"]],
+                                   [f"{tr('head')} {h}" for h in range(values.shape[1])],
+                                   self.heads_title(result), signed=True,
+                                   blocked=~np.isfinite(values),
+                                   col_ticks=[str(h) for h in range(values.shape[1])])
+        self._highlight_head(self.state.selection)
+
+    def _highlight_head(self, selection: Selection) -> None:
+        sites = self.result["heads"]["sites"] if self.result is not None else []
+        if selection.site in sites:
+            self.heads_view.set_highlight(sites.index(selection.site), selection.head,
+                                          locked=True)
+        else:
+            self.heads_view.set_highlight(None, None)
 
     def update_selection(self, selection: Selection) -> None:
-        """A query picked elsewhere (a text token) becomes the lens's position."""
+        """A query picked elsewhere (a text token) becomes the lens's position; the selected
+        head is marked in the heads' attribution."""
+        if self.result is not None:
+            self._highlight_head(selection)
         if self.result is None or not self.result["per_token"] or selection.query is None \
                 or not selection.locked:
             return
@@ -229,5 +392,6 @@ class LensPanel(Panel):
                 self.result["grid"]["positions"]:
             if self._same_tokens():
                 self.position = selection.query
+                self.target = self.minus = None
                 if self.state.trace is not None:
                     self.ask(self.state.trace)

@@ -15,16 +15,18 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from models.analysis import site_overview
+from models.head_roles import PRIORITY, head_scores, roles, session_scores
 from models.sites import KINDS
 from models.trace import Trace
 
-from ..analyst import analyst
+from ..analyst import Request, analyst
 from ..i18n import tr
 from ..state import Selection
 from ..widgets.matrix_view import PROBABILITY
 from ..widgets.plots import focus_rect, still
 from ..zoom import font as zoom_font
 from .base import Panel
+from .lens import session_for
 
 THUMB = 40  # pixels per thumbnail side in the mosaic
 GAP = 4
@@ -44,6 +46,43 @@ class NumberItem(QtWidgets.QTableWidgetItem):
         return a < b
 
 
+# the roles of models/head_roles.py, as the table and the thumbnails name them
+ROLE_NAMES = {"induction": "induction", "previous_token": "previous token",
+              "duplicate_token": "duplicate token", "first_token": "first token",
+              "class_token": "class token", "local": "local"}
+ROLE_MARKS = {"induction": "I", "previous_token": "P", "duplicate_token": "D",
+              "first_token": "F", "class_token": "C", "local": "L"}
+
+
+class RoleItem(QtWidgets.QTableWidgetItem):
+    """A head's role and its score; sorts by role (head_roles.PRIORITY order), the highest
+    score first within a role, heads without one last."""
+
+    def __init__(self, role: str | None, score: float) -> None:
+        super().__init__("—" if role is None else f"{tr(ROLE_NAMES[role])} {score:.2f}")
+        self.role, self.score = role, score
+        self.key = (PRIORITY.index(role) if role in PRIORITY else len(PRIORITY), -score)
+
+    def __lt__(self, other) -> bool:
+        return self.key < getattr(other, "key", (len(PRIORITY) + 1, 0.0))
+
+
+def head_roles_of(session, trace: Trace, sites: list[str]) -> dict:
+    """(On the analyst thread.) {site: [(role or None, its score) per head]} for `sites`:
+    the roles of models/head_roles.py, with the induction probe when the model that made
+    the trace is at hand (a language model)."""
+    scores = session_scores(session, trace) if session is not None else head_scores(trace)
+    named = roles(scores)
+    out = {}
+    for site in sites:
+        if site not in scores:
+            continue
+        out[site] = [(role, scores[site][role][h] if role else max(
+            (v[h] for v in scores[site].values()), default=0.0))
+            for h, role in enumerate(named[site])]
+    return out
+
+
 class ModelPanel(Panel):
     name = "model"
     title = "Model view"
@@ -61,7 +100,7 @@ class ModelPanel(Panel):
         self.waiting = pg.TextItem("", color=(60, 60, 60), anchor=(0.5, 0.5))
         self.waiting.setParentItem(self.plot.vb)
         self.waiting.hide()
-        self.table = QtWidgets.QTableWidget(0, 6)
+        self.table = QtWidgets.QTableWidget(0, 7)
         # columns as wide as their numbers and names (at every zoom), never squeezed to '0.…'
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setDefaultAlignment(QtCore.Qt.AlignLeft |
@@ -70,8 +109,14 @@ class ModelPanel(Panel):
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
         self.table.setSortingEnabled(True)
+        # each head's role (models/head_roles.py): a letter on its thumbnail, a table column
+        self.by_role = QtWidgets.QCheckBox()
+        self.by_role.toggled.connect(self._sort_by_role)
         self.retranslate()
         self.table.cellClicked.connect(self._row_clicked)
+        self.marks: list[pg.TextItem] = []  # made as needed, then moved and reused
+        self.roles: dict = {}
+        self.roles_request = Request("model-roles", lambda: self.state.trace)
         self.caption = QtWidgets.QLabel()
         self.caption.setWordWrap(True)  # at 200% a line would be wider than the panel
         self.split = split = QtWidgets.QSplitter()
@@ -87,7 +132,10 @@ class ModelPanel(Panel):
         split.setMinimumHeight(120)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.caption)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.caption, 1)
+        top.addWidget(self.by_role, 0, QtCore.Qt.AlignTop)
+        layout.addLayout(top)
         layout.addWidget(split, 1)
         self.canvas.scene().sigMouseClicked.connect(self._mosaic_clicked)
         self.sites: list[str] = []
@@ -98,7 +146,12 @@ class ModelPanel(Panel):
 
     def retranslate(self) -> None:
         self.table.setHorizontalHeaderLabels([tr(w) for w in ("layer", "head", "entropy",
-                                                              "distance", "special", "first")])
+                                                              "distance", "special", "first",
+                                                              "role")])
+        self.by_role.setText(tr("sort by role"))
+        self.by_role.setToolTip(tr("roles, on the thumbnails: I induction · P previous token "
+                                   "· D duplicate token · F first token · C class token · "
+                                   "L local (a score of 0.4 or more)"))
         self.table.setToolTip(tr("entropy: nats, mean over queries · distance: mean attention "
                                  "distance (tokens or pixels) · special: weight on "
                                  "CLS/<bos>/<eos> (a language model's [CLS], [SEP], <s>) · "
@@ -173,9 +226,11 @@ class ModelPanel(Panel):
                 self.table.setItem(row, 1, NumberItem(figures["head"], 0))
                 for column, key in enumerate(("entropy", "distance", "special", "first"), 2):
                     self.table.setItem(row, column, NumberItem(figures[key]))
+                self.table.setItem(row, 6, RoleItem(None, 0.0))  # (until they come)
         self.table.setSortingEnabled(True)
         self._fit_table()
         self.mosaic.setImage(mosaic, autoLevels=False, levels=(0, 1))
+        self._ask_roles(kind)
         self.plot.getAxis("left").setTicks(
             [[(i * step + THUMB / 2, f"L{i}") for i in range(len(self.sites))], []])
         self.plot.getAxis("bottom").setTicks(
@@ -184,6 +239,60 @@ class ModelPanel(Panel):
                                 "thumbnail scaled to its maximum (larger matrices: the maximum "
                                 "of each block); click one to select it everywhere").format(
             layers=len(self.sites), heads=self.heads, kind=tr(KINDS[kind].title)))
+
+    # -- head roles ---------------------------------------------------------------------
+    def _ask_roles(self, kind: str) -> None:
+        """Each head's role, on the analyst thread (an induction probe runs the model)."""
+        trace = self.state.trace
+        for mark in self.marks:
+            mark.hide()
+        self.roles = {}
+        if trace is None:
+            return
+        session, sites = session_for(self.state, trace), list(self.sites)
+        self.roles_request.ask(trace, ("roles", kind),
+                               lambda: head_roles_of(session, trace, sites),
+                               self._draw_roles, ready=False)
+
+    def _draw_roles(self, found: dict) -> None:
+        self.roles = found
+        self.table.setSortingEnabled(False)
+        for row in range(self.table.rowCount()):
+            layer = int(self.table.item(row, 0).value)
+            head = int(self.table.item(row, 1).value)
+            site = self.sites[layer] if layer < len(self.sites) else None
+            role, score = (found.get(site) or [])[head] if site in found and \
+                head < len(found[site]) else (None, 0.0)
+            self.table.setItem(row, 6, RoleItem(role, score))
+        self.table.setSortingEnabled(True)
+        self._sort_by_role(self.by_role.isChecked())
+        self._fit_table()
+        step, used = THUMB + GAP, 0
+        for layer, site in enumerate(self.sites):
+            for head, (role, score) in enumerate(found.get(site, [])):
+                if role is None:
+                    continue
+                if used == len(self.marks):
+                    mark = pg.TextItem("", color=(255, 255, 255), fill=(0, 0, 0, 150),
+                                       anchor=(0, 0))
+                    self.plot.addItem(mark)
+                    self.marks.append(mark)
+                mark = self.marks[used]
+                mark.setText(f"{ROLE_MARKS[role]} {score:.2f}")
+                mark.setFont(zoom_font(7))
+                mark.setPos(head * step, layer * step)
+                mark.show()
+                used += 1
+        for mark in self.marks[used:]:
+            mark.hide()
+
+    def _sort_by_role(self, on: bool) -> None:
+        """The heads grouped by role, the strongest first; off: in model order."""
+        if on:
+            self.table.sortItems(6, QtCore.Qt.AscendingOrder)
+        else:
+            self.table.sortItems(1, QtCore.Qt.AscendingOrder)
+            self.table.sortItems(0, QtCore.Qt.AscendingOrder)
 
     def apply_zoom(self, factor: float) -> None:
         # the table takes the new font after this signal: measured once it has

@@ -176,6 +176,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self._hover_cell: tuple[int, int] | None = None
         self._selected_row: int | None = None  # always labelled (set_highlight)
         self._rows_thinned = True  # some row's label left out: a new selected row re-ticks
+        self._left_base: tuple | None = None  # (row ticks before the selected row's, …)
         self._pool_hint = ""  # the pooling of a view too small for its badge
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
@@ -424,14 +425,15 @@ class MatrixView(pg.GraphicsLayoutWidget):
                 ticks = [(i + 0.5, t) for i, t in enumerate(self.col_ticks) if t]
                 need = sum(metrics.horizontalAdvance(t) + 12 for _, t in ticks)
                 step = max(1, math.ceil(need / width))  # every k-th when they do not fit
-                self.plot.getAxis(axis).setTicks([ticks[::step], []])
+                self._put_ticks(axis, ticks[::step])
                 continue
             if self.zoomable:
                 ticks = self._visible_ticks(axis, labels, metrics,
                                             height if axis == "left" else width)
                 if axis == "left":
+                    self._left_base = ticks, labels, LABEL_WIDTHS[1]
                     ticks = self._with_selected_row(ticks, labels, LABEL_WIDTHS[1])
-                self.plot.getAxis(axis).setTicks([ticks, []])
+                self._put_ticks(axis, ticks)
                 shown[axis] = [t for _, t in ticks]
                 continue
             for chars in LABEL_WIDTHS:
@@ -447,14 +449,40 @@ class MatrixView(pg.GraphicsLayoutWidget):
             step = max(1, math.ceil(len(labels) / max(int(room), 1)))
             ticks = [(i + 0.5, t) for i, t in enumerate(texts) if i % step == 0]
             if axis == "left":
+                self._left_base = ticks, labels, chars
                 ticks = self._with_selected_row(ticks, labels, chars)
-            self.plot.getAxis(axis).setTicks([ticks, []])
+            self._put_ticks(axis, ticks)
             shown[axis] = [t for _, t in ticks]
         # Axes sized here from the labels they will show: left to pyqtgraph, they size
         # themselves while painting and so every new set of labels cost a second paint.
         longest = max((metrics.horizontalAdvance(t) for t in shown["left"]), default=0)
-        self.plot.getAxis("left").setWidth(longest + 12)
-        self.plot.getAxis("bottom").setHeight(metrics.height() + 10)
+        left, bottom = self.plot.getAxis("left"), self.plot.getAxis("bottom")
+        # each re-set drops the axis's drawing (a hover re-ticks the selected row: only
+        # what changed is drawn again, not both axes every time)
+        if left.fixedWidth != longest + 12:
+            left.setWidth(longest + 12)
+        if bottom.fixedHeight != metrics.height() + 10:
+            bottom.setHeight(metrics.height() + 10)
+
+    def _tick_selected_row(self) -> None:
+        """The row labels again with the selected row's (a hover): from the thinned labels
+        `_set_ticks` chose, without measuring every label of both axes again."""
+        if self._left_base is None:
+            self._set_ticks()
+            return
+        ticks = self._with_selected_row(*self._left_base)
+        self._put_ticks("left", ticks)
+        metrics = QtGui.QFontMetrics(font())
+        longest = max((metrics.horizontalAdvance(t) for _, t in ticks), default=0)
+        left = self.plot.getAxis("left")
+        if left.fixedWidth != longest + 12:
+            left.setWidth(longest + 12)
+
+    def _put_ticks(self, axis: str, ticks: list[tuple[float, str]]) -> None:
+        """The axis's labels, re-set (and so drawn again) only when they changed."""
+        item = self.plot.getAxis(axis)
+        if item._tickLevels != [ticks, []]:
+            item.setTicks([ticks, []])
 
     def _with_selected_row(self, ticks: list[tuple[float, str]], labels: list[str],
                            chars: int) -> list[tuple[float, str]]:
@@ -521,7 +549,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         if row != self._selected_row:
             self._selected_row = row
             if self._rows_thinned:  # (every row labelled: nothing to make room for)
-                self._set_ticks()  # its label shown, even where the others are thinned
+                self._tick_selected_row()  # its label shown, where the others are thinned
         self.row_box.setVisible(row is not None)
         self.col_box.setVisible(col is not None)
         self.cell_box.setVisible(row is not None and col is not None and locked)
