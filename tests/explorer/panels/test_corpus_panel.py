@@ -1,0 +1,254 @@
+"""The Corpus tab: a corpus result folder (written here with pyarrow in the fixed layout) as a
+layers × heads map of means, one head's distribution and its AttentionViz embedding; a click
+on the map selects the head everywhere, a click on a point runs its input live; a folder that
+is not a result, a damaged file or a result of another model is said in one line."""
+import json
+import re
+import shutil
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from PySide6 import QtCore
+from PySide6.QtTest import QTest
+
+from explorer.api import RunFailed
+from explorer.panels.corpus_result import STATISTICS, write_example
+from models.presets import get_preset
+
+from ..fit import cut_widgets
+
+LAYERS = [{"site": f"layers.{i}.attn", "row": str(i), "kind": "causal", "heads": 2}
+          for i in range(2)]
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    """A result of the induction preset: its sample sentences, 2 layers × 2 heads."""
+    texts = list(get_preset("induction").samples) * 4
+    return write_example(tmp_path_factory.mktemp("corpus") / "induction", texts, LAYERS,
+                         points_per_head=60, d_head=8, preset="induction", parts=3)
+
+
+def opened(make_explorer, folder):
+    e = make_explorer("induction")
+    e.open_corpus(folder)
+    return e, e.window.panels["corpus"]
+
+
+def heads_rows(folder) -> dict[str, np.ndarray]:
+    table = pq.read_table(sorted(str(p) for p in (folder / "heads").glob("*.parquet")))
+    return {name: table.column(name).to_numpy(zero_copy_only=False)
+            for name in ["layer", "head", *STATISTICS]}
+
+
+def test_the_map_shows_each_heads_mean_over_the_inputs(make_explorer, result):
+    e, panel = opened(make_explorer, result)
+    rows = heads_rows(result)
+    for statistic in ("entropy", "induction"):  # induction has nulls: left out of the mean
+        panel.stat_box.setCurrentIndex(panel.stat_box.findData(statistic))
+        e.wait()
+        expected = np.zeros((2, 2))
+        for layer in range(2):
+            for head in range(2):
+                values = rows[statistic][(rows["layer"] == layer) & (rows["head"] == head)]
+                expected[layer, head] = np.nanmean(values.astype(np.float64))
+        np.testing.assert_allclose(panel.image.image, expected, rtol=1e-5)
+        # the histogram counts the selected head's inputs
+        layer, head = panel.layer, panel.head
+        values = rows[statistic][(rows["layer"] == layer) & (rows["head"] == head)]
+        values = values[np.isfinite(values.astype(np.float64))]
+        x, counts = panel.hist.getData()
+        assert counts.sum() == len(values) > 0
+
+
+def test_clicking_a_cell_of_the_map_selects_that_head_everywhere(make_explorer, result):
+    e, panel = opened(make_explorer, result)
+    e.paint()
+    scene = panel.image.mapToScene(QtCore.QPointF(1.5, 0.5))  # head 1 of layer 0
+    at = panel.map_plot.mapFromScene(scene)
+    QTest.mouseClick(panel.map_plot.viewport(), QtCore.Qt.LeftButton, pos=at)
+    e.wait()
+    assert (e.selection.site, e.selection.head) == ("layers.0.attn", 1)
+    assert (panel.layer, panel.head) == (0, 1)
+    assert e.window.head_box.value() == 1
+    # and the other way: a head chosen in the tool bar is the head shown here
+    e.select(site="layers.1.attn", head=0)
+    e.wait()
+    assert (panel.layer, panel.head) == (1, 0)
+    assert panel.shown_points is not None
+
+
+def independent_embedding(folder, layer, head):
+    """AttentionViz's scaling and key translation, then PCA through the covariance's
+    eigenvectors (not the panel's SVD); with the rows in the file's order."""
+    table = pq.read_table(folder / "points.parquet")
+    keep = (table.column("layer").to_numpy() == layer) & (table.column("head").to_numpy() == head)
+    table = table.filter(keep)
+    vectors = np.array(table.column("vector").to_pylist(), dtype=np.float64)
+    query = np.array(table.column("role").to_pylist()) == "query"
+    q, k = vectors[query], vectors[~query]
+    c = np.sqrt(np.mean(np.sqrt((k ** 2).sum(1))) / np.mean(np.sqrt((q ** 2).sum(1))))
+    q, k = q * c, k / c
+    k = k + (q.mean(0) - k.mean(0))
+    joint = np.empty_like(vectors)
+    joint[query], joint[~query] = q, k
+    centred = joint - joint.mean(0)
+    values, vecs = np.linalg.eigh(centred.T @ centred)
+    axes = vecs[:, np.argsort(values)[::-1][:2]]
+    return centred @ axes, table
+
+
+def test_the_embedding_is_attentionviz_then_pca_of_the_selected_head(make_explorer, result):
+    e, panel = opened(make_explorer, result)
+    panel.select_head(0, 1, tell=True)
+    e.wait()
+    expected, table = independent_embedding(result, 0, 1)
+    shown = panel.shown_points
+    assert shown["method"] == "pca" and len(shown["xy"]) == table.num_rows == 120
+    xy = shown["xy"]
+    for axis in range(2):  # an axis's sign is a convention
+        sign = np.sign(np.dot(xy[:, axis], expected[:, axis]))
+        np.testing.assert_allclose(xy[:, axis], sign * expected[:, axis], atol=1e-4)
+    # the keys were moved onto the queries: one cloud, not two
+    query = panel.points.role[shown["index"]]
+    assert np.linalg.norm(xy[query].mean(0) - xy[~query].mean(0)) < 1e-6
+    # the scatter item draws those coordinates
+    x, y = panel.scatter.getData()
+    np.testing.assert_allclose(np.c_[x, y], xy)
+    # colour choices recolour the same item
+    panel.colour_box.setCurrentIndex(panel.colour_box.findData("query or key"))
+    e.paint()
+    brushes = panel.scatter.data["brush"]
+    assert brushes[0].color() != brushes[-1].color()  # a query and a key
+
+
+def test_pointing_at_a_point_says_its_input_and_token_as_text(make_explorer, result):
+    e, panel = opened(make_explorer, result)
+    tokens = panel.points.token
+    i = next(j for j, row in enumerate(panel.shown_points["index"]) if tokens[row] == "<s>")
+    panel.hover(i)
+    row = panel.shown_points["index"][i]
+    line = panel.hover_line.text()
+    assert "'<s>'" in line and panel.hover_line.textFormat() == QtCore.Qt.PlainText
+    assert panel.points.input_id[row] in line
+    # and through the mouse: the point under the pointer
+    point = panel.embed_plot.getPlotItem().vb.mapViewToScene(
+        QtCore.QPointF(*panel.shown_points["xy"][0]))
+    panel.hover(-1)
+    panel._moved(point)
+    assert panel.hovered >= 0
+    np.testing.assert_allclose(panel.shown_points["xy"][panel.hovered],
+                               panel.shown_points["xy"][0], atol=1e-6)
+
+
+@pytest.mark.parametrize("role", ["query", "key"])
+def test_clicking_a_point_runs_its_input_with_the_head_and_token_selected(
+        make_explorer, result, role):
+    e, panel = opened(make_explorer, result)
+    panel.select_head(1, 1, tell=True)
+    e.wait()
+    inputs = pq.read_table(sorted(str(p) for p in (result / "inputs").glob("*.parquet")))
+    text_of = dict(zip(inputs.column("input_id").to_pylist(), inputs.column("text").to_pylist()))
+    rows = panel.shown_points["index"]
+    i = next(j for j, row in enumerate(rows) if panel.points.role[row] == (role == "query")
+             and text_of[panel.points.input_id[row]] != e.input)
+    row = rows[i]
+    position = int(panel.points.position[row])
+    assert panel.open_point(i) == ""
+    e.wait()
+    e.paint()
+    assert e.input == text_of[panel.points.input_id[row]]
+    assert e.trace.meta["preset"] == "induction"
+    assert (e.selection.site, e.selection.head) == ("layers.1.attn", 1)
+    assert e.selection.locked
+    if role == "query":
+        assert (e.selection.query, e.selection.key) == (position, None)
+    else:
+        assert (e.selection.query, e.selection.key) == (None, position)
+    assert e.window.text_input.line.text() == e.input
+
+
+def test_a_result_of_another_model_is_shown_but_a_click_says_which_model(
+        make_explorer, result, tmp_path):
+    other = write_example(tmp_path / "reverse", ["a b c"] * 6, LAYERS, preset="reverse")
+    e, panel = opened(make_explorer, other)
+    assert panel.shown_points is not None and np.isfinite(panel.image.image).all()
+    before = e.input
+    why = panel.open_point(0)
+    e.wait()
+    assert "reverse" in why and "open that model" in why
+    assert e.input == before
+    assert "reverse" in panel.note.text() and "\n" not in panel.note.text()
+    assert "reverse" in e.window.message_label.text()
+    # a head clicked on the map is selected here only: not a site of the model on screen
+    selection = e.selection
+    panel._cell_clicked(0, 1)
+    e.wait()
+    assert e.selection == selection and (panel.layer, panel.head) == (0, 1)
+
+
+def damaged(result, tmp_path):
+    folder = tmp_path / "damaged"
+    shutil.copytree(result, folder)
+    (folder / "heads" / "part-00001.parquet").write_bytes(b"PAR1 not a parquet file at all")
+    return folder
+
+
+def wrong_format(result, tmp_path):
+    folder = tmp_path / "wrong"
+    shutil.copytree(result, folder)
+    meta = json.loads((folder / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps({**meta, "format": "something-else"}))
+    return folder
+
+
+def no_meta(result, tmp_path):
+    folder = tmp_path / "bare"
+    shutil.copytree(result, folder)
+    (folder / "meta.json").unlink()
+    return folder
+
+
+@pytest.mark.parametrize("make, words", [(damaged, "cannot be read"),
+                                         (wrong_format, "format is not"),
+                                         (no_meta, "no meta.json")])
+def test_a_bad_folder_is_one_line_and_the_result_on_screen_stays(
+        make_explorer, result, tmp_path, make, words):
+    e, panel = opened(make_explorer, result)
+    shown, image = panel.result, panel.image.image.copy()
+    with pytest.raises(RunFailed) as refused:
+        e.open_corpus(make(result, tmp_path))
+    assert words in str(refused.value) and "\n" not in str(refused.value)
+    assert panel.result is shown and panel.result.folder == result
+    np.testing.assert_array_equal(panel.image.image, image)
+    assert words in panel.note.text() and panel.note.isVisible()
+    assert words in e.window.message_label.text()
+    panel.select_head(1, 0)  # the result on screen still works
+    e.wait()
+    assert panel.shown_points is not None and panel.layer == 1
+
+
+def test_hidden_the_tab_asks_for_nothing_until_shown(make_explorer, result):
+    e, panel = opened(make_explorer, result)
+    e.show("attention")
+    shown = panel.shown_points
+    e.select(site="layers.0.attn", head=1)
+    e.wait()
+    assert panel.shown_points is shown  # nothing computed while hidden
+    e.show("corpus")
+    e.wait()
+    assert (panel.layer, panel.head) == (0, 1) and panel.shown_points is not shown
+
+
+def test_in_chinese_at_200_percent_nothing_is_cut(make_explorer, result):
+    e, panel = opened(make_explorer, result)
+    panel.hover(0)
+    e.window.switch_tour_language("zh")
+    e.set_zoom(2.0)
+    e.wait()
+    assert re.search(r"[\u4e00-\u9fff]", panel.embed_caption.text())
+    assert re.search(r"[\u4e00-\u9fff]", panel.map_caption.text())
+    assert panel.stat_box.currentText() == "熵"
+    assert cut_widgets(e.window.pages["corpus"]) == []
+    e.grab("corpus").save(str(result.parent / "corpus-zh-200.png"))
