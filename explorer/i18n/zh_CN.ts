@@ -1328,8 +1328,8 @@ offset →</source>
         <translation>正在计算嵌入…</translation>
     </message>
     <message>
-        <source>head {head} at {row} ({site}): {queries} queries and {keys} keys by {method}; keys scaled and moved onto the queries as AttentionViz does · {how}</source>
-        <translation>{row} 层（{site}）的头 {head}：{queries} 个查询和 {keys} 个键，用 {method} 投影；键按 AttentionViz 的做法缩放并平移到查询上 · {how}</translation>
+        <source>layer {row}, head {head} ({site}): {queries} queries and {keys} keys by {method}; keys scaled and moved onto the queries as AttentionViz does · {how}</source>
+        <translation>第 {row} 层，头 {head}（{site}）：{queries} 个查询和 {keys} 个键，用 {method} 投影；键按 AttentionViz 的做法缩放并平移到查询上 · {how}</translation>
     </message>
     <message>
         <source>input {input} is not in the corpus result&apos;s inputs</source>
@@ -1396,8 +1396,8 @@ offset →</source>
         <translation>{role} · 位置 {position} 的词元 {token} · 输入 {input}：{text}</translation>
     </message>
     <message>
-        <source>{statistic} of head {head} at {row} ({site}) across {n} inputs</source>
-        <translation>{row} 层（{site}）头 {head} 在 {n} 个输入上的{statistic}</translation>
+        <source>{statistic} of layer {row}, head {head} ({site}) across {n} inputs</source>
+        <translation>第 {row} 层，头 {head}（{site}）在 {n} 个输入上的{statistic}</translation>
     </message>
 </context>
 <context>

@@ -404,7 +404,7 @@ class CorpusPanel(Panel):
     def _draw_histogram(self) -> None:
         values, result = self.values, self.result
         site = result.layers[self.layer]
-        words = tr("{statistic} of head {head} at {row} ({site}) across {n} inputs").format(
+        words = tr("{statistic} of layer {row}, head {head} ({site}) across {n} inputs").format(
             statistic=tr(self.statistic().replace("_", " ")), head=self.head, row=site["row"],
             site=site["site"], n=f"{len(values):,}")
         if len(values):
@@ -446,7 +446,7 @@ class CorpusPanel(Panel):
                    n=TOKEN_COLOURS),
                "query or key": tr("colour: green queries, pink keys")}[colour]
         self.embed_caption.setText(tr(
-            "head {head} at {row} ({site}): {queries} queries and {keys} keys by {method}; "
+            "layer {row}, head {head} ({site}): {queries} queries and {keys} keys by {method}; "
             "keys scaled and moved onto the queries as AttentionViz does · {how}").format(
                 head=self.head, row=site["row"], site=site["site"],
                 queries=f"{int(role.sum()):,}", keys=f"{int((~role).sum()):,}",
