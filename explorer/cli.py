@@ -12,6 +12,7 @@
     python main.py tour --lang zh                                 the tour's outline
     python main.py lens --preset NAME --input X [--target T] --json   logit lens, attribution
     python main.py heads --preset NAME --json                     each head's role scores
+    python main.py corpus --preset NAME --inputs FILE --out DIR   attention over a corpus
     python main.py --tour [--lang en|zh] [--step N]               the app, on the tour
     python main.py --session demo.json                            the app, on a saved demo
 
@@ -215,6 +216,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default=None, help="a preset (not needed with --weights FOLDER)")
     p.add_argument("--input", default=None, help="text or an image path (default: a sample)")
     p.set_defaults(func=commands.cmd_heads)
+
+    p = sub.add_parser("corpus", help="head statistics and query/key samples over thousands "
+                                      "of inputs, written as Parquet (docs/corpus.md)",
+                       parents=[WEIGHTS, ARCH, DEVICE])
+    p.add_argument("--preset", default=None, help="a preset (not needed with --weights FOLDER)")
+    p.add_argument("--inputs", required=True, metavar="SOURCE",
+                   help="a text file (one input a line), JSON Lines (.jsonl), a folder of "
+                        "images, or a data set saved by datasets' save_to_disk")
+    p.add_argument("--out", required=True, metavar="DIR", help="the folder to write (an "
+                   "interrupted job run again resumes it)")
+    p.add_argument("--field", default=None,
+                   help="the field of JSON Lines or a data set to read (default: text)")
+    p.add_argument("--limit", type=count, default=None, help="the first N inputs only")
+    p.add_argument("--batch", type=count, default=16, help="inputs per forward and per "
+                   "shard (default 16)")
+    p.add_argument("--points", type=index, default=20000,
+                   help="query and key vectors sampled per head, each (default 20000)")
+    p.add_argument("--ray", nargs="?", const=True, default=None, metavar="ADDRESS",
+                   help="run on Ray Data: a local Ray, or the cluster at ADDRESS")
+    p.add_argument("--workers", type=count, default=2,
+                   help="with --ray: model actors (default 2; one GPU each where CUDA is)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=commands.cmd_corpus)
     return parser
 
 

@@ -413,3 +413,23 @@ def cmd_heads(args: argparse.Namespace) -> int:
             figures = "  ".join(f"{r} {v[h]:.2f}" for r, v in scores[site].items())
             print(f"  head {h}: {role or '-':<16} {figures}")
     return 0
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    """Head statistics and query/key samples over a corpus, as a Parquet data set."""
+    from models.corpus import run_corpus
+
+    if args.preset is None and args.weights is None:
+        raise UsageError("--preset is needed (or --weights with a model folder)")
+    if args.workers != 2 and not args.ray:
+        raise UsageError("--workers counts Ray's actors: it goes with --ray")
+    spec = {"preset": args.preset, "weights": args.weights, "arch": args.arch,
+            "device": args.device}
+    report = run_corpus(spec, args.inputs, args.out, field=args.field, limit=args.limit,
+                        batch=args.batch, points=args.points, ray=args.ray,
+                        workers=args.workers, quiet=args.quiet)
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(report["skipped"].items()))
+    print(f"{report['written']} of {report['read']} inputs written to {args.out} in "
+          f"{report['seconds']:.1f} s" + (f"; skipped: {skipped}" if skipped else "") +
+          (f"; {report['truncated']} truncated" if report["truncated"] else ""))
+    return 0

@@ -26,6 +26,7 @@ from .trace import (
     record,
     record_output_projection,
     record_raw,
+    whole_batch,
 )
 
 
@@ -79,8 +80,10 @@ def attend(
 
 
 def _record_inputs(site, windows, q, k, v, bias, mask, causal) -> None:
-    """Record image 0 (all its windows for Swin) of what the weights are computed from."""
-    keep = (lambda t: t[:windows]) if windows else (lambda t: t[0])
+    """Record image 0 (all its windows for Swin) of what the weights are computed from;
+    every input of the batch for a corpus run (`Trace.whole_batch`)."""
+    keep = (lambda t: t) if whole_batch() else (lambda t: t[:windows]) if windows else (
+        lambda t: t[0])
     for key, value in (("q", q), ("k", k), ("v", v)):
         record_raw(site, key, keep(value))
     if bias is not None:

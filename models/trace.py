@@ -56,6 +56,10 @@ def causal_mask(n: int, device=None, n_keys: int | None = None,
 
 
 class Trace:
+    # a corpus run's (models/corpus.py): attention sites record q, k, v, bias and mask of
+    # every input of the batch, not only the first (the rest of the trace stays item 0's)
+    whole_batch = False
+
     def __init__(self) -> None:
         self.records: dict[str, np.ndarray] = {}
         self.meta: dict[str, Any] = {}
@@ -260,6 +264,11 @@ def _to_numpy(value: Any) -> np.ndarray:
 
 def is_recording() -> bool:
     return getattr(_local, "trace", None) is not None
+
+
+def whole_batch() -> bool:
+    """Whether the active trace keeps every batch item of an attention site's inputs."""
+    return getattr(getattr(_local, "trace", None), "whole_batch", False)
 
 
 def record(site: str, key: str, value: Any) -> None:

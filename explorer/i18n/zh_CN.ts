@@ -2346,5 +2346,65 @@ offset →</source>
         <source>an image encoder (multimodal Gemma 3, 4B and larger; the text-only Gemma 3 folders, model_type gemma3_text, open)</source>
         <translation>图像编码器（多模态 Gemma 3，4B 及更大；纯文本的 Gemma 3 文件夹，即 model_type gemma3_text，可以打开）</translation>
     </message>
+    <message>
+        <source>the corpus command writes Parquet with pyarrow: {install}</source>
+        <translation>'corpus' 命令用 'pyarrow' 写 'Parquet' 文件：{install}</translation>
+    </message>
+    <message>
+        <source>no such file or folder: {path}</source>
+        <translation>没有这个文件或文件夹：{path}</translation>
+    </message>
+    <message>
+        <source>{path} holds several splits ({splits}): give one split's folder</source>
+        <translation>{path} 含有多个划分（{splits}）：请给出其中一个划分的文件夹</translation>
+    </message>
+    <message>
+        <source>{path} is a folder: this model reads text (give a text file, JSON Lines or a saved data set)</source>
+        <translation>{path} 是文件夹：这个模型读取文本（请给出文本文件、'JSON Lines' 或保存的数据集）</translation>
+    </message>
+    <message>
+        <source>no images in {path}</source>
+        <translation>{path} 中没有图片</translation>
+    </message>
+    <message>
+        <source>{path} is a file: this model reads images (give a folder of images, or a saved data set)</source>
+        <translation>{path} 是文件：这个模型读取图片（请给出图片文件夹，或保存的数据集）</translation>
+    </message>
+    <message>
+        <source>{path} has no field '{field}' (its records have: {fields}); name one with --field</source>
+        <translation>{path} 没有字段 '{field}'（其记录中有：{fields}）；请用 '--field' 指定一个</translation>
+    </message>
+    <message>
+        <source>--field names a field of JSON Lines or a data set; {path} is a text file (one input a line)</source>
+        <translation>'--field' 指定 'JSON Lines' 或数据集的字段；{path} 是文本文件（每行一个输入）</translation>
+    </message>
+    <message>
+        <source>{path} is not a data set saved by save_to_disk (no Arrow files)</source>
+        <translation>{path} 不是用 save_to_disk 保存的数据集（没有 'Arrow' 文件）</translation>
+    </message>
+    <message>
+        <source>{path} cannot be read: {error}</source>
+        <translation>无法读取 {path}：{error}</translation>
+    </message>
+    <message>
+        <source>{path} has no field '{field}' (its columns: {fields}); name one with --field</source>
+        <translation>{path} 没有字段 '{field}'（其列为：{fields}）；请用 '--field' 指定一个</translation>
+    </message>
+    <message>
+        <source>{out} holds another corpus ({what} differ): choose another --out, or delete it to start again</source>
+        <translation>{out} 中是另一个语料的结果（{what} 不同）：请换一个 '--out'，或删除它重新开始</translation>
+    </message>
+    <message>
+        <source>{out} is not empty and holds no corpus: choose another --out</source>
+        <translation>{out} 不是空的，也没有语料结果：请换一个 '--out'</translation>
+    </message>
+    <message>
+        <source>--batch and --workers count from 1, --points from 0</source>
+        <translation>'--batch' 和 '--workers' 从 1 起，'--points' 从 0 起</translation>
+    </message>
+    <message>
+        <source>--ray needs Ray Data: {install}</source>
+        <translation>'--ray' 需要 'Ray Data'：{install}</translation>
+    </message>
 </context>
 </TS>

@@ -57,3 +57,34 @@ def test_shared_options_are_declared_once():
                           ("--arch", ["trace", "shot", "export", "bench"])):
         actions = {id(commands[n]._option_string_actions[option]) for n in names}
         assert len(actions) == 1, option
+
+
+def test_corpus_writes_a_folder_and_refuses_bad_input_in_one_line(tmp_path, capsys):
+    """`corpus`: a summary line on stdout (the bar on stderr), the folder's files; a source
+    without the field and --workers without --ray are one line each, exit code 2."""
+    import json
+
+    source = tmp_path / "in.txt"
+    source.write_text("happy dog run park happy dog run\n\nfather tall sofa father tall\n")
+    out = tmp_path / "out"
+    code = cli.main(["corpus", "--preset", "induction", "--inputs", str(source), "--out",
+                     str(out), "--points", "4", "--batch", "2"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.out == f"2 of 3 inputs written to {out} in " \
+        f"{json.loads((out / 'report.json').read_text())['seconds']:.1f} s; skipped: 1 empty\n"
+    assert "3/3" in captured.err  # the progress bar
+    assert {p.name for p in out.iterdir()} >= {"meta.json", "heads", "inputs",
+                                               "points.parquet", "report.json"}
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text('{"body": "x"}\n')
+    for argv, message in (
+            (["--inputs", str(jsonl)], f"error: {jsonl} has no field 'text' (its records "
+                                       "have: body); name one with --field\n"),
+            (["--inputs", str(source), "--workers", "3"],
+             "error: --workers counts Ray's actors: it goes with --ray\n")):
+        code = cli.main(["corpus", "--preset", "induction", "--out", str(tmp_path / "o2"),
+                         *argv])
+        assert code == 2
+        assert capsys.readouterr().err == message
+    assert not (tmp_path / "o2").exists()
