@@ -570,8 +570,12 @@ def act_corpus(e: Explorer, rng: random.Random) -> None:
         kind = get_preset(preset).input_kind
         inputs = [str(default_input(preset))] + [
             t for t in (get_preset(preset).samples or [])[:5] if kind == "text" and t]
+        session = e.state.runner.session  # its fingerprint, as the corpus command writes
+        panel = e.window.panels["corpus"]
+        model = panel._fingerprint(session) if session is not None and \
+            session.preset.name == preset else preset
         write_example(folder, inputs, layers, points_per_head=30, d_head=4, preset=preset,
-                      max_position=2, parts=1, input_kind=kind)
+                      model=model, max_position=2, parts=1, input_kind=kind)
         SCRATCH[preset + "/corpus"] = str(folder)
     e.window.open_corpus(SCRATCH[preset + "/corpus"])
     panel = e.window.panels["corpus"]

@@ -1399,6 +1399,10 @@ offset →</source>
         <source>{statistic} of layer {row}, head {head} ({site}) across {n} inputs</source>
         <translation>第 {row} 层，头 {head}（{site}）在 {n} 个输入上的{statistic}</translation>
     </message>
+    <message>
+        <source>input {input}&apos;s image {path} is not there: it cannot run live</source>
+        <translation>输入 {input} 的图片 {path} 不在了：无法实时运行</translation>
+    </message>
 </context>
 <context>
     <name>models</name>

@@ -30,6 +30,7 @@ from ..analyst import Request
 from ..i18n import bound, say, tr, translate_message
 from ..state import Selection
 from ..text import plain, tip
+from ..zoom import pt
 from .base import Panel
 from .corpus_result import CorpusError, CorpusResult, embed, umap_available
 
@@ -75,6 +76,7 @@ class CorpusPanel(Panel):
         self.pending: dict | None = None  # an input opened from a point: its selection
         self._head_stale = False  # asked while hidden: asked again when shown
         self.hovered = -1
+        self._fingerprinted: tuple = (None, "")  # (session, its fingerprint)
         self.note = plain(QtWidgets.QLabel())
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #b00000")
@@ -87,16 +89,21 @@ class CorpusPanel(Panel):
         self.colour_box.currentIndexChanged.connect(lambda _: self._recolour())
         self.projection_box = QtWidgets.QComboBox()
         self.projection_box.currentIndexChanged.connect(lambda _: self._ask_head())
-        controls = QtWidgets.QHBoxLayout()
+        # the map's chooser over the map, the embedding's over the embedding: each row fits
+        # its column at 200%
         self.stat_label = bound(QtWidgets.QLabel(), "statistic:")
         self.colour_label = bound(QtWidgets.QLabel(), "colour:")
         self.projection_label = bound(QtWidgets.QLabel(), "projection:")
-        for label, box in ((self.stat_label, self.stat_box),
-                           (self.colour_label, self.colour_box),
-                           (self.projection_label, self.projection_box)):
-            controls.addWidget(label)
-            controls.addWidget(box)
-        controls.addStretch(1)
+        map_controls, embed_controls = QtWidgets.QHBoxLayout(), QtWidgets.QHBoxLayout()
+        for row, label, box in ((map_controls, self.stat_label, self.stat_box),
+                                (embed_controls, self.colour_label, self.colour_box),
+                                (embed_controls, self.projection_label, self.projection_box)):
+            box.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToContents)
+            box.setSizePolicy(QtWidgets.QSizePolicy.Minimum, QtWidgets.QSizePolicy.Fixed)
+            row.addWidget(label)
+            row.addWidget(box)
+        map_controls.addStretch(1)
+        embed_controls.addStretch(1)
         # the map: layers (rows, top first) × heads
         self.map_plot = pg.PlotWidget()
         self.map_plot.setMenuEnabled(False)
@@ -148,11 +155,13 @@ class CorpusPanel(Panel):
         for plot in (self.map_plot, self.hist_plot, self.embed_plot):
             plot.setMinimumSize(160, 140)
         left = QtWidgets.QVBoxLayout()
+        left.addLayout(map_controls)
         left.addWidget(self.map_caption)
         left.addWidget(self.map_plot, 3)
         left.addWidget(self.hist_caption)
         left.addWidget(self.hist_plot, 2)
         right = QtWidgets.QVBoxLayout()
+        right.addLayout(embed_controls)
         right.addWidget(self.embed_caption)
         right.addWidget(self.embed_plot, 1)
         right.addWidget(self.hover_line)
@@ -162,7 +171,6 @@ class CorpusPanel(Panel):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.note)
-        layout.addLayout(controls)
         layout.addWidget(self.caption)
         layout.addLayout(row, 1)
         self.hist_request = Request("corpus-hist", lambda: self.result)
@@ -190,7 +198,9 @@ class CorpusPanel(Panel):
                                             QtCore.Qt.ToolTipRole)
         self.note.setText(translate_message(getattr(self, "_note", "")))
         self._fill_statistics()
+        self._axis_labels()
         if self.result is not None:
+            self._caption_result()
             self._draw_map()
             self._draw_histogram()
             self._caption_embedding()
@@ -221,6 +231,7 @@ class CorpusPanel(Panel):
         self.note.setVisible(bool(message))
 
     def apply_zoom(self, factor: float) -> None:
+        self._axis_labels()
         size = max(5, round(5 * factor))
         for item in self.scatters:
             item.setSize(size)
@@ -247,10 +258,7 @@ class CorpusPanel(Panel):
         self.marker.setData([], [])
         self.hover_line.setText("")
         self._fill_statistics()
-        meta = result.meta
-        self.caption.setText(tr("{inputs} inputs of {model} ({source}) · {folder}").format(
-            inputs=f"{int(meta.get('inputs', len(result.row_of))):,}",
-            model=result.model_name(), source=meta.get("source", ""), folder=result.folder))
+        self._caption_result()
         self.layer, self.head = 0, 0
         selection = self.state.selection
         if self.same_model() and selection.site in self._site_rows():
@@ -261,18 +269,36 @@ class CorpusPanel(Panel):
         self._ask_head()
         return ""
 
+    def _caption_result(self) -> None:
+        result = self.result
+        meta = result.meta
+        self.caption.setText(tr("{inputs} inputs of {model} ({source}) · {folder}").format(
+            inputs=f"{int(meta.get('inputs', len(result.row_of))):,}",
+            model=result.model_name(), source=meta.get("source", ""), folder=result.folder))
+
+    def _axis_labels(self) -> None:
+        """Axis titles at the zoom's size (pyqtgraph draws them itself)."""
+        style = {"font-size": pt(9)}
+        self.map_plot.setLabel("left", tr("layer"), **style)
+        self.map_plot.setLabel("bottom", tr("head"), **style)
+        self.hist_plot.setLabel("left", tr("inputs"), **style)
+
     def _site_rows(self) -> dict[str, int]:
         return {layer["site"]: i for i, layer in enumerate(self.result.layers)} \
             if self.result is not None else {}
 
     def same_model(self) -> bool:
-        """The result is of the model on screen (a preset by name; an opened model by its
-        folder), so its inputs can run live."""
+        """The result is of the model on screen, so its inputs can run live: the same
+        fingerprint (models.corpus: its name, a hash of its config and weights) when the
+        runner holds the model on screen; else the same preset, or the same folder."""
         trace = self.state.trace
         if self.result is None or trace is None:
             return False
         meta = self.result.meta
         shown = trace.meta.get("preset")
+        session = getattr(getattr(self.state, "runner", None), "session", None)
+        if meta.get("model") and session is not None and session.preset.name == shown:
+            return self._fingerprint(session) == meta["model"]
         if meta.get("preset"):
             return meta["preset"] == shown
         preset = find(shown) if shown else None
@@ -285,13 +311,23 @@ class CorpusPanel(Panel):
                 return False
         return False
 
+    def _fingerprint(self, session) -> str:
+        """models.corpus.fingerprint of the runner's model (once per model)."""
+        if self._fingerprinted[0] is not session:
+            from models.corpus import fingerprint
+
+            self._fingerprinted = (session, fingerprint(session))
+        return self._fingerprinted[1]
+
     # -- the map -------------------------------------------------------------------------
     def statistic(self) -> str:
         return self.stat_box.currentData() or (self.result.statistics[0] if self.result
                                                else "")
 
     def _statistic_chosen(self, _index: int) -> None:
+        self._axis_labels()
         if self.result is not None:
+            self._caption_result()
             self._draw_map()
             self._ask_histogram()
 
@@ -311,8 +347,6 @@ class CorpusPanel(Panel):
         step = max(1, grid.shape[1] // 12)
         self.map_plot.getAxis("bottom").setTicks(
             [[(h + 0.5, str(h)) for h in range(grid.shape[1]) if h % step == 0]])
-        self.map_plot.setLabel("left", tr("layer"))
-        self.map_plot.setLabel("bottom", tr("head"))
         self.map_plot.setXRange(0, grid.shape[1], padding=0)
         self.map_plot.setYRange(0, grid.shape[0], padding=0)
         self.map_caption.setText(tr("mean {statistic} by layer and head: {lo} (dark) to {hi} "
@@ -328,7 +362,8 @@ class CorpusPanel(Panel):
     def select_head(self, layer: int, head: int, tell: bool = False) -> None:
         """Select a head here; `tell`: in the app too, when the result is of the model on
         screen and its trace has the site."""
-        if self.result is None:
+        if self.result is None or not 0 <= layer < len(self.result.layers) \
+                or not 0 <= head < int(self.result.layers[layer]["heads"]):
             return
         changed = (layer, head) != (self.layer, self.head)
         self.layer, self.head = layer, head
@@ -417,7 +452,6 @@ class CorpusPanel(Panel):
         else:
             self.hist.setData([0, 1], [0.0])
             self.mean_line.hide()
-        self.hist_plot.setLabel("left", tr("inputs"))
         self.hist_caption.setText(words)
 
     def _draw_embedding(self, found: dict) -> None:
@@ -573,13 +607,27 @@ class CorpusPanel(Panel):
                           input=points.input_id[row])
             self.tell(message)
             return str(message)
+        value = found["text"]
+        if self.result.meta.get("input_kind") == "image":
+            path = Path(value).expanduser()
+            # a path the command wrote relative to where it ran: from here, beside the
+            # result, or in the source folder
+            source = Path(str(self.result.meta.get("source") or "")).expanduser()
+            path = next((p for p in (path, self.result.folder.parent / path,
+                                     source / path.name) if p.is_file()), path)
+            if not path.is_file():
+                message = say("input {input}'s image {path} is not there: it cannot run "
+                              "live", input=points.input_id[row], path=value)
+                self.tell(message)
+                return str(message)
+            value = str(path)
         self.tell("")
         position = int(points.position[row])
         query = bool(points.role[row])
-        self.pending = {"input": found["text"], "site": self.result.layers[self.layer]["site"],
+        self.pending = {"input": value, "site": self.result.layers[self.layer]["site"],
                         "head": self.head, "query": position if query else None,
                         "key": None if query else position}
-        self.state.set_input(found["text"])
+        self.state.set_input(value)
         return ""
 
     def _input_changed(self, value) -> None:

@@ -5,6 +5,7 @@ is not a result, a damaged file or a result of another model is said in one line
 import json
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -14,6 +15,7 @@ from PySide6.QtTest import QTest
 
 from explorer.api import RunFailed
 from explorer.panels.corpus_result import STATISTICS, write_example
+from models.corpus import fingerprint, load_session
 from models.presets import get_preset
 
 from ..fit import cut_widgets
@@ -26,8 +28,10 @@ LAYERS = [{"site": f"layers.{i}.attn", "row": str(i), "kind": "causal", "heads":
 def result(tmp_path_factory):
     """A result of the induction preset: its sample sentences, 2 layers × 2 heads."""
     texts = list(get_preset("induction").samples) * 4
+    model = fingerprint(load_session({"preset": "induction"}))  # as the corpus command does
     return write_example(tmp_path_factory.mktemp("corpus") / "induction", texts, LAYERS,
-                         points_per_head=60, d_head=8, preset="induction", parts=3)
+                         points_per_head=60, d_head=8, preset="induction", parts=3,
+                         model=model)
 
 
 def opened(make_explorer, folder):
@@ -176,7 +180,8 @@ def test_clicking_a_point_runs_its_input_with_the_head_and_token_selected(
 
 def test_a_result_of_another_model_is_shown_but_a_click_says_which_model(
         make_explorer, result, tmp_path):
-    other = write_example(tmp_path / "reverse", ["a b c"] * 6, LAYERS, preset="reverse")
+    other = write_example(tmp_path / "reverse", ["a b c"] * 6, LAYERS, preset="reverse",
+                          model=fingerprint(load_session({"preset": "reverse"})))
     e, panel = opened(make_explorer, other)
     assert panel.shown_points is not None and np.isfinite(panel.image.image).all()
     before = e.input
@@ -244,14 +249,53 @@ def test_hidden_the_tab_asks_for_nothing_until_shown(make_explorer, result):
     assert (panel.layer, panel.head) == (0, 1) and panel.shown_points is not shown
 
 
-def test_in_chinese_at_200_percent_nothing_is_cut(make_explorer, result):
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_at_200_percent_nothing_is_cut(make_explorer, result, lang):
     e, panel = opened(make_explorer, result)
     panel.hover(0)
-    e.window.switch_tour_language("zh")
+    panel.colour_box.setCurrentIndex(panel.colour_box.findData("query or key"))
+    panel.stat_box.setCurrentIndex(panel.stat_box.findData("duplicate_token"))
+    e.window.switch_tour_language(lang)
     e.set_zoom(2.0)
     e.wait()
+    assert cut_widgets(e.window.pages["corpus"]) == []
+    e.grab("corpus").save(str(result.parent / f"corpus-{lang}-200.png"))
+    if lang == "en":
+        return
     assert re.search(r"[\u4e00-\u9fff]", panel.embed_caption.text())
     assert re.search(r"[\u4e00-\u9fff]", panel.map_caption.text())
-    assert panel.stat_box.currentText() == "熵"
-    assert cut_widgets(e.window.pages["corpus"]) == []
-    e.grab("corpus").save(str(result.parent / "corpus-zh-200.png"))
+    assert panel.stat_box.currentText() == "重复词元"
+
+
+@pytest.mark.parametrize("preset, source", [
+    ("induction", None), ("vit-digits", "resources/samples/digits")])
+def test_a_result_of_the_corpus_command_opens_and_its_points_run_live(
+        make_explorer, tmp_path, preset, source):
+    """The engine's own folder (models/corpus.py), not one written here: its fingerprint
+    is the model on screen's, and a point's input (text, or an image's path) runs."""
+    from models.corpus import run_corpus
+
+    if source is None:
+        source = tmp_path / "in.txt"
+        source.write_text("\n".join(get_preset(preset).samples) + "\n")
+    run_corpus({"preset": preset}, source, tmp_path / "out", batch=4, points=20, quiet=True)
+    e = make_explorer(preset)
+    e.open_corpus(tmp_path / "out")
+    panel = e.window.panels["corpus"]
+    assert panel.same_model() and panel.shown_points is not None
+    inputs = panel.result.inputs
+    text_of = dict(zip(inputs.column("input_id").to_pylist(), inputs.column("text").to_pylist()))
+    rows = panel.shown_points["index"]
+    i = next(j for j, row in enumerate(rows) if not panel.points.role[row])  # a key
+    row = rows[i]
+    assert panel.open_point(i) == ""
+    e.wait()
+    e.paint()
+    expected = text_of[panel.points.input_id[row]]
+    if preset == "induction":
+        assert e.input == expected
+    else:  # the image's path, found from where the command ran
+        assert Path(e.input).is_file() and Path(e.input).name == Path(expected).name
+    site = panel.result.layers[panel.layer]["site"]
+    assert (e.selection.site, e.selection.head) == (site, panel.head)
+    assert e.selection.key == int(panel.points.position[row]) and e.selection.locked
