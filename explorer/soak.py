@@ -562,8 +562,9 @@ def act_corpus(e: Explorer, rng: random.Random) -> None:
     if rng.random() < 0.15:  # not a result: said in one line, the result on screen stays
         e.window.open_corpus(str(Path(SCRATCH["dir"]) / "no-such-result"))
         return
-    if preset + "/corpus" not in SCRATCH:
-        folder = Path(SCRATCH["dir"]) / f"corpus-{sum(k.endswith('/corpus') for k in SCRATCH)}"
+    written = SCRATCH.get(preset + "/corpus", "")
+    if not written.startswith(SCRATCH["dir"]) or not Path(written).is_dir():  # (this run's)
+        folder = Path(SCRATCH["dir"]) / f"corpus-{len(list(Path(SCRATCH['dir']).iterdir()))}"
         sites = trace.sites()
         layers = [{"site": s, "row": str(i), "kind": trace.meta["sites"][s]["kind"],
                    "heads": int(trace.meta["sites"][s]["heads"])} for i, s in enumerate(sites)]

@@ -299,3 +299,25 @@ def test_a_result_of_the_corpus_command_opens_and_its_points_run_live(
     site = panel.result.layers[panel.layer]["site"]
     assert (e.selection.site, e.selection.head) == (site, panel.head)
     assert e.selection.key == int(panel.points.position[row]) and e.selection.locked
+
+
+def test_the_soaks_corpus_action_passes_and_catches_a_result_not_opened(
+        make_explorer, monkeypatch, tmp_path):
+    import random
+
+    from explorer import soak
+    from explorer.panels.corpus import CorpusPanel
+
+    monkeypatch.setitem(soak.SCRATCH, "dir", str(tmp_path))
+    e = make_explorer("induction")
+    for seed in range(5):
+        soak.act_corpus(e, random.Random(seed))
+        soak.act_wait(e, random.Random(seed))
+        assert soak.stale_problems(e) == []
+    assert e.window.panels["corpus"].result.meta["preset"] == "induction"
+    # planted: a tab that says nothing and opens nothing
+    e = make_explorer("vit-digits")
+    monkeypatch.setattr(CorpusPanel, "open", lambda self, folder: "")
+    with pytest.raises(soak.Unreachable, match="did not open"):
+        for seed in range(5):  # (a seed may open a folder that is none, on purpose)
+            soak.act_corpus(e, random.Random(seed))
