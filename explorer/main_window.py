@@ -172,6 +172,9 @@ class MainWindow(QtWidgets.QMainWindow):
                                     (tabs.setTabText(tabs.indexOf(page), words),
                                      tabs.setTabToolTip(tabs.indexOf(page), words))),
                  self.panels[name].title)
+        # the Corpus tab from the first corpus result opened: one more tab at 200% took room
+        # the other tabs and the docks need
+        self.tabs.setTabVisible(self.tabs.indexOf(self.pages["corpus"]), False)
         # a refused input or a failed open is said over the result it leaves on screen
         central, banner = with_banner(self.tabs)
         self.setCentralWidget(central)
@@ -311,7 +314,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def open_corpus(self, path: str) -> str:
         """A corpus result folder in the Corpus tab; '' when it opened, else the one line
-        that says why not (also in the status bar; the result on screen stays)."""
+        that says why not, over the tab (the result on screen stays)."""
+        self.tabs.setTabVisible(self.tabs.indexOf(self.pages["corpus"]), True)
         self.show_panel("corpus")
         return self.panels["corpus"].open(path)
 

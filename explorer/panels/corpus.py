@@ -17,6 +17,7 @@ wins); the GUI thread only draws. A hidden panel asks for nothing.
 """
 from __future__ import annotations
 
+import weakref
 import zlib
 from pathlib import Path
 
@@ -76,7 +77,7 @@ class CorpusPanel(Panel):
         self.pending: dict | None = None  # an input opened from a point: its selection
         self._head_stale = False  # asked while hidden: asked again when shown
         self.hovered = -1
-        self._fingerprinted: tuple = (None, "")  # (session, its fingerprint)
+        self._fingerprinted: tuple = (lambda: None, "")  # (session's weakref, fingerprint)
         self.note = plain(QtWidgets.QLabel())
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #b00000")
@@ -313,10 +314,11 @@ class CorpusPanel(Panel):
 
     def _fingerprint(self, session) -> str:
         """models.corpus.fingerprint of the runner's model (once per model)."""
-        if self._fingerprinted[0] is not session:
+        if self._fingerprinted[0]() is not session:
             from models.corpus import fingerprint
 
-            self._fingerprinted = (session, fingerprint(session))
+            # held weakly: the panel must not keep a model the app has let go
+            self._fingerprinted = (weakref.ref(session), fingerprint(session))
         return self._fingerprinted[1]
 
     # -- the map -------------------------------------------------------------------------

@@ -251,7 +251,8 @@ def umap_2d(x: np.ndarray, seed: int = 0) -> np.ndarray:
 
     if len(x) < 4:
         return pca_2d(x)
-    reducer = umap.UMAP(n_components=2, random_state=seed, n_neighbors=min(15, len(x) - 1))
+    reducer = umap.UMAP(n_components=2, random_state=seed, n_neighbors=min(15, len(x) - 1),
+                        n_jobs=1)  # (a seed runs on one thread anyway; said, not warned)
     return np.asarray(reducer.fit_transform(np.asarray(x, np.float32)), np.float64)
 
 
