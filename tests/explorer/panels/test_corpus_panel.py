@@ -321,3 +321,24 @@ def test_the_soaks_corpus_action_passes_and_catches_a_result_not_opened(
     with pytest.raises(soak.Unreachable, match="did not open"):
         for seed in range(5):  # (a seed may open a folder that is none, on purpose)
             soak.act_corpus(e, random.Random(seed))
+
+
+def test_attentionviz_keeps_every_querys_ranking_of_the_keys():
+    """The scaling keeps every q·k; the translation adds the same amount to all of a query's
+    scores: each query's order of the keys (and its softmax) is unchanged, and the keys'
+    mean is the queries'."""
+    from explorer.panels.corpus_result import attentionviz
+
+    rng = np.random.default_rng(3)
+    q = rng.normal(0, 1, (50, 16))
+    k = rng.normal(2, 3, (70, 16))
+    q2, k2 = attentionviz(q, k)
+    before, after = q @ k.T, q2 @ k2.T
+    np.testing.assert_array_equal(np.argsort(before, axis=1), np.argsort(after, axis=1))
+    shift = after - before
+    np.testing.assert_allclose(shift, shift[:, :1] * np.ones((1, 70)), atol=1e-9)
+    np.testing.assert_allclose(k2.mean(0), q2.mean(0), atol=1e-12)
+    c = np.sqrt(np.linalg.norm(k, axis=1).mean() / np.linalg.norm(q, axis=1).mean())
+    np.testing.assert_allclose(q2, q * c)  # scaled so that the mean norms match
+    np.testing.assert_allclose(np.linalg.norm(q * c, axis=1).mean(),
+                               np.linalg.norm(k / c, axis=1).mean())
