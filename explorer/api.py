@@ -170,6 +170,15 @@ class Explorer:
                 getattr(reason, "template", None) or error, **getattr(reason, "params", {}))
         return get_preset(name)
 
+    def open_corpus(self, path: str | Path) -> None:
+        """Open a corpus result folder (`python main.py corpus`) in the Corpus tab, its first
+        head drawn; RunFailed (one line) for a folder that is not one or cannot be read,
+        and the result on screen stays."""
+        why = self.window.open_corpus(str(path))
+        if why:
+            raise RunFailed(why)
+        self.wait()
+
     def set_preset(self, name: str, value: Any = None) -> None:
         if find(name) is None:
             raise ValueError(f"unknown preset '{name}' (choose from: {', '.join(preset_names())})")

@@ -15,6 +15,7 @@ from .lecture import Lecture
 from .model_opener import ModelOpener
 from .panels.attention import AttentionPanel
 from .panels.base import Panel
+from .panels.corpus import CorpusPanel
 from .panels.heads import HeadsPanel
 from .panels.lens import LensPanel
 from .panels.model_view import ModelPanel
@@ -38,10 +39,10 @@ from .zoom import font as zoom_font
 
 PANEL_CLASSES = (AttentionPanel, PipelinePanel, ModelPanel, PositionalPanel, PatchesPanel,
                  WindowsPanel, RolloutPanel, TokensPanel, HeadsPanel, PredictionPanel,
-                 LensPanel)
+                 LensPanel, CorpusPanel)
 # Tabs in the story's order; hidden tabs do no work.
 CENTRAL_TABS = ("attention", "pipeline", "model", "positional", "patches", "windows", "rollout",
-                "lens")
+                "lens", "corpus")
 # tabs shown only for some token layouts (models.sites.token_layout)
 TABS_FOR = {"patches": ("patches", "windows"), "windows": ("windows",),
             "rollout": ("patches", "windows")}
@@ -171,6 +172,9 @@ class MainWindow(QtWidgets.QMainWindow):
                                     (tabs.setTabText(tabs.indexOf(page), words),
                                      tabs.setTabToolTip(tabs.indexOf(page), words))),
                  self.panels[name].title)
+        # the Corpus tab from the first corpus result opened: one more tab at 200% took room
+        # the other tabs and the docks need
+        self.tabs.setTabVisible(self.tabs.indexOf(self.pages["corpus"]), False)
         # a refused input or a failed open is said over the result it leaves on screen
         central, banner = with_banner(self.tabs)
         self.setCentralWidget(central)
@@ -235,6 +239,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recent_models_menu = file_menu.addMenu("Recent mo&dels")
         self.recent_models_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
+        file_menu.addAction("Open &corpus result…", self.open_corpus_dialog)
         file_menu.addAction("Open &session…", opener.open_session_dialog)
         self.recent_menu = file_menu.addMenu("&Recent sessions")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
@@ -301,6 +306,18 @@ class MainWindow(QtWidgets.QMainWindow):
                                                         tr(IMAGE_FILTER))
         if path:
             self.load_image_file(path)
+
+    def open_corpus_dialog(self) -> None:
+        path = QtWidgets.QFileDialog.getExistingDirectory(self, tr("Open corpus result"))
+        if path:
+            self.open_corpus(path)
+
+    def open_corpus(self, path: str) -> str:
+        """A corpus result folder in the Corpus tab; '' when it opened, else the one line
+        that says why not, over the tab (the result on screen stays)."""
+        self.tabs.setTabVisible(self.tabs.indexOf(self.pages["corpus"]), True)
+        self.show_panel("corpus")
+        return self.panels["corpus"].open(path)
 
     def load_image_file(self, path: str) -> None:
         if get_preset(self.state.preset).input_kind == "text":

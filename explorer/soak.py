@@ -548,6 +548,52 @@ ACTIONS = [(act_preset, 6), (act_device, 1), (act_type, 10), (act_sample, 6), (a
            (act_count_then_language_model, 1), (act_open_and_leave, 2)]
 
 
+def act_corpus(e: Explorer, rng: random.Random) -> None:
+    """Open a small corpus result of the model on screen (written once per model in the
+    soak's folder; sometimes a folder that is none), pick a head on its map, and sometimes
+    click one of its points: that input runs live with the head and token selected."""
+    from .panels.corpus_result import write_example
+    from .state import default_input
+
+    trace = e.state.trace
+    if trace is None:
+        return
+    preset = trace.meta["preset"]
+    if rng.random() < 0.15:  # not a result: said in one line, the result on screen stays
+        e.window.open_corpus(str(Path(SCRATCH["dir"]) / "no-such-result"))
+        return
+    written = SCRATCH.get(preset + "/corpus", "")
+    if not written.startswith(SCRATCH["dir"]) or not Path(written).is_dir():  # (this run's)
+        folder = Path(SCRATCH["dir"]) / f"corpus-{len(list(Path(SCRATCH['dir']).iterdir()))}"
+        sites = trace.sites()
+        layers = [{"site": s, "row": str(i), "kind": trace.meta["sites"][s]["kind"],
+                   "heads": int(trace.meta["sites"][s]["heads"])} for i, s in enumerate(sites)]
+        kind = get_preset(preset).input_kind
+        inputs = [str(default_input(preset))] + [
+            t for t in (get_preset(preset).samples or [])[:5] if kind == "text" and t]
+        session = e.state.runner.session  # its fingerprint, as the corpus command writes
+        panel = e.window.panels["corpus"]
+        model = panel._fingerprint(session) if session is not None and \
+            session.preset.name == preset else preset
+        write_example(folder, inputs, layers, points_per_head=30, d_head=4, preset=preset,
+                      model=model, max_position=2, parts=1, input_kind=kind)
+        SCRATCH[preset + "/corpus"] = str(folder)
+    e.window.open_corpus(SCRATCH[preset + "/corpus"])
+    panel = e.window.panels["corpus"]
+    act_wait(e, rng)
+    if panel.result is None:
+        raise Unreachable(f"the corpus result of {preset} did not open: {panel.note.text()}")
+    layer = rng.randrange(len(panel.result.layers))
+    panel._cell_clicked(layer, rng.randrange(int(panel.result.layers[layer]["heads"])))
+    act_wait(e, rng)
+    if panel.shown_points is not None and len(panel.shown_points["xy"]) and \
+            rng.random() < 0.4:
+        panel.open_point(rng.randrange(len(panel.shown_points["xy"])))
+
+
+ACTIONS.append((act_corpus, 2))
+
+
 # -- checks --------------------------------------------------------------------------------
 
 def stale_problems(e: Explorer) -> list[str]:

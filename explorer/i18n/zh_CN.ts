@@ -1303,6 +1303,150 @@ offset →</source>
         <source>reading the stream at the other layers…</source>
         <translation>正在读取其余各层的残差流…</translation>
     </message>
+    <message>
+        <source>Corpus</source>
+        <translation>语料</translation>
+    </message>
+    <message>
+        <source>Open &amp;corpus result…</source>
+        <translation>打开语料结果(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Open corpus result</source>
+        <translation>打开语料结果</translation>
+    </message>
+    <message>
+        <source>statistic:</source>
+        <translation>统计量：</translation>
+    </message>
+    <message>
+        <source>colour:</source>
+        <translation>颜色：</translation>
+    </message>
+    <message>
+        <source>projection:</source>
+        <translation>投影：</translation>
+    </message>
+    <message>
+        <source>query or key</source>
+        <translation>查询或键</translation>
+    </message>
+    <message>
+        <source>PCA</source>
+        <translation>PCA</translation>
+    </message>
+    <message>
+        <source>UMAP</source>
+        <translation>UMAP</translation>
+    </message>
+    <message>
+        <source>query</source>
+        <translation>查询</translation>
+    </message>
+    <message>
+        <source>key</source>
+        <translation>键</translation>
+    </message>
+    <message>
+        <source>inputs</source>
+        <translation>输入数</translation>
+    </message>
+    <message>
+        <source>colour: green queries, pink keys</source>
+        <translation>颜色：绿色为查询，粉色为键</translation>
+    </message>
+    <message>
+        <source>colour: position (dark: first, bright: last)</source>
+        <translation>颜色：位置（深：靠前，亮：靠后）</translation>
+    </message>
+    <message>
+        <source>colour: the {n} most frequent tokens; grey: the others</source>
+        <translation>颜色：最常见的 {n} 个词元；灰色：其余</translation>
+    </message>
+    <message>
+        <source>computing UMAP (seconds to minutes)…</source>
+        <translation>正在计算 UMAP（几秒到几分钟）…</translation>
+    </message>
+    <message>
+        <source>computing the embedding…</source>
+        <translation>正在计算嵌入…</translation>
+    </message>
+    <message>
+        <source>layer {row}, head {head} ({site}): {queries} queries and {keys} keys by {method}; keys scaled and moved onto the queries as AttentionViz does · {how}</source>
+        <translation>第 {row} 层，头 {head}（{site}）：{queries} 个查询和 {keys} 个键，用 {method} 投影；键按 AttentionViz 的做法缩放并平移到查询上 · {how}</translation>
+    </message>
+    <message>
+        <source>input {input} is not in the corpus result&apos;s inputs</source>
+        <translation>输入 {input} 不在语料结果的输入中</translation>
+    </message>
+    <message>
+        <source>mean {mean} (red line)</source>
+        <translation>均值 {mean}（红线）</translation>
+    </message>
+    <message>
+        <source>mean {statistic} by layer and head: {lo} (dark) to {hi} (bright); click a head</source>
+        <translation>各层各头的{statistic}均值：{lo}（深）到 {hi}（亮）；点击一个头</translation>
+    </message>
+    <message>
+        <source>needs umap-learn (pip install umap-learn)</source>
+        <translation>需要 umap-learn（pip install umap-learn）</translation>
+    </message>
+    <message>
+        <source>no corpus result open: File ▸ Open corpus result…, a folder written by `python main.py corpus`</source>
+        <translation>没有打开语料结果：文件 ▸ 打开语料结果…，即 `python main.py corpus` 写出的文件夹</translation>
+    </message>
+    <message>
+        <source>point at a query or key: its input and token; click: open that input</source>
+        <translation>指向一个查询或键：显示它的输入和词元；点击：打开那个输入</translation>
+    </message>
+    <message>
+        <source>this corpus result is of {model}: open that model to run its inputs live</source>
+        <translation>这个语料结果来自 {model}：请先打开那个模型，才能实时运行它的输入</translation>
+    </message>
+    <message>
+        <source>{folder} is not a corpus result: it has no meta.json</source>
+        <translation>{folder} 不是语料结果：没有 meta.json</translation>
+    </message>
+    <message>
+        <source>{folder} is not a corpus result: meta.json&apos;s format is not {format}</source>
+        <translation>{folder} 不是语料结果：meta.json 的格式不是 {format}</translation>
+    </message>
+    <message>
+        <source>{folder}: a corpus result needs heads/ and inputs/ with part-*.parquet files</source>
+        <translation>{folder}：语料结果需要含 part-*.parquet 文件的 heads/ 和 inputs/</translation>
+    </message>
+    <message>
+        <source>{folder}: a file cannot be read ({reason})</source>
+        <translation>{folder}：有文件无法读取（{reason}）</translation>
+    </message>
+    <message>
+        <source>{folder}: corpus result version {version} is not one this app reads ({known})</source>
+        <translation>{folder}：本应用不能读取语料结果版本 {version}（可读：{known}）</translation>
+    </message>
+    <message>
+        <source>{folder}: meta.json cannot be read ({reason})</source>
+        <translation>{folder}：无法读取 meta.json（{reason}）</translation>
+    </message>
+    <message>
+        <source>{folder}: meta.json has no layers or statistics</source>
+        <translation>{folder}：meta.json 中没有层或统计量</translation>
+    </message>
+    <message>
+        <source>{inputs} inputs of {model} ({source}) · {folder}</source>
+        <translation>{model} 的 {inputs} 个输入（{source}）· {folder}</translation>
+    </message>
+    <message>
+        <source>{role} · token {token} at {position} · input {input}: {text}</source>
+        <translation>{role} · 位置 {position} 的词元 {token} · 输入 {input}：{text}</translation>
+    </message>
+    <message>
+        <source>{statistic} of layer {row}, head {head} ({site}) across {n} inputs</source>
+        <translation>第 {row} 层，头 {head}（{site}）在 {n} 个输入上的{statistic}</translation>
+    </message>
+    <message>
+        <source>input {input}&apos;s image {path} is not there: it cannot run live</source>
+        <translation>输入 {input} 的图片 {path} 不在了：无法实时运行</translation>
+    </message>
 </context>
 <context>
     <name>models</name>
