@@ -235,8 +235,8 @@ def _jsonl_items(source: Source) -> Iterator[Item]:
 
 def _image_items(source: Source) -> Iterator[Item]:
     for path in source.files:
-        if path.suffix.lower() in IMAGE_SUFFIXES:
-            yield Item(path.name, str(path), str(path))
+        if path.suffix.lower() in IMAGE_SUFFIXES:  # (absolute: the tab opens it from anywhere)
+            yield Item(path.name, str(path.resolve()), str(path.resolve()))
         else:
             yield Item(path.name, text=str(path), reason="not an image")
 
@@ -709,14 +709,24 @@ def part_name(shard: int) -> str:
     return f"part-{shard:05d}.parquet"
 
 
-def write_table(table, path: Path) -> None:
+def write_table(table, path: Path, group_by: list[str] | None = None) -> None:
     """Written whole under another name, then renamed: a killed job leaves no half file
-    (and the name starts with a dot, which readers of a folder of Parquet files skip)."""
+    (and the name starts with a dot, which readers of a folder of Parquet files skip).
+    `group_by`: columns the table is sorted by; one row group per value of them, so that a
+    reader filtering on them (the Corpus tab: one head's points) reads that group only."""
     import pyarrow.parquet as pq
 
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    pq.write_table(table, partial)
+    if not group_by or table.num_rows == 0:
+        pq.write_table(table, partial)
+    else:
+        keys = np.stack([table.column(c).to_numpy() for c in group_by], axis=1)
+        starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)])
+        ends = np.r_[starts[1:], table.num_rows]
+        with pq.ParquetWriter(partial, table.schema) as writer:
+            for start, end in zip(starts, ends):
+                writer.write_table(table.slice(int(start), int(end - start)))
     os.replace(partial, path)
 
 
@@ -835,7 +845,7 @@ class Folder:
                              pa.string()),
             "input_id": table.column("input_id"), "position": table.column("position"),
             "token": table.column("token"), "vector": table.column("vector")})
-        write_table(points, self.out / "points.parquet")
+        write_table(points, self.out / "points.parquet", group_by=["layer", "head"])
         report: dict = {"read": 0, "written": 0, "skipped": {}, "truncated": 0}
         for state in self.states():
             for key in ("read", "written", "truncated"):

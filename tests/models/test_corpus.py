@@ -193,6 +193,15 @@ def test_image_batches_equal_single_runs(preset, tmp_path):
     points = table(tmp_path / "out", "points.parquet")
     assert set(points["role"]) == {"query", "key"}
     assert (points.groupby(["site", "head", "role"]).size() == 5).all()
+    # one row group per head: a reader of one head's points reads its group only
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(tmp_path / "out" / "points.parquet")
+    heads = [set(zip(*(file.read_row_group(g, columns=["layer", "head"]).column(c).to_pylist()
+                       for c in ("layer", "head")))) for g in range(file.num_row_groups)]
+    assert all(len(group) == 1 for group in heads)
+    assert len(set().union(*heads)) == file.num_row_groups == len(
+        points.groupby(["site", "head"]))
 
 
 def files_of(folder: Path) -> dict:
