@@ -311,3 +311,13 @@ def test_a_post_norm_translation_model_is_patched_before_its_norms(sessions):
         pytest.approx(1.0, abs=1e-5)
     mlp = P.sweep(session, clean, corrupt, "mlp")
     assert np.nanmax(np.abs(mlp.scores)) > 0.01  # (an MLP's output matters here)
+
+
+@pytest.mark.parametrize("name", ["bert", "gpt2", "induction"])
+def test_the_metric_is_read_where_the_lens_opens(sessions, name):
+    from models.lens import default_position
+
+    session = sessions(name)
+    clean, corrupt = PAIRS[name]
+    assert P.prepare(session, clean, corrupt).position == \
+        default_position(session, session.run(clean))
