@@ -262,11 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def target_pair(text: str) -> tuple[str, str]:
-    """--targets A,B: two outputs, split at the last comma."""
+    """--targets A,B: two outputs, split at the last comma (spaces kept: " Paris" is
+    another token than "Paris" for GPT-2)."""
     a, comma, b = text.rpartition(",")
     if not comma or not a.strip() or not b.strip():
         raise argparse.ArgumentTypeError(f"'{text}': give two targets as A,B")
-    return a.strip(), b.strip()
+    return a, b
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,12 +52,23 @@ class Plan:
     name) pairs) into `kept`, and applies `edits`: {(kind, name): [(batch item, head or
     None, position or None, value)]} where value is a batch-1 tensor of the same layout
     (positions: token index; a Swin site's head output: (window, index in window)). A
-    tensor whose token count differs from its value's (a generation step) is left alone."""
+    tensor whose token count differs from its value's (a generation step) is left alone.
 
-    def __init__(self, keep: set | None = None) -> None:
+    `copies`: the run's input is ONE corrupted input, and it becomes that many copies at
+    the first tensor edited: everything before the first patch is computed once."""
+
+    def __init__(self, keep: set | None = None, copies: int | None = None) -> None:
         self.keep = keep or set()
         self.kept: dict[tuple[str, str], torch.Tensor] = {}
         self.edits: dict[tuple[str, str], list[tuple]] = {}
+        self.copies = copies
+
+    def _copied(self, x: torch.Tensor, per: int = 1) -> torch.Tensor:
+        """`x` of one input (`per` rows: a Swin site's windows) as `copies` inputs; else a
+        copy of it to edit."""
+        if self.copies and x.shape[0] == per:
+            return x.repeat(self.copies, *[1] * (x.dim() - 1))
+        return x.clone(memory_format=torch.contiguous_format)
 
     def add(self, kind: str, name: str, item: int, head: int | None, position: Any,
             value: torch.Tensor) -> None:
@@ -73,7 +84,7 @@ class Plan:
         edits = self.edits.get((kind, name))
         if not edits or edits[0][3].shape[1:] != x.shape[1:]:
             return x
-        x = x.clone(memory_format=torch.contiguous_format)
+        x = self._copied(x)
         rows = x.view(x.shape[0], -1, x.shape[-1])
         for item, _, position, value in edits:
             source = value.reshape(-1, rows.shape[1], rows.shape[2])[0]
@@ -90,8 +101,8 @@ class Plan:
         edits = self.edits.get((kind, site))
         if not edits or edits[0][3].shape[1:] != t.shape[1:]:
             return t
-        t = t.clone(memory_format=torch.contiguous_format)
         per = windows or 1
+        t = self._copied(t, per)
         grouped = t.view(-1, per, *t.shape[1:])  # (B, nW, H, n, dh)
         for item, head, position, value in edits:
             source = value.reshape(-1, per, *value.shape[1:])[0]  # (nW, H, n, dh)
@@ -233,10 +244,6 @@ def _logits(session, pair: Pair, inputs: tuple) -> torch.Tensor:
     else:
         out = model(inputs[0])
     return out.double()
-
-
-def _batched(inputs: tuple, n: int) -> tuple:
-    return tuple(t.expand(n, *t.shape[1:]).contiguous() for t in inputs)
 
 
 def _run(session, pair: Pair, inputs: tuple, plan: Plan | None = None) -> torch.Tensor:
@@ -521,10 +528,10 @@ def sweep(session, clean: Any, corrupt: Any, kind: str, targets=None, progress=N
         progress(0, total)
     for start in range(0, total, batch):
         chunk = unique[start:start + batch]
-        plan = Plan()
+        plan = Plan(copies=len(chunk))
         for item, (where, name, head, position) in enumerate(chunk):
             plan.add(where, name, item, head, position, kept[(where, name)])
-        logits = _run(session, pair, _batched(pair.corrupt, len(chunk)), plan)
+        logits = _run(session, pair, pair.corrupt, plan).expand(len(chunk), -1)
         for patch, score in zip(chunk, _score(_metric(logits, targets), m_clean, m_corrupt)):
             found[patch] = float(score)
         if progress is not None:

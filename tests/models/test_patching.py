@@ -282,3 +282,42 @@ def test_the_json_has_every_field(sessions):
     assert {"layer", "head", "position", "site", "point", "score"} <= set(data["cells"][0])
     assert result.scores.dtype == np.float32
     np.testing.assert_allclose(result.scores.ravel(), [c["score"] for c in result.cells])
+
+
+
+def test_a_post_norm_translation_model_is_patched_before_its_norms(sessions):
+    """Post-norm (Marian's and the paper's layout): each write joins the stream inside a
+    LayerNorm, so a sublayer's output is patched before the norm. A random post-norm model
+    with the translate preset's vocabularies."""
+    from dataclasses import replace
+
+    from models.transformer import Transformer
+
+    session = load_preset("translate")
+    torch.manual_seed(0)
+    session.model = Transformer(replace(session.model.cfg, norm_first=False)).eval()
+    with torch.no_grad():  # wide weights: the two sources give different outputs
+        for p in session.model.parameters():
+            if p.dim() == 2:
+                p.normal_(0, 0.3)
+    clean, corrupt = PAIRS["translate"]
+    result = P.sweep(session, clean, corrupt, "heads")
+    assert abs(result.clean - result.corrupt) > 1
+    for cell in result.cells:
+        assert cell["score"] == pytest.approx(independent_score(
+            session, clean, corrupt, cell["site"], cell["head"], result.targets), abs=1e-5)
+    last = list(session.model.residual_points().values())[-1][-1]
+    assert P.patch_score(session, clean, corrupt, [{"point": last}]) == \
+        pytest.approx(1.0, abs=1e-5)
+    mlp = P.sweep(session, clean, corrupt, "mlp")
+    assert np.nanmax(np.abs(mlp.scores)) > 0.01  # (an MLP's output matters here)
+
+
+@pytest.mark.parametrize("name", ["bert", "gpt2", "induction"])
+def test_the_metric_is_read_where_the_lens_opens(sessions, name):
+    from models.lens import default_position
+
+    session = sessions(name)
+    clean, corrupt = PAIRS[name]
+    assert P.prepare(session, clean, corrupt).position == \
+        default_position(session, session.run(clean))
