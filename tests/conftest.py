@@ -70,18 +70,51 @@ def pytest_runtest_protocol(item, nextitem):
         import time
         gc.collect()
         with open(_MEMLOG, "a") as log:
-            log.write(f"{time.time():.0f} {item.path.relative_to(ROOT)} "
+            log.write(f"{time.time():.0f} {os.environ.get('PYTEST_XDIST_WORKER', 'main')} "
+                      f"{item.path.relative_to(ROOT)} "
                       f"rss={_status_kb('VmRSS') // 1024}MB hwm={_status_kb('VmHWM') // 1024}MB "
                       f"objects={len(gc.get_objects())} windows={_windows()}\n")
 
 
+def _is_worker(config) -> bool:
+    """Whether this process is a pytest-xdist worker (`-n 2`: two of them run the tests)."""
+    return hasattr(config, "workerinput")
+
+
+def _is_controller(config) -> bool:
+    """Whether this process hands the tests out to xdist workers and runs none itself."""
+    return config.pluginmanager.has_plugin("dsession")
+
+
+_WORKER_PEAKS: dict[str, int] = {}  # the controller's: each worker's VmHWM in kB
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's, absent without it
+def pytest_testnodedown(node, error):
+    """(the controller) A worker finished: keep its peak memory for the summary."""
+    peak = getattr(node, "workeroutput", {}).get("explorer_vmhwm_kb")
+    if peak:
+        _WORKER_PEAKS[node.gateway.id] = peak
+
+
 def pytest_terminal_summary(terminalreporter):
-    terminalreporter.write_line(
-        f"peak memory of the test process (VmHWM): {_status_kb('VmHWM') / 1024:.0f} MB")
+    """The peak memory of each process that ran tests (VmHWM, read at its session's end):
+    the one test process, or each xdist worker (and the controller, which runs none)."""
+    own = _status_kb("VmHWM") / 1024
+    if _WORKER_PEAKS or _is_controller(terminalreporter.config):
+        workers = ", ".join(f"{name} {kb / 1024:.0f} MB"
+                            for name, kb in sorted(_WORKER_PEAKS.items()))
+        line = (f"peak memory of the test workers (VmHWM): {workers or 'none reported'}; "
+                f"the controller {own:.0f} MB")
+    else:
+        line = f"peak memory of the test process (VmHWM): {own:.0f} MB"
+    terminalreporter.write_line(line)
 
 
 def pytest_sessionfinish(session, exitstatus):
     session.config.explorer_exit_status = int(exitstatus)
+    if _is_worker(session.config):  # travels to the controller with xdist's "workerfinished"
+        session.config.workeroutput["explorer_vmhwm_kb"] = _status_kb("VmHWM")
 
 
 @pytest.hookimpl(trylast=True)
@@ -91,9 +124,16 @@ def pytest_unconfigure(config):
     and the collector's last pass through PySide6's wrappers took many minutes after the
     summary. make_explorer now releases each test's windows; until a whole run shows the
     last collection is quick, this keeps the run's time to its tests.
-    EXPLORER_TEST_TEARDOWN=1 exits the ordinary way."""
+
+    Under xdist (`-n 2`) each worker leaves so once it has sent its results (xdist's
+    "workerfinished", in its pytest_sessionfinish, before this): the controller has stopped
+    listening for more by then, and takes the run's status from the reports, not from the
+    worker's exit code. The controller ran no test and loaded no model; it exits the
+    ordinary way, with the status pytest computed from every worker's reports.
+    EXPLORER_TEST_TEARDOWN=1 exits the ordinary way everywhere."""
     status = getattr(config, "explorer_exit_status", None)
-    if status is None or os.environ.get("EXPLORER_TEST_TEARDOWN") == "1":
+    if (status is None or _is_controller(config)
+            or os.environ.get("EXPLORER_TEST_TEARDOWN") == "1"):
         return
     sys.stdout.flush()
     sys.stderr.flush()

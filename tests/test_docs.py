@@ -51,7 +51,7 @@ def test_the_readme_is_at_most_300_lines_and_keeps_the_two_commands():
     # .ci/run installs exactly as the README says: its two commands, word for word
     assert ("pip install torch==2.13.0 && pip install -e . && python main.py\n" in text)
     assert ("pip install torch==2.13.0 && pip install -e '.[test]' && "
-            "QT_QPA_PLATFORM=offscreen python -m pytest\n" in text)
+            "QT_QPA_PLATFORM=offscreen python -m pytest -n 2 --dist loadfile\n" in text)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())

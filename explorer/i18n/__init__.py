@@ -14,6 +14,7 @@ that carries its English `template` and `params` is translated in the context "m
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -220,15 +221,21 @@ def qm_file(lang: str) -> tuple[Path | None, str]:
                       "was not found")
     problem = ""
     for folder in (HERE, cache):
+        # built beside, then renamed into place: another process (a second window, a test
+        # worker) never reads a half-written file
+        partial = folder / f"{name}.{os.getpid()}.qm.partial"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            done = subprocess.run([tool, "-silent", str(source), "-qm", str(folder / f"{name}.qm")],
+            done = subprocess.run([tool, "-silent", str(source), "-qm", str(partial)],
                                   capture_output=True, text=True, timeout=60)
+            if done.returncode == 0 and partial.is_file():
+                os.replace(partial, folder / f"{name}.qm")
+                return folder / f"{name}.qm", ""
         except (OSError, subprocess.SubprocessError) as error:
             problem = str(error)
             continue
-        if done.returncode == 0 and (folder / f"{name}.qm").is_file():
-            return folder / f"{name}.qm", ""
+        finally:
+            partial.unlink(missing_ok=True)
         problem = (done.stderr or done.stdout).strip()[:200]
     return None, f"cannot build the Chinese interface ({problem})"
 
