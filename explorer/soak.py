@@ -495,10 +495,18 @@ def act_count_then_language_model(e: Explorer, rng: random.Random) -> None:
         choose(e, rng, away)
         choose(e, rng, lm)
     shown = e.state.shown
-    if e.state.preset != lm or e.state.error or not same_input(e.state.input, typed) or \
-            shown is None or shown.preset != lm or not same_input(shown.input, typed):
-        raise Unreachable(f"{lm}'s typed input was not kept through a refused continuation "
-                          f"count: {e.state.input!r:.60} instead of {typed!r:.60}")
+    wrong = [what for what, bad in (
+        (f"preset {e.state.preset}", e.state.preset != lm),
+        (f"error {e.state.error!r:.80}", bool(e.state.error)),
+        (f"input {e.state.input!r:.60}", not same_input(e.state.input, typed)),
+        ("nothing shown", shown is None),
+        (f"shown preset {getattr(shown, 'preset', None)}", shown is not None and
+         shown.preset != lm),
+        (f"shown input {getattr(shown, 'input', None)!r:.60}", shown is not None and
+         not same_input(shown.input, typed))) if bad]
+    if wrong:  # (each condition named: the input alone may look the same)
+        raise Unreachable(f"{lm}'s typed input {typed!r:.60} was not kept through a refused "
+                          f"continuation count: " + "; ".join(wrong))
 
 
 def opened_here() -> list[str]:
@@ -637,7 +645,8 @@ def stale_problems(e: Explorer) -> list[str]:
                                      sel.window if windowed else None)
         if not np.array_equal(attention.view.data, expected.astype(np.float32)):
             out.append("the attention panel shows another matrix than the selection's")
-    headline = w.panels["prediction"].headline.text()
+    # (a long word is shown with zero-width spaces inside it, so that the label wraps it)
+    headline = w.panels["prediction"].headline.text().replace("\u200b", "")
     if meta.get("image", {}).get("blank"):  # a blank image's guess is below the headline
         headline = w.panels["prediction"].notes.text()
     if meta["prediction"] not in headline and not (meta["prediction"] == "" and headline):
