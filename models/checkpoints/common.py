@@ -234,10 +234,50 @@ def all_finite(tensor: torch.Tensor, block: int = 1 << 20) -> bool:
     return all(bool(torch.isfinite(part).all()) for part in flat.split(block))
 
 
+class Renamed(dict):
+    """Tensors under our names (what `rename` returns), remembering each one's name in the
+    file (`sources`), so that a tensor missing from the file is said by the file's name."""
+    sources: dict[str, str]
+
+
+def file_names(missing: list[str], tensors: dict) -> list[str]:
+    """Our missing names as the file would have named them: from a tensor of the same name
+    in another layer (its file name, with that layer's numbers put back), else our own."""
+    sources = getattr(tensors, "sources", {})
+    shapes: dict[str, tuple[str, str]] = {}  # our name with its numbers as # -> one example
+    for ours, theirs in sources.items():
+        shapes.setdefault(re.sub(r"\d+", "#", ours), (ours, theirs))
+    said = []
+    for name in missing:
+        example = shapes.get(re.sub(r"\d+", "#", name))
+        if example is not None:
+            name = _renumbered(example[1], re.findall(r"\d+", example[0]),
+                               re.findall(r"\d+", name)) or name
+        if name not in said:
+            said.append(name)
+    return said
+
+
+def _renumbered(theirs: str, old: list[str], new: list[str]) -> str | None:
+    """`theirs` with the numbers `old` (found in it in this order) replaced by `new`; None
+    where they are not all there."""
+    found = list(re.finditer(r"\d+", theirs))
+    out, at, i = [], 0, 0
+    for value, replacement in zip(old, new):
+        while i < len(found) and found[i].group() != value:
+            i += 1
+        if i == len(found):
+            return None
+        out += [theirs[at:found[i].start()], replacement]
+        at, i = found[i].end(), i + 1
+    return "".join(out) + theirs[at:]
+
+
 def check_fit(model: nn.Module, tensors: dict[str, torch.Tensor], source: str = "") -> None:
-    """Same names and shapes (a model on the meta device will do), finite values."""
+    """Same names and shapes (a model on the meta device will do), finite values. Missing
+    tensors are named as the file would name them, where `tensors` came from `rename`."""
     own = model.state_dict()
-    missing = sorted(set(own) - set(tensors))
+    missing = file_names(sorted(set(own) - set(tensors)), tensors)
     extra = sorted(set(tensors) - set(own))
     wrong = sorted(k for k in set(own) & set(tensors) if own[k].shape != tensors[k].shape)
     if missing or extra or wrong:
@@ -322,7 +362,8 @@ def rename(tensors: dict[str, torch.Tensor], table: Renames, name: str,
     know, a split of the wrong size or a join that lacks a part). The tensors are taken out
     of `tensors` as they are renamed: a file's copy goes as its transposed one comes."""
     patterns, aliases = _compiled(table)
-    ours: dict[str, torch.Tensor] = {}
+    ours = Renamed()
+    ours.sources = {}  # our name -> the file's (for saying what is missing)
     rank: dict[str, int] = {}  # our name -> the rule that gave it
     joins: dict[tuple[int, str], dict[str, tuple[str, torch.Tensor]]] = {}
 
@@ -363,6 +404,7 @@ def rename(tensors: dict[str, torch.Tensor], table: Renames, name: str,
             parts = [part.contiguous() for part in value.split(widths, 0)]
         for target, part in zip(targets, parts):
             put(target, part, index)
+            ours.sources[target] = key
     for (index, target), found_parts in joins.items():
         order = table.rules[index].join
         if any(p not in found_parts for p in order):
@@ -370,6 +412,7 @@ def rename(tensors: dict[str, torch.Tensor], table: Renames, name: str,
             raise CheckpointError("{name}: '{key}' lacks its key or value projection", name=name,
                                   key=key)
         put(target, torch.cat([found_parts[p][1] for p in order], 0), index)
+        ours.sources[target] = found_parts[order[0]][0]
     return ours
 
 

@@ -239,3 +239,27 @@ def test_generate_is_only_for_causal_models_and_counts_against_the_limit(folders
         main(["trace", "--weights", str(folders["gpt2"][0]), "--input", "fox",
               "--generate", "1000", "-o", out])
     assert exited.value.code == 2 and "at most 200" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("family, dropped", [
+    ("gpt2", "transformer.h.1.attn.c_attn.weight"),
+    ("llama", "model.layers.1.self_attn.q_proj.weight"),
+    ("qwen2", "model.layers.0.mlp.down_proj.weight"),
+    ("bert", "bert.encoder.layer.1.attention.self.query.weight")])
+def test_a_missing_tensor_is_named_as_the_folder_names_it(folders, family, dropped, tmp_path):
+    """Not by the app's own name (GPT-2's fused c_attn is our q, k and v: said once)."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    folder = tmp_path / family
+    shutil.copytree(folders[family][0], folder)
+    tensors = load_file(folder / "model.safetensors")
+    key = next(k for k in tensors if k.endswith(dropped.split(".", 1)[1]) and
+               k.split(".")[0] in dropped)
+    del tensors[key]
+    save_file(tensors, folder / "model.safetensors", metadata={"format": "pt"})
+    with pytest.raises(CheckpointError) as error:
+        load_folder(folder)
+    message = str(error.value)
+    assert f"missing: {key})" in message, message
