@@ -24,6 +24,7 @@ from models.sites import CROSS, token_layout
 from models.trace import Trace
 
 from .i18n import say, tr, translate_message
+from .labels import axis_labels
 from .runner import Request, Runner
 
 
@@ -311,9 +312,10 @@ class AppState(QtCore.QObject):
             # the worker fell back (e.g. CUDA failed): show what really runs
             self.device = timings["device"]
             self.device_changed.emit(self.device)
-        self.trace = trace
+        previous, self.trace = self.trace, trace
         self.timings = dict(timings)
-        self.selection = self._valid_selection(self.selection, trace)
+        self.selection = self._valid_selection(follow_tokens(self.selection, previous, trace),
+                                               trace)
         # each said in the interface's language (a joined line is no message to look up)
         notices = [self._notice, translate_message(timings.get("notice", "")),
                    translate_message(trace.meta.get("notice", ""))]
@@ -439,6 +441,28 @@ class AppState(QtCore.QObject):
         gone = (sel.query is not None and query is None) or (sel.key is not None and key is None)
         return dataclasses.replace(sel, site=site, head=head, window=window, query=query,
                                    key=key, locked=sel.locked and not gone)
+
+
+def follow_tokens(sel: Selection, old: Trace | None, new: Trace) -> Selection:
+    """A locked cell moved to where its tokens are in the new input (a word typed before
+    them), when the same site reads tokens in both; the k-th copy of a token goes to its
+    k-th copy. Left where it was when a token is no longer there."""
+    if not sel.locked or old is None or old.meta.get("preset") != new.meta.get("preset") or \
+            sel.site not in new.meta.get("sites", {}) or token_layout(new.meta) != "text":
+        return sel
+    moved = {}
+    for axis, index in (("query", sel.query), ("key", sel.key)):
+        if index is None:
+            continue
+        before, after = (axis_labels(t, sel.site)[axis == "key"] for t in (old, new))
+        if index >= len(before) or (index < len(after) and after[index] == before[index]):
+            continue
+        token = before[index]
+        nth = before[:index].count(token)
+        places = [i for i, t in enumerate(after) if t == token]
+        if nth < len(places):
+            moved[axis] = places[nth]
+    return dataclasses.replace(sel, **moved) if moved else sel
 
 
 @functools.cache

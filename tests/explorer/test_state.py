@@ -61,3 +61,26 @@ def test_a_switch_refused_for_its_continuation_keeps_the_remembered_input(make_e
     e.set_preset(short_gpt2)  # the refused count is not kept: it starts at 0
     e.wait()
     assert e.state.trace.meta["input"] == typed and e.state.generate == 0
+
+
+def test_a_locked_cell_follows_its_tokens_when_a_word_is_typed_before_them(make_explorer):
+    """The translation encoder's self-attention: a locked (query, key) follows its words when
+    one is typed before them; the second copy of a word is followed as the second; a word
+    that is gone leaves the cell where it was."""
+    from explorer.labels import axis_labels
+
+    e = make_explorer("translate")
+    e.set_input("the cat sees the dog")
+    e.wait()
+    site = next(s for s in e.trace.meta["sites"] if s.startswith("encoder."))
+    e.select(site=site)
+    rows, cols = axis_labels(e.trace, site)
+    assert rows[:5] == ["the", "cat", "sees", "the", "dog"]
+    e.select(query=3, key=4)  # the second "the", looking at "dog"
+    e.set_input("the small cat sees the dog")
+    e.wait()
+    assert (e.selection.query, e.selection.key, e.selection.locked) == (4, 5, True)
+    e.select(query=2, key=1)  # "cat", looking at "small"
+    e.set_input("the cat sees the dog")  # "small" is gone: the key stays where it was
+    e.wait()
+    assert (e.selection.query, e.selection.key) == (1, 1)
