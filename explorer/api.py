@@ -186,6 +186,19 @@ class Explorer:
             value = str(Path(value).expanduser())
         self.state.set_input(value)  # the input widgets follow through input_changed
 
+    def set_compare(self, on: bool = True, value_b: Any = None) -> None:
+        """Compare mode: a second input B (default: A with one word changed) run beside A."""
+        self.state.set_compare(on, value_b)
+
+    def set_input_b(self, value: str | Path | np.ndarray) -> None:
+        """Input B of compare mode (which turns on)."""
+        self.state.set_input_b(str(value) if isinstance(value, Path) else value)
+
+    def set_view(self, view: str) -> None:
+        """What the panels show in compare mode: "A", "B" or "A-B"."""
+        self.state.set_view(view)
+        self.paint()
+
     def set_interventions(self, **interventions: Any) -> None:
         """heads_off=[[site, head], …], no_mask=, no_bias=, no_position=, bottleneck=
         (see Session.set_interventions)."""

@@ -31,6 +31,7 @@ from .state import AppState
 from .text import tip
 from .toolbar import SelectionBar
 from .widgets.banner import DockTitle, ElidedLabel, with_banner
+from .widgets.compare_bar import CompareBar
 from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput
 from .widgets.progress import RunProgress
 from .zoom import ZOOM
@@ -150,7 +151,15 @@ class MainWindow(QtWidgets.QMainWindow):
         dock = QtWidgets.QDockWidget(self)
         bind(dock, "setWindowTitle", "Input")
         dock.setObjectName("dock-input")
-        dock.setWidget(self.inputs)
+        # compare mode: input B and the view under input A (hidden while compare is off)
+        self.compare_bar = CompareBar(self.state)
+        holder = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(holder)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.inputs)
+        column.addWidget(self.compare_bar)
+        dock.setWidget(holder)
         self.addDockWidget(QtCore.Qt.TopDockWidgetArea, dock)
         self.docks["input"] = dock
 

@@ -1239,6 +1239,42 @@ offset →</source>
         <source>Then each head&apos;s q and k are normalised (RMSNorm over its dh numbers, times a learned weight) before the rotation: Q and Kᵀ here are after the norm.</source>
         <translation>然后每个头的 q 和 k 在旋转之前先被归一化（对它的 dh 个数做 RMSNorm，再乘以学到的权重）：这里的 Q 和 Kᵀ 是归一化之后的。</translation>
     </message>
+    <message>
+        <source>Input B:</source>
+        <translation>输入 B：</translation>
+    </message>
+    <message>
+        <source>A with one word changed</source>
+        <translation>A 改一个词</translation>
+    </message>
+    <message>
+        <source>B becomes A with one word replaced by another word the model knows</source>
+        <translation>B 变为 A，其中一个词换成模型认识的另一个词</translation>
+    </message>
+    <message>
+        <source>Panels show:</source>
+        <translation>面板显示：</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>对比</translation>
+    </message>
+    <message>
+        <source>compare mode: a second input B beside A; the panels show A, B or A − B</source>
+        <translation>对比模式：在 A 旁边加第二个输入 B；面板显示 A、B 或 A − B</translation>
+    </message>
+    <message>
+        <source>top 5 of A</source>
+        <translation>A 的前 5 名</translation>
+    </message>
+    <message>
+        <source>A has {a} positions, B has {b}: A − B needs the same count — showing A</source>
+        <translation>A 有 {a} 个位置，B 有 {b} 个：A − B 需要相同的数量——显示 A</translation>
+    </message>
+    <message>
+        <source>input B was refused: {reason}</source>
+        <translation>输入 B 被拒绝：{reason}</translation>
+    </message>
 </context>
 <context>
     <name>models</name>
@@ -2185,6 +2221,26 @@ offset →</source>
     <message>
         <source>an image encoder (multimodal Gemma 3, 4B and larger; the text-only Gemma 3 folders, model_type gemma3_text, open)</source>
         <translation>图像编码器（多模态 Gemma 3，4B 及更大；纯文本的 Gemma 3 文件夹，即 model_type gemma3_text，可以打开）</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;compare&apos; must be an object</source>
+        <translation>{file}：&apos;compare&apos; 必须是一个对象</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;compare&apos; must hold input B: a text or an embedded image</source>
+        <translation>{file}：&apos;compare&apos; 必须包含输入 B：文本或内嵌图片</translation>
+    </message>
+    <message>
+        <source>{file}: compare view must be one of {choices}</source>
+        <translation>{file}：对比视图必须是 {choices} 之一</translation>
+    </message>
+    <message>
+        <source>{file}: the {preset} preset needs a text input B</source>
+        <translation>{file}：{preset} 预设需要文本输入 B</translation>
+    </message>
+    <message>
+        <source>{file}: the {preset} preset needs an embedded image B</source>
+        <translation>{file}：{preset} 预设需要内嵌图片 B</translation>
     </message>
 </context>
 </TS>
