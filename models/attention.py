@@ -23,6 +23,7 @@ from .trace import (
     WINDOW_FLAG,
     causal_mask,
     is_recording,
+    patch_plan,
     record,
     record_output_projection,
     record_raw,
@@ -43,6 +44,9 @@ def attend(
     window: int | None = None,  # causal within a sliding window: keys i-w+1..i
 ) -> torch.Tensor:
     """Return per-head outputs (B, H, Nq, dh)."""
+    plan = patch_plan()
+    if plan is not None:  # activation patching: q, k, v of some heads replaced
+        q, k, v = (plan.heads(key, site, t, windows) for key, t in zip("qkv", (q, k, v)))
     if causal and window and window < k.shape[-2] and keep_weights is None:
         # the band as an additive mask (SDPA has no sliding window of its own)
         if bias is not None or mask is not None:
@@ -73,6 +77,8 @@ def attend(
             record_raw(site, WINDOW_FLAG, np.array(window, np.int64))
     if head_gate is not None:
         out = out * head_gate.to(out.dtype)[:, None, None]
+    if plan is not None:
+        out = plan.heads("out", site, out, windows)
     if is_recording():
         record_raw(site, "out", out[:windows] if windows else out[0])
     return out

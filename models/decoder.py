@@ -39,7 +39,15 @@ from torch import nn
 from .attention import attend, merge_heads
 from .protocol import ModelBase
 from .sites import CAUSAL, SLIDING
-from .trace import add_write, name_sites, record, record_output_projection, record_raw, stream
+from .trace import (
+    add_write,
+    name_sites,
+    record,
+    record_output_projection,
+    record_raw,
+    stream,
+    sublayer,
+)
 
 
 @dataclass
@@ -292,8 +300,8 @@ class Block(nn.Module):
         if isinstance(rope, dict):  # {"global": …, "local": …}: Gemma 3's two RoPE bases
             rope = rope["local" if self.attn.local_rope else "global"]
         y = self.attn(self.norm1(x), rope)
-        x = stream(self.attn, x + (self.post_attn_norm(y) if hasattr(self, "post_attn_norm")
-                                   else y))
+        x = stream(self.attn, x + sublayer(self.attn, self.post_attn_norm(y) if hasattr(
+            self, "post_attn_norm") else y))
         if hasattr(self, "mlp"):
             y = self.mlp(self.norm2(x))
             x = add_write(self.mlp, x, self.post_mlp_norm(y) if hasattr(self, "post_mlp_norm")
@@ -401,7 +409,7 @@ class Decoder(ModelBase):
                                                          self.local_inv_freq)}
                 record_raw("rope_local", "inv_freq", self.local_inv_freq)
         record("embed", "sum", x)
-        stream("embed", x)
+        x = stream("embed", x)
         for layer in self.layers:
             x = layer(x, rope)
         return self.norm(x)

@@ -24,7 +24,7 @@ from torch import nn
 from .attention import MultiHeadAttention
 from .protocol import ModelBase
 from .sites import BIDIRECTIONAL
-from .trace import name_sites, record, record_raw, stream
+from .trace import name_sites, record, record_raw, stream, sublayer
 
 ACTIVATIONS = {"gelu": lambda: nn.GELU(), "gelu_new": lambda: nn.GELU(approximate="tanh"),
                "relu": lambda: nn.ReLU()}
@@ -84,8 +84,8 @@ class Layer(nn.Module):
         self.norm2 = nn.LayerNorm(cfg.d_model, eps=cfg.norm_eps)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        x = stream(self.attn, self.norm1(x + self.attn(x, x, mask)))
-        w = self.mlp(x)
+        x = stream(self.attn, self.norm1(x + sublayer(self.attn, self.attn(x, x, mask))))
+        w = sublayer(self.mlp, self.mlp(x))
         x = stream(self.mlp, self.norm2(x + w), w)
         record(self.site_name, "out", x)
         return x

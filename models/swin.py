@@ -34,6 +34,7 @@ from .trace import (
     record_output_projection,
     record_raw,
     stream,
+    sublayer,
 )
 
 MASK_VALUE = -100.0  # the reference implementation's additive mask value
@@ -178,7 +179,7 @@ class SwinBlock(nn.Module):
         h = window_reverse(h, ws, H, W)
         if s:
             h = torch.roll(h, shifts=(s, s), dims=(1, 2))
-        x = stream(self.attn, x + h)
+        x = stream(self.attn, x + sublayer(self.attn, h))
         x = add_write(self.mlp, x, self.mlp(self.norm2(x)))
         record(self.site_name, "out", x)
         return x

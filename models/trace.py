@@ -329,7 +329,11 @@ def _tokens(value: torch.Tensor) -> torch.Tensor:
 
 def stream(point: Any, x: torch.Tensor, write: torch.Tensor | None = None) -> torch.Tensor:
     """Record the stream `x` after `point` (a module or its name), and the sublayer's
-    `write` when given; return `x` unchanged. Costs one lookup when not tracing."""
+    `write` when given; return `x` (unchanged unless a patch plan replaces some of its
+    rows: callers use what it returns). Costs two lookups when not tracing or patching."""
+    plan = getattr(_local, "plan", None)
+    if plan is not None:
+        x = plan.tensor("resid", point if isinstance(point, str) else point.site_name, x)
     trace = getattr(_local, "trace", None)
     if trace is not None:
         name = point if isinstance(point, str) else point.site_name
@@ -342,7 +346,37 @@ def stream(point: Any, x: torch.Tensor, write: torch.Tensor | None = None) -> to
 
 def add_write(point: Any, x: torch.Tensor, write: torch.Tensor) -> torch.Tensor:
     """x + write, recorded as the stream after `point` with its write (a pre-norm MLP)."""
+    write = sublayer(point, write)
     return stream(point, x + write, write)
+
+
+# -- activation patching (models/patching.py) ------------------------------------------
+# A patch plan, active on one thread inside `with patching(plan):`, sees every stream value,
+# every sublayer's write before it is added (or normed, post-norm) and every site's q, k, v
+# and per-head outputs; it may record them or hand back copies with some rows replaced.
+def sublayer(point: Any, write: torch.Tensor) -> torch.Tensor:
+    """The write of the sublayer at `point` (attention or MLP output, before it joins the
+    stream); returns it, or a patch plan's replacement. One lookup when not patching."""
+    plan = getattr(_local, "plan", None)
+    if plan is None:
+        return write
+    return plan.tensor("write", point if isinstance(point, str) else point.site_name, write)
+
+
+def patch_plan() -> Any:
+    """The patch plan active on this thread, or None (attention.py asks once per site)."""
+    return getattr(_local, "plan", None)
+
+
+@contextmanager
+def patching(plan: Any) -> Iterator[Any]:
+    """Run a block with `plan` consulted by `stream`, `sublayer` and `attend`."""
+    previous = getattr(_local, "plan", None)
+    _local.plan = plan
+    try:
+        yield plan
+    finally:
+        _local.plan = previous
 
 
 def record_output_projection(site: str, linear: torch.nn.Linear) -> None:

@@ -20,7 +20,7 @@ from .attention import Mlp, MultiHeadAttention, causal_mask
 from .positional import TokenEmbedding
 from .protocol import ModelBase
 from .sites import CROSS, DECODER_SELF, ENCODER_SELF
-from .trace import add_write, name_sites, record, stream
+from .trace import add_write, name_sites, record, stream, sublayer
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 
@@ -88,11 +88,13 @@ class EncoderLayer(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         if self.norm_first:
             h = self.norm1(x)
-            x = stream(self.self_attn, x + self.drop(self.self_attn(h, h, mask)))
+            x = stream(self.self_attn,
+                       x + sublayer(self.self_attn, self.drop(self.self_attn(h, h, mask))))
             x = add_write(self.ff, x, self.drop(self.ff(self.norm2(x))))
         else:  # post-norm: LayerNorm after each residual sum (the paper; Marian)
-            x = stream(self.self_attn, self.norm1(x + self.drop(self.self_attn(x, x, mask))))
-            w = self.drop(self.ff(x))
+            x = stream(self.self_attn, self.norm1(
+                x + sublayer(self.self_attn, self.drop(self.self_attn(x, x, mask)))))
+            w = sublayer(self.ff, self.drop(self.ff(x)))
             x = stream(self.ff, self.norm2(x + w), w)
         record(self.site_name, "out", x)
         return x
@@ -119,15 +121,17 @@ class DecoderLayer(nn.Module):
     ) -> torch.Tensor:
         if self.norm_first:
             h = self.norm1(x)
-            x = stream(self.self_attn, x + self.drop(self.self_attn(h, h, self_mask)))
-            x = stream(self.cross_attn,
-                       x + self.drop(self.cross_attn(self.norm2(x), memory, memory_mask)))
+            x = stream(self.self_attn,
+                       x + sublayer(self.self_attn, self.drop(self.self_attn(h, h, self_mask))))
+            x = stream(self.cross_attn, x + sublayer(self.cross_attn, self.drop(
+                self.cross_attn(self.norm2(x), memory, memory_mask))))
             x = add_write(self.ff, x, self.drop(self.ff(self.norm3(x))))
         else:
-            x = stream(self.self_attn, self.norm1(x + self.drop(self.self_attn(x, x, self_mask))))
-            x = stream(self.cross_attn,
-                       self.norm2(x + self.drop(self.cross_attn(x, memory, memory_mask))))
-            w = self.drop(self.ff(x))
+            x = stream(self.self_attn, self.norm1(
+                x + sublayer(self.self_attn, self.drop(self.self_attn(x, x, self_mask)))))
+            x = stream(self.cross_attn, self.norm2(x + sublayer(self.cross_attn, self.drop(
+                self.cross_attn(x, memory, memory_mask)))))
+            w = sublayer(self.ff, self.drop(self.ff(x)))
             x = stream(self.ff, self.norm3(x + w), w)
         record(self.site_name, "out", x)
         return x

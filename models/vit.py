@@ -19,7 +19,7 @@ from torch import nn
 from .attention import Mlp, SelfAttention
 from .protocol import ModelBase
 from .sites import PATCH_SELF
-from .trace import add_write, name_sites, record, record_raw, stream
+from .trace import add_write, name_sites, record, record_raw, stream, sublayer
 
 
 @dataclass
@@ -72,7 +72,7 @@ class Block(nn.Module):
         self.mlp = Mlp(cfg.embed_dim, int(cfg.embed_dim * cfg.mlp_ratio), cfg.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = stream(self.attn, x + self.attn(self.norm1(x)))
+        x = stream(self.attn, x + sublayer(self.attn, self.attn(self.norm1(x))))
         x = add_write(self.mlp, x, self.mlp(self.norm2(x)))
         record(self.site_name, "out", x)
         return x
@@ -113,7 +113,7 @@ class ViT(ModelBase):
         if self.use_position:
             x = x + self.pos_embed
         record("pos_embed", "sum", x)
-        stream("pos_embed", x)
+        x = stream("pos_embed", x)
         x = self.pos_drop(x)
         for block in self.blocks:
             x = block(x)

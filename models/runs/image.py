@@ -16,8 +16,10 @@ from ..tasks.digits import prepare_digit
 from ..trace import Trace
 
 
-def run(session, source: Any, trace: bool) -> Trace:
-    """Classify `source` (a path or an image); with trace=False only the prediction."""
+def prepare(session, source: Any) -> tuple[torch.Tensor, Any, Any, Any]:
+    """(pixels (1, C, H, W) on the session's device, the picture (H, W) as panels show it,
+    notes, the colours or None): `source` as the model takes it (a run, activation
+    patching)."""
     rgb = None
     if session.preprocessing is None:
         image, notes = prepare_digit(source)
@@ -28,6 +30,12 @@ def run(session, source: Any, trace: bool) -> Trace:
         pixels, notes, rgb = prepare_photo(source, session.preprocessing, session.model.cfg)
         image = rgb.mean(-1)  # panels show the picture, not the normalised pixels
         x = torch.from_numpy(pixels)[None].to(session.device)
+    return x, image, notes, rgb
+
+
+def run(session, source: Any, trace: bool) -> Trace:
+    """Classify `source` (a path or an image); with trace=False only the prediction."""
+    x, image, notes, rgb = prepare(session, source)
     result = Trace()
     with tracing.recording(result) if trace else tracing.paused():
         logits = session.model(x)[0]

@@ -50,13 +50,20 @@ def words(session, ids: list[int]) -> list[str]:
     return session.tgt_vocab.decode(ids)
 
 
+def source(session, text: str) -> tuple[torch.Tensor, list[str], list[str]]:
+    """(source ids (1, S) with the end token, on the session's device; tokens; unknown
+    words): the encoder's input for `text` (a run, activation patching)."""
+    tokens, unknown = encode_text(session, text)
+    ids = session.tokenizer.ids(tokens) if session.tokenizer else session.src_vocab.encode(tokens)
+    return torch.tensor([ids + [session.model.cfg.eos_id]], device=session.device), tokens, \
+        unknown
+
+
 def run(session, user_input, trace: bool) -> Trace:
     """Translate (or reverse) the text; with trace=False only the prediction is kept."""
     text = str(user_input)
-    tokens, unknown = encode_text(session, text)
+    src, tokens, unknown = source(session, text)
     cfg = session.model.cfg
-    ids = session.tokenizer.ids(tokens) if session.tokenizer else session.src_vocab.encode(tokens)
-    src = torch.tensor([ids + [cfg.eos_id]], device=session.device)
     result = Trace()
     with tracing.recording(result) if trace else tracing.paused():
         encoded = session.model.encode(src)  # once, recorded, for decoding and the trace
