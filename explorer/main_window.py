@@ -19,6 +19,7 @@ from .panels.heads import HeadsPanel
 from .panels.lens import LensPanel
 from .panels.model_view import ModelPanel
 from .panels.patches import PatchesPanel
+from .panels.patching import PatchingPanel, describe
 from .panels.pipeline import PipelinePanel
 from .panels.positional import PositionalPanel
 from .panels.prediction import PredictionPanel
@@ -39,10 +40,10 @@ from .zoom import font as zoom_font
 
 PANEL_CLASSES = (AttentionPanel, PipelinePanel, ModelPanel, PositionalPanel, PatchesPanel,
                  WindowsPanel, RolloutPanel, TokensPanel, HeadsPanel, PredictionPanel,
-                 LensPanel)
+                 LensPanel, PatchingPanel)
 # Tabs in the story's order; hidden tabs do no work.
 CENTRAL_TABS = ("attention", "pipeline", "model", "positional", "patches", "windows", "rollout",
-                "lens")
+                "lens", "patching")
 # tabs shown only for some token layouts (models.sites.token_layout)
 TABS_FOR = {"patches": ("patches", "windows"), "windows": ("windows",),
             "rollout": ("patches", "windows")}
@@ -159,6 +160,7 @@ class MainWindow(QtWidgets.QMainWindow):
         column.setSpacing(0)
         column.addWidget(self.inputs)
         column.addWidget(self.compare_bar)
+        column.addStretch(1)  # a text model's two lines stay together at the top
         dock.setWidget(holder)
         self.addDockWidget(QtCore.Qt.TopDockWidgetArea, dock)
         self.docks["input"] = dock
@@ -182,7 +184,27 @@ class MainWindow(QtWidgets.QMainWindow):
                  self.panels[name].title)
         # a refused input or a failed open is said over the result it leaves on screen
         central, banner = with_banner(self.tabs)
-        self.setCentralWidget(central)
+        # a patched run (the Patching tab) on every panel: said over them, with the way back
+        self.patched_bar = QtWidgets.QWidget()
+        self.patched_bar.setStyleSheet("background: #e8d8ff")
+        row = QtWidgets.QHBoxLayout(self.patched_bar)
+        row.setContentsMargins(6, 2, 6, 2)
+        self.patched_label = QtWidgets.QLabel()
+        self.patched_label.setTextFormat(QtCore.Qt.PlainText)
+        self.patched_back = QtWidgets.QPushButton()
+        bind(self.patched_back, "setText", "Back to the unpatched runs")
+        self.patched_back.clicked.connect(self.state.leave_patched)
+        row.addWidget(self.patched_label, 1)
+        row.addWidget(self.patched_back)
+        self.patched_bar.hide()
+        holder = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(holder)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.patched_bar)
+        column.addWidget(central, 1)
+        self.state.patched_changed.connect(self._patched_changed)
+        self.setCentralWidget(holder)
         self.banners = [banner]
         for name, area in (("prediction", QtCore.Qt.RightDockWidgetArea),
                            ("tokens", QtCore.Qt.BottomDockWidgetArea),
@@ -426,6 +448,13 @@ class MainWindow(QtWidgets.QMainWindow):
         shown = self.state.shown.input if self.state.shown is not None else None
         same = isinstance(shown, str) and shown == self.text_input.line.text()
         self.text_input.mark_unknown(trace.meta.get("unknown", []) if same else [])
+
+    def _patched_changed(self, patched) -> None:
+        if patched is None:
+            self.patched_bar.hide()
+            return
+        self.patched_label.setText(describe(patched["cell"]))
+        self.patched_bar.show()
 
     def _run_failed(self, text: str) -> None:
         self.say_stale(say("Showing the previous input — yours was refused: {reason}",

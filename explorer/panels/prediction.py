@@ -148,8 +148,9 @@ class PredictionPanel(Panel):
             return
         rows = [f"<b>A:</b> {literal(a.meta.get('prediction', ''))}"
                 f" &nbsp; <b>B:</b> {literal(b.meta.get('prediction', ''))}",
-                "<table cellspacing='0' cellpadding='1'><tr><th align='left'>"
-                + tr("top 5 of A") + "</th><th>A</th><th>B</th><th>B − A</th></tr>"]
+                "<table cellspacing='4' cellpadding='0'><tr><th align='left'>"
+                + tr("top 5 of A") + "</th><th align='right'>A</th><th align='right'>B</th>"
+                "<th align='right'>B − A</th></tr>"]
         for name, p, q, change in compare_rows(a.meta, b.meta):
             colour = "#777" if change is None else "#b00000" if change < 0 else "#006000"
             rows.append(f"<tr><td>{literal(name)}</td><td align='right'>{p:.3f}</td>"

@@ -77,6 +77,13 @@ class CompareBar(QtWidgets.QWidget):
         preset = get_preset(name)
         text = preset.input_kind == "text"
         self.inputs.setCurrentWidget(self.text_b if text else self.image_b)
+        for page in (self.text_b, self.image_b):  # sized to the page shown, not the largest
+            policy = QtWidgets.QSizePolicy.Preferred if page is self.inputs.currentWidget() \
+                else QtWidgets.QSizePolicy.Ignored
+            page.setSizePolicy(policy, policy)
+        self.inputs.adjustSize()
+        self.setSizePolicy(QtWidgets.QSizePolicy.Preferred, QtWidgets.QSizePolicy.Fixed
+                           if text else QtWidgets.QSizePolicy.Preferred)
         self.one_word.setVisible(text)
         if text:
             self.text_b.set_samples(preset.samples)
