@@ -123,3 +123,22 @@ def test_a_target_of_two_tokens_is_refused_with_its_reason(explorer):
     panel.target_a.setText("bird")
     sweep(panel, explorer, "heads")
     assert panel.result["result"].target_names == ("bird", "big")
+
+
+def test_the_tour_patches_the_previous_token_head_and_the_answer_comes_back(make_explorer):
+    explorer = make_explorer("induction")
+    tour = explorer.tour("en")
+    last = len(tour.steps) - 1
+    assert "previous-token head" in tour.steps[last].title
+    tour.go(last)
+    explorer.wait()
+    state = explorer.state
+    assert state.compare and state.trace_b.meta["prediction"] == "park"
+    assert state.patched is not None
+    assert (state.patched["cell"]["site"], state.patched["cell"]["head"],
+            state.patched["cell"]["position"]) == ("layers.0.attn", 1, 6)
+    assert explorer.trace.meta["prediction"] == "tree"  # the answer is back
+    assert explorer.window.current_panel() == "patching"
+    tour.go(last - 1)  # the step before: compare mode off again, no patched run
+    explorer.wait()
+    assert not state.compare and state.patched is None
