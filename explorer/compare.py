@@ -129,5 +129,8 @@ def compare_rows(a: dict, b: dict, k: int = 5) -> list[tuple[str, float, Any, An
     rows = []
     for name, p in answers(a, k):
         q = prob_of(b, name)
-        rows.append((name, p, q, None if q is None else q - p))
+        change = None if q is None else q - p
+        if change is not None and abs(change) < 5e-4:  # not "-0.000"
+            change = 0.0
+        rows.append((name, p, q, change))
     return rows

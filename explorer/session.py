@@ -77,8 +77,12 @@ def capture(explorer) -> dict:
     generate = shown.generate if shown is not None else state.generate
     user_input = input_field(preset, value)
     value_b = shown.input_b if shown is not None else (state.input_b if state.compare else None)
-    compare = {"input": input_field(preset, value_b), "view": state.view} \
-        if value_b is not None else None
+    compare = None
+    if value_b is not None and not state.b_refused:  # (a refused B is not what is shown)
+        try:
+            compare = {"input": input_field(preset, value_b), "view": state.view}
+        except InputError:
+            compare = None
     sel = state.selection
     tour = explorer.window.tour_player
     return {"app": "transformer-explorer", "version": VERSION, "preset": preset,

@@ -135,7 +135,9 @@ class AppState(QtCore.QObject):
                 self.chat_changed.emit(self.chat)
             self.preset = name
             self.preset_changed.emit(name)
-        if self.compare:  # B belongs to the model too: A with one word changed
+        if self.compare or self.input_b is not None:
+            # B belongs to the model too (kept for when compare mode is turned on again):
+            # A with one word changed
             self._set_input_b(self.variant_of(value))
         self._set_input(value)
         # if that remembered input is refused, the preset's sample runs instead (_on_failure)
@@ -168,6 +170,7 @@ class AppState(QtCore.QObject):
         """Compare mode on (B: `value_b`, else the B it had, else A with one word changed)
         or off (the panels show A alone). Runs A and B again."""
         on = bool(on)
+        new_b = False
         if on and (value_b is not None or self.input_b is None
                    or input_mismatch(self.preset, self.input_b)):
             value = value_b if value_b is not None else self.variant_of(self.input)
@@ -175,12 +178,15 @@ class AppState(QtCore.QObject):
             if why:
                 self.message.emit(why)
                 return
+            new_b = value is not self.input_b
             self._set_input_b(value)
         if on != self.compare:
             self.compare = on
             self.compare_changed.emit(on)
             if not on:
                 self.leave_patched()
+            self.request_run()
+        elif new_b:  # already on: the new B runs
             self.request_run()
 
     def set_input_b(self, value: Any) -> None:
@@ -468,6 +474,8 @@ class AppState(QtCore.QObject):
                 # say): the user's input was not the problem, and it stays remembered
                 self._inputs[request.preset] = self._given_up[1]
             self.preset, self.input = shown.preset, shown.input
+            if shown.input_b is not None:  # B of the model on screen, too
+                self._set_input_b(shown.input_b)
             self.interventions = dict(shown.interventions or {})
             # the refused model starts at 0 next time; the one on screen has its own count
             self._generates.pop(request.preset, None)
@@ -497,6 +505,8 @@ class AppState(QtCore.QObject):
         if self.input is not shown.input:
             self.input = shown.input
             self.input_changed.emit(self.input)
+        if shown.input_b is not None:
+            self._set_input_b(shown.input_b)
         if self.interventions != (shown.interventions or {}):
             self.interventions = dict(shown.interventions or {})
             self.interventions_changed.emit(self.interventions)

@@ -279,6 +279,9 @@ class PatchingPanel(Panel):
         self._end()
         if outcome.get("stopped"):
             return
+        if "result" in outcome and not self.current(outcome):
+            self._stopped(tr("overtaken by a new input: the sweep stopped"))
+            return
         if "error" in outcome:
             self.status.setText(translate_message(outcome["error"]))
             return
@@ -378,6 +381,8 @@ class PatchingPanel(Panel):
                 return said(error)
 
         def draw(found: Any) -> None:
+            if not self.current(outcome):
+                return  # the inputs on screen changed meanwhile: not their patched run
             if isinstance(found, Trace):
                 self.state.show_patched(found, cell)
             else:
@@ -385,6 +390,13 @@ class PatchingPanel(Panel):
 
         self.shown_request.ask(self.state.trace_a, ("patched", id(cell)), work, draw,
                                ready=False)
+
+    def current(self, outcome: dict) -> bool:
+        """The result is of the run on screen: its preset and both of its inputs (by
+        identity: a trace's id may be reused once it is freed, an input held here is not)."""
+        shown = self.state.shown
+        return shown is not None and shown.preset == outcome["preset"] and \
+            shown.input is outcome["clean"] and shown.input_b is outcome["corrupt"]
 
     def update_selection(self, selection: Selection) -> None:
         pass

@@ -154,3 +154,15 @@ def test_bad_compare_fields_are_refused(tmp_path, bad, says):
     path.write_text(json.dumps(data))
     with pytest.raises(SessionError, match=says):
         read(path, ["attention"])
+
+
+def test_a_new_b_while_compare_is_on_runs(make_explorer):
+    explorer = make_explorer("translate")
+    explorer.set_input(A)
+    explorer.set_compare(True, B)
+    explorer.wait()
+    other = "the small cat sees the big girl"
+    explorer.set_compare(True, other)
+    explorer.wait()
+    assert explorer.state.shown.input_b == other
+    assert explorer.state.trace_b.meta["input"] == other
