@@ -39,16 +39,22 @@ def _subtractable(x: np.ndarray, y: np.ndarray) -> bool:
 
 
 class DiffTrace(Trace):
-    """A − B for the float records of equal shape, A's for the rest (read the module doc)."""
+    """A − B for the float records of equal shape, A's for the rest (read the module doc):
+    masks, and model constants (the same in both runs, with no axis per token)."""
 
     def __init__(self, a: Trace, b: Trace) -> None:
         super().__init__()
         self.a, self.b = a, b
         self.meta = {**a.meta, "compare": {"view": "A-B"}}
+        n = positions(a)
         for name, value in a.records.items():
             other = b.records.get(name)
-            # a mask (0 / -inf) is where attention may look, not a number to subtract
-            self.records[name] = value - other if other is not None and \
+            # a mask (0 / -inf) is where attention may look, not a number to subtract; a
+            # model constant (RoPE's frequencies, a position table: no axis per token, the
+            # same in both runs) is read as it is, not as zeros to divide by
+            constant = other is not None and n not in value.shape and \
+                np.array_equal(value, other)
+            self.records[name] = value - other if other is not None and not constant and \
                 not name.endswith("/mask") and _subtractable(value, other) else value
         self.derivers = dict(a.derivers)
 

@@ -166,3 +166,14 @@ def test_a_new_b_while_compare_is_on_runs(make_explorer):
     explorer.wait()
     assert explorer.state.shown.input_b == other
     assert explorer.state.trace_b.meta["input"] == other
+
+
+def test_model_constants_and_masks_read_as_a():
+    session = load_preset("induction", "cpu")
+    a = session.run("happy dog run park green tree big bird sing rain happy dog run park green")
+    b = session.run("happy dog run green park tree big bird sing rain happy dog run park green")
+    diff = DiffTrace(a, b)
+    np.testing.assert_array_equal(diff["rope/inv_freq"], a["rope/inv_freq"])
+    np.testing.assert_array_equal(diff.head_matrix("layers.0.attn", "mask", 0),
+                                  a.head_matrix("layers.0.attn", "mask", 0))
+    np.testing.assert_allclose(diff["embed/resid"], a["embed/resid"] - b["embed/resid"])
