@@ -15,6 +15,10 @@ import numpy as np
 from models.trace import Trace
 
 VIEWS = ("A", "B", "A-B")  # what the panels show in compare mode
+# records with a row per token: equal in both runs (a decoder that wrote the same words),
+# their difference is zero, never a constant to read as A's
+PER_TOKEN = {"q", "k", "v", "out", "proj", "resid", "sum", "q_unrotated", "k_unrotated",
+             "scores", "weights", "heads", "concat"}
 
 
 def positions(trace: Trace) -> int:
@@ -40,20 +44,22 @@ def _subtractable(x: np.ndarray, y: np.ndarray) -> bool:
 
 class DiffTrace(Trace):
     """A − B for the float records of equal shape, A's for the rest (read the module doc):
-    masks, and model constants (the same in both runs, with no axis per token)."""
+    masks, and model constants (records the same in both runs while others differ)."""
 
     def __init__(self, a: Trace, b: Trace) -> None:
         super().__init__()
         self.a, self.b = a, b
         self.meta = {**a.meta, "compare": {"view": "A-B"}}
-        n = positions(a)
+        same = {name for name, value in a.records.items() if name in b.records
+                and np.array_equal(value, b.records[name])}
+        everything = len(same) == len(a.records)  # B is A's input: A − B is zero throughout
         for name, value in a.records.items():
             other = b.records.get(name)
             # a mask (0 / -inf) is where attention may look, not a number to subtract; a
-            # model constant (RoPE's frequencies, a position table: no axis per token, the
-            # same in both runs) is read as it is, not as zeros to divide by
-            constant = other is not None and n not in value.shape and \
-                np.array_equal(value, other)
+            # model constant (RoPE's frequencies, a position table: the same in both runs
+            # while other records differ) is read as it is, not as zeros to divide by
+            constant = name in same and not everything and \
+                name.rsplit("/", 1)[-1] not in PER_TOKEN
             self.records[name] = value - other if other is not None and not constant and \
                 not name.endswith("/mask") and _subtractable(value, other) else value
         self.derivers = dict(a.derivers)
