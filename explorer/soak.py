@@ -558,6 +558,11 @@ def act_patch(e: Explorer, rng: random.Random) -> None:
     """The Patching tab: a sweep, then maybe cancelled, overtaken by a new input, a preset
     switched mid-sweep, or waited for; a cell clicked (its patched run), or back."""
     panel = e.window.panels["patching"]
+    if LONG:  # a sweep of 1,024 tokens is thousands of patched runs: started and cancelled
+        if e.state.compare and panel.run_button.isEnabled():
+            panel.run()
+            panel.cancel_button.click()
+        return
     if not e.state.compare:
         e.window.toolbar.compare_action.trigger()
         act_wait(e, rng)

@@ -1264,8 +1264,8 @@ offset →</source>
         <translation>对比模式：在 A 旁边加第二个输入 B；面板显示 A、B 或 A − B</translation>
     </message>
     <message>
-        <source>top 5 of A</source>
-        <translation>A 的前 5 名</translation>
+        <source>top 5 of A: probability in A → in B (change)</source>
+        <translation>A 的前 5 名：在 A 中的概率 → 在 B 中的概率（变化）</translation>
     </message>
     <message>
         <source>A has {a} positions, B has {b}: A − B needs the same count — showing A</source>

@@ -62,6 +62,8 @@ class PredictionPanel(Panel):
         self.ab = QtWidgets.QLabel()
         self.ab.setWordWrap(True)
         self.ab.setTextFormat(QtCore.Qt.RichText)
+        # wraps to the dock; never widens it (a side scroll bar at 200%)
+        self.ab.setSizePolicy(QtWidgets.QSizePolicy.Ignored, QtWidgets.QSizePolicy.Preferred)
         self.ab.hide()
         header = Header(self.headline, self.notes, self.reference, self.compare)
         # one page of each kind, in the stack in this order
@@ -148,16 +150,14 @@ class PredictionPanel(Panel):
             return
         rows = [f"<b>A:</b> {literal(a.meta.get('prediction', ''))}"
                 f" &nbsp; <b>B:</b> {literal(b.meta.get('prediction', ''))}",
-                "<table cellspacing='4' cellpadding='0'><tr><th align='left'>"
-                + tr("top 5 of A") + "</th><th align='right'>A</th><th align='right'>B</th>"
-                "<th align='right'>B − A</th></tr>"]
+                "<br>" + tr("top 5 of A: probability in A → in B (change)")]
         for name, p, q, change in compare_rows(a.meta, b.meta):
+            # a line each (no table: a line wraps in a narrow dock, a table cannot)
             colour = "#777" if change is None else "#b00000" if change < 0 else "#006000"
-            rows.append(f"<tr><td>{literal(name)}</td><td align='right'>{p:.3f}</td>"
-                        f"<td align='right'>{'—' if q is None else f'{q:.3f}'}</td>"
-                        f"<td align='right' style='color:{colour}'>"
-                        f"{'—' if change is None else f'{change:+.3f}'}</td></tr>")
-        rows.append("</table>")
+            then = "—" if q is None else f"{q:.3f}"
+            moved = "—" if change is None else f"{change:+.3f}"
+            rows.append(f"<br>{literal(name)}: {p:.3f} → {then} "
+                        f"<span style='color:{colour}'>({moved})</span>")
         if not answers(a.meta):
             rows = rows[:1]
         self.ab.setText(rows[0] + "".join(rows[1:]))
