@@ -191,6 +191,8 @@ class MainWindow(QtWidgets.QMainWindow):
         row.setContentsMargins(6, 2, 6, 2)
         self.patched_label = QtWidgets.QLabel()
         self.patched_label.setTextFormat(QtCore.Qt.PlainText)
+        self.patched_label.setWordWrap(True)  # never widens the plot's column
+        self.patched_label.setMinimumWidth(60)
         self.patched_back = QtWidgets.QPushButton()
         bind(self.patched_back, "setText", "Back to the unpatched runs")
         self.patched_back.clicked.connect(self.state.leave_patched)
