@@ -206,6 +206,10 @@ class MainWindow(QtWidgets.QMainWindow):
         column.addWidget(self.patched_bar)
         column.addWidget(central, 1)
         self.state.patched_changed.connect(self._patched_changed)
+        # the Patching tab is there in compare mode only (it patches A into B): one tab more
+        # in the bar always took width from the docks at 200%
+        self.state.compare_changed.connect(self._show_patching_tab)
+        self._show_patching_tab(self.state.compare)
         self.setCentralWidget(holder)
         self.banners = [banner]
         for name, area in (("prediction", QtCore.Qt.RightDockWidgetArea),
@@ -388,6 +392,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def show_panel(self, name: str) -> None:
         """Bring a panel to the front (its tab or its dock)."""
+        if name == "patching":  # (its tab is hidden while compare mode is off)
+            self._show_patching_tab(True)
         if name in CENTRAL_TABS:
             self.tabs.setCurrentWidget(self.pages[name])
         else:
@@ -450,6 +456,9 @@ class MainWindow(QtWidgets.QMainWindow):
         shown = self.state.shown.input if self.state.shown is not None else None
         same = isinstance(shown, str) and shown == self.text_input.line.text()
         self.text_input.mark_unknown(trace.meta.get("unknown", []) if same else [])
+
+    def _show_patching_tab(self, on: bool) -> None:
+        self.tabs.setTabVisible(self.tabs.indexOf(self.pages["patching"]), bool(on))
 
     def _patched_changed(self, patched) -> None:
         if patched is None:
