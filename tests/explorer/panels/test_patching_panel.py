@@ -87,12 +87,20 @@ def test_a_cancelled_sweep_keeps_the_previous_result_marked(explorer):
     assert panel.run_button.isEnabled()
 
 
-def test_a_new_input_overtakes_a_sweep(explorer):
+def test_a_new_input_overtakes_a_sweep(explorer, monkeypatch):
+    import threading
+
+    from explorer.panels import patching as tab
+
+    go, real = threading.Event(), tab.session_of
+    monkeypatch.setattr(tab, "session_of", lambda *args: (go.wait(30), real(*args))[1])
     panel = explorer.window.panels["patching"]
     panel.sweep_box.setCurrentIndex(panel.sweep_box.findData("resid"))
-    panel.run()
+    panel.run()  # held on the analyst thread until the new input has been painted
     explorer.set_input_b("happy dog run park green tree big bird sing rain happy cat swim "
                          "lake green")
+    explorer.state.settle(60)
+    go.set()
     explorer.wait()
     assert panel.result is None and "overtaken" in panel.status.text()
     assert not panel.progress.isVisible()
