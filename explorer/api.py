@@ -195,6 +195,51 @@ class Explorer:
             value = str(Path(value).expanduser())
         self.state.set_input(value)  # the input widgets follow through input_changed
 
+    def set_compare(self, on: bool = True, value_b: Any = None) -> None:
+        """Compare mode: a second input B (default: A with one word changed) run beside A."""
+        self.state.set_compare(on, value_b)
+
+    def set_input_b(self, value: str | Path | np.ndarray) -> None:
+        """Input B of compare mode (which turns on)."""
+        self.state.set_input_b(str(value) if isinstance(value, Path) else value)
+
+    def set_view(self, view: str) -> None:
+        """What the panels show in compare mode: "A", "B" or "A-B"."""
+        self.state.set_view(view)
+        self.paint()
+
+    def patch_sweep(self, kind: str, targets: tuple[str, str] = ("", "")):
+        """A sweep of the Patching tab (clean = A, corrupted = B; compare mode on, the same
+        token count): its PatchResult, on screen; RunFailed says why there is none."""
+        panel = self.window.panels["patching"]
+        panel.target_a.setText(targets[0])
+        panel.target_b.setText(targets[1])
+        panel.sweep_box.setCurrentIndex(panel.sweep_box.findData(kind))
+        if panel.sweep_box.currentData() != kind:
+            raise ValueError(f"unknown sweep '{kind}'")
+        before = panel.result
+        panel.run()
+        self.wait()
+        if panel.result is before or panel.result is None:
+            raise RunFailed(panel.status.text() or panel.caption.text())
+        return panel.result["result"]
+
+    def show_patched(self, **cell: Any) -> Trace:
+        """One patched run of the Patching tab's result on every panel: the cell that
+        names `site` (or the stream's `point`), `head` and `position` as the sweep did."""
+        panel = self.window.panels["patching"]
+        if panel.result is None:
+            raise RunFailed("no sweep on screen: patch_sweep() first")
+        for found in panel.result["result"].cells:
+            if all(found.get(k) == v for k, v in cell.items()):
+                panel.select_cell(found)
+                panel.show_patched(found)
+                self.wait()
+                if self.state.patched is None:
+                    raise RunFailed(panel.status.text() or "the patched run failed")
+                return self.state.patched["trace"]
+        raise ValueError(f"no cell {cell} in the {panel.result['result'].sweep} sweep")
+
     def set_interventions(self, **interventions: Any) -> None:
         """heads_off=[[site, head], …], no_mask=, no_bias=, no_position=, bottleneck=
         (see Session.set_interventions)."""

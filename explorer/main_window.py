@@ -20,6 +20,7 @@ from .panels.heads import HeadsPanel
 from .panels.lens import LensPanel
 from .panels.model_view import ModelPanel
 from .panels.patches import PatchesPanel
+from .panels.patching import PatchingPanel, describe
 from .panels.pipeline import PipelinePanel
 from .panels.positional import PositionalPanel
 from .panels.prediction import PredictionPanel
@@ -32,6 +33,7 @@ from .state import AppState
 from .text import tip
 from .toolbar import SelectionBar
 from .widgets.banner import DockTitle, ElidedLabel, with_banner
+from .widgets.compare_bar import CompareBar
 from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput
 from .widgets.progress import RunProgress
 from .zoom import ZOOM
@@ -39,10 +41,11 @@ from .zoom import font as zoom_font
 
 PANEL_CLASSES = (AttentionPanel, PipelinePanel, ModelPanel, PositionalPanel, PatchesPanel,
                  WindowsPanel, RolloutPanel, TokensPanel, HeadsPanel, PredictionPanel,
-                 LensPanel, CorpusPanel)
-# Tabs in the story's order; hidden tabs do no work.
+                 LensPanel, PatchingPanel, CorpusPanel)
+# Tabs in the story's order; hidden tabs do no work (Patching shows in compare mode, Corpus
+# once a result is opened).
 CENTRAL_TABS = ("attention", "pipeline", "model", "positional", "patches", "windows", "rollout",
-                "lens", "corpus")
+                "lens", "patching", "corpus")
 # tabs shown only for some token layouts (models.sites.token_layout)
 TABS_FOR = {"patches": ("patches", "windows"), "windows": ("windows",),
             "rollout": ("patches", "windows")}
@@ -151,7 +154,16 @@ class MainWindow(QtWidgets.QMainWindow):
         dock = QtWidgets.QDockWidget(self)
         bind(dock, "setWindowTitle", "Input")
         dock.setObjectName("dock-input")
-        dock.setWidget(self.inputs)
+        # compare mode: input B and the view under input A (hidden while compare is off)
+        self.compare_bar = CompareBar(self.state)
+        holder = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(holder)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.inputs)
+        column.addWidget(self.compare_bar)
+        column.addStretch(1)  # a text model's two lines stay together at the top
+        dock.setWidget(holder)
         self.addDockWidget(QtCore.Qt.TopDockWidgetArea, dock)
         self.docks["input"] = dock
 
@@ -177,7 +189,33 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.setTabVisible(self.tabs.indexOf(self.pages["corpus"]), False)
         # a refused input or a failed open is said over the result it leaves on screen
         central, banner = with_banner(self.tabs)
-        self.setCentralWidget(central)
+        # a patched run (the Patching tab) on every panel: said over them, with the way back
+        self.patched_bar = QtWidgets.QWidget()
+        self.patched_bar.setStyleSheet("background: #e8d8ff")
+        row = QtWidgets.QHBoxLayout(self.patched_bar)
+        row.setContentsMargins(6, 2, 6, 2)
+        self.patched_label = QtWidgets.QLabel()
+        self.patched_label.setTextFormat(QtCore.Qt.PlainText)
+        self.patched_label.setWordWrap(True)  # never widens the plot's column
+        self.patched_label.setMinimumWidth(60)
+        self.patched_back = QtWidgets.QPushButton()
+        bind(self.patched_back, "setText", "Back to the unpatched runs")
+        self.patched_back.clicked.connect(self.state.leave_patched)
+        row.addWidget(self.patched_label, 1)
+        row.addWidget(self.patched_back)
+        self.patched_bar.hide()
+        holder = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(holder)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.patched_bar)
+        column.addWidget(central, 1)
+        self.state.patched_changed.connect(self._patched_changed)
+        # the Patching tab is there in compare mode only (it patches A into B): one tab more
+        # in the bar always took width from the docks at 200%
+        self.state.compare_changed.connect(self._show_patching_tab)
+        self._show_patching_tab(self.state.compare)
+        self.setCentralWidget(holder)
         self.banners = [banner]
         for name, area in (("prediction", QtCore.Qt.RightDockWidgetArea),
                            ("tokens", QtCore.Qt.BottomDockWidgetArea),
@@ -372,6 +410,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def show_panel(self, name: str) -> None:
         """Bring a panel to the front (its tab or its dock)."""
+        if name == "patching":  # (its tab is hidden while compare mode is off)
+            self._show_patching_tab(True)
         if name in CENTRAL_TABS:
             self.tabs.setCurrentWidget(self.pages[name])
         else:
@@ -434,6 +474,16 @@ class MainWindow(QtWidgets.QMainWindow):
         shown = self.state.shown.input if self.state.shown is not None else None
         same = isinstance(shown, str) and shown == self.text_input.line.text()
         self.text_input.mark_unknown(trace.meta.get("unknown", []) if same else [])
+
+    def _show_patching_tab(self, on: bool) -> None:
+        self.tabs.setTabVisible(self.tabs.indexOf(self.pages["patching"]), bool(on))
+
+    def _patched_changed(self, patched) -> None:
+        if patched is None:
+            self.patched_bar.hide()
+            return
+        self.patched_label.setText(describe(patched["cell"]))
+        self.patched_bar.show()
 
     def _run_failed(self, text: str) -> None:
         self.say_stale(say("Showing the previous input — yours was refused: {reason}",

@@ -55,6 +55,7 @@ class Request:
     ready: Any = None  # an opened model's Session built (or folder read) while it was opened
     chat: bool = False  # a causal language model: the input as a turn of its chat template
     residual: bool = False  # record the residual stream (a panel that reads it is shown)
+    input_b: Any = None  # compare mode: a second input, run after the first (trace B)
 
 
 class Cancelled(Exception):
@@ -161,6 +162,12 @@ class Runner(QtCore.QObject):
         forward_ms = (time.perf_counter() - start) * 1000
         timings = {"forward_ms": forward_ms, "device": str(self.session.device),
                    "submitted": request.submitted, "notice": notice}
+        if request.input_b is not None:  # compare mode: B with the same model and settings
+            try:
+                timings["trace_b"] = self.session.run(request.input_b,
+                                                      residual=request.residual)
+            except InputError as error:  # A stays on screen; the state says why B is not
+                timings["b_refused"] = said(error)
         self.finished.emit(request, trace, timings)
 
     def _prepare(self, request: Request) -> str:

@@ -7,6 +7,7 @@
      "panel": "pipeline", "interventions": {…}, "zoom": 1.0,
      "generate": 0,   (tokens a causal language model adds greedily; absent: 0)
      "tour": {"lang": "en", "step": 4} or null,
+     "compare": {"input": {"text": …} or {"image_png": …}, "view": "A-B"},   (compare mode)
      "model": {"source": "/path/to/folder", "arch": null}}   (an opened model only)
 
 A decoding step is the selection's query at a decoder site. The whole file is checked before
@@ -74,11 +75,14 @@ def capture(explorer) -> dict:
     value = shown.input if shown is not None else state.input
     interventions = (shown.interventions or {}) if shown is not None else state.interventions
     generate = shown.generate if shown is not None else state.generate
-    if get_preset(preset).input_kind == "text":
-        user_input: dict = {"text": value}
-    else:
-        png, name = image_png(value)
-        user_input = {"image_png": png, "name": name}
+    user_input = input_field(preset, value)
+    value_b = shown.input_b if shown is not None else (state.input_b if state.compare else None)
+    compare = None
+    if value_b is not None and not state.b_refused:  # (a refused B is not what is shown)
+        try:
+            compare = {"input": input_field(preset, value_b), "view": state.view}
+        except InputError:
+            compare = None
     sel = state.selection
     tour = explorer.window.tour_player
     return {"app": "transformer-explorer", "version": VERSION, "preset": preset,
@@ -88,9 +92,18 @@ def capture(explorer) -> dict:
             "panel": explorer.window.current_panel(),
             "interventions": interventions, "zoom": explorer.zoom, "generate": generate,
             "tour": {"lang": tour.lang, "step": tour.index} if tour is not None else None,
+            **({"compare": compare} if compare is not None else {}),
             **({"model": {"source": get_preset(preset).source,
                           "arch": get_preset(preset).source_arch}}
                if get_preset(preset).source else {})}
+
+
+def input_field(preset: str, value: Any) -> dict:
+    """An input as the file holds it: its text, or its image as an embedded PNG."""
+    if get_preset(preset).input_kind == "text":
+        return {"text": value}
+    png, name = image_png(value)
+    return {"image_png": png, "name": name}
 
 
 def save(explorer, path: str | Path) -> Path:
@@ -218,6 +231,9 @@ def read(path: str | Path, panels: list[str], opener=open_model) -> dict:
     check(data, against)
     data["value"] = (data["input"]["text"] if against.input_kind == "text"
                      else against.values["input.image_png"])
+    if data.get("compare"):
+        data["value_b"] = (data["compare"]["input"]["text"] if against.input_kind == "text"
+                           else against.values["compare.input.image_png"])
     return data
 
 
@@ -229,6 +245,11 @@ def apply(explorer, data: dict) -> None:
         # (a continuation is part of the run: an input plus it may be too long)
         explorer.state.set_generate_of(data["preset"], data.get("generate", 0))
         explorer.set_preset(data["preset"], data["value"])
+        if data.get("value_b") is not None:  # both inputs in one request (newest wins)
+            explorer.state.set_compare(True, data["value_b"])
+            explorer.state.set_view(data["compare"].get("view", "A"))
+        else:
+            explorer.state.set_compare(False)
         explorer.wait()
         if data.get("interventions"):
             explorer.set_interventions(**data["interventions"])

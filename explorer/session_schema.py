@@ -21,6 +21,8 @@ from typing import Any
 from models.errors import SessionError
 from models.runs.lm import MAX_GENERATE
 
+from .compare import VIEWS
+
 VERSION = 1
 FLAGS = ("no_mask", "no_bias", "no_position", "bottleneck")
 DEVICES = ("cpu", "cuda", "mps", "auto")
@@ -87,6 +89,12 @@ SCHEMA: tuple[Field, ...] = (
     Field("input", "{file}: 'input' must hold a text or an embedded image", (dict,),
           required=True, rule=text_or_image),
     Field("input.image_png", "", (str,), absent=MISTYPED, read="decode_image"),
+    # compare mode (absent in files saved before it, and when it is off)
+    Field("compare", "{file}: 'compare' must be an object", (dict,), absent=NULL),
+    Field("compare.input", "{file}: 'compare' must hold input B: a text or an embedded image",
+          (dict,), required=True, rule=text_or_image),
+    Field("compare.input.image_png", "", (str,), absent=MISTYPED, read="decode_image"),
+    Field("compare.view", "{file}: compare view must be one of {choices}", choices=VIEWS),
     Field("selection", "{file}: 'selection' must be an object", (dict,), absent=EMPTY),
     Field("selection.site", "{file}: selection 'site' must be a site's name", (str,),
           absent=NULL),
@@ -119,6 +127,11 @@ SCHEMA: tuple[Field, ...] = (
           when=lambda context: context.input_kind == "text", model=True),
     Field("input.image_png", "{file}: the {preset} preset needs an embedded image", (str,),
           required=True, when=lambda context: context.input_kind != "text", model=True),
+    Field("compare.input.text", "{file}: the {preset} preset needs a text input B", (str,),
+          required=True, when=lambda context: context.input_kind == "text", model=True),
+    Field("compare.input.image_png", "{file}: the {preset} preset needs an embedded image B",
+          (str,), required=True, when=lambda context: context.input_kind != "text",
+          model=True),
     Field("selection.site", "{file} names an attention site '{value:.60}' that {preset} does "
           "not have", absent=EMPTY, choices="sites", model=True),
     Field("interventions.heads_off", "{file}: heads_off names head {item[1]} of "

@@ -541,6 +541,61 @@ def act_open_and_leave(e: Explorer, rng: random.Random) -> None:
                           f"{e.state.trace.meta['preset']} is on screen")
 
 
+def act_compare(e: Explorer, rng: random.Random) -> None:
+    """Compare mode: the toolbar's button, input B typed, a sample or drawn, "A with one
+    word changed", or the view (A, B, A − B)."""
+    if LONG:  # the long-input soak measures long runs: B would halve them
+        return
+    bar, choice = e.window.compare_bar, rng.random()
+    if choice < 0.25 or not e.state.compare:
+        e.window.toolbar.compare_action.trigger()
+    elif choice < 0.5:
+        rng.choice(list(bar.view_buttons.values())).click()
+    elif choice < 0.65:
+        bar.one_word.click()
+    elif bar.inputs.currentWidget() is bar.text_b:
+        samples = get_preset(e.state.preset).samples
+        bar.text_b.set_text_and_run(rng.choice(samples + ODD_TEXT))
+    elif rng.random() < 0.5:
+        bar.image_b.chosen.emit(rng.choice(DIGITS))
+    else:
+        canvas = bar.image_b.canvas
+        canvas.stroke([QtCore.QPointF(rng.uniform(0, canvas.SIZE), rng.uniform(0, canvas.SIZE))
+                       for _ in range(rng.randint(2, 5))])
+
+
+def act_patch(e: Explorer, rng: random.Random) -> None:
+    """The Patching tab: a sweep, then maybe cancelled, overtaken by a new input, a preset
+    switched mid-sweep, or waited for; a cell clicked (its patched run), or back."""
+    panel = e.window.panels["patching"]
+    if LONG:  # (the long-input soak: no compare mode, so no sweep of 1,024 positions)
+        return
+    if not e.state.compare:
+        e.window.toolbar.compare_action.trigger()
+        act_wait(e, rng)
+    if rng.random() < 0.5:
+        e.show("patching")
+    choice = rng.random()
+    if choice < 0.2 and panel.result is not None:
+        rows, cols = panel.result["result"].scores.shape
+        panel.heatmap.clicked.emit(rng.randrange(rows), rng.randrange(cols))
+        return
+    if choice < 0.3:
+        e.window.patched_back.click()
+        return
+    panel.sweep_box.setCurrentIndex(rng.randrange(panel.sweep_box.count()))
+    panel.run()
+    then = rng.random()
+    if then < 0.25:
+        panel.cancel_button.click()
+    elif then < 0.45:
+        act_compare(e, rng)  # a new input B (or the view, or compare off)
+    elif then < 0.55:
+        act_preset(e, rng)
+    elif then < 0.7:
+        act_type(e, rng)
+
+
 def act_wait(e: Explorer, rng: random.Random) -> None:
     try:
         e.wait()
@@ -553,7 +608,8 @@ ACTIONS = [(act_preset, 6), (act_device, 1), (act_type, 10), (act_sample, 6), (a
            (act_intervention, 5), (act_key, 8), (act_step, 4), (act_zoom, 1), (act_tour, 2),
            (act_wait, 12), (act_refuse_and_return, 1), (act_open_and_choose, 1),
            (act_save_after_refusal, 1), (act_generate, 2), (act_language_in_tour, 1),
-           (act_count_then_language_model, 1), (act_open_and_leave, 2)]
+           (act_count_then_language_model, 1), (act_open_and_leave, 2), (act_compare, 5),
+           (act_patch, 4)]
 
 
 def act_corpus(e: Explorer, rng: random.Random) -> None:
@@ -645,12 +701,41 @@ def stale_problems(e: Explorer) -> list[str]:
                                      sel.window if windowed else None)
         if not np.array_equal(attention.view.data, expected.astype(np.float32)):
             out.append("the attention panel shows another matrix than the selection's")
+    out += compare_problems(e)
     # (a long word is shown with zero-width spaces inside it, so that the label wraps it)
     headline = w.panels["prediction"].headline.text().replace("\u200b", "")
     if meta.get("image", {}).get("blank"):  # a blank image's guess is below the headline
         headline = w.panels["prediction"].notes.text()
     if meta["prediction"] not in headline and not (meta["prediction"] == "" and headline):
         out.append(f"prediction panel says {headline!r}, the trace {meta['prediction']!r}")
+    return out
+
+
+def compare_problems(e: Explorer) -> list[str]:
+    """Compare mode and patching, settled: B is the input the state holds, the panels show
+    the view the state asks for (or its patched run), the tab is not left running."""
+    state, w, out = e.state, e.window, []
+    if w.compare_bar.isVisibleTo(w) != state.compare:
+        out.append("the compare bar does not follow compare mode")
+    if w.patched_bar.isVisibleTo(w) != (state.patched is not None):
+        out.append("the patched banner does not follow the patched run")
+    if not state.error and state.shown is not None:
+        if state.compare and state.shown.input_b is not state.input_b:
+            out.append("trace B is of another input than input B")
+        if not state.compare and state.trace_b is not None and state.shown.input_b is not None:
+            out.append("compare mode is off but the run on screen has a B")
+    trace = state.trace
+    if state.patched is not None:
+        if trace is not state.patched["trace"]:
+            out.append("a patched run is kept but another trace is on screen")
+    elif not state.compare or state.trace_b is None or state.view == "A":
+        if trace is not state.trace_a:
+            out.append("A is asked for but another trace is on screen")
+    elif state.view == "B" and trace is not state.trace_b:
+        out.append("B is asked for but another trace is on screen")
+    panel = w.panels["patching"]
+    if not panel._job and (panel.progress.isVisibleTo(panel) or panel.cancel_button.isEnabled()):
+        out.append("the Patching tab shows a sweep running when none is")
     return out
 
 

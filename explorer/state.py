@@ -23,6 +23,7 @@ from models.session import site_names
 from models.sites import CROSS, token_layout
 from models.trace import Trace
 
+from .compare import VIEWS, DiffTrace, change_one_word, positions, shapes_agree
 from .i18n import say, tr, translate_message
 from .labels import axis_labels
 from .runner import Request, Runner
@@ -56,6 +57,12 @@ class AppState(QtCore.QObject):
     generate_changed = QtCore.Signal(int)
     chat_changed = QtCore.Signal(bool)
     progress = QtCore.Signal(str, int, int)  # the newest run: stage, done, total
+    # compare mode: on/off, input B, what the panels show (VIEWS), the note on what is shown
+    compare_changed = QtCore.Signal(bool)
+    input_b_changed = QtCore.Signal(object)
+    view_changed = QtCore.Signal(str)
+    compare_note_changed = QtCore.Signal(str)
+    patched_changed = QtCore.Signal(object)  # the patched run shown (a dict), or None
 
     def __init__(self, preset: str, device: str = "cpu", parent: QtCore.QObject | None = None,
                  untrained: bool = False):
@@ -83,6 +90,16 @@ class AppState(QtCore.QObject):
         # (the Logit lens): `want_residual`; a saved trace is run again with it if it lacks it
         self.residual = False
         self._newest_residual = False  # whether the newest request records it
+        # compare mode (explorer/compare.py): B runs after A in the same request; `trace`
+        # is what the panels show: A, B, A − B (a DiffTrace) or a patched run
+        self.compare = False
+        self.input_b: Any = None
+        self.view = "A"
+        self.trace_a: Trace | None = None
+        self.trace_b: Trace | None = None
+        self.compare_note = ""  # why the view shows something else than asked ('' if not)
+        self.b_refused = ""  # why input B was refused by the newest run ('' if it was not)
+        self.patched: dict | None = None  # {"trace": Trace, "cell": dict} shown instead
         self._next_id = 0
         self._newest_id = -1
         self._answered_id = -1  # the newest request painted or failed
@@ -123,6 +140,10 @@ class AppState(QtCore.QObject):
                 self.chat_changed.emit(self.chat)
             self.preset = name
             self.preset_changed.emit(name)
+        if self.compare or self.input_b is not None:
+            # B belongs to the model too (kept for when compare mode is turned on again):
+            # A with one word changed
+            self._set_input_b(self.variant_of(value))
         self._set_input(value)
         # if that remembered input is refused, the preset's sample runs instead (_on_failure)
         self._remembered_id = self._newest_id if remembered else -1
@@ -148,6 +169,110 @@ class AppState(QtCore.QObject):
             self.input = value
             self.input_changed.emit(value)
         self.request_run()
+
+    # -- compare mode ------------------------------------------------------------------
+    def set_compare(self, on: bool, value_b: Any = None) -> None:
+        """Compare mode on (B: `value_b`, else the B it had, else A with one word changed)
+        or off (the panels show A alone). Runs A and B again."""
+        on = bool(on)
+        new_b = False
+        if on and (value_b is not None or self.input_b is None
+                   or input_mismatch(self.preset, self.input_b)):
+            value = value_b if value_b is not None else self.variant_of(self.input)
+            why = input_mismatch(self.preset, value) if value is not None else ""
+            if why:
+                self.message.emit(why)
+                return
+            new_b = value is not self.input_b
+            self._set_input_b(value)
+        if on != self.compare:
+            self.compare = on
+            self.compare_changed.emit(on)
+            if not on:
+                self.leave_patched()
+            self.request_run()
+        elif new_b:  # already on: the new B runs
+            self.request_run()
+
+    def set_input_b(self, value: Any) -> None:
+        """Input B (compare mode turns on); one of the wrong kind is refused."""
+        why = input_mismatch(self.preset, value)
+        if why:
+            self.message.emit(why)
+            return
+        self._set_input_b(value)
+        if not self.compare:
+            self.compare = True
+            self.compare_changed.emit(True)
+        self.request_run()
+
+    def _set_input_b(self, value: Any) -> None:
+        if value is not self.input_b:
+            self.input_b = value
+            self.input_b_changed.emit(value)
+
+    def variant_of(self, value: Any) -> Any:
+        """A text with one word changed (a word of the preset's samples), an image as it
+        is (draw on B to change it)."""
+        if isinstance(value, str) and get_preset(self.preset).input_kind == "text":
+            pool = [w for line in get_preset(self.preset).samples for w in line.split()]
+            return change_one_word(value, pool)
+        return value
+
+    def set_view(self, view: str) -> None:
+        """What the panels show in compare mode: "A", "B" or "A-B" (VIEWS)."""
+        if view not in VIEWS:
+            raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
+        if view != self.view:
+            self.view = view
+            self.view_changed.emit(view)
+            self._show_view()
+
+    def show_patched(self, trace: Trace, cell: dict) -> None:
+        """A patched run (models.patching.patched_run) on every panel, until
+        `leave_patched` or the next result."""
+        self.patched = {"trace": trace, "cell": dict(cell)}
+        self.patched_changed.emit(self.patched)
+        self._show_view()
+
+    def leave_patched(self) -> None:
+        if self.patched is not None:
+            self.patched = None
+            self.patched_changed.emit(None)
+            self._show_view()
+
+    def viewed(self) -> Trace | None:
+        """The trace the panels show now; sets `compare_note` where A − B cannot be."""
+        a, b = self.trace_a, self.trace_b
+        note = ""
+        if self.patched is not None:
+            shown = self.patched["trace"]
+        elif not self.compare or b is None or self.view == "A":
+            shown = a
+        elif self.view == "B":
+            shown = b
+        elif shapes_agree(a, b):
+            shown = DiffTrace(a, b)
+        else:
+            shown = a
+            note = say("A has {a} positions, B has {b}: A − B needs the same count — "
+                       "showing A", a=positions(a), b=positions(b))
+        if self.compare and self.b_refused:
+            note = say("input B was refused: {reason}", reason=self.b_refused)
+        if note != self.compare_note:
+            self.compare_note = note
+            self.compare_note_changed.emit(note)
+        return shown
+
+    def _show_view(self) -> None:
+        if self.trace_a is None:
+            return
+        trace = self.viewed()
+        if trace is self.trace:
+            return
+        self.trace = trace
+        self.selection = self._valid_selection(self.selection, trace)
+        self.trace_changed.emit(trace)
 
     # -- interventions ---------------------------------------------------------------
     def set_interventions(self, interventions: dict) -> None:
@@ -241,7 +366,8 @@ class AppState(QtCore.QObject):
         self.runner.submit(Request(self._next_id, self.preset, self.device, self.input,
                                    time.perf_counter(), dict(self.interventions),
                                    self.untrained, self.generate, self._ready.get(self.preset),
-                                   self.chat, self._newest_residual))
+                                   self.chat, self._newest_residual,
+                                   self.input_b if self.compare else None))
         return self._next_id
 
     def settled(self) -> bool:
@@ -312,7 +438,14 @@ class AppState(QtCore.QObject):
             # the worker fell back (e.g. CUDA failed): show what really runs
             self.device = timings["device"]
             self.device_changed.emit(self.device)
-        previous, self.trace = self.trace, trace
+        previous = self.trace
+        self.trace_a, self.trace_b = trace, timings.pop("trace_b", None)
+        self.b_refused = timings.pop("b_refused", "")
+        if self.patched is not None:  # a new result: the patched run of the old one goes
+            self.patched = None
+            self.patched_changed.emit(None)
+        trace = self.viewed()
+        self.trace = trace
         self.timings = dict(timings)
         self.selection = self._valid_selection(follow_tokens(self.selection, previous, trace),
                                                trace)
@@ -359,6 +492,8 @@ class AppState(QtCore.QObject):
                 # say): the user's input was not the problem, and it stays remembered
                 self._inputs[request.preset] = self._given_up[1]
             self.preset, self.input = shown.preset, shown.input
+            if shown.input_b is not None:  # B of the model on screen, too
+                self._set_input_b(shown.input_b)
             self.interventions = dict(shown.interventions or {})
             # the refused model starts at 0 next time; the one on screen has its own count
             self._generates.pop(request.preset, None)
@@ -388,6 +523,8 @@ class AppState(QtCore.QObject):
         if self.input is not shown.input:
             self.input = shown.input
             self.input_changed.emit(self.input)
+        if shown.input_b is not None:
+            self._set_input_b(shown.input_b)
         if self.interventions != (shown.interventions or {}):
             self.interventions = dict(shown.interventions or {})
             self.interventions_changed.emit(self.interventions)

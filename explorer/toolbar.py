@@ -74,6 +74,15 @@ class SelectionBar(QtWidgets.QToolBar):
         self.addWidget(self.layer_box)
         self.addWidget(self.head_box)
         self.window_action = self.addWidget(self.window_box)
+        self.addSeparator()
+        # compare mode: a second input B beside A (explorer/compare.py)
+        self.compare_action = self.addAction("Compare")
+        self.compare_action.setCheckable(True)
+        bind(self.compare_action, "setText", "Compare")
+        bind(self.compare_action, "setToolTip", "compare mode: a second input B beside A; the "
+             "panels show A, B or A − B")
+        self.compare_action.toggled.connect(self.state.set_compare)
+        state.compare_changed.connect(self._compare_changed)
         state.trace_changed.connect(self._trace_changed)
         state.selection_changed.connect(self._selection_changed)
         state.device_changed.connect(self._device_changed)
@@ -172,6 +181,12 @@ class SelectionBar(QtWidgets.QToolBar):
     def _show_lock(self) -> None:
         locked = self.state.selection.locked
         self.lock_label.setText(tr("locked — Esc to unlock") if locked else "")
+
+    def _compare_changed(self, on: bool) -> None:
+        if self.compare_action.isChecked() != on:
+            self.compare_action.blockSignals(True)
+            self.compare_action.setChecked(on)
+            self.compare_action.blockSignals(False)
 
     def _device_changed(self, device: str) -> None:
         base = device.split(":")[0]

@@ -24,7 +24,8 @@ from .state import RunFailed
 
 TOURS = resource_path("tour")
 STATE_KEYS = {"preset", "input", "panel", "kind", "layer", "site", "head", "window", "query",
-              "key", "locked", "stage", "windows_step", "interventions", "zoom"}
+              "key", "locked", "stage", "windows_step", "interventions", "zoom",
+              "input_b", "view", "patch"}
 CJK_PACKAGE = "fonts-noto-cjk"
 
 
@@ -103,6 +104,14 @@ def apply_step(explorer, state: dict[str, Any]) -> None:
                                                        and explorer.input == value)):
         explorer.set_input(value)
         explorer.wait()
+    # compare mode: on with the step's input B, off for a step without one
+    if "input_b" in state:
+        explorer.set_compare(True, shipped(state["input_b"]))
+        explorer.set_view(state.get("view", "A"))
+        explorer.wait()
+    elif explorer.state.compare:
+        explorer.set_compare(False)
+        explorer.wait()
     wanted = state.get("interventions", {})
     if wanted != explorer.state.interventions:
         explorer.set_interventions(**wanted)
@@ -132,6 +141,14 @@ def apply_step(explorer, state: dict[str, Any]) -> None:
         window.panels["pipeline"].go_to_stage(state["stage"])
     if "windows_step" in state:
         window.panels["windows"].go_to_step(state["windows_step"])
+    patch = state.get("patch")
+    if patch:  # a sweep in the Patching tab, then one cell's patched run on every panel
+        explorer.patch_sweep(patch["sweep"])
+        cell = {k: patch[k] for k in ("site", "point", "head", "position") if k in patch}
+        if cell:
+            explorer.show_patched(**cell)
+    elif explorer.state.patched is not None:
+        explorer.state.leave_patched()
     explorer.paint()
 
 

@@ -1447,6 +1447,174 @@ offset →</source>
         <source>input {input}&apos;s image {path} is not there: it cannot run live</source>
         <translation>输入 {input} 的图片 {path} 不在了：无法实时运行</translation>
     </message>
+    <message>
+        <source>Input B:</source>
+        <translation>输入 B：</translation>
+    </message>
+    <message>
+        <source>A with one word changed</source>
+        <translation>A 改一个词</translation>
+    </message>
+    <message>
+        <source>B becomes A with one word replaced by another word the model knows</source>
+        <translation>B 变为 A，其中一个词换成模型认识的另一个词</translation>
+    </message>
+    <message>
+        <source>Panels show:</source>
+        <translation>面板显示：</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>对比</translation>
+    </message>
+    <message>
+        <source>compare mode: a second input B beside A; the panels show A, B or A − B</source>
+        <translation>对比模式：在 A 旁边加第二个输入 B；面板显示 A、B 或 A − B</translation>
+    </message>
+    <message>
+        <source>top 5 of A: probability in A → in B (change)</source>
+        <translation>A 的前 5 名：在 A 中的概率 → 在 B 中的概率（变化）</translation>
+    </message>
+    <message>
+        <source>A has {a} positions, B has {b}: A − B needs the same count — showing A</source>
+        <translation>A 有 {a} 个位置，B 有 {b} 个：A − B 需要相同的数量——显示 A</translation>
+    </message>
+    <message>
+        <source>input B was refused: {reason}</source>
+        <translation>输入 B 被拒绝：{reason}</translation>
+    </message>
+    <message>
+        <source>Patching</source>
+        <translation>激活修补</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Sweep</source>
+        <translation>扫描</translation>
+    </message>
+    <message>
+        <source>Results</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>metric: logit of</source>
+        <translation>指标：logit</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>clean answer</source>
+        <translation>干净运行的答案</translation>
+    </message>
+    <message>
+        <source>corrupted answer</source>
+        <translation>损坏运行的答案</translation>
+    </message>
+    <message>
+        <source>the metric is logit(this) − logit(the other): one token; empty: the clean run&apos;s prediction</source>
+        <translation>指标为 logit(此项) − logit(另一项)：一个 token；留空：干净运行的预测</translation>
+    </message>
+    <message>
+        <source>one token; empty: the corrupted run&apos;s prediction</source>
+        <translation>一个 token；留空：损坏运行的预测</translation>
+    </message>
+    <message>
+        <source>the last results: choose one to see it again</source>
+        <translation>最近的结果：选择一个再次查看</translation>
+    </message>
+    <message>
+        <source>residual stream (layer × position)</source>
+        <translation>残差流（层 × 位置）</translation>
+    </message>
+    <message>
+        <source>attention outputs (layer × position)</source>
+        <translation>注意力输出（层 × 位置）</translation>
+    </message>
+    <message>
+        <source>MLP outputs (layer × position)</source>
+        <translation>MLP 输出（层 × 位置）</translation>
+    </message>
+    <message>
+        <source>heads (every position)</source>
+        <translation>注意力头（所有位置）</translation>
+    </message>
+    <message>
+        <source>heads × position</source>
+        <translation>注意力头 × 位置</translation>
+    </message>
+    <message>
+        <source>rows: layer</source>
+        <translation>行：层</translation>
+    </message>
+    <message>
+        <source>columns: position</source>
+        <translation>列：位置</translation>
+    </message>
+    <message>
+        <source>columns: head</source>
+        <translation>列：注意力头</translation>
+    </message>
+    <message>
+        <source>rows: layer and head</source>
+        <translation>行：层与注意力头</translation>
+    </message>
+    <message>
+        <source>Patching needs two inputs: turn on Compare (clean = A, corrupted = B).</source>
+        <translation>激活修补需要两个输入：请打开“对比”（干净 = A，损坏 = B）。</translation>
+    </message>
+    <message>
+        <source>Input B has not run yet.</source>
+        <translation>输入 B 尚未运行。</translation>
+    </message>
+    <message>
+        <source>A has {a} tokens and B has {b}: patching needs the same count in both.</source>
+        <translation>A 有 {a} 个 token，B 有 {b} 个：激活修补需要两者数量相同。</translation>
+    </message>
+    <message>
+        <source>clean = A, corrupted = B. Each cell patches one activation from the clean run into the corrupted one: 1 = the clean answer back, 0 = no change. Click a cell to see that patched run in every panel.</source>
+        <translation>干净 = A，损坏 = B。每个格子把干净运行中的一个激活修补进损坏运行：1 = 恢复干净运行的答案，0 = 没有变化。点击格子，可在每个面板中查看该修补运行。</translation>
+    </message>
+    <message>
+        <source>overtaken by a new input: the sweep stopped</source>
+        <translation>被新的输入取代：扫描已停止</translation>
+    </message>
+    <message>
+        <source>patched runs: {done} of {total}</source>
+        <translation>修补运行：第 {done} 个，共 {total} 个</translation>
+    </message>
+    <message>
+        <source>{sweep}: logit({a}) − logit({b}), clean {clean:.3g}, corrupted {corrupt:.3g}</source>
+        <translation>{sweep}：logit({a}) − logit({b})，干净 {clean:.3g}，损坏 {corrupt:.3g}</translation>
+    </message>
+    <message>
+        <source>position {position}</source>
+        <translation>位置 {position}</translation>
+    </message>
+    <message>
+        <source>patched run: input B, with {where} taken from A&apos;s run</source>
+        <translation>修补运行：输入 B，其中 {where} 取自 A 的运行</translation>
+    </message>
+    <message>
+        <source>score {score:.2f} (1 = A&apos;s answer back)</source>
+        <translation>得分 {score:.2f}（1 = 恢复 A 的答案）</translation>
+    </message>
+    <message>
+        <source>Back to the unpatched runs</source>
+        <translation>回到未修补的运行</translation>
+    </message>
 </context>
 <context>
     <name>models</name>
@@ -2517,6 +2685,26 @@ offset →</source>
     <message>
         <source>--ray needs Ray Data: {install}</source>
         <translation>&apos;--ray&apos; 需要 &apos;Ray Data&apos;：{install}</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;compare&apos; must be an object</source>
+        <translation>{file}：&apos;compare&apos; 必须是一个对象</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;compare&apos; must hold input B: a text or an embedded image</source>
+        <translation>{file}：&apos;compare&apos; 必须包含输入 B：文本或内嵌图片</translation>
+    </message>
+    <message>
+        <source>{file}: compare view must be one of {choices}</source>
+        <translation>{file}：对比视图必须是 {choices} 之一</translation>
+    </message>
+    <message>
+        <source>{file}: the {preset} preset needs a text input B</source>
+        <translation>{file}：{preset} 预设需要文本输入 B</translation>
+    </message>
+    <message>
+        <source>{file}: the {preset} preset needs an embedded image B</source>
+        <translation>{file}：{preset} 预设需要内嵌图片 B</translation>
     </message>
 </context>
 </TS>

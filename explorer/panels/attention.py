@@ -99,5 +99,10 @@ class AttentionPanel(Panel):
         title = (tr("weights") + f" [{matrix.shape[0]}×{matrix.shape[1]}]  "
                  + tr("head {head}").format(head=sel.head) + where
                  + f"  ·  {site_title(trace, sel.site)}")
+        if trace.meta.get("compare"):  # compare mode's A − B: signed, centred on 0
+            peak = float(np.nanmax(np.abs(matrix))) if matrix.size else 1.0
+            self.view.set_matrix(matrix, rows, cols, "A − B  ·  " + title, blocked=blocked,
+                                 signed=True, levels=(-max(peak, 1e-6), max(peak, 1e-6)))
+            return
         self.view.set_matrix(matrix, rows, cols, title, blocked=blocked,
                              levels=(0.0, top))

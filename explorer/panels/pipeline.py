@@ -541,9 +541,12 @@ class PipelinePanel(Panel):
             if name in ("kT", "v") and grouped:  # the group's shared K/V head
                 title += " (" + tr("K/V head {kv}").format(
                     kv=kv_head_of(info, sel.head)).replace(" ", "\u00a0") + ")"
+            difference = bool(trace.meta.get("compare")) and name != "mask"
+            if difference:  # compare mode's A − B: signed, centred on 0
+                title, levels = "A − B: " + title, None
             view.set_matrix(matrix, *labels[name], title,
-                            signed=name in SIGNED, levels=levels, blocked=blocked,
-                            col_ticks=ticks)
+                            signed=name in SIGNED or difference, levels=levels,
+                            blocked=blocked, col_ticks=ticks)
         self.caption.setText(self.stage_caption() if self.stage >= 0 else
                              f"{site_title(trace, sel.site)} · "
                              + tr("head {head}").format(head=sel.head) + where +

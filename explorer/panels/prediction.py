@@ -9,9 +9,10 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from models.trace import Trace
 
 from .. import zoom
-from ..i18n import bind
+from ..compare import answers, compare_rows
+from ..i18n import bind, tr
 from ..state import Selection
-from ..text import plain
+from ..text import literal, plain
 from .base import Panel
 from .interventions import InterventionsBox
 from .prediction_pages import Header, ImagePage, LanguagePage, Page, SentencePage
@@ -57,6 +58,13 @@ class PredictionPanel(Panel):
         self.compare.setWordWrap(True)
         self.compare.setTextFormat(QtCore.Qt.RichText)
         self.compare.hide()
+        # compare mode: both answers and how each of A's top-k probabilities changes in B
+        self.ab = QtWidgets.QLabel()
+        self.ab.setWordWrap(True)
+        self.ab.setTextFormat(QtCore.Qt.RichText)
+        # wraps to the dock; never widens it (a side scroll bar at 200%)
+        self.ab.setSizePolicy(QtWidgets.QSizePolicy.Ignored, QtWidgets.QSizePolicy.Preferred)
+        self.ab.hide()
         header = Header(self.headline, self.notes, self.reference, self.compare)
         # one page of each kind, in the stack in this order
         self.pages = {cls: cls(state, header, self._room) for cls in dict.fromkeys(PAGES.values())}
@@ -72,6 +80,7 @@ class PredictionPanel(Panel):
         self.apply_zoom(zoom.ZOOM.factor)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.untrained)
+        layout.addWidget(self.ab)
         layout.addWidget(self.headline)
         layout.addWidget(self.reference)
         layout.addWidget(self.notes)
@@ -97,7 +106,7 @@ class PredictionPanel(Panel):
     def apply_zoom(self, factor: float) -> None:
         self.headline.setFont(zoom.font(13, bold=True))
         # styled labels keep the font they were polished with unless told
-        for label in (self.untrained, self.notes, self.reference, self.compare):
+        for label in (self.untrained, self.notes, self.reference, self.compare, self.ab):
             label.setFont(zoom.font())
         for page in self.pages.values():
             page.apply_zoom()
@@ -130,6 +139,29 @@ class PredictionPanel(Panel):
         self.page = self.pages[PAGES[meta["prediction_form"]]]
         self.stack.setCurrentWidget(self.page.widget)
         self.page.show(meta)
+        self.show_ab()
+
+    def show_ab(self) -> None:
+        """Compare mode: A's and B's answers, and for each of A's top 5 its probability in
+        A, in B and the change (— where B's run did not keep it)."""
+        a, b = self.state.trace_a, self.state.trace_b
+        if not self.state.compare or a is None or b is None:
+            self.ab.hide()
+            return
+        rows = [f"<b>A:</b> {literal(a.meta.get('prediction', ''))}"
+                f" &nbsp; <b>B:</b> {literal(b.meta.get('prediction', ''))}",
+                "<br>" + tr("top 5 of A: probability in A → in B (change)")]
+        for name, p, q, change in compare_rows(a.meta, b.meta):
+            # a line each (no table: a line wraps in a narrow dock, a table cannot)
+            colour = "#777" if change is None else "#b00000" if change < 0 else "#006000"
+            then = "—" if q is None else f"{q:.3f}"
+            moved = "—" if change is None else f"{change:+.3f}"
+            rows.append(f"<br>{literal(name)}: {p:.3f} → {then} "
+                        f"<span style='color:{colour}'>({moved})</span>")
+        if not answers(a.meta):
+            rows = rows[:1]
+        self.ab.setText(rows[0] + "".join(rows[1:]))
+        self.ab.show()
 
     def update_selection(self, sel: Selection) -> None:
         self.page.select(sel, self.state.trace.meta)

@@ -1,0 +1,152 @@
+"""The Patching tab: clean = input A, corrupted = input B. A sweep on the induction preset
+shows the engine's own scores (computed here independently through models.patching);
+clicking a cell selects its head and shows that patched run on every panel, with the way
+back; a cancelled sweep leaves the result before it on screen, marked; inputs of different
+lengths say both counts; a target of more than one token says why."""
+import numpy as np
+import pytest
+
+from models import patching
+from models.session import load_preset
+
+CLEAN = "happy dog run park green tree big bird sing rain happy dog run park green"
+CORRUPT = "happy dog run park green tree big bird sing rain happy cat swim lake blue"
+
+
+@pytest.fixture
+def explorer(make_explorer):
+    explorer = make_explorer("induction")
+    explorer.set_input(CLEAN)
+    explorer.set_compare(True, CORRUPT)
+    explorer.wait()
+    explorer.show("patching")
+    return explorer
+
+
+def sweep(panel, explorer, kind: str) -> None:
+    panel.sweep_box.setCurrentIndex(panel.sweep_box.findData(kind))
+    panel.run()
+    explorer.wait()
+
+
+def test_a_sweep_shows_the_engines_scores(explorer):
+    panel = explorer.window.panels["patching"]
+    assert panel.run_button.isEnabled()
+    sweep(panel, explorer, "heads-by-pos")
+    expected = patching.sweep(load_preset("induction", "cpu"), CLEAN, CORRUPT, "heads-by-pos")
+    shown = panel.result["result"]
+    np.testing.assert_allclose(panel.heatmap.data, expected.scores, atol=1e-4)
+    assert list(panel.heatmap.row_labels) == expected.rows
+    assert list(panel.heatmap.col_labels) == expected.columns
+    assert shown.target_names == expected.target_names == ("tree", "big")
+    assert panel.history.count() == 1 and not panel.progress.isVisible()
+    # hover reads the score out
+    panel.heatmap._show_readout(1, 3, force=True)
+    assert f"{expected.scores[1, 3]:.4g}" in panel.heatmap.readout_text
+
+
+def test_clicking_a_cell_selects_the_head_and_shows_the_patched_run(explorer):
+    panel = explorer.window.panels["patching"]
+    sweep(panel, explorer, "heads")
+    scores = panel.result["result"].scores
+    row, col = np.unravel_index(int(np.nanargmax(scores)), scores.shape)
+    cell = panel.cell(row, col)
+    panel.heatmap.clicked.emit(int(row), int(col))
+    explorer.wait()
+    state = explorer.state
+    assert state.selection.site == cell["site"] and state.selection.head == cell["head"]
+    assert state.patched is not None and explorer.trace is state.patched["trace"]
+    expected = patching.patched_run(load_preset("induction", "cpu"), CLEAN, CORRUPT,
+                                    {k: v for k, v in cell.items() if k != "score"})
+    assert explorer.trace.meta["patched"]["head"] == cell["head"]
+    assert explorer.trace.meta["prediction"] == expected.meta["prediction"]
+    site = cell["site"]
+    np.testing.assert_allclose(explorer.trace[f"{site}/out"], expected[f"{site}/out"],
+                               atol=1e-5)
+    window = explorer.window
+    assert window.patched_bar.isVisible() and "head" in window.patched_label.text()
+    window.patched_back.click()
+    explorer.paint()
+    assert state.patched is None and explorer.trace is state.trace_a
+    assert not window.patched_bar.isVisible()
+
+
+def test_a_cancelled_sweep_keeps_the_previous_result_marked(explorer):
+    panel = explorer.window.panels["patching"]
+    sweep(panel, explorer, "heads")
+    first = panel.result
+    panel.sweep_box.setCurrentIndex(panel.sweep_box.findData("resid"))
+    panel.run()
+    assert panel.progress.isVisible() and panel.cancel_button.isEnabled()
+    panel.cancel()
+    explorer.wait()
+    assert panel.result is first and panel.marked == "cancelled"
+    assert panel.heatmap.title.startswith("[cancelled]")
+    np.testing.assert_allclose(panel.heatmap.data, first["result"].scores)
+    assert panel.history.count() == 1 and not panel.progress.isVisible()
+    assert panel.run_button.isEnabled()
+
+
+def test_a_new_input_overtakes_a_sweep(explorer, monkeypatch):
+    import threading
+
+    from explorer.panels import patching as tab
+
+    go, real = threading.Event(), tab.session_of
+    monkeypatch.setattr(tab, "session_of", lambda *args: (go.wait(30), real(*args))[1])
+    panel = explorer.window.panels["patching"]
+    panel.sweep_box.setCurrentIndex(panel.sweep_box.findData("resid"))
+    panel.run()  # held on the analyst thread until the new input has been painted
+    explorer.set_input_b("happy dog run park green tree big bird sing rain happy cat swim "
+                         "lake green")
+    explorer.state.settle(60)
+    go.set()
+    explorer.wait()
+    assert panel.result is None and "overtaken" in panel.status.text()
+    assert not panel.progress.isVisible()
+
+
+def test_different_token_counts_say_both(explorer):
+    explorer.set_input_b("happy dog run park green")
+    explorer.wait()
+    panel = explorer.window.panels["patching"]
+    assert "A has 16 tokens and B has 6" in panel.caption.text()
+    assert not panel.run_button.isEnabled()
+    assert "align" not in panel.caption.text()
+
+
+def test_without_compare_the_tab_says_what_it_needs(make_explorer):
+    explorer = make_explorer("induction")
+    explorer.show("patching")
+    panel = explorer.window.panels["patching"]
+    assert "turn on Compare" in panel.caption.text() and not panel.run_button.isEnabled()
+
+
+def test_a_target_of_two_tokens_is_refused_with_its_reason(explorer):
+    panel = explorer.window.panels["patching"]
+    panel.target_a.setText("tree bird")
+    sweep(panel, explorer, "heads")
+    assert panel.result is None
+    assert "tree bird" in panel.status.text()
+    panel.target_a.setText("bird")
+    sweep(panel, explorer, "heads")
+    assert panel.result["result"].target_names == ("bird", "big")
+
+
+def test_the_tour_patches_the_previous_token_head_and_the_answer_comes_back(make_explorer):
+    explorer = make_explorer("induction")
+    tour = explorer.tour("en")
+    last = len(tour.steps) - 1
+    assert "previous-token head" in tour.steps[last].title
+    tour.go(last)
+    explorer.wait()
+    state = explorer.state
+    assert state.compare and state.trace_b.meta["prediction"] == "park"
+    assert state.patched is not None
+    assert (state.patched["cell"]["site"], state.patched["cell"]["head"],
+            state.patched["cell"]["position"]) == ("layers.0.attn", 1, 6)
+    assert explorer.trace.meta["prediction"] == "tree"  # the answer is back
+    assert explorer.window.current_panel() == "patching"
+    tour.go(last - 1)  # the step before: compare mode off again, no patched run
+    explorer.wait()
+    assert not state.compare and state.patched is None
