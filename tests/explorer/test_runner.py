@@ -33,10 +33,10 @@ def test_the_worker_runs_a_big_model_on_every_core_after_trimming_the_heap(make_
     seen, trims = [], []
     real_run = Session.run
 
-    def spying_run(self, user_input, trace=True):
+    def spying_run(self, user_input, trace=True, **options):
         seen.append((threading.current_thread().name, self.preset.name,
                      torch.get_num_threads()))
-        return real_run(self, user_input, trace)
+        return real_run(self, user_input, trace, **options)
 
     monkeypatch.setattr(Session, "run", spying_run)
     monkeypatch.setattr(runner, "give_back_freed", lambda: trims.append(1))
