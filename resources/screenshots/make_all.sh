@@ -36,6 +36,8 @@ shot --preset swin-digits --input $digit/digit_7.png --panel rollout -o $out/rol
 shot --preset translate --input "the small cat sees the big dog" --panel lens --size 1400x700 \
      -o $out/lens-translate.png
 shot --preset induction --input "happy dog run park green tree big bird sing rain happy dog run park green tree" \
+     --panel lens --size 1400x760 -o $out/lens-induction.png
+shot --preset induction --input "happy dog run park green tree big bird sing rain happy dog run park green tree" \
      --layer 1 --head 1 --query 13 -o $out/induction.png
 # Lecturing: the tour in English and Chinese (needs a CJK font: fonts-noto-cjk), and F5 in
 # Chinese, on a projector's 1280×800 screen (Qt's offscreen platform reads its size from a file).
