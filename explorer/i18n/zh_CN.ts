@@ -1615,6 +1615,18 @@ offset →</source>
         <source>Back to the unpatched runs</source>
         <translation>回到未修补的运行</translation>
     </message>
+    <message>
+        <source>Q, K before their norm</source>
+        <translation>归一化之前的 Q、K</translation>
+    </message>
+    <message>
+        <source>this model normalises each head&apos;s q and k (RMSNorm) before the rotation: tick to see them as the projections gave them</source>
+        <translation>该模型在旋转之前对每个头的 q 和 k 做归一化（RMSNorm）：勾选后显示投影直接给出的 q 和 k</translation>
+    </message>
+    <message>
+        <source>{matrix} before norm</source>
+        <translation>归一化之前的 {matrix}</translation>
+    </message>
 </context>
 <context>
     <name>models</name>
@@ -2561,18 +2573,6 @@ offset →</source>
     <message>
         <source>an image encoder (multimodal Gemma 3, 4B and larger; the text-only Gemma 3 folders, model_type gemma3_text, open)</source>
         <translation>图像编码器（多模态 Gemma 3，4B 及更大；纯文本的 Gemma 3 文件夹，即 model_type gemma3_text，可以打开）</translation>
-    </message>
-    <message>
-        <source>Q, K before their norm</source>
-        <translation>归一化之前的 Q、K</translation>
-    </message>
-    <message>
-        <source>this model normalises each head&apos;s q and k (RMSNorm) before the rotation: tick to see them as the projections gave them</source>
-        <translation>该模型在旋转之前对每个头的 q 和 k 做归一化（RMSNorm）：勾选后显示投影直接给出的 q 和 k</translation>
-    </message>
-    <message>
-        <source>{matrix} before norm</source>
-        <translation>归一化之前的 {matrix}</translation>
     </message>
     <message>
         <source>the clean input has {clean} tokens and the corrupted one {corrupt}: patching needs the same number in both</source>

@@ -378,8 +378,10 @@ class TokensPanel(Panel):
         self.stack.setCurrentWidget(self.scroll if token_layout(trace.meta) == "text"
                                     else self.picture)
 
-    def _weights_arrived(self, weights: np.ndarray) -> None:
-        if (self.state.selection.site, self.state.selection.head) == self._shown:
+    def _weights_arrived(self, asked: tuple, weights: np.ndarray) -> None:
+        # only the head they were asked for: a head whose weights were at hand may have been
+        # drawn since, without a new ask, and the older answer must not overwrite it
+        if asked == self._shown == (self.state.selection.site, self.state.selection.head):
             self.strip.weights = weights
             self.strip.update()
 
@@ -400,9 +402,11 @@ class TokensPanel(Panel):
                 self.strip.set_tokens(queries, keys, trace.head_matrix(site, "weights", head)
                                       if ready else None, unknown)
                 if not ready:
-                    self.request.ask(trace, self._shown,
+                    asked = self._shown
+                    self.request.ask(trace, asked,
                                      lambda: trace.head_matrix(site, "weights", head),
-                                     self._weights_arrived, False)
+                                     lambda weights: self._weights_arrived(asked, weights),
+                                     False)
             self.strip.set_selection(sel.query, sel.key)
             self.scroll_to_selection()
             return

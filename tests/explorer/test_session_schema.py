@@ -173,7 +173,7 @@ CASES = [
     ('tour.lang', {'tour': {'lang': '../../../etc/passwd', 'step': 0}},
      "{f}: the tour's language must be one of en, zh, not '../../../etc/passwd'"),
     ('tour.step', {'tour': {'lang': 'en', 'step': 999}},
-     '{f}: the tour has 31 steps, not 1000'),
+     '{f}: the tour has 34 steps, not 1000'),
     ('model.source', {'preset': 'gone', 'model': {'source': '/no/such/folder'}},
      '{f}: its model /no/such/folder cannot be opened (/no/such/folder is not a model folder)'),
     ('preset', {'preset': 'gone'},
