@@ -364,20 +364,26 @@ def default_position(session: Any, trace: Trace) -> int | None:
     read = reader(session.model)
     if not read.per_token:
         return None
-    n = trace[f"{read.points[0]}/resid"].shape[0]
-    if session.model.arch == "encoder":
-        ids = [int(i) for i in trace.records["input/ids"]]
-        mask = getattr(session.tokenizer, "mask_id", None)
-        if mask is None and getattr(session.tokenizer, "mask_token", None):
-            mask = session.tokenizer.id_of(session.tokenizer.mask_token)
-        if mask in ids:
-            return ids.index(mask)
-        special = set(trace.meta.get("special") or [])
-        words = [i for i in range(n) if i not in special]
-        return words[-1] if words else n - 1
     if session.model.arch == "transformer":
         return 0
-    return n - 1
+    return token_position(session, [int(i) for i in trace.records["input/ids"]],
+                          trace.meta.get("special") or [])
+
+
+def token_position(session: Any, ids: list[int], special: list[int]) -> int:
+    """Where a language model's answer is read (the lens opens there, patching scores
+    there): a causal model's last token; BERT's first [MASK], else its last word (`special`:
+    the positions of special tokens)."""
+    n = len(ids)
+    if session.model.arch != "encoder":
+        return n - 1
+    mask = getattr(session.tokenizer, "mask_id", None)
+    if mask is None and getattr(session.tokenizer, "mask_token", None):
+        mask = session.tokenizer.id_of(session.tokenizer.mask_token)
+    if mask in ids:
+        return ids.index(mask)
+    words = [i for i in range(n) if i not in set(special)]
+    return words[-1] if words else n - 1
 
 
 def output_id(session: Any, text: str, size: int) -> int:

@@ -37,6 +37,7 @@ import numpy as np
 import torch
 
 from .errors import InputError
+from .lens import token_position
 from .runs import image as image_run
 from .runs import lm as lm_run
 from .runs import seq2seq as seq2seq_run
@@ -145,7 +146,8 @@ def prepare(session, clean: Any, corrupt: Any) -> Pair:
         tok_c, tok_x = session.tokenizer.tokens(ids_c), session.tokenizer.tokens(ids_x)
         columns = [c if c == x else f"{c}/{x}" for c, x in zip(tok_c, tok_x)]
         pair = Pair(form, (_ids(session, ids_c),), (_ids(session, ids_x),), (ids_c, ids_x),
-                    _lm_position(session, ids_c, special), columns)
+                    token_position(session, ids_c,
+                                   [i for i, s in enumerate(special) if s]), columns)
         pair.stack_columns = {s: list(range(len(ids_c))) for s in stacks}
         return pair
     if form == "seq2seq":
@@ -182,21 +184,6 @@ def _same_length(clean: int, corrupt: int) -> None:
         raise InputError("the clean input has {clean} tokens and the corrupted one {corrupt}:"
                          " patching needs the same number in both", clean=clean,
                          corrupt=corrupt)
-
-
-def _lm_position(session, ids: list[int], special: list[bool]) -> int:
-    """As the lens opens (models/lens.py default_position): BERT's first [MASK], else its
-    last word; a causal model's last token."""
-    if session.model.arch != "encoder":
-        return len(ids) - 1
-    tokenizer = session.tokenizer
-    mask = getattr(tokenizer, "mask_id", None)
-    if mask is None and getattr(tokenizer, "mask_token", None):
-        mask = tokenizer.id_of(tokenizer.mask_token)
-    if mask in ids:
-        return ids.index(mask)
-    words = [i for i, s in enumerate(special) if not s]
-    return words[-1] if words else len(ids) - 1
 
 
 def _seq2seq_pair(session, clean: str, corrupt: str, stacks) -> Pair:
