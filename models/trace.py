@@ -297,13 +297,15 @@ def record_raw(site: str, key: str, value: Any) -> None:
 
 
 @contextmanager
-def _swap(trace: Trace | None) -> Iterator[None]:
-    previous = getattr(_local, "trace", None)
-    _local.trace = trace
+def _set_local(name: str, value: Any) -> Iterator[None]:
+    """This thread's `name` (the trace, the no-stream flag, the patch plan) set for a block,
+    and put back after it."""
+    previous = getattr(_local, name, None)
+    setattr(_local, name, value)
     try:
         yield
     finally:
-        _local.trace = previous
+        setattr(_local, name, previous)
 
 
 @contextmanager
@@ -312,7 +314,7 @@ def recording(trace: Trace | None = None) -> Iterator[Trace]:
     if getattr(_local, "no_stream", False):
         trace.residual = False
     try:
-        with _swap(trace):
+        with _set_local("trace", trace):
             yield trace
     finally:
         trace.last_stream = None  # no tensor of the run kept alive by the trace
@@ -322,18 +324,14 @@ def recording(trace: Trace | None = None) -> Iterator[Trace]:
 def without_stream() -> Iterator[None]:
     """Traces started inside this block (on this thread) record no residual stream, only
     the attention records: the app's live runs while no panel reads it (docs/performance.md)."""
-    previous = getattr(_local, "no_stream", False)
-    _local.no_stream = True
-    try:
+    with _set_local("no_stream", True):
         yield
-    finally:
-        _local.no_stream = previous
 
 
 @contextmanager
 def paused() -> Iterator[None]:
     """Run a block untraced inside a recording (e.g. greedy decoding steps)."""
-    with _swap(None):
+    with _set_local("trace", None):
         yield
 
 
@@ -353,16 +351,21 @@ def _tokens(value: torch.Tensor) -> torch.Tensor:
     return value.reshape(-1, value.shape[-1])
 
 
+def _name(point: Any) -> str:
+    """A stream point given as a module or as its name: the name."""
+    return point if isinstance(point, str) else point.site_name
+
+
 def stream(point: Any, x: torch.Tensor, write: torch.Tensor | None = None) -> torch.Tensor:
     """Record the stream `x` after `point` (a module or its name), and the sublayer's
     `write` when given; return `x` (unchanged unless a patch plan replaces some of its
     rows: callers use what it returns). Costs two lookups when not tracing or patching."""
     plan = getattr(_local, "plan", None)
     if plan is not None:
-        x = plan.tensor("resid", point if isinstance(point, str) else point.site_name, x)
+        x = plan.tensor("resid", _name(point), x)
     trace = getattr(_local, "trace", None)
     if trace is not None and trace.residual:
-        name = point if isinstance(point, str) else point.site_name
+        name = _name(point)
         trace.add(name, "resid", _tokens(x))
         trace.last_stream = (x, name)  # a `record` of this very tensor shares the array
         if write is not None:
@@ -386,7 +389,7 @@ def sublayer(point: Any, write: torch.Tensor) -> torch.Tensor:
     plan = getattr(_local, "plan", None)
     if plan is None:
         return write
-    return plan.tensor("write", point if isinstance(point, str) else point.site_name, write)
+    return plan.tensor("write", _name(point), write)
 
 
 def patch_plan() -> Any:
@@ -397,12 +400,8 @@ def patch_plan() -> Any:
 @contextmanager
 def patching(plan: Any) -> Iterator[Any]:
     """Run a block with `plan` consulted by `stream`, `sublayer` and `attend`."""
-    previous = getattr(_local, "plan", None)
-    _local.plan = plan
-    try:
+    with _set_local("plan", plan):
         yield plan
-    finally:
-        _local.plan = previous
 
 
 def record_output_projection(site: str, linear: torch.nn.Linear) -> None:
