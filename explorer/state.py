@@ -236,10 +236,16 @@ class AppState(QtCore.QObject):
         self._show_view()
 
     def leave_patched(self) -> None:
-        if self.patched is not None:
-            self.patched = None
-            self.patched_changed.emit(None)
+        if self._drop_patched():
             self._show_view()
+
+    def _drop_patched(self) -> bool:
+        """The patched run no longer shown (said); whether there was one."""
+        if self.patched is None:
+            return False
+        self.patched = None
+        self.patched_changed.emit(None)
+        return True
 
     def viewed(self) -> Trace | None:
         """The trace the panels show now; sets `compare_note` where A − B cannot be."""
@@ -441,9 +447,7 @@ class AppState(QtCore.QObject):
         previous = self.trace
         self.trace_a, self.trace_b = trace, timings.pop("trace_b", None)
         self.b_refused = timings.pop("b_refused", "")
-        if self.patched is not None:  # a new result: the patched run of the old one goes
-            self.patched = None
-            self.patched_changed.emit(None)
+        self._drop_patched()  # a new result: the patched run of the old one goes
         trace = self.viewed()
         self.trace = trace
         self.timings = dict(timings)
