@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from models.corpus import FORMAT, STATISTICS, VERSION, part_name
+
 from ..i18n import ModelMessage, say
 
-FORMAT = "transformer-explorer-corpus"
-VERSION = 1
 UMAP_POINTS = 4000  # UMAP embeds at most this many points (half queries, half keys)
 
 
@@ -285,10 +285,6 @@ def embed(points: Points, method: str = "pca", seed: int = 0) -> dict:
 
 # -- a result folder written directly (tests, the soak, the open-time measurement) ---------
 
-STATISTICS = ["entropy", "first_token", "previous_token", "distance", "duplicate_token",
-              "local", "induction"]
-
-
 def write_example(folder: str | Path, texts: list[str], layers: list[dict],
                   points_per_head: int = 40, d_head: int = 8, seed: int = 0,
                   preset: str | None = None, weights: str | None = None, model: str = "",
@@ -330,14 +326,14 @@ def write_example(folder: str | Path, texts: list[str], layers: list[dict],
             "head": pa.array(np.tile(head_col, b - a), pa.int32()),
             "tokens": pa.array(np.repeat(tokens[a:b], per_input), pa.int32()),
             **stats})
-        pq.write_table(table, folder / "heads" / f"part-{part:05d}.parquet")
+        pq.write_table(table, folder / "heads" / part_name(part))
         pq.write_table(pa.table({
             "input_id": pa.array(ids[a:b], pa.string()),
             "text": pa.array(texts[a:b], pa.string()),
             "tokens": pa.array(tokens[a:b], pa.int32()),
             "prediction": pa.array(["?"] * (b - a), pa.string()),
             "probability": pa.array(rng.random(b - a), pa.float32())}),
-            folder / "inputs" / f"part-{part:05d}.parquet")
+            folder / "inputs" / part_name(part))
     schema = pa.schema([("site", pa.string()), ("layer", pa.int32()), ("head", pa.int32()),
                         ("role", pa.string()), ("input_id", pa.string()),
                         ("position", pa.int32()), ("token", pa.string()),
@@ -365,7 +361,7 @@ def write_example(folder: str | Path, texts: list[str], layers: list[dict],
     meta = {"format": FORMAT, "version": VERSION, "preset": preset, "weights": weights,
             "arch": "decoder", "model": model or str(preset or weights),
             "input_kind": input_kind, "source": "example", "field": None,
-            "points": points_per_head, "layers": layers, "statistics": STATISTICS,
+            "points": points_per_head, "layers": layers, "statistics": list(STATISTICS),
             "inputs": n}
     (folder / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     (folder / "report.json").write_text(json.dumps(
