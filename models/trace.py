@@ -174,6 +174,14 @@ class Trace:
             return causal_mask(n_q, n_keys=n_k,
                                window=None if window is None else int(window))[0].numpy()
 
+        scores, weights = self._attention(site, head, window, key == "weights")
+        result = (weights if key == "weights" else scores).numpy()
+        return result.reshape(result.shape[-2:]) if head is not None else result
+
+    def _attention(self, site: str, head: int | None, window: int | None,
+                   with_weights: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """A site's scores and, when asked, its weights from one q kᵀ (all heads, or one
+        head and Swin window)."""
         def part(array: np.ndarray) -> torch.Tensor:
             if window is not None and array.ndim == 4:
                 array = array[window]
@@ -183,18 +191,17 @@ class Trace:
 
         q, k = part(self.records[f"{site}/q"]), part(self.records[f"{site}/k"])
         scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
-        if key == "weights":
-            logits = scores
-            if f"{site}/bias" in self.records:
-                logits = logits + part(self.records[f"{site}/bias"])
-            mask = self.records.get(f"{site}/mask")
-            if mask is not None:
-                logits = logits + part(mask)
-            elif f"{site}/{CAUSAL_FLAG}" in self.records:
-                logits = logits + torch.from_numpy(self._derive(site, "mask"))
-            scores = logits.softmax(dim=-1)
-        result = scores.numpy()
-        return result.reshape(result.shape[-2:]) if head is not None else result
+        if not with_weights:
+            return scores, None
+        logits = scores
+        if f"{site}/bias" in self.records:
+            logits = logits + part(self.records[f"{site}/bias"])
+        mask = self.records.get(f"{site}/mask")
+        if mask is not None:
+            logits = logits + part(mask)
+        elif f"{site}/{CAUSAL_FLAG}" in self.records:
+            logits = logits + torch.from_numpy(self._derive(site, "mask"))
+        return scores, logits.softmax(dim=-1)
 
     def _remember(self, name: str, value: np.ndarray) -> None:
         self._cache[name] = value
@@ -213,8 +220,18 @@ class Trace:
             sizes[name] = q.size // q.shape[-1] * k.shape[-2] * 4
         if sum(sizes.values()) > limit_bytes:
             return False
-        for name in sizes:
-            self.records[name] = self[name]
+        for name in sizes:  # scores and weights of a site from one q kᵀ
+            site, key = name.rsplit("/", 1)
+            if name in self.records:
+                continue
+            if key == "mask":
+                self.records[name] = self[name]
+                continue
+            scores, weights = self._attention(site, None, None, f"{site}/weights" in sizes)
+            if f"{site}/scores" in sizes:
+                self.records[f"{site}/scores"] = scores.numpy()
+            if weights is not None:
+                self.records[f"{site}/weights"] = weights.numpy()
         return True
 
     def nbytes(self) -> int:
