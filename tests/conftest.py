@@ -81,6 +81,16 @@ def _is_worker(config) -> bool:
     return hasattr(config, "workerinput")
 
 
+def pytest_configure(config):
+    """An xdist worker computes on one intra-op thread: two workers with two OpenMP threads
+    each on a 2-core machine wait on each other's spinning threads (a vit-digits forward
+    ran 17× slower so under load; the app's own worker thread sets its count per model)."""
+    if _is_worker(config):
+        import torch
+
+        torch.set_num_threads(1)
+
+
 def _is_controller(config) -> bool:
     """Whether this process hands the tests out to xdist workers and runs none itself."""
     return config.pluginmanager.has_plugin("dsession")
