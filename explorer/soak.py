@@ -745,9 +745,10 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
     model folder opened first and chosen most of the time; with `tokens`, a language
     model's typed inputs are mostly its sample text cut to that many tokens."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from .qapp import application
+    from .qapp import application, release_widgets, top_level_widgets
 
     application()
+    widgets = top_level_widgets()  # what was here before: the rest is the soak's to delete
     rng = random.Random(seed)
     exceptions: list[str] = []
     warnings: list[str] = []
@@ -823,6 +824,7 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
     finally:
         e.set_zoom(1.0)
         e.close()
+        release_widgets(widgets, [e.window, e.state])  # a soak run in a test leaves nothing
         sys.excepthook = old_hook
         QtCore.qInstallMessageHandler(old_handler)
         Path(settings.fileName()).unlink(missing_ok=True)

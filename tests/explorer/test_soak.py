@@ -3,6 +3,7 @@ would catch the defects it is there for."""
 import pytest
 
 from explorer.soak import run_soak
+from explorer.qapp import top_level_widgets
 from explorer.state import AppState
 from models.catalog import CATALOG
 from models.presets import PRESETS
@@ -11,8 +12,11 @@ from models.presets import PRESETS
 @pytest.mark.parametrize("seed, actions", [(0, 300), (11, 200)])
 def test_a_short_soak_finds_no_exception_and_no_stale_frame(qapp, seed, actions):
     """Seed 11 switches the interface to Chinese early (a tour) and then has inputs refused:
-    a refusal is reported in the interface's language, which the check reads."""
+    a refusal is reported in the interface's language, which the check reads. The soak
+    deletes every window, menu and dialog it made (a test suite runs it in its process)."""
+    before = top_level_widgets()
     report = run_soak(actions=actions, seed=seed)
+    assert top_level_widgets() - before == set()
     assert report["exceptions"] == []
     assert report["stale"] == []
     assert report["qt_warnings"] == []
