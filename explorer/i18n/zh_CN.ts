@@ -1228,8 +1228,8 @@ offset →</source>
         <translation>它的旋转有自己的底数，即局部层的底数（上面的曲线是这一层的）。</translation>
     </message>
     <message>
-        <source>the weights are computed in {dtype}, as they are stored (--dtype)</source>
-        <translation>权重按存储的 {dtype} 计算（--dtype）</translation>
+        <source>the weights are computed in {dtype}, as they are stored (--dtype, the Device menu)</source>
+        <translation>权重按存储的 {dtype} 计算（--dtype，“设备”菜单）</translation>
     </message>
     <message>
         <source>{stored} weights computed in {computed}</source>
