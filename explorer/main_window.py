@@ -621,7 +621,8 @@ class MainWindow(QtWidgets.QMainWindow):
             return ""
         if stored == computed:
             self.timing_label.setToolTip(tr("the weights are computed in {dtype}, as they are "
-                                            "stored (--dtype, the Device menu)").format(dtype=computed))
+                                            "stored (--dtype, the Device menu)").format(
+                                                dtype=computed))
             return f" · {short.get(computed, computed)}"
         self.timing_label.setToolTip(tr("{stored} weights computed in {computed}").format(
             stored=stored, computed=computed))
