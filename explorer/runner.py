@@ -183,7 +183,9 @@ class Runner(QtCore.QObject):
                 self._untrained != request.untrained:
             session = load_preset(request.preset, "cpu", untrained=request.untrained,
                                   ready=request.ready, keep=request.dtype)
-            session.recast(request.dtype)  # (one read before the choice): refused, not kept
+            # (a Session built while its folder was opened may predate the choice: cast
+            # here, or refused before it replaces the worker's)
+            session.recast(request.dtype)
             self.session = session
             self._untrained = request.untrained
             torch.set_num_threads(threads_for(self.session))
