@@ -187,6 +187,11 @@ class Explorer:
     def set_device(self, name: str) -> None:
         self.window.select_device(name)
 
+    def set_dtype(self, name: str) -> None:
+        """What an opened folder's bf16/fp16 weights compute in, as the Device menu chooses:
+        "float32", or "bfloat16"/"float16" for weights stored in it (--dtype's rule)."""
+        self.state.set_dtype(name)
+
     def set_input(self, value: str | Path | np.ndarray) -> None:
         """Text, an image path (str or Path) or an image array, for the current preset."""
         if isinstance(value, Path):

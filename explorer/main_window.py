@@ -7,7 +7,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from models.errors import InputError
-from models.presets import get_preset
+from models.presets import get_preset, resolve_device
+from models.session import DTYPES, dtype_refusal
 from models.sites import token_layout
 
 from .i18n import LANGUAGE, bind, say, tr, translate_message
@@ -31,7 +32,7 @@ from .placement import Placement
 from .render import EXPORT_FILTERS, render
 from .state import AppState
 from .text import tip
-from .toolbar import SelectionBar
+from .toolbar import SelectionBar, device_availability
 from .widgets.banner import DockTitle, ElidedLabel, with_banner
 from .widgets.compare_bar import CompareBar
 from .widgets.inputs import IMAGE_FILTER, ImageInput, TextInput
@@ -65,6 +66,18 @@ def scrolled(panel: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
 def forward(part: str, name: str) -> property:
     """The window's `name` is its part's (`window.<part>.<name>`)."""
     return property(lambda window: getattr(getattr(window, part), name))
+
+
+# the Device menu's dtypes (the same choice as --dtype: float32 is its default)
+DTYPE_LABELS = {"float32": "Compute in float32",
+                "bfloat16": "Keep bfloat16 weights in bfloat16",
+                "float16": "Keep float16 weights in float16"}
+DTYPE_TIPS = {
+    "float32": "weights stored in bfloat16 or float16 are computed in float32 (the default)",
+    "bfloat16": "weights stored in bfloat16 are computed in bfloat16, as --dtype bfloat16 "
+                "does (half the memory; others stay in float32)",
+    "float16": "weights stored in float16 are computed in float16, as --dtype float16 does "
+               "(half the memory; others stay in float32)"}
 
 
 def window_title(trained: bool) -> str:
@@ -310,6 +323,7 @@ class MainWindow(QtWidgets.QMainWindow):
         view.addAction("&Full screen", QtGui.QKeySequence("F11"), self.toggle_full_screen)
         view.addSeparator()
         view.addAction("&Reset layout", self.lecture.reset_layout)
+        device = self._build_device_menu()
         tour = self.menuBar().addMenu("&Tour")
         tour.addAction("&Start the tour", lambda: self.start_tour(self.tour_lang).go_from_ui(0))
         tour.addAction("&Leave the tour", self.leave_tour)
@@ -322,8 +336,65 @@ class MainWindow(QtWidgets.QMainWindow):
             group.addAction(action)
             self.language_actions[lang] = action
         # every menu and action in the interface's language (not the language names)
-        for menu in (file_menu, view, tour):
+        for menu in (file_menu, view, device, tour):
             self._bind_menu(menu)
+
+    def _build_device_menu(self) -> QtWidgets.QMenu:
+        """Where the model runs (as the tool bar's box) and what an opened folder's bf16 or
+        fp16 weights compute in (as --dtype): a check mark on each one in use; a dtype the
+        device cannot compute in is greyed, saying why (`dtype_refusal`, --dtype's rule)."""
+        menu = self.device_menu = self.menuBar().addMenu("&Device")
+        menu.setToolTipsVisible(True)
+        self.device_actions: dict[str, QtGui.QAction] = {}
+        group = QtGui.QActionGroup(self)
+        for name, why_not in device_availability().items():
+            action = menu.addAction(name.upper() if name != "auto" else "Auto",
+                                    lambda name=name: self.select_device(name))
+            action.setCheckable(True)
+            action.setEnabled(not why_not)
+            action.setToolTip(why_not)
+            group.addAction(action)
+            self.device_actions[name] = action
+        menu.addSeparator()
+        self.weights_dtype_action = menu.addAction("")  # what the model on screen stores
+        self.weights_dtype_action.setEnabled(False)
+        self.dtype_actions: dict[str, QtGui.QAction] = {}
+        group = QtGui.QActionGroup(self)
+        for name, label in DTYPE_LABELS.items():
+            action = menu.addAction(label, lambda name=name: self.state.set_dtype(name))
+            action.setCheckable(True)
+            group.addAction(action)
+            self.dtype_actions[name] = action
+        # (what the device computes in is tried when the menu opens, not on each change: a
+        # GPU's first use takes a while)
+        menu.aboutToShow.connect(self._fill_device_menu)
+        self.state.device_changed.connect(self._check_device_menu)
+        self.state.dtype_changed.connect(self._check_device_menu)
+        self._check_device_menu()
+        return menu
+
+    def _check_device_menu(self, _change: str = "") -> None:
+        """The check marks: the device and the dtype in use."""
+        device = self.state.device.split(":")[0]
+        if device in self.device_actions:
+            self.device_actions[device].setChecked(True)
+        self.dtype_actions[self.state.dtype].setChecked(True)
+
+    def _fill_device_menu(self) -> None:
+        """The check marks, the dtypes the device computes in, the stored dtype's line."""
+        self._check_device_menu()
+        try:
+            resolved = resolve_device(self.state.device)
+        except InputError:
+            resolved = "cpu"
+        for name, action in self.dtype_actions.items():
+            why = dtype_refusal(DTYPES[name], resolved) if name != "float32" else ""
+            action.setEnabled(not why)
+            action.setToolTip(tr("cannot compute in {dtype} on {device}: {why}").format(
+                dtype=name, device=resolved, why=why) if why else tr(DTYPE_TIPS[name]))
+        meta = self.state.trace.meta if self.state.trace is not None else {}
+        self.weights_dtype_action.setText(tr("Weights of the model shown: {dtype}").format(
+            dtype=meta.get("weights_dtype", "float32")))
 
     def _bind_menu(self, menu: QtWidgets.QMenu) -> None:
         bind(menu.menuAction(), "setText", menu.title())
@@ -332,6 +403,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 if action.menu().title() != "Language / 语言":
                     self._bind_menu(action.menu())
             elif action.text() and action not in self.language_actions.values() \
+                    and action is not self.weights_dtype_action \
                     and action not in [d.toggleViewAction() for d in self.docks.values()]:
                 bind(action, "setText", action.text())
 
@@ -486,8 +558,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.patched_bar.show()
 
     def _run_failed(self, text: str) -> None:
-        self.say_stale(say("Showing the previous input — yours was refused: {reason}",
-                           reason=text))
+        if self.state.dtype_refused:  # the Device menu's choice, not the input
+            self.say_stale(say("Still computing in {dtype}: {reason}",
+                               dtype=self.state.dtype, reason=text))
+        else:
+            self.say_stale(say("Showing the previous input — yours was refused: {reason}",
+                               reason=text))
         self.text_input.mark_unknown([])  # the words on screen are not the box's words
         self._say_in_a_box_when_nothing_is_shown(text)
 
@@ -545,7 +621,8 @@ class MainWindow(QtWidgets.QMainWindow):
             return ""
         if stored == computed:
             self.timing_label.setToolTip(tr("the weights are computed in {dtype}, as they are "
-                                            "stored (--dtype)").format(dtype=computed))
+                                            "stored (--dtype, the Device menu)").format(
+                                                dtype=computed))
             return f" · {short.get(computed, computed)}"
         self.timing_label.setToolTip(tr("{stored} weights computed in {computed}").format(
             stored=stored, computed=computed))

@@ -24,7 +24,7 @@ from models.memory import give_back_freed
 from models.presets import resolve_device
 from models.session import Session, load_preset
 
-from .i18n import said
+from .i18n import said, say
 
 # torch's own choice at start (one thread per core), before the worker sets its own.
 ALL_CORES = torch.get_num_threads()
@@ -56,6 +56,7 @@ class Request:
     chat: bool = False  # a causal language model: the input as a turn of its chat template
     residual: bool = False  # record the residual stream (a panel that reads it is shown)
     input_b: Any = None  # compare mode: a second input, run after the first (trace B)
+    dtype: str = "float32"  # what an opened folder's bf16/fp16 weights compute in (--dtype)
 
 
 class Cancelled(Exception):
@@ -76,6 +77,7 @@ class Runner(QtCore.QObject):
         self.session: Session | None = None
         self._big = False  # the session is big enough for every core and a trim per run
         self._untrained = False  # how the session was loaded
+        self._dtype: str | None = None  # the dtype the last request asked for
         self._cancel_id = -1  # the request to stop at its next step
         self._thread = threading.Thread(target=self._loop, name="model-worker", daemon=True)
         self._thread.start()
@@ -179,11 +181,20 @@ class Runner(QtCore.QObject):
             device, notice = "cpu", f"{error}: running on CPU"
         if self.session is None or self.session.preset.name != request.preset or \
                 self._untrained != request.untrained:
-            self.session = load_preset(request.preset, "cpu", untrained=request.untrained,
-                                       ready=request.ready)
+            session = load_preset(request.preset, "cpu", untrained=request.untrained,
+                                  ready=request.ready, keep=request.dtype)
+            # (a Session built while its folder was opened may predate the choice: cast
+            # here, or refused before it replaces the worker's)
+            session.recast(request.dtype)
+            self.session = session
             self._untrained = request.untrained
             torch.set_num_threads(threads_for(self.session))
             self._big = is_big(self.session)
+        else:  # the Device menu's dtype: the weights cast on this thread, never the GUI's
+            self.session.recast(request.dtype)
+        if self._dtype not in (None, request.dtype):  # a new choice this model does not take
+            notice = notice or self._dtype_notice(request)
+        self._dtype = request.dtype
         if not self.session.trained:
             notice = notice or "untrained: random weights (--untrained), not the trained model"
         if str(self.session.device) != device:
@@ -193,6 +204,16 @@ class Runner(QtCore.QObject):
                 self._fall_back_to_cpu()
                 notice = f"could not use {device} ({error}): running on CPU"
         return notice
+
+    def _dtype_notice(self, request: Request) -> str:
+        """Where bf16 or fp16 was chosen and the weights are stored in another dtype: why
+        the model still computes in float32 ('' where it computes in the dtype chosen)."""
+        stored, computed = (str(d).replace("torch.", "") for d in self.session.dtypes)
+        if request.dtype == "float32" or computed != "float32":
+            return ""
+        return say("{model}: its weights are stored in {stored}, so it computes in float32 "
+                   "({dtype} keeps only weights stored in {dtype})", model=request.preset,
+                   stored=stored, dtype=request.dtype)
 
     def _fall_back_to_cpu(self) -> None:
         if self.session is not None:

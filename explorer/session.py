@@ -6,6 +6,9 @@
                    "locked": true},
      "panel": "pipeline", "interventions": {…}, "zoom": 1.0,
      "generate": 0,   (tokens a causal language model adds greedily; absent: 0)
+     "chat": false,   (a causal language model's input as a turn of its chat template)
+     "dtype": "float32",   (or "bfloat16"/"float16": what an opened folder's weights
+                            stored in that dtype compute in, as --dtype; absent: float32)
      "tour": {"lang": "en", "step": 4} or null,
      "compare": {"input": {"text": …} or {"image_png": …}, "view": "A-B"},   (compare mode)
      "model": {"source": "/path/to/folder", "arch": null}}   (an opened model only)
@@ -75,6 +78,8 @@ def capture(explorer) -> dict:
     value = shown.input if shown is not None else state.input
     interventions = (shown.interventions or {}) if shown is not None else state.interventions
     generate = shown.generate if shown is not None else state.generate
+    chat = shown.chat if shown is not None else state.chat
+    dtype = shown.dtype if shown is not None else state.dtype
     user_input = input_field(preset, value)
     value_b = shown.input_b if shown is not None else (state.input_b if state.compare else None)
     compare = None
@@ -91,6 +96,7 @@ def capture(explorer) -> dict:
                           "query": sel.query, "key": sel.key, "locked": sel.locked},
             "panel": explorer.window.current_panel(),
             "interventions": interventions, "zoom": explorer.zoom, "generate": generate,
+            "chat": chat, "dtype": dtype,
             "tour": {"lang": tour.lang, "step": tour.index} if tour is not None else None,
             **({"compare": compare} if compare is not None else {}),
             **({"model": {"source": get_preset(preset).source,
@@ -244,6 +250,8 @@ def apply(explorer, data: dict) -> None:
     try:
         # (a continuation is part of the run: an input plus it may be too long)
         explorer.state.set_generate_of(data["preset"], data.get("generate", 0))
+        explorer.state.set_chat_of(data["preset"], data.get("chat", False))
+        explorer.state.set_dtype(data.get("dtype", "float32"), run=False)
         explorer.set_preset(data["preset"], data["value"])
         if data.get("value_b") is not None:  # both inputs in one request (newest wins)
             explorer.state.set_compare(True, data["value_b"])

@@ -20,6 +20,7 @@ from typing import Any
 
 from models.errors import SessionError
 from models.runs.lm import MAX_GENERATE
+from models.session import DTYPES
 
 from .compare import VIEWS
 
@@ -106,6 +107,10 @@ SCHEMA: tuple[Field, ...] = (
           high=3.0),
     Field("generate", "{file}: 'generate' must be a whole number of tokens from 0 to "
           "{most}, not {json}", (int,), low=0, high=MAX_GENERATE),
+    # a causal language model's input as a chat turn; what bf16/fp16 weights compute in
+    # (both absent in files saved before them: off, float32)
+    Field("chat", "{file}: 'chat' must be true or false, not {json}", (bool,)),
+    Field("dtype", "{file}: 'dtype' must be one of {choices}, not {json}", choices=tuple(DTYPES)),
     Field("interventions", "{file}: unknown interventions", (dict,), absent=EMPTY,
           rule=lambda value, _: set(value) <= {"heads_off", *FLAGS}),
     *(Field(f"interventions.{flag}", f"{{file}}: interventions {', '.join(FLAGS)} are true "

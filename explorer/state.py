@@ -19,7 +19,7 @@ from PySide6 import QtCore
 from models.presets import find, get_preset
 from models.resources import shipped
 from models.runs.lm import check_generate
-from models.session import site_names
+from models.session import DTYPE_REFUSED, DTYPES, KEEP, set_weights_dtype, site_names
 from models.sites import CROSS, token_layout
 from models.trace import Trace
 
@@ -56,6 +56,7 @@ class AppState(QtCore.QObject):
     input_changed = QtCore.Signal(object)  # the input the state runs (text, path or array)
     generate_changed = QtCore.Signal(int)
     chat_changed = QtCore.Signal(bool)
+    dtype_changed = QtCore.Signal(str)  # "float32", "bfloat16" or "float16"
     progress = QtCore.Signal(str, int, int)  # the newest run: stage, done, total
     # compare mode: on/off, input B, what the panels show (VIEWS), the note on what is shown
     compare_changed = QtCore.Signal(bool)
@@ -85,6 +86,10 @@ class AppState(QtCore.QObject):
         self._generates: dict[str, int] = {}
         self.chat = False  # a language model with a chat template: the input as a user turn
         self._chats: dict[str, bool] = {}  # the other models' (it belongs to its model too)
+        # what an opened folder's bf16/fp16 weights compute in: "float32" (the default),
+        # or the dtype they are kept in (--dtype, the Device menu); the same for every model
+        self.dtype = KEEP["dtype"] or "float32"
+        self.dtype_refused = ""  # the dtype the newest failed run could not compute in
         self.timings: dict[str, float] = {}
         # live runs record the residual stream only while a panel that reads it is shown
         # (the Logit lens): `want_residual`; a saved trace is run again with it if it lacks it
@@ -154,6 +159,25 @@ class AppState(QtCore.QObject):
         self.device = device
         self.device_changed.emit(device)
         self.request_run()
+
+    def set_dtype(self, name: str, run: bool = True) -> None:
+        """Compute an opened folder's weights stored in bf16 or fp16 in float32 ("float32")
+        or as they are stored ("bfloat16", "float16"): the rule of --dtype, for the model
+        on screen (cast on the worker thread) and every folder opened from now on. A device
+        that cannot compute in it refuses the run: the dtype and the result stay as they
+        were. ValueError for another name; `run=False`: from the next run (a session's)."""
+        if name not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, not {name!r}")
+        if name == self.dtype:
+            return
+        self._keep_dtype(name)
+        if run:
+            self.request_run()
+
+    def _keep_dtype(self, name: str) -> None:
+        self.dtype = name
+        set_weights_dtype(None if name == "float32" else name)  # (folders opened from now on)
+        self.dtype_changed.emit(name)
 
     def set_input(self, value: Any) -> None:
         """A new input for the current preset; one of the wrong kind (text for an image
@@ -329,6 +353,16 @@ class AppState(QtCore.QObject):
             self.generate = steps
             self.generate_changed.emit(steps)
 
+    def set_chat_of(self, preset: str, on: bool) -> None:
+        """Whether `preset` runs its input as a chat turn from its next run (a session's),
+        without a run now."""
+        on = bool(on)
+        if preset != self.preset:
+            self._chats[preset] = on
+        elif on != self.chat:
+            self.chat = on
+            self.chat_changed.emit(on)
+
     def _switch_generate(self, name: str) -> None:
         """Leaving the current model for `name`: the current one keeps its count (not one
         its newest run refused: then the count of its result on screen), `name` comes back
@@ -373,7 +407,7 @@ class AppState(QtCore.QObject):
                                    time.perf_counter(), dict(self.interventions),
                                    self.untrained, self.generate, self._ready.get(self.preset),
                                    self.chat, self._newest_residual,
-                                   self.input_b if self.compare else None))
+                                   self.input_b if self.compare else None, self.dtype))
         return self._next_id
 
     def settled(self) -> bool:
@@ -437,6 +471,7 @@ class AppState(QtCore.QObject):
         self._answered(request)
         if request.id != self._newest_id:
             return  # a newer request is on its way: never paint a stale result
+        self.dtype_refused = ""
         self.busy_changed.emit(False)
         self._answered_id = request.id
         self.shown, self.error = request, ""
@@ -487,6 +522,11 @@ class AppState(QtCore.QObject):
         self._answered_id = request.id
         self.error = text
         shown = self.shown
+        # a dtype the device cannot compute in: back to the one of the result on screen
+        refused = getattr(text, "template", None) == DTYPE_REFUSED
+        self.dtype_refused = request.dtype if refused else ""
+        if refused and self.dtype == request.dtype:
+            self._keep_dtype(shown.dtype if shown is not None else "float32")
         if shown is not None and request.preset != shown.preset:
             # The new preset could not be loaded: go back to the one on screen, so that the
             # controls, the input and the next edit all belong to the model that is shown.
@@ -538,6 +578,8 @@ class AppState(QtCore.QObject):
         if self.chat != shown.chat:
             self.chat = shown.chat
             self.chat_changed.emit(self.chat)
+        if self.dtype != shown.dtype:
+            self._keep_dtype(shown.dtype)
 
     # -- selection -------------------------------------------------------------
     def set_selection(self, **changes: Any) -> None:

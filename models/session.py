@@ -28,6 +28,8 @@ DIGIT_LABELS = [str(d) for d in range(10)]
 
 # -- the dtype an opened model computes in ------------------------------------------------
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+# Session.recast's refusal: a device that cannot compute in the dtype chosen in the window
+DTYPE_REFUSED = "the device {device} cannot compute in {dtype} ({error})"
 KEEP = {"dtype": None}  # --dtype: None computes in float32; "bfloat16"/"float16" keep those
 
 
@@ -50,40 +52,68 @@ def stored_dtype(tensors: dict[str, torch.Tensor]) -> torch.dtype:
     return max(sizes, key=sizes.get) if sizes else torch.float32
 
 
-def compute_dtype(stored: torch.dtype, device: str) -> torch.dtype:
-    """float32, or the stored dtype when --dtype asked to keep it and `device` runs it (else
-    a CheckpointError that says so)."""
-    keep = KEEP["dtype"]
-    if keep is None or DTYPES[keep] != stored:
-        return torch.float32
-    try:  # the operations a language model needs, on a few numbers
-        x = torch.ones(2, 4, dtype=stored, device=device)
+def dtype_refusal(dtype: torch.dtype, device: str) -> str:
+    """'' where `device` computes in `dtype`, else why not (one line): the operations a
+    language model needs, tried on a few numbers. The one rule for --dtype and the window's
+    Device menu."""
+    try:
+        x = torch.ones(2, 4, dtype=dtype, device=device)
         F = torch.nn.functional
         F.scaled_dot_product_attention(x[None, None], x[None, None], x[None, None])
         F.linear(x, x).softmax(-1).float()
     except (RuntimeError, TypeError) as error:
+        return str(error).splitlines()[0][:80]
+    return ""
+
+
+def compute_dtype(stored: torch.dtype, device: str, keep: str | None = None) -> torch.dtype:
+    """float32, or the stored dtype when `keep` (default: what --dtype asked) names it and
+    `device` runs it (else a CheckpointError that says so). `keep`: "float32", "bfloat16"
+    or "float16"."""
+    keep = KEEP["dtype"] if keep is None else keep
+    if keep not in ("bfloat16", "float16") or DTYPES[keep] != stored:
+        return torch.float32
+    why = dtype_refusal(stored, device)
+    if why:
         raise CheckpointError("the device {device} cannot compute in {dtype} ({error}); open "
                               "the folder without --dtype to compute in float32",
-                              device=device, dtype=keep,
-                              error=str(error).splitlines()[0][:80]) from None
+                              device=device, dtype=keep, error=why)
     return stored
 
 
+def cast_shared(model: torch.nn.Module, dtype: torch.dtype) -> None:
+    """Every floating parameter and buffer of `model` in `dtype`, one tensor at a time; two
+    names that share one tensor's memory (a tied output and embedding) still share it
+    (`Module.to` would make them two copies)."""
+    done: dict[tuple, torch.Tensor] = {}
+    with torch.no_grad():
+        for module in model.modules():
+            for table in (module._parameters, module._buffers):
+                for value in table.values():
+                    if value is None or not value.is_floating_point() or value.dtype == dtype:
+                        continue
+                    key = (value.data_ptr(), value.shape, value.stride())
+                    if key not in done:
+                        done[key] = value.data.to(dtype)
+                    value.data = done[key]
+    done.clear()
+
+
 def load_folder(path: str | Path, device: str = "cpu", arch: str | None = None,
-                opened=None) -> Session:
+                opened=None, keep: str | None = None) -> Session:
     """A model folder from the hub (transformers ViT/DeiT/Swin/Marian/GPT-2/Llama/BERT, timm
     ViT/DeiT/Swin), or a bare timm weights file with its variant in `arch` or its name: its
     own config, labels, tokenizer and preprocessing; a CheckpointError says why one cannot
     be opened. `opened`: the folder already read (`checkpoints.registry.read_model`).
     A language model's weights stored in bf16/fp16 are computed in float32, unless
-    `set_weights_dtype` (--dtype) asked to keep them: meta["dtype"] says which."""
+    `set_weights_dtype` (--dtype) or `keep` asked to keep them: meta["dtype"] says which."""
     from .checkpoints.registry import read_model
 
     opened = opened or read_model(path, arch)
     preset = Preset(f"opened:{opened.name}", opened.arch, opened.task,
                     f"{opened.family} from {opened.name}", "", opened.config)
     stored = stored_dtype(opened.tensors)
-    dtype = compute_dtype(stored, str(device))
+    dtype = compute_dtype(stored, str(device), keep)
     model = build_model(preset, opened.config, opened.name, opened.tensors, dtype)
     session = Session(preset, without_dropout(model.eval()), device, trained=True,
                       tokenizer=opened.tokenizer, labels=opened.labels,
@@ -95,12 +125,14 @@ def load_folder(path: str | Path, device: str = "cpu", arch: str | None = None,
 
 
 def load_preset(name: str, device: str = "cpu", weights: str | Path | None = None,
-                untrained: bool = False, ready: Any = None) -> Session:
+                untrained: bool = False, ready: Any = None, keep: str | None = None
+                ) -> Session:
     """The preset's model with its shipped weights, or `weights`; an opened model from its
     own folder or file. A shipped file that is missing or unreadable is a CheckpointError
     with its path and the fix, never a silently untrained model: random (seeded) weights
     only when asked for with `untrained`, to show what training changes. `ready`: an
-    opened model's Session already built, or its folder already read (`read_model`)."""
+    opened model's Session already built, or its folder already read (`read_model`);
+    `keep`: the dtype an opened folder's weights are kept in (`compute_dtype`)."""
     preset = get_preset(name)
     if preset.source and weights is None:
         # an opened model is always its own checkpoint: `untrained` is for the presets
@@ -108,7 +140,7 @@ def load_preset(name: str, device: str = "cpu", weights: str | Path | None = Non
             session = ready
             session.to(device)
         else:
-            session = load_folder(preset.source, device, preset.source_arch, ready)
+            session = load_folder(preset.source, device, preset.source_arch, ready, keep)
         session.preset = preset  # the name it was opened under
         return session
     if untrained:
@@ -226,6 +258,27 @@ class Session:
         meta.update(trained=self.trained, device=str(self.device),
                     interventions=self.interventions, **self.dtype_meta())
         return meta
+
+    def recast(self, keep: str) -> bool:
+        """Compute in what `keep` asks ("float32", "bfloat16", "float16"), by the rule of
+        `compute_dtype`: weights stored in that dtype go back to it, others stay in float32.
+        Whether the model changed; a device that cannot compute in it is a CheckpointError,
+        and the model stays as it was. The weights are cast, not read again: bf16 and fp16
+        numbers go to float32 and back exactly."""
+        stored, current = self.dtypes
+        wanted = DTYPES[keep] if keep in ("bfloat16", "float16") and DTYPES[keep] == stored \
+            else torch.float32
+        if wanted == current:
+            return False
+        why = dtype_refusal(wanted, str(self.device)) if wanted != torch.float32 else ""
+        if why:
+            raise CheckpointError("the device {device} cannot compute in {dtype} ({error})",
+                                  device=str(self.device), dtype=keep, error=why)
+        cast_shared(self.model, wanted)
+        self.model.restore_buffers()  # (what is not a weight: RoPE's frequencies, in float32)
+        self.model.to(self.device)  # (the buffers just made)
+        self.dtypes = (stored, wanted)
+        return True
 
     def dtype_meta(self) -> dict:
         """meta["dtype"]: what the model computes in ("float32", "bfloat16", "float16");

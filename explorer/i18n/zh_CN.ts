@@ -1228,8 +1228,8 @@ offset →</source>
         <translation>它的旋转有自己的底数，即局部层的底数（上面的曲线是这一层的）。</translation>
     </message>
     <message>
-        <source>the weights are computed in {dtype}, as they are stored (--dtype)</source>
-        <translation>权重按存储的 {dtype} 计算（--dtype）</translation>
+        <source>the weights are computed in {dtype}, as they are stored (--dtype, the Device menu)</source>
+        <translation>权重按存储的 {dtype} 计算（--dtype，“设备”菜单）</translation>
     </message>
     <message>
         <source>{stored} weights computed in {computed}</source>
@@ -1626,6 +1626,50 @@ offset →</source>
     <message>
         <source>{matrix} before norm</source>
         <translation>归一化之前的 {matrix}</translation>
+    </message>
+    <message>
+        <source>&amp;Device</source>
+        <translation>设备(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Compute in float32</source>
+        <translation>用 float32 计算</translation>
+    </message>
+    <message>
+        <source>Keep bfloat16 weights in bfloat16</source>
+        <translation>bfloat16 权重保持 bfloat16</translation>
+    </message>
+    <message>
+        <source>Keep float16 weights in float16</source>
+        <translation>float16 权重保持 float16</translation>
+    </message>
+    <message>
+        <source>weights stored in bfloat16 or float16 are computed in float32 (the default)</source>
+        <translation>以 bfloat16 或 float16 存储的权重用 float32 计算（默认）</translation>
+    </message>
+    <message>
+        <source>weights stored in bfloat16 are computed in bfloat16, as --dtype bfloat16 does (half the memory; others stay in float32)</source>
+        <translation>以 bfloat16 存储的权重用 bfloat16 计算，与 --dtype bfloat16 相同（内存减半；其他权重仍用 float32）</translation>
+    </message>
+    <message>
+        <source>weights stored in float16 are computed in float16, as --dtype float16 does (half the memory; others stay in float32)</source>
+        <translation>以 float16 存储的权重用 float16 计算，与 --dtype float16 相同（内存减半；其他权重仍用 float32）</translation>
+    </message>
+    <message>
+        <source>cannot compute in {dtype} on {device}: {why}</source>
+        <translation>在 {device} 上不能用 {dtype} 计算：{why}</translation>
+    </message>
+    <message>
+        <source>Weights of the model shown: {dtype}</source>
+        <translation>当前模型的权重：{dtype}</translation>
+    </message>
+    <message>
+        <source>Still computing in {dtype}: {reason}</source>
+        <translation>仍用 {dtype} 计算：{reason}</translation>
+    </message>
+    <message>
+        <source>{model}: its weights are stored in {stored}, so it computes in float32 ({dtype} keeps only weights stored in {dtype})</source>
+        <translation>{model}：它的权重以 {stored} 存储，所以用 float32 计算（{dtype} 只保持以 {dtype} 存储的权重）</translation>
     </message>
 </context>
 <context>
@@ -2705,6 +2749,18 @@ offset →</source>
     <message>
         <source>{file}: the {preset} preset needs an embedded image B</source>
         <translation>{file}：{preset} 预设需要内嵌图片 B</translation>
+    </message>
+    <message>
+        <source>the device {device} cannot compute in {dtype} ({error})</source>
+        <translation>设备 {device} 不能用 {dtype} 计算（{error}）</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;chat&apos; must be true or false, not {json}</source>
+        <translation>{file}：&apos;chat&apos; 必须是 true 或 false，而不是 {json}</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;dtype&apos; must be one of {choices}, not {json}</source>
+        <translation>{file}：&apos;dtype&apos; 必须是 {choices} 之一，而不是 {json}</translation>
     </message>
 </context>
 </TS>

@@ -13,7 +13,8 @@ from explorer.i18n import LANGUAGE, qm_file, set_language
 # words that are the same in both interfaces: devices, formats, names of things
 KEEP = {"CPU", "CUDA", "MPS", "Auto", "timm", "npz", "seq2seq", "softmax", "Esc", "MSA",
         "translate", "reverse", "vit", "digits", "swin",
-        "logit"}  # the term itself, as Chinese ML texts write it (not 逻辑, "logic")
+        "logit",  # the term itself, as Chinese ML texts write it (not 逻辑, "logic")
+        "float32", "bfloat16", "float16"}  # number formats, as torch names them
 
 
 def english_words(text: str) -> list[str]:

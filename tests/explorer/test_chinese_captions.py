@@ -14,6 +14,7 @@ from PySide6 import QtWidgets
 import explorer.i18n as i18n
 from explorer.api import RunFailed
 from explorer.i18n import set_language, translate_message
+from explorer.main_window import DTYPE_LABELS, DTYPE_TIPS
 from explorer.panels import patches, pipeline, rollout, windows
 from explorer.widgets.inputs import IMAGE_FILTER
 from explorer.widgets.matrix_view import MatrixView
@@ -68,6 +69,7 @@ def test_every_interface_text_has_a_chinese_translation():
     for name, caption in windows.STEPS:
         texts.update((name, caption))
     texts.update(patches.MODES + rollout.FUSIONS + (patches.SEQUENCE_TITLE, IMAGE_FILTER))
+    texts.update((*DTYPE_LABELS.values(), *DTYPE_TIPS.values()))  # the Device menu's dtypes
     for kind in KINDS.values():  # the attention kinds' titles and tool bar names: tr(field)
         texts.update(kind.titles)
     assert len(texts) > 150  # the scan found the calls

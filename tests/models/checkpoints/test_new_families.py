@@ -338,3 +338,33 @@ def test_a_dtype_the_device_cannot_run_is_refused_in_one_line(bf16, keep_dtype, 
     err = capsys.readouterr().err
     assert code == 2 and "the device cpu cannot compute in bfloat16" in err
     assert err.count("\n") == 1
+
+
+def test_a_recast_session_is_the_folder_opened_in_that_dtype(bf16, monkeypatch):
+    """The window's Device menu casts the model on screen (Session.recast): bit for bit the
+    folder opened with --dtype bfloat16 (Gemma 3: two RoPE bases stay float32 buffers, the
+    tied output stays the embedding's memory), and back to float32 the float32 run; a
+    device that refuses the dtype leaves the model as it was."""
+    from models import session as sessions
+
+    folder, _ = bf16
+    session = load_folder(folder)
+    before = session.run(TEXT)["prediction/probs"]
+    monkeypatch.setattr(sessions, "dtype_refusal", lambda dtype, device: "no kernels")
+    with pytest.raises(CheckpointError, match=r"^the device cpu cannot compute in bfloat16 "
+                                              r"\(no kernels\)$"):
+        session.recast("bfloat16")
+    assert session.model.embed.weight.dtype == torch.float32
+    monkeypatch.undo()
+    assert session.recast("float16") is False  # stored in bf16: float32 it stays
+    assert session.recast("bfloat16") is True
+    model = session.model
+    assert model.lm_head.weight.data_ptr() == model.embed.weight.data_ptr()
+    assert model.inv_freq.dtype == model.local_inv_freq.dtype == torch.float32
+    opened = load_folder(folder, keep="bfloat16")
+    for (name, a), b in zip(model.state_dict().items(), opened.model.state_dict().values()):
+        assert a.dtype == b.dtype and torch.equal(a, b), name
+    np.testing.assert_array_equal(session.run(TEXT)["prediction/probs"],
+                                  opened.run(TEXT)["prediction/probs"])
+    assert session.recast("float32") is True
+    np.testing.assert_array_equal(session.run(TEXT)["prediction/probs"], before)
