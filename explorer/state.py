@@ -552,6 +552,14 @@ class AppState(QtCore.QObject):
             self.preset_changed.emit(self.preset)
             self.input_changed.emit(self.input)
             self.interventions_changed.emit(self.interventions)
+        elif self._given_up is not None and self._given_up[0] == request.id and \
+                self._given_up[1] is not None and request.preset == self.preset:
+            # the same model: its sample was refused too (the count, not the input), so
+            # the user's input comes back, without a run (it would be refused again)
+            self._inputs.pop(request.preset, None)
+            if self.input is not self._given_up[1]:
+                self.input = self._given_up[1]
+                self.input_changed.emit(self.input)
         self.message.emit(text)  # the previous trace stays on screen
         self.run_failed.emit(text)
 

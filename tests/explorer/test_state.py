@@ -63,6 +63,27 @@ def test_a_switch_refused_for_its_continuation_keeps_the_remembered_input(make_e
     assert e.state.trace.meta["input"] == typed and e.state.generate == 0
 
 
+def test_choosing_the_model_on_screen_with_a_refused_count_keeps_the_typed_input(
+        make_explorer, short_gpt2):
+    """On the model on screen a count too long is refused; choosing that model again
+    replays its remembered input, which is refused with the count, and so is the sample:
+    the count was the problem, so the typed input stays (found by the soak, seed 1)."""
+    from explorer.api import RunFailed
+
+    typed = "a red king does not run"
+    e = make_explorer(short_gpt2, initial_input=typed)
+    e.state.set_generate(60)  # a few tokens + 60 > 64 positions, the sample's too
+    with pytest.raises(RunFailed, match="to generate"):
+        e.wait()
+    e.set_preset(short_gpt2)  # chosen again in the box
+    with pytest.raises(RunFailed, match="to generate"):
+        e.wait()
+    assert e.state.input == typed and e.state.shown.input == typed
+    e.state.set_generate(0)
+    e.wait()
+    assert e.state.trace.meta["input"] == typed and not e.state.error
+
+
 def test_a_locked_cell_follows_its_tokens_when_a_word_is_typed_before_them(make_explorer):
     """The translation encoder's self-attention: a locked (query, key) follows its words when
     one is typed before them; the second copy of a word is followed as the second; a word
