@@ -212,8 +212,9 @@ class AppState(QtCore.QObject):
         if on != self.compare:
             self.compare = on
             self.compare_changed.emit(on)
-            if not on:
-                self.leave_patched()
+            if not on:  # A at once, not B or A − B until the next result (none if refused)
+                self._drop_patched()
+                self._show_view()
             self.request_run()
         elif new_b:  # already on: the new B runs
             self.request_run()

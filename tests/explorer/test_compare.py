@@ -87,6 +87,8 @@ def test_compare_off_shows_a_alone(make_explorer):
     assert explorer.trace.meta["prediction"] == alone.meta["prediction"]
     assert explorer.trace.meta["prediction"] != explorer.state.trace_a.meta["prediction"]
     explorer.set_compare(False)
+    # A at once, before the run compare-off asks for ends (or is refused: the soak, seed 1)
+    assert explorer.trace is explorer.state.trace_a
     explorer.wait()
     assert explorer.trace is explorer.state.trace_a
     assert not explorer.window.compare_bar.isVisible()
