@@ -2623,6 +2623,10 @@ offset →</source>
         <translation>接收者 &apos;{receiver}&apos; 必须位于发送者 &apos;{sender}&apos; 之后</translation>
     </message>
     <message>
+        <source>no attention site comes before &apos;{receiver}&apos;: nothing can send to it</source>
+        <translation>&apos;{receiver}&apos; 之前没有注意力位置：没有什么能发送给它</translation>
+    </message>
+    <message>
         <source>part &apos;{part}&apos;? choose q, k or v</source>
         <translation>部分 &apos;{part}&apos;？请选择 q、k 或 v</translation>
     </message>
