@@ -1627,6 +1627,46 @@ offset →</source>
         <source>{matrix} before norm</source>
         <translation>归一化之前的 {matrix}</translation>
     </message>
+    <message>
+        <source>path: each earlier head into one head&apos;s q, k or v</source>
+        <translation>路径：每个更早的头进入一个头的 q、k 或 v</translation>
+    </message>
+    <message>
+        <source>rows: sender layer</source>
+        <translation>行：发送者所在层</translation>
+    </message>
+    <message>
+        <source>columns: sender head</source>
+        <translation>列：发送者头</translation>
+    </message>
+    <message>
+        <source>into head</source>
+        <translation>进入头</translation>
+    </message>
+    <message>
+        <source>the receiver: the head whose queries, keys or values get each earlier head&apos;s clean output</source>
+        <translation>接收者：其查询、键或值接收每个更早的头的干净输出的那个头</translation>
+    </message>
+    <message>
+        <source>This model has no head after another one: nothing to patch a path into.</source>
+        <translation>这个模型中没有位于另一个头之后的头：没有可以修补路径的目标。</translation>
+    </message>
+    <message>
+        <source>{n} heads off</source>
+        <translation>关闭了 {n} 个头</translation>
+    </message>
+    <message>
+        <source>into {site} head {head}&apos;s {part}</source>
+        <translation>进入 {site} 头 {head} 的 {part}</translation>
+    </message>
+    <message>
+        <source>with {n} heads off, as the window&apos;s run</source>
+        <translation>关闭了 {n} 个头，与窗口的运行相同</translation>
+    </message>
+    <message>
+        <source>path patching changes only what the receiver reads: the sender head is selected; its score is in the read-out</source>
+        <translation>路径修补只改变接收者读到的内容：已选中发送者头；它的分数显示在读数中</translation>
+    </message>
 </context>
 <context>
     <name>models</name>
