@@ -1667,6 +1667,18 @@ offset →</source>
         <source>path patching changes only what the receiver reads: the sender head is selected; its score is in the read-out</source>
         <translation>路径修补只改变接收者读到的内容：已选中发送者头；它的分数显示在读数中</translation>
     </message>
+    <message>
+        <source>A − B: {layers} layers × {heads} heads of {kind}, one scale for all — red: A higher, blue: B higher, full colour at ±{peak:.3g} (larger matrices: the largest difference of each block); the table: A&apos;s figure minus B&apos;s</source>
+        <translation>A − B：{kind} 的 {layers} 层 × {heads} 个头，共用一个色标 — 红：A 更高，蓝：B 更高，±{peak:.3g} 处为满色（较大的矩阵：每块中差值最大者）；表格：A 的数值减去 B 的</translation>
+    </message>
+    <message>
+        <source>A − B is not shown here: a lens&apos;s top tokens and probabilities do not subtract — this is A&apos;s run. </source>
+        <translation>这里不显示 A − B：透镜的最可能词元和概率不能相减 — 这是 A 的运行。</translation>
+    </message>
+    <message>
+        <source>A − B is not drawn here (a line&apos;s width or a heat cannot be negative): these are A&apos;s weights; the Attention tab shows A − B.</source>
+        <translation>这里不绘制 A − B（线宽或热度不能为负）：这些是 A 的权重；注意力标签页显示 A − B。</translation>
+    </message>
 </context>
 <context>
     <name>models</name>
