@@ -1668,8 +1668,8 @@ offset →</source>
         <translation>路径修补只改变接收者读到的内容：已选中发送者头；它的分数显示在读数中</translation>
     </message>
     <message>
-        <source>A − B: {layers} layers × {heads} heads of {kind}, one scale for all — red: A higher, blue: B higher, full colour at ±{peak:.3g} (larger matrices: the largest difference of each block); the table: A&apos;s figure minus B&apos;s</source>
-        <translation>A − B：{kind} 的 {layers} 层 × {heads} 个头，共用一个色标 — 红：A 更高，蓝：B 更高，±{peak:.3g} 处为满色（较大的矩阵：每块中差值最大者）；表格：A 的数值减去 B 的</translation>
+        <source>A − B: {layers} layers × {heads} heads of {kind}, one scale for all — red: A higher, blue: B higher, full colour at ±{peak:.3g} (larger matrices: the largest difference of each block); the table: A&apos;s figure minus B&apos;s, the roles A&apos;s</source>
+        <translation>A − B：{kind} 的 {layers} 层 × {heads} 个头，共用一个色标 — 红：A 更高，蓝：B 更高，±{peak:.3g} 处为满色（较大的矩阵：每块中差值最大者）；表格：A 的数值减去 B 的，角色为 A 的</translation>
     </message>
     <message>
         <source>A − B is not shown here: a lens&apos;s top tokens and probabilities do not subtract — this is A&apos;s run. </source>

@@ -289,9 +289,9 @@ class ModelPanel(Panel):
                                     "scale for all — red: A higher, blue: B higher, full "
                                     "colour at ±{peak:.3g} (larger matrices: the largest "
                                     "difference of each block); the table: A's figure minus "
-                                    "B's").format(layers=len(self.sites), heads=self.heads,
-                                                  kind=tr(KINDS[kind].title),
-                                                  peak=self.levels[1]))
+                                    "B's, the roles A's").format(
+                layers=len(self.sites), heads=self.heads, kind=tr(KINDS[kind].title),
+                peak=self.levels[1]))
             return
         self.caption.setText(tr("{layers} layers × {heads} heads of {kind} — each "
                                 "thumbnail scaled to its maximum (larger matrices: the maximum "
@@ -308,8 +308,10 @@ class ModelPanel(Panel):
         if trace is None:
             return
         session, sites = session_for(self.state, trace), list(self.sites)
+        runs = runs_of(trace)
+        read = trace if runs is None else runs[0]  # (A − B: a head's role is A's)
         self.roles_request.ask(trace, ("roles", kind),
-                               lambda: head_roles_of(session, trace, sites),
+                               lambda: head_roles_of(session, read, sites),
                                self._draw_roles, ready=False)
 
     def _draw_roles(self, found: dict) -> None:
