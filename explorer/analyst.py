@@ -86,14 +86,22 @@ class Request:
         analyst()
         Request.open_requests.add(self)
 
-    def ask(self, trace: Any, key: Any, job: Callable[[], Any],
-            draw: Callable[[Any], None], ready: bool) -> None:
+    def ask(self, trace: Any, key: Any, job: Callable[..., Any],
+            draw: Callable[[Any], None], ready: bool,
+            elsewhere: Callable[[str, Callable, Callable], bool] | None = None) -> None:
+        """`elsewhere(slot, job, deliver)`: run `job` there (the model's worker thread)
+        instead of the analyst's, `deliver(result)` on the GUI thread; False: not asked."""
         if ready:
             self.ticket = None
             draw(job())
             return
         self.ticket, self._draw = (id(trace), key), draw
-        analyst().submit(self.slot, self.ticket, job)
+        if elsewhere is None:
+            analyst().submit(self.slot, self.ticket, job)
+            return
+        ticket = self.ticket
+        if not elsewhere(self.slot, job, lambda result: self._done(self.slot, ticket, result)):
+            self.ticket = None
 
     def computing(self) -> bool:
         return self.ticket is not None

@@ -13,6 +13,7 @@
     python main.py lens --preset NAME --input X [--target T] --json   logit lens, attribution
     python main.py heads --preset NAME --json                     each head's role scores
     python main.py patch --preset NAME --clean X --corrupt Y --sweep S --json   patching
+    python main.py patch ... --sweep path --receiver SITE:HEAD --part k [--sender SITE:HEAD]
     python main.py corpus --preset NAME --inputs FILE --out DIR   attention over a corpus
     python main.py --tour [--lang en|zh] [--step N]               the app, on the tour
     python main.py --session demo.json                            the app, on a saved demo
@@ -229,7 +230,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the metric logit(A) - logit(B): tokens, class labels or ids "
                         "(default: the clean prediction, the corrupted one)")
     p.add_argument("--sweep", required=True,
-                   choices=["resid", "attn", "mlp", "heads", "heads-by-pos"])
+                   choices=["resid", "attn", "mlp", "heads", "heads-by-pos", "path"],
+                   help="path: path patching into --receiver's --part, from every earlier "
+                        "head (or --sender only)")
+    p.add_argument("--receiver", type=site_head, default=None, metavar="SITE:HEAD",
+                   help="--sweep path: the head whose queries, keys or values receive, e.g. "
+                        "layers.1.attn:1")
+    p.add_argument("--part", choices=["q", "k", "v"], default=None,
+                   help="--sweep path: the receiver's queries, keys or values")
+    p.add_argument("--sender", type=site_head, default=None, metavar="SITE:HEAD",
+                   help="--sweep path: one sender head (default: every head before the "
+                        "receiver)")
     p.add_argument("--batch", type=count, default=16, help="patched runs per forward (16)")
     p.add_argument("-o", "--output", default=None,
                    help="also write the scores as .npz (scores, rows, columns, json)")
@@ -259,6 +270,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=commands.cmd_corpus)
     return parser
+
+
+def site_head(text: str) -> tuple[str, int]:
+    """SITE:HEAD, e.g. layers.0.attn:1 (as head_off writes a head)."""
+    site, _, head = text.rpartition(":")
+    if not site or not head.isdigit():
+        raise argparse.ArgumentTypeError(f"'{text}': write SITE:HEAD, e.g. layers.0.attn:1")
+    return site, int(head)
 
 
 def target_pair(text: str) -> tuple[str, str]:

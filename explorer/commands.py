@@ -420,12 +420,28 @@ def cmd_patch(args: argparse.Namespace) -> int:
     corrupted one, scored 0 (corrupted) to 1 (clean) by a logit difference."""
     import numpy as np
 
-    from models.patching import sweep
+    from models.patching import path_sweep, sweep
 
+    path = (args.receiver, args.part, args.sender)
+    if args.sweep == "path" and (args.receiver is None or args.part is None):
+        raise UsageError("--sweep path needs --receiver SITE:HEAD and --part q, k or v")
+    if args.sweep != "path" and any(x is not None for x in path):
+        raise UsageError("--receiver, --part and --sender go with --sweep path")
     session = session_for(args)
-    result = sweep(session, args.clean, args.corrupt, args.sweep, targets=args.targets,
-                   batch=args.batch)
+    if args.sweep == "path":
+        result = path_sweep(session, args.clean, args.corrupt, args.receiver, args.part,
+                            targets=args.targets,
+                            senders=None if args.sender is None else [args.sender[0]])
+        if args.sender is not None:  # that one head: its cell, its score
+            result = one_sender(result, *args.sender)
+    else:
+        result = sweep(session, args.clean, args.corrupt, args.sweep, targets=args.targets,
+                       batch=args.batch)
     data = result.to_json()
+    if args.sweep == "path":
+        data.update(receiver=list(args.receiver), part=args.part)
+        if args.sender is not None:
+            data.update(sender=list(args.sender), score=data["cells"][0]["score"])
     if args.output:
         with open(args.output, "wb") as file:  # (exactly this name: no .npz added)
             np.savez_compressed(file, scores=result.scores, rows=np.array(result.rows),
@@ -439,13 +455,32 @@ def cmd_patch(args: argparse.Namespace) -> int:
     print(f"metric logit({a}) - logit({b}): clean {result.clean:.4f}, corrupted "
           f"{result.corrupt:.4f}; scores 0 = corrupted, 1 = clean")
     cells = [c for c in result.cells if c["score"] == c["score"]]  # (not NaN)
-    print(f"{args.sweep}: {len(result.rows)} rows × {len(result.columns)} columns; the "
-          f"largest:")
+    into = "" if args.sweep != "path" else \
+        f" (senders into {printable(args.receiver[0])} head {args.receiver[1]}'s {args.part})"
+    print(f"{args.sweep}{into}: {len(result.rows)} rows × {len(result.columns)} columns; "
+          f"the largest:")
     for cell in sorted(cells, key=lambda c: -abs(c["score"]))[:10]:
         where = cell["point"] or cell["site"]
         head = "" if cell["head"] is None else f" head {cell['head']}"
         at = "" if cell["position"] is None else f" at {cell['position']}"
         print(f"  {printable(where)}{head}{at}: {cell['score']:+.3f}")
+    return 0
+
+
+def one_sender(result, site: str, head: int):
+    """A path sweep's result cut to one sender head (a UsageError where its site has no
+    such head)."""
+    import numpy as np
+
+    for cell in result.cells:
+        if cell["site"] == site and cell["head"] == head and cell["score"] == cell["score"]:
+            result.cells = [cell]
+            result.rows, result.columns = result.rows[:1], [str(head)]
+            result.scores = np.array([[cell["score"]]], np.float32)
+            return result
+    raise UsageError(f"no head {head} at '{site}'")
+
+
 def cmd_corpus(args: argparse.Namespace) -> int:
     """Head statistics and query/key samples over a corpus, as a Parquet data set."""
     from models.corpus import run_corpus

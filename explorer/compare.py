@@ -50,6 +50,7 @@ class DiffTrace(Trace):
         super().__init__()
         self.a, self.b = a, b
         self.meta = {**a.meta, "compare": {"view": "A-B"}}
+        self.residual = a.residual and b.residual  # (the lens asks for a run with it)
         same = {name for name, value in a.records.items() if name in b.records
                 and np.array_equal(value, b.records[name])}
         everything = len(same) == len(a.records)  # B is A's input: A − B is zero throughout
@@ -94,6 +95,20 @@ class DiffTrace(Trace):
                         ) -> bool:
         return self.a.has_head_matrix(site, key, head, window) and \
             self.b.has_head_matrix(site, key, head, window)
+
+
+def runs_of(trace: Trace) -> tuple[Trace, Trace] | None:
+    """(A, B) when `trace` is compare mode's A − B, else None: for what a panel derives
+    from a run non-linearly (a rollout, a lens), whose A − B is the difference of what it
+    derives from A and from B, not what it derives from A − B's records."""
+    return (trace.a, trace.b) if isinstance(trace, DiffTrace) else None
+
+
+def signed_levels(x: np.ndarray) -> tuple[float, float]:
+    """A diverging scale centred on 0 that holds every finite value of `x`."""
+    finite = np.abs(x[np.isfinite(x)]) if x.size else np.zeros(0)
+    peak = float(finite.max()) if finite.size else 1.0
+    return -max(peak, 1e-6), max(peak, 1e-6)
 
 
 def change_one_word(text: str, pool: list[str], seed: int | None = None) -> str:

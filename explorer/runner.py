@@ -4,6 +4,13 @@ The GUI thread calls `submit`; the worker wakes, takes only the latest request, 
 preset or moves it to another device when needed, runs it and emits `finished` or
 `failed` (queued back to the GUI thread by Qt). No widget is touched here.
 
+Jobs (`submit_job`: a patching sweep) run on this thread too, on the session the window's
+last run left (its device, its interventions): no second copy of the model, and no other
+thread ever touches its weights or its switches. A job runs when no request waits; between
+two of its forwards (`check`), a request for the same model, device and interventions is
+run at once (the window stays live), and any other stops the job (its result would not
+belong to the window any more).
+
 A language model's run tells how far it is (`progress`: each block of the forward pass, each
 generated token) and can be stopped there: by `cancel` (the Stop button), or because a newer
 request is waiting (its result would be dropped anyway); `cancelled` then says so.
@@ -13,6 +20,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,11 +71,30 @@ class Cancelled(Exception):
     """Raised in a run's progress callback: the run stops there."""
 
 
+class JobStopped(Exception):
+    """Raised by a job's `check`: a request that changes the model, its device or its
+    interventions is waiting, a newer job took the slot, or the app closes."""
+
+
+@dataclass
+class Job:
+    """Work on the window's model: `work(session, check)` on the worker thread, calling
+    `check()` between forwards; `deliver(result)` gets the result on the GUI thread (a
+    JobStopped when it stopped; a ModelMessage when the model refused the input)."""
+    slot: str
+    preset: str
+    untrained: bool
+    interventions: dict
+    work: Callable[[Session, Callable[[], None]], Any]
+    deliver: Callable[[Any], None]
+
+
 class Runner(QtCore.QObject):
     finished = QtCore.Signal(object, object, dict)  # Request, Trace, timings
     failed = QtCore.Signal(object, object)  # Request, ModelMessage (a str) for the user
     progress = QtCore.Signal(object, str, int, int)  # Request, stage, done, total
     cancelled = QtCore.Signal(object)  # Request: stopped between two steps
+    job_done = QtCore.Signal(object, object)  # Job, its result
 
     def __init__(self) -> None:
         super().__init__()
@@ -79,6 +106,8 @@ class Runner(QtCore.QObject):
         self._untrained = False  # how the session was loaded
         self._dtype: str | None = None  # the dtype the last request asked for
         self._cancel_id = -1  # the request to stop at its next step
+        self._jobs: dict[str, Job] = {}  # waiting, one per slot (the newest)
+        self._job: Job | None = None  # running
         self._thread = threading.Thread(target=self._loop, name="model-worker", daemon=True)
         self._thread.start()
 
@@ -86,6 +115,17 @@ class Runner(QtCore.QObject):
         with self._wake:
             self._pending = request  # replaces any request not yet started
             self._wake.notify()
+
+    def submit_job(self, job: Job) -> None:
+        """Run `job` when no request waits; it replaces the job of its slot not yet started
+        (and stops the one running at its next check)."""
+        with self._wake:
+            self._jobs[job.slot] = job
+            self._wake.notify()
+
+    def busy_with_jobs(self) -> bool:
+        with self._wake:
+            return bool(self._jobs) or self._job is not None
 
     def cancel(self, request_id: int) -> None:
         """Stop that request's run at its next step (a block, a token): `cancelled`."""
@@ -106,12 +146,71 @@ class Runner(QtCore.QObject):
         torch.set_num_threads(1)
         while True:
             with self._wake:
-                while self._pending is None and not self._stopping:
+                while self._pending is None and not self._jobs and not self._stopping:
                     self._wake.wait()
                 if self._stopping:
                     return
                 request, self._pending = self._pending, None
-            self._handle(request)
+                job = None
+                if request is None:
+                    job = self._job = self._jobs.pop(next(iter(self._jobs)))
+            if request is not None:
+                self._handle(request)
+            else:
+                try:
+                    self._run_job(job)
+                finally:
+                    self._job = None
+
+    def _run_job(self, job: Job) -> None:
+        session = self.session
+        if session is None or session.preset.name != job.preset or \
+                self._untrained != job.untrained:
+            self.job_done.emit(job, JobStopped("the window runs another model now"))
+            return
+        device = session.device
+
+        def ready() -> None:  # the session as the job needs it (a request may change it)
+            session.progress, session.generate = None, 0
+            session.set_interventions(**job.interventions)
+
+        def check() -> None:
+            with self._wake:
+                newer = self._jobs.get(job.slot)
+                pending = self._pending
+                if self._stopping or newer is not None:
+                    raise JobStopped("a newer job")
+                if pending is not None and not self._compatible(pending, job):
+                    raise JobStopped("a new run of the window")
+                if pending is not None:
+                    self._pending = None
+            if pending is not None:  # the same model and settings: run it now, go on
+                self._handle(pending)
+                if self.session is not session or session.device != device:
+                    raise JobStopped("the model moved")
+                ready()
+
+        try:
+            ready()
+            result = job.work(session, check)
+        except JobStopped as stopped:
+            result = stopped
+        except (InputError, CheckpointError) as error:
+            result = said(error)
+        except Exception as error:  # keep the app alive whatever the model does
+            traceback.print_exc()
+            result = said(f"the model failed: {type(error).__name__}: {error}")
+        self.job_done.emit(job, result)
+
+    def _compatible(self, request: Request, job: Job) -> bool:
+        """Whether `request` runs on the session as the job uses it."""
+        try:
+            device = resolve_device(request.device)
+        except InputError:
+            return False
+        return request.preset == job.preset and request.untrained == job.untrained and \
+            device == str(self.session.device) and (request.interventions or {}) == \
+            (job.interventions or {}) and request.ready is None
 
     def _handle(self, request: Request) -> None:
         try:

@@ -26,7 +26,7 @@ from models.trace import Trace
 from .compare import VIEWS, DiffTrace, change_one_word, positions, shapes_agree
 from .i18n import say, tr, translate_message
 from .labels import axis_labels
-from .runner import Request, Runner
+from .runner import Job, Request, Runner
 
 
 class RunFailed(RuntimeError):
@@ -118,6 +118,7 @@ class AppState(QtCore.QObject):
         self.runner.failed.connect(self._on_failure)
         self.runner.progress.connect(self._on_progress)
         self.runner.cancelled.connect(self._on_cancelled)
+        self.runner.job_done.connect(self._job_done)
 
     # -- inputs ----------------------------------------------------------------
     def set_preset(self, name: str, value: Any = None) -> None:
@@ -410,6 +411,21 @@ class AppState(QtCore.QObject):
                                    self.chat, self._newest_residual,
                                    self.input_b if self.compare else None, self.dtype))
         return self._next_id
+
+    def run_on_model(self, slot: str, work, deliver) -> bool:
+        """`work(session, check)` on the model's worker thread, with the session of the run
+        on screen (its preset, device and interventions; `check()` between forwards lets the
+        window's runs through); `deliver(result)` here with the result. False (nothing
+        asked) when nothing has run yet."""
+        shown = self.shown
+        if shown is None:
+            return False
+        self.runner.submit_job(Job(slot, shown.preset, shown.untrained,
+                                   dict(shown.interventions or {}), work, deliver))
+        return True
+
+    def _job_done(self, job: Job, result) -> None:
+        job.deliver(result)
 
     def settled(self) -> bool:
         """The newest request has been answered: its trace painted, or its failure told."""

@@ -48,7 +48,8 @@ def attend(
     plan = patch_plan()
     if plan is not None:  # activation patching: q, k, v of some heads replaced
         q, k, v = (plan.heads(key, site, t, windows) for key, t in zip("qkv", (q, k, v)))
-        n = max(q.shape[0], k.shape[0])  # (cross-attention: one side copied already)
+        # (cross-attention: one side copied already; a patched v alone: q and k follow it)
+        n = max(q.shape[0], k.shape[0], v.shape[0])
         q, k, v = (t if t.shape[0] == n else t.repeat(n // t.shape[0], 1, 1, 1)
                    for t in (q, k, v))
     if causal and window and window < k.shape[-2] and keep_weights is None:

@@ -638,3 +638,75 @@ def path_patch(session, clean: Any, corrupt: Any, sender: tuple[str, int],
     final.add(part, r_site, 0, r_head, None, plan.kept[(part, r_site)])
     logits = _run(session, pair, pair.corrupt, final)
     return float(_score(_metric(logits, targets), m_clean, m_corrupt)[0])
+
+
+def _senders(session, receiver_site: str) -> list[str]:
+    """The attention sites before `receiver_site`, in the order the model runs them."""
+    order, sites = _order(session), session.model.describe_sites()
+    return [s for s in order[:order.index(receiver_site)] if s in sites]
+
+
+def path_sweep(session, clean: Any, corrupt: Any, receiver: tuple[str, int], part: str,
+               targets=None, progress=None, senders: list[str] | None = None) -> PatchResult:
+    """`path_patch` for every head of every attention site before the receiver (or of the
+    sites `senders` only), into the receiver head's `part`: rows the sender sites, columns
+    their heads (sweep "path"). One site's heads share two forwards (one copy of the
+    corrupted input per head); `progress(done, total)` after each forward may raise."""
+    if part not in PARTS:
+        raise InputError("part '{part}'? choose q, k or v", part=part)
+    r_site, r_head = receiver
+    _check_name(session, part, r_site, r_head)
+    before = _senders(session, r_site)
+    for site in senders or []:
+        _check_name(session, "out", site, 0)
+        if site not in before:
+            raise InputError("the receiver '{receiver}' must come after the sender "
+                             "'{sender}'", receiver=r_site, sender=site)
+    senders = [s for s in before if senders is None or s in senders]
+    if not senders:
+        raise InputError("no attention site comes before '{receiver}': nothing can send to "
+                         "it", receiver=r_site)
+    pair = prepare(session, clean, corrupt)
+    kept, targets, m_clean, m_corrupt = _baseline(
+        session, pair, {("out", s) for s in senders}, targets)
+    frozen, _ = _capture(session, pair, "corrupt", {"write"})
+    order, sites, stacks = _order(session), session.model.describe_sites(), \
+        _stacks(session.model)
+    stack_of = {p: stack for stack, points in stacks.items() for p in points}
+    most = max(sites[s]["heads"] for s in senders)
+    found: dict[tuple[str, int], float] = {}
+    total = 2 * len(senders)
+    if progress is not None:
+        progress(0, total)
+    for i, site in enumerate(senders):
+        heads = sites[site]["heads"]
+        plan = Plan({(part, r_site)}, copies=heads)
+        between = order[order.index(site) + 1: order.index(r_site)]
+        for h in range(heads):
+            plan.add("out", site, h, h, None, kept[("out", site)])
+            for point in between:
+                if ("write", point) in frozen:
+                    plan.add("write", point, h, None, None, frozen[("write", point)])
+        _run(session, pair, pair.corrupt, plan)
+        if progress is not None:
+            progress(2 * i + 1, total)
+        received = plan.kept[(part, r_site)]
+        per = received.shape[0] // heads  # a Swin site's windows (else 1)
+        final = Plan(copies=heads)
+        for h in range(heads):
+            final.add(part, r_site, h, r_head, None, received[h * per:(h + 1) * per])
+        logits = _run(session, pair, pair.corrupt, final).expand(heads, -1)
+        for h, score in enumerate(_score(_metric(logits, targets), m_clean, m_corrupt)):
+            found[(site, h)] = float(score)
+        if progress is not None:
+            progress(2 * i + 2, total)
+    cells = []
+    for site in senders:
+        for h in range(most):
+            cells.append(dict(sweep="path", layer=_layer(site), head=h, position=None,
+                              site=site, point=None, receiver=r_site, receiver_head=r_head,
+                              part=part, score=found.get((site, h), float("nan"))))
+    scores = np.array([c["score"] for c in cells], np.float32).reshape(len(senders), most)
+    rows = [_site_label(session, stacks, stack_of[s], s) for s in senders]
+    return PatchResult("path", targets, _target_names(session, targets), m_clean, m_corrupt,
+                       rows, [str(h) for h in range(most)], scores, cells)

@@ -1671,6 +1671,58 @@ offset →</source>
         <source>{model}: its weights are stored in {stored}, so it computes in float32 ({dtype} keeps only weights stored in {dtype})</source>
         <translation>{model}：它的权重以 {stored} 存储，所以用 float32 计算（{dtype} 只保持以 {dtype} 存储的权重）</translation>
     </message>
+    <message>
+        <source>path: each earlier head into one head&apos;s q, k or v</source>
+        <translation>路径：每个更早的头进入一个头的 q、k 或 v</translation>
+    </message>
+    <message>
+        <source>rows: sender layer</source>
+        <translation>行：发送者所在层</translation>
+    </message>
+    <message>
+        <source>columns: sender head</source>
+        <translation>列：发送者头</translation>
+    </message>
+    <message>
+        <source>into head</source>
+        <translation>进入头</translation>
+    </message>
+    <message>
+        <source>the receiver: the head whose queries, keys or values get each earlier head&apos;s clean output</source>
+        <translation>接收者：其查询、键或值接收每个更早的头的干净输出的那个头</translation>
+    </message>
+    <message>
+        <source>This model has no head after another one: nothing to patch a path into.</source>
+        <translation>这个模型中没有位于另一个头之后的头：没有可以修补路径的目标。</translation>
+    </message>
+    <message>
+        <source>{n} heads off</source>
+        <translation>关闭了 {n} 个头</translation>
+    </message>
+    <message>
+        <source>into {site} head {head}&apos;s {part}</source>
+        <translation>进入 {site} 头 {head} 的 {part}</translation>
+    </message>
+    <message>
+        <source>with {n} heads off, as the window&apos;s run</source>
+        <translation>关闭了 {n} 个头，与窗口的运行相同</translation>
+    </message>
+    <message>
+        <source>path patching changes only what the receiver reads: the sender head is selected; its score is in the read-out</source>
+        <translation>路径修补只改变接收者读到的内容：已选中发送者头；它的分数显示在读数中</translation>
+    </message>
+    <message>
+        <source>A − B: {layers} layers × {heads} heads of {kind}, one scale for all — red: A higher, blue: B higher, full colour at ±{peak:.3g} (larger matrices: the largest difference of each block); the table: A&apos;s figure minus B&apos;s, the roles A&apos;s</source>
+        <translation>A − B：{kind} 的 {layers} 层 × {heads} 个头，共用一个色标 — 红：A 更高，蓝：B 更高，±{peak:.3g} 处为满色（较大的矩阵：每块中差值最大者）；表格：A 的数值减去 B 的，角色为 A 的</translation>
+    </message>
+    <message>
+        <source>A − B is not shown here: a lens&apos;s top tokens and probabilities do not subtract — this is A&apos;s run. </source>
+        <translation>这里不显示 A − B：透镜的最可能词元和概率不能相减 — 这是 A 的运行。</translation>
+    </message>
+    <message>
+        <source>A − B is not drawn here (a line&apos;s width or a heat cannot be negative): these are A&apos;s weights; the Attention tab shows A − B.</source>
+        <translation>这里不绘制 A − B（线宽或热度不能为负）：这些是 A 的权重；注意力标签页显示 A − B。</translation>
+    </message>
 </context>
 <context>
     <name>models</name>
@@ -2761,6 +2813,10 @@ offset →</source>
     <message>
         <source>{file}: &apos;dtype&apos; must be one of {choices}, not {json}</source>
         <translation>{file}：&apos;dtype&apos; 必须是 {choices} 之一，而不是 {json}</translation>
+    </message>
+    <message>
+        <source>no attention site comes before &apos;{receiver}&apos;: nothing can send to it</source>
+        <translation>&apos;{receiver}&apos; 之前没有注意力位置：没有什么能发送给它</translation>
     </message>
 </context>
 </TS>

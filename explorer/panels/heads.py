@@ -15,6 +15,7 @@ from models.sites import token_layout
 from models.trace import Trace
 
 from ..analyst import Request
+from ..compare import runs_of
 from ..i18n import tr
 from ..labels import axis_labels, picture, query_heat
 from ..state import Selection
@@ -273,9 +274,20 @@ class HeadsPanel(Panel):
         super().__init__(state, parent)
         self.lines = HeadLines()
         self.images = HeadImages()
-        self.stack = QtWidgets.QStackedLayout(self)
+        pages = QtWidgets.QWidget()
+        self.stack = QtWidgets.QStackedLayout(pages)
         self.stack.addWidget(self.lines)
         self.stack.addWidget(self.images)
+        # compare mode's A − B: lines and heat cannot be negative; said, and A is drawn
+        self.note = QtWidgets.QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #b00000")
+        self.note.hide()
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.note)
+        layout.addWidget(pages, 1)
         self.lines.hovered.connect(self._hovered)
         self.request = Request("heads", lambda: self.state.trace)
 
@@ -284,10 +296,19 @@ class HeadsPanel(Panel):
 
     def retranslate(self) -> None:
         self.images.selected = -1  # titles again, in the new language
+        self._note()
 
     def update_trace(self, trace: Trace) -> None:
         self.stack.setCurrentWidget(self.lines if token_layout(trace.meta) == "text"
                                     else self.images)
+        self._note()
+
+    def _note(self) -> None:
+        on = self.state.trace is not None and runs_of(self.state.trace) is not None
+        self.note.setText(tr("A − B is not drawn here (a line's width or a heat cannot be "
+                             "negative): these are A's weights; the Attention tab shows "
+                             "A − B.") if on else "")
+        self.note.setVisible(on)
 
     def _hovered(self, query: int) -> None:
         if not self.request.computing():  # (the lines shown meanwhile may be another run's)
@@ -301,6 +322,8 @@ class HeadsPanel(Panel):
 
     def update_selection(self, sel: Selection) -> None:
         trace = self.state.trace
+        runs = runs_of(trace)
+        trace = trace if runs is None else runs[0]  # (A's: said in the note)
         if token_layout(trace.meta) == "text":
             if self._shown != (sel.site,):
                 self._shown = (sel.site,)
@@ -314,7 +337,7 @@ class HeadsPanel(Panel):
                     return weights, strongest_links(weights) if thinned else None
 
                 ready = all(trace.has_head_matrix(site, "weights", h) for h in range(heads))
-                self.request.ask(trace, self._shown, job,
+                self.request.ask(self.state.trace, self._shown, job,
                                  lambda result: self._arrived(trace, site, result), ready)
             self.lines.set_query(sel.query, sel.head)
             return

@@ -18,6 +18,7 @@ from models.sites import kind_of
 from models.trace import Trace
 
 from ..analyst import Request
+from ..compare import runs_of
 from ..i18n import bound, tr
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
@@ -230,8 +231,10 @@ class LensPanel(Panel):
         grid = self.result["grid"] if self.result is not None and \
             self.result.get("trace") == id(trace) else None
         rows = list(self.visible_rows()) if rows == "visible" else rows
+        runs = runs_of(trace)  # A − B: a lens reads one run (its top tokens do not subtract)
+        read = trace if runs is None else runs[0]
         self.request.ask(trace, ("lens", position, target, minus, rows is None),
-                         lambda: {**compute(session, trace, position, grid, target, minus,
+                         lambda: {**compute(session, read, position, grid, target, minus,
                                             rows), "trace": id(trace)},
                          self.draw, ready=False)
 
@@ -325,9 +328,12 @@ class LensPanel(Panel):
         self._draw_choices(result)
         self._draw_heads(result)
         notes = "; ".join(f"{k}: {v}" for k, v in result["notes"].items())
-        self.caption.setText(tr("the model's read-out at every point of its residual stream; "
-                                "colour: the probability of each position's prediction")
-                             + (f" ({notes})" if notes else ""))
+        said = tr("the model's read-out at every point of its residual stream; colour: the "
+                  "probability of each position's prediction") + (f" ({notes})" if notes else "")
+        if trace is not None and runs_of(trace) is not None:
+            said = tr("A − B is not shown here: a lens's top tokens and probabilities do not "
+                      "subtract — this is A's run. ") + said
+        self.caption.setText(said)
         if not grid["filled"].all() and trace is not None and \
                 result.get("trace") == id(trace):
             self.ask(trace, rows=None)  # the rest of the grid, the rows in view kept

@@ -14,15 +14,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from models.analysis import site_overview
+from models.analysis import head_figures, site_overview
 from models.head_roles import PRIORITY, head_scores, roles, session_scores
 from models.sites import KINDS
 from models.trace import Trace
 
 from ..analyst import Request, analyst
+from ..compare import runs_of, signed_levels
 from ..i18n import tr
 from ..state import Selection
-from ..widgets.matrix_view import PROBABILITY
+from ..widgets.matrix_view import PROBABILITY, SIGNED
 from ..widgets.plots import focus_rect, still
 from ..zoom import font as zoom_font
 from .base import Panel
@@ -83,6 +84,38 @@ def head_roles_of(session, trace: Trace, sites: list[str]) -> dict:
     return out
 
 
+def signed_thumbnail(matrix: np.ndarray, size: int) -> np.ndarray:
+    """(size, size) picture of a signed matrix, NOT scaled (the thumbnails of A − B share
+    one scale): each block's value of the largest magnitude; smaller: cells repeated."""
+    rows = (np.arange(size) * matrix.shape[0] // size)
+    cols = (np.arange(size) * matrix.shape[1] // size)
+    hi = np.maximum.reduceat(np.maximum.reduceat(matrix, rows, axis=0), cols, axis=1)
+    lo = np.minimum.reduceat(np.minimum.reduceat(matrix, rows, axis=0), cols, axis=1)
+    return np.where(hi >= -lo, hi, lo).astype(np.float32)
+
+
+def difference_overview(a: Trace, b: Trace, site: str, window: int, size: int
+                        ) -> tuple[np.ndarray, list[dict]]:
+    """Compare mode's A − B of `site_overview`: each head's thumbnail of W_A − W_B, and
+    each statistic of A minus the same statistic of B."""
+    heads = a.meta["sites"][site]["heads"]
+    pictures = np.zeros((heads, size, size), np.float32)
+    stats = []
+    for head in range(heads):
+        wa, wb = _weights(a, site, head), _weights(b, site, head)
+        shown = (wa - wb)[min(window, wa.shape[0] - 1)] if wa.ndim == 3 else wa - wb
+        pictures[head] = signed_thumbnail(shown, size)
+        fa, fb = head_figures(a, site, head, wa), head_figures(b, site, head, wb)
+        stats.append({k: (fa[k] - fb[k] if k != "head" else fa[k]) for k in fa})
+    return pictures, stats
+
+
+def _weights(trace: Trace, site: str, head: int) -> np.ndarray:
+    from models.analysis import _head_weights
+
+    return _head_weights(trace, site, head)
+
+
 class ModelPanel(Panel):
     name = "model"
     title = "Model view"
@@ -93,6 +126,9 @@ class ModelPanel(Panel):
         self.plot = still(self.canvas.addPlot(), axes=True)
         self.mosaic = pg.ImageItem()
         self.mosaic.setLookupTable(PROBABILITY.getLookupTable(nPts=256))
+        self._signed = False  # the mosaic's colours: A − B's diverging scale
+        self.levels: tuple[float, float] = (0, 1)
+        self.mosaic_data: np.ndarray | None = None  # what the mosaic shows (tests read it)
         self.plot.addItem(self.mosaic)
         self.focus = focus_rect(self.plot)
         # while a long run's overview computes: said on the plot, no empty axes and no
@@ -172,7 +208,13 @@ class ModelPanel(Panel):
         self.heads = max(trace.meta["sites"][s]["heads"] for s in self.sites)
         self._shown = (kind, window)
         sites = list(self.sites)
-        job = lambda: [site_overview(trace, site, window, THUMB) for site in sites]  # noqa: E731
+        runs = runs_of(trace)
+        if runs is None:
+            job = lambda: [site_overview(trace, site, window, THUMB)  # noqa: E731
+                           for site in sites]
+        else:  # compare mode's A − B: of each run's matrices and figures
+            job = lambda: [difference_overview(*runs, site, window, THUMB)  # noqa: E731
+                           for site in sites]
         if all(f"{site}/weights" in trace.records for site in sites):
             self._paint(kind, job())  # a small run: its matrices are at hand
             return
@@ -229,12 +271,28 @@ class ModelPanel(Panel):
                 self.table.setItem(row, 6, RoleItem(None, 0.0))  # (until they come)
         self.table.setSortingEnabled(True)
         self._fit_table()
-        self.mosaic.setImage(mosaic, autoLevels=False, levels=(0, 1))
+        difference = runs_of(self.state.trace) is not None
+        if difference != self._signed:  # compare mode's A − B: diverging, centred on 0
+            self._signed = difference
+            self.mosaic.setLookupTable((SIGNED if difference else PROBABILITY)
+                                       .getLookupTable(nPts=256))
+        self.levels = signed_levels(mosaic) if difference else (0, 1)
+        self.mosaic_data = mosaic
+        self.mosaic.setImage(mosaic, autoLevels=False, levels=self.levels)
         self._ask_roles(kind)
         self.plot.getAxis("left").setTicks(
             [[(i * step + THUMB / 2, f"L{i}") for i in range(len(self.sites))], []])
         self.plot.getAxis("bottom").setTicks(
             [[(h * step + THUMB / 2, f"h{h}") for h in range(self.heads)], []])
+        if difference:
+            self.caption.setText(tr("A − B: {layers} layers × {heads} heads of {kind}, one "
+                                    "scale for all — red: A higher, blue: B higher, full "
+                                    "colour at ±{peak:.3g} (larger matrices: the largest "
+                                    "difference of each block); the table: A's figure minus "
+                                    "B's, the roles A's").format(
+                layers=len(self.sites), heads=self.heads, kind=tr(KINDS[kind].title),
+                peak=self.levels[1]))
+            return
         self.caption.setText(tr("{layers} layers × {heads} heads of {kind} — each "
                                 "thumbnail scaled to its maximum (larger matrices: the maximum "
                                 "of each block); click one to select it everywhere").format(
@@ -250,8 +308,10 @@ class ModelPanel(Panel):
         if trace is None:
             return
         session, sites = session_for(self.state, trace), list(self.sites)
+        runs = runs_of(trace)
+        read = trace if runs is None else runs[0]  # (A − B: a head's role is A's)
         self.roles_request.ask(trace, ("roles", kind),
-                               lambda: head_roles_of(session, trace, sites),
+                               lambda: head_roles_of(session, read, sites),
                                self._draw_roles, ready=False)
 
     def _draw_roles(self, found: dict) -> None:

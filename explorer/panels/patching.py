@@ -1,14 +1,17 @@
 """Activation patching (models/patching.py): the clean input is A, the corrupted one B (compare
 mode, the same token count). A sweep patches each activation of one kind — the residual stream,
 an attention or MLP output, a head — from the clean run into the corrupted one, and scores how
-much of the clean answer comes back (0: corrupted, 1: clean), as a heatmap.
+much of the clean answer comes back (0: corrupted, 1: clean), as a heatmap. The path sweep
+patches each earlier head's output only into one receiver head's queries, keys or values.
 
-The sweep runs on the analyst thread, with a session of its own (the worker's session carries
-the window's interventions and its Stop; a sweep must not see either), newest request wins,
-with a progress bar from its first second and Cancel. A cancelled sweep leaves the result
-before it on screen, marked. Clicking a cell selects its layer, head and position everywhere
-and shows that one patched run in every panel (the state's `show_patched`; the window's
-banner leads back). The last results stay in a list to step back to.
+A sweep runs on the model's own worker thread, on the session of the window's run (its
+device, the heads switched off and the other interventions: explorer/runner.py `Job`), so
+the model is never held twice; the window's own runs go through between two of its forwards.
+The newest request wins, with a progress bar from its first second and Cancel. A cancelled
+sweep leaves the result before it on screen, marked. Clicking a cell selects its layer, head
+and position everywhere and shows that one patched run in every panel (the state's
+`show_patched`; the window's banner leads back). The last results stay in a list to step
+back to.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from models.trace import Trace
 from ..analyst import Request
 from ..compare import positions
 from ..i18n import bind, bound, said, tr, translate_message
+from ..runner import JobStopped
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
 from .base import Panel
@@ -33,12 +37,14 @@ HISTORY = 8  # results kept to step back to
 # what a sweep's rows and columns are
 AXES = {"resid": ("rows: layer", "columns: position"), "attn": ("rows: layer", "columns: position"),
         "mlp": ("rows: layer", "columns: position"), "heads": ("rows: layer", "columns: head"),
-        "heads-by-pos": ("rows: layer and head", "columns: position")}
+        "heads-by-pos": ("rows: layer and head", "columns: position"),
+        "path": ("rows: sender layer", "columns: sender head")}
 SWEEP_WORDS = {"resid": "residual stream (layer × position)",
                "attn": "attention outputs (layer × position)",
                "mlp": "MLP outputs (layer × position)",
                "heads": "heads (every position)",
-               "heads-by-pos": "heads × position"}
+               "heads-by-pos": "heads × position",
+               "path": "path: each earlier head into one head's q, k or v"}
 
 
 class Stopped(Exception):
@@ -48,23 +54,6 @@ class Stopped(Exception):
 class _Relay(QtCore.QObject):
     """Progress from the analyst thread, queued to the GUI thread."""
     moved = QtCore.Signal(int, int, int)  # job, done, total
-
-
-_SESSIONS: dict[tuple, Any] = {}  # (preset, untrained) -> a Session of the patching panels
-_SESSIONS_LOCK = threading.Lock()
-
-
-def session_of(preset: str, untrained: bool) -> Any:
-    """The patching session of `preset` (loaded once, on the analyst thread; the last one
-    only: a model is held twice at most)."""
-    from models.session import load_preset
-
-    with _SESSIONS_LOCK:
-        key = (preset, untrained)
-        if key not in _SESSIONS:
-            _SESSIONS.clear()
-            _SESSIONS[key] = load_preset(preset, "cpu", untrained=untrained)
-        return _SESSIONS[key]
 
 
 class PatchingPanel(Panel):
@@ -77,8 +66,18 @@ class PatchingPanel(Panel):
         self.caption.setTextFormat(QtCore.Qt.PlainText)
         self.caption.setWordWrap(True)
         self.sweep_box = QtWidgets.QComboBox()
-        for kind in patching.SWEEPS:
+        for kind in (*patching.SWEEPS, "path"):
             self.sweep_box.addItem(kind, kind)
+        self.sweep_box.currentIndexChanged.connect(self._kind_changed)
+        # path patching: the receiver head and which of its inputs
+        self.receiver_box = QtWidgets.QComboBox()
+        bind(self.receiver_box, "setToolTip", "the receiver: the head whose queries, keys or "
+             "values get each earlier head's clean output")
+        self.part_box = QtWidgets.QComboBox()
+        for part in patching.PARTS:
+            self.part_box.addItem(part, part)
+        self.part_box.setCurrentIndex(1)  # keys: the induction head's
+        self._receivers: tuple = ()  # the sites the receiver box lists
         self.target_a = QtWidgets.QLineEdit()
         self.target_b = QtWidgets.QLineEdit()
         bind(self.target_a, "setPlaceholderText", "clean answer")
@@ -107,14 +106,14 @@ class PatchingPanel(Panel):
         self.heatmap.setMinimumHeight(40)
         self.heatmap.hovered.connect(self._hovered)
         self.heatmap.clicked.connect(self._clicked)
-        for box in (self.sweep_box, self.history):  # narrow enough for a tab at 200%
+        for box in (self.sweep_box, self.history, self.receiver_box):  # (a tab at 200%)
             box.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
             box.setMinimumContentsLength(6)
         for edit in (self.target_a, self.target_b):
             edit.setMinimumWidth(40)
         grid = QtWidgets.QGridLayout()  # one control a row: the tab wraps, never scrolls
         words = [bound(QtWidgets.QLabel(), text) for text in
-                 ("Sweep", "metric: logit of", "Results")]
+                 ("Sweep", "metric: logit of", "Results", "into head")]
         for label in words:
             label.setWordWrap(True)
         targets = QtWidgets.QHBoxLayout()
@@ -125,13 +124,19 @@ class PatchingPanel(Panel):
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.progress, 1)
+        path = QtWidgets.QHBoxLayout()
+        path.addWidget(self.receiver_box, 1)
+        path.addWidget(self.part_box)
+        self.path_row = (words[3], self.receiver_box, self.part_box)
         grid.addWidget(words[0], 0, 0)
         grid.addWidget(self.sweep_box, 0, 1)
-        grid.addWidget(words[1], 1, 0)
-        grid.addLayout(targets, 1, 1)
-        grid.addLayout(buttons, 2, 0, 1, 2)
-        grid.addWidget(words[2], 3, 0)
-        grid.addWidget(self.history, 3, 1)
+        grid.addWidget(words[3], 1, 0)
+        grid.addLayout(path, 1, 1)
+        grid.addWidget(words[1], 2, 0)
+        grid.addLayout(targets, 2, 1)
+        grid.addLayout(buttons, 3, 0, 1, 2)
+        grid.addWidget(words[2], 4, 0)
+        grid.addWidget(self.history, 4, 1)
         grid.setColumnStretch(1, 1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -152,6 +157,7 @@ class PatchingPanel(Panel):
         state.compare_changed.connect(self._inputs_changed)
         # a new result stops a sweep of the old inputs, shown or not
         state.trace_changed.connect(self._overtaken)
+        self._kind_changed()
         self.retranslate()
 
     # -- what can run ------------------------------------------------------------------
@@ -177,6 +183,34 @@ class PatchingPanel(Panel):
                       "both.").format(a=positions(a), b=positions(b))
         return ""
 
+    def _kind_changed(self, *_) -> None:
+        for widget in self.path_row:
+            widget.setVisible(self.sweep_box.currentData() == "path")
+
+    def _fill_receivers(self, trace: Trace | None) -> None:
+        """Every head of every attention site but the first, as site · head (the choice
+        kept where the new trace has it)."""
+        sites = tuple((site, int(info.get("heads", 0))) for site, info in
+                      (trace.meta.get("sites", {}) if trace is not None else {}).items())
+        if sites == self._receivers:
+            return
+        self._receivers = sites
+        chosen = self.receiver_box.currentData()
+        self.receiver_box.blockSignals(True)
+        self.receiver_box.clear()
+        for site, heads in sites[1:]:
+            for h in range(heads):
+                self.receiver_box.addItem(f"{site} · {h}", (site, h))
+        found = self.receiver_index(chosen)
+        self.receiver_box.setCurrentIndex(found if found >= 0 else 0)
+        self.receiver_box.blockSignals(False)
+
+    def receiver_index(self, receiver) -> int:
+        """The receiver box's row of (site, head), -1 if none (findData cannot compare a
+        tuple)."""
+        items = [self.receiver_box.itemData(i) for i in range(self.receiver_box.count())]
+        return items.index(receiver) if receiver in items else -1
+
     def retranslate(self) -> None:
         for i in range(self.sweep_box.count()):
             kind = self.sweep_box.itemData(i)
@@ -198,6 +232,7 @@ class PatchingPanel(Panel):
         self._caption()
 
     def update_trace(self, trace: Trace) -> None:
+        self._fill_receivers(self.state.trace_a)
         self._caption()
 
     def _overtaken(self, _trace) -> None:
@@ -215,37 +250,48 @@ class PatchingPanel(Panel):
         if pair is None:
             self._caption()
             return
+        kind = self.sweep_box.currentData()
+        receiver, part = self.receiver_box.currentData(), self.part_box.currentData()
+        if kind == "path" and receiver is None:
+            self.status.setText(tr("This model has no head after another one: nothing to "
+                                   "patch a path into."))
+            return
         if self._stop is not None:
             self._stop.set()
         clean, corrupt = pair
-        kind = self.sweep_box.currentData()
         texts = (self.target_a.text().strip(), self.target_b.text().strip())
-        preset, untrained = self.state.shown.preset, self.state.untrained
+        shown = self.state.shown
+        preset, untrained = shown.preset, shown.untrained
+        interventions = dict(shown.interventions or {})
         job = self._job = next(self._jobs)
         stop = self._stop = threading.Event()
         relay = self.relay
         self._ticket_input = self._inputs_now()
 
-        def told(done: int, total: int) -> None:
-            if stop.is_set():
-                raise Stopped
-            relay.moved.emit(job, done, total)
-
-        def work() -> dict:
-            try:
-                session = session_of(preset, untrained)
+        def work(session, check) -> dict:
+            def told(done: int, total: int) -> None:
+                check()  # (the window's runs go through here)
                 if stop.is_set():
                     raise Stopped
+                relay.moved.emit(job, done, total)
+
+            try:
+                told(0, 0)
                 targets = None
                 if any(texts):
                     defaults = patching.default_targets(session, clean, corrupt)
                     targets = tuple(patching.target_id(session, t) if t else d
                                     for t, d in zip(texts, defaults))
-                result = patching.sweep(session, clean, corrupt, kind, targets=targets,
-                                        progress=told)
+                if kind == "path":
+                    result = patching.path_sweep(session, clean, corrupt, tuple(receiver),
+                                                 part, targets=targets, progress=told)
+                else:
+                    result = patching.sweep(session, clean, corrupt, kind, targets=targets,
+                                            progress=told)
                 return {"job": job, "result": result, "clean": clean, "corrupt": corrupt,
-                        "preset": preset, "untrained": untrained}
-            except Stopped:
+                        "preset": preset, "untrained": untrained,
+                        "interventions": interventions, "device": str(session.device)}
+            except (Stopped, JobStopped):
                 return {"job": job, "stopped": True}
             except (InputError, CheckpointError) as error:
                 return {"job": job, "error": said(error)}
@@ -256,7 +302,8 @@ class PatchingPanel(Panel):
         self.progress.show()
         self.cancel_button.setEnabled(True)
         self.run_button.setEnabled(False)
-        self.request.ask(self.state.trace_a, (job,), work, self._done, ready=False)
+        self.request.ask(self.state.trace_a, (job,), work, self._done, ready=False,
+                         elsewhere=self.state.run_on_model)
 
     def cancel(self) -> None:
         if self._job:
@@ -286,7 +333,11 @@ class PatchingPanel(Panel):
         self.progress.setFormat(tr("patched runs: {done} of {total}").format(
             done=done, total=total))
 
-    def _done(self, outcome: dict) -> None:
+    def _done(self, outcome: Any) -> None:
+        if not isinstance(outcome, dict):  # the worker stopped it: the window moved on
+            if self._job:
+                self._stopped(tr("overtaken by a new input: the sweep stopped"))
+            return
         if outcome["job"] != self._job:
             return  # cancelled or overtaken: told already
         self._job = 0
@@ -309,7 +360,13 @@ class PatchingPanel(Panel):
     # -- the result ----------------------------------------------------------------------
     def _label(self, outcome: dict) -> str:
         result = outcome["result"]
-        return f"{result.sweep} · {result.target_names[0]} − {result.target_names[1]}"
+        sweep = result.sweep
+        if sweep == "path":
+            cell = result.cells[0]
+            sweep += f" → {cell['receiver']} · {cell['receiver_head']} {cell['part']}"
+        off = len(outcome.get("interventions", {}).get("heads_off", []))
+        heads = " · " + tr("{n} heads off").format(n=off) if off else ""
+        return f"{sweep} · {result.target_names[0]} − {result.target_names[1]}{heads}"
 
     def _fill_history(self) -> None:
         self.history.blockSignals(True)
@@ -333,8 +390,15 @@ class PatchingPanel(Panel):
                                            a=result.target_names[0],
                                            b=result.target_names[1], clean=result.clean,
                                            corrupt=result.corrupt)
+        if result.sweep == "path":
+            cell = result.cells[0]
+            title += " · " + tr("into {site} head {head}'s {part}").format(
+                site=cell["receiver"], head=cell["receiver_head"], part=cell["part"])
         rows, columns = AXES[result.sweep]
         title += f" · {tr(rows)}, {tr(columns)}"
+        off = outcome.get("interventions", {}).get("heads_off", [])
+        if off:
+            title += " · " + tr("with {n} heads off, as the window's run").format(n=len(off))
         if self.marked:
             title = f"[{self.marked}] {title}"
         self.status.setText(self.marked)
@@ -360,6 +424,10 @@ class PatchingPanel(Panel):
         if cell is None or cell.get("score") != cell.get("score"):  # NaN: nothing patched
             return
         self.select_cell(cell)
+        if cell.get("sweep") == "path":  # (one head's q, k or v: no run of its own to show)
+            self.status.setText(tr("path patching changes only what the receiver reads: the "
+                                   "sender head is selected; its score is in the read-out"))
+            return
         self.show_patched(cell)
 
     def select_cell(self, cell: dict) -> None:
@@ -384,13 +452,11 @@ class PatchingPanel(Panel):
         if outcome is None:
             return
         clean, corrupt = outcome["clean"], outcome["corrupt"]
-        preset, untrained = outcome["preset"], outcome["untrained"]
         plain = {k: v for k, v in cell.items() if k != "score"}
 
-        def work() -> Any:
+        def work(session, check) -> Any:
             try:
-                return patching.patched_run(session_of(preset, untrained), clean, corrupt,
-                                            plain)
+                return patching.patched_run(session, clean, corrupt, plain)
             except (InputError, CheckpointError) as error:
                 return said(error)
 
@@ -399,18 +465,20 @@ class PatchingPanel(Panel):
                 return  # the inputs on screen changed meanwhile: not their patched run
             if isinstance(found, Trace):
                 self.state.show_patched(found, cell)
-            else:
+            elif not isinstance(found, JobStopped):
                 self.status.setText(translate_message(found))
 
         self.shown_request.ask(self.state.trace_a, ("patched", id(cell)), work, draw,
-                               ready=False)
+                               ready=False, elsewhere=self.state.run_on_model)
 
     def current(self, outcome: dict) -> bool:
-        """The result is of the run on screen: its preset and both of its inputs (by
-        identity: a trace's id may be reused once it is freed, an input held here is not)."""
+        """The result is of the run on screen: its preset, its interventions and both of its
+        inputs (by identity: a trace's id may be reused once it is freed, an input held here
+        is not)."""
         shown = self.state.shown
         return shown is not None and shown.preset == outcome["preset"] and \
-            shown.input is outcome["clean"] and shown.input_b is outcome["corrupt"]
+            shown.input is outcome["clean"] and shown.input_b is outcome["corrupt"] and \
+            dict(shown.interventions or {}) == outcome.get("interventions", {})
 
     def update_selection(self, selection: Selection) -> None:
         pass

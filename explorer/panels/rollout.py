@@ -15,6 +15,7 @@ from models.analysis import prefix_tokens, rollout, swin_rollout
 from models.sites import kind_of, token_layout
 from models.trace import Trace
 
+from ..compare import runs_of, signed_levels
 from ..i18n import bind, bound, tr
 from ..labels import picture
 from ..state import Selection
@@ -97,23 +98,30 @@ class RolloutPanel(Panel):
         self.discard_label.setVisible(vit)
         g = trace.meta["patch_grid"][1]
         self.picture.set_image(picture(trace), g)
+        runs = runs_of(trace)  # compare mode's A − B: rollout(A) − rollout(B)
         if vit:
-            self.result = rollout([trace[f"{s}/weights"] for s in rollout_sites(trace)],
-                                  fusion, discard)
+            def of(t: Trace) -> np.ndarray:
+                return rollout([t[f"{s}/weights"] for s in rollout_sites(t)], fusion, discard)
             labels = trace.meta["tokens"]
-            self.matrix.set_matrix(self.result, labels, labels,
-                                   tr("rollout over {blocks} blocks").format(
-                                       blocks=len(rollout_sites(trace)))
-                                   + f" [{len(labels)}×{len(labels)}]",
+            title = tr("rollout over {blocks} blocks").format(
+                blocks=len(rollout_sites(trace))) + f" [{len(labels)}×{len(labels)}]"
+            rows = cols = labels
+        else:
+            def of(t: Trace) -> np.ndarray:
+                return swin_rollout(t, fusion)
+            rows = cols = None
+        self.result = of(trace) if runs is None else of(runs[0]) - of(runs[1])
+        if not vit:
+            n = self.result.shape[1]
+            rows = [str(i) for i in range(self.result.shape[0])]
+            cols = [str(i) for i in range(n)]
+            title = tr("last-stage tokens ← stage-0 tokens") + f" [{self.result.shape[0]}×{n}]"
+        if runs is None:
+            self.matrix.set_matrix(self.result, rows, cols, title,
                                    levels=(0, float(self.result.max())))
         else:
-            self.result = swin_rollout(trace, fusion)
-            n = self.result.shape[1]
-            self.matrix.set_matrix(self.result, [str(i) for i in range(self.result.shape[0])],
-                                   [str(i) for i in range(n)],
-                                   tr("last-stage tokens ← stage-0 tokens")
-                                   + f" [{self.result.shape[0]}×{n}]",
-                                   levels=(0, float(self.result.max())))
+            self.matrix.set_matrix(self.result, rows, cols, "A − B  ·  " + title, signed=True,
+                                   levels=signed_levels(self.result))
         self.update_selection(self.state.selection)
 
     def update_selection(self, sel: Selection) -> None:

@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from models.sites import token_layout
 from models.trace import Trace
 
+from ..compare import signed_levels
 from ..i18n import bound, tr
 from ..labels import axis_labels, block_name, window_token_at, window_token_cell
 from ..state import Selection
@@ -221,9 +222,14 @@ class WindowsPanel(Panel):
                              tr("mask, window {window} (grey: other region)").format(
                                  window=sel.window),
                              signed=True, levels=(-1, 1), blocked=blocked)
-        self.weights.set_matrix(weights, labels, labels,
-                                tr("weights, window {window}, head {head}").format(
-                                    window=sel.window, head=sel.head), blocked=blocked)
+        title = tr("weights, window {window}, head {head}").format(window=sel.window,
+                                                                   head=sel.head)
+        if trace.meta.get("compare"):  # compare mode's A − B: signed, centred on 0
+            self.weights.set_matrix(weights, labels, labels, "A − B  ·  " + title,
+                                    blocked=blocked, signed=True,
+                                    levels=signed_levels(weights))
+        else:
+            self.weights.set_matrix(weights, labels, labels, title, blocked=blocked)
 
     def _draw_focus(self, trace: Trace, sel: Selection) -> None:
         g = self.geometry

@@ -104,6 +104,44 @@ def test_patch_refuses_inputs_of_different_lengths_in_one_line(capsys):
                   PATCH_CORRUPT, "--sweep", "heads", "--targets", "sing"])
     assert stopped.value.code == 2
     assert "give two targets as A,B" in capsys.readouterr().err
+
+
+def test_patch_path_prints_one_senders_score_and_a_sweep_of_them(capsys):
+    """--sweep path: one sender head's score into the receiver's keys equals
+    models.patching.path_patch; without --sender every earlier head is a cell."""
+    import json
+
+    from models.patching import path_patch
+    from models.session import load_preset
+
+    common = ["patch", "--preset", "induction", "--clean", PATCH_CLEAN, "--corrupt",
+              PATCH_CORRUPT, "--sweep", "path", "--receiver", "layers.1.attn:1", "--part",
+              "k", "--json"]
+    assert cli.main(common + ["--sender", "layers.0.attn:1"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    session = load_preset("induction")
+    expected = path_patch(session, PATCH_CLEAN, PATCH_CORRUPT, ("layers.0.attn", 1),
+                          ("layers.1.attn", 1), "k")
+    assert one["score"] == pytest.approx(expected, abs=1e-6) and one["score"] > 0.2
+    assert one["sender"] == ["layers.0.attn", 1] and one["receiver"] == ["layers.1.attn", 1]
+    assert one["part"] == "k" and len(one["cells"]) == 1
+    assert cli.main(common) == 0
+    every = json.loads(capsys.readouterr().out)
+    assert every["rows"] == ["0"] and every["columns"] == ["0", "1"]
+    scores = {c["head"]: c["score"] for c in every["cells"]}
+    assert scores[1] == pytest.approx(expected, abs=1e-6)
+    assert scores[0] == pytest.approx(path_patch(
+        session, PATCH_CLEAN, PATCH_CORRUPT, ("layers.0.attn", 0), ("layers.1.attn", 1),
+        "k"), abs=1e-6)
+    # the user's mistakes: one line each, exit code 2
+    assert cli.main(common[:-5] + ["--json"]) == 2
+    assert "--sweep path needs --receiver" in capsys.readouterr().err
+    assert cli.main(common[:-6] + ["heads", "--part", "k"]) == 2
+    assert "go with --sweep path" in capsys.readouterr().err
+    assert cli.main(common + ["--sender", "layers.1.attn:0"]) == 2
+    assert "must come after the sender" in capsys.readouterr().err
+
+
 def test_corpus_writes_a_folder_and_refuses_bad_input_in_one_line(tmp_path, capsys):
     """`corpus`: a summary line on stdout (the bar on stderr), the folder's files; a source
     without the field and --workers without --ray are one line each, exit code 2."""

@@ -200,6 +200,83 @@ def test_the_induction_sweep_finds_the_previous_token_and_induction_heads(sessio
     assert through_keys > 10 * abs(P.path_patch(session, *INDUCTION, other, induction, "k"))
 
 
+def independent_path_score(session, clean, corrupt, sender, receiver, part, targets):
+    """The corrupted run with the receiver head's q, k or v computed from a stream where
+    only the sender head's output is the clean run's: the corrupted stream entering the
+    receiver's layer plus (clean − corrupted sender head output) @ W_O. By hooks on the
+    model's own modules (the induction preset: attention only, so nothing else lies
+    between the two; RoPE acts per head after the projection, so replacing the head's
+    columns of k_proj's output replaces its k)."""
+    model = session.model
+    pair = P.prepare(session, clean, corrupt)
+    (s_site, s_head), (r_site, r_head) = sender, receiver
+    dh = model.describe_sites()[s_site]["head_dim"]
+    s_cols, r_cols = (slice(h * dh, (h + 1) * dh) for h in (s_head, r_head))
+    o_proj = model.get_submodule(s_site).o_proj
+    r_block = model.get_submodule(r_site.rsplit(".", 1)[0])
+    seen: dict = {}
+    hooks = [o_proj.register_forward_pre_hook(
+                 lambda m, args: seen.__setitem__("o", args[0].detach().clone())),
+             r_block.register_forward_pre_hook(
+                 lambda m, args: seen.__setitem__("x", args[0].detach().clone()))]
+    clean_logits = _logits(session, pair, pair.clean)
+    clean_o = seen["o"]
+    corrupt_logits = _logits(session, pair, pair.corrupt)
+    corrupt_o, stream = seen["o"], seen["x"]
+    for hook in hooks:
+        hook.remove()
+    w = o_proj.weight[:, s_cols]  # (D, dh)
+    stream = stream + (clean_o[..., s_cols] - corrupt_o[..., s_cols]) @ w.T
+    projection = getattr(r_block.attn, f"{part}_proj")
+    with torch.inference_mode():
+        received = projection(r_block.norm1(stream))[..., r_cols]
+
+    def swap(module, args, out):
+        out = out.clone()
+        out[..., r_cols] = received
+        return out
+    hook = projection.register_forward_hook(swap)
+    patched = _logits(session, pair, pair.corrupt)
+    hook.remove()
+    a, b = targets
+    m = [float(v[a] - v[b]) for v in (clean_logits, corrupt_logits, patched)]
+    return (m[2] - m[1]) / (m[0] - m[1])
+
+
+@pytest.mark.parametrize("part", P.PARTS)
+def test_path_patching_equals_the_receiver_fed_a_stream_with_only_the_sender_clean(
+        sessions, part):
+    """Every layer-0 head into each layer-1 head's q, k or v: path_patch and the batched
+    path_sweep both equal the independent computation; on keys, the previous-token head
+    into the induction head scores high and the other layer-0 head about nothing."""
+    session = sessions("induction")
+    targets = P.default_targets(session, *INDUCTION)
+    for r_head in range(2):
+        receiver = ("layers.1.attn", r_head)
+        swept = P.path_sweep(session, *INDUCTION, receiver, part)
+        assert swept.rows == ["0"] and swept.columns == ["0", "1"]
+        assert swept.targets == targets
+        for cell in swept.cells:
+            sender = (cell["site"], cell["head"])
+            expected = independent_path_score(session, *INDUCTION, sender, receiver, part,
+                                              targets)
+            assert cell["score"] == pytest.approx(expected, abs=1e-5)
+            assert P.path_patch(session, *INDUCTION, sender, receiver, part) == \
+                pytest.approx(expected, abs=1e-5)
+    if part == "k":
+        k = P.path_sweep(session, *INDUCTION, ("layers.1.attn", 1), "k").scores[0]
+        assert k[1] > 0.4 and abs(k[0]) < 0.01
+
+
+def test_path_sweep_refuses_a_receiver_with_no_sender(sessions):
+    session = sessions("induction")
+    with pytest.raises(InputError, match="no attention site comes before"):
+        P.path_sweep(session, *INDUCTION, ("layers.0.attn", 0), "k")
+    with pytest.raises(InputError, match="after the sender"):
+        P.path_sweep(session, *INDUCTION, ("layers.1.attn", 0), "k",
+                     senders=["layers.1.attn"])
+
+
 def test_path_patching_checks_its_heads(sessions):
     session = sessions("induction")
     with pytest.raises(InputError, match="after the sender"):

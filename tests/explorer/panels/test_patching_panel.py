@@ -87,23 +87,108 @@ def test_a_cancelled_sweep_keeps_the_previous_result_marked(explorer):
     assert panel.run_button.isEnabled()
 
 
-def test_a_new_input_overtakes_a_sweep(explorer, monkeypatch):
+def test_a_new_input_overtakes_a_sweep_and_the_window_stays_live(explorer, monkeypatch):
+    """The sweep runs on the model's worker thread: a new input B is run between two of its
+    forwards (painted while the sweep still runs), and that stops the sweep."""
     import threading
 
     from explorer.panels import patching as tab
 
-    go, real = threading.Event(), tab.session_of
-    monkeypatch.setattr(tab, "session_of", lambda *args: (go.wait(30), real(*args))[1])
+    seen = {"forwards": 0}
+    started = threading.Event()
+
+    def endless(session, clean, corrupt, kind, targets=None, progress=None):
+        started.set()
+        while True:  # a sweep that never ends by itself: stopped through its progress
+            progress(seen["forwards"], 10**6)
+            seen["forwards"] += 1
+            threading.Event().wait(0.005)  # (the worker yields between two "forwards")
+
+    monkeypatch.setattr(tab.patching, "sweep", endless)
     panel = explorer.window.panels["patching"]
     panel.sweep_box.setCurrentIndex(panel.sweep_box.findData("resid"))
-    panel.run()  # held on the analyst thread until the new input has been painted
-    explorer.set_input_b("happy dog run park green tree big bird sing rain happy cat swim "
-                         "lake green")
-    explorer.state.settle(60)
-    go.set()
+    panel.run()
+    assert started.wait(60)
+    new_b = "happy dog run park green tree big bird sing rain happy cat swim lake green"
+    explorer.set_input_b(new_b)
     explorer.wait()
+    assert explorer.state.trace_b.meta["input"] == new_b  # run while the sweep held the thread
     assert panel.result is None and "overtaken" in panel.status.text()
     assert not panel.progress.isVisible()
+
+
+def test_a_sweep_uses_the_windows_session_and_its_switched_off_heads(explorer, monkeypatch):
+    """No second copy of the model: the sweep runs on the worker's own session. A head
+    switched off in the window changes the sweep, which then equals the command line's
+    with the same --intervention."""
+    import json
+
+    from explorer import cli
+    from explorer.panels import patching as tab
+
+    used = []
+    real = tab.patching.sweep
+    monkeypatch.setattr(tab.patching, "sweep",
+                        lambda session, *a, **k: (used.append(session), real(session, *a, **k))[1])
+    panel = explorer.window.panels["patching"]
+    sweep(panel, explorer, "heads-by-pos")
+    plain = panel.result["result"].scores
+    assert used == [explorer.state.runner.session]
+    explorer.state.toggle_head("layers.0.attn", 1)
+    explorer.wait()
+    sweep(panel, explorer, "heads-by-pos")
+    off = panel.result
+    assert off["interventions"] == {"heads_off": [["layers.0.attn", 1]]}
+    assert used[-1] is used[0]
+    assert np.abs(off["result"].scores - plain).max() > 0.05
+    assert "1 heads off" in panel.history.itemText(0)
+    capsys_out = []
+    monkeypatch.setattr("builtins.print", lambda *a, **k: capsys_out.append(a[0]))
+    assert cli.main(["patch", "--preset", "induction", "--clean", CLEAN, "--corrupt", CORRUPT,
+                     "--sweep", "heads-by-pos", "--intervention", "head_off=layers.0.attn:1",
+                     "--json"]) == 0
+    expected = json.loads(capsys_out[-1])
+    np.testing.assert_allclose(off["result"].scores.ravel(),
+                               [np.nan if c["score"] is None else c["score"]
+                                for c in expected["cells"]], atol=1e-5)
+    # a patched run of that result has the head off too
+    row, col = np.unravel_index(int(np.nanargmax(off["result"].scores)),
+                                off["result"].scores.shape)
+    panel.heatmap.clicked.emit(int(row), int(col))
+    explorer.wait()
+    assert explorer.trace.meta["interventions"] == {"heads_off": [["layers.0.attn", 1]]}
+
+
+def test_a_path_sweep_shows_each_earlier_head_into_the_chosen_receiver(make_explorer):
+    """Path patching in the tab: every layer-0 head into layer 1 head 1's keys, the
+    engine's scores (models.patching.path_sweep on a session of its own), the
+    previous-token head's high."""
+    from tests.models.test_patching import INDUCTION
+
+    explorer = make_explorer("induction")
+    explorer.set_input(INDUCTION[0])
+    explorer.set_compare(True, INDUCTION[1])
+    explorer.wait()
+    explorer.show("patching")
+    panel = explorer.window.panels["patching"]
+    panel.sweep_box.setCurrentIndex(panel.sweep_box.findData("path"))
+    assert panel.receiver_box.isVisibleTo(panel)
+    assert [panel.receiver_box.itemData(i) for i in range(panel.receiver_box.count())] == \
+        [("layers.1.attn", 0), ("layers.1.attn", 1)]
+    panel.receiver_box.setCurrentIndex(panel.receiver_index(("layers.1.attn", 1)))
+    panel.part_box.setCurrentIndex(panel.part_box.findData("k"))
+    panel.run()
+    explorer.wait()
+    expected = patching.path_sweep(load_preset("induction", "cpu"), *INDUCTION,
+                                   ("layers.1.attn", 1), "k")
+    np.testing.assert_allclose(panel.heatmap.data, expected.scores, atol=1e-5)
+    assert panel.heatmap.data[0, 1] > 0.4  # the previous-token head, through the keys
+    assert list(panel.heatmap.row_labels) == expected.rows == ["0"]
+    assert "layers.1.attn head 1's k" in panel.heatmap.title
+    panel.heatmap.clicked.emit(0, int(np.argmax(expected.scores[0])))
+    explorer.wait()
+    assert explorer.state.selection.site == "layers.0.attn"
+    assert explorer.state.patched is None  # (no run of its own: the receiver's input only)
 
 
 def test_different_token_counts_say_both(explorer):
