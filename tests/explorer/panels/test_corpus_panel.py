@@ -5,6 +5,7 @@ is not a result, a damaged file or a result of another model is said in one line
 import json
 import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -117,19 +118,35 @@ def test_the_embedding_is_attentionviz_then_pca_of_the_selected_head(make_explor
     # the keys were moved onto the queries: one cloud, not two
     query = panel.points.role[shown["index"]]
     assert np.linalg.norm(xy[query].mean(0) - xy[~query].mean(0)) < 1e-6
-    # the scatter items draw those coordinates, each item one colour
-    def drawn():
-        return [np.c_[item.getData()] for item in panel.scatters]
+    # the one scatter item draws those coordinates, each point with its colour's brush
+    scatter = panel.scatter
+    np.testing.assert_allclose(np.c_[scatter.getData()], xy)
 
-    for c, points in enumerate(drawn()):
-        np.testing.assert_allclose(points.reshape(-1, 2), xy[panel.colours == c])
-    # by role: the queries in one item (green), the keys in another (pink)
+    def colours() -> list[tuple]:
+        return [tuple(b.color().getRgb()[:3]) for b in scatter.data["brush"]]
+
+    palette = panel._palette()
+    assert colours() == [palette[c] for c in panel.colours]
+    # each point's symbol is its brush's in pyqtgraph's atlas (found once per brush here)
+    atlas = scatter.fragmentAtlas
+    for brush in {id(b): b for b in scatter.data["brush"]}.values():
+        (expected_rect,) = atlas[[(scatter.opts["symbol"], scatter.opts["size"],
+                                   scatter.opts["pen"], brush)]]
+        mine = np.array([b is brush for b in scatter.data["brush"]])
+        rects = scatter.data["sourceRect"][mine]
+        assert {tuple(r) for r in rects.tolist()} == {tuple(expected_rect)}
+    # by role: the queries green, the keys pink; both on screen
     panel.colour_box.setCurrentIndex(panel.colour_box.findData("query or key"))
     e.paint()
-    queries, keys = drawn()[:2]
-    np.testing.assert_allclose(queries, xy[query])
-    np.testing.assert_allclose(keys, xy[~query])
-    assert panel.scatters[0].opts["brush"].color() != panel.scatters[1].opts["brush"].color()
+    expected = [(31, 158, 137) if q else (214, 39, 120) for q in query]
+    assert colours() == expected
+    image = panel.embed_plot.grab().toImage()
+    pixels = Counter(image.pixelColor(x, y).getRgb()[:3] for x in range(image.width())
+                     for y in range(image.height()))
+    background = np.array(pixels.most_common(1)[0][0])
+    for colour in ((31, 158, 137), (214, 39, 120)):  # drawn at alpha 200 over the background
+        blended = (np.array(colour) * 200 + background * 55) / 255
+        assert min(np.abs(np.array(p) - blended).sum() for p in pixels) < 12
 
 
 def test_pointing_at_a_point_says_its_input_and_token_as_text(make_explorer, result):
