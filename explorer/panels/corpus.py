@@ -337,7 +337,7 @@ class CorpusPanel(Panel):
             result = CorpusResult(folder)
         except CorpusError as error:
             self.tell(error.message)
-            return str(error.message)
+            return error.message  # (a str that keeps its template: said in either language)
         if self.result is not None:
             self.result.close()
         self.result = result
@@ -362,6 +362,25 @@ class CorpusPanel(Panel):
         self._draw_map()
         self._ask_head()
         return ""
+
+    def session_state(self) -> dict | None:
+        """What a saved session keeps of this tab: the open result's folder (absolute), the
+        selected head (by its site) and statistic; None when no result is open."""
+        if self.result is None:
+            return None
+        return {"folder": str(self.result.folder.resolve()),
+                "site": self.result.layers[self.layer]["site"], "head": self.head,
+                "statistic": self.statistic()}
+
+    def restore(self, saved: dict) -> None:
+        """A session's head and statistic on the result just opened (ones it does not
+        have are left as opening chose)."""
+        index = self.stat_box.findData(saved.get("statistic"))
+        if index >= 0:
+            self.stat_box.setCurrentIndex(index)
+        rows = self._site_rows()
+        if saved.get("site") in rows and saved.get("head") is not None:
+            self.select_head(rows[saved["site"]], int(saved["head"]))
 
     def _caption_result(self) -> None:
         result = self.result
