@@ -11,7 +11,9 @@
                             stored in that dtype compute in, as --dtype; absent: float32)
      "tour": {"lang": "en", "step": 4} or null,
      "compare": {"input": {"text": …} or {"image_png": …}, "view": "A-B"},   (compare mode)
-     "model": {"source": "/path/to/folder", "arch": null}}   (an opened model only)
+     "model": {"source": "/path/to/folder", "arch": null},   (an opened model only)
+     "corpus": {"folder": "/path/to/result", "site": …, "head": 3, "statistic": "entropy"}}
+                                                     (a corpus result open in the Corpus tab)
 
 A decoding step is the selection's query at a decoder site. The whole file is checked before
 anything changes (a model folder it names is opened last, once nothing else can refuse it):
@@ -20,6 +22,8 @@ preset, site, head, panel or tour language, or holding an image that does not de
 over 25 million pixels, or asking for a continuation longer than MAX_GENERATE tokens is a
 SessionError with one clear message, and the app stays as it was;
 so does one whose input the model refuses (it runs first, before anything else is applied).
+A corpus result folder that is gone or cannot be read is not a refusal: the status bar says
+so in one line, and the rest of the session is on screen.
 """
 from __future__ import annotations
 
@@ -40,7 +44,7 @@ from models.presets import find, get_preset, preset_names
 from models.session import site_heads
 from models.tasks.digits import MAX_PIXELS, open_image
 
-from .i18n import said
+from .i18n import said, say
 from .session_schema import VERSION, check
 from .state import RunFailed
 from .tour import languages, load_tour
@@ -90,6 +94,8 @@ def capture(explorer) -> dict:
             compare = None
     sel = state.selection
     tour = explorer.window.tour_player
+    corpus = explorer.window.panels["corpus"].session_state() \
+        if "corpus" in explorer.window.panels else None
     return {"app": "transformer-explorer", "version": VERSION, "preset": preset,
             "device": state.device.split(":")[0], "input": user_input,
             "selection": {"site": sel.site, "head": sel.head, "window": sel.window,
@@ -99,6 +105,7 @@ def capture(explorer) -> dict:
             "chat": chat, "dtype": dtype,
             "tour": {"lang": tour.lang, "step": tour.index} if tour is not None else None,
             **({"compare": compare} if compare is not None else {}),
+            **({"corpus": corpus} if corpus is not None else {}),
             **({"model": {"source": get_preset(preset).source,
                           "arch": get_preset(preset).source_arch}}
                if get_preset(preset).source else {})}
@@ -286,8 +293,26 @@ def apply(explorer, data: dict) -> None:
             pass  # the input changed the sequence length: nothing to point at
     elif selection.get("locked"):
         explorer.select(locked=True)  # a lock with no cell is a lock too
+    if data.get("corpus"):
+        open_corpus(explorer, data["corpus"])
     if data.get("panel"):
         explorer.show(data["panel"])
     tour = data.get("tour")
     if tour:
         explorer.tour(tour["lang"]).go(tour["step"], apply_state=False)
+
+
+def open_corpus(explorer, corpus: dict) -> None:
+    """The session's corpus result in the Corpus tab, its head and statistic chosen; a
+    folder that is gone or cannot be read: one line in the status bar, and nothing else
+    changes (the session goes on)."""
+    window = explorer.window
+    panel = window.panels["corpus"]
+    why = panel.open(corpus["folder"])
+    if why:
+        window.show_message(say("the session's corpus result was not opened: {reason}",
+                                reason=why))
+        return
+    window.tabs.setTabVisible(window.tabs.indexOf(window.pages["corpus"]), True)
+    panel.restore(corpus)
+    explorer.wait()

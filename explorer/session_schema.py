@@ -64,6 +64,7 @@ def whole(what: str) -> str:
 MODEL = "{file}: 'model' must name a folder (source) and, for a timm file, its variant (arch)"
 NOT_SESSION = "{file} is not a Transformer Explorer session"
 HEADS_OFF = "{file}: heads_off must be a list of [site, head] pairs"
+CORPUS = "{file}: 'corpus' must name a corpus result's folder"
 
 
 def text_or_image(value: dict, _) -> bool:
@@ -123,6 +124,14 @@ SCHEMA: tuple[Field, ...] = (
           default="en", choices="languages"),
     Field("tour.step", "{file}: the tour has {tour_steps} steps, not {nth}",
           high="last_tour_step"),  # (the context's, of the language above)
+    # the corpus result open in the Corpus tab (a folder gone since is said when it opens,
+    # and the rest of the session still loads)
+    Field("corpus", CORPUS, (dict,), absent=NULL),
+    Field("corpus.folder", CORPUS, (str,), required=True),
+    Field("corpus.site", "{file}: corpus 'site' must be a site's name", (str,), absent=NULL),
+    Field("corpus.head", whole("corpus 'head'"), (int,), absent=NULL, low=0),
+    Field("corpus.statistic", "{file}: corpus 'statistic' must be a statistic's name",
+          (str,), absent=NULL),
     # against the model: a folder the file names is opened first (the context's message)
     Field("preset", "{file} names an unknown preset {text!r} (known: {choices})",
           choices="presets", model=True),

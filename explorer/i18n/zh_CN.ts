@@ -1723,6 +1723,26 @@ offset →</source>
         <source>A − B is not drawn here (a line&apos;s width or a heat cannot be negative): these are A&apos;s weights; the Attention tab shows A − B.</source>
         <translation>这里不绘制 A − B（线宽或热度不能为负）：这些是 A 的权重；注意力标签页显示 A − B。</translation>
     </message>
+    <message>
+        <source>UMAP (needs umap-learn)</source>
+        <translation>UMAP（需要 umap-learn）</translation>
+    </message>
+    <message>
+        <source>{seconds} s</source>
+        <translation>{seconds} 秒</translation>
+    </message>
+    <message>
+        <source>UMAP cancelled: nothing drawn yet</source>
+        <translation>UMAP 已取消：尚未绘制任何嵌入</translation>
+    </message>
+    <message>
+        <source>UMAP cancelled; shown, the embedding before:</source>
+        <translation>UMAP 已取消；显示的是之前的嵌入：</translation>
+    </message>
+    <message>
+        <source>the session&apos;s corpus result was not opened: {reason}</source>
+        <translation>会话中的语料结果未能打开：{reason}</translation>
+    </message>
 </context>
 <context>
     <name>models</name>
@@ -2817,6 +2837,22 @@ offset →</source>
     <message>
         <source>no attention site comes before &apos;{receiver}&apos;: nothing can send to it</source>
         <translation>&apos;{receiver}&apos; 之前没有注意力位置：没有什么能发送给它</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;corpus&apos; must name a corpus result&apos;s folder</source>
+        <translation>{file}：&apos;corpus&apos; 必须指明一个语料结果的文件夹</translation>
+    </message>
+    <message>
+        <source>{file}: corpus &apos;site&apos; must be a site&apos;s name</source>
+        <translation>{file}：corpus 的 &apos;site&apos; 必须是一个注意力位置的名称</translation>
+    </message>
+    <message>
+        <source>{file}: corpus &apos;head&apos; must be a whole number ≥ 0, not {json}</source>
+        <translation>{file}：corpus 的 &apos;head&apos; 必须是 ≥ 0 的整数，而不是 {json}</translation>
+    </message>
+    <message>
+        <source>{file}: corpus &apos;statistic&apos; must be a statistic&apos;s name</source>
+        <translation>{file}：corpus 的 &apos;statistic&apos; 必须是一个统计量的名称</translation>
     </message>
 </context>
 </TS>

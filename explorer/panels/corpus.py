@@ -12,13 +12,18 @@ Three views of the same heads over thousands of inputs:
   or role. Pointing at a point says its input and token; clicking it opens that input live,
   with the head and the token selected.
 
-Queries over the Parquet files and the embedding run on the analyst thread (newest request
-wins); the GUI thread only draws. A hidden panel asks for nothing.
+Queries over the Parquet files run on the analyst thread, the embeddings on a thread of their
+own (UMAP takes minutes; the other panels' jobs do not wait for it), newest request wins; the
+GUI thread only draws. A UMAP shows its progress and can be cancelled: the embedding shown
+before stays, marked as such. Each head's embedding is kept (the last EMBEDDINGS), so going
+back to a head draws it at once. A hidden panel asks for nothing.
 """
 from __future__ import annotations
 
+import time
 import weakref
 import zlib
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +37,9 @@ from ..i18n import bound, say, tr, translate_message
 from ..state import Selection
 from ..text import plain, tip
 from ..zoom import pt
+from . import corpus_result
 from .base import Panel
-from .corpus_result import CorpusError, CorpusResult, embed, umap_available
+from .corpus_result import CorpusError, CorpusResult
 
 BINS = 40
 COLOURS = ("position", "token", "query or key")
@@ -45,6 +51,71 @@ PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 1
            (255, 187, 120), (152, 223, 138)]
 GREY = (190, 190, 190)
 STEPS = 16  # position colours: steps of viridis
+EMBEDDINGS = 24  # heads whose embedding is kept (without their vectors: ~1 MB each)
+
+
+class PaletteScatter(pg.ScatterPlotItem):
+    """One scatter item whose points each take one of a few brushes (a palette's), with one
+    symbol, size and pen. pyqtgraph finds each point's place in its symbol atlas with a key
+    made per point, in Python (0.2 s for 40,000 points); here it is found once per brush
+    and spread with numpy."""
+
+    _deferred = False
+
+    def set_points(self, x: np.ndarray, y: np.ndarray, palette: np.ndarray,
+                   colours: np.ndarray) -> None:
+        """The points, point i with brush `palette[colours[i]]` (an object array of
+        QBrushes, made once)."""
+        if len(x) and len(x) == len(self.data):
+            # as many points as before (a head's sample is --points of each role): the
+            # record array is reused (setData makes a new one, its object fields filled
+            # one by one: 45 ms for 40,000 points on a busy machine)
+            self.data["x"], self.data["y"] = x, y
+            self.data["item"][...] = None
+            self.prepareGeometryChange()
+            self.informViewBoundsChanged()
+            self.bounds = [None, None]
+        else:
+            self._deferred = True
+            try:
+                self.setData(x=x, y=y)
+            finally:
+                self._deferred = False
+        self.data["brush"] = palette[colours]  # (setData's brush list goes in item by item)
+        self._place(np.arange(len(palette)), palette, colours)
+        self.sigPlotChanged.emit(self)
+
+    def _place(self, kinds: np.ndarray, brushes, which: np.ndarray,
+               rows: np.ndarray | None = None) -> None:
+        """Each point's place in the atlas: its brush is brushes[which[i]]."""
+        styles = [(self.opts["symbol"], self.opts["size"], self.opts["pen"], brushes[k])
+                  for k in kinds]
+        rects = np.array([tuple(c) for c in self.fragmentAtlas[styles]],
+                         dtype=self.data["sourceRect"].dtype) if styles else \
+            np.zeros(0, self.data["sourceRect"].dtype)
+        if rows is None:
+            self.data["sourceRect"] = rects[which] if len(which) else 0
+        else:
+            self.data["sourceRect"][rows] = rects[which]
+        self._maybeRebuildAtlas()
+        self._updateMaxSpotSizes(data=self.data)
+        self.invalidate()
+
+    def updateSpots(self, dataSet=None) -> None:
+        """After a change of size (the zoom): the brushes grouped by identity. (Symbol, size
+        and pen are the item's, never a point's.)"""
+        if self._deferred:
+            return
+        if (dataSet is not None and dataSet is not self.data) or \
+                not (self.opts["pxMode"] and self.opts["useCache"]):
+            super().updateSpots(dataSet)
+            return
+        rows = np.flatnonzero(self.data["sourceRect"]["w"] == 0)
+        brushes = self.data["brush"][rows]
+        ids = np.fromiter(map(id, brushes), np.int64, len(rows))
+        _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+        unique = [b if b is not None else self.opts["brush"] for b in brushes[first]]
+        self._place(np.arange(len(unique)), unique, inverse.reshape(-1), rows)
 
 
 class CellImage(pg.ImageItem):
@@ -72,7 +143,12 @@ class CorpusPanel(Panel):
         self.result: CorpusResult | None = None
         self.layer, self.head = 0, 0  # the head selected here
         self.points = None  # its sample (corpus_result.Points)
-        self.shown_points: dict | None = None  # {"index", "xy", "method"}: drawn
+        # drawn: {"index", "xy", "method", "layer", "head"}
+        self.shown_points: dict | None = None
+        self.embedded: OrderedDict = OrderedDict()  # (layer, head, method) -> embedding
+        self.distributions: OrderedDict = OrderedDict()  # (layer, head, statistic) -> values
+        self.cancelled = False  # the embedding shown is the one before a cancelled UMAP
+        self._asked_at = 0.0
         self.values = np.zeros(0)  # its distribution of the chosen statistic
         self.pending: dict | None = None  # an input opened from a point: its selection
         self._head_stale = False  # asked while hidden: asked again when shown
@@ -95,6 +171,12 @@ class CorpusPanel(Panel):
         self.stat_label = bound(QtWidgets.QLabel(), "statistic:")
         self.colour_label = bound(QtWidgets.QLabel(), "colour:")
         self.projection_label = bound(QtWidgets.QLabel(), "projection:")
+        # a UMAP's progress (busy: umap-learn does not say how far it is) and its Cancel
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(12)
+        self.cancel_button = QtWidgets.QPushButton()
+        self.cancel_button.clicked.connect(self.cancel_embedding)
         map_controls, embed_controls = QtWidgets.QHBoxLayout(), QtWidgets.QHBoxLayout()
         for row, label, box in ((map_controls, self.stat_label, self.stat_box),
                                 (embed_controls, self.colour_label, self.colour_box),
@@ -105,6 +187,12 @@ class CorpusPanel(Panel):
             row.addWidget(box)
         map_controls.addStretch(1)
         embed_controls.addStretch(1)
+        progress_row = QtWidgets.QHBoxLayout()
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.cancel_button)
+        self.progress_row = (self.progress, self.cancel_button)
+        for widget in self.progress_row:
+            widget.hide()
         # the map: layers (rows, top first) × heads
         self.map_plot = pg.PlotWidget()
         self.map_plot.setMenuEnabled(False)
@@ -137,13 +225,11 @@ class CorpusPanel(Panel):
         self.embed_plot.setAspectLocked(True)
         self.embed_plot.getAxis("left").hide()
         self.embed_plot.getAxis("bottom").hide()
-        # one item per colour, each with one brush: pyqtgraph's fast path (a brush per point
-        # cost 0.7 s for 40,000 points, one brush per item a few ms)
-        self.scatters = [pg.ScatterPlotItem(size=5, pen=None, symbol="o", antialias=False)
-                         for _ in range(max(STEPS, len(PALETTE) + 1, 2))]
-        for item in self.scatters:
-            self.embed_plot.addItem(item)
-        self.colours = np.zeros(0, int)  # per drawn point: its colour (its item)
+        # one item, created once: each point's brush from the palette's (made once)
+        self.scatter = PaletteScatter(size=5, pen=None, symbol="o", antialias=False,
+                                      pxMode=True)
+        self.embed_plot.addItem(self.scatter)
+        self.colours = np.zeros(0, int)  # per drawn point: its colour in the palette
         self.marker = pg.ScatterPlotItem(size=14, pen=pg.mkPen((0, 0, 0), width=2),
                                          brush=None, symbol="o")
         self.embed_plot.addItem(self.marker)
@@ -163,6 +249,7 @@ class CorpusPanel(Panel):
         left.addWidget(self.hist_plot, 2)
         right = QtWidgets.QVBoxLayout()
         right.addLayout(embed_controls)
+        right.addLayout(progress_row)
         right.addWidget(self.embed_caption)
         right.addWidget(self.embed_plot, 1)
         right.addWidget(self.hover_line)
@@ -175,8 +262,8 @@ class CorpusPanel(Panel):
         layout.addWidget(self.caption)
         layout.addLayout(row, 1)
         self.hist_request = Request("corpus-hist", lambda: self.result)
-        self.embed_request = Request("corpus-embed", lambda: self.result)
-        self._brushes: dict[tuple, QtGui.QBrush] = {}
+        self.embed_request = Request("corpus-embed", lambda: self.result, thread="corpus")
+        self._brushes: dict[tuple, np.ndarray] = {}  # palette -> its QBrushes
         state.trace_changed.connect(self._apply_pending)
         state.input_changed.connect(self._input_changed)
         self.retranslate()
@@ -193,10 +280,13 @@ class CorpusPanel(Panel):
             box.setCurrentIndex(index)
             box.blockSignals(False)
         model = self.projection_box.model()
-        model.item(1).setEnabled(umap_available())  # UMAP: with umap-learn only
-        if not umap_available():
+        available = corpus_result.umap_available()
+        model.item(1).setEnabled(available)  # UMAP: with umap-learn only, and says so
+        if not available:
+            self.projection_box.setItemText(1, tr("UMAP (needs umap-learn)"))
             self.projection_box.setItemData(1, tr("needs umap-learn (pip install umap-learn)"),
                                             QtCore.Qt.ToolTipRole)
+        self.cancel_button.setText(tr("Cancel"))
         self.note.setText(translate_message(getattr(self, "_note", "")))
         self._fill_statistics()
         self._axis_labels()
@@ -234,8 +324,7 @@ class CorpusPanel(Panel):
     def apply_zoom(self, factor: float) -> None:
         self._axis_labels()
         size = max(5, round(5 * factor))
-        for item in self.scatters:
-            item.setSize(size)
+        self.scatter.setSize(size)
         self.marker.setSize(3 * size)
         for plot in (self.map_plot, self.hist_plot, self.embed_plot):
             plot.setMinimumSize(round(160 * factor), round(140 * factor))
@@ -248,14 +337,18 @@ class CorpusPanel(Panel):
             result = CorpusResult(folder)
         except CorpusError as error:
             self.tell(error.message)
-            return str(error.message)
+            return error.message  # (a str that keeps its template: said in either language)
         if self.result is not None:
             self.result.close()
         self.result = result
         self.tell("")
         self.points, self.shown_points, self.values, self.hovered = None, None, np.zeros(0), -1
-        for item in self.scatters:
-            item.setData([], [])
+        self.embed_request.cancel()
+        self.embedded.clear()
+        self.distributions.clear()
+        self.cancelled = False
+        self._show_progress(False)
+        self.scatter.setData([], [])
         self.marker.setData([], [])
         self.hover_line.setText("")
         self._fill_statistics()
@@ -269,6 +362,25 @@ class CorpusPanel(Panel):
         self._draw_map()
         self._ask_head()
         return ""
+
+    def session_state(self) -> dict | None:
+        """What a saved session keeps of this tab: the open result's folder (absolute), the
+        selected head (by its site) and statistic; None when no result is open."""
+        if self.result is None:
+            return None
+        return {"folder": str(self.result.folder.resolve()),
+                "site": self.result.layers[self.layer]["site"], "head": self.head,
+                "statistic": self.statistic()}
+
+    def restore(self, saved: dict) -> None:
+        """A session's head and statistic on the result just opened (ones it does not
+        have are left as opening chose)."""
+        index = self.stat_box.findData(saved.get("statistic"))
+        if index >= 0:
+            self.stat_box.setCurrentIndex(index)
+        rows = self._site_rows()
+        if saved.get("site") in rows and saved.get("head") is not None:
+            self.select_head(rows[saved["site"]], int(saved["head"]))
 
     def _caption_result(self) -> None:
         result = self.result
@@ -388,6 +500,11 @@ class CorpusPanel(Panel):
             self.select_head(rows[selection.site], selection.head)
 
     # -- one head: its distribution and its embedding ------------------------------------
+    def method(self) -> str:
+        """The projection asked for: "umap" when chosen and installed, else "pca"."""
+        return "umap" if self.projection_box.currentData() == "UMAP" \
+            and corpus_result.umap_available() else "pca"
+
     def _ask_head(self) -> None:
         if self.result is None:
             return
@@ -396,36 +513,82 @@ class CorpusPanel(Panel):
             return
         self._head_stale = False
         self._ask_histogram()
-        result, layer, head = self.result, self.layer, self.head
-        method = "umap" if self.projection_box.currentData() == "UMAP" \
-            and umap_available() else "pca"
-        self.embed_caption.setText(tr("computing the embedding…") if method == "pca"
-                                   else tr("computing UMAP (seconds to minutes)…"))
+        result, layer, head, method = self.result, self.layer, self.head, self.method()
+        kept = self.embedded.get((layer, head, method))
+        if kept is not None:  # a head seen before: at once (a UMAP still running stops)
+            self.embed_request.cancel()
+            self._show_progress(False)
+            self.embedded.move_to_end((layer, head, method))
+            self._draw_embedding(kept)
+            return
 
-        def job() -> dict:
+        def job(task=None) -> dict:
             try:
                 points = result.points(layer, head)
             except Exception as error:  # a damaged points.parquet: said, not raised
                 return {"error": str(error).splitlines()[0][:300]}
-            return {"points": points, **embed(points, method), "layer": layer, "head": head}
+            found = corpus_result.embed(points, method, task=task)
+            # kept without the vectors: the drawing needs only the points' labels
+            return {"points": points.without_vectors(), **found, "layer": layer,
+                    "head": head}
 
-        self.embed_request.ask(result, ("embed", layer, head, method), job,
-                               self._draw_embedding, ready=False)
+        self._asked_at = time.monotonic()
+        if method == "pca":
+            self._show_progress(False)
+            self.embed_caption.setText(tr("computing the embedding…"))
+            self.embed_request.ask(result, ("embed", layer, head, method), job,
+                                   self._draw_embedding, ready=False)
+        else:
+            self._show_progress(True)
+            self._embed_progress(None)
+            self.embed_request.ask(result, ("embed", layer, head, method), job,
+                                   self._draw_embedding, ready=False,
+                                   progress=self._embed_progress)
+
+    def _show_progress(self, shown: bool) -> None:
+        for widget in self.progress_row:
+            widget.setVisible(shown)
+
+    def _embed_progress(self, fraction: float | None) -> None:
+        """A UMAP's progress: a busy bar where how far is not known, and the seconds."""
+        if fraction is None:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(round(100 * fraction))
+        self.embed_caption.setText(tr("computing UMAP (seconds to minutes)…") + " " + tr(
+            "{seconds} s").format(seconds=f"{time.monotonic() - self._asked_at:.0f}"))
+
+    def cancel_embedding(self) -> None:
+        """Cancel the UMAP being computed: the embedding on screen stays, marked as the
+        one before."""
+        if not self.embed_request.computing():
+            return
+        self.embed_request.cancel()
+        self._show_progress(False)
+        self.cancelled = True
+        self._caption_embedding()
 
     def _ask_histogram(self) -> None:
         if self.result is None or not self.isVisible():
             self._head_stale = self._head_stale or self.result is not None
             return
         result, layer, head, statistic = self.result, self.layer, self.head, self.statistic()
+        key = (layer, head, statistic)
+        if key in self.distributions:  # a head seen before
+            self.distributions.move_to_end(key)
+            self.hist_request.ask(result, ("hist", *key), lambda: self.distributions[key],
+                                  self._draw_histogram_of, ready=True)
+            return
 
         def job() -> dict:
             try:
-                return {"values": result.distribution(layer, head, statistic)}
+                return {"values": result.distribution(layer, head, statistic), "key": key}
             except Exception as error:  # a file damaged since it was opened
                 return {"error": str(error).splitlines()[0][:300]}
 
-        self.hist_request.ask(result, ("hist", layer, head, statistic), job,
-                              self._draw_histogram_of, ready=False)
+        self.hist_request.ask(result, ("hist", *key), job, self._draw_histogram_of,
+                              ready=False)
 
     def _failed(self, reason: str) -> None:
         self.tell(say("{folder}: a file cannot be read ({reason})",
@@ -435,6 +598,9 @@ class CorpusPanel(Panel):
         if "error" in found:
             self._failed(found["error"])
             return
+        self.distributions[found["key"]] = found
+        while len(self.distributions) > 4 * EMBEDDINGS:
+            self.distributions.popitem(last=False)
         self.values = found["values"]
         self._draw_histogram()
 
@@ -457,11 +623,16 @@ class CorpusPanel(Panel):
         self.hist_caption.setText(words)
 
     def _draw_embedding(self, found: dict) -> None:
+        self._show_progress(False)
         if "error" in found:
             self._failed(found["error"])
             return
+        self.embedded[(found["layer"], found["head"], found["method"])] = found
+        while len(self.embedded) > EMBEDDINGS:
+            self.embedded.popitem(last=False)
+        self.cancelled = False
         self.points = found["points"]
-        self.shown_points = {k: found[k] for k in ("index", "xy", "method")}
+        self.shown_points = {k: found[k] for k in ("index", "xy", "method", "layer", "head")}
         self.hovered = -1
         self.marker.setData([], [])
         self._draw_points()
@@ -472,29 +643,30 @@ class CorpusPanel(Panel):
 
     def _caption_embedding(self) -> None:
         shown, result = self.shown_points, self.result
+        self.embed_caption.setStyleSheet("color: #b00000" if self.cancelled else "")
+        if self.cancelled and shown is None:
+            self.embed_caption.setText(tr("UMAP cancelled: nothing drawn yet"))
+            return
         if shown is None or result is None:
             return
         role = self.points.role[shown["index"]]
-        site = result.layers[self.layer]
+        site = result.layers[shown["layer"]]
         colour = self.colour_box.currentData()
         how = {"position": tr("colour: position (dark: first, bright: last)"),
                "token": tr("colour: the {n} most frequent tokens; grey: the others").format(
                    n=TOKEN_COLOURS),
                "query or key": tr("colour: green queries, pink keys")}[colour]
-        self.embed_caption.setText(tr(
+        words = tr(
             "layer {row}, head {head} ({site}): {queries} queries and {keys} keys by {method}; "
             "keys scaled and moved onto the queries as AttentionViz does · {how}").format(
-                head=self.head, row=site["row"], site=site["site"],
+                head=shown["head"], row=site["row"], site=site["site"],
                 queries=f"{int(role.sum()):,}", keys=f"{int((~role).sum()):,}",
-                method=shown["method"].upper(), how=how))
+                method=shown["method"].upper(), how=how)
+        if self.cancelled:  # marked: not what was asked for last
+            words = tr("UMAP cancelled; shown, the embedding before:") + " " + words
+        self.embed_caption.setText(words)
 
     # -- colours -------------------------------------------------------------------------
-    def _brush(self, rgb: tuple) -> QtGui.QBrush:
-        brush = self._brushes.get(rgb)
-        if brush is None:
-            brush = self._brushes[rgb] = QtGui.QBrush(QtGui.QColor(*rgb, 200))
-        return brush
-
     def colour_keys(self) -> np.ndarray:
         """Per drawn point, the index of its colour in `self._palette()`."""
         points, index = self.points, self.shown_points["index"]
@@ -505,14 +677,15 @@ class CorpusPanel(Panel):
             position = points.position[index].astype(np.float64)
             top = max(float(position.max()), 1.0) if len(position) else 1.0
             return np.minimum((position / top * STEPS).astype(int), STEPS - 1)
-        tokens = np.asarray(points.token, dtype=object)[index]
-        names, counts = np.unique(tokens, return_counts=True)
-        frequent = names[np.argsort(-counts, kind="stable")[:TOKEN_COLOURS]]
+        codes = points.token_code[index]
+        counts = np.bincount(codes, minlength=len(points.token_names))
+        frequent = np.argsort(-counts, kind="stable")[:TOKEN_COLOURS]
+        frequent = frequent[counts[frequent] > 0]
         # each frequent token keeps its colour from head to head: by its text's checksum
-        keys = np.full(len(tokens), len(PALETTE))
-        for name in frequent:
-            keys[tokens == name] = zlib.crc32(str(name).encode()) % len(PALETTE)
-        return keys
+        colour_of = np.full(len(points.token_names), len(PALETTE))
+        colour_of[frequent] = [zlib.crc32(str(points.token_names[c]).encode()) % len(PALETTE)
+                               for c in frequent]
+        return colour_of[codes]
 
     def _palette(self) -> list[tuple]:
         colour = self.colour_box.currentData()
@@ -523,16 +696,21 @@ class CorpusPanel(Panel):
             return [tuple(int(c) for c in rgb[:3]) for rgb in lut]
         return PALETTE + [GREY]
 
+    def _palette_brushes(self) -> np.ndarray:
+        """The palette's brushes, made once (an object array, indexed by colour)."""
+        palette = tuple(self._palette())
+        brushes = self._brushes.get(palette)
+        if brushes is None:
+            brushes = np.empty(len(palette), object)
+            brushes[:] = [QtGui.QBrush(QtGui.QColor(*rgb, 200)) for rgb in palette]
+            self._brushes[palette] = brushes
+        return brushes
+
     def _draw_points(self) -> None:
-        """Each colour's points into its item (the items beyond the palette emptied)."""
-        xy, palette = self.shown_points["xy"], self._palette()
+        """The points into the one scatter item, each with its colour's brush."""
+        xy = self.shown_points["xy"]
         self.colours = self.colour_keys()
-        for c, item in enumerate(self.scatters):
-            mine = self.colours == c
-            if c < len(palette) and mine.any():
-                item.setData(x=xy[mine, 0], y=xy[mine, 1], brush=self._brush(palette[c]))
-            else:
-                item.setData([], [])
+        self.scatter.set_points(xy[:, 0], xy[:, 1], self._palette_brushes(), self.colours)
 
     def _recolour(self) -> None:
         if self.shown_points is not None:
@@ -626,8 +804,9 @@ class CorpusPanel(Panel):
         self.tell("")
         position = int(points.position[row])
         query = bool(points.role[row])
-        self.pending = {"input": value, "site": self.result.layers[self.layer]["site"],
-                        "head": self.head, "query": position if query else None,
+        shown = self.shown_points  # (the head drawn: a cancelled UMAP's may be another)
+        self.pending = {"input": value, "site": self.result.layers[shown["layer"]]["site"],
+                        "head": shown["head"], "query": position if query else None,
                         "key": None if query else position}
         self.state.set_input(value)
         return ""

@@ -60,13 +60,26 @@ class Points:
     """One head's sample of query and key vectors."""
 
     role: np.ndarray  # bool: True for a query
-    input_id: list[str]
+    input_id: np.ndarray  # str (an object array)
     position: np.ndarray  # int32
-    token: list[str]
+    token: np.ndarray  # str (an object array): token_names[token_code]
     vectors: np.ndarray  # (n, d) float32
+    token_code: np.ndarray | None = None  # int32: each point's token as a number …
+    token_names: np.ndarray | None = None  # … into these (each distinct token once)
 
     def __len__(self) -> int:
         return len(self.position)
+
+    def without_vectors(self) -> Points:
+        """The same points without their vectors (what a drawn embedding keeps)."""
+        return Points(self.role, self.input_id, self.position, self.token,
+                      np.zeros((len(self), 0), np.float32), self.token_code, self.token_names)
+
+
+def empty_points() -> Points:
+    return Points(np.zeros(0, bool), np.zeros(0, object), np.zeros(0, np.int32),
+                  np.zeros(0, object), np.zeros((0, 2), np.float32), np.zeros(0, np.int32),
+                  np.zeros(0, object))
 
 
 class CorpusResult:
@@ -121,8 +134,11 @@ class CorpusResult:
                                         if len(input_files) > 1 else str(input_files[0]),
                                         columns=["input_id", "text", "tokens", "prediction"])
             self.has_points = self.points_path.is_file()
+            self.groups: dict[tuple[int, int], list[int]] | None = None
             if self.has_points:
-                self.points_rows = pq.ParquetFile(self.points_path).metadata.num_rows
+                metadata = pq.ParquetFile(self.points_path).metadata
+                self.points_rows = metadata.num_rows
+                self.groups = _head_groups(metadata)
         except Exception as error:  # a damaged file: DuckDB's or Arrow's reason, in one line
             self.db.close()
             raise CorpusError(say("{folder}: a file cannot be read ({reason})", folder=where,
@@ -164,26 +180,40 @@ class CorpusResult:
         return np.asarray(rows["v"], dtype=np.float64)
 
     def points(self, layer: int, head: int) -> Points:
-        """One head's queries and keys, in the file's order: DuckDB skips the row groups
-        whose statistics rule the head out and streams the others through its WHERE, so
-        memory holds one head's sample (pyarrow's filters decoded whole row groups first:
-        10 s and 900 MB for a head of a 1.6 GB file written in 1-million-row groups,
-        against DuckDB's 0.2 s and 170 MB)."""
+        """One head's queries and keys, in the file's order. The corpus command writes one
+        row group per head (sorted by layer and head): those groups are read directly, found
+        at opening from their statistics. A file written otherwise goes through DuckDB,
+        which skips the row groups whose statistics rule the head out and streams the others
+        through its WHERE, so memory holds one head's sample (pyarrow's filters decoded whole
+        row groups first: 10 s and 900 MB for a head of a 1.6 GB file written in
+        1-million-row groups, against DuckDB's 0.2 s and 170 MB)."""
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
         if not self.has_points:
-            return Points(np.zeros(0, bool), [], np.zeros(0, np.int32), [],
-                          np.zeros((0, 2), np.float32))
-        table = self.db.cursor().sql(
-            f"SELECT role, input_id, position, token, vector FROM read_parquet("
-            f"{_quoted(self.points_path)}) WHERE layer = {int(layer)} AND head = {int(head)}"
-        ).to_arrow_table()
+            return empty_points()
+        columns = ["role", "input_id", "position", "token", "vector"]
+        if self.groups is not None:
+            groups = self.groups.get((int(layer), int(head)), [])
+            if not groups:
+                return empty_points()
+            table = pq.ParquetFile(self.points_path).read_row_groups(groups, columns=columns)
+        else:
+            table = self.db.cursor().sql(
+                f"SELECT {', '.join(columns)} FROM read_parquet({_quoted(self.points_path)}) "
+                f"WHERE layer = {int(layer)} AND head = {int(head)}").to_arrow_table()
         n = table.num_rows
+        if n == 0:
+            return empty_points()
         flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-        d = len(flat) // n if n else 0
-        return Points(role=np.asarray(table.column("role").to_numpy(zero_copy_only=False)
-                                      == "query"),
-                      input_id=table.column("input_id").to_pylist(),
+        d = len(flat) // n
+        tokens = pc.dictionary_encode(table.column("token")).combine_chunks()
+        names = tokens.dictionary.to_numpy(zero_copy_only=False).astype(object)
+        codes = tokens.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+        return Points(role=pc.equal(table.column("role"), "query").to_numpy(),
+                      input_id=table.column("input_id").to_numpy().astype(object),
                       position=table.column("position").to_numpy().astype(np.int32),
-                      token=table.column("token").to_pylist(),
+                      token=names[codes], token_code=codes, token_names=names,
                       vectors=np.asarray(flat, np.float32).reshape(n, d))
 
     def input(self, input_id: str) -> dict | None:
@@ -203,6 +233,29 @@ class CorpusResult:
         self.db.close()
 
 
+def _head_groups(metadata) -> dict[tuple[int, int], list[int]] | None:
+    """{(layer, head): its row groups} where every row group of points.parquet holds one
+    head (its statistics say so), else None."""
+    names = [metadata.schema.column(i).name for i in range(metadata.num_columns)]
+    if "layer" not in names or "head" not in names:
+        return None
+    layer_at, head_at = names.index("layer"), names.index("head")
+    groups: dict[tuple[int, int], list[int]] = {}
+    for g in range(metadata.num_row_groups):
+        group = metadata.row_group(g)
+        if group.num_rows == 0:
+            continue
+        found = []
+        for at in (layer_at, head_at):
+            stats = group.column(at).statistics
+            if stats is None or not stats.has_min_max or stats.min != stats.max \
+                    or stats.null_count:
+                return None
+            found.append(int(stats.min))
+        groups.setdefault((found[0], found[1]), []).append(g)
+    return groups
+
+
 def attentionviz(queries: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Queries and keys made comparable in one space, as AttentionViz does (Yeh et al. 2023,
     "AttentionViz: A Global View of Transformer Attention", IEEE VIS; section 4.1):
@@ -215,8 +268,9 @@ def attentionviz(queries: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.
 
     Without this, queries and keys lie in two separate clouds and a joint projection shows
     the gap between them rather than which keys each query attends to."""
-    q = np.asarray(queries, np.float64)
-    k = np.asarray(keys, np.float64)
+    dtype = np.result_type(queries, keys, np.float32)  # float32 stays float32: twice as fast
+    q = np.asarray(queries, dtype)
+    k = np.asarray(keys, dtype)
     if len(q) and len(k):
         norm_q = float(np.linalg.norm(q, axis=1).mean())
         norm_k = float(np.linalg.norm(k, axis=1).mean())
@@ -229,20 +283,36 @@ def attentionviz(queries: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.
 
 def pca_2d(x: np.ndarray) -> np.ndarray:
     """(n, 2): the points on their first two principal axes (numpy's SVD), each axis
-    signed so that its largest loading is positive (the same picture every time)."""
-    x = np.asarray(x, np.float64)
-    out = np.zeros((len(x), 2))
+    signed so that its largest loading is positive (the same picture every time). In
+    float32 where the points are (a picture), and on one BLAS thread (below)."""
+    x = np.asarray(x, np.result_type(x, np.float32))
+    out = np.zeros((len(x), 2), x.dtype)
     if len(x) < 2 or x.shape[1] == 0:
         return out
-    centred = x - x.mean(axis=0)
-    # the principal axes are the right singular vectors of the centred points, found from
-    # the small d × d matrix X^T X (its singular vectors are the same): 40 times faster
-    # than the SVD of the n × d points themselves
-    _, _, vt = np.linalg.svd(centred.T @ centred)
-    axes = vt[:2]
-    axes = axes * np.sign(axes[np.arange(len(axes)), np.abs(axes).argmax(axis=1)])[:, None]
-    out[:, :len(axes)] = centred @ axes.T
+    with one_blas_thread():
+        centred = x - x.mean(axis=0)
+        # the principal axes are the right singular vectors of the centred points, found
+        # from the small d × d matrix X^T X (its singular vectors are the same): 40 times
+        # faster than the SVD of the n × d points themselves
+        _, _, vt = np.linalg.svd((centred.T @ centred).astype(np.float64))
+        axes = vt[:2].astype(x.dtype)
+        axes = axes * np.sign(axes[np.arange(len(axes)), np.abs(axes).argmax(axis=1)])[:, None]
+        out[:, :len(axes)] = centred @ axes.T
     return out
+
+
+def one_blas_thread():
+    """numpy's BLAS on one thread for a block (threadpoolctl, where installed; else as it
+    is). On a 2-core machine busy with other work, OpenBLAS's two threads wait for each
+    other: X^T X of 40,000 × 64 float32 took 0.1–3 s on two threads, 0.02 s on one
+    (2-core AMD EPYC VM, load average 11, 2026-12-07)."""
+    import contextlib
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 def umap_2d(x: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -262,9 +332,58 @@ def umap_available() -> bool:
     return importlib.util.find_spec("umap") is not None
 
 
-def embed(points: Points, method: str = "pca", seed: int = 0) -> dict:
+class NoTask:
+    """A task nobody cancels or watches (a call from a script or a test)."""
+
+    def cancelled(self) -> bool:
+        return False
+
+    def check(self) -> None:
+        pass
+
+    def report(self, fraction: float | None) -> None:
+        pass
+
+
+def pca_reducer(x: np.ndarray, seed: int, task) -> np.ndarray:
+    return pca_2d(x)
+
+
+def umap_reducer(x: np.ndarray, seed: int, task, poll: float = 0.1) -> np.ndarray:
+    """UMAP on a thread of its own, watched from the job's: umap-learn's fit cannot be
+    stopped midway, so a cancelled fit is left to end by itself (its result dropped) while
+    the job returns at once (`task.check()` raises). Progress: not known (umap-learn says
+    nothing of how far it is); reported as such, so the panel shows it is busy."""
+    import threading
+
+    found: dict = {}
+
+    def fit() -> None:
+        try:
+            found["xy"] = umap_2d(x, seed)
+        except BaseException as error:  # said by the job's thread
+            found["error"] = error
+
+    thread = threading.Thread(target=fit, name="umap", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        task.check()
+        task.report(None)
+        thread.join(poll)
+    if "error" in found:
+        raise found["error"]
+    return found["xy"]
+
+
+# each projection: (vectors, seed, task) -> (n, 2); a test may put a stand-in here
+REDUCERS = {"pca": pca_reducer, "umap": umap_reducer}
+
+
+def embed(points: Points, method: str = "pca", seed: int = 0, task=None) -> dict:
     """The AttentionViz picture of one head: {"index": rows of `points` drawn, "xy": (n, 2)}.
-    PCA draws every point; UMAP at most UMAP_POINTS (an even sample of each role)."""
+    PCA draws every point; UMAP at most UMAP_POINTS (an even sample of each role). `task`
+    (analyst.Task): the projection reports its progress to it and stops when cancelled."""
+    task = task or NoTask()
     index = np.arange(len(points))
     if method == "umap" and len(index) > UMAP_POINTS:
         rng = np.random.default_rng(seed)
@@ -277,10 +396,11 @@ def embed(points: Points, method: str = "pca", seed: int = 0) -> dict:
     role = points.role[index]
     vectors = points.vectors[index]
     q, k = attentionviz(vectors[role], vectors[~role])
-    joint = np.empty((len(index), vectors.shape[1] if vectors.ndim == 2 else 0))
+    joint = np.empty((len(index), vectors.shape[1] if vectors.ndim == 2 else 0), q.dtype)
     joint[role], joint[~role] = q, k
-    xy = umap_2d(joint, seed) if method == "umap" else pca_2d(joint)
-    return {"index": index, "xy": xy, "method": method}
+    task.check()
+    xy = REDUCERS[method](joint, seed, task)
+    return {"index": index, "xy": np.asarray(xy, np.float64), "method": method}
 
 
 # -- a result folder written directly (tests, the soak, the open-time measurement) ---------

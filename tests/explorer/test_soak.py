@@ -2,8 +2,8 @@
 would catch the defects it is there for."""
 import pytest
 
-from explorer.soak import run_soak
 from explorer.qapp import top_level_widgets
+from explorer.soak import run_soak
 from explorer.state import AppState
 from models.catalog import CATALOG
 from models.presets import PRESETS

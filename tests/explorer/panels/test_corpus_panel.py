@@ -5,6 +5,8 @@ is not a result, a damaged file or a result of another model is said in one line
 import json
 import re
 import shutil
+import threading
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,9 @@ import pytest
 from PySide6 import QtCore
 from PySide6.QtTest import QTest
 
+from explorer.analyst import Cancelled
 from explorer.api import RunFailed
+from explorer.panels import corpus_result
 from explorer.panels.corpus_result import STATISTICS, write_example
 from models.corpus import fingerprint, load_session
 from models.presets import get_preset
@@ -83,9 +87,9 @@ def test_clicking_a_cell_of_the_map_selects_that_head_everywhere(make_explorer, 
     assert panel.shown_points is not None
 
 
-def independent_embedding(folder, layer, head):
-    """AttentionViz's scaling and key translation, then PCA through the covariance's
-    eigenvectors (not the panel's SVD); with the rows in the file's order."""
+def independent_joint(folder, layer, head):
+    """AttentionViz's scaling and key translation of one head's points, in the file's
+    order (numpy from the file read whole, not the panel's code); and those rows."""
     table = pq.read_table(folder / "points.parquet")
     keep = (table.column("layer").to_numpy() == layer) & (table.column("head").to_numpy() == head)
     table = table.filter(keep)
@@ -97,6 +101,13 @@ def independent_embedding(folder, layer, head):
     k = k + (q.mean(0) - k.mean(0))
     joint = np.empty_like(vectors)
     joint[query], joint[~query] = q, k
+    return joint, table
+
+
+def independent_embedding(folder, layer, head):
+    """independent_joint, then PCA through the covariance's eigenvectors (not the panel's
+    SVD)."""
+    joint, table = independent_joint(folder, layer, head)
     centred = joint - joint.mean(0)
     values, vecs = np.linalg.eigh(centred.T @ centred)
     axes = vecs[:, np.argsort(values)[::-1][:2]]
@@ -117,19 +128,35 @@ def test_the_embedding_is_attentionviz_then_pca_of_the_selected_head(make_explor
     # the keys were moved onto the queries: one cloud, not two
     query = panel.points.role[shown["index"]]
     assert np.linalg.norm(xy[query].mean(0) - xy[~query].mean(0)) < 1e-6
-    # the scatter items draw those coordinates, each item one colour
-    def drawn():
-        return [np.c_[item.getData()] for item in panel.scatters]
+    # the one scatter item draws those coordinates, each point with its colour's brush
+    scatter = panel.scatter
+    np.testing.assert_allclose(np.c_[scatter.getData()], xy)
 
-    for c, points in enumerate(drawn()):
-        np.testing.assert_allclose(points.reshape(-1, 2), xy[panel.colours == c])
-    # by role: the queries in one item (green), the keys in another (pink)
+    def colours() -> list[tuple]:
+        return [tuple(b.color().getRgb()[:3]) for b in scatter.data["brush"]]
+
+    palette = panel._palette()
+    assert colours() == [palette[c] for c in panel.colours]
+    # each point's symbol is its brush's in pyqtgraph's atlas (found once per brush here)
+    atlas = scatter.fragmentAtlas
+    for brush in {id(b): b for b in scatter.data["brush"]}.values():
+        (expected_rect,) = atlas[[(scatter.opts["symbol"], scatter.opts["size"],
+                                   scatter.opts["pen"], brush)]]
+        mine = np.array([b is brush for b in scatter.data["brush"]])
+        rects = scatter.data["sourceRect"][mine]
+        assert {tuple(r) for r in rects.tolist()} == {tuple(expected_rect)}
+    # by role: the queries green, the keys pink; both on screen
     panel.colour_box.setCurrentIndex(panel.colour_box.findData("query or key"))
     e.paint()
-    queries, keys = drawn()[:2]
-    np.testing.assert_allclose(queries, xy[query])
-    np.testing.assert_allclose(keys, xy[~query])
-    assert panel.scatters[0].opts["brush"].color() != panel.scatters[1].opts["brush"].color()
+    expected = [(31, 158, 137) if q else (214, 39, 120) for q in query]
+    assert colours() == expected
+    image = panel.embed_plot.grab().toImage()
+    pixels = Counter(image.pixelColor(x, y).getRgb()[:3] for x in range(image.width())
+                     for y in range(image.height()))
+    background = np.array(pixels.most_common(1)[0][0])
+    for colour in ((31, 158, 137), (214, 39, 120)):  # drawn at alpha 200 over the background
+        blended = (np.array(colour) * 200 + background * 55) / 255
+        assert min(np.abs(np.array(p) - blended).sum() for p in pixels) < 12
 
 
 def test_pointing_at_a_point_says_its_input_and_token_as_text(make_explorer, result):
@@ -342,3 +369,204 @@ def test_attentionviz_keeps_every_querys_ranking_of_the_keys():
     np.testing.assert_allclose(q2, q * c)  # scaled so that the mean norms match
     np.testing.assert_allclose(np.linalg.norm(q * c, axis=1).mean(),
                                np.linalg.norm(k / c, axis=1).mean())
+
+
+# -- UMAP: umap-learn is not installed where these tests run; its path is tested with a
+# stand-in reducer (the threading, the progress, the cancel), never UMAP itself -----------
+
+class SlowReducer:
+    """Stands in for UMAP: reports its progress step by step, checking for cancellation at
+    each, until `go` is set; then returns the first two coordinates of what it was given."""
+
+    def __init__(self) -> None:
+        self.go = threading.Event()
+        self.calls: list[np.ndarray] = []
+        self.stopped: list[int] = []  # the calls that saw they were cancelled
+
+    def __call__(self, x, seed, task):
+        call = len(self.calls)
+        self.calls.append(np.array(x))
+        try:
+            step = 0
+            while True:
+                task.check()
+                task.report(min(step / 20, 0.95))
+                if self.go.is_set() and step >= 2:
+                    return np.array(x[:, :2])
+                self.go.wait(0.005)  # (the worker thread's pace, not the test's)
+                step += 1
+        except Cancelled:
+            self.stopped.append(call)
+            raise
+
+
+@pytest.fixture
+def stand_in(monkeypatch):
+    reducer = SlowReducer()
+    monkeypatch.setattr(corpus_result, "umap_available", lambda: True)
+    monkeypatch.setitem(corpus_result.REDUCERS, "umap", reducer)
+    yield reducer
+    reducer.go.set()  # (nothing left waiting)
+
+
+def test_umap_runs_on_a_worker_with_progress_and_cancel_keeps_the_embedding_before(
+        make_explorer, result, stand_in, qtbot):
+    e, panel = opened(make_explorer, result)
+    panel.retranslate()  # (the choice enabled: "installed")
+    assert panel.projection_box.model().item(1).isEnabled()
+    before = panel.shown_points
+    assert before["method"] == "pca" and not panel.progress.isVisible()
+    panel.projection_box.setCurrentIndex(panel.projection_box.findData("UMAP"))
+    # on the worker: the GUI thread goes on, the bar shows how far it is
+    qtbot.waitUntil(lambda: panel.progress.isVisible() and panel.progress.value() >= 10,
+                    timeout=20_000)
+    assert panel.cancel_button.isVisible() and "UMAP" in panel.embed_caption.text()
+    assert stand_in.calls and panel.shown_points is before
+    qtbot.mouseClick(panel.cancel_button, QtCore.Qt.LeftButton)
+    qtbot.waitUntil(lambda: stand_in.stopped == [0], timeout=20_000)  # it stopped
+    e.wait()
+    assert panel.shown_points is before  # the embedding before stays, marked
+    assert "cancelled" in panel.embed_caption.text()
+    assert "PCA" in panel.embed_caption.text() and not panel.progress.isVisible()
+    assert not panel.embed_request.computing()
+    # the newest request wins: a UMAP of another head replaces the one running
+    panel.select_head(0, 1)
+    qtbot.waitUntil(lambda: len(stand_in.calls) == 2, timeout=20_000)
+    panel.select_head(1, 0)
+    qtbot.waitUntil(lambda: stand_in.stopped == [0, 1] and len(stand_in.calls) == 3,
+                    timeout=20_000)
+    stand_in.go.set()
+    e.wait()
+    shown = panel.shown_points
+    assert (shown["method"], shown["layer"], shown["head"]) == ("umap", 1, 0)
+    joint, table = independent_joint(result, 1, 0)  # 120 points: under UMAP_POINTS, all
+    assert len(shown["index"]) == table.num_rows
+    np.testing.assert_allclose(shown["xy"], joint[:, :2], atol=1e-4)
+    assert "cancelled" not in panel.embed_caption.text()
+    assert "UMAP" in panel.embed_caption.text() and not panel.progress.isVisible()
+    # drawn once, kept: back to it is at once, no new reducer call
+    panel.select_head(0, 0)
+    qtbot.waitUntil(lambda: len(stand_in.calls) == 4, timeout=20_000)
+    e.wait()
+    panel.select_head(1, 0)
+    e.wait()
+    assert len(stand_in.calls) == 4 and panel.shown_points["head"] == 0 \
+        and panel.shown_points["layer"] == 1
+
+
+def test_without_umap_learn_the_umap_choice_is_disabled_and_says_why(
+        make_explorer, result, monkeypatch):
+    monkeypatch.setattr(corpus_result, "umap_available", lambda: False)
+    e, panel = opened(make_explorer, result)
+    panel.retranslate()
+    box = panel.projection_box
+    assert not box.model().item(1).isEnabled()
+    assert "needs umap-learn" in box.itemText(1)
+    assert "pip install umap-learn" in box.itemData(1, QtCore.Qt.ToolTipRole)
+    box.setCurrentIndex(1)  # (forced: still PCA)
+    e.wait()
+    assert panel.method() == "pca" and panel.shown_points["method"] == "pca"
+
+
+class Watch:
+    """A task cancelled after `checks` checks."""
+
+    def __init__(self, checks: int) -> None:
+        self.checks, self.reports = checks, []
+
+    def cancelled(self) -> bool:
+        return self.checks <= 0
+
+    def check(self) -> None:
+        self.checks -= 1
+        if self.checks < 0:
+            raise Cancelled
+
+    def report(self, fraction) -> None:
+        self.reports.append(fraction)
+
+
+def test_the_umap_wrapper_returns_at_once_when_cancelled_and_drops_the_fit(monkeypatch):
+    """corpus_result.umap_reducer around a fit that cannot be interrupted (umap-learn's):
+    here the fit is a stand-in blocked on an event, so what is tested is the wrapper."""
+    release, finished = threading.Event(), threading.Event()
+
+    def blocked_fit(x, seed=0):
+        release.wait(60)
+        finished.set()
+        return np.ones((len(x), 2))
+
+    monkeypatch.setattr(corpus_result, "umap_2d", blocked_fit)
+    x = np.zeros((10, 4), np.float32)
+    watch = Watch(checks=3)
+    with pytest.raises(Cancelled):
+        corpus_result.umap_reducer(x, 0, watch, poll=0.001)
+    assert not finished.is_set()  # returned while the fit still runs
+    assert watch.reports == [None] * 3  # busy: how far is not known
+    release.set()
+    assert finished.wait(20)
+    # not cancelled: the fit's answer; its error is the job's
+    np.testing.assert_array_equal(corpus_result.umap_reducer(x, 0, Watch(10 ** 9)),
+                                  np.ones((10, 2)))
+
+    def failing(x, seed=0):
+        raise ValueError("no")
+
+    monkeypatch.setattr(corpus_result, "umap_2d", failing)
+    with pytest.raises(ValueError, match="no"):
+        corpus_result.umap_reducer(x, 0, Watch(10 ** 9))
+
+
+# -- a session remembers the open corpus result ----------------------------------------------
+
+def test_a_session_reopens_its_corpus_result_with_its_head_and_statistic(
+        make_explorer, result, tmp_path):
+    e, panel = opened(make_explorer, result)
+    panel.stat_box.setCurrentIndex(panel.stat_box.findData("previous_token"))
+    panel.select_head(1, 1, tell=True)  # (as a click on the map: the app's head too)
+    e.wait()
+    e.show("attention")
+    saved = e.save_session(tmp_path / "s.json")
+    data = json.loads(saved.read_text())
+    assert data["corpus"] == {"folder": str(result.resolve()), "site": "layers.1.attn",
+                              "head": 1, "statistic": "previous_token"}
+    other = make_explorer("induction")
+    assert other.window.panels["corpus"].result is None
+    other.open_session(saved)
+    window, reopened = other.window, other.window.panels["corpus"]
+    assert reopened.result is not None and reopened.result.folder.resolve() == result.resolve()
+    assert window.tabs.isTabVisible(window.tabs.indexOf(window.pages["corpus"]))
+    assert window.current_panel() == "attention"  # the session's panel, not the Corpus tab
+    assert (reopened.layer, reopened.head) == (1, 1)
+    assert reopened.statistic() == "previous_token"
+    other.show("corpus")
+    other.wait()
+    assert (reopened.shown_points["layer"], reopened.shown_points["head"]) == (1, 1)
+    rows = heads_rows(result)
+    values = rows["previous_token"][(rows["layer"] == 1) & (rows["head"] == 1)]
+    assert reopened.hist.getData()[1].sum() == np.isfinite(values.astype(float)).sum()
+
+
+def test_a_session_whose_corpus_folder_is_gone_says_so_and_loads_the_rest(
+        make_explorer, result, tmp_path):
+    e, panel = opened(make_explorer, result)
+    samples = get_preset("induction").samples
+    e.set_input(samples[1])
+    e.wait()
+    e.select(site="layers.1.attn", head=1)
+    saved = e.save_session(tmp_path / "s.json")
+    data = json.loads(saved.read_text())
+    data["corpus"]["folder"] = str(tmp_path / "gone")
+    saved.write_text(json.dumps(data))
+    other = make_explorer("induction")
+    assert other.input != samples[1]
+    other.window.opener.open_session(str(saved))  # as File ▸ Open session does
+    other.wait()
+    assert other.input == samples[1]  # the rest of the session is on screen
+    assert (other.selection.site, other.selection.head) == ("layers.1.attn", 1)
+    line = other.window.message_label.text()
+    assert "corpus result was not opened" in line and "no meta.json" in line
+    assert str(tmp_path / "gone") in line and "\n" not in line
+    window = other.window
+    assert window.panels["corpus"].result is None
+    assert not window.tabs.isTabVisible(window.tabs.indexOf(window.pages["corpus"]))
