@@ -28,6 +28,7 @@ from models.sites import token_layout
 
 from .api import Explorer, RunFailed
 from .i18n import translate_message
+from .state import same_input
 
 DIGITS = sorted(str(p) for p in resource_path("samples/digits").glob("*.png"))
 ODD_TEXT = ["", "   ", "the zebra sleeps", "the cat " * 20, "猫 dort", "\x07\x1b[2J", "a",
@@ -405,13 +406,6 @@ def act_save_after_refusal(e: Explorer, rng: random.Random) -> None:
     e.open_session(path)  # a SessionError here is a defect: the file was just saved
 
 
-def same_input(a, b) -> bool:
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and \
-            a.shape == b.shape and np.array_equal(a, b)
-    return a == b
-
-
 def choose(e: Explorer, rng: random.Random, name: str) -> None:
     """Choose a preset in the box (when it is there) or through the API, and wait."""
     box = e.window.preset_box
@@ -741,6 +735,14 @@ def compare_problems(e: Explorer) -> list[str]:
     return out
 
 
+def raised_at(tb) -> str:
+    """Where an exception was raised, " (file.py:line)", so that a report can be acted on."""
+    import traceback
+
+    frames = traceback.extract_tb(tb)
+    return f" ({Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+
+
 def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None,
              log=None, weights: str | None = None, tokens: int = 0) -> dict:
     """Run `actions` random actions; returns the figures (see module doc). `weights`: a
@@ -757,7 +759,7 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
     stale: list[str] = []
 
     def hook(kind, value, tb):
-        exceptions.append(f"{kind.__name__}: {value}")
+        exceptions.append(f"{kind.__name__}: {value}{raised_at(tb)}")
 
     def on_qt_message(mode, context, text):
         if mode != QtCore.QtMsgType.QtDebugMsg and not any(
@@ -810,7 +812,8 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
             except Unreachable as problem:
                 stale.append(f"action {i} ({action.__name__}): {problem}")
             except Exception as error:  # an action the app let through and then broke on
-                exceptions.append(f"{action.__name__}: {type(error).__name__}: {error}")
+                exceptions.append(f"{action.__name__}: {type(error).__name__}: {error}"
+                                  f"{raised_at(error.__traceback__)}")
             if action is act_wait or rng.random() < 0.1 or i == actions - 1:
                 act_wait(e, rng)
                 problems = stale_problems(e)

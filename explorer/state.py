@@ -683,6 +683,15 @@ def default_input(preset: str) -> Any:
     return shipped(get_preset(preset).default_input)
 
 
+def same_input(a: Any, b: Any) -> bool:
+    """Whether two inputs are the same: texts and paths by value, pictures (arrays) by
+    shape and pixels (`==` on an array compares element by element)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and \
+            a.shape == b.shape and np.array_equal(a, b)
+    return a == b
+
+
 def input_mismatch(preset: str, value: Any) -> str:
     """Why `value` cannot be an input of `preset` ('' when it can)."""
     text_model = get_preset(preset).input_kind == "text"

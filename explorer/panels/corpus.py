@@ -34,7 +34,7 @@ from models.presets import find
 
 from ..analyst import Request
 from ..i18n import bound, say, tr, translate_message
-from ..state import Selection
+from ..state import Selection, same_input
 from ..text import plain, tip
 from ..zoom import pt
 from . import corpus_result
@@ -813,7 +813,7 @@ class CorpusPanel(Panel):
 
     def _input_changed(self, value) -> None:
         """Another input than the point's (typed meanwhile): its selection is dropped."""
-        if self.pending is not None and value != self.pending["input"]:
+        if self.pending is not None and not same_input(value, self.pending["input"]):
             self.pending = None
 
     def _apply_pending(self, trace) -> None:
@@ -821,7 +821,7 @@ class CorpusPanel(Panel):
         every panel has drawn the trace)."""
         pending = self.pending
         shown = self.state.shown
-        if pending is None or shown is None or shown.input != pending["input"]:
+        if pending is None or shown is None or not same_input(shown.input, pending["input"]):
             return
         self.pending = None
         QtCore.QTimer.singleShot(0, lambda: self._select_pending(pending))

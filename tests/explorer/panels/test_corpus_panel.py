@@ -570,3 +570,33 @@ def test_a_session_whose_corpus_folder_is_gone_says_so_and_loads_the_rest(
     window = other.window
     assert window.panels["corpus"].result is None
     assert not window.tabs.isTabVisible(window.tabs.indexOf(window.pages["corpus"]))
+
+
+def test_drawing_after_opening_a_point_of_an_image_result_drops_its_selection(
+        make_explorer, tmp_path):
+    """An image result's point is a picture's file; a picture drawn before its run arrives
+    is an array: comparing the two once raised (the soak, seed 2), now the point's
+    selection is dropped and the drawing runs."""
+    from PySide6 import QtCore
+
+    from explorer.state import default_input
+
+    e = make_explorer("vit-digits")
+    panel = e.window.panels["corpus"]
+    trace = e.trace
+    layers = [{"site": s, "row": str(i), "kind": trace.meta["sites"][s]["kind"],
+               "heads": int(trace.meta["sites"][s]["heads"])} for i, s in enumerate(trace.sites())]
+    folder = write_example(tmp_path / "vit", [str(default_input("vit-digits"))], layers,
+                           points_per_head=30, d_head=4, preset="vit-digits",
+                           model=panel._fingerprint(e.state.runner.session), max_position=2,
+                           parts=1, input_kind="image")
+    e.open_corpus(str(folder))
+    e.wait()
+    panel.select_head(0, 0, tell=True)
+    e.wait()
+    assert panel.open_point(0) == "" and panel.pending is not None
+    canvas = e.window.image_input.canvas
+    canvas.stroke([QtCore.QPointF(5, 5), QtCore.QPointF(canvas.SIZE - 5, canvas.SIZE - 5)])
+    e.wait()
+    assert panel.pending is None
+    assert isinstance(e.input, np.ndarray) and e.trace.meta["preset"] == "vit-digits"
