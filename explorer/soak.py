@@ -488,7 +488,7 @@ def act_count_then_language_model(e: Explorer, rng: random.Random) -> None:
     away_refused = False  # `away` may be refused with the count it kept (set above and
     if e.state.preset != lm or rng.random() < 0.5:  # left before its run said so)
         choose(e, rng, away)
-        away_refused = e.state.preset == lm and bool(e.state.error)
+        away_refused = e.state.preset == lm and count_refused(e)
         choose(e, rng, lm)  # (in the box, the model on screen again: nothing to run)
     shown = e.state.shown
     wrong = [what for what, bad in (
@@ -523,6 +523,11 @@ def open_folder(e: Explorer, rng: random.Random, folder: str) -> None:
             raise Unreachable(f"{Path(folder).name} could not be opened: {error}") from None
 
 
+def count_refused(e: Explorer) -> bool:
+    """Whether the newest run was refused for its continuation count (said on screen)."""
+    return "to generate" in getattr(e.state.error, "template", str(e.state.error))
+
+
 def act_open_and_leave(e: Explorer, rng: random.Random) -> None:
     """Open one of the soak's small GPT-2, BERT or ViT folders, use it, leave it for a
     preset: the preset chosen is the one on screen (memory must not grow with these)."""
@@ -532,6 +537,8 @@ def act_open_and_leave(e: Explorer, rng: random.Random) -> None:
         give_input(e, rng)
     chosen = rng.choice(shipped_presets())
     choose(e, rng, chosen)
+    if count_refused(e):
+        return  # the count `chosen` kept (set, then left before its run said so): told
     if e.state.preset != chosen or e.state.trace.meta["preset"] != chosen:
         raise Unreachable(f"{chosen} was chosen after an opened folder, but "
                           f"{e.state.trace.meta['preset']} is on screen")
