@@ -215,6 +215,7 @@ class AppState(QtCore.QObject):
             self.compare_changed.emit(on)
             if not on:  # A at once, not B or A − B until the next result (none if refused)
                 self._drop_patched()
+                self.trace_b = None  # (turned on again, B runs anew: no old B meanwhile)
                 self._show_view()
             self.request_run()
         elif new_b:  # already on: the new B runs

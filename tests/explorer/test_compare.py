@@ -91,6 +91,9 @@ def test_compare_off_shows_a_alone(make_explorer):
     assert explorer.trace is explorer.state.trace_a
     explorer.wait()
     assert explorer.trace is explorer.state.trace_a
+    explorer.set_compare(True)  # view B again: A until B's new run, not the old B (seed 3)
+    assert explorer.state.trace_b is None and explorer.trace is explorer.state.trace_a
+    explorer.set_compare(False)
     assert not explorer.window.compare_bar.isVisible()
     assert not explorer.window.panels["prediction"].ab.isVisible()
 
