@@ -53,6 +53,9 @@ def test_bench_json_has_every_field():
         assert set(figures[field]) == {"median", "p95"}
         assert figures[field]["median"] > 0
     assert figures["peak_mem_mb"] > 0
+    # hovers taken while a patching sweep of A against B runs on the model's worker
+    during = figures["hover_during_sweep_ms"]
+    assert during["n"] >= 1 and during["median"] > 0
 
 
 def test_bench_measures_a_language_model_at_each_length(tmp_path):
