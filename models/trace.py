@@ -385,7 +385,10 @@ def add_write(point: Any, x: torch.Tensor, write: torch.Tensor) -> torch.Tensor:
 # and per-head outputs; it may record them or hand back copies with some rows replaced.
 def sublayer(point: Any, write: torch.Tensor) -> torch.Tensor:
     """The write of the sublayer at `point` (attention or MLP output, before it joins the
-    stream); returns it, or a patch plan's replacement. One lookup when not patching."""
+    stream); returns it, zeros where the module is `switched_off` (an intervention), or a
+    patch plan's replacement. Two lookups when not patching."""
+    if getattr(point, "switched_off", False):  # an MLP switched off: it writes nothing
+        write = torch.zeros_like(write)
     plan = getattr(_local, "plan", None)
     if plan is None:
         return write
