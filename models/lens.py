@@ -407,6 +407,52 @@ def output_id(session: Any, text: str, size: int) -> int:
     return int(found)
 
 
+def output_size(model: nn.Module) -> int:
+    """How many outputs the read-out gives (vocabulary or classes), from its weights."""
+    read = reader(model)
+    if read.head is not None:  # BERT's MLM head: its last linear layer gives the words
+        return [m for m in read.head.modules() if isinstance(m, nn.Linear)][-1].out_features
+    linear = read.linear if read.per_token else read.reads[0][2]
+    return int(linear.weight.shape[0])
+
+
+def typed_output(session: Any, text: str, size: int) -> int:
+    """An output the user typed (the Lens tab's target, or the one subtracted): a class
+    label, a word of a preset's output vocabulary, a token of the model's vocabulary as
+    written there, or a text the model's tokenizer reads as exactly one token (a leading
+    space counts: ' Paris' and 'Paris' are often different tokens); `#id` for an id.
+    InputError says how the tokenizer splits a text that is not one token."""
+    if not text.strip():
+        raise InputError("type a word or a token")
+    plain = text.strip()
+    if plain.startswith("#") and plain[1:].isdigit():
+        _check_target(int(plain[1:]), size)
+        return int(plain[1:])
+    model = session.model
+    tokenizer = getattr(session, "tokenizer", None)
+    if model.input_kind == "image" or tokenizer is None or (
+            getattr(session, "tgt_vocab", None) is not None and model.arch == "transformer"):
+        if model.input_kind != "image" and len(plain.split()) > 1:
+            raise InputError("'{text}' is {n} words: type one", text=plain,
+                             n=len(plain.split()))
+        return output_id(session, plain, size)
+    for candidate in dict.fromkeys((text, plain)):  # a token as the vocabulary writes it
+        found = tokenizer.id_of(candidate)
+        if found is not None and 0 <= found < size:
+            return int(found)
+    ids, special = tokenizer.encode(text)
+    ids = [i for i, s in zip(ids, special) if not s]
+    if len(ids) == 1:
+        _check_target(int(ids[0]), size)
+        return int(ids[0])
+    if not ids:
+        raise InputError("'{text}' is no token of this model: its tokenizer reads only "
+                         "special tokens there", text=text)
+    pieces = " · ".join(f"'{t}'" for t in tokenizer.tokens(ids))
+    raise InputError("'{text}' is {n} tokens for this model's tokenizer: {pieces}; type one "
+                     "token", text=text, n=len(ids), pieces=pieces)
+
+
 def report(session: Any, trace: Trace, position: int | None = None,
            target: str | int | None = None, minus: str | int | None = None) -> dict:
     """The `lens` command's JSON: position, target, minus, the lens column (one entry per
