@@ -40,13 +40,13 @@ from .attention import attend, merge_heads
 from .protocol import ModelBase
 from .sites import CAUSAL, SLIDING
 from .trace import (
+    add_attention,
     add_write,
     name_sites,
     record,
     record_output_projection,
     record_raw,
     stream,
-    sublayer,
 )
 
 
@@ -310,8 +310,8 @@ class Block(nn.Module):
         if isinstance(rope, dict):  # {"global": …, "local": …}: Gemma 3's two RoPE bases
             rope = rope["local" if self.attn.local_rope else "global"]
         y = self.attn(self.norm1(x), rope)
-        x = stream(self.attn, x + sublayer(self.attn, self.post_attn_norm(y) if hasattr(
-            self, "post_attn_norm") else y))
+        x = add_attention(self.attn, x, self.post_attn_norm(y) if hasattr(
+            self, "post_attn_norm") else y)
         if hasattr(self, "mlp"):
             y = self.mlp(self.norm2(x))
             x = add_write(self.mlp, x, self.post_mlp_norm(y) if hasattr(self, "post_mlp_norm")
