@@ -457,7 +457,7 @@ offset →</source>
     </message>
     <message>
         <source>Switch off / on this layer&apos;s MLP</source>
-        <translation>关闭 / 打开本层的 MLP</translation>
+        <translation>关闭 / 打开本层的前馈网络</translation>
     </message>
     <message>
         <source>the MLP in the selected head&apos;s layer writes nothing into the residual stream (a post-norm model still normalises the stream after it)</source>

@@ -66,7 +66,8 @@ class InterventionsBox(QtWidgets.QGroupBox):
              "zero: the head writes nothing; mean: at every position it writes its average "
              "output over this input's positions (what it says about the whole input stays, "
              "what it says about each token goes)")
-        self.mlps: list[str] = []  # the model's MLP sublayers (enable_for)
+        self.mlps: list[str] = []  # the model's MLP sublayers (enable_for), and whose
+        self.mlps_of: str | None = None
         self.mlp_button = QtWidgets.QPushButton()
         self.mlp_button.setProperty("words", "Switch off / on this layer's MLP")
         bind(self.mlp_button, "setToolTip",
@@ -101,8 +102,8 @@ class InterventionsBox(QtWidgets.QGroupBox):
         """Only the switches this model has something to switch off for (and any that is
         on, so it can be switched off)."""
         kinds = kinds_in(meta)
-        if meta.get("preset") is not None:
-            self.mlps = mlp_names(meta["preset"])
+        if meta.get("preset") is not None and meta["preset"] != self.mlps_of:
+            self.mlps, self.mlps_of = mlp_names(meta["preset"]), meta["preset"]
         self.mlp_button.setEnabled(bool(self.mlps))
         for key, _, applies in SWITCHES:
             check = self.flags[key]
