@@ -17,7 +17,11 @@ def printable(text: str) -> str:
 INTERVENTIONS = {"bottleneck": "one context vector for every decoding step (seq2seq)",
                  "no_mask": "no attention mask", "no_bias": "no relative position bias",
                  "no_position": "no positional encoding",
-                 "head_off": "head_off=SITE:HEAD switches one head off (repeatable)"}
+                 "head_off": "head_off=SITE:HEAD switches one head off (repeatable)",
+                 "head_mean": "head_mean=SITE:HEAD replaces one head's output by its mean "
+                              "over the positions (repeatable)",
+                 "mlp_off": "mlp_off=NAME switches one MLP off, e.g. layers.0.mlp "
+                            "(repeatable)"}
 
 
 def parse_interventions(values: list[str]) -> dict:
@@ -28,12 +32,17 @@ def parse_interventions(values: list[str]) -> dict:
         if name not in INTERVENTIONS:
             raise UsageError(f"unknown intervention '{value}' (choose from: "
                              f"{', '.join(INTERVENTIONS)})")
-        if name == "head_off":
+        if name in ("head_off", "head_mean"):
             site, _, head = argument.rpartition(":")
             if not site or not head.isdigit():
-                raise UsageError(f"write head_off=SITE:HEAD, e.g. head_off=blocks.3.attn:1, "
+                raise UsageError(f"write {name}=SITE:HEAD, e.g. {name}=blocks.3.attn:1, "
                                  f"not '{value}'")
-            found.setdefault("heads_off", []).append([site, int(head)])
+            found.setdefault(name.replace("head", "heads"), []).append([site, int(head)])
+        elif name == "mlp_off":
+            if not argument:
+                raise UsageError(f"write mlp_off=NAME, e.g. mlp_off=layers.0.mlp, not "
+                                 f"'{value}'")
+            found.setdefault("mlps_off", []).append(argument)
         elif argument:
             raise UsageError(f"'{name}' takes no value (got '{value}')")
         else:

@@ -41,7 +41,7 @@ from PIL import Image, UnidentifiedImageError
 from models.errors import CheckpointError, InputError, SessionError
 from models.opening import open_model
 from models.presets import find, get_preset, preset_names
-from models.session import site_heads
+from models.session import mlp_names, site_heads
 from models.tasks.digits import MAX_PIXELS, open_image
 
 from .i18n import said, say
@@ -220,6 +220,10 @@ class Against:
     @functools.cached_property
     def sites(self) -> dict[str, int]:
         return site_heads(self.preset)
+
+    @functools.cached_property
+    def mlps(self) -> list[str]:
+        return mlp_names(self.preset)
 
 
 def read(path: str | Path, panels: list[str], opener=open_model) -> dict:

@@ -65,6 +65,8 @@ MODEL = "{file}: 'model' must name a folder (source) and, for a timm file, its v
 NOT_SESSION = "{file} is not a Transformer Explorer session"
 HEADS_OFF = "{file}: heads_off must be a list of [site, head] pairs"
 CORPUS = "{file}: 'corpus' must name a corpus result's folder"
+HEADS_MEAN = "{file}: heads_mean must be a list of [site, head] pairs"
+MLPS_OFF = "{file}: mlps_off must be a list of MLP names"
 
 
 def text_or_image(value: dict, _) -> bool:
@@ -113,10 +115,14 @@ SCHEMA: tuple[Field, ...] = (
     Field("chat", "{file}: 'chat' must be true or false, not {json}", (bool,)),
     Field("dtype", "{file}: 'dtype' must be one of {choices}, not {json}", choices=tuple(DTYPES)),
     Field("interventions", "{file}: unknown interventions", (dict,), absent=EMPTY,
-          rule=lambda value, _: set(value) <= {"heads_off", *FLAGS}),
+          rule=lambda value, _: set(value) <= {"heads_off", "heads_mean", "mlps_off", *FLAGS}),
     *(Field(f"interventions.{flag}", f"{{file}}: interventions {', '.join(FLAGS)} are true "
             "or false", (bool,)) for flag in FLAGS),
     Field("interventions.heads_off", HEADS_OFF, (list,), absent=EMPTY, each=site_and_head),
+    # (absent in files saved before a head could be replaced by its mean, an MLP switched off)
+    Field("interventions.heads_mean", HEADS_MEAN, (list,), absent=EMPTY, each=site_and_head),
+    Field("interventions.mlps_off", MLPS_OFF, (list,), absent=EMPTY,
+          each=lambda name, _: isinstance(name, str)),
     Field("tour", "{file}: 'tour' must name a step", (dict,), absent=NULL),
     Field("tour.step", whole("the tour's step"), (int,), required=True, low=0),
     # a shipped language by name only, never a path
@@ -152,6 +158,13 @@ SCHEMA: tuple[Field, ...] = (
           "'{item[0]:.60}', which {preset} does not have", absent=EMPTY,
           each=lambda pair, context: pair[0] in context.sites
           and pair[1] < context.sites[pair[0]], model=True),
+    Field("interventions.heads_mean", "{file}: heads_mean names head {item[1]} of "
+          "'{item[0]:.60}', which {preset} does not have", absent=EMPTY,
+          each=lambda pair, context: pair[0] in context.sites
+          and pair[1] < context.sites[pair[0]], model=True),
+    Field("interventions.mlps_off", "{file}: mlps_off names an MLP '{item:.60}' that {preset} "
+          "does not have", absent=EMPTY, each=lambda name, context: name in context.mlps,
+          model=True),
 )
 
 

@@ -157,9 +157,12 @@ def act_tab(e: Explorer, rng: random.Random) -> None:
 def act_intervention(e: Explorer, rng: random.Random) -> None:
     panel = e.window.panels["prediction"]
     choice = rng.random()
-    if choice < 0.35:
+    if choice < 0.35:  # the selected head off by zero or by its mean, or back on
+        panel.ablation.setCurrentIndex(rng.randrange(panel.ablation.count()))
         panel.head_button.click()
-    elif choice < 0.8:
+    elif choice < 0.55:  # the MLP of the selected head's layer off or back on
+        panel.mlp_button.click()
+    elif choice < 0.85:
         rng.choice(list(panel.flags.values())).click()
     else:
         e.state.clear_interventions()

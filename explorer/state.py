@@ -19,7 +19,7 @@ from PySide6 import QtCore
 from models.presets import find, get_preset
 from models.resources import shipped
 from models.runs.lm import check_generate
-from models.session import DTYPE_REFUSED, DTYPES, KEEP, set_weights_dtype, site_names
+from models.session import DTYPE_REFUSED, DTYPES, KEEP, mlp_names, set_weights_dtype, site_names
 from models.sites import CROSS, token_layout
 from models.trace import Trace
 
@@ -27,6 +27,9 @@ from .compare import VIEWS, DiffTrace, change_one_word, positions, shapes_agree
 from .i18n import say, tr, translate_message
 from .labels import axis_labels
 from .runner import Job, Request, Runner
+
+# how a head is switched off -> the interventions' key that lists such heads
+ABLATIONS = {"zero": "heads_off", "mean": "heads_mean"}
 
 
 class RunFailed(RuntimeError):
@@ -315,12 +318,20 @@ class AppState(QtCore.QObject):
             self.message.emit("the bottleneck is a seq2seq intervention: no decoder here")
             clean.pop("bottleneck")
         sites = set(preset_sites(self.preset))
-        heads = clean.get("heads_off", [])
-        if any(site not in sites for site, _ in heads):
-            # a head of the model on screen while another one loads: not this model's
-            self.message.emit(f"{self.preset} has no such attention site: head not switched")
-            clean["heads_off"] = [[s, h] for s, h in heads if s in sites]
-            clean = {k: v for k, v in clean.items() if v}
+        for key in ("heads_off", "heads_mean"):
+            heads = clean.get(key, [])
+            if any(site not in sites for site, _ in heads):
+                # a head of the model on screen while another one loads: not this model's
+                self.message.emit(f"{self.preset} has no such attention site: head not "
+                                   "switched")
+                clean[key] = [[s, h] for s, h in heads if s in sites]
+        mlps = clean.get("mlps_off", [])
+        known = mlp_names(self.preset) if mlps else []
+        if not set(mlps) <= set(known):
+            self.message.emit(say("{preset} has no such MLP: not switched",
+                                  preset=self.preset))
+            clean["mlps_off"] = [m for m in mlps if m in known]
+        clean = {k: v for k, v in clean.items() if v}
         if clean != self.interventions:
             self.interventions = clean
             self.interventions_changed.emit(clean)
@@ -380,11 +391,25 @@ class AppState(QtCore.QObject):
             self.generate = steps
             self.generate_changed.emit(steps)
 
-    def toggle_head(self, site: str, head: int) -> None:
-        heads = [list(h) for h in self.interventions.get("heads_off", [])]
-        heads = [h for h in heads if h != [site, head]] if [site, head] in heads \
-            else heads + [[site, head]]
-        self.set_interventions({**self.interventions, "heads_off": heads})
+    def toggle_head(self, site: str, head: int, mode: str = "zero") -> None:
+        """Switch a head off (its output replaced by zero, or with mode "mean" by its mean
+        over the input's positions), or back on when it is off either way."""
+        if mode not in ABLATIONS:
+            raise ValueError(f"a head is switched off by {' or '.join(ABLATIONS)}, not {mode}")
+        lists = {key: [list(h) for h in self.interventions.get(key, [])]
+                 for key in ABLATIONS.values()}
+        if any([site, head] in heads for heads in lists.values()):
+            lists = {key: [h for h in heads if h != [site, head]]
+                     for key, heads in lists.items()}
+        else:
+            lists[ABLATIONS[mode]].append([site, head])
+        self.set_interventions({**self.interventions, **lists})
+
+    def toggle_mlp(self, point: str) -> None:
+        """Switch an MLP sublayer off (its write into the stream is zero), or back on."""
+        mlps = list(self.interventions.get("mlps_off", []))
+        mlps = [m for m in mlps if m != point] if point in mlps else mlps + [point]
+        self.set_interventions({**self.interventions, "mlps_off": mlps})
 
     def clear_interventions(self) -> None:
         self.set_interventions({})

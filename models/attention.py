@@ -40,6 +40,7 @@ def attend(
     mask: torch.Tensor | None = None,  # broadcastable to (B, H, Nq, Nk), additive
     windows: int = 0,  # Swin: B axis is (batch * windows); record the first image's windows
     head_gate: torch.Tensor | None = None,  # (H,) 1 keeps a head, 0 switches it off
+    head_mean: torch.Tensor | None = None,  # (H,) bool: these heads' outputs -> their mean
     keep_weights: list | None = None,  # training: append the weights (with grad) here
     causal: bool = False,  # query i sees keys 0..i (instead of an N×N `mask`)
     window: int | None = None,  # causal within a sliding window: keys i-w+1..i
@@ -82,11 +83,25 @@ def attend(
             record_raw(site, WINDOW_FLAG, np.array(window, np.int64))
     if head_gate is not None:
         out = out * head_gate.to(out.dtype)[:, None, None]
+    if head_mean is not None:
+        out = mean_over_positions(out, head_mean, windows)
     if plan is not None:
         out = plan.heads("out", site, out, windows)
     if is_recording():
         record_raw(site, "out", out[:windows] if windows else out[0])
     return out
+
+
+def mean_over_positions(out: torch.Tensor, heads: torch.Tensor, windows: int = 0
+                        ) -> torch.Tensor:
+    """Mean ablation: each of `heads` (H,) bool gives, at every position, its output's mean
+    over all positions of the input (Swin: over every window of the image) instead."""
+    if windows:  # (B·nW, H, N, dh) -> one mean per image and head
+        grid = out.reshape(-1, windows, *out.shape[1:])  # (B, nW, H, N, dh)
+        mean = grid.mean((1, 3), keepdim=True).expand_as(grid).reshape(out.shape)
+    else:
+        mean = out.mean(-2, keepdim=True).expand_as(out)
+    return torch.where(heads.to(out.device)[:, None, None], mean, out)
 
 
 def _record_inputs(site, windows, q, k, v, bias, mask, causal) -> None:
@@ -125,6 +140,7 @@ class SelfAttention(nn.Module):
         self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
         self.head_gate: torch.Tensor | None = None
+        self.head_mean: torch.Tensor | None = None
 
     def project_qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         B, N, D = x.shape  # (B, N, D)
@@ -134,7 +150,8 @@ class SelfAttention(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         q, k, v = self.project_qkv(x)
-        out = attend(self.site_name, q, k, v, mask=mask, head_gate=self.head_gate)
+        out = attend(self.site_name, q, k, v, mask=mask, head_gate=self.head_gate,
+                     head_mean=self.head_mean)
         y = self.proj(merge_heads(out))
         record(self.site_name, "proj", y)
         record_output_projection(self.site_name, self.proj)
@@ -152,6 +169,7 @@ class MultiHeadAttention(nn.Module):
         self.v_proj = nn.Linear(dim, dim)
         self.out_proj = nn.Linear(dim, dim)
         self.head_gate: torch.Tensor | None = None
+        self.head_mean: torch.Tensor | None = None
         self.kept_weights: list | None = None  # set to [] to collect weights for a loss
 
     def forward(
@@ -161,7 +179,7 @@ class MultiHeadAttention(nn.Module):
         k = split_heads(self.k_proj(x_kv), self.num_heads)  # (B, H, Nk, dh)
         v = split_heads(self.v_proj(x_kv), self.num_heads)  # (B, H, Nk, dh)
         out = attend(self.site_name, q, k, v, mask=mask, head_gate=self.head_gate,
-                     keep_weights=self.kept_weights)
+                     head_mean=self.head_mean, keep_weights=self.kept_weights)
         y = self.out_proj(merge_heads(out))
         record(self.site_name, "proj", y)
         record_output_projection(self.site_name, self.out_proj)

@@ -77,11 +77,20 @@ def site_names(name: str) -> list[str]:
 
 def site_heads(name: str) -> dict[str, int]:
     """A preset's attention sites and their numbers of heads (a model on the meta device)."""
+    return _on_meta(name).head_counts()
+
+
+def mlp_names(name: str) -> list[str]:
+    """A preset's MLP sublayers (residual points) that an intervention may switch off."""
+    return list(_on_meta(name).mlp_points())
+
+
+def _on_meta(name: str) -> torch.nn.Module:
     preset = get_preset(name)
     model_class, config_class = architecture(preset.arch)
     with torch.device("meta"):
         model = model_class(config_class(**preset.config_values()))
-    return model.head_counts()
+    return model
 
 
 def without_dropout(model: torch.nn.Module) -> torch.nn.Module:

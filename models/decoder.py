@@ -40,13 +40,13 @@ from .attention import attend, merge_heads
 from .protocol import ModelBase
 from .sites import CAUSAL, SLIDING
 from .trace import (
+    add_attention,
     add_write,
     name_sites,
     record,
     record_output_projection,
     record_raw,
     stream,
-    sublayer,
 )
 
 
@@ -195,6 +195,7 @@ class CausalSelfAttention(nn.Module):
         # query_pre_attn_scalar: q scaled so that q·k/√dh is the model's q·k/√scalar
         self.q_scale = None if cfg.attn_scalar is None else math.sqrt(cfg.dh / cfg.attn_scalar)
         self.head_gate: torch.Tensor | None = None
+        self.head_mean: torch.Tensor | None = None  # (H,) bool: mean-ablated heads
         self.use_mask = True  # an intervention: let each token see the later ones too
         self.kept_weights: list | None = None  # training: collect weights for a loss
         self.kv_cache: KVCache | None = None  # generating: the earlier tokens' keys, values
@@ -231,7 +232,8 @@ class CausalSelfAttention(nn.Module):
         # (a cached step's one query sees every key it is given: no mask then; a sliding
         # window gave it the last w only)
         out = attend(self.site_name, q, k, v, causal=self.use_mask and k.shape[2] == N,
-                     head_gate=self.head_gate, keep_weights=self.kept_weights,
+                     head_gate=self.head_gate, head_mean=self.head_mean,
+                     keep_weights=self.kept_weights,
                      window=self.window if self.use_mask else None)
         y = self.o_proj(merge_heads(out))
         record(self.site_name, "proj", y)
@@ -308,8 +310,8 @@ class Block(nn.Module):
         if isinstance(rope, dict):  # {"global": …, "local": …}: Gemma 3's two RoPE bases
             rope = rope["local" if self.attn.local_rope else "global"]
         y = self.attn(self.norm1(x), rope)
-        x = stream(self.attn, x + sublayer(self.attn, self.post_attn_norm(y) if hasattr(
-            self, "post_attn_norm") else y))
+        x = add_attention(self.attn, x, self.post_attn_norm(y) if hasattr(
+            self, "post_attn_norm") else y)
         if hasattr(self, "mlp"):
             y = self.mlp(self.norm2(x))
             x = add_write(self.mlp, x, self.post_mlp_norm(y) if hasattr(self, "post_mlp_norm")
@@ -434,8 +436,10 @@ class Decoder(ModelBase):
         asked. The input runs once, then each new token alone against the earlier tokens'
         keys and values (a key/value cache); `progress(done, steps)` is called after each
         token (it may raise to stop the continuation there)."""
-        if not all(layer.attn.use_mask for layer in self.layers):
-            # every token sees the later ones: each step changes the earlier tokens' keys
+        if not all(layer.attn.use_mask and layer.attn.head_mean is None
+                   for layer in self.layers):
+            # every token sees the later ones (no mask; a head's mean over all positions):
+            # each step changes the earlier tokens' keys
             return self._generate_without_cache(ids, steps, stop_at_eos, progress)
         new: list[torch.Tensor] = []
         with self._kv_cached():
@@ -480,7 +484,7 @@ class Decoder(ModelBase):
 
     def _generate_without_cache(self, ids, steps, stop_at_eos, progress) -> torch.Tensor:
         """Greedy continuation re-running the whole sequence each step (the mask switched
-        off: a token's keys then depend on the tokens after it)."""
+        off, or a head mean-ablated: a token's keys then depend on the tokens after it)."""
         new = []
         for _ in range(steps):
             if self.cfg.position == "learned" and ids.shape[1] >= self.cfg.max_len:

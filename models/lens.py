@@ -61,7 +61,7 @@ class Reader:
         if self.head is not None:
             out = self.head(x)
         elif self.per_token:
-            out = self.linear(self._norm(x))
+            out = unembed(self.linear, self._norm(x))
         else:
             h = self._norm(x)
             out = sum(weight * linear(h.mean(0) if at == "mean" else h[at])
@@ -76,6 +76,21 @@ class Reader:
     def rows(self, resid: np.ndarray, position: int | None) -> np.ndarray:
         """The stream rows the read-out takes: one token's, or all (a classifier)."""
         return resid[position: position + 1] if self.per_token else resid
+
+
+UNEMBED_BLOCK = 256  # vocabulary rows a block (the same numbers, a third less time)
+
+
+def unembed(linear: nn.Linear, h: torch.Tensor) -> torch.Tensor:
+    """linear(h) for a few stream rows (n, D) -> (n, V), `UNEMBED_BLOCK` output rows at a
+    time: the blocks of the weight stay in the cache while each is used, and every logit is
+    the same dot product (the result is bit for bit linear's)."""
+    if h.shape[0] < 8 or linear.weight.shape[0] <= 4 * UNEMBED_BLOCK:
+        return linear(h)
+    weight, bias = linear.weight, linear.bias
+    blocks = zip(weight.split(UNEMBED_BLOCK), bias.split(UNEMBED_BLOCK) if bias is not None
+                 else [None] * -(-weight.shape[0] // UNEMBED_BLOCK))
+    return torch.cat([nn.functional.linear(h, w, b) for w, b in blocks], -1)
 
 
 def _param(module: nn.Module) -> torch.Tensor:
@@ -249,43 +264,54 @@ def attribution(model: nn.Module, trace: Trace, position: int | None = None,
     sites = model.describe_sites()
     last = trace[f"{read.points[-1]}/resid"]
     where = [position] if read.per_token else list(range(last.shape[0]))
-    kinds, vectors = [], []  # part descriptions; (n, D) float64 each
+    kinds, blocks = [], []  # part descriptions; (k, n, D) float64 blocks of parts
+    n = len(where)
 
-    def add(kind, point, vector, head=None, name=None):
-        kinds.append({"kind": kind, "layer": None if kind == "embed" else _layer(point),
-                      "head": head, "site": point, "name": name or point})
-        vectors.append(torch.as_tensor(np.asarray(vector)).double().expand(len(where), -1))
+    def add(kind, point, vectors, heads=None, name=None):
+        """One part (`vectors` (n, D) or (D,)), or one per head ((H, n, D), `heads`)."""
+        layer = None if kind == "embed" else _layer(point)
+        block = torch.as_tensor(np.asarray(vectors)).double()
+        if heads is None:
+            kinds.append({"kind": kind, "layer": layer, "head": None, "site": point,
+                          "name": name or point})
+            block = block.expand(n, -1)[None]
+        else:
+            kinds.extend({"kind": kind, "layer": layer, "head": h, "site": point,
+                          "name": f"{point} head {h}"} for h in range(heads))
+        blocks.append(block)
 
     for i, point in enumerate(read.points):
         if i == 0:
             add("embed", point, trace[f"{point}/resid"][where])
         elif point in sites:
-            for h, write in enumerate(head_writes(trace, point, where)):
-                add("head", point, write, head=h, name=f"{point} head {h}")
+            writes = head_writes(trace, point, where)
+            add("head", point, writes, heads=writes.shape[0])
             if f"{point}/o_bias" in trace.records:
                 add("bias", point, trace[f"{point}/o_bias"], name=f"{point} output bias")
         else:
             add("mlp", point, trace[f"{point}/write"][where])
         if point in read.post_norms:
-            parts = torch.stack(vectors)
+            parts = torch.cat(blocks)
             scale, bias, centred = _frozen(read.post_norms[point], parts.sum(0))
             if centred:
                 parts = parts - parts.mean(-1, keepdim=True)
-            vectors = list(parts * scale)
+            blocks = [parts * scale]
             if bias is not None:
                 add("bias", point, bias, name=f"{point} LayerNorm bias")
-    parts = torch.stack(vectors)  # (K, n, D)
+    parts = torch.cat(blocks)  # (K, n, D)
     final = parts.sum(0)
-    out = read.logits(torch.from_numpy(read.rows(last, position)).to(
-        _param(model).device, _param(model).dtype)).double().cpu()  # one row: (1, V)
-    size = out.shape[-1]
-    row = 0
-    if target is None:
-        target = int(out[row].argmax())
+    x = torch.from_numpy(read.rows(last, position)).to(_param(model).device,
+                                                       _param(model).dtype)
+    size = output_size(model)
+    if target is None:  # the prediction: every output's logit there
+        out = read.logits(x).double().cpu()  # one row: (1, V)
+        target = int(out[0].argmax())
     _check_target(target, size)
     if minus is not None:
         _check_target(minus, size)
-    value = float(out[row, target] - (out[row, minus] if minus is not None else 0.0))
+    value = float(_logits_of(read, x, [target] if minus is None else [target, minus]
+                             ) @ torch.tensor([1.0] if minus is None else [1.0, -1.0],
+                                              dtype=torch.float64))
     if read.head is not None:  # BERT: the head linearised at the run's stream
         param = _param(read.head)
         x = torch.from_numpy(last[position: position + 1]).to(param.device, param.dtype)
@@ -328,6 +354,19 @@ def attribution(model: nn.Module, trace: Trace, position: int | None = None,
         info["value"] = v
     return {"position": position, "target": target, "minus": minus, "value": value,
             "parts": kinds}
+
+
+def _logits_of(read: Reader, x: torch.Tensor, ids: list[int]) -> torch.Tensor:
+    """The logits of `ids` only (float64) for the stream rows `x`, as `read.logits(x)[0]`
+    gives them: a token read-out computes those rows of the unembedding alone."""
+    if read.per_token and read.head is None and not set(ids) & set(read.forbid):
+        h = read._norm(x)[0]
+        weight = read.linear.weight.detach()[ids]
+        out = weight @ h
+        if read.linear.bias is not None:
+            out = out + read.linear.bias.detach()[ids]
+        return out.double().cpu()
+    return read.logits(x).double().cpu()[0, ids]
 
 
 def head_table(dla: dict) -> dict:
@@ -405,6 +444,52 @@ def output_id(session: Any, text: str, size: int) -> int:
         raise InputError("'{text}' is not one of this model's outputs (give a token of its "
                          "vocabulary, a class label, or an id)", text=text)
     return int(found)
+
+
+def output_size(model: nn.Module) -> int:
+    """How many outputs the read-out gives (vocabulary or classes), from its weights."""
+    read = reader(model)
+    if read.head is not None:  # BERT's MLM head: its last linear layer gives the words
+        return [m for m in read.head.modules() if isinstance(m, nn.Linear)][-1].out_features
+    linear = read.linear if read.per_token else read.reads[0][2]
+    return int(linear.weight.shape[0])
+
+
+def typed_output(session: Any, text: str, size: int) -> int:
+    """An output the user typed (the Lens tab's target, or the one subtracted): a class
+    label, a word of a preset's output vocabulary, a token of the model's vocabulary as
+    written there, or a text the model's tokenizer reads as exactly one token (a leading
+    space counts: ' Paris' and 'Paris' are often different tokens); `#id` for an id.
+    InputError says how the tokenizer splits a text that is not one token."""
+    if not text.strip():
+        raise InputError("type a word or a token")
+    plain = text.strip()
+    if plain.startswith("#") and plain[1:].isdigit():
+        _check_target(int(plain[1:]), size)
+        return int(plain[1:])
+    model = session.model
+    tokenizer = getattr(session, "tokenizer", None)
+    if model.input_kind == "image" or tokenizer is None or (
+            getattr(session, "tgt_vocab", None) is not None and model.arch == "transformer"):
+        if model.input_kind != "image" and len(plain.split()) > 1:
+            raise InputError("'{text}' is {n} words: type one", text=plain,
+                             n=len(plain.split()))
+        return output_id(session, plain, size)
+    for candidate in dict.fromkeys((text, plain)):  # a token as the vocabulary writes it
+        found = tokenizer.id_of(candidate)
+        if found is not None and 0 <= found < size:
+            return int(found)
+    ids, special = tokenizer.encode(text)
+    ids = [i for i, s in zip(ids, special) if not s]
+    if len(ids) == 1:
+        _check_target(int(ids[0]), size)
+        return int(ids[0])
+    if not ids:
+        raise InputError("'{text}' is no token of this model: its tokenizer reads only "
+                         "special tokens there", text=text)
+    pieces = " · ".join(f"'{t}'" for t in tokenizer.tokens(ids))
+    raise InputError("'{text}' is {n} tokens for this model's tokenizer: {pieces}; type one "
+                     "token", text=text, n=len(ids), pieces=pieces)
 
 
 def report(session: Any, trace: Trace, position: int | None = None,

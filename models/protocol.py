@@ -26,6 +26,8 @@ answers the methods marked "each model":
     check_layers(cfg, tensors, source)  CheckpointError when they differ
     head_counts()           {site: number of heads}
     gated_sites()           {site: its attention module}, whose `head_gate` switches heads
+                            off (`head_mean`: replaced by their mean over positions)
+    mlp_points()            {point: its MLP module}, whose `switched_off` zeroes its write
     set_switches(**flags)   the interventions' switches (use_mask, use_bias, use_position)
     restore_buffers()       after an in-place load: the buffers no file holds
     output_head()           a language model ("lm" form): the module that turns hidden
@@ -111,6 +113,13 @@ class ModelBase(nn.Module):
     def gated_sites(self) -> dict[str, nn.Module]:
         modules = dict(self.named_modules())
         return {site: modules[site] for site in self.describe_sites()}
+
+    def mlp_points(self) -> dict[str, nn.Module]:
+        """The residual points that are MLP sublayers (every point after a stack's first
+        that is not an attention site), each with its module."""
+        modules, sites = dict(self.named_modules()), self.describe_sites()
+        return {point: modules[point] for points in self.residual_points().values()
+                for point in points[1:] if point not in sites}
 
     def set_switches(self, **flags: bool) -> None:
         """Set each switch (e.g. use_mask=False) on every module that has it."""

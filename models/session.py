@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from . import resources
-from .build import build_model, site_heads, site_names, without_dropout  # noqa: F401
+from .build import build_model, mlp_names, site_heads, site_names, without_dropout  # noqa: F401
 from .checkpoints.ours import read_checkpoint
 from .errors import CheckpointError, InputError
 from .presets import Preset, get_preset
@@ -205,30 +205,47 @@ class Session:
         self.model.to(self.device)
 
     def set_interventions(self, heads_off=(), no_mask: bool = False, no_bias: bool = False,
-                          no_position: bool = False, bottleneck: bool = False) -> None:
-        """Live edits of the model: zero heads' outputs, drop the attention mask (decoder
-        causal mask, Swin region mask), the relative position bias, the positional encoding;
-        `bottleneck`: the decoder gets one context vector instead of attention (seq2seq)."""
+                          no_position: bool = False, bottleneck: bool = False,
+                          heads_mean=(), mlps_off=()) -> None:
+        """Live edits of the model: zero heads' outputs (`heads_off`), replace heads' outputs
+        by their mean over the input's positions (`heads_mean`), zero MLPs' writes
+        (`mlps_off`, residual points), drop the attention mask (decoder causal mask, Swin
+        region mask), the relative position bias, the positional encoding; `bottleneck`: the
+        decoder gets one context vector instead of attention (seq2seq)."""
         if bottleneck and not self.model.decodes:
             raise InputError("the bottleneck is a seq2seq intervention: this model has no "
                              "decoder")
+        gated, mlps = self.model.gated_sites(), self.model.mlp_points()
+        for site, head in [*heads_off, *heads_mean]:
+            module = gated.get(site)
+            if module is None or not 0 <= head < module.num_heads:
+                raise InputError("no head {head} at '{site}'", head=head, site=site)
+        for point in mlps_off:
+            if point not in mlps:
+                raise InputError("no MLP at '{point}'", point=point)
         if self.model.decodes:
             self.model.bottleneck = bool(bottleneck)
         self.interventions = {k: v for k, v in dict(
             heads_off=[list(h) for h in heads_off], no_mask=no_mask, no_bias=no_bias,
-            no_position=no_position, bottleneck=bottleneck).items() if v}
-        gated = self.model.gated_sites()
+            no_position=no_position, bottleneck=bottleneck,
+            heads_mean=[list(h) for h in heads_mean], mlps_off=list(mlps_off)).items() if v}
         for module in gated.values():
-            module.head_gate = None
+            module.head_gate = module.head_mean = None
+        for point, module in mlps.items():
+            module.switched_off = point in mlps_off
         self.model.set_switches(use_mask=not no_mask, use_bias=not no_bias,
                                 use_position=not no_position)
         for site, head in heads_off:
-            module = gated.get(site)
-            if module is None or not 0 <= head < module.num_heads:
-                raise InputError("no head {head} at '{site}'", head=head, site=site)
+            module = gated[site]
             if module.head_gate is None:
                 module.head_gate = torch.ones(module.num_heads, device=self.device)
             module.head_gate[head] = 0.0
+        for site, head in heads_mean:
+            module = gated[site]
+            if module.head_mean is None:
+                module.head_mean = torch.zeros(module.num_heads, dtype=torch.bool,
+                                               device=self.device)
+            module.head_mean[head] = True
 
     def run(self, user_input: Any, trace: bool = True, residual: bool = True) -> Trace:
         """Run the model; with trace=False the fused path runs and only predictions are kept.

@@ -127,6 +127,7 @@ class WindowAttention(nn.Module):
             "relative_position_index", relative_position_index(window), persistent=False
         )
         self.head_gate: torch.Tensor | None = None
+        self.head_mean: torch.Tensor | None = None
         self.use_bias = True  # an intervention: switch the relative position bias off
 
     def relative_bias(self) -> torch.Tensor:
@@ -146,7 +147,8 @@ class WindowAttention(nn.Module):
             mask = mask.repeat(Bw // mask.shape[0], 1, 1)[:, None]  # (B*nW, 1, N, N)
         record_raw(self.site_name, "bias_table", self.relative_position_bias_table)
         record_raw(self.site_name, "bias_index", self.relative_position_index)
-        out = attend(self.site_name, q, k, v, bias, mask, windows, self.head_gate)
+        out = attend(self.site_name, q, k, v, bias, mask, windows, self.head_gate,
+                     self.head_mean)
         y = self.proj(merge_heads(out))  # (B*nW, N, C)
         record_raw(self.site_name, "proj", y[:windows])
         record_output_projection(self.site_name, self.proj)

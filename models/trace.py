@@ -68,6 +68,11 @@ class Trace:
         self._cached_bytes = 0
         self._lock = threading.Lock()  # the worker may fill the cache while panels read
         self.last_stream: tuple | None = None  # while recording: (tensor, point) last streamed
+        self.last_resid: tuple | None = None  # while recording: the same, kept until the next
+        self.last_record: tuple | None = None  # while recording: (tensor, name) last recorded
+        # records that are the sum (or difference) of two others, computed when read:
+        # name -> (a, b, sign, shape): a + sign · b (the residual stream, docs/trace-format.md)
+        self.sums: dict[str, tuple[str, str, int, tuple]] = {}
         # whether the residual stream is recorded (`P/resid`, `P/write`, `S/o_weight`): off
         # for a run inside `without_stream()` (the app's live runs while no panel reads it)
         self.residual = True
@@ -93,7 +98,7 @@ class Trace:
                 self._cache.move_to_end(name)
                 return self._cache[name]
         value = _to_numpy(self.derivers[name]()) if name in self.derivers else \
-            self._derive(*name.rsplit("/", 1))
+            self._sum(name) if name in self.sums else self._derive(*name.rsplit("/", 1))
         with self._lock:
             self._remember(name, value)
         return value
@@ -105,7 +110,14 @@ class Trace:
         return self[name] if name in self else default
 
     def keys(self) -> list[str]:
-        return list(self.records) + self.derived_keys() + list(self.derivers)
+        return list(self.records) + self.derived_keys() + list(self.derivers) + \
+            list(self.sums)
+
+    def _sum(self, name: str) -> np.ndarray:
+        """A stream record derived from two others, with the model's own float32 operation
+        (the previous stream plus the attention's output is the stream exactly)."""
+        a, b, sign, shape = self.sums[name]
+        return (self[a] + self[b] if sign > 0 else self[a] - self[b]).reshape(shape)
 
     def attention_sites(self) -> list[str]:
         """Sites whose q, k and out were recorded (every attention site of a run)."""
@@ -123,7 +135,7 @@ class Trace:
         return keys
 
     def _derivable(self, name: str) -> bool:
-        if name in self.derivers:
+        if name in self.derivers or name in self.sums:
             return True
         site, _, key = name.rpartition("/")
         if key in DERIVED:
@@ -257,7 +269,11 @@ class Trace:
         records.update({name: self[name] for name in self.derivers})  # (linear in N)
         if not compact:
             records.update({name: self[name] for name in self.derived_keys()})
+            records.update({name: self[name] for name in self.sums})
         meta = {**self.meta, "trace_version": FORMAT_VERSION, "compact": compact}
+        if compact and self.sums:  # what load_npz derives them from
+            meta["sums"] = {name: [a, b, sign, list(shape)]
+                            for name, (a, b, sign, shape) in self.sums.items()}
         with open(path, "wb") as file:
             np.savez_compressed(file, meta=np.array(json.dumps(meta)), **records)
 
@@ -270,6 +286,8 @@ class Trace:
                     trace.meta = json.loads(str(data["meta"]))
                 else:
                     trace.records[name] = data[name]
+        trace.sums = {name: (a, b, sign, tuple(shape)) for name, (a, b, sign, shape)
+                      in trace.meta.pop("sums", {}).items() if name not in trace.records}
         return trace
 
 
@@ -297,11 +315,16 @@ def record(site: str, key: str, value: Any) -> None:
     if trace is not None:
         same = getattr(trace, "last_stream", None)
         if same is not None and same[0] is value:  # a block's output: the stream's record
-            resid = trace.records[f"{same[1]}/resid"]
-            trace.records[f"{site}/{key}"] = resid.reshape(value.shape[1:])  # (a view)
+            name = f"{same[1]}/resid"
+            if name in trace.sums:  # (derived: so is the block's output)
+                trace.sums[f"{site}/{key}"] = (*trace.sums[name][:3], tuple(value.shape[1:]))
+            else:
+                trace.records[f"{site}/{key}"] = trace.records[name].reshape(
+                    value.shape[1:])  # (a view)
             trace.last_stream = None
             return
         if isinstance(value, torch.Tensor) and value.dim() > 0:
+            trace.last_record = (value, f"{site}/{key}")
             value = value[0]
         trace.add(site, key, value)
 
@@ -334,7 +357,8 @@ def recording(trace: Trace | None = None) -> Iterator[Trace]:
         with _set_local("trace", trace):
             yield trace
     finally:
-        trace.last_stream = None  # no tensor of the run kept alive by the trace
+        # no tensor of the run kept alive by the trace
+        trace.last_stream = trace.last_resid = trace.last_record = None
 
 
 @contextmanager
@@ -373,27 +397,58 @@ def _name(point: Any) -> str:
     return point if isinstance(point, str) else point.site_name
 
 
-def stream(point: Any, x: torch.Tensor, write: torch.Tensor | None = None) -> torch.Tensor:
+def stream(point: Any, x: torch.Tensor, write: torch.Tensor | None = None,
+           base: torch.Tensor | None = None, added: torch.Tensor | None = None
+           ) -> torch.Tensor:
     """Record the stream `x` after `point` (a module or its name), and the sublayer's
     `write` when given; return `x` (unchanged unless a patch plan replaces some of its
-    rows: callers use what it returns). Costs two lookups when not tracing or patching."""
+    rows: callers use what it returns). Costs two lookups when not tracing or patching.
+
+    `base`: x is `base` + the write (`write` an MLP's, `added` an attention's). Where `base`
+    is the stream recorded last and all is float32, less is stored: an MLP's write is the
+    stream minus the one before it, and the stream after an attention whose output was
+    recorded (`S/proj`) is the one before plus it, exactly (`Trace.sums`)."""
     plan = getattr(_local, "plan", None)
+    given = x
     if plan is not None:
         x = plan.tensor("resid", _name(point), x)
     trace = getattr(_local, "trace", None)
     if trace is not None and trace.residual:
         name = _name(point)
-        trace.add(name, "resid", _tokens(x))
-        trace.last_stream = (x, name)  # a `record` of this very tensor shares the array
-        if write is not None:
-            trace.add(name, "write", _tokens(write))
+        before, made = trace.last_resid, trace.last_record
+        summed = base is not None and x is given and before is not None and \
+            before[0] is base and x.dtype == torch.float32
+        if summed and added is not None and made is not None and made[0] is added and \
+                made[1] in trace.records and added.shape == x.shape:
+            shape = tuple(_tokens(x).shape)
+            trace.sums[f"{name}/resid"] = (f"{before[1]}/resid", made[1], 1, shape)
+        elif summed and write is not None:
+            trace.add(name, "resid", _tokens(x))
+            trace.sums[f"{name}/write"] = (f"{name}/resid", f"{before[1]}/resid", -1,
+                                           tuple(_tokens(x).shape))
+        elif made is not None and made[0] is x and made[1] in trace.records:
+            # the stream is a tensor recorded just now (the embeddings' sum): one array
+            trace.records[f"{name}/resid"] = trace.records[made[1]].reshape(
+                _tokens(x).shape)
+        else:
+            trace.add(name, "resid", _tokens(x))
+            if write is not None:
+                trace.add(name, "write", _tokens(write))
+        trace.last_stream = trace.last_resid = (x, name)  # a `record` of it shares the array
     return x
 
 
 def add_write(point: Any, x: torch.Tensor, write: torch.Tensor) -> torch.Tensor:
     """x + write, recorded as the stream after `point` with its write (a pre-norm MLP)."""
     write = sublayer(point, write)
-    return stream(point, x + write, write)
+    return stream(point, x + write, write, base=x)
+
+
+def add_attention(point: Any, x: torch.Tensor, write: torch.Tensor) -> torch.Tensor:
+    """x + write, recorded as the stream after attention site `point` (pre-norm); its
+    heads' writes are derived from `S/out` and `S/o_weight`."""
+    write = sublayer(point, write)
+    return stream(point, x + write, base=x, added=write)
 
 
 # -- activation patching (models/patching.py) ------------------------------------------
@@ -402,7 +457,10 @@ def add_write(point: Any, x: torch.Tensor, write: torch.Tensor) -> torch.Tensor:
 # and per-head outputs; it may record them or hand back copies with some rows replaced.
 def sublayer(point: Any, write: torch.Tensor) -> torch.Tensor:
     """The write of the sublayer at `point` (attention or MLP output, before it joins the
-    stream); returns it, or a patch plan's replacement. One lookup when not patching."""
+    stream); returns it, zeros where the module is `switched_off` (an intervention), or a
+    patch plan's replacement. Two lookups when not patching."""
+    if getattr(point, "switched_off", False):  # an MLP switched off: it writes nothing
+        write = torch.zeros_like(write)
     plan = getattr(_local, "plan", None)
     if plan is None:
         return write

@@ -237,8 +237,10 @@ class Transformer(ModelBase):
         `encoded`: `self.encode(src)` when the caller has it already.
         """
         max_new = max_new or self.cfg.max_len - 1
-        if not self.decoder.use_mask:
-            return self.greedy_stepwise(src, max_new, encoded)  # rows would see the future
+        if not self.decoder.use_mask or any(
+                getattr(m, "head_mean", None) is not None for m in self.decoder.modules()):
+            # rows would see the future (no mask; a head's mean over every position)
+            return self.greedy_stepwise(src, max_new, encoded)
         memory, mask = encoded or self.encode(src)
         B, device = src.shape[0], src.device
         length = min(max_new, 2 * src.shape[1] + 4)  # most outputs fit; longer ones extend

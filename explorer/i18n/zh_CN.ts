@@ -428,8 +428,48 @@ offset →</source>
         <translation>模型仍然给出的猜测：{guess}</translation>
     </message>
     <message>
+        <source>one of the top 5 here, or type a word or token and press Enter (it must be one token of the model; a leading space counts; #id for an id)</source>
+        <translation>选这里的前 5 个之一，或输入一个词或词元后按回车（它必须是模型的一个词元；开头的空格也算；#编号 表示按编号）</translation>
+    </message>
+    <message>
         <source>{site} head {head} off</source>
         <translation>{site} 头 {head} 已关闭</translation>
+    </message>
+    <message>
+        <source>{site} head {head} at its mean</source>
+        <translation>{site} 头 {head} 换成其平均</translation>
+    </message>
+    <message>
+        <source>{mlp} off</source>
+        <translation>{mlp} 已关闭</translation>
+    </message>
+    <message>
+        <source>off by zero</source>
+        <translation>关闭方式：置零</translation>
+    </message>
+    <message>
+        <source>off by its mean over positions</source>
+        <translation>关闭方式：换成各位置上的平均</translation>
+    </message>
+    <message>
+        <source>zero: the head writes nothing; mean: at every position it writes its average output over this input&apos;s positions (what it says about the whole input stays, what it says about each token goes)</source>
+        <translation>置零：该头什么也不写入；平均：它在每个位置都写入自己在本输入各位置上的平均输出（关于整个输入的信息保留，关于每个词元的信息消失）</translation>
+    </message>
+    <message>
+        <source>Switch off / on this layer&apos;s MLP</source>
+        <translation>关闭 / 打开本层的前馈网络</translation>
+    </message>
+    <message>
+        <source>the MLP in the selected head&apos;s layer writes nothing into the residual stream (a post-norm model still normalises the stream after it)</source>
+        <translation>所选头所在层的 MLP 不再向残差流写入任何内容（后归一化模型在它之后仍会对残差流做归一化）</translation>
+    </message>
+    <message>
+        <source>the selected head&apos;s layer has no MLP</source>
+        <translation>所选头所在的层没有 MLP</translation>
+    </message>
+    <message>
+        <source>{preset} has no such MLP: not switched</source>
+        <translation>{preset} 没有这个 MLP：未切换</translation>
     </message>
     <message>
         <source>&lt;b&gt;Outside what the model learned&lt;/b&gt;: {reason}. Its answer is a guess; the grammar has no translation to compare it with.</source>
@@ -1843,6 +1883,14 @@ offset →</source>
         <translation>&apos;{site}&apos; 处没有头 {head}</translation>
     </message>
     <message>
+        <source>no MLP at &apos;{point}&apos;</source>
+        <translation>&apos;{point}&apos; 处没有 MLP</translation>
+    </message>
+    <message>
+        <source>a decoder head is replaced by its mean over every output position, so each row also reads the words after it; the output was decoded word by word</source>
+        <translation>一个解码器头被换成它在所有输出位置上的平均，所以每一行也读到它后面的词；输出是逐词解码得到的</translation>
+    </message>
+    <message>
         <source>the tokenizer gave id {id}, but the model has only {size} embeddings</source>
         <translation>分词器给出了编号 {id}，但模型只有 {size} 个嵌入</translation>
     </message>
@@ -1931,6 +1979,14 @@ offset →</source>
         <translation>{file}：heads_off 必须是由 [位置, 头] 对组成的列表</translation>
     </message>
     <message>
+        <source>{file}: heads_mean must be a list of [site, head] pairs</source>
+        <translation>{file}：heads_mean 必须是由 [位置, 头] 对组成的列表</translation>
+    </message>
+    <message>
+        <source>{file}: mlps_off must be a list of MLP names</source>
+        <translation>{file}：mlps_off 必须是由 MLP 名称组成的列表</translation>
+    </message>
+    <message>
         <source>{file}: &apos;tour&apos; must name a step</source>
         <translation>{file}：&apos;tour&apos; 必须指明一个步骤</translation>
     </message>
@@ -1969,6 +2025,14 @@ offset →</source>
     <message>
         <source>{file}: heads_off names head {item[1]} of &apos;{item[0]:.60}&apos;, which {preset} does not have</source>
         <translation>{file}：heads_off 指明了 &apos;{item[0]:.60}&apos; 的头 {item[1]}，而 {preset} 中没有这个头</translation>
+    </message>
+    <message>
+        <source>{file}: heads_mean names head {item[1]} of &apos;{item[0]:.60}&apos;, which {preset} does not have</source>
+        <translation>{file}：heads_mean 指明了 &apos;{item[0]:.60}&apos; 的头 {item[1]}，而 {preset} 中没有这个头</translation>
+    </message>
+    <message>
+        <source>{file}: mlps_off names an MLP &apos;{item:.60}&apos; that {preset} does not have</source>
+        <translation>{file}：mlps_off 指明的 MLP &apos;{item:.60}&apos; 在 {preset} 中不存在</translation>
     </message>
     <message>
         <source>{file}: its image is too large: {width}×{height} is over {limit:,} pixels</source>
@@ -2609,6 +2673,22 @@ offset →</source>
     <message>
         <source>&apos;{text}&apos; is not one of this model&apos;s outputs (give a token of its vocabulary, a class label, or an id)</source>
         <translation>&apos;{text}&apos; 不是这个模型的输出之一（请给出它词表中的一个 token、一个类别标签或一个编号）</translation>
+    </message>
+    <message>
+        <source>type a word or a token</source>
+        <translation>请输入一个词或一个词元</translation>
+    </message>
+    <message>
+        <source>&apos;{text}&apos; is {n} words: type one</source>
+        <translation>&apos;{text}&apos; 是 {n} 个词：请只输入一个</translation>
+    </message>
+    <message>
+        <source>&apos;{text}&apos; is no token of this model: its tokenizer reads only special tokens there</source>
+        <translation>&apos;{text}&apos; 不是这个模型的词元：它的分词器在这里只读出特殊词元</translation>
+    </message>
+    <message>
+        <source>&apos;{text}&apos; is {n} tokens for this model&apos;s tokenizer: {pieces}; type one token</source>
+        <translation>对这个模型的分词器来说，&apos;{text}&apos; 是 {n} 个词元：{pieces}；请输入一个词元</translation>
     </message>
     <message>
         <source>a classifier is read at its class token or its pooled tokens: leave the position out</source>

@@ -1,15 +1,18 @@
 """The Prediction panel's interventions box, shared by every page: switch the selected head
-off, the switches that apply to the model's kinds of attention site, what is active."""
+off (by zero, or by its mean over the input's positions), switch the MLP of the selected
+head's layer off, the switches that apply to the model's kinds of attention site, what is
+active."""
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from PySide6 import QtGui, QtWidgets
 
+from models.session import mlp_names
 from models.sites import SiteKind, kinds_in
 
 from .. import zoom
-from ..i18n import bind, tr
+from ..i18n import bind, say, tr
 
 # each switch: its key in the interventions, its words, and whether a kind of site gives it
 # something to switch off (None: every model has it)
@@ -19,6 +22,20 @@ SWITCHES: tuple[tuple[str, str, Callable[[SiteKind], bool] | None], ...] = (
     ("no_position", "no positional encoding", None),
     ("bottleneck", "seq2seq bottleneck", lambda kind: kind.reads_encoder),
 )
+
+
+# how the head button switches a head off: the mode's key (AppState.toggle_head), its words
+MODES = (("zero", "off by zero"), ("mean", "off by its mean over positions"))
+
+
+def mlp_of(site: str | None, mlps: list[str]) -> str | None:
+    """The MLP sublayer in the same layer as attention site `site` (its name but the last
+    part: `layers.3.attn` -> `layers.3.mlp`, `decoder.layers.0.cross_attn` ->
+    `decoder.layers.0.ff`); None where the layer has none."""
+    if not site:
+        return None
+    block = site.rsplit(".", 1)[0]
+    return next((m for m in mlps if m.rsplit(".", 1)[0] == block), None)
 
 
 def two_lines(text: str) -> str:
@@ -40,7 +57,23 @@ class InterventionsBox(QtWidgets.QGroupBox):
         self.head_button = QtWidgets.QPushButton()
         self.head_button.setProperty("words", "Switch off / on the selected head")
         self.head_button.clicked.connect(
-            lambda: state.toggle_head(state.selection.site, state.selection.head))
+            lambda: state.toggle_head(state.selection.site, state.selection.head,
+                                      self.mode.currentData()))
+        self.mode = QtWidgets.QComboBox()  # how the head button switches a head off
+        for key, words in MODES:
+            self.mode.addItem(tr(words), key)
+        bind(self.mode, "setToolTip",
+             "zero: the head writes nothing; mean: at every position it writes its average "
+             "output over this input's positions (what it says about the whole input stays, "
+             "what it says about each token goes)")
+        self.mlps: list[str] = []  # the model's MLP sublayers (enable_for), and whose
+        self.mlps_of: str | None = None
+        self.mlp_button = QtWidgets.QPushButton()
+        self.mlp_button.setProperty("words", "Switch off / on this layer's MLP")
+        bind(self.mlp_button, "setToolTip",
+             "the MLP in the selected head's layer writes nothing into the residual stream "
+             "(a post-norm model still normalises the stream after it)")
+        self.mlp_button.clicked.connect(self._toggle_mlp)
         self.flags: dict[str, QtWidgets.QCheckBox] = {}
         for key, text, _ in SWITCHES:
             check = QtWidgets.QCheckBox()
@@ -59,6 +92,8 @@ class InterventionsBox(QtWidgets.QGroupBox):
         self.fit_controls()
         self.grid = QtWidgets.QGridLayout(self)
         self.grid.addWidget(self.head_button, 0, 0, 1, 2)
+        self.grid.addWidget(self.mode, 1, 0, 1, 2)
+        self.grid.addWidget(self.mlp_button, 2, 0, 1, 2)
         self.columns = 0
         self.place_flags(2)
         state.interventions_changed.connect(self.show_interventions)
@@ -67,10 +102,20 @@ class InterventionsBox(QtWidgets.QGroupBox):
         """Only the switches this model has something to switch off for (and any that is
         on, so it can be switched off)."""
         kinds = kinds_in(meta)
+        if meta.get("preset") is not None and meta["preset"] != self.mlps_of:
+            self.mlps, self.mlps_of = mlp_names(meta["preset"]), meta["preset"]
+        self.mlp_button.setEnabled(bool(self.mlps))
         for key, _, applies in SWITCHES:
             check = self.flags[key]
             check.setEnabled(applies is None or any(applies(k) for k in kinds)
                              or check.isChecked())
+
+    def _toggle_mlp(self) -> None:
+        point = mlp_of(self.state.selection.site, self.mlps)
+        if point is None:
+            self.state.message.emit(say("the selected head's layer has no MLP"))
+        else:
+            self.state.toggle_mlp(point)
 
     def place_flags(self, columns: int) -> None:
         """The check boxes in two columns, or one when the dock is narrow (two columns made
@@ -81,8 +126,8 @@ class InterventionsBox(QtWidgets.QGroupBox):
         for widget in (*self.flags.values(), self.active, self.clear):
             self.grid.removeWidget(widget)
         for i, check in enumerate(self.flags.values()):
-            self.grid.addWidget(check, 1 + i // columns, i % columns, 1, 3 - columns)
-        rows = 1 + -(-len(self.flags) // columns)
+            self.grid.addWidget(check, 3 + i // columns, i % columns, 1, 3 - columns)
+        rows = 3 + -(-len(self.flags) // columns)
         self.grid.addWidget(self.active, rows, 0, 1, 2)  # its own row: it may be long
         self.grid.addWidget(self.clear, rows + 1, 1)
 
@@ -96,7 +141,7 @@ class InterventionsBox(QtWidgets.QGroupBox):
         the panel past its dock."""
         room = self.room()
         metrics = QtGui.QFontMetrics(zoom.font())
-        for button in (self.head_button, *self.flags.values()):
+        for button in (self.head_button, self.mlp_button, *self.flags.values()):
             words = tr(button.property("words"))
             # + the group's frame and margins (+ the box of a check box)
             extra = 90 if isinstance(button, QtWidgets.QCheckBox) else 60
@@ -104,6 +149,8 @@ class InterventionsBox(QtWidgets.QGroupBox):
             button.setText(two_lines(words) if wide else words)
 
     def retranslate(self) -> None:
+        for i, (_, words) in enumerate(MODES):
+            self.mode.setItemText(i, tr(words))
         self.fit_controls()
         self.show_interventions(self.state.interventions)
 
@@ -114,6 +161,9 @@ class InterventionsBox(QtWidgets.QGroupBox):
             check.blockSignals(False)
         parts = [tr("{site} head {head} off").format(site=site, head=head)
                  for site, head in interventions.get("heads_off", [])]
+        parts += [tr("{site} head {head} at its mean").format(site=site, head=head)
+                  for site, head in interventions.get("heads_mean", [])]
+        parts += [tr("{mlp} off").format(mlp=mlp) for mlp in interventions.get("mlps_off", [])]
         parts += [tr(self.flags[k].property("words")) for k in self.flags if interventions.get(k)]
         # a site name may break after its dots: it never widens the dock
         self.active.setText("; ".join(parts).replace(".", ".\u200b") or tr("none"))

@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from models.errors import InputError
 from models.sites import kind_of
 from models.trace import Trace
 
 from ..analyst import Request
 from ..compare import runs_of
-from ..i18n import bound, tr
+from ..i18n import bind, bound, said, tr, translate_message
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
 from .base import Panel
@@ -119,12 +120,25 @@ class LensPanel(Panel):
         self.by_layer.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.parts = QtWidgets.QTableWidget(0, 2)
         self.parts.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
-        # what is attributed: one of the output's top 5 there, minus another's logit or not
+        # what is attributed: one of the output's top 5 there, or a word or token typed in,
+        # minus another's logit or not
         self.target_box = QtWidgets.QComboBox()
         self.minus_box = QtWidgets.QComboBox()
         for box in (self.target_box, self.minus_box):
+            box.setEditable(True)
+            box.setInsertPolicy(QtWidgets.QComboBox.NoInsert)
             box.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToContents)
+            box.setMinimumContentsLength(6)
             box.activated.connect(self._chose)
+            box.lineEdit().returnPressed.connect(lambda b=box: self.typed(b))
+        bind(self.target_box, "setToolTip",
+             "one of the top 5 here, or type a word or token and press Enter (it must be one "
+             "token of the model; a leading space counts; #id for an id)")
+        self.typed_note = QtWidgets.QLabel()  # why a typed word was not taken
+        self.typed_note.setTextFormat(QtCore.Qt.PlainText)
+        self.typed_note.setWordWrap(True)
+        self.typed_note.setStyleSheet("color: #b00020")
+        self.typed_note.setVisible(False)
         choose = QtWidgets.QHBoxLayout()
         self.target_word = bound(QtWidgets.QLabel(), "target")
         self.minus_word = bound(QtWidgets.QLabel(), "minus")
@@ -136,6 +150,7 @@ class LensPanel(Panel):
         self.heads_view.clicked.connect(self._head_clicked)
         side = QtWidgets.QVBoxLayout()
         side.addLayout(choose)
+        side.addWidget(self.typed_note)
         self.target_label = bound(QtWidgets.QLabel(), "the prediction by layer")
         side.addWidget(self.target_label)
         side.addWidget(self.by_layer, 1)
@@ -193,6 +208,7 @@ class LensPanel(Panel):
     def update_trace(self, trace: Trace) -> None:
         self.position, self.result = None, None
         self.target = self.minus = None
+        self.typed_note.setVisible(False)
         self.ask(trace)
 
     def clear(self) -> None:
@@ -240,12 +256,47 @@ class LensPanel(Panel):
 
     def _chose(self, _index: int = 0) -> None:
         """A target or a difference chosen: the attribution (and the by-layer column) again."""
+        self.typed_note.setVisible(False)
         target, minus = self.target_box.currentData(), self.minus_box.currentData()
         if target == minus:
             minus = None  # (a logit minus itself is 0)
         if (target, minus) != (self.target, self.minus) and self.state.trace is not None:
             self.target, self.minus = target, minus
             self.ask(self.state.trace)
+
+    def typed(self, box: QtWidgets.QComboBox) -> None:
+        """A word or token typed into the target (or minus) box and Enter: attributed when
+        it is one output of the model; else the reason (how the tokenizer splits it) is
+        shown and the previous attribution stays."""
+        from models.lens import output_size, typed_output
+
+        trace, text = self.state.trace, box.currentText()
+        session = session_for(self.state, trace) if trace is not None else None
+        if session is None or self.result is None:
+            return
+        at = box.findText(text)
+        if at >= 0:  # an entry of the list, as shown
+            value = box.itemData(at)
+        elif box is self.minus_box and not text.strip():
+            value = None
+        else:
+            try:
+                value = typed_output(session, text, output_size(session.model))
+            except InputError as error:
+                self.typed_note.setText(translate_message(said(error)))
+                self.typed_note.setVisible(True)
+                self._draw_choices(self.result)  # the boxes show what is attributed
+                return
+        self.typed_note.setVisible(False)
+        target = value if box is self.target_box else self.target_box.currentData()
+        minus = value if box is self.minus_box else self.minus_box.currentData()
+        if target is None:
+            target = self.result["dla"]["target"]
+        if target == minus:
+            minus = None
+        if (target, minus) != (self.target, self.minus):
+            self.target, self.minus = target, minus
+            self.ask(trace)
 
     def _head_clicked(self, row: int, column: int) -> None:
         """A head's cell selects that site and head everywhere."""
@@ -355,7 +406,10 @@ class LensPanel(Panel):
             at = self.target_box.count() - 1
         self.target_box.setCurrentIndex(at)
         at = self.minus_box.findData(dla["minus"]) if dla["minus"] is not None else 0
-        self.minus_box.setCurrentIndex(max(at, 0))
+        if at < 0:  # (a typed one, not in the top 5)
+            self.minus_box.addItem(names.get(dla["minus"], str(dla["minus"])), dla["minus"])
+            at = self.minus_box.count() - 1
+        self.minus_box.setCurrentIndex(at)
 
     def heads_title(self, result: dict) -> str:
         names, dla = result["names"], result["dla"]

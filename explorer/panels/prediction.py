@@ -97,6 +97,7 @@ class PredictionPanel(Panel):
         self.continue_row, self.generate = language.continue_row, language.generate
         box = self.interventions_box
         self.head_button, self.flags, self.active = box.head_button, box.flags, box.active
+        self.ablation, self.mlp_button = box.mode, box.mlp_button
         self.go_to_step, self._step_pointed = sentence.go_to_step, sentence.step_pointed
 
     def _room(self) -> int:

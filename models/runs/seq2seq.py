@@ -92,6 +92,13 @@ def run(session, user_input, trace: bool) -> Trace:
         out_words = words(session, probs.argmax(-1).tolist())
         notice = message("no causal mask: each decoder row also sees the words after it, so "
                          "it may copy the next word; decoding word by word is unchanged")
+    elif any(getattr(m, "head_mean", None) is not None
+             for m in session.model.decoder.modules()):
+        # a head's mean over every output position: row t reads the words after t too
+        out_words = words(session, probs.argmax(-1).tolist())
+        notice = message("a decoder head is replaced by its mean over every output position, "
+                         "so each row also reads the words after it; the output was decoded "
+                         "word by word")
     if not notice and cfg.eos_id not in output and len(output) >= limit:
         notice = message("the output was cut after {limit} tokens (twice the input's, plus "
                          "10): the model had not ended it", limit=limit)

@@ -42,7 +42,7 @@ def test_a_usage_error_is_one_line_and_exit_code_2(capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert err == ("error: unknown intervention 'nope' (choose from: bottleneck, no_mask, "
-                   "no_bias, no_position, head_off)\n")
+                   "no_bias, no_position, head_off, head_mean, mlp_off)\n")
 
 
 def test_shared_options_are_declared_once():

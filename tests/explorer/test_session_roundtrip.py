@@ -15,7 +15,7 @@ from explorer.panels.interventions import SWITCHES
 from explorer.session import read
 from explorer.session_schema import VERSION
 from models.presets import get_preset, preset_names
-from models.session import load_preset, site_heads
+from models.session import load_preset, mlp_names, site_heads
 from models.sites import kinds_in
 
 SETS = 40  # random sets per preset (seeded)
@@ -37,16 +37,23 @@ def sample(preset: str):
     return default_input(preset)
 
 
-def random_set(rng: random.Random, heads: dict[str, int], switches: list[str]) -> dict:
-    """Up to six heads (often two or more of one site), and any of the switches."""
+def random_set(rng: random.Random, heads: dict[str, int], switches: list[str],
+               mlps: list[str] = ()) -> dict:
+    """Up to six heads (often two or more of one site), each off by zero or by its mean,
+    any of the switches, and some MLPs off."""
     pairs: list[list] = []
     for _ in range(rng.choice([0, 1, 2, 2, 3, 6])):
         site = rng.choice(sorted(heads)) if not pairs or rng.random() < 0.5 else pairs[-1][0]
         pair = [site, rng.randrange(heads[site])]
         if pair not in pairs:
             pairs.append(pair)
+    by_mean = [rng.random() < 0.3 for _ in pairs]
+    zero = [p for p, m in zip(pairs, by_mean) if not m]
+    mean = [p for p, m in zip(pairs, by_mean) if m]
+    off = [m for m in mlps if rng.random() < 0.2]
     chosen = {key: True for key in switches if rng.random() < 0.4}
-    return {**({"heads_off": pairs} if pairs else {}), **chosen}
+    return {**({"heads_off": zero} if zero else {}), **({"heads_mean": mean} if mean else {}),
+            **({"mlps_off": off} if off else {}), **chosen}
 
 
 def session_file(preset: str, interventions: dict) -> dict:
@@ -66,10 +73,11 @@ def test_random_intervention_sets_survive_the_file_and_the_model(preset, tmp_pat
     rng = random.Random(f"round trip {preset}")
     model = load_preset(preset)
     heads, switches = site_heads(preset), offered(preset, model)
+    mlps = mlp_names(preset)
     path = tmp_path / "s.json"
     seen = 0
     for _ in range(SETS):
-        interventions = random_set(rng, heads, switches)
+        interventions = random_set(rng, heads, switches, mlps)
         path.write_text(json.dumps(session_file(preset, interventions), indent=1))
         back = read(path, list(PANEL_NAMES))["interventions"]
         assert back == interventions
@@ -79,7 +87,14 @@ def test_random_intervention_sets_survive_the_file_and_the_model(preset, tmp_pat
         off = sorted((site, h) for site, module in gated.items() if module.head_gate is not None
                      for h in range(module.num_heads) if module.head_gate[h] == 0)
         assert off == sorted(map(tuple, interventions.get("heads_off", [])))
-        seen += len(interventions.get("heads_off", [])) >= 2
+        mean = sorted((site, h) for site, module in gated.items()
+                      if module.head_mean is not None
+                      for h in range(module.num_heads) if module.head_mean[h])
+        assert mean == sorted(map(tuple, interventions.get("heads_mean", [])))
+        assert sorted(p for p, m in model.model.mlp_points().items() if m.switched_off) == \
+            sorted(interventions.get("mlps_off", []))
+        seen += len(interventions.get("heads_off", [])) + len(
+            interventions.get("heads_mean", [])) >= 2
     assert seen >= SETS // 4  # many sets with two or more heads off
 
 
@@ -102,15 +117,23 @@ def test_heads_switched_off_in_the_window_come_back_from_the_session(make_explor
             e.wait()
             e.set_preset(preset)
             e.wait()
-        for site in rng.sample(sorted(heads), 2):
+        for i, site in enumerate(rng.sample(sorted(heads), 2)):
             e.select(site=site, head=rng.randrange(heads[site]))
+            box.ablation.setCurrentIndex(1 if case == 2 and i == 1 else 0)  # by its mean
             box.head_button.click()
+            e.wait()
+        if case == 2:  # the MLP in the last selected head's layer
+            box.mlp_button.click()
             e.wait()
         for key in rng.sample([k for k, c in box.flags.items() if c.isEnabled()], 1):
             box.flags[key].click()
             e.wait()
         chosen = json.loads(json.dumps(e.state.interventions))
-        assert len(chosen["heads_off"]) == 2
+        assert len(chosen.get("heads_off", [])) + len(chosen.get("heads_mean", [])) == 2
+        if case == 2:
+            assert len(chosen["heads_mean"]) == 1
+            assert chosen["mlps_off"] == [e.selection.site.rsplit(".", 1)[0] + (
+                ".ff" if preset == "translate" else ".mlp")]
         path = e.save_session(tmp_path / f"{case}.json")
         assert json.loads(path.read_text())["interventions"] == chosen
         e.set_preset("vit-digits" if preset != "vit-digits" else "reverse")

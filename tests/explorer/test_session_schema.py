@@ -170,6 +170,12 @@ CASES = [
      '{f}: heads_off must be a list of [site, head] pairs'),
     ('interventions.heads_off', {'interventions': {'heads_off': [[1, 0]]}},
      '{f}: heads_off must be a list of [site, head] pairs'),
+    ('interventions.heads_mean', {'interventions': {'heads_mean': [[CROSS, 'x']]}},
+     '{f}: heads_mean must be a list of [site, head] pairs'),
+    ('interventions.mlps_off', {'interventions': {'mlps_off': 'decoder.layers.0.ff'}},
+     '{f}: mlps_off must be a list of MLP names'),
+    ('interventions.mlps_off', {'interventions': {'mlps_off': [3]}},
+     '{f}: mlps_off must be a list of MLP names'),
     ('tour', {'tour': 5},
      "{f}: 'tour' must name a step"),
     ('tour', {'tour': [1]},
@@ -221,6 +227,11 @@ CASES = [
      "{f}: heads_off names head 9 of 'decoder.layers.1.cross_attn', which translate does not have"),
     ('interventions.heads_off', {'interventions': {'heads_off': [['nope', 0]]}},
      "{f}: heads_off names head 0 of 'nope', which translate does not have"),
+    ('interventions.heads_mean', {'interventions': {'heads_mean': [[CROSS, 4]]}},
+     "{f}: heads_mean names head 4 of 'decoder.layers.1.cross_attn', which translate does "
+     "not have"),
+    ('interventions.mlps_off', {'interventions': {'mlps_off': ['decoder.layers.1.cross_attn']}},
+     "{f}: mlps_off names an MLP 'decoder.layers.1.cross_attn' that translate does not have"),
 ]
 
 

@@ -18,16 +18,16 @@ from models.decoder import Decoder, DecoderConfig  # noqa: E402
 from models.lens import attribution, lens_column, lens_grid  # noqa: E402
 from models.trace import recording  # noqa: E402
 
-HOOKS = (D.stream, D.add_write, D.record_output_projection)
+HOOKS = (D.stream, D.add_write, D.add_attention, D.record_output_projection)
 
 
 def hooks(on: bool) -> None:
     """The residual records on, or their hooks made no-ops (the forward as it was)."""
     if on:
-        D.stream, D.add_write, D.record_output_projection = HOOKS
+        D.stream, D.add_write, D.add_attention, D.record_output_projection = HOOKS
     else:
         D.stream = lambda point, x, write=None: x
-        D.add_write = lambda point, x, write: x + write
+        D.add_write = D.add_attention = lambda point, x, write: x + write
         D.record_output_projection = lambda site, linear: None
 
 
