@@ -98,8 +98,8 @@ def main() -> None:
     for name in PRESETS:
         e.set_preset(name)
         e.wait()
+        every_text(name)  # (first: the Heads dock, once in front, keeps its laid-out size)
         at_100 = docks()
-        every_text(name)
         for factor in ZOOMS:
             e.set_zoom(factor)
             e.show("attention")
