@@ -22,8 +22,7 @@ from models.trace import Trace
 from ..i18n import bind, bound, tr
 from ..labels import axis_labels
 from ..state import Selection
-from ..text import literal
-from ..widgets.matrix_view import SIGNED, MatrixView
+from ..widgets.matrix_view import SIGNED, MatrixView, fit_title
 from ..widgets.plots import focus_rect, still
 from ..zoom import pt
 from .base import Panel
@@ -338,9 +337,9 @@ class PositionalPanel(Panel):
                 if dim is not None:
                     line.setData(np.arange(L), table[:, dim])
             colours = [HEAD_COLOURS[i].name() for i in range(len(chosen))]
-            t.curves.setTitle(tr("PE(pos, dim) for dims") + " " + " ".join(
-                f"<span style='color:{c}'>{d}</span>" for c, d in zip(colours, chosen)),
-                size=pt(9))
+            fit_title(t.curves, tr("PE(pos, dim) for dims") + " " + " ".join(
+                str(d) for d in chosen), 9, colours={
+                str(d): c for c, d in zip(colours, chosen)})
             tokens = trace.meta["source_tokens" if embed == "encoder.embed" else "target_tokens"]
             n = len(tokens)
             rows = [f"{i} {w}" for i, w in enumerate(tokens)]
@@ -429,10 +428,10 @@ class PositionalPanel(Panel):
         ones = np.ones_like(q)
         page.ones_curve.setData(offsets, rope_scores(ones, ones, inv_freq, offsets))
         page.actual.setData([i - j], [float(trace[f"{site}/scores"][head, i, j])])
-        page.distance.setTitle(tr("{site} head {head}: query {i} ({query}) · key {j} ({key}) "
-                                  "moved to every offset").format(
-            site=site, head=head, i=i, j=j, query=literal(tokens[i]) if i < n else "",
-            key=literal(tokens[j]) if j < n else ""), size=pt(9))
+        fit_title(page.distance, tr("{site} head {head}: query {i} ({query}) · key {j} ({key}) "
+                                    "moved to every offset").format(
+            site=site, head=head, i=i, j=j, query=tokens[i] if i < n else "",
+            key=tokens[j] if j < n else ""), 9)
         page.note.setText(tr(
             "Rotary positions (RoPE): q and k are rotated, dimension pair i by position × "
             "θ_i, so a score depends only on how far apart the tokens are. Left: how many "

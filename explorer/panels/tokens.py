@@ -22,6 +22,7 @@ from ..analyst import Request
 from ..i18n import tr
 from ..labels import picture, query_heat, site_tokens, window_token_at, window_token_cell
 from ..state import Selection
+from ..widgets.matrix_view import elastic
 from ..widgets.plots import focus_rect, still
 from ..zoom import ZOOM, pt
 from ..zoom import font as zoom_font
@@ -200,12 +201,15 @@ class Caption:
     """A picture's caption, wrapped to the picture's width (pyqtgraph labels do not wrap)."""
 
     def __init__(self, view: pg.GraphicsView, label: pg.LabelItem) -> None:
-        self.view, self.label, self.text = view, label, ""
+        # elastic: a line of the caption never widens the picture past the view (it did by
+        # the layout's margins, and the patch numbers at the right were cut)
+        self.view, self.label, self.text = view, elastic(label), ""
 
     def setText(self, text: str) -> None:
         self.text = text
         metrics = QtGui.QFontMetrics(zoom_font(9))
-        room = max(self.view.width() - 16, 80)
+        left, _, right, _ = self.view.ci.layout.getContentsMargins()
+        room = max(self.view.width() - int(left + right) - 16, 80)
         lines: list[str] = []
         for part in text.replace("<br>", "\n").split("\n"):
             line = ""

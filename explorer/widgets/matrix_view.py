@@ -41,6 +41,40 @@ def elastic(label: pg.LabelItem) -> pg.LabelItem:
     return label
 
 
+def fit_title(plot: pg.PlotItem | pg.PlotWidget, title: str, size: float, rows: int = 2,
+              colours: dict[str, str] | None = None) -> None:
+    """`title` (plain text) as `plot`'s title in `size` points at the zoom: on one line,
+    else wrapped onto `rows` lines, words left out from the right with '…' (title_lines),
+    the whole in the tooltip; fitted again whenever the plot's width changes. `colours`:
+    words shown in a colour of their own (a curve's, say)."""
+    plot = getattr(plot, "plotItem", plot)  # (a PlotWidget: its plot)
+    plot._fitted_title = (title, size, rows, colours or {})
+    if not getattr(plot, "_fits_title", False):
+        plot._fits_title = True
+        elastic(plot.titleLabel)  # (else pyqtgraph widens the plot past its view)
+        plot.vb.sigResized.connect(lambda _: _refit_title(plot))
+    _refit_title(plot, force=True)
+
+
+def _refit_title(plot: pg.PlotItem, force: bool = False) -> None:
+    title, size, rows, colours = plot._fitted_title
+    # the title is centred over the plot's view box: as wide as it at most
+    width = max(int(plot.vb.width()) - 4, 60)
+    lines = title_lines(title, QtGui.QFontMetrics(font(size)), width, rows)
+    shown = "<br>".join(" ".join(
+        f"<span style='color:{colours[word]}'>{escape(word)}</span>" if word in colours
+        else escape(word) for word in line.split(" ")) for line in lines)
+    if not force and (shown, pt(size)) == getattr(plot, "_shown_title", None):
+        return
+    plot._shown_title = (shown, pt(size))
+    plot.titleLabel.setToolTip(tip(title) if " ".join(lines) != title else "")
+    plot.setTitle(shown, size=pt(size))
+    # pyqtgraph gives a title a fixed 30 px: as tall as its lines
+    tall = max(30, int(plot.titleLabel.item.boundingRect().height()) + 2)
+    plot.titleLabel.setMaximumHeight(tall)
+    plot.layout.setRowFixedHeight(0, tall)
+
+
 def short(label: str, width: int = 9) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
@@ -163,6 +197,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
         # 8 px of height, 16 at 200%
         self.plot.titleLabel.item.document().setDocumentMargin(0)
         self.readout_text = ""  # what the read-out says, as plain text
+        self._readout_parts: tuple[str, str, str, str] | None = None  # value, [r, c], q, k
+        self._readout_shown = ""  # as fitted to the width
         self.title: str | None = None  # in full; shown elided to the width, whole as tooltip
         self.title_rows = 2  # lines the title may wrap onto before words are left out
         self._shown_title = ""
@@ -481,8 +517,59 @@ class MatrixView(pg.GraphicsLayoutWidget):
     def _put_ticks(self, axis: str, ticks: list[tuple[float, str]]) -> None:
         """The axis's labels, re-set (and so drawn again) only when they changed."""
         item = self.plot.getAxis(axis)
+        if axis == "left" and ticks:
+            ticks = self._rows_inside(ticks)
+        elif ticks:
+            ticks = self._columns_inside(ticks)
         if item._tickLevels != [ticks, []]:
             item.setTicks([ticks, []])
+
+    def _rows_inside(self, ticks: list[tuple[float, str]]) -> list[tuple[float, str]]:
+        """Row labels kept inside the plot's height: on rows thinner than a line the first
+        and last label, centred on their row, would reach into the title above or the
+        column labels below, so they move in (a label spans several rows there anyway);
+        a label that would then touch its neighbour makes way, unless it is the selected
+        row's."""
+        (_, _), (y0, y1) = self.plot.vb.viewRange()
+        height = self.plot.vb.sceneBoundingRect().height()
+        if height <= 0 or y1 <= y0:
+            return ticks
+        per_px = (y1 - y0) / height  # rows per pixel
+        line = QtGui.QFontMetrics(font()).height()
+        half = (0.4 * line + 1.5) * per_px  # pyqtgraph draws a label 0.8 of a line tall
+        if y1 - y0 <= 2 * half:
+            return ticks
+        moved = [(min(max(y, y0 + half), y1 - half), t) for y, t in ticks]
+        selected = None if self._selected_row is None else self._selected_row + 0.5
+        kept: list[tuple[float, str]] = []
+        for (y, t), (at, _) in zip(moved, ticks):
+            if kept and y - kept[-1][0] < line * per_px:
+                if at != selected:
+                    continue
+                kept.pop()  # the selected row's label stays; its neighbour goes
+            kept.append((y, t))
+        return kept
+
+    def _columns_inside(self, ticks: list[tuple[float, str]]) -> list[tuple[float, str]]:
+        """Column labels kept inside the plot's width: the first and last, centred on a
+        narrow column, would reach past the plot, where pyqtgraph leaves out a label
+        that reaches too far, unsaid; they move in, and a label that would then touch its
+        neighbour makes way."""
+        (x0, x1), _ = self.plot.vb.viewRange()
+        width = self.plot.vb.sceneBoundingRect().width()
+        if width <= 0 or x1 <= x0:
+            return ticks
+        per_px = (x1 - x0) / width  # columns per pixel
+        metrics = QtGui.QFontMetrics(font())
+        kept: list[tuple[float, str, float]] = []
+        for x, t in ticks:
+            half = (metrics.horizontalAdvance(t) / 2 + 1.5) * per_px
+            if x1 - x0 > 2 * half:
+                x = min(max(x, x0 + half), x1 - half)
+            if kept and x - half < kept[-1][0] + kept[-1][2] + 4 * per_px:
+                continue
+            kept.append((x, t, half))
+        return [(x, t) for x, t, _ in kept]
 
     def _with_selected_row(self, ticks: list[tuple[float, str]], labels: list[str],
                            chars: int) -> list[tuple[float, str]]:
@@ -540,6 +627,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         # (the tick labels follow the plot's own resize: sigResized)
         if getattr(self, "title", None) is not None:  # pyqtgraph resizes inside __init__
             self._show_title()
+            self._fit_readout()
 
     # -- highlight -------------------------------------------------------------
     def set_highlight(self, row: int | None, col: int | None, locked: bool = False) -> None:
@@ -565,20 +653,42 @@ class MatrixView(pg.GraphicsLayoutWidget):
                       force: bool = False) -> None:
         if row is None and self._hover_cell:
             row, col = self._hover_cell
-        text = ""
+        text, parts = "", None
         rows, cols = self.data.shape
         if row is not None and col is not None and row < rows and col < cols:
             r = self.row_labels[row] if row < len(self.row_labels) else str(row)
             c = self.col_labels[col] if col < len(self.col_labels) else str(col)
             # the value first: if the line is too long, the labels are elided, not the number
-            text = f"{self.data[row, col]:.4g}   [{row}, {col}]  {r} → {c}"
+            parts = (f"{self.data[row, col]:.4g}", f"[{row}, {col}]", r, c)
+            text = f"{parts[0]}   {parts[1]}  {r} → {c}"
         elif self._pool_hint:
             text = self._pool_hint  # (a small view's pooling, said under it)
-        if text != self.readout_text or force:  # the label reads HTML: "<eos>" must stay
-            self.readout_text = text
-            metrics = QtGui.QFontMetrics(font(9))
-            shown = metrics.elidedText(text, QtCore.Qt.ElideRight,
-                                       max(int(self.width()) - 16, 60))
+        if text != self.readout_text or force:
+            self.readout_text, self._readout_parts = text, parts
+        self._fit_readout(force)
+
+    def _fit_readout(self, force: bool = False) -> None:
+        """The read-out in the view's width, fitted again when the view is resized: the
+        cell's indices go first, then each token is elided in its middle ('…'), so the
+        value, both tokens' ends and the arrow between them stay readable."""
+        metrics = QtGui.QFontMetrics(font(9))
+        room = max(int(self.width()) - 16, 40)
+        text, parts = self.readout_text, self._readout_parts
+        if parts is not None and metrics.horizontalAdvance(text) > room:
+            value, _, query, key = parts
+            width = metrics.horizontalAdvance
+            rest = room - width(f"{value}  ") - width(" → ")
+            # the key keeps its whole text when it takes half the room at most
+            keep = min(width(key), max(rest // 2, rest - width(query)))
+            if width(key) > keep:
+                key = metrics.elidedText(key, QtCore.Qt.ElideMiddle, max(keep, 0))
+            if width(query) > rest - width(key):
+                query = metrics.elidedText(query, QtCore.Qt.ElideMiddle,
+                                           max(rest - width(key), 0))
+            text = f"{value}  {query} → {key}"
+        shown = metrics.elidedText(text, QtCore.Qt.ElideRight, room)
+        if shown != self._readout_shown or force:  # the label reads HTML: "<eos>" must stay
+            self._readout_shown = shown
             self.readout.setText(escape(shown), size=pt(9))
 
     # -- mouse -----------------------------------------------------------------

@@ -158,3 +158,91 @@ def lines_shown(label: QtWidgets.QLabel) -> tuple[int, int]:
                 shown += 1
         block = block.next()
     return shown, total
+
+
+# -- pyqtgraph's texts: titles, tick labels, axis names and the texts panels place ---------
+def plot_texts(view) -> list[tuple[str, QtCore.QRectF, QtCore.QRectF]]:
+    """(text, its drawn rect, the rect it is seen in), in scene coordinates, for every text
+    `view` (a QGraphicsView) draws: each axis's tick labels as the axis lays them out, and
+    every visible QGraphicsTextItem (plot titles and other LabelItems, axis names,
+    TextItems). A text is seen in the view's viewport, narrowed by every ancestor item that
+    clips its children (a ViewBox clips the TextItems placed on the data)."""
+    import pyqtgraph as pg
+
+    scene = view.scene()
+    seen_all = view.mapToScene(view.viewport().rect()).boundingRect()
+    texts = []
+    image = QtGui.QImage(4, 4, QtGui.QImage.Format_ARGB32)
+    for item in scene.items():
+        if not item.isVisible() or item.effectiveOpacity() <= 0:
+            continue
+        seen = QtCore.QRectF(seen_all)
+        parent = item.parentItem()
+        while parent is not None:
+            if parent.flags() & QtWidgets.QGraphicsItem.ItemClipsChildrenToShape:
+                seen &= parent.sceneBoundingRect()
+            parent = parent.parentItem()
+        if isinstance(item, pg.AxisItem):
+            if not item.style["showValues"] or item.linkedView() is None:
+                continue
+            painter = QtGui.QPainter(image)
+            try:
+                painter.setFont(item.style["tickFont"] or item.font())
+                specs = item.generateDrawSpecs(painter)
+            finally:
+                painter.end()
+            if specs is None:
+                continue
+            for rect, _, text in specs[2]:
+                texts.append((text, item.mapRectToScene(rect), seen))
+            for text in _dropped_ticks(item, {text for _, _, text in specs[2]}):
+                texts.append((text, QtCore.QRectF(), seen))  # set, but left undrawn
+        elif isinstance(item, QtWidgets.QGraphicsTextItem):
+            plain = item.document().toPlainText()
+            if not plain.strip():
+                continue
+            margin = item.document().documentMargin()
+            rect = item.boundingRect().adjusted(margin, margin, -margin, -margin)
+            texts.append((plain, item.mapRectToScene(rect), seen))
+    return texts
+
+
+def _dropped_ticks(axis, drawn: set[str]) -> list[str]:
+    """Tick labels a panel set (setTicks) in the axis's range that pyqtgraph did not draw:
+    it leaves out, silently, a label that does not fit inside the axis."""
+    levels = getattr(axis, "_tickLevels", None)
+    if not levels:
+        return []
+    low, high = sorted(axis.range)
+    return [text for level in levels[:axis.style["maxTextLevel"] + 1] for value, text in level
+            if text and low <= value <= high and text not in drawn]
+
+
+def cut_plot_texts(root: QtWidgets.QWidget) -> list[str]:
+    """'why: text' for every text of a visible pyqtgraph view under `root` that is cut (its
+    drawn rect leaves what the view shows of it, or the axis left it undrawn) or that
+    overlaps another text of the same view by more than a pixel each way."""
+    cut: list[str] = []
+    views = root.findChildren(QtWidgets.QGraphicsView)
+    if isinstance(root, QtWidgets.QGraphicsView):
+        views.insert(0, root)
+    for view in views:
+        if not view.isVisible() or view.width() <= 0 or view.scene() is None:
+            continue
+        texts = plot_texts(view)
+        name = f"{type(view).__name__} {(getattr(view, 'title', None) or '')[:20]!r}"
+        for text, rect, seen in texts:
+            if rect.isEmpty():
+                cut.append(f"{name}: tick label left undrawn: {text[:40]!r}")
+            elif not seen.adjusted(-SLACK, -SLACK, SLACK, SLACK).contains(rect):
+                out = [round(v) for v in (rect.left() - seen.left(), rect.top() - seen.top(),
+                                          seen.right() - rect.right(),
+                                          seen.bottom() - rect.bottom())]
+                cut.append(f"{name}: text cut at the view's edge {out}: {text[:40]!r}")
+        drawn = [(t, r) for t, r, _ in texts if not r.isEmpty()]
+        for i, (a, ra) in enumerate(drawn):
+            for b, rb in drawn[i + 1:]:
+                both = ra & rb
+                if both.width() > 1 and both.height() > 1:
+                    cut.append(f"{name}: texts overlap: {a[:30]!r} and {b[:30]!r}")
+    return cut

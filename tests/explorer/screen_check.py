@@ -33,12 +33,16 @@ def main() -> None:
     width, height = (int(v) for v in sys.argv[1].split("x"))
     tours = sys.argv[sys.argv.index("--tour") + 1].split(",") if "--tour" in sys.argv else []
     f5 = sys.argv[sys.argv.index("--f5") + 1].split(",") if "--f5" in sys.argv else []
+    # at 100%, in each of these languages: every central tab and dock, plots included
+    plots = sys.argv[sys.argv.index("--plots") + 1].split(",") if "--plots" in sys.argv \
+        else []
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={screen_config(width, height)}"
     sys.path[:0] = [str(HERE), str(HERE.parents[1])]
-    from fit import cut_widgets, fully_visible, lines_shown
+    from fit import cut_plot_texts, cut_widgets, fully_visible, lines_shown
     from PySide6 import QtCore, QtWidgets  # noqa: F401  (after the platform is chosen)
 
     from explorer.api import Explorer, RunFailed
+    from explorer.i18n import LANGUAGE
     from models.presets import PRESETS
 
     settings = QtCore.QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"),
@@ -50,7 +54,7 @@ def main() -> None:
     report: dict = {"available": window.screen().availableGeometry().getRect(),
                     "frame": window.frameGeometry().getRect(), "cut": {}, "central": {},
                     "restored": {}, "plot": {}, "tour_buttons": {}, "side_scroll": {},
-                    "tour_lines": {}}
+                    "tour_lines": {}, "plot_cut": {}, "plot_checked": []}
 
     def docks() -> dict:
         sizes = {n: list(d.size().toTuple()) for n, d in window.docks.items() if d.isVisible()}
@@ -72,9 +76,30 @@ def main() -> None:
         if front.horizontalScrollBar().isVisible():
             report["side_scroll"][tag] = window.current_panel()
 
+    def every_text(tag: str) -> None:
+        """In each language of `plots`: every central tab, with the Tokens dock and then
+        the Heads dock in front (they share a place), its widgets and its plots' texts."""
+        spoken = LANGUAGE.lang
+        for lang in plots:
+            window.set_language(lang)
+            for dock in ("tokens", "heads"):
+                window.docks[dock].raise_()
+                # (the Heads dock shows the same whichever tab is in front: once)
+                for panel in central_tabs() if dock == "tokens" else central_tabs()[-1:]:
+                    e.show(panel)
+                    e.paint()
+                    check(f"{lang} {tag} {panel}")
+                    cut = cut_plot_texts(window)
+                    if cut:
+                        report["plot_cut"][f"{lang} {tag} {panel} {dock}"] = cut
+                    report["plot_checked"].append(f"{lang} {tag} {panel}")
+            window.docks["tokens"].raise_()
+        window.set_language(spoken)
+
     for name in PRESETS:
         e.set_preset(name)
         e.wait()
+        every_text(name)  # (first: the Heads dock, once in front, keeps its laid-out size)
         at_100 = docks()
         for factor in ZOOMS:
             e.set_zoom(factor)
@@ -136,6 +161,7 @@ def main() -> None:
                 e.show(panel)
                 e.paint()
                 check(f"{family} {panel}")
+            every_text(family)
             report.setdefault("folders", []).append(e.preset)
             if "--shots" in sys.argv:
                 window.grab().save(f"/tmp/screen-{family}-{width}.png")

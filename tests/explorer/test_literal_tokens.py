@@ -159,7 +159,9 @@ def test_tag_like_tokens_show_as_text_in_every_panel(make_explorer, folders, fam
                      for place, text, marked in shown_texts(e.window) if marked]
     assert problems == [], "\n".join(sorted(set(problems)))
     if family == "llama":  # the title the report was about
-        titles = [text for _, text, _ in shown_texts(e.window.panels["positional"])]
+        # (wrapped to the plot's width: its lines read as one)
+        titles = [" ".join(text.split()) for _, text, _ in
+                  shown_texts(e.window.panels["positional"])]
         assert any(f"key {key} ({tokens[key]}) moved" in t for t in titles), titles
     # exports: a panel as SVG keeps its labels as text
     e.show("attention")

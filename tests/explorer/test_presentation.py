@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtWidgets
 
 from explorer.api import RunFailed
 from explorer.tour import load_tour
+from models.presets import PRESETS
 
 from .fit import cut_widgets, fully_visible
 
@@ -28,7 +29,7 @@ def screen(request):
     size, tour = request.param
     # (the F5 tour in both languages on both screens; the step-by-zoom walk in one each)
     done = subprocess.run([sys.executable, str(HERE / "screen_check.py"), size, "--tour", tour,
-                           "--f5", "en,zh", "--folders"],
+                           "--f5", "en,zh", "--folders", "--plots", "en,zh"],
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -49,6 +50,16 @@ def test_nothing_is_cut_at_any_zoom_preset_or_tour_step(screen):
 def test_opened_folders_were_checked_at_100(screen):
     # (their cut labels and sideways scrolling are in "cut" and "side_scroll" above)
     assert screen["folders"] == ["tiny-gpt2", "tiny-llama", "tiny-bert"]
+
+
+def test_no_plot_text_is_cut_or_on_another_at_100(screen):
+    """Every central tab with the Tokens and then the Heads dock in front, for every preset
+    and the opened folders, in English and Chinese: no plot title, tick label, axis name or
+    placed text reaches past its view, is left undrawn, or overlaps another (fit.py)."""
+    assert screen["plot_cut"] == {}
+    checked = {key.split(" ")[1] for key in screen["plot_checked"]}
+    assert checked >= {*PRESETS, "gpt2", "llama", "bert"}
+    assert {key.split(" ")[0] for key in screen["plot_checked"]} == {"en", "zh"}
 
 
 def test_at_f5_the_room_reads_every_tour_step(screen):
