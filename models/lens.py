@@ -49,6 +49,9 @@ class Reader:
     head: nn.Module | None = None  # a nonlinear head applied to the stream (BERT's MLM)
     forbid: list[int] = field(default_factory=list)  # outputs the model never gives (-inf)
     post_norms: dict[str, nn.Module] = field(default_factory=dict)  # point -> its LayerNorm
+    # point -> the norm its sublayer's output passes before joining the stream (Gemma 3's
+    # sandwich: x + post_attn_norm(attn(…))); an MLP's recorded write is after it already
+    write_norms: dict[str, nn.Module] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)  # other stacks: why no read-out
 
     @property
@@ -102,7 +105,10 @@ def reader(model: nn.Module) -> Reader:
     points = model.residual_points()
     arch = model.arch
     if arch == "decoder":
-        return Reader("layers", points["layers"], model.norm, model.lm_head)
+        normed = {f"layers.{i}.attn": block.post_attn_norm
+                  for i, block in enumerate(model.layers) if hasattr(block, "post_attn_norm")}
+        return Reader("layers", points["layers"], model.norm, model.lm_head,
+                      write_norms=normed)
     if arch == "encoder":
         post = {}
         for i, layer in enumerate(model.layers):
@@ -243,7 +249,8 @@ def _frozen(norm: nn.Module, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
                                                        bool]:
     """A norm's scale frozen at `y` (n, D): (1/σ · weight per row, its bias, centred)."""
     y = y.double()
-    weight = norm.weight.detach().double().cpu()
+    # (Gemma's RMSNorm multiplies by offset + weight, the offset being 1)
+    weight = norm.weight.detach().double().cpu() + getattr(norm, "offset", 0.0)
     if isinstance(norm, nn.LayerNorm):
         var = y.var(-1, unbiased=False, keepdim=True)
         scale = weight / torch.sqrt(var + norm.eps)
@@ -284,10 +291,19 @@ def attribution(model: nn.Module, trace: Trace, position: int | None = None,
         if i == 0:
             add("embed", point, trace[f"{point}/resid"][where])
         elif point in sites:
+            start = len(blocks)
             writes = head_writes(trace, point, where)
             add("head", point, writes, heads=writes.shape[0])
             if f"{point}/o_bias" in trace.records:
                 add("bias", point, trace[f"{point}/o_bias"], name=f"{point} output bias")
+            if point in read.write_norms:  # each part through the norm, its scale frozen
+                own = torch.cat(blocks[start:])
+                scale, bias, centred = _frozen(read.write_norms[point], own.sum(0))
+                if centred:
+                    own = own - own.mean(-1, keepdim=True)
+                blocks[start:] = [own * scale]
+                if bias is not None:
+                    add("bias", point, bias, name=f"{point} norm bias")
         else:
             add("mlp", point, trace[f"{point}/write"][where])
         if point in read.post_norms:

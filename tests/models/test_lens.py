@@ -308,3 +308,35 @@ def test_attribution_sums_on_a_post_norm_marian_folder(marian):  # noqa: F811
         probs = model_output(session, trace)[position].softmax(-1)
         for i, p in column[-1]["top"]:
             assert abs(float(probs[i]) - p) < 1e-5
+
+
+@pytest.mark.parametrize("family", ["qwen3", "phi3", "gemma3_text"])
+def test_the_lens_and_attribution_on_qwen3_phi3_and_gemma3(family, tmp_path):
+    """The newer families: QK-norm (Qwen3), fused projections (Phi-3), and Gemma 3's norms
+    around each sublayer and sliding-window layers. The lens at the last point is the
+    library's output, and the parts sum to the library's logit (and difference) at every
+    position: each part of Gemma 3 passes through its sublayer's own output norm, frozen.
+    Gemma's soft cap c·tanh(z/c) is not linear: the parts sum to z, the logit before it."""
+    from tests.models.lm_folders import build_new
+
+    library = build_new(family, tmp_path / family)
+    session = load_folder(tmp_path / family)
+    trace = session.run("The capital of France is Paris, and of Italy Rome.")
+    ids = torch.tensor(trace.records["input/ids"])[None]
+    with torch.no_grad():
+        capped = library(ids).logits[0].double()
+    cap = getattr(library.config, "final_logit_softcapping", None)
+    reference = cap * torch.atanh(capped / cap) if cap else capped
+    for position in positions(session, trace):
+        column = lens_column(session.model, trace, position)
+        probs = capped[position].softmax(-1)
+        assert column[-1]["top"][0][0] == int(probs.argmax())
+        for i, p in column[-1]["top"]:
+            assert abs(float(probs[i]) - p) < 1e-4
+        for target, minus in [(None, None), (5, 7)]:
+            found = attribution(session.model, trace, position, target, minus)
+            assert abs(sum(p["value"] for p in found["parts"]) - found["value"]) < 1e-4
+            expected = reference[position, found["target"]] - (
+                reference[position, minus] if minus is not None else 0.0)
+            assert abs(found["value"] - float(expected)) < 1e-4
+            assert {"embed", "head", "mlp"} <= {p["kind"] for p in found["parts"]}
