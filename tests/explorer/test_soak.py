@@ -24,9 +24,10 @@ def test_a_short_soak_finds_no_exception_and_no_stale_frame(qapp, seed, actions)
     assert "soak-vit" not in CATALOG  # its opened model is gone with it
 
 
-@pytest.mark.parametrize("seed", [2])
+@pytest.mark.parametrize("seed", [3])
 def test_the_soak_catches_a_preset_switch_that_is_ignored(qapp, monkeypatch, seed):
-    """The defect fuzzing found: switching away and straight back left the old preset."""
+    """The defect fuzzing found: switching away and straight back left the old preset.
+    (A seed whose 300 actions make that switch: a new action changes every seed's order.)"""
     real = AppState.set_preset
 
     def buggy(self, name, value=None):
