@@ -41,6 +41,20 @@ def _forget_opened_models():
         CATALOG.remove(name)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _release_module_widgets():
+    """The windows, menus and dialogs a test module made and left (commands run in-process
+    by `main(argv)`, windows closed but not deleted) are deleted when the module ends, after
+    its own module fixtures: one module's 6,000 top-level widgets held the panels, states
+    and traces their signals reach for the rest of a worker's run."""
+    from explorer.qapp import release_widgets, top_level_widgets
+
+    before = top_level_widgets()
+    yield
+    if top_level_widgets() - before:
+        release_widgets(before)
+
+
 def _status_kb(field: str) -> int:
     """A `VmRSS`/`VmHWM`-style field of /proc/self/status in kB (0 where there is none)."""
     try:
