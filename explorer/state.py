@@ -599,7 +599,6 @@ class AppState(QtCore.QObject):
                 self._given_up[1] is not None and request.preset == self.preset:
             # the same model: its sample was refused too (the count, not the input), so
             # the user's input comes back, without a run (it would be refused again)
-            self._inputs.pop(request.preset, None)
             if self.input is not self._given_up[1]:
                 self.input = self._given_up[1]
                 self.input_changed.emit(self.input)
