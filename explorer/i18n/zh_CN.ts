@@ -1632,6 +1632,10 @@ offset →</source>
         <translation>被新的输入取代：扫描已停止</translation>
     </message>
     <message>
+        <source>this result is of other inputs or another model: sweep again to see its patched runs</source>
+        <translation>这个结果属于别的输入或别的模型：请重新扫描，才能查看其中的修补运行</translation>
+    </message>
+    <message>
         <source>patched runs: {done} of {total}</source>
         <translation>修补运行：第 {done} 个，共 {total} 个</translation>
     </message>

@@ -451,6 +451,12 @@ class PatchingPanel(Panel):
         outcome = self.result
         if outcome is None:
             return
+        if not self.current(outcome):
+            # a result kept from another model or other inputs: its cells do not fit the
+            # model on screen, so its patched run cannot be made here
+            self.status.setText(tr("this result is of other inputs or another model: sweep "
+                                   "again to see its patched runs"))
+            return
         clean, corrupt = outcome["clean"], outcome["corrupt"]
         plain = {k: v for k, v in cell.items() if k != "score"}
 

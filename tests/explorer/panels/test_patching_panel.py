@@ -71,6 +71,26 @@ def test_clicking_a_cell_selects_the_head_and_shows_the_patched_run(explorer):
     assert not window.patched_bar.isVisible()
 
 
+def test_a_cell_of_a_result_from_another_model_opens_no_run_on_this_one(explorer):
+    """The history keeps results of other models and inputs; clicking a cell of one after
+    a switch says to sweep again and runs nothing (it used to patch the model on screen
+    with the other model's sites: a KeyError or IndexError on the model's thread)."""
+    panel = explorer.window.panels["patching"]
+    sweep(panel, explorer, "heads-by-pos")
+    scores = panel.result["result"].scores
+    row, col = np.unravel_index(int(np.nanargmax(scores)), scores.shape)
+    explorer.set_preset("vit-digits")
+    explorer.wait()
+    trace = explorer.trace
+    panel.history.setCurrentIndex(0)
+    panel._history_chosen(0)
+    panel.heatmap.clicked.emit(int(row), int(col))
+    explorer.wait()
+    assert "sweep again" in panel.status.text()
+    assert explorer.state.patched is None and explorer.trace is trace
+    assert not explorer.state.error
+
+
 def test_a_cancelled_sweep_keeps_the_previous_result_marked(explorer):
     panel = explorer.window.panels["patching"]
     sweep(panel, explorer, "heads")
