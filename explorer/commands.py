@@ -274,8 +274,9 @@ def cmd_soak(args: argparse.Namespace) -> int:
                  else "") + f", {report['runs_failed']} refused with a "
               f"message, {report['checks']} checks: {len(report['exceptions'])} exceptions, "
               f"{len(report['qt_warnings'])} Qt warnings, {len(report['stale'])} stale frames; "
-              f"RSS {rss['start']} → {rss['after_warm_up']} (after warm-up) → {rss['end']} MB, "
-              f"growth after warm-up {report['rss_growth_after_warm_up_mb']} MB")
+              f"RSS kept {rss['start']} → {rss['after_warm_up']} (after warm-up) → "
+              f"{rss['end']} MB, growth after warm-up {report['rss_growth_after_warm_up_mb']} "
+              f"MB (untrimmed end {report['rss_untrimmed_mb']['end']} MB)")
     return 1 if report["exceptions"] or report["stale"] else 0
 
 

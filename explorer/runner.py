@@ -41,6 +41,11 @@ ALL_CORES = torch.get_num_threads()
 MANY_THREADS_FROM = 10_000_000  # parameters
 
 
+# After this long without work, the worker returns the pages its runs freed (the
+# allocator's high water: a long run's temporaries, a dropped model's small tensors).
+IDLE_TRIM_S = 1.0
+
+
 def is_big(session: Session) -> bool:
     return sum(p.numel() for p in session.model.parameters()) >= MANY_THREADS_FROM
 
@@ -108,6 +113,7 @@ class Runner(QtCore.QObject):
         self._cancel_id = -1  # the request to stop at its next step
         self._jobs: dict[str, Job] = {}  # waiting, one per slot (the newest)
         self._job: Job | None = None  # running
+        self._trim_owed = False  # work was done since the heaps were last trimmed
         self._thread = threading.Thread(target=self._loop, name="model-worker", daemon=True)
         self._thread.start()
 
@@ -147,14 +153,21 @@ class Runner(QtCore.QObject):
         while True:
             with self._wake:
                 while self._pending is None and not self._jobs and not self._stopping:
-                    self._wake.wait()
+                    if not self._trim_owed:
+                        self._wake.wait()
+                    elif not self._wake.wait(timeout=IDLE_TRIM_S):
+                        break  # idle for a while after work: give the freed pages back
                 if self._stopping:
                     return
+                idle = self._pending is None and not self._jobs
+                self._trim_owed = not idle
                 request, self._pending = self._pending, None
                 job = None
-                if request is None:
+                if not idle and request is None:
                     job = self._job = self._jobs.pop(next(iter(self._jobs)))
-            if request is not None:
+            if idle:
+                give_back_freed()  # (outside the lock: a submit does not wait for it)
+            elif request is not None:
                 self._handle(request)
             else:
                 try:

@@ -41,6 +41,7 @@ def test_the_worker_runs_a_big_model_on_every_core_after_trimming_the_heap(make_
     monkeypatch.setattr(Session, "run", spying_run)
     monkeypatch.setattr(runner, "give_back_freed", lambda: trims.append(1))
     monkeypatch.setattr(runner, "ALL_CORES", 3)  # not torch's default, so it is seen set
+    monkeypatch.setattr(runner, "IDLE_TRIM_S", 3600)  # only the trims before big runs here
     e = make_explorer("reverse")
     assert seen[-1] == ("model-worker", "reverse", 1) and not trims
 
@@ -56,6 +57,22 @@ def test_the_worker_runs_a_big_model_on_every_core_after_trimming_the_heap(make_
     e.set_preset("reverse")
     e.wait()
     assert seen[-1] == ("model-worker", "reverse", 1) and len(trims) == 2
+
+
+def test_an_idle_worker_gives_the_freed_pages_back_once_after_its_work(make_explorer,
+                                                                        monkeypatch, qtbot):
+    """What the runs freed goes back to the system when the worker has nothing to do for a
+    while (not while requests come one after another), on the worker's own thread."""
+    trims = []
+    monkeypatch.setattr(runner, "give_back_freed",
+                        lambda: trims.append(threading.current_thread().name))
+    monkeypatch.setattr(runner, "IDLE_TRIM_S", 0.05)
+    e = make_explorer("reverse")
+    qtbot.waitUntil(lambda: len(trims) == 1, timeout=10_000)
+    e.set_input("a b c d")
+    e.wait()
+    qtbot.waitUntil(lambda: len(trims) == 2, timeout=10_000)
+    assert trims == ["model-worker"] * 2
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or memory._glibc() is None,
