@@ -12,7 +12,7 @@ from models.presets import get_preset
 
 from .api import Explorer
 from .main_window import MainWindow
-from .qapp import application
+from .qapp import application, user_settings
 
 # Libraries Qt's xcb platform plugin loads that minimal Linux systems lack (Debian names).
 XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xcb-icccm": "libxcb-icccm4",
@@ -57,7 +57,7 @@ def run(preset: str | None = None, device: str | None = None, session: str | Non
         print(f"error: {problem}", file=sys.stderr)
         return 2
     app = application()
-    explorer = Explorer.create(preset, device, QtCore.QSettings(), untrained=untrained,
+    explorer = Explorer.create(preset, device, user_settings(), untrained=untrained,
                                generate=generate, ready=ready)
     window = explorer.window
     if preset is not None and get_preset(preset).source:  # `--weights FOLDER`

@@ -105,9 +105,10 @@ INTERVENE = shared("--intervention", action="append", default=[], metavar="NAME[
 GENERATE = shared("--generate", type=generate_count, default=0, metavar="K",
                   help=GENERATE_HELP)
 JSON = shared("--json", action="store_true")
-DTYPE = shared("--dtype", default=None, choices=["bfloat16", "float16"],
+DTYPE = shared("--dtype", default=None, choices=["float32", "bfloat16", "float16"],
                help="a model folder whose weights are stored in this dtype computes in it "
-                    "(default: float32 whatever they are stored in)")
+                    "(default: float32 whatever they are stored in; the app: the dtype its "
+                    "Device menu was left at)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -299,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from models.session import set_weights_dtype
 
-        set_weights_dtype(getattr(args, "dtype", None))  # (every folder opened from now on)
+        dtype = getattr(args, "dtype", None)  # (every folder opened from now on)
+        set_weights_dtype(None if dtype == "float32" else dtype)
         return args.func(args)
     except UserMessageError as error:  # UsageError, InputError, CheckpointError…
         print(f"error: {printable(error)}", file=sys.stderr)

@@ -285,6 +285,12 @@ def cmd_gui(args: argparse.Namespace) -> int:
     from models.presets import DEFAULT_PRESET, get_preset, resolve_device
 
     untrained = check_untrained(args)
+    if getattr(args, "dtype", None) is None:  # the Device menu's last dtype, before opening
+        from explorer.qapp import user_settings
+        from models.session import DTYPES, set_weights_dtype
+
+        saved = str(user_settings().value("dtype", "float32"))
+        set_weights_dtype(saved if saved in DTYPES and saved != "float32" else None)
     if args.preset is not None:
         get_preset(args.preset)  # an unknown name: one clear line, exit 2
     if args.device is not None:

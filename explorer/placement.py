@@ -1,6 +1,6 @@
 """Where the window goes and what it remembers. The whole window, its frame and title bar
 included, inside the screen's free area: on a first run, with a geometry saved on a bigger
-screen, after a zoom; its geometry, docks, preset, device and zoom saved when it closes."""
+screen, after a zoom; its geometry, docks, preset, device, dtype and zoom saved when it closes."""
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui
@@ -92,4 +92,5 @@ class Placement(QtCore.QObject):
             self.settings.setValue("preset", window.state.preset)
             self.settings.setValue("device", window.state.device.split(":")[0])
             self.settings.setValue("zoom", ZOOM.factor)
+            self.settings.setValue("dtype", window.state.dtype)  # (the Device menu's)
             self.settings.sync()

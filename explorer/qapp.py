@@ -15,13 +15,20 @@ def _quiet_qt_messages(kind, context, text: str) -> None:
         print(text, file=sys.stderr)
 
 
+def user_settings() -> QtCore.QSettings:
+    """The user's settings (QSettings' place for this organisation and application); no
+    QApplication needed, so the command line reads them before any window."""
+    QtCore.QCoreApplication.setOrganizationName("TransformerExplorer")
+    QtCore.QCoreApplication.setApplicationName("Transformer Explorer")
+    return QtCore.QSettings()
+
+
 def application() -> QtWidgets.QApplication:
     app = QtWidgets.QApplication.instance()
     if app is None:
         return_large_blocks()  # a long input's freed trace goes back to the system
         QtCore.qInstallMessageHandler(_quiet_qt_messages)
-        QtCore.QCoreApplication.setOrganizationName("TransformerExplorer")
-        QtCore.QCoreApplication.setApplicationName("Transformer Explorer")
+        user_settings()  # (names the organisation and application)
         app = QtWidgets.QApplication(sys.argv[:1])
     return app
 

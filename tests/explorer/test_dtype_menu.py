@@ -190,3 +190,26 @@ def test_the_device_menu_reads_well_in_both_languages(make_explorer, folder):
     texts = [a.text() for a in menu.actions() if a.text()]
     assert "用 float32 计算" in texts and "当前模型的权重：bfloat16" in texts
     assert menu.title() == "设备(&D)"
+
+
+def test_the_app_starts_in_the_dtype_its_menu_was_left_at_unless_told(make_explorer,
+                                                                      tmp_path, monkeypatch):
+    """The Device menu's dtype is saved when the window closes; the next `python main.py`
+    opens folders in it, and --dtype (float32 included) overrides it."""
+    e = make_explorer("translate")
+    e.set_dtype("bfloat16")
+    e.wait()
+    settings = e.window.settings
+    e.close()
+    assert settings.value("dtype") == "bfloat16"
+
+    from explorer import app, cli, qapp
+
+    seen = []
+    monkeypatch.setattr(qapp, "user_settings", lambda: settings)
+    monkeypatch.setattr(app, "run", lambda **kw: seen.append(sessions.KEEP["dtype"]) or 0)
+    sessions.set_weights_dtype(None)
+    assert cli.main(["--preset", "translate"]) == 0
+    assert cli.main(["--preset", "translate", "--dtype", "float32"]) == 0
+    assert cli.main(["--preset", "translate", "--dtype", "float16"]) == 0
+    assert seen == ["bfloat16", None, "float16"]
