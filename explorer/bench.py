@@ -175,9 +175,13 @@ def hover_during_sweep(explorer, most: int = 60) -> list[float]:
         return []
     from .compare import positions
 
-    # B: A with one word changed, else a sample, else A backwards (a character model), of
-    # A's token count (patching needs it)
-    tries = [state.variant_of(state.input) for _ in range(3)] + \
+    # B: A with one word changed, else two of its words swapped (a byte-level BPE splits
+    # words with their leading space alone, so the count stays), else a sample, else A
+    # backwards (a character model), of A's token count (patching needs it)
+    words = str(state.input).split(" ")
+    swapped = [" ".join(words[:i] + [words[i + 1], words[i]] + words[i + 2:])
+               for i in range(1, min(len(words) - 1, 4)) if words[i] != words[i + 1]]
+    tries = [state.variant_of(state.input) for _ in range(3)] + swapped[:2] + \
         list(get_preset(state.preset).samples or [])[:5] + [str(state.input)[::-1]]
     for value_b in tries:
         explorer.set_compare(True, value_b)
