@@ -19,6 +19,7 @@ from ..compare import runs_of
 from ..i18n import tr
 from ..labels import axis_labels, picture, query_heat
 from ..state import Selection
+from ..widgets import ImageItem
 from ..widgets.plots import still
 from ..zoom import pt
 from .base import Panel
@@ -237,7 +238,7 @@ class HeadImages(pg.GraphicsLayoutWidget):
         for h in range(heads):
             plot = still(self.addPlot(row=h // columns, col=h % columns,
                                       title=tr("head {head}").format(head=h)))
-            image, heat = pg.ImageItem(levels=(0, 1)), pg.ImageItem()
+            image, heat = ImageItem(levels=(0, 1)), ImageItem()
             heat.setLookupTable(self.lut)
             heat.setOpacity(0.65)
             plot.addItem(image)

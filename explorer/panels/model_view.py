@@ -23,6 +23,7 @@ from ..analyst import Request, analyst
 from ..compare import runs_of, signed_levels
 from ..i18n import tr
 from ..state import Selection
+from ..widgets import ImageItem
 from ..widgets.matrix_view import PROBABILITY, SIGNED
 from ..widgets.plots import focus_rect, still
 from ..zoom import font as zoom_font
@@ -124,7 +125,7 @@ class ModelPanel(Panel):
         super().__init__(state, parent)
         self.canvas = pg.GraphicsLayoutWidget()
         self.plot = still(self.canvas.addPlot(), axes=True)
-        self.mosaic = pg.ImageItem()
+        self.mosaic = ImageItem()
         self.mosaic.setLookupTable(PROBABILITY.getLookupTable(nPts=256))
         self._signed = False  # the mosaic's colours: A − B's diverging scale
         self.levels: tuple[float, float] = (0, 1)

@@ -16,6 +16,7 @@ from models.trace import Trace
 from ..i18n import bound, tr
 from ..labels import picture, query_heat, window_token_at, window_token_cell
 from ..state import Selection
+from ..widgets import ImageItem
 from ..widgets.flow import FlowLayout
 from ..widgets.matrix_view import SIGNED, MatrixView, elastic, title_lines
 from ..widgets.plots import focus_rect, still
@@ -80,13 +81,13 @@ class PatchesPanel(Panel):
         self.show_numbers.toggled.connect(lambda on: [t.setVisible(on) for t in self.numbers])
         self.sequence = pg.PlotWidget(title=tr(SEQUENCE_TITLE))
         still(self.sequence.getPlotItem())
-        self.sequence_image = pg.ImageItem()
+        self.sequence_image = ImageItem()
         self.sequence.addItem(self.sequence_image)
         self.sequence_focus = focus_rect(self.sequence.getPlotItem())
         self.embedding = MatrixView()
         self.filters = pg.PlotWidget(title=tr(FILTERS_TITLE))
         still(self.filters.getPlotItem())
-        self.filter_image = pg.ImageItem()
+        self.filter_image = ImageItem()
         self.filter_image.setLookupTable(SIGNED.getLookupTable(nPts=256))
         self.filters.addItem(self.filter_image)
         for view in (self.sequence, self.filters):  # titles fit their plot (_fit_titles)

@@ -22,6 +22,7 @@ from models.trace import Trace
 from ..i18n import bind, bound, tr
 from ..labels import axis_labels
 from ..state import Selection
+from ..widgets import ImageItem
 from ..widgets.matrix_view import SIGNED, MatrixView, fit_title
 from ..widgets.plots import focus_rect, still
 from ..zoom import pt
@@ -203,7 +204,7 @@ class PatchPositions(pg.GraphicsLayoutWidget):
         self.panel = panel
         self.plot = still(self.addPlot())
         self.plot.setTitle(tr("cosine similarity of position embeddings"), size=pt(11))
-        self.image = pg.ImageItem()
+        self.image = ImageItem()
         self.image.setLookupTable(SIGNED.getLookupTable(nPts=256))
         self.plot.addItem(self.image)
         self.focus = focus_rect(self.plot)

@@ -22,6 +22,7 @@ from ..analyst import Request
 from ..i18n import tr
 from ..labels import picture, query_heat, site_tokens, window_token_at, window_token_cell
 from ..state import Selection
+from ..widgets import ImageItem
 from ..widgets.matrix_view import elastic
 from ..widgets.plots import focus_rect, still
 from ..zoom import ZOOM, pt
@@ -272,8 +273,8 @@ class ImageTokens(pg.GraphicsLayoutWidget):
         super().__init__()
         self.setMinimumSize(200, 200)
         self.plot = still(self.addPlot())
-        self.image = pg.ImageItem(np.zeros((32, 32), np.float32), levels=(0, 1))
-        self.overlay = pg.ImageItem(np.zeros((32, 32, 4), np.ubyte))
+        self.image = ImageItem(np.zeros((32, 32), np.float32), levels=(0, 1))
+        self.overlay = ImageItem(np.zeros((32, 32, 4), np.ubyte))
         self.grid = pg.PlotDataItem(pen=pg.mkPen((90, 160, 255, 170), width=1), connect="pairs")
         self.windows = pg.PlotDataItem(pen=pg.mkPen((255, 60, 60), width=2), connect="pairs")
         for item in (self.image, self.overlay, self.grid, self.windows):

@@ -20,6 +20,7 @@ from ..compare import signed_levels
 from ..i18n import bound, tr
 from ..labels import axis_labels, block_name, window_token_at, window_token_cell
 from ..state import Selection
+from ..widgets import ImageItem
 from ..widgets.matrix_view import MatrixView, elastic, title_lines
 from ..widgets.plots import focus_rect, still
 from ..zoom import font, pt
@@ -72,7 +73,7 @@ class WindowsPanel(Panel):
         self.grids = []  # per step: plot, image, border lines, focus rect
         for i in range(4):
             plot = still(self.steps_view.ci.addPlot(row=0, col=i))
-            image = pg.ImageItem()
+            image = ImageItem()
             borders = pg.PlotDataItem(pen=pg.mkPen("w", width=2), connect="pairs")
             for item in (image, borders):
                 plot.addItem(item)
@@ -259,7 +260,7 @@ class WindowsPanel(Panel):
             self.stage_plots = []
             for s in stages:
                 plot = still(self.stages_view.ci.addPlot(row=0, col=s))
-                image = pg.ImageItem()
+                image = ImageItem()
                 sources = pg.ScatterPlotItem(symbol="s", size=10, pen=pg.mkPen("c", width=2),
                                              brush=None, pxMode=True)
                 plot.addItem(image)

@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..i18n import tr
 from ..text import tip
 from ..zoom import ZOOM, font, pt
+from . import ImageItem
 from .plots import still
 
 SIGNED = pg.colormap.get("CET-D1")  # diverging, centred on 0
@@ -160,9 +161,9 @@ class MatrixView(pg.GraphicsLayoutWidget):
             # _set_ticks already chose labels that fit: pyqtgraph must not drop more of them
             self.plot.getAxis(axis).setStyle(textFillLimits=[(0, 1.0)],
                                              hideOverlappingLabels=False)
-        self.image = pg.ImageItem(np.zeros((1, 1), np.float32))
+        self.image = ImageItem(np.zeros((1, 1), np.float32))
         self.plot.addItem(self.image)
-        self.masked = pg.ImageItem(np.zeros((1, 1, 4), np.ubyte))  # grey over blocked cells
+        self.masked = ImageItem(np.zeros((1, 1, 4), np.ubyte))  # grey over blocked cells
         self.plot.addItem(self.masked)
         self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=PROBABILITY, interactive=False,
                                         width=10)
@@ -336,14 +337,16 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self._draw_image()
 
     def _bar_ticks(self) -> None:
-        """Colour-bar numbers a line apart at this text size: pyqtgraph's own spacing ignores
-        the font, and on a short bar at 200% its labels overlapped."""
+        """Colour-bar numbers three lines apart at this text size: pyqtgraph's own spacing
+        ignores the font, and on a short bar at 200% its labels overlapped. (One line apart,
+        a tall bar was a column of 26 numbers, which pyqtgraph lays out again, 3 ms, each
+        time the scale changes.)"""
         low, high = self._levels
         span = high - low
         height = self.plot.vb.sceneBoundingRect().height()
         if span <= 0 or not math.isfinite(span) or height <= 0:
             return
-        raw = span * QtGui.QFontMetrics(font()).height() * 1.05 / height  # one line apart
+        raw = span * QtGui.QFontMetrics(font()).height() * 3 / height  # 3 lines apart
         unit = 10.0 ** math.floor(math.log10(raw))
         step = next(m * unit for m in (1, 2, 2.5, 5, 10) if m * unit >= raw)
         if step != self._bar_step:
