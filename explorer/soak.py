@@ -406,9 +406,12 @@ def act_open_and_choose(e: Explorer, rng: random.Random) -> None:
     finally:
         e.window.model_opened.disconnect(opened)
     act_wait(e, rng)
+    if count_refused(e):
+        return  # the count `chosen` kept (set, then left before its run said so): told
     if e.state.preset != chosen or e.state.trace.meta["preset"] != chosen:
         raise Unreachable(f"{chosen} was chosen after a model folder was opened, but "
-                          f"{e.state.trace.meta['preset']} is on screen")
+                          f"{e.state.trace.meta['preset']} is on screen "
+                          f"(said: {e.state.error or 'nothing'})")
 
 
 def act_save_after_refusal(e: Explorer, rng: random.Random) -> None:
