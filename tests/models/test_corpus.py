@@ -17,6 +17,7 @@ from models.resources import resource_path
 from tests.models.lm_folders import build
 
 pq = pytest.importorskip("pyarrow.parquet")
+pa = pytest.importorskip("pyarrow")
 
 TEXTS = ["the cat sat on the mat and the cat sat",
          "She picked up the book and started to read.",
@@ -251,6 +252,48 @@ def test_a_killed_job_resumes_to_the_same_files(folders, tmp_path):
     with pytest.raises(InputError, match="another corpus"):  # another batch size
         run_corpus(spec, source, tmp_path / "whole", batch=3, points=7, session=session,
                    quiet=True)
+    # a folder begun by an earlier version (each shard's sample in Parquet) goes on
+    run_corpus(spec, source, tmp_path / "earlier", batch=2, points=7, session=session,
+               quiet=True, stop_after=2)
+    for part in (tmp_path / "earlier" / "sample").glob("part-*.arrow"):
+        pq.write_table(pa.ipc.open_file(pa.memory_map(str(part))).read_all(),
+                       part.with_suffix(".parquet"))
+        part.unlink()
+    run_corpus(spec, source, tmp_path / "earlier", batch=2, points=7, session=session,
+               quiet=True)
+    assert files_of(tmp_path / "earlier") == files_of(tmp_path / "whole")
+
+
+def test_inputs_whose_ids_hash_alike_are_sampled_in_the_order_of_their_ids(tmp_path):
+    """Two picture names with the same CRC-32 get the same key at every position: where
+    the sample holds both, the earlier name comes first, with any batch size."""
+    from models.corpus import sample_keys
+
+    alike = ("1fdc0ee9.png", "5fb19e8e.png")
+    assert np.array_equal(sample_keys(alike[0], 3, 1, 0, 20), sample_keys(alike[1], 3, 1, 0, 20))
+    images = tmp_path / "digits"
+    images.mkdir()
+    digits = sorted(resource_path("samples/digits").glob("*.png"))
+    for name, path in zip((alike[1], "a.png", alike[0], "b.png"), digits):
+        (images / name).write_bytes(path.read_bytes())
+    spec = {"preset": "vit-digits"}
+    session = load_session(spec)
+    found = []
+    for batch in (1, 4):
+        run_corpus(spec, images, tmp_path / f"b{batch}", batch=batch, points=9,
+                   session=session, quiet=True)
+        found.append(table(tmp_path / f"b{batch}", "points.parquet"))
+    chosen = ["site", "layer", "head", "role", "input_id", "position", "token"]
+    assert found[0][chosen].equals(found[1][chosen])
+    points, pairs = found[0], 0
+    same = ["layer", "head", "role", "position"]
+    for row in np.flatnonzero(points["input_id"] == alike[1]):
+        twin = points[(points[same] == points.iloc[row][same]).all(axis=1) &
+                      (points["input_id"] == alike[0])]
+        if len(twin):  # the same key: the earlier name, just before
+            assert list(twin.index) == [row - 1]
+            pairs += 1
+    assert pairs > 10
 
 
 def test_ray_writes_what_the_process_writes(folders, tmp_path):
