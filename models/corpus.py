@@ -13,8 +13,12 @@ How a batch runs: a language model's inputs are padded on the right into one for
 (a causal model's real tokens never see the padding; a bidirectional one's padding is masked
 out), a picture model's are stacked; the attention sites record every input's q and k
 (`Trace.whole_batch`), and each input gets a trace of its own, cut to its own tokens, from
-which the weights are derived exactly as a single run's are. A sequence-to-sequence model
-decodes each input greedily, so its inputs run one at a time (`Session.run`).
+which the weights are derived exactly as a single run's are. A sequence-to-sequence model's
+sources are padded likewise (the encoder and cross-attention mask the padding out), the
+batch decodes greedily at once (each row to its own end token and limit), then one traced
+teacher-forced pass over the padded outputs; each input's trace is cut to its own source and
+output. Only with an intervention that mixes positions (no causal mask, a head's mean, the
+bottleneck) do its inputs run one at a time (`Session.run`).
 
 The statistics reuse the per-head numbers of models/analysis.py (entropy, distance, first
 token) and models/head_roles.py (previous-token, duplicate-token, local; vision: local).
@@ -32,6 +36,7 @@ import sys
 import time
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,14 +47,16 @@ import torch
 from .analysis import head_figures, sequence_figures, window_cells
 from .errors import InputError
 from .head_roles import text_scores, vision_scores
+from .runs import seq2seq
 from .sites import kind_of
-from .trace import CAUSAL_FLAG, WINDOW_FLAG, Trace, recording
+from .trace import CAUSAL_FLAG, WINDOW_FLAG, Trace, paused, recording
 
 FORMAT = "transformer-explorer-corpus"
 VERSION = 1
 STATISTICS = ("entropy", "first_token", "previous_token", "distance", "duplicate_token",
               "local", "induction")
 ROLES = ("query", "key")
+TABLES = ("heads", "inputs", "sample")  # what a shard writes
 SEED = 0  # the sample's: every (input, position, site, head, role) has a fixed random key
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 INSTALL = "pip install 'transformer-explorer[corpus]'"
@@ -417,13 +424,33 @@ class Shard:
         self.sampled: list[str] = []
         self.names: list[str] = []
         self.report = {"read": 0, "written": 0, "skipped": {}, "truncated": 0}
+        self.pending: list[Item] = []
+        self.traces: list[Trace] = []
 
     def skip(self, reason: str) -> None:
         self.report["skipped"][reason] = self.report["skipped"].get(reason, 0) + 1
 
     def add(self, item: Item, trace: Trace, tokens: int, prediction: str,
             probability: float | None) -> None:
-        """One input's trace (a single run's, or cut from a batch's)."""
+        """One input's trace (a single run's, or cut from a batch's): its numbers are
+        worked out by `tables` (in-process: on the writer's thread, while the next batch
+        runs)."""
+        self.pending.append(item)
+        self.traces.append(trace)
+        self.inputs["input_id"].append(item.input_id)
+        self.inputs["text"].append(item.text)
+        self.inputs["tokens"].append(tokens)
+        self.inputs["prediction"].append(prediction)
+        self.inputs["probability"].append(probability)
+        self.report["written"] += 1
+
+    def _settle(self) -> None:
+        """The statistics and sample candidates of the inputs added since."""
+        for item, trace in zip(self.pending, self.traces):
+            self._statistics(item, trace)
+        self.pending, self.traces = [], []
+
+    def _statistics(self, item: Item, trace: Trace) -> None:
         named: dict = {}  # (the sites' token lists: one per sequence, shared)
         if self.points:
             self.sampled.append(item.input_id)
@@ -439,12 +466,6 @@ class Shard:
                 self.heads[name] += stats[name].tolist()
             if self.points:
                 self._sample(item.input_id, trace, site, layer, named)
-        self.inputs["input_id"].append(item.input_id)
-        self.inputs["text"].append(item.text)
-        self.inputs["tokens"].append(tokens)
-        self.inputs["prediction"].append(prediction)
-        self.inputs["probability"].append(probability)
-        self.report["written"] += 1
 
     def _sample(self, input_id: str, trace: Trace, site: str, layer: int, named: dict) -> None:
         kind = kind_of(trace.meta, site)
@@ -476,6 +497,7 @@ class Shard:
         """(heads, inputs, sample) as Arrow tables. `limits`: {(layer, head, role): the
         largest key that can still be in the corpus's sample} (what the folder holds so
         far); the rows of larger keys are left out (the folder would drop them)."""
+        self._settle()
         pa = pyarrow()
         f32 = pa.float32()
         heads = pa.table({
@@ -618,7 +640,9 @@ class Engine:
                 self._language(ready, shard)
             elif form == "image":
                 self._images(ready, shard)
-            else:
+            elif seq2seq.plain(self.session):
+                self._sequences(ready, shard)
+            else:  # (an intervention that mixes positions: padding would change numbers)
                 self._one_by_one(ready, shard)
         return shard
 
@@ -734,11 +758,13 @@ class Engine:
         return {site: captured[f"{site}/weights"] for site in self.meta["sites"]}
 
     def _cut(self, captured: Trace, b: int, n: int | None = None,
-             weights: dict[str, np.ndarray] | None = None) -> Trace:
+             weights: dict[str, np.ndarray] | None = None,
+             sizes: dict[str, tuple[int, int]] | None = None) -> Trace:
         """Input b's own trace from a batch's records, as a single run records it: its q, k
-        and v (a language model's: its first n tokens, without the padding's mask), Swin's
-        windows with their mask, bias and geometry; its weights cut from the batch's, or
-        derived when read."""
+        and v (a language model's: its first n tokens, without the padding's mask; a
+        sequence-to-sequence model's: `sizes[site]` queries and keys, with the mask cut to
+        them), Swin's windows with their mask, bias and geometry; its weights cut from the
+        batch's, or derived when read."""
         trace = Trace()
         trace.meta = dict(self.meta)
         keys = ("q", "k", "v") if n is not None else ("q", "k", "v", "mask")
@@ -747,15 +773,24 @@ class Engine:
             if kind_of(self.meta, site).windowed:  # (batch × windows, …): this image's
                 w = int(info["num_windows"])
                 rows = slice(b * w, (b + 1) * w)
+            queries, keys_ = (n, n) if sizes is None else sizes[site]
             for key in keys:
                 value = captured.records.get(f"{site}/{key}")
-                if value is not None:
+                if value is None:
+                    continue
+                if key == "mask" and sizes is not None:  # (B, 1, Nq or 1, Nk), or shared
+                    value = value[rows] if value.ndim == 4 else value
+                    value = value[..., :queries, :keys_]
+                else:
                     value = value[rows]
-                    trace.records[f"{site}/{key}"] = value if n is None else value[..., :n, :]
+                    if queries is not None:
+                        value = value[..., : queries if key == "q" else keys_, :]
+                trace.records[f"{site}/{key}"] = value
             trace.records[f"{site}/out"] = trace.records[f"{site}/v"]  # (what derives)
             if weights is not None:
                 cut = weights[site][rows]
-                trace.records[f"{site}/weights"] = cut if n is None else cut[..., :n, :n]
+                trace.records[f"{site}/weights"] = cut if queries is None else \
+                    cut[..., :queries, :keys_]
             for key in ("bias", CAUSAL_FLAG, WINDOW_FLAG):
                 if f"{site}/{key}" in captured.records:
                     trace.records[f"{site}/{key}"] = captured.records[f"{site}/{key}"]
@@ -764,7 +799,74 @@ class Engine:
                 trace.records[name] = value
         return trace
 
-    # a sequence-to-sequence model decodes each input on its own
+    # a sequence-to-sequence model: sources padded into one batch, decoded greedily together
+    def _sequences(self, items: list[Item], shard: Shard) -> None:
+        """The sources padded on the right (the encoder and cross-attention mask the
+        padding out), greedy decoding of the whole batch (each row to its own end token,
+        cut at its own limit), then one traced teacher-forced pass over every output,
+        padded too (the causal decoder's rows never see the padding after them): each
+        input's trace cut to its own source and output, as `Session.run` records it."""
+        session = self.session
+        model, cfg = session.model, session.model.cfg
+        ready = []
+        for item in items:
+            text = item.value
+            try:
+                src, tokens, _ = seq2seq.source(session, text)
+            except InputError:
+                shortened = self._shortened(text)
+                if shortened is None:
+                    shard.skip("too long" if session.task.split(text) else "empty")
+                    continue
+                src, tokens, _ = seq2seq.source(session, shortened)
+                shard.report["truncated"] += 1
+            ready.append((item, src[0].tolist(), tokens))
+        if not ready:
+            return
+        pad, bos, eos = cfg.pad_id, cfg.bos_id, cfg.eos_id
+        longest = max(len(ids) for _, ids, _ in ready)
+        src = torch.full((len(ready), longest), pad, dtype=torch.long)
+        for b, (_, ids, _) in enumerate(ready):
+            src[b, : len(ids)] = torch.tensor(ids)
+        src = src.to(session.device)
+        limits = [min(cfg.max_len - 1, seq2seq.output_limit(len(ids))) for _, ids, _ in ready]
+        captured = Trace()
+        captured.whole_batch = True
+        with recording(captured):
+            encoded = model.encode(src)
+            with paused():
+                rows = model.greedy(src, max_new=max(limits), encoded=encoded).tolist()
+            outputs = []
+            for row, limit in zip(rows, limits):  # (what a single run of it decodes)
+                output = row[:limit]
+                outputs.append(output[: output.index(eos) + 1] if eos in output else output)
+            steps = max(len(output) for output in outputs)
+            decoder_in = torch.full((len(ready), steps), pad, dtype=torch.long)
+            for b, output in enumerate(outputs):
+                decoder_in[b, : len(output)] = torch.tensor([bos] + output[:-1])
+            logits = model.decode(decoder_in.to(session.device), *encoded)  # (B, T, V)
+        weights = self._batch_weights(captured)
+        for b, ((item, ids, tokens), output) in enumerate(zip(ready, outputs)):
+            sizes = {}  # (queries, keys): the source's or the output's
+            for site in self.meta["sites"]:
+                kind = kind_of(self.meta, site)
+                sizes[site] = (len(output) if kind.decoding_steps else len(ids),
+                               len(output) if kind.decoding_steps and not kind.reads_encoder
+                               else len(ids))
+            trace = self._cut(captured, b, None, weights, sizes)
+            steered = [bos] + output[:-1]
+            out_words = seq2seq.words(session, output)
+            trace.records["input/ids"] = np.asarray(ids)
+            trace.records["input/decoder_ids"] = np.asarray(steered)
+            trace.meta.update(source_tokens=tokens + seq2seq.words(session, [eos]),
+                              target_tokens=seq2seq.words(session, steered),
+                              output_tokens=out_words)
+            probs = logits[b, : len(output)].float().softmax(-1).cpu().numpy()
+            chosen = probs[np.arange(len(output)), output]
+            prediction = seq2seq.prediction_text(session, output, out_words)
+            shard.add(item, trace, len(ids), prediction, float(chosen.mean()))
+
+    # an intervention that mixes positions: each input on its own
     def _one_by_one(self, items: list[Item], shard: Shard) -> None:
         session = self.session
         for item in items:
@@ -1140,16 +1242,36 @@ def run_corpus(spec: dict, inputs: str | Path, out: str | Path, *, field: str | 
         if ray:
             _run_on_ray(spec, pending, folder, points, ray, workers, progress, stop_after)
         else:
-            engine = Engine(session, points)
-            for new, (shard, items) in enumerate(pending):
-                if stop_after is not None and new >= stop_after:
-                    return {"stopped": True}
-                result = engine.process(items)
-                folder.save(shard, *result.tables(folder.limits()), result.report)
-                progress.update(len(items))
+            if _in_process(Engine(session, points), pending, folder, progress, stop_after):
+                return {"stopped": True}
     finally:
         progress.close()
     return folder.finish(time.monotonic() - start)
+
+
+def _in_process(engine: Engine, pending, folder: Folder, progress: Progress,
+                stop_after: int | None) -> bool:
+    """Batch after batch; each shard's statistics, sample and files made on a writer
+    thread while the next batch runs (one shard at a time, in order; torch and Arrow let go
+    of the interpreter while they work). Whether it stopped at `stop_after`."""
+    def write(shard: int, result: Shard) -> int:
+        folder.save(shard, *result.tables(folder.limits()), result.report)
+        return result.report["read"]
+
+    with ThreadPoolExecutor(1, thread_name_prefix="corpus-writer") as writer:
+        writing = None
+        for new, (shard, items) in enumerate(pending):
+            if stop_after is not None and new >= stop_after:
+                break
+            result = engine.process(items)
+            if writing is not None:
+                progress.update(writing.result())  # (its error, if any, raised here)
+            writing = writer.submit(write, shard, result)
+        else:
+            stop_after = None
+        if writing is not None:
+            progress.update(writing.result())
+    return stop_after is not None
 
 
 def _pending(folder: Folder, source: Source, batch: int, limit, progress):
@@ -1175,18 +1297,18 @@ class RayWorker:
         self.engine = Engine(load_session(spec), points)
 
     def __call__(self, batch: dict) -> dict:
+        """Each shard's three tables as Arrow streams (bytes, not text: a shard's sample
+        is tens of MB) and its report."""
         pa = pyarrow()
-        out: dict[str, list] = {"shard": [], "tables": [], "report": []}
+        out: dict[str, list] = {"shard": [], "report": [], **{name: [] for name in TABLES}}
         for shard, items in zip(batch["shard"], batch["items"]):
             result = self.engine.process([Item.from_json(i) for i in json.loads(items)])
-            blobs = []
-            for table in result.tables():
+            for name, table in zip(TABLES, result.tables()):
                 sink = pa.BufferOutputStream()
                 with pa.ipc.new_stream(sink, table.schema) as writer:
                     writer.write_table(table)
-                blobs.append(sink.getvalue().to_pybytes())
+                out[name].append(sink.getvalue().to_pybytes())
             out["shard"].append(int(shard))
-            out["tables"].append(json.dumps([base64.b64encode(b).decode() for b in blobs]))
             out["report"].append(json.dumps(result.report))
         return {k: np.array(v, dtype=object) if k != "shard" else np.array(v)
                 for k, v in out.items()}
@@ -1218,8 +1340,7 @@ def _run_on_ray(spec, pending, folder: Folder, points: int, address, workers: in
             RayWorker, fn_constructor_args=(spec, points), batch_size=1,
             concurrency=workers, num_gpus=gpus, batch_format="numpy", runtime_env=here)
         for row in data.iter_rows():
-            blobs = [base64.b64decode(b) for b in json.loads(row["tables"])]
-            tables = [pa.ipc.open_stream(pa.py_buffer(b)).read_all() for b in blobs]
+            tables = [pa.ipc.open_stream(pa.py_buffer(row[name])).read_all() for name in TABLES]
             report = json.loads(row["report"])
             folder.save(int(row["shard"]), *tables, report)
             progress.update(report["read"])

@@ -1,13 +1,15 @@
 """Throughput of the corpus command on a GPT-2-small-sized model (docs/corpus.md): not a
 test, a measurement to run by hand on a quiet machine:
 
-    python -m tests.models.corpus_bench [N] [--ray]
+    python -m tests.models.corpus_bench [N] [--ray] [--points K]
 
 A random GPT-2 of GPT-2 small's shape (12 layers, 768 wide, 12 heads; the tests' 300-word
 byte-level tokenizer) is saved by transformers; N inputs of about 64 tokens each. Printed,
 in one run: a plain batched forward of the same inputs (untraced, no statistics), the corpus
-in this process (with and without the query/key sample), and, with --ray, on 2 local Ray
-actors.
+in this process (without the query/key sample, and with K vectors per head and role: 20000
+by default, which at a few dozen inputs keeps every vector; a small K shows a long job's
+steady state, where most of a batch's vectors are above the sample's threshold), and, with
+--ray, on 2 local Ray actors. Each time is also given as a multiple of the plain forward's.
 """
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ def inputs(n: int) -> list[str]:
 
 
 def main(argv: list[str]) -> None:
+    points = int(argv[argv.index("--points") + 1]) if "--points" in argv else 20000
+    argv = [a for i, a in enumerate(argv) if "--points" not in argv[max(i - 1, 0): i + 1]]
     n = int(next((a for a in argv if a.isdigit()), 32))
     batch = 8
     root = Path(tempfile.mkdtemp())
@@ -55,24 +59,27 @@ def main(argv: list[str]) -> None:
                 x[b, : len(ids)] = torch.tensor(ids)
             session.model.hidden(x)
     plain = time.perf_counter() - start
-    print(f"plain batched forward: {n / plain:.1f} inputs/s")
-    for points in (0, 20000):
+    print(f"plain batched forward: {n / plain:.2f} inputs/s")
+    for kept in (0, points):
         start = time.perf_counter()
-        run_corpus(spec, source, root / f"here-{points}", batch=batch, points=points,
+        run_corpus(spec, source, root / f"here-{kept}", batch=batch, points=kept,
                    session=session, quiet=True)
         spent = time.perf_counter() - start
-        print(f"corpus in process, --points {points}: {n / spent:.1f} inputs/s")
+        here = spent
+        print(f"corpus in process, --points {kept}: {n / spent:.2f} inputs/s "
+              f"({spent / plain:.2f}x the plain forward's time)")
     if "--ray" in argv:
         import ray
 
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
         try:
             start = time.perf_counter()
-            run_corpus(spec, source, root / "ray", batch=batch, points=20000, ray=True,
+            run_corpus(spec, source, root / "ray", batch=batch, points=points, ray=True,
                        workers=2, quiet=True)
             spent = time.perf_counter() - start
-            print(f"corpus on Ray, 2 actors, --points 20000: {n / spent:.1f} inputs/s "
-                  f"(Ray's start and the actors' model loading included)")
+            print(f"corpus on Ray, 2 actors, --points {points}: {n / spent:.2f} inputs/s "
+                  f"({spent / plain:.2f}x the plain forward's time, {spent / here:.2f}x in "
+                  f"process; Ray's start and the actors' model loading included)")
         finally:
             ray.shutdown()
 

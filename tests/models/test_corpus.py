@@ -119,15 +119,26 @@ def test_batched_statistics_equal_single_runs(model, folders, tmp_path):
             assert row["prediction"] == trace.meta["prediction"]
 
 
-def test_translation_runs_each_input_and_cross_attention_has_its_own(tmp_path):
-    spec = {"preset": "translate"}
+@pytest.mark.parametrize("preset", ["translate", "reverse"])
+def test_translations_in_padded_batches_equal_single_runs(preset, tmp_path, monkeypatch):
+    """The test sentences (5 to 18 words) in batches of 4: sources padded, decoded greedily
+    together, one traced pass over the padded outputs. Each input's statistics at every
+    site (cross-attention: its own, queries and keys in different sequences), its tokens,
+    prediction and probability equal those of its own `Session.run`; the batch never runs
+    an input on its own."""
+    spec = {"preset": preset}
     session = load_session(spec)
-    texts = session.preset.task_info.samples()[:3]
-    run_corpus(spec, write_lines(tmp_path / "in.txt", texts), tmp_path / "out", batch=2,
+    texts = session.preset.task_info.samples()
+    singles = [session.run(text) for text in texts]
+
+    def refused(*args, **kwargs):
+        raise AssertionError("an input of the batch ran on its own")
+
+    monkeypatch.setattr(session, "run", refused)
+    run_corpus(spec, write_lines(tmp_path / "in.txt", texts), tmp_path / "out", batch=4,
                points=5, session=session, quiet=True)
     heads, inputs = table(tmp_path / "out", "heads"), table(tmp_path / "out", "inputs")
-    for number, text in enumerate(texts):
-        trace = session.run(text)
+    for number, trace in enumerate(singles):
         mine = heads[heads["input_id"] == str(number)]
         for site in trace.sites():
             info = trace.meta["sites"][site]
@@ -142,7 +153,39 @@ def test_translation_runs_each_input_and_cross_attention_has_its_own(tmp_path):
                 ids = trace["input/decoder_ids" if "decoder" in site else "input/ids"]
                 expected = expected_text(weights, [int(i) for i in ids])
             assert_rows(rows, expected, weights.shape[-2])
-        assert inputs.iloc[number]["prediction"] == trace.meta["prediction"]
+        row = inputs.iloc[number]
+        assert row["input_id"] == str(number) and row["text"] == texts[number]
+        assert row["tokens"] == len(trace["input/ids"])
+        assert row["prediction"] == trace.meta["prediction"]
+        ids, probs = trace["prediction/ids"], trace["prediction/probs"]
+        assert row["probability"] == pytest.approx(
+            float(probs[np.arange(len(ids)), ids].mean()), abs=1e-5)
+    # the sample's tokens are each input's own: source words, output words
+    points = table(tmp_path / "out", "points.parquet")
+    for point in points.itertuples():
+        trace = singles[int(point.input_id)]
+        kind = trace.meta["sites"][point.site]["kind"]
+        side = {"encoder_self": ("source_tokens", "source_tokens"),
+                "decoder_self": ("target_tokens", "target_tokens"),
+                "cross": ("output_tokens", "source_tokens")}[kind][point.role == "key"]
+        assert point.token == trace.meta[side][point.position]
+
+
+def test_an_intervention_that_mixes_positions_runs_each_translation_on_its_own(tmp_path):
+    """The bottleneck (the mean over the source) would count the padding: with it on, each
+    input runs through `Session.run`, and its prediction is that run's."""
+    spec = {"preset": "translate"}
+    session = load_session(spec)
+    session.set_interventions(bottleneck=True)
+    texts = session.preset.task_info.samples()[:3]
+    expected = [session.run(text).meta["prediction"] for text in texts]
+    ran, single = [], session.run
+    session.run = lambda text, *args, **kwargs: ran.append(text) or single(text, *args,
+                                                                           **kwargs)
+    run_corpus(spec, write_lines(tmp_path / "in.txt", texts), tmp_path / "out", batch=3,
+               points=0, session=session, quiet=True)
+    assert ran == texts
+    assert list(table(tmp_path / "out", "inputs")["prediction"]) == expected
 
 
 @pytest.mark.parametrize("preset", ["vit-digits", "swin-digits", "vit-folder"])
