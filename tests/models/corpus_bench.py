@@ -10,7 +10,9 @@ in this process (without the query/key sample, and with K vectors per head and r
 by default, which at a few dozen inputs keeps every vector; a small K shows a long job's
 steady state, where most of a batch's vectors are above the sample's threshold), and, with
 --ray, on 2 local Ray actors. The plain forward runs before and after the corpus; each
-time is also given as a multiple of the faster of the two.
+time is also given as a multiple of the faster of the two, and the process's CPU time as
+a multiple of the forward's (steadier where other jobs share the machine; the corpus job's
+writer thread counted too).
 """
 from __future__ import annotations
 
@@ -51,8 +53,8 @@ def main(argv: list[str]) -> None:
     encoded = [session.tokenizer.encode(t)[0] for t in texts]
     print(f"{n} inputs, {sum(map(len, encoded)) / n:.0f} tokens on average, batch {batch}, "
           f"torch threads {torch.get_num_threads()}, load {os.getloadavg()[0]:.1f}")
-    def forward() -> float:
-        start = time.perf_counter()
+    def forward() -> tuple[float, float]:
+        start, cpu = time.perf_counter(), time.process_time()
         with torch.inference_mode():
             for i in range(0, n, batch):
                 part = encoded[i: i + batch]
@@ -60,18 +62,19 @@ def main(argv: list[str]) -> None:
                 for b, ids in enumerate(part):
                     x[b, : len(ids)] = torch.tensor(ids)
                 session.model.hidden(x)
-        return time.perf_counter() - start
+        return time.perf_counter() - start, time.process_time() - cpu
 
     # untimed: first calls (allocations, imports) paid once by a long job
     run_corpus(spec, source, root / "warm", batch=batch, points=0, session=session,
                quiet=True, limit=batch)
     before = forward()
-    times = {}
+    times, cpus = {}, {}
     for kept in (0, points):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         run_corpus(spec, source, root / f"here-{kept}", batch=batch, points=kept,
                    session=session, quiet=True)
         times[f"corpus in process, --points {kept}"] = time.perf_counter() - start
+        cpus[f"corpus in process, --points {kept}"] = time.process_time() - cpu
     after = forward()
     if "--ray" in argv:
         import ray
@@ -85,14 +88,17 @@ def main(argv: list[str]) -> None:
                   "model loading included)"] = time.perf_counter() - start
         finally:
             ray.shutdown()
-    plain = min(before, after)  # (the machine's load varies: the faster of the two)
-    print(f"plain batched forward: {n / before:.2f} inputs/s before the corpus runs, "
-          f"{n / after:.2f} after")
+    plain = min(before[0], after[0])  # (the machine's load varies: the faster of the two)
+    plain_cpu = min(before[1], after[1])
+    print(f"plain batched forward: {n / before[0]:.2f} inputs/s before the corpus runs, "
+          f"{n / after[0]:.2f} after; CPU {before[1]:.1f} s, {after[1]:.1f} s")
     here = times[f"corpus in process, --points {points}"]
     for name, spent in times.items():
         ray_part = f", {spent / here:.2f}x in process" if "Ray" in name else ""
+        cpu_part = (f"; CPU time {cpus[name]:.1f} s, {cpus[name] / plain_cpu:.2f}x the "
+                    f"plain forward's, both threads" if name in cpus else "")
         print(f"{name}: {n / spent:.2f} inputs/s ({spent / plain:.2f}x the faster plain "
-              f"forward's time{ray_part})")
+              f"forward's time{ray_part}{cpu_part})")
 
 
 if __name__ == "__main__":
