@@ -91,6 +91,22 @@ def head_figures(trace: Trace, site: str, head: int, weights: np.ndarray) -> dic
             "first": first}
 
 
+def sequence_figures(weights: np.ndarray, distance: bool) -> dict[str, np.ndarray]:
+    """Every head's entropy, distance (in tokens; NaN without `distance`, as a
+    cross-attention site has) and first-token weight at once, from a token sequence site's
+    (H, Nq, Nk) weights: `head_figures`'s numbers, to the last bit (the same reductions,
+    row by row)."""
+    weights = weights.astype(np.float64)
+    heads, _, n = weights.shape
+    entropy = -(weights * np.log(np.clip(weights, 1e-12, None))).sum(-1).mean(-1)
+    far = np.full(heads, math.nan)
+    if distance:
+        pos = np.arange(n, dtype=np.float32)[:, None]
+        far = (weights * np.abs(pos - pos.T)).sum(-1).mean(-1)
+    first = np.ascontiguousarray(weights[:, :, 0]).mean(-1)
+    return {"entropy": entropy, "distance": far, "first": first}
+
+
 def thumbnail(matrix: np.ndarray, size: int) -> np.ndarray:
     """(size, size) picture of a matrix, scaled to its own maximum. Larger than `size`: the
     maximum of each block (max pooling keeps a one-token stripe visible at any length);

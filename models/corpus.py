@@ -13,8 +13,12 @@ How a batch runs: a language model's inputs are padded on the right into one for
 (a causal model's real tokens never see the padding; a bidirectional one's padding is masked
 out), a picture model's are stacked; the attention sites record every input's q and k
 (`Trace.whole_batch`), and each input gets a trace of its own, cut to its own tokens, from
-which the weights are derived exactly as a single run's are. A sequence-to-sequence model
-decodes each input greedily, so its inputs run one at a time (`Session.run`).
+which the weights are derived exactly as a single run's are. A sequence-to-sequence model's
+sources are padded likewise (the encoder and cross-attention mask the padding out), the
+batch decodes greedily at once (each row to its own end token and limit), then one traced
+teacher-forced pass over the padded outputs; each input's trace is cut to its own source and
+output. Only with an intervention that mixes positions (no causal mask, a head's mean, the
+bottleneck) do its inputs run one at a time (`Session.run`).
 
 The statistics reuse the per-head numbers of models/analysis.py (entropy, distance, first
 token) and models/head_roles.py (previous-token, duplicate-token, local; vision: local).
@@ -32,6 +36,7 @@ import sys
 import time
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,17 +44,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from .analysis import head_figures, window_cells
+from .analysis import head_figures, sequence_figures, window_cells
 from .errors import InputError
 from .head_roles import text_scores, vision_scores
+from .runs import seq2seq
 from .sites import kind_of
-from .trace import CAUSAL_FLAG, WINDOW_FLAG, Trace, recording
+from .trace import CAUSAL_FLAG, WINDOW_FLAG, Trace, paused, recording
 
 FORMAT = "transformer-explorer-corpus"
 VERSION = 1
 STATISTICS = ("entropy", "first_token", "previous_token", "distance", "duplicate_token",
               "local", "induction")
 ROLES = ("query", "key")
+TABLES = ("heads", "inputs", "sample")  # what a shard writes
 SEED = 0  # the sample's: every (input, position, site, head, role) has a fixed random key
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 INSTALL = "pip install 'transformer-explorer[corpus]'"
@@ -329,7 +336,11 @@ def site_statistics(trace: Trace, site: str) -> tuple[int, dict[str, np.ndarray]
     heads = int(meta["sites"][site]["heads"])
     weights = trace[f"{site}/weights"]  # (H, Nq, Nk); Swin: (nW, H, n, n)
     stats = {name: np.full(heads, np.nan) for name in STATISTICS}
-    for h in range(heads):
+    if kind.layout == "text":  # every head at once
+        figures = sequence_figures(weights, kind.distance is not None)
+        stats["entropy"], stats["distance"] = figures["entropy"], figures["distance"]
+        stats["first_token"] = figures["first"]
+    for h in range(heads if kind.layout != "text" else 0):
         figures = head_figures(trace, site, h, weights[:, h] if kind.windowed else weights[h])
         stats["entropy"][h], stats["distance"][h] = figures["entropy"], figures["distance"]
         stats["first_token"][h] = figures["first"]
@@ -373,12 +384,29 @@ def _mix(x: np.ndarray) -> np.ndarray:
 def sample_keys(input_id: str, layer: int, head: int, role: int, n: int) -> np.ndarray:
     """(n,) keys in [0, 1) for the positions of one input at one (site, head, role): the
     sample keeps the smallest, so it is the same whatever the batches, order or workers."""
-    base = (zlib.crc32(input_id.encode("utf-8")) << 32) ^ (layer << 20) ^ (head << 2) ^ role
-    seed = _mix(np.array([base ^ SEED], np.uint64))[0]
+    return head_keys(input_id, layer, head + 1, role, n)[head]
+
+
+def head_keys(input_id: str, layer: int, heads: int, role: int, n: int) -> np.ndarray:
+    """(heads, n): `sample_keys` of heads 0 … heads − 1 at once."""
+    base = np.uint64((zlib.crc32(input_id.encode("utf-8")) << 32) ^ (layer << 20) ^ role) ^ (
+        np.arange(heads, dtype=np.uint64) << np.uint64(2))
+    seeds = _mix(base ^ np.uint64(SEED))
     with np.errstate(over="ignore"):
-        keys = _mix(seed + np.arange(1, n + 1, dtype=np.uint64) *
+        keys = _mix(seeds[:, None] + np.arange(1, n + 1, dtype=np.uint64) *
                     np.uint64(0x9E3779B97F4A7C15))
     return (keys >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+
+
+@dataclass
+class Candidates:
+    """One input's candidates for the sample at one (site, role), every head at once."""
+    number: int  # the input's place in the shard's sampled inputs
+    keys: np.ndarray  # (H, m) float64
+    positions: np.ndarray  # (H, m) int32: each candidate's row in q or k
+    vectors: np.ndarray  # (H, m, dh)
+    names: int  # the first of its tokens' names in the shard's pool of names
+    named: int  # how many of its positions have a name
 
 
 class Shard:
@@ -391,15 +419,41 @@ class Shard:
             "input_id", "site", "layer", "head", "tokens", *STATISTICS)}
         self.inputs: dict[str, list] = {name: [] for name in (
             "input_id", "text", "tokens", "prediction", "probability")}
-        self.candidates: dict[tuple[int, int, int], list] = {}
+        # (layer, role) -> each input's candidates; the inputs' ids and tokens' names
+        self.candidates: dict[tuple[int, int], list[Candidates]] = {}
+        self.sampled: list[str] = []
+        self.names: list[str] = []
         self.report = {"read": 0, "written": 0, "skipped": {}, "truncated": 0}
+        self.pending: list[Item] = []
+        self.traces: list[Trace] = []
 
     def skip(self, reason: str) -> None:
         self.report["skipped"][reason] = self.report["skipped"].get(reason, 0) + 1
 
     def add(self, item: Item, trace: Trace, tokens: int, prediction: str,
             probability: float | None) -> None:
-        """One input's trace (a single run's, or cut from a batch's)."""
+        """One input's trace (a single run's, or cut from a batch's): its numbers are
+        worked out by `tables` (in-process: on the writer's thread, while the next batch
+        runs)."""
+        self.pending.append(item)
+        self.traces.append(trace)
+        self.inputs["input_id"].append(item.input_id)
+        self.inputs["text"].append(item.text)
+        self.inputs["tokens"].append(tokens)
+        self.inputs["prediction"].append(prediction)
+        self.inputs["probability"].append(probability)
+        self.report["written"] += 1
+
+    def _settle(self) -> None:
+        """The statistics and sample candidates of the inputs added since."""
+        for item, trace in zip(self.pending, self.traces):
+            self._statistics(item, trace)
+        self.pending, self.traces = [], []
+
+    def _statistics(self, item: Item, trace: Trace) -> None:
+        named: dict = {}  # (the sites' token lists: one per sequence, shared)
+        if self.points:
+            self.sampled.append(item.input_id)
         for site, layer in self.index.items():
             n, stats = site_statistics(trace, site)
             heads = len(stats["entropy"])
@@ -409,34 +463,41 @@ class Shard:
             self.heads["head"] += list(range(heads))
             self.heads["tokens"] += [n] * heads
             for name in STATISTICS:
-                self.heads[name] += [float(v) for v in stats[name]]
+                self.heads[name] += stats[name].tolist()
             if self.points:
-                self._sample(item.input_id, trace, site, layer)
-        self.inputs["input_id"].append(item.input_id)
-        self.inputs["text"].append(item.text)
-        self.inputs["tokens"].append(tokens)
-        self.inputs["prediction"].append(prediction)
-        self.inputs["probability"].append(probability)
-        self.report["written"] += 1
+                self._sample(item.input_id, trace, site, layer, named)
 
-    def _sample(self, input_id: str, trace: Trace, site: str, layer: int) -> None:
+    def _sample(self, input_id: str, trace: Trace, site: str, layer: int, named: dict) -> None:
+        kind = kind_of(trace.meta, site)
         for role, (record, side) in enumerate((("q", "query_tokens"), ("k", "key_tokens"))):
             vectors = trace.records[f"{site}/{record}"]  # (H, N, dh); Swin (nW, H, n, dh)
             if vectors.ndim == 4:
                 vectors = vectors.transpose(1, 0, 2, 3).reshape(vectors.shape[1], -1,
                                                                 vectors.shape[-1])
-            names = token_names(trace, site, side)
-            for head in range(vectors.shape[0]):
-                n = vectors.shape[1]
-                keys = sample_keys(input_id, layer, head, role, n)
-                keep = np.argsort(keys, kind="stable")[: self.points]
-                self.candidates.setdefault((layer, head, role), []).append(
-                    (keys[keep], [input_id] * len(keep), keep.astype(np.int32),
-                     [names[i] if i < len(names) else "" for i in keep],
-                     vectors[head][keep].astype(np.float32)))
+            heads, n = vectors.shape[:2]
+            sequence = getattr(kind, side)  # (a name in the meta: shared by sites)
+            if sequence is None or sequence not in trace.meta:
+                sequence = (site, side)
+            if sequence not in named:  # where its tokens' names start in the pool
+                names = token_names(trace, site, side)
+                named[sequence] = (len(self.names), len(names))
+                self.names += names
+            start, count = named[sequence]
+            keys = head_keys(input_id, layer, heads, role, n)
+            positions = np.broadcast_to(np.arange(n, dtype=np.int32), (heads, n))
+            if n > self.points:  # the smallest `points` of each head only
+                keep = np.argsort(keys, axis=1, kind="stable")[:, : self.points]
+                keys = np.take_along_axis(keys, keep, 1)
+                positions = keep.astype(np.int32)
+                vectors = np.take_along_axis(vectors, keep[..., None], 1)
+            self.candidates.setdefault((layer, role), []).append(Candidates(
+                len(self.sampled) - 1, keys, positions, vectors, start, count))
 
-    def tables(self):
-        """(heads, inputs, sample) as Arrow tables."""
+    def tables(self, limits: dict | None = None):
+        """(heads, inputs, sample) as Arrow tables. `limits`: {(layer, head, role): the
+        largest key that can still be in the corpus's sample} (what the folder holds so
+        far); the rows of larger keys are left out (the folder would drop them)."""
+        self._settle()
         pa = pyarrow()
         f32 = pa.float32()
         heads = pa.table({
@@ -453,52 +514,105 @@ class Shard:
             "tokens": pa.array(self.inputs["tokens"], pa.int32()),
             "prediction": pa.array(self.inputs["prediction"], pa.string()),
             "probability": pa.array(self.inputs["probability"], f32)})
-        return heads, inputs, self._sample_table()
+        return heads, inputs, self._sample_table(limits or {})
 
-    def _sample_table(self):
-        columns: dict[str, list] = {n: [] for n in ("layer", "head", "role", "key", "input_id",
-                                                    "position", "token", "vector")}
-        for (layer, head, role), parts in sorted(self.candidates.items()):
-            keys = np.concatenate([p[0] for p in parts])
-            keep = np.argsort(keys, kind="stable")[: self.points]
-            ids = [i for p in parts for i in p[1]]
-            positions = np.concatenate([p[2] for p in parts])
-            names = [t for p in parts for t in p[3]]
-            vectors = np.concatenate([p[4] for p in parts])
-            columns["layer"] += [layer] * len(keep)
-            columns["head"] += [head] * len(keep)
-            columns["role"] += [role] * len(keep)
-            columns["key"].append(keys[keep])
-            columns["input_id"] += [ids[i] for i in keep]
-            columns["position"].append(positions[keep])
-            columns["token"] += [names[i] for i in keep]
-            columns["vector"].append(vectors[keep])  # (rows, head_dim)
-        return sample_table(columns)
+    def _sample_table(self, limits: dict):
+        """Each (site, head, role)'s `points` smallest keys of the batch, rows in the order
+        of layer, head, role and key (a tie: the earlier input, then position); the vectors
+        copied once, from the inputs' q and k into the table's buffer."""
+        columns: dict[str, list] = {n: [] for n in ("layer", "head", "role", "key", "input",
+                                                    "position", "name")}
+        plans = []
+        for layer in sorted({layer for layer, _ in self.candidates}):
+            sides = [self._choose(layer, role, limits) for role in range(len(ROLES))]
+            heads = len(sides[0]["key"])
+            if any(len(side["key"]) != heads for side in sides):
+                raise ValueError("queries and keys of a site with different head counts")
+            # (H, k_query) and (H, k_key) side by side: each head's queries, then its keys
+            valid = np.concatenate([side["valid"] for side in sides], axis=1)
+            role = np.concatenate([np.full(side["key"].shape, r, np.int8)
+                                   for r, side in enumerate(sides)], axis=1)
+            columns["layer"].append(np.full(int(valid.sum()), layer, np.int32))
+            columns["head"].append(np.broadcast_to(np.arange(heads, dtype=np.int32)[:, None],
+                                                   valid.shape)[valid])
+            columns["role"].append(role[valid])
+            for name in ("key", "input", "position", "name"):
+                columns[name].append(np.concatenate([side[name] for side in sides],
+                                                    axis=1)[valid])
+            plans.append((layer, sides, valid))
+        widths = [self.candidates[layer, 0][0].vectors.shape[-1] for layer, _, _ in plans]
+        rows = [int(valid.sum()) for _, _, valid in plans]
+        flat = np.empty(sum(r * w for r, w in zip(rows, widths)), np.float32)
+        start = 0
+        for (layer, sides, valid), n, width in zip(plans, rows, widths):
+            out = flat[start: start + n * width].reshape(n, width)
+            start += n * width
+            row = np.cumsum(valid.ravel()).reshape(valid.shape) - 1  # each kept one's row
+            before = 0
+            for role, side in enumerate(sides):
+                for i, found in enumerate(self.candidates[layer, role]):
+                    hh, jj = np.nonzero((side["block"] == i) & side["valid"])
+                    out[row[hh, before + jj]] = found.vectors[hh, side["local"][hh, jj]]
+                before += side["key"].shape[1]
+        lengths = np.repeat(np.array(widths, np.int64), rows)
+        return sample_table(columns, self.sampled, self.names, list_array(flat, lengths))
+
+    def _choose(self, layer: int, role: int, limits: dict) -> dict[str, np.ndarray]:
+        """Every head's smallest `points` keys at (layer, role), in order, (H, k) each:
+        "key", "input", "position", "name", the candidates' "block" and the row in it
+        ("local"), and whether it is at most the head's limit ("valid")."""
+        candidates = self.candidates[layer, role]
+        widths = [found.keys.shape[1] for found in candidates]
+        starts = np.cumsum([0] + widths)
+        keys = np.concatenate([found.keys for found in candidates], axis=1)  # (H, T)
+        keep = np.argsort(keys, axis=1, kind="stable")[:, : self.points]  # (H, k)
+        block = np.searchsorted(starts, keep, side="right") - 1
+        key = np.take_along_axis(keys, keep, 1)
+        limit = np.array([limits.get((layer, h, role), np.inf) for h in range(len(keys))])
+        position = np.take_along_axis(
+            np.concatenate([found.positions for found in candidates], axis=1), keep, 1)
+        first = np.array([found.names for found in candidates], np.int64)[block]
+        named = np.array([found.named for found in candidates], np.int64)[block]
+        number = np.array([found.number for found in candidates], np.int32)[block]
+        # a position past the names (none in practice): the empty name, after the pool
+        name = np.where(position < named, first + position, len(self.names))
+        return {"key": key, "input": number, "position": position, "name": name,
+                "block": block, "local": keep - starts[block], "valid": key <= limit[:, None]}
 
 
-def sample_table(columns: dict):
+def sample_table(columns: dict, ids: list[str], names: list[str], vectors=None):
+    """The sample's Arrow table from blocks of rows: input and name columns number `ids`
+    and `names` (one past the names: the empty one); `vectors` a list<float32> array."""
     pa = pyarrow()
-    cat = (lambda parts, dtype: np.concatenate(parts).astype(dtype) if parts else
-           np.zeros(0, dtype))
+    cat = (lambda parts, dtype: np.concatenate(parts).astype(dtype, copy=False) if parts
+           else np.zeros(0, dtype))
+    columns = {name: columns.get(name, []) for name in (
+        "layer", "head", "role", "key", "input", "position", "name")}
     return pa.table({
-        "layer": pa.array(columns["layer"], pa.int32()),
-        "head": pa.array(columns["head"], pa.int32()),
-        "role": pa.array(columns["role"], pa.int8()),
+        "layer": pa.array(cat(columns["layer"], np.int32), pa.int32()),
+        "head": pa.array(cat(columns["head"], np.int32), pa.int32()),
+        "role": pa.array(cat(columns["role"], np.int8), pa.int8()),
         "key": pa.array(cat(columns["key"], np.float64), pa.float64()),
-        "input_id": pa.array(columns["input_id"], pa.string()),
+        "input_id": pa.array(ids, pa.string()).take(pa.array(cat(columns["input"], np.int32))),
         "position": pa.array(cat(columns["position"], np.int32), pa.int32()),
-        "token": pa.array(columns["token"], pa.string()),
-        "vector": vector_array(columns["vector"])})
+        "token": pa.array(names + [""], pa.string()).take(
+            pa.array(cat(columns["name"], np.int64))),
+        "vector": vectors if vectors is not None else vector_array([])})
 
 
 def vector_array(blocks: list[np.ndarray]):
     """list<float32> from blocks of rows, (rows, width) each, built from one buffer."""
-    pa = pyarrow()
     lengths = np.concatenate([np.full(len(b), b.shape[-1], np.int64) for b in blocks]) \
         if blocks else np.zeros(0, np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
     flat = np.concatenate([np.asarray(b, np.float32).reshape(-1) for b in blocks]) \
         if blocks else np.zeros(0, np.float32)
+    return list_array(flat, lengths)
+
+
+def list_array(flat: np.ndarray, lengths: np.ndarray):
+    """list<float32> over `flat` (not copied), rows of `lengths` numbers."""
+    pa = pyarrow()
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
     return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat, pa.float32()))
 
 
@@ -526,7 +640,9 @@ class Engine:
                 self._language(ready, shard)
             elif form == "image":
                 self._images(ready, shard)
-            else:
+            elif seq2seq.plain(self.session):
+                self._sequences(ready, shard)
+            else:  # (an intervention that mixes positions: padding would change numbers)
                 self._one_by_one(ready, shard)
         return shard
 
@@ -642,11 +758,13 @@ class Engine:
         return {site: captured[f"{site}/weights"] for site in self.meta["sites"]}
 
     def _cut(self, captured: Trace, b: int, n: int | None = None,
-             weights: dict[str, np.ndarray] | None = None) -> Trace:
+             weights: dict[str, np.ndarray] | None = None,
+             sizes: dict[str, tuple[int, int]] | None = None) -> Trace:
         """Input b's own trace from a batch's records, as a single run records it: its q, k
-        and v (a language model's: its first n tokens, without the padding's mask), Swin's
-        windows with their mask, bias and geometry; its weights cut from the batch's, or
-        derived when read."""
+        and v (a language model's: its first n tokens, without the padding's mask; a
+        sequence-to-sequence model's: `sizes[site]` queries and keys, with the mask cut to
+        them), Swin's windows with their mask, bias and geometry; its weights cut from the
+        batch's, or derived when read."""
         trace = Trace()
         trace.meta = dict(self.meta)
         keys = ("q", "k", "v") if n is not None else ("q", "k", "v", "mask")
@@ -655,15 +773,24 @@ class Engine:
             if kind_of(self.meta, site).windowed:  # (batch × windows, …): this image's
                 w = int(info["num_windows"])
                 rows = slice(b * w, (b + 1) * w)
+            queries, keys_ = (n, n) if sizes is None else sizes[site]
             for key in keys:
                 value = captured.records.get(f"{site}/{key}")
-                if value is not None:
+                if value is None:
+                    continue
+                if key == "mask" and sizes is not None:  # (B, 1, Nq or 1, Nk), or shared
+                    value = value[rows] if value.ndim == 4 else value
+                    value = value[..., :queries, :keys_]
+                else:
                     value = value[rows]
-                    trace.records[f"{site}/{key}"] = value if n is None else value[..., :n, :]
+                    if queries is not None:
+                        value = value[..., : queries if key == "q" else keys_, :]
+                trace.records[f"{site}/{key}"] = value
             trace.records[f"{site}/out"] = trace.records[f"{site}/v"]  # (what derives)
             if weights is not None:
                 cut = weights[site][rows]
-                trace.records[f"{site}/weights"] = cut if n is None else cut[..., :n, :n]
+                trace.records[f"{site}/weights"] = cut if queries is None else \
+                    cut[..., :queries, :keys_]
             for key in ("bias", CAUSAL_FLAG, WINDOW_FLAG):
                 if f"{site}/{key}" in captured.records:
                     trace.records[f"{site}/{key}"] = captured.records[f"{site}/{key}"]
@@ -672,7 +799,74 @@ class Engine:
                 trace.records[name] = value
         return trace
 
-    # a sequence-to-sequence model decodes each input on its own
+    # a sequence-to-sequence model: sources padded into one batch, decoded greedily together
+    def _sequences(self, items: list[Item], shard: Shard) -> None:
+        """The sources padded on the right (the encoder and cross-attention mask the
+        padding out), greedy decoding of the whole batch (each row to its own end token,
+        cut at its own limit), then one traced teacher-forced pass over every output,
+        padded too (the causal decoder's rows never see the padding after them): each
+        input's trace cut to its own source and output, as `Session.run` records it."""
+        session = self.session
+        model, cfg = session.model, session.model.cfg
+        ready = []
+        for item in items:
+            text = item.value
+            try:
+                src, tokens, _ = seq2seq.source(session, text)
+            except InputError:
+                shortened = self._shortened(text)
+                if shortened is None:
+                    shard.skip("too long" if session.task.split(text) else "empty")
+                    continue
+                src, tokens, _ = seq2seq.source(session, shortened)
+                shard.report["truncated"] += 1
+            ready.append((item, src[0].tolist(), tokens))
+        if not ready:
+            return
+        pad, bos, eos = cfg.pad_id, cfg.bos_id, cfg.eos_id
+        longest = max(len(ids) for _, ids, _ in ready)
+        src = torch.full((len(ready), longest), pad, dtype=torch.long)
+        for b, (_, ids, _) in enumerate(ready):
+            src[b, : len(ids)] = torch.tensor(ids)
+        src = src.to(session.device)
+        limits = [min(cfg.max_len - 1, seq2seq.output_limit(len(ids))) for _, ids, _ in ready]
+        captured = Trace()
+        captured.whole_batch = True
+        with recording(captured):
+            encoded = model.encode(src)
+            with paused():
+                rows = model.greedy(src, max_new=max(limits), encoded=encoded).tolist()
+            outputs = []
+            for row, limit in zip(rows, limits):  # (what a single run of it decodes)
+                output = row[:limit]
+                outputs.append(output[: output.index(eos) + 1] if eos in output else output)
+            steps = max(len(output) for output in outputs)
+            decoder_in = torch.full((len(ready), steps), pad, dtype=torch.long)
+            for b, output in enumerate(outputs):
+                decoder_in[b, : len(output)] = torch.tensor([bos] + output[:-1])
+            logits = model.decode(decoder_in.to(session.device), *encoded)  # (B, T, V)
+        weights = self._batch_weights(captured)
+        for b, ((item, ids, tokens), output) in enumerate(zip(ready, outputs)):
+            sizes = {}  # (queries, keys): the source's or the output's
+            for site in self.meta["sites"]:
+                kind = kind_of(self.meta, site)
+                sizes[site] = (len(output) if kind.decoding_steps else len(ids),
+                               len(output) if kind.decoding_steps and not kind.reads_encoder
+                               else len(ids))
+            trace = self._cut(captured, b, None, weights, sizes)
+            steered = [bos] + output[:-1]
+            out_words = seq2seq.words(session, output)
+            trace.records["input/ids"] = np.asarray(ids)
+            trace.records["input/decoder_ids"] = np.asarray(steered)
+            trace.meta.update(source_tokens=tokens + seq2seq.words(session, [eos]),
+                              target_tokens=seq2seq.words(session, steered),
+                              output_tokens=out_words)
+            probs = logits[b, : len(output)].float().softmax(-1).cpu().numpy()
+            chosen = probs[np.arange(len(output)), output]
+            prediction = seq2seq.prediction_text(session, output, out_words)
+            shard.add(item, trace, len(ids), prediction, float(chosen.mean()))
+
+    # an intervention that mixes positions: each input on its own
     def _one_by_one(self, items: list[Item], shard: Shard) -> None:
         session = self.session
         for item in items:
@@ -713,20 +907,36 @@ def write_table(table, path: Path, group_by: list[str] | None = None) -> None:
     """Written whole under another name, then renamed: a killed job leaves no half file
     (and the name starts with a dot, which readers of a folder of Parquet files skip).
     `group_by`: columns the table is sorted by; one row group per value of them, so that a
-    reader filtering on them (the Corpus tab: one head's points) reads that group only."""
+    reader filtering on them (the Corpus tab: one head's points) reads that group only.
+    Floating columns and the vectors are written without a dictionary (random keys and
+    vectors repeat nowhere: a dictionary made them larger and slower to write)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
+    plain = (pa.types.is_floating, pa.types.is_list)
+    dictionary = [f.name for f in table.schema if not any(t(f.type) for t in plain)]
     if not group_by or table.num_rows == 0:
-        pq.write_table(table, partial)
+        pq.write_table(table, partial, use_dictionary=dictionary)
     else:
         keys = np.stack([table.column(c).to_numpy() for c in group_by], axis=1)
         starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)])
         ends = np.r_[starts[1:], table.num_rows]
-        with pq.ParquetWriter(partial, table.schema) as writer:
+        with pq.ParquetWriter(partial, table.schema, use_dictionary=dictionary) as writer:
             for start, end in zip(starts, ends):
                 writer.write_table(table.slice(int(start), int(end - start)))
+    os.replace(partial, path)
+
+
+def write_arrow(table, path: Path) -> None:
+    """An Arrow file (a shard's sample: read back whole at the end, mapped, without
+    decoding), written as `write_table` writes."""
+    pa = pyarrow()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
     os.replace(partial, path)
 
 
@@ -760,8 +970,20 @@ class Folder:
                              out=str(self.out))
         write_json({**meta, "inputs": self.written()}, found)
         self.kept: dict[tuple, np.ndarray] = {}  # (layer, head, role) -> smallest keys so far
-        for path in sorted((self.out / "sample").glob("part-*.parquet")):
+        for path in self.samples():
             self._keep(_read(path, ["layer", "head", "role", "key"]))
+
+    def samples(self) -> list[Path]:
+        """Each shard's sample: Arrow files (a folder begun by an earlier version: Parquet)."""
+        found = {p.stem: p for p in (self.out / "sample").glob("part-*.parquet")}
+        found.update({p.stem: p for p in (self.out / "sample").glob("part-*.arrow")})
+        return [found[name] for name in sorted(found)]
+
+    def limits(self) -> dict[tuple[int, int, int], float]:
+        """{(layer, head, role): the largest key that can still be in the sample}, for the
+        groups that hold `points` keys already (`Shard.tables` leaves out larger ones)."""
+        return {group: float(kept[self.points - 1]) for group, kept in self.kept.items()
+                if self.points and len(kept) >= self.points}
 
     def done(self, shard: int, count: int) -> bool:
         """Whether the shard is written with all its `count` inputs (a shard cut short by
@@ -782,7 +1004,8 @@ class Folder:
     def save(self, shard: int, heads, inputs, sample, report: dict) -> None:
         """A shard's files; its state file last (what marks it done)."""
         sample = self._below(sample)
-        write_table(sample, self.out / "sample" / part_name(shard))
+        write_arrow(sample, self.out / "sample" / f"part-{shard:05d}.arrow")
+        (self.out / "sample" / part_name(shard)).unlink(missing_ok=True)  # (an earlier one)
         write_table(heads, self.out / "heads" / part_name(shard))
         write_table(inputs, self.out / "inputs" / part_name(shard))
         write_json(report, self.out / "state" / f"part-{shard:05d}.json")
@@ -796,53 +1019,29 @@ class Folder:
             kept = self.kept.get(group)
             if kept is not None and len(kept) >= self.points:
                 keep[rows] = keys[rows] <= kept[self.points - 1]
-        sample = sample.filter(keep)
+        if not keep.all():
+            sample = sample.filter(keep)
         self._keep(sample)
         return sample
 
     def _keep(self, table) -> None:
+        keys = table.column("key").to_numpy()
         for group, rows in _groups(table).items():
-            keys = table.column("key").to_numpy()[rows]
-            merged = np.concatenate([self.kept.get(group, np.zeros(0)), keys])
-            self.kept[group] = np.unique(merged)[: self.points]  # (a shard done again)
+            merged = np.concatenate([self.kept.get(group, np.zeros(0)), keys[rows]])
+            merged.sort(kind="stable")  # (two sorted runs: merged)
+            fresh = np.ones(len(merged), bool)  # (a shard done again: its keys once)
+            fresh[1:] = merged[1:] != merged[:-1]
+            self.kept[group] = merged[fresh][: self.points]
 
     def finish(self, seconds: float) -> dict:
         """points.parquet from every shard's sample, report.json, meta.json's count."""
         pa = pyarrow()
-        parts = sorted((self.out / "sample").glob("part-*.parquet"))
-        chosen: list = []
-        if parts:
-            keys = pa.concat_tables([
-                _read(p, ["layer", "head", "role", "key", "input_id", "position"]).append_column(
-                    "part", pa.array(np.full(_rows(p), i, np.int32))).append_column(
-                    "row", pa.array(np.arange(_rows(p), dtype=np.int64)))
-                for i, p in enumerate(parts)])
-            order = keys.sort_by([("layer", "ascending"), ("head", "ascending"),
-                                  ("role", "ascending"), ("key", "ascending"),
-                                  ("input_id", "ascending"), ("position", "ascending")])
-            groups = _groups(order)
-            take = np.concatenate([rows[: self.points] for rows in groups.values()]) \
-                if groups else np.zeros(0, np.int64)
-            picked = order.take(pa.array(take))
-            part = picked.column("part").to_numpy()
-            row = picked.column("row").to_numpy()
-            for i, path in enumerate(parts):
-                mine = part == i
-                if mine.any():
-                    table = _read(path, None).take(pa.array(row[mine]))
-                    chosen.append(table.append_column(
-                        "order", pa.array(np.nonzero(mine)[0].astype(np.int64))))
-        table = pa.concat_tables(chosen).sort_by("order") if chosen else \
-            sample_table({k: [] for k in ("layer", "head", "role", "key", "input_id",
-                                          "position", "token", "vector")})
-        sites = [layer["site"] for layer in self.meta["layers"]]
-        roles = np.array(ROLES)
-        layer = table.column("layer").to_numpy()
+        table = self._points(self.samples())
+        sites = pa.array([layer["site"] for layer in self.meta["layers"]], pa.string())
         points = pa.table({
-            "site": pa.array([sites[i] for i in layer], pa.string()),
+            "site": sites.take(table.column("layer")),
             "layer": table.column("layer"), "head": table.column("head"),
-            "role": pa.array(roles[table.column("role").to_numpy().astype(int)].tolist(),
-                             pa.string()),
+            "role": pa.array(list(ROLES), pa.string()).take(table.column("role")),
             "input_id": table.column("input_id"), "position": table.column("position"),
             "token": table.column("token"), "vector": table.column("vector")})
         write_table(points, self.out / "points.parquet", group_by=["layer", "head"])
@@ -857,26 +1056,102 @@ class Folder:
         write_json({**self.meta, "inputs": report["written"]}, self.out / "meta.json")
         return report
 
+    def _points(self, parts: list[Path]):
+        """The `points` smallest keys of each (layer, head, role) over every shard's sample,
+        in the order of layer, head, role, key, input id and position; one part read at a
+        time (what is held is the result)."""
+        pa = pyarrow()
+        import pyarrow.compute as pc
+
+        if not parts:
+            return sample_table({}, [], [])
+        read = [_read(p, ["layer", "head", "role", "key"]) for p in parts]
+        part = np.concatenate([np.full(t.num_rows, i, np.int32) for i, t in enumerate(read)])
+        row = np.concatenate([np.arange(t.num_rows, dtype=np.int64) for t in read])
+        code = np.concatenate([_codes(t) for t in read])
+        key = np.concatenate([t.column("key").to_numpy() for t in read])
+        order = np.lexsort((key, code))
+        same = (code[order][1:] == code[order][:-1]) & (key[order][1:] == key[order][:-1])
+        if same.any():  # equal keys (inputs whose ids hash alike): by input id, position
+            ids = pa.chunked_array([_read(p, ["input_id"]).column(0) for p in parts])
+            rank = pc.rank(ids, sort_keys="ascending", tiebreaker="dense").to_numpy()
+            position = np.concatenate([_read(p, ["position"]).column(0).to_numpy()
+                                       for p in parts])
+            order = np.lexsort((position, rank, key, code))
+        code = code[order]
+        first = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])  # each group's first row
+        nth = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
+        order, code = order[nth < self.points], code[nth < self.points]
+        if not len(order):
+            return sample_table({}, [], [])
+        layer, head, role = code >> 32, (code >> 8) & 0xFFFFFF, code & 0xFF
+        chosen, place, vectors = [], [], []
+        for i, path in enumerate(parts):
+            mine = np.flatnonzero(part[order] == i)  # where its chosen rows go
+            if not len(mine):
+                continue
+            table = _read(path, ["input_id", "position", "token", "vector"])
+            rows = pa.array(row[order][mine])
+            chosen.append(table.select(["input_id", "position", "token"]).take(rows))
+            place.append(mine)
+            vector = table.column("vector")
+            vectors.append((mine, vector.chunk(0) if vector.num_chunks == 1 else
+                            vector.combine_chunks(), rows))
+        place = np.concatenate(place)
+        back = pa.array(np.argsort(place))  # (each part's rows to their places)
+        columns = pa.concat_tables(chosen).take(back)
+        return pa.table({
+            "layer": pa.array(layer.astype(np.int32)), "head": pa.array(head.astype(np.int32)),
+            "role": pa.array(role.astype(np.int8)), "key": pa.array(key[order]),
+            "input_id": columns.column("input_id"), "position": columns.column("position"),
+            "token": columns.column("token"), "vector": _gather(vectors, len(order), back)})
+
 
 def _read(path: Path, columns):
+    """Columns of a shard's sample: an Arrow file, mapped (not read), or Parquet."""
+    pa = pyarrow()
+    if path.suffix == ".arrow":
+        mapped = pa.memory_map(str(path))
+        table = pa.ipc.open_file(mapped).read_all()
+        mapped.close()  # (its buffers keep the mapping)
+        return table if columns is None else table.select(columns)
     import pyarrow.parquet as pq
 
     return pq.read_table(path, columns=columns)
 
 
-def _rows(path: Path) -> int:
-    import pyarrow.parquet as pq
+def _codes(table) -> np.ndarray:
+    """Each row's (layer, head, role) as one int64 (in their order)."""
+    layer, head, role = (table.column(c).to_numpy().astype(np.int64)
+                         for c in ("layer", "head", "role"))
+    return (layer << 32) | (head << 8) | role
 
-    return pq.ParquetFile(path).metadata.num_rows
+
+def _gather(blocks: list, rows: int, back):
+    """list<float32> of `rows` vectors from (places, list array, its rows) blocks, each
+    of its rows going to its place; one buffer written in place where every vector has one
+    width, else Arrow's take."""
+    pa = pyarrow()
+    widths = set()
+    for _, array, _ in blocks:
+        lengths = np.diff(array.offsets.to_numpy())
+        widths |= {int(lengths.min()), int(lengths.max())} if len(lengths) else set()
+    if len(widths) > 1:
+        return pa.concat_arrays([array.take(taken) for _, array, taken in blocks]).take(back)
+    width = widths.pop() if widths else 0
+    out = np.empty((rows, width), np.float32)
+    for places, array, taken in blocks:
+        start = array.offsets[0].as_py()
+        flat = array.values.to_numpy()[start: start + len(array) * width]
+        out[places] = flat.reshape(len(array), width)[taken.to_numpy()]
+    return list_array(out.reshape(-1), np.full(rows, width, np.int64))
 
 
 def _groups(table) -> dict[tuple, np.ndarray]:
     """{(layer, head, role): row numbers}, in the table's order."""
     if table.num_rows == 0:
         return {}
-    layer, head, role = (table.column(c).to_numpy().astype(np.int64)
-                         for c in ("layer", "head", "role"))
-    code = (layer << 32) | (head << 8) | role
+    code = _codes(table)
     unique, inverse = np.unique(code, return_inverse=True)
     order = np.argsort(inverse, kind="stable")
     bounds = np.searchsorted(inverse[order], np.arange(len(unique) + 1))
@@ -967,16 +1242,36 @@ def run_corpus(spec: dict, inputs: str | Path, out: str | Path, *, field: str | 
         if ray:
             _run_on_ray(spec, pending, folder, points, ray, workers, progress, stop_after)
         else:
-            engine = Engine(session, points)
-            for new, (shard, items) in enumerate(pending):
-                if stop_after is not None and new >= stop_after:
-                    return {"stopped": True}
-                result = engine.process(items)
-                folder.save(shard, *result.tables(), result.report)
-                progress.update(len(items))
+            if _in_process(Engine(session, points), pending, folder, progress, stop_after):
+                return {"stopped": True}
     finally:
         progress.close()
     return folder.finish(time.monotonic() - start)
+
+
+def _in_process(engine: Engine, pending, folder: Folder, progress: Progress,
+                stop_after: int | None) -> bool:
+    """Batch after batch; each shard's statistics, sample and files made on a writer
+    thread while the next batch runs (one shard at a time, in order; torch and Arrow let go
+    of the interpreter while they work). Whether it stopped at `stop_after`."""
+    def write(shard: int, result: Shard) -> int:
+        folder.save(shard, *result.tables(folder.limits()), result.report)
+        return result.report["read"]
+
+    with ThreadPoolExecutor(1, thread_name_prefix="corpus-writer") as writer:
+        writing = None
+        for new, (shard, items) in enumerate(pending):
+            if stop_after is not None and new >= stop_after:
+                break
+            result = engine.process(items)
+            if writing is not None:
+                progress.update(writing.result())  # (its error, if any, raised here)
+            writing = writer.submit(write, shard, result)
+        else:
+            stop_after = None
+        if writing is not None:
+            progress.update(writing.result())
+    return stop_after is not None
 
 
 def _pending(folder: Folder, source: Source, batch: int, limit, progress):
@@ -1002,18 +1297,18 @@ class RayWorker:
         self.engine = Engine(load_session(spec), points)
 
     def __call__(self, batch: dict) -> dict:
+        """Each shard's three tables as Arrow streams (bytes, not text: a shard's sample
+        is tens of MB) and its report."""
         pa = pyarrow()
-        out: dict[str, list] = {"shard": [], "tables": [], "report": []}
+        out: dict[str, list] = {"shard": [], "report": [], **{name: [] for name in TABLES}}
         for shard, items in zip(batch["shard"], batch["items"]):
             result = self.engine.process([Item.from_json(i) for i in json.loads(items)])
-            blobs = []
-            for table in result.tables():
+            for name, table in zip(TABLES, result.tables()):
                 sink = pa.BufferOutputStream()
                 with pa.ipc.new_stream(sink, table.schema) as writer:
                     writer.write_table(table)
-                blobs.append(sink.getvalue().to_pybytes())
+                out[name].append(sink.getvalue().to_pybytes())
             out["shard"].append(int(shard))
-            out["tables"].append(json.dumps([base64.b64encode(b).decode() for b in blobs]))
             out["report"].append(json.dumps(result.report))
         return {k: np.array(v, dtype=object) if k != "shard" else np.array(v)
                 for k, v in out.items()}
@@ -1045,8 +1340,7 @@ def _run_on_ray(spec, pending, folder: Folder, points: int, address, workers: in
             RayWorker, fn_constructor_args=(spec, points), batch_size=1,
             concurrency=workers, num_gpus=gpus, batch_format="numpy", runtime_env=here)
         for row in data.iter_rows():
-            blobs = [base64.b64decode(b) for b in json.loads(row["tables"])]
-            tables = [pa.ipc.open_stream(pa.py_buffer(b)).read_all() for b in blobs]
+            tables = [pa.ipc.open_stream(pa.py_buffer(row[name])).read_all() for name in TABLES]
             report = json.loads(row["report"])
             folder.save(int(row["shard"]), *tables, report)
             progress.update(report["read"])

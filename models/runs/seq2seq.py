@@ -50,6 +50,23 @@ def words(session, ids: list[int]) -> list[str]:
     return session.tgt_vocab.decode(ids)
 
 
+def prediction_text(session, output: list[int], out_words: list[str]) -> str:
+    """The output as text: an opened model's tokenizer decodes its ids; a preset's words
+    are joined (without the end token)."""
+    if session.tokenizer:
+        return session.tokenizer.text(output)
+    return session.task.joiner.join(w for w in out_words if w != "<eos>")
+
+
+def plain(session) -> bool:
+    """Whether the model runs without an intervention that mixes positions (no causal
+    mask, a head's mean over every position, the bottleneck's mean over the source): then
+    inputs may share a padded batch, each row's numbers its own."""
+    model = session.model
+    return model.decoder.use_mask and not model.bottleneck and not any(
+        getattr(m, "head_mean", None) is not None for m in model.modules())
+
+
 def source(session, text: str) -> tuple[torch.Tensor, list[str], list[str]]:
     """(source ids (1, S) with the end token, on the session's device; tokens; unknown
     words): the encoder's input for `text` (a run, activation patching)."""
@@ -110,10 +127,7 @@ def run(session, user_input, trace: bool) -> Trace:
     result.add("input", "ids", src[0])  # source ids, end token included
     result.add("input", "decoder_ids", decoder_in[0])  # start token + output[:-1]
     result.add("prediction", "ids", torch.tensor(output))  # greedy output, to the end token
-    if session.tokenizer:
-        prediction = session.tokenizer.text(output)
-    else:
-        prediction = session.task.joiner.join(w for w in out_words if w != "<eos>")
+    prediction = prediction_text(session, output, out_words)
     if session.task.by_word and session.tokenizer is None:
         # what the word splitter dropped (emoji, other scripts) is said, not lost silently
         ignored = "".join(dict.fromkeys(

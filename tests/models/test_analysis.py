@@ -107,3 +107,26 @@ def test_head_statistics_for_vit():
     distance = np.sqrt(((centres[:, None] - centres[None]) ** 2).sum(-1))
     assert stats[1]["distance"] == pytest.approx((patch * distance).sum(-1).mean(), rel=1e-6)
     assert stats[1]["special"] == pytest.approx(w[:, 0].mean(), rel=1e-6)
+
+
+@pytest.mark.parametrize("preset", ["induction", "translate"])
+def test_every_heads_figures_at_once_equal_head_by_heads_to_the_last_bit(preset):
+    """`sequence_figures` (the corpus command's, every head at once) gives the very numbers
+    of `head_figures` (the Model view's, one head at a time), at every text site: causal,
+    decoder self-attention and cross-attention (no distance), inputs of several lengths."""
+    from models.analysis import head_figures, sequence_figures
+    from models.resources import resource_path
+    from models.sites import kind_of
+
+    session = load_preset(preset)
+    texts = (resource_path("samples/induction.txt").read_text().splitlines()[:4]
+             if preset == "induction" else session.preset.task_info.samples()[:4])
+    for text in texts:
+        trace = session.run(text)
+        for site in trace.sites():
+            weights = trace[f"{site}/weights"]
+            together = sequence_figures(weights, kind_of(trace.meta, site).distance is not None)
+            for head in range(len(weights)):
+                alone = head_figures(trace, site, head, weights[head])
+                for name in ("entropy", "distance", "first"):
+                    assert np.array_equal(together[name][head], alone[name], equal_nan=True)

@@ -17,6 +17,7 @@ from models.resources import resource_path
 from tests.models.lm_folders import build
 
 pq = pytest.importorskip("pyarrow.parquet")
+pa = pytest.importorskip("pyarrow")
 
 TEXTS = ["the cat sat on the mat and the cat sat",
          "She picked up the book and started to read.",
@@ -118,15 +119,26 @@ def test_batched_statistics_equal_single_runs(model, folders, tmp_path):
             assert row["prediction"] == trace.meta["prediction"]
 
 
-def test_translation_runs_each_input_and_cross_attention_has_its_own(tmp_path):
-    spec = {"preset": "translate"}
+@pytest.mark.parametrize("preset", ["translate", "reverse"])
+def test_translations_in_padded_batches_equal_single_runs(preset, tmp_path, monkeypatch):
+    """The test sentences (5 to 18 words) in batches of 4: sources padded, decoded greedily
+    together, one traced pass over the padded outputs. Each input's statistics at every
+    site (cross-attention: its own, queries and keys in different sequences), its tokens,
+    prediction and probability equal those of its own `Session.run`; the batch never runs
+    an input on its own."""
+    spec = {"preset": preset}
     session = load_session(spec)
-    texts = session.preset.task_info.samples()[:3]
-    run_corpus(spec, write_lines(tmp_path / "in.txt", texts), tmp_path / "out", batch=2,
+    texts = session.preset.task_info.samples()
+    singles = [session.run(text) for text in texts]
+
+    def refused(*args, **kwargs):
+        raise AssertionError("an input of the batch ran on its own")
+
+    monkeypatch.setattr(session, "run", refused)
+    run_corpus(spec, write_lines(tmp_path / "in.txt", texts), tmp_path / "out", batch=4,
                points=5, session=session, quiet=True)
     heads, inputs = table(tmp_path / "out", "heads"), table(tmp_path / "out", "inputs")
-    for number, text in enumerate(texts):
-        trace = session.run(text)
+    for number, trace in enumerate(singles):
         mine = heads[heads["input_id"] == str(number)]
         for site in trace.sites():
             info = trace.meta["sites"][site]
@@ -141,7 +153,39 @@ def test_translation_runs_each_input_and_cross_attention_has_its_own(tmp_path):
                 ids = trace["input/decoder_ids" if "decoder" in site else "input/ids"]
                 expected = expected_text(weights, [int(i) for i in ids])
             assert_rows(rows, expected, weights.shape[-2])
-        assert inputs.iloc[number]["prediction"] == trace.meta["prediction"]
+        row = inputs.iloc[number]
+        assert row["input_id"] == str(number) and row["text"] == texts[number]
+        assert row["tokens"] == len(trace["input/ids"])
+        assert row["prediction"] == trace.meta["prediction"]
+        ids, probs = trace["prediction/ids"], trace["prediction/probs"]
+        assert row["probability"] == pytest.approx(
+            float(probs[np.arange(len(ids)), ids].mean()), abs=1e-5)
+    # the sample's tokens are each input's own: source words, output words
+    points = table(tmp_path / "out", "points.parquet")
+    for point in points.itertuples():
+        trace = singles[int(point.input_id)]
+        kind = trace.meta["sites"][point.site]["kind"]
+        side = {"encoder_self": ("source_tokens", "source_tokens"),
+                "decoder_self": ("target_tokens", "target_tokens"),
+                "cross": ("output_tokens", "source_tokens")}[kind][point.role == "key"]
+        assert point.token == trace.meta[side][point.position]
+
+
+def test_an_intervention_that_mixes_positions_runs_each_translation_on_its_own(tmp_path):
+    """The bottleneck (the mean over the source) would count the padding: with it on, each
+    input runs through `Session.run`, and its prediction is that run's."""
+    spec = {"preset": "translate"}
+    session = load_session(spec)
+    session.set_interventions(bottleneck=True)
+    texts = session.preset.task_info.samples()[:3]
+    expected = [session.run(text).meta["prediction"] for text in texts]
+    ran, single = [], session.run
+    session.run = lambda text, *args, **kwargs: ran.append(text) or single(text, *args,
+                                                                           **kwargs)
+    run_corpus(spec, write_lines(tmp_path / "in.txt", texts), tmp_path / "out", batch=3,
+               points=0, session=session, quiet=True)
+    assert ran == texts
+    assert list(table(tmp_path / "out", "inputs")["prediction"]) == expected
 
 
 @pytest.mark.parametrize("preset", ["vit-digits", "swin-digits", "vit-folder"])
@@ -251,6 +295,48 @@ def test_a_killed_job_resumes_to_the_same_files(folders, tmp_path):
     with pytest.raises(InputError, match="another corpus"):  # another batch size
         run_corpus(spec, source, tmp_path / "whole", batch=3, points=7, session=session,
                    quiet=True)
+    # a folder begun by an earlier version (each shard's sample in Parquet) goes on
+    run_corpus(spec, source, tmp_path / "earlier", batch=2, points=7, session=session,
+               quiet=True, stop_after=2)
+    for part in (tmp_path / "earlier" / "sample").glob("part-*.arrow"):
+        pq.write_table(pa.ipc.open_file(pa.memory_map(str(part))).read_all(),
+                       part.with_suffix(".parquet"))
+        part.unlink()
+    run_corpus(spec, source, tmp_path / "earlier", batch=2, points=7, session=session,
+               quiet=True)
+    assert files_of(tmp_path / "earlier") == files_of(tmp_path / "whole")
+
+
+def test_inputs_whose_ids_hash_alike_are_sampled_in_the_order_of_their_ids(tmp_path):
+    """Two picture names with the same CRC-32 get the same key at every position: where
+    the sample holds both, the earlier name comes first, with any batch size."""
+    from models.corpus import sample_keys
+
+    alike = ("1fdc0ee9.png", "5fb19e8e.png")
+    assert np.array_equal(sample_keys(alike[0], 3, 1, 0, 20), sample_keys(alike[1], 3, 1, 0, 20))
+    images = tmp_path / "digits"
+    images.mkdir()
+    digits = sorted(resource_path("samples/digits").glob("*.png"))
+    for name, path in zip((alike[1], "a.png", alike[0], "b.png"), digits):
+        (images / name).write_bytes(path.read_bytes())
+    spec = {"preset": "vit-digits"}
+    session = load_session(spec)
+    found = []
+    for batch in (1, 4):
+        run_corpus(spec, images, tmp_path / f"b{batch}", batch=batch, points=9,
+                   session=session, quiet=True)
+        found.append(table(tmp_path / f"b{batch}", "points.parquet"))
+    chosen = ["site", "layer", "head", "role", "input_id", "position", "token"]
+    assert found[0][chosen].equals(found[1][chosen])
+    points, pairs = found[0], 0
+    same = ["layer", "head", "role", "position"]
+    for row in np.flatnonzero(points["input_id"] == alike[1]):
+        twin = points[(points[same] == points.iloc[row][same]).all(axis=1) &
+                      (points["input_id"] == alike[0])]
+        if len(twin):  # the same key: the earlier name, just before
+            assert list(twin.index) == [row - 1]
+            pairs += 1
+    assert pairs > 10
 
 
 def test_ray_writes_what_the_process_writes(folders, tmp_path):

@@ -183,3 +183,35 @@ def test_a_model_that_never_ends_is_cut_with_a_notice(marian):
     assert len(result.meta["output_tokens"]) == 2 * source + 10 < session.model.cfg.max_len
     assert "cut after" in result.meta["notice"]
     assert result["prediction/probs"].shape[0] == 2 * source + 10
+
+
+def test_corpus_batches_equal_single_runs(marian, tmp_path):
+    """The corpus command pads OPUS-MT sources into one batch and decodes it at once (the
+    decoder starts from its pad token, which is not padding): each input's prediction,
+    probability and every statistic equal those of its own `Session.run`."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    from models.corpus import STATISTICS, run_corpus, site_statistics
+
+    folder = marian[0]
+    session = load_folder(folder, "cpu")
+    texts = list(dict.fromkeys(CORPUS))
+    (tmp_path / "in.txt").write_text("\n".join(texts) + "\n")
+    run_corpus({"preset": None, "weights": str(folder)}, tmp_path / "in.txt",
+               tmp_path / "out", batch=4, points=3, session=session, quiet=True)
+    heads = pq.read_table(tmp_path / "out" / "heads").to_pandas()
+    inputs = pq.read_table(tmp_path / "out" / "inputs").to_pandas()
+    for number, text in enumerate(texts):
+        trace = session.run(text)
+        row = inputs.iloc[number]
+        assert row["prediction"] == trace.meta["prediction"]
+        ids, probs = trace["prediction/ids"], trace["prediction/probs"]
+        assert row["probability"] == pytest.approx(
+            float(probs[np.arange(len(ids)), ids].mean()), abs=1e-5)
+        mine = heads[heads["input_id"] == str(number)]
+        for site in trace.sites():
+            tokens, expected = site_statistics(trace, site)
+            rows = mine[mine["site"] == site].sort_values("head")
+            assert set(rows["tokens"]) == {tokens}
+            for name in STATISTICS:
+                np.testing.assert_allclose(rows[name].to_numpy(float), expected[name],
+                                           atol=2e-5, rtol=1e-4, equal_nan=True)
