@@ -70,3 +70,41 @@ def test_the_role_probe_and_the_lens_run_the_model_on_its_worker(make_explorer, 
     # forwards the hook saw, on the worker
     assert inside_lens and all(n > 0 for n in inside_lens)
 
+
+def test_the_lens_goes_through_between_two_forwards_of_a_long_sweep(make_explorer,
+                                                                    monkeypatch, qtbot):
+    """A sweep holds the model's thread for a long time: the lens asked meanwhile (another
+    position clicked) runs between two of its forwards, and the sweep goes on."""
+    from explorer.panels import patching as tab
+
+    seen = {"forwards": 0}
+    started = threading.Event()
+
+    def endless(session, clean, corrupt, kind, targets=None, progress=None):
+        started.set()
+        while True:  # stopped through its progress only
+            progress(seen["forwards"], 10**6)
+            seen["forwards"] += 1
+            threading.Event().wait(0.005)
+
+    monkeypatch.setattr(tab.patching, "sweep", endless)
+    e = make_explorer("induction")
+    e.set_compare(True, OTHER.replace("bird", "cat"))
+    e.show("lens")
+    e.wait()
+    lens = e.window.panels["lens"]
+    assert lens.result is not None
+    patching_panel = e.window.panels["patching"]
+    patching_panel.sweep_box.setCurrentIndex(patching_panel.sweep_box.findData("resid"))
+    patching_panel.run()
+    assert started.wait(60)
+    column = lens.result["grid"]["positions"].index(lens.result["position"]) - 1
+    lens._clicked(0, column)  # another position: the lens again, on the model's thread
+    position = lens.position
+    qtbot.waitUntil(lambda: lens.result is not None and lens.result["position"] == position,
+                    timeout=60_000)
+    assert patching_panel._job != 0  # the sweep still runs
+    going = seen["forwards"]
+    qtbot.waitUntil(lambda: seen["forwards"] > going, timeout=60_000)
+    patching_panel.cancel()
+    e.wait()
