@@ -4,12 +4,14 @@ The GUI thread calls `submit`; the worker wakes, takes only the latest request, 
 preset or moves it to another device when needed, runs it and emits `finished` or
 `failed` (queued back to the GUI thread by Qt). No widget is touched here.
 
-Jobs (`submit_job`: a patching sweep) run on this thread too, on the session the window's
-last run left (its device, its interventions): no second copy of the model, and no other
-thread ever touches its weights or its switches. A job runs when no request waits; between
-two of its forwards (`check`), a request for the same model, device and interventions is
-run at once (the window stays live), and any other stops the job (its result would not
-belong to the window any more).
+Jobs (`submit_job`: a patching sweep, a patched run, the logit lens, the head-role probe)
+run on this thread too, on the session the window's last run left (its device, its
+interventions): no second copy of the model, and no other thread ever touches its weights
+or its switches. A job runs when no request waits; between two of its forwards (`check`), a
+request for the same model, device and interventions is run at once (the window stays
+live), and any other stops the job (its result would not belong to the window any more);
+the jobs of other slots waiting then run there too (each with its own interventions), so
+that a long sweep never holds the lens or a patched run back.
 
 A language model's run tells how far it is (`progress`: each block of the forward pass, each
 generated token) and can be stopped there: by `cancel` (the Stop button), or because a newer
@@ -175,7 +177,8 @@ class Runner(QtCore.QObject):
                 finally:
                     self._job = None
 
-    def _run_job(self, job: Job) -> None:
+    def _run_job(self, job: Job, nested: bool = False) -> None:
+        """`nested`: run from another job's `check` (it then runs no job of its own)."""
         session = self.session
         if session is None or session.preset.name != job.preset or \
                 self._untrained != job.untrained:
@@ -197,8 +200,14 @@ class Runner(QtCore.QObject):
                     raise JobStopped("a new run of the window")
                 if pending is not None:
                     self._pending = None
+                # other askers' jobs (the lens, a head-role probe, a patched run) waiting:
+                # run between two forwards too, so that a long sweep does not hold them
+                others = [] if nested else [self._jobs.pop(slot) for slot in list(self._jobs)]
             if pending is not None:  # the same model and settings: run it now, go on
                 self._handle(pending)
+            for other in others:
+                self._run_job(other, nested=True)
+            if pending is not None or others:
                 if self.session is not session or session.device != device:
                     raise JobStopped("the model moved")
                 ready()

@@ -79,10 +79,11 @@ def probe_ids(vocab: int, special: set[int], length: int, seed: int = 0) -> list
 
 
 @torch.inference_mode()
-def induction_probe(model: torch.nn.Module, prefix: list[int], vocab: int,
-                    special: set[int], length: int = PROBE_LENGTH) -> dict[str, np.ndarray]:
-    """{site: {"induction": (H,), "previous_token": (H,)}} on `prefix` + a repeated random
-    sequence, for a language model (its forward takes ids)."""
+def probe_run(model: torch.nn.Module, prefix: list[int], vocab: int, special: set[int],
+              length: int = PROBE_LENGTH) -> tuple[Trace, int, int]:
+    """The induction probe's forward: `prefix` + a repeated random sequence, recorded
+    (nothing derived yet); with where the random tokens start and their length. The only
+    part of the probe that runs the model."""
     limit = getattr(model.cfg, "max_len", None)
     if limit is not None and model.cfg.__dict__.get("position", "learned") == "learned":
         length = max(2, min(length, (limit - len(prefix)) // 2))
@@ -91,16 +92,29 @@ def induction_probe(model: torch.nn.Module, prefix: list[int], vocab: int,
     with recording() as trace:
         model(torch.tensor([ids], device=device))
     trace.meta["sites"] = model.describe_sites()
-    start = len(prefix)
+    return trace, len(prefix), length
+
+
+def probe_scores(probe: tuple[Trace, int, int]) -> dict[str, dict[str, np.ndarray]]:
+    """{site: {"induction": (H,), "previous_token": (H,)}} from `probe_run`'s trace: numpy
+    on its records, no model."""
+    trace, start, length = probe
     repeat = np.arange(start + length, start + 2 * length)
     after_first = repeat - length + 1
     out = {}
-    for site in model.describe_sites():
+    for site in trace.meta["sites"]:
         w = trace[f"{site}/weights"]
         queries = np.arange(start + 1, start + 2 * length)
         out[site] = {"induction": w[:, repeat, after_first].mean(-1),
                      "previous_token": w[:, queries, queries - 1].mean(-1)}
     return out
+
+
+def induction_probe(model: torch.nn.Module, prefix: list[int], vocab: int,
+                    special: set[int], length: int = PROBE_LENGTH) -> dict[str, np.ndarray]:
+    """{site: {"induction": (H,), "previous_token": (H,)}} on `prefix` + a repeated random
+    sequence, for a language model (its forward takes ids)."""
+    return probe_scores(probe_run(model, prefix, vocab, special, length))
 
 
 def head_scores(trace: Trace, probe: dict | None = None) -> dict[str, dict[str, list]]:
@@ -142,23 +156,38 @@ def roles(scores: dict[str, dict[str, list]]) -> dict[str, list[str | None]]:
     return named
 
 
-def session_scores(session: Any, trace: Trace) -> dict[str, dict[str, list]]:
+def probes(session: Any, trace: Trace) -> bool:
+    """Whether `session_scores` runs the model (an induction probe): a language model's
+    trace of token ids. Else its scores are numpy on the trace alone."""
+    return session.model.form == "lm" and "input/ids" in trace.records
+
+
+def session_probe(session: Any, trace: Trace) -> tuple[Trace, int, int] | None:
+    """`probe_run` as `session_scores` runs it (None where it does not probe): the input's
+    leading special tokens (BOS, [CLS]), then random ordinary tokens twice; special ids
+    (the input's, the config's) are never drawn. A forward of the model."""
+    if not probes(session, trace):
+        return None
+    ids = [int(i) for i in trace.records["input/ids"]]
+    where = set(trace.meta.get("special") or [])  # positions of the special tokens
+    prefix = []
+    while len(prefix) < len(ids) and len(prefix) in where:
+        prefix.append(ids[len(prefix)])
+    cfg = session.model.cfg
+    special = {ids[i] for i in where if i < len(ids)} | {
+        getattr(cfg, name, None) for name in ("bos_id", "eos_id", "pad_id")}
+    special.discard(None)
+    return probe_run(session.model, prefix, cfg.vocab_size, special)
+
+
+def session_scores(session: Any, trace: Trace, probed: tuple | None = None
+                   ) -> dict[str, dict[str, list]]:
     """Every site's scores on `trace` (the session's run), with an induction probe for a
-    language model: the input's leading special tokens (BOS, [CLS]), then random ordinary
-    tokens twice; special ids (the input's, the config's) are never drawn."""
-    probe = None
-    if session.model.form == "lm" and "input/ids" in trace.records:
-        ids = [int(i) for i in trace.records["input/ids"]]
-        where = set(trace.meta.get("special") or [])  # positions of the special tokens
-        prefix = []
-        while len(prefix) < len(ids) and len(prefix) in where:
-            prefix.append(ids[len(prefix)])
-        cfg = session.model.cfg
-        special = {ids[i] for i in where if i < len(ids)} | {
-            getattr(cfg, name, None) for name in ("bos_id", "eos_id", "pad_id")}
-        special.discard(None)
-        probe = induction_probe(session.model, prefix, cfg.vocab_size, special)
-    return head_scores(trace, probe)
+    language model (`session_probe`; `probed`: its result, run already — on the model's
+    thread — so that nothing here runs the model)."""
+    if probed is None:
+        probed = session_probe(session, trace)
+    return head_scores(trace, probe_scores(probed) if probed is not None else None)
 
 
 def best_heads(scores: dict[str, dict[str, list]], role: str) -> list[tuple[str, int, float]]:

@@ -558,14 +558,19 @@ def _check_name(session, kind: str, name: str, head: int | None) -> None:
 
 def patched_run(session, clean: Any, corrupt: Any, cell: dict) -> Trace:
     """The corrupted input run with one cell patched from the clean run, traced as
-    `Session.run` traces (meta["patched"] = the cell) for every panel."""
+    `Session.run` traces (meta["patched"] = the cell) for every panel. A path sweep's cell
+    (it names a "receiver"): the sender head's clean output reaches only the receiver
+    head's queries, keys or values (`path_patch`'s run, traced)."""
     pair = prepare(session, clean, corrupt)
-    patch = _cell_patch(session, pair, cell)
-    where, name, head, position = patch
-    _check_name(session, where, name, head)
-    kept, _ = _capture(session, pair, "clean", {where})
-    plan = Plan()
-    plan.add(where, name, 0, head, position, kept[(where, name)])
+    if cell.get("receiver") is not None:
+        plan = _path_cell_plan(session, pair, cell)
+    else:
+        patch = _cell_patch(session, pair, cell)
+        where, name, head, position = patch
+        _check_name(session, where, name, head)
+        kept, _ = _capture(session, pair, "clean", {where})
+        plan = Plan()
+        plan.add(where, name, 0, head, position, kept[(where, name)])
     cell = {k: v for k, v in cell.items() if k != "patch"}
     if pair.form != "seq2seq":
         with patching(plan):
@@ -574,6 +579,22 @@ def patched_run(session, clean: Any, corrupt: Any, cell: dict) -> Trace:
         result = _seq2seq_trace(session, pair, plan, str(corrupt))
     result.meta["patched"] = cell
     return result
+
+
+def _path_cell_plan(session, pair: Pair, cell: dict) -> Plan:
+    """The plan of a path sweep's cell: the receiver head's `part` replaced by what it
+    reads when only the sender head's output is the clean run's."""
+    try:
+        sender = (cell["site"], int(cell["head"]))
+        receiver = (cell["receiver"], int(cell["receiver_head"]))
+        part = cell["part"]
+    except (KeyError, TypeError, ValueError):
+        raise InputError("a path cell names its sender ('site', 'head'), its receiver "
+                         "('receiver', 'receiver_head') and the 'part' (q, k or v)") from None
+    _check_path(session, sender, receiver, part)
+    kept, _ = _capture(session, pair, "clean", {("out", sender[0])})
+    frozen, _ = _capture(session, pair, "corrupt", {"write"})
+    return _path_plan(session, pair, kept, frozen, sender[0], [sender[1]], receiver, part)
 
 
 def _seq2seq_trace(session, pair: Pair, plan: Plan, text: str) -> Trace:
@@ -609,12 +630,8 @@ def _order(session) -> list[str]:
     return [p for ps in _stacks(session.model).values() for p in ps]
 
 
-def path_patch(session, clean: Any, corrupt: Any, sender: tuple[str, int],
-               receiver: tuple[str, int], part: str, targets=None) -> float:
-    """The normalised score when sender head's clean output reaches only the receiver
-    head's `part` ("q", "k" or "v") by the direct path: run the corrupted input with the
-    sender patched and every sublayer between the two frozen at its corrupted output, keep
-    the receiver's `part`, then run the corrupted input with only that part replaced."""
+def _check_path(session, sender: tuple[str, int], receiver: tuple[str, int],
+                part: str) -> None:
     if part not in PARTS:
         raise InputError("part '{part}'? choose q, k or v", part=part)
     (s_site, s_head), (r_site, r_head) = sender, receiver
@@ -624,18 +641,45 @@ def path_patch(session, clean: Any, corrupt: Any, sender: tuple[str, int],
     if order.index(r_site) <= order.index(s_site):
         raise InputError("the receiver '{receiver}' must come after the sender '{sender}'",
                          receiver=r_site, sender=s_site)
+
+
+def _path_plan(session, pair: Pair, kept: dict, frozen: dict, site: str, heads: list[int],
+               receiver: tuple[str, int], part: str) -> Plan:
+    """The path's first forward, and the plan of its second: one copy of the corrupted
+    input per sender head of `site` in `heads`, that head's clean output patched (`kept`)
+    and every sublayer between it and the receiver frozen at its corrupted write
+    (`frozen`); the receiver's `part` kept there is what the returned plan puts in, item i
+    the receiver head's as heads[i] alone sends to it."""
+    r_site, r_head = receiver
+    order = _order(session)
+    between = order[order.index(site) + 1: order.index(r_site)]
+    plan = Plan({(part, r_site)}, copies=len(heads))
+    for item, h in enumerate(heads):
+        plan.add("out", site, item, h, None, kept[("out", site)])
+        for point in between:
+            if ("write", point) in frozen:
+                plan.add("write", point, item, None, None, frozen[("write", point)])
+    _run(session, pair, pair.corrupt, plan)
+    received = plan.kept[(part, r_site)]
+    per = received.shape[0] // len(heads)  # a Swin site's windows (else 1)
+    final = Plan(copies=len(heads))
+    for item in range(len(heads)):
+        final.add(part, r_site, item, r_head, None, received[item * per:(item + 1) * per])
+    return final
+
+
+def path_patch(session, clean: Any, corrupt: Any, sender: tuple[str, int],
+               receiver: tuple[str, int], part: str, targets=None) -> float:
+    """The normalised score when sender head's clean output reaches only the receiver
+    head's `part` ("q", "k" or "v") by the direct path: run the corrupted input with the
+    sender patched and every sublayer between the two frozen at its corrupted output, keep
+    the receiver's `part`, then run the corrupted input with only that part replaced."""
+    _check_path(session, sender, receiver, part)
+    s_site, s_head = sender
     pair = prepare(session, clean, corrupt)
     kept, targets, m_clean, m_corrupt = _baseline(session, pair, {("out", s_site)}, targets)
     frozen, _ = _capture(session, pair, "corrupt", {"write"})
-    between = order[order.index(s_site) + 1: order.index(r_site)]
-    plan = Plan({(part, r_site)})
-    plan.add("out", s_site, 0, s_head, None, kept[("out", s_site)])
-    for point in between:
-        if ("write", point) in frozen:
-            plan.add("write", point, 0, None, None, frozen[("write", point)])
-    _run(session, pair, pair.corrupt, plan)
-    final = Plan()
-    final.add(part, r_site, 0, r_head, None, plan.kept[(part, r_site)])
+    final = _path_plan(session, pair, kept, frozen, s_site, [s_head], receiver, part)
     logits = _run(session, pair, pair.corrupt, final)
     return float(_score(_metric(logits, targets), m_clean, m_corrupt)[0])
 
@@ -670,8 +714,7 @@ def path_sweep(session, clean: Any, corrupt: Any, receiver: tuple[str, int], par
     kept, targets, m_clean, m_corrupt = _baseline(
         session, pair, {("out", s) for s in senders}, targets)
     frozen, _ = _capture(session, pair, "corrupt", {"write"})
-    order, sites, stacks = _order(session), session.model.describe_sites(), \
-        _stacks(session.model)
+    sites, stacks = session.model.describe_sites(), _stacks(session.model)
     stack_of = {p: stack for stack, points in stacks.items() for p in points}
     most = max(sites[s]["heads"] for s in senders)
     found: dict[tuple[str, int], float] = {}
@@ -680,21 +723,10 @@ def path_sweep(session, clean: Any, corrupt: Any, receiver: tuple[str, int], par
         progress(0, total)
     for i, site in enumerate(senders):
         heads = sites[site]["heads"]
-        plan = Plan({(part, r_site)}, copies=heads)
-        between = order[order.index(site) + 1: order.index(r_site)]
-        for h in range(heads):
-            plan.add("out", site, h, h, None, kept[("out", site)])
-            for point in between:
-                if ("write", point) in frozen:
-                    plan.add("write", point, h, None, None, frozen[("write", point)])
-        _run(session, pair, pair.corrupt, plan)
+        final = _path_plan(session, pair, kept, frozen, site, list(range(heads)), receiver,
+                           part)
         if progress is not None:
             progress(2 * i + 1, total)
-        received = plan.kept[(part, r_site)]
-        per = received.shape[0] // heads  # a Swin site's windows (else 1)
-        final = Plan(copies=heads)
-        for h in range(heads):
-            final.add(part, r_site, h, r_head, None, received[h * per:(h + 1) * per])
         logits = _run(session, pair, pair.corrupt, final).expand(heads, -1)
         for h, score in enumerate(_score(_metric(logits, targets), m_clean, m_corrupt)):
             found[(site, h)] = float(score)

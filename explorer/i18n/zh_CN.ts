@@ -1752,10 +1752,6 @@ offset →</source>
         <translation>关闭了 {n} 个头，与窗口的运行相同</translation>
     </message>
     <message>
-        <source>path patching changes only what the receiver reads: the sender head is selected; its score is in the read-out</source>
-        <translation>路径修补只改变接收者读到的内容：已选中发送者头；它的分数显示在读数中</translation>
-    </message>
-    <message>
         <source>A − B: {layers} layers × {heads} heads of {kind}, one scale for all — red: A higher, blue: B higher, full colour at ±{peak:.3g} (larger matrices: the largest difference of each block); the table: A&apos;s figure minus B&apos;s, the roles A&apos;s</source>
         <translation>A − B：{kind} 的 {layers} 层 × {heads} 个头，共用一个色标 — 红：A 更高，蓝：B 更高，±{peak:.3g} 处为满色（较大的矩阵：每块中差值最大者）；表格：A 的数值减去 B 的，角色为 A 的</translation>
     </message>
@@ -1786,6 +1782,22 @@ offset →</source>
     <message>
         <source>the session&apos;s corpus result was not opened: {reason}</source>
         <translation>会话中的语料结果未能打开：{reason}</translation>
+    </message>
+    <message>
+        <source>path-patched run: input B, with A&apos;s {site} head {head} → {receiver} head {receiver_head}&apos;s {part} (no other head reads it)</source>
+        <translation>路径修补运行：输入 B，其中 A 的 {site} 头 {head} → {receiver} 头 {receiver_head} 的{part}（其他头都读不到它）</translation>
+    </message>
+    <message>
+        <source>queries</source>
+        <translation>查询</translation>
+    </message>
+    <message>
+        <source>keys</source>
+        <translation>键</translation>
+    </message>
+    <message>
+        <source>values</source>
+        <translation>值</translation>
     </message>
 </context>
 <context>
@@ -2937,6 +2949,10 @@ offset →</source>
     <message>
         <source>{file}: corpus &apos;statistic&apos; must be a statistic&apos;s name</source>
         <translation>{file}：corpus 的 &apos;statistic&apos; 必须是一个统计量的名称</translation>
+    </message>
+    <message>
+        <source>a path cell names its sender (&apos;site&apos;, &apos;head&apos;), its receiver (&apos;receiver&apos;, &apos;receiver_head&apos;) and the &apos;part&apos; (q, k or v)</source>
+        <translation>路径单元格需写明发送者（&apos;site&apos;、&apos;head&apos;）、接收者（&apos;receiver&apos;、&apos;receiver_head&apos;）和 &apos;part&apos;（q、k 或 v）</translation>
     </message>
 </context>
 </TS>

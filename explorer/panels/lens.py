@@ -5,7 +5,8 @@ the top token (or class) of the model's own read-out applied to the stream there
 probability, coloured by the probability of the position's final prediction. Beside it, for
 the selected position: that prediction's probability and rank by point, and the direct logit
 attribution of it (the largest parts). Everything over the vocabulary is computed on the
-analyst thread (models/lens.py); the GUI thread only draws the numbers.
+model's worker thread (models/lens.py, with the model's own norm and output head: the one
+thread that touches the model); the GUI thread only draws the numbers.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from models.trace import Trace
 from ..analyst import Request
 from ..compare import runs_of
 from ..i18n import bind, bound, said, tr, translate_message
+from ..runner import JobStopped
 from ..state import Selection
 from ..widgets.matrix_view import MatrixView
 from .base import Panel
@@ -45,7 +47,7 @@ def session_for(state: Any, trace: Trace) -> Any:
 
 def compute(session: Any, trace: Trace, position: int | None, grid: dict | None = None,
             target: int | None = None, minus: int | None = None, rows: Any = None) -> dict:
-    """On the analyst thread: the grid (unless given whole: it does not depend on the
+    """On the model's worker thread: the grid (unless given whole: it does not depend on the
     position; `rows`: only those points' rows, the rest filled by a later call given this
     grid), the column of `position` and the attribution of `target` (None: the prediction
     there), minus `minus`'s logit when given; its heads' parts as a layers × heads table."""
@@ -249,10 +251,21 @@ class LensPanel(Panel):
         rows = list(self.visible_rows()) if rows == "visible" else rows
         runs = runs_of(trace)  # A − B: a lens reads one run (its top tokens do not subtract)
         read = trace if runs is None else runs[0]
+        # the read-out applies the model's own norm and output head: on the model's worker
+        # thread, with the session it runs (the window's runs wait for it, never share it)
         self.request.ask(trace, ("lens", position, target, minus, rows is None),
-                         lambda: {**compute(session, read, position, grid, target, minus,
-                                            rows), "trace": id(trace)},
-                         self.draw, ready=False)
+                         lambda running, check: {**compute(running, read, position, grid,
+                                                           target, minus, rows),
+                                                  "trace": id(trace)},
+                         self._arrived, ready=False, elsewhere=self.state.run_on_model)
+
+    def _arrived(self, result: Any) -> None:
+        """The worker's answer: the lens; else it stopped (a new run of the window asks
+        again) or the model refused (said in the caption, the last lens kept)."""
+        if isinstance(result, dict):
+            self.draw(result)
+        elif not isinstance(result, JobStopped):
+            self.caption.setText(translate_message(result))
 
     def _chose(self, _index: int = 0) -> None:
         """A target or a difference chosen: the attribution (and the by-layer column) again."""

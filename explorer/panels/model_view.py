@@ -15,7 +15,14 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from models.analysis import head_figures, site_overview
-from models.head_roles import PRIORITY, head_scores, roles, session_scores
+from models.head_roles import (
+    PRIORITY,
+    head_scores,
+    probes,
+    roles,
+    session_probe,
+    session_scores,
+)
 from models.sites import KINDS
 from models.trace import Trace
 
@@ -69,11 +76,13 @@ class RoleItem(QtWidgets.QTableWidgetItem):
         return self.key < getattr(other, "key", (len(PRIORITY) + 1, 0.0))
 
 
-def head_roles_of(session, trace: Trace, sites: list[str]) -> dict:
+def head_roles_of(session, trace: Trace, sites: list[str], probed=None) -> dict:
     """(On the analyst thread.) {site: [(role or None, its score) per head]} for `sites`:
     the roles of models/head_roles.py, with the induction probe when the model that made
-    the trace is at hand (a language model)."""
-    scores = session_scores(session, trace) if session is not None else head_scores(trace)
+    the trace is at hand (a language model: `probed`, the probe's run, made on the model's
+    worker thread)."""
+    scores = session_scores(session, trace, probed) if session is not None else \
+        head_scores(trace)
     named = roles(scores)
     out = {}
     for site in sites:
@@ -301,7 +310,8 @@ class ModelPanel(Panel):
 
     # -- head roles ---------------------------------------------------------------------
     def _ask_roles(self, kind: str) -> None:
-        """Each head's role, on the analyst thread (an induction probe runs the model)."""
+        """Each head's role, off the GUI thread: on the model's worker when an induction probe
+        runs the model, else (numpy on the trace) on the analyst thread."""
         trace = self.state.trace
         for mark in self.marks:
             mark.hide()
@@ -311,8 +321,29 @@ class ModelPanel(Panel):
         session, sites = session_for(self.state, trace), list(self.sites)
         runs = runs_of(trace)
         read = trace if runs is None else runs[0]  # (A − B: a head's role is A's)
+        if session is not None and probes(session, read):
+            # the induction probe is a forward of the model: on the model's worker thread,
+            # with the session it runs (its device, its interventions), never beside it;
+            # the scores (numpy on the two traces) then on the analyst thread
+            self.roles_request.ask(
+                trace, ("probe", kind), lambda running, check: session_probe(running, read),
+                lambda probed: self._probed(trace, kind, session, read, sites, probed),
+                ready=False, elsewhere=self.state.run_on_model)
+            return
+        self._ask_scores(trace, kind, session, read, sites, None)
+
+    def _probed(self, trace: Trace, kind: str, session, read: Trace, sites: list[str],
+                probed) -> None:
+        """The probe's run arrived (for the trace still shown): its scores. Else the probe
+        stopped (the window's next run asks again) or failed (said on the model's thread):
+        no roles drawn."""
+        if isinstance(probed, tuple):
+            self._ask_scores(trace, kind, session, read, sites, probed)
+
+    def _ask_scores(self, trace: Trace, kind: str, session, read: Trace, sites: list[str],
+                    probed) -> None:
         self.roles_request.ask(trace, ("roles", kind),
-                               lambda: head_roles_of(session, read, sites),
+                               lambda: head_roles_of(session, read, sites, probed),
                                self._draw_roles, ready=False)
 
     def _draw_roles(self, found: dict) -> None:

@@ -10,8 +10,9 @@ the model is never held twice; the window's own runs go through between two of i
 The newest request wins, with a progress bar from its first second and Cancel. A cancelled
 sweep leaves the result before it on screen, marked. Clicking a cell selects its layer, head
 and position everywhere and shows that one patched run in every panel (the state's
-`show_patched`; the window's banner leads back). The last results stay in a list to step
-back to.
+`show_patched`; the window's banner leads back); a path cell's run is the corrupted input
+with only the receiver head's q, k or v fed the sender's clean output. The last results
+stay in a list to step back to.
 """
 from __future__ import annotations
 
@@ -423,11 +424,7 @@ class PatchingPanel(Panel):
         cell = self.cell(row, col)
         if cell is None or cell.get("score") != cell.get("score"):  # NaN: nothing patched
             return
-        self.select_cell(cell)
-        if cell.get("sweep") == "path":  # (one head's q, k or v: no run of its own to show)
-            self.status.setText(tr("path patching changes only what the receiver reads: the "
-                                   "sender head is selected; its score is in the read-out"))
-            return
+        self.select_cell(cell)  # (a path's cell: its sender head)
         self.show_patched(cell)
 
     def select_cell(self, cell: dict) -> None:
@@ -447,7 +444,7 @@ class PatchingPanel(Panel):
             self.state.lock(int(cell["position"]), None)
 
     def show_patched(self, cell: dict) -> None:
-        """That one patched run (computed on the analyst thread) on every panel."""
+        """That one patched run (computed on the model's worker thread) on every panel."""
         outcome = self.result
         if outcome is None:
             return
@@ -490,8 +487,19 @@ class PatchingPanel(Panel):
         pass
 
 
+# what a path patch replaces in its receiver head
+PART_WORDS = {"q": "queries", "k": "keys", "v": "values"}
+
+
 def describe(cell: dict) -> str:
     """A patched run in words, for the banner over the panels."""
+    if cell.get("receiver") is not None:  # a path: one sender head into one receiver's part
+        text = tr("path-patched run: input B, with A's {site} head {head} → {receiver} head "
+                  "{receiver_head}'s {part} (no other head reads it)").format(
+            site=cell.get("site"), head=cell.get("head"), receiver=cell["receiver"],
+            receiver_head=cell.get("receiver_head"),
+            part=tr(PART_WORDS.get(cell.get("part"), str(cell.get("part")))))
+        return _scored(text, cell)
     parts = []
     if cell.get("site"):
         parts.append(str(cell["site"]))
@@ -501,9 +509,13 @@ def describe(cell: dict) -> str:
         parts.append(tr("head {head}").format(head=cell["head"]))
     if cell.get("position") is not None:
         parts.append(tr("position {position}").format(position=cell["position"]))
-    score = cell.get("score")
     text = tr("patched run: input B, with {where} taken from A's run").format(
         where=", ".join(parts))
+    return _scored(text, cell)
+
+
+def _scored(text: str, cell: dict) -> str:
+    score = cell.get("score")
     if isinstance(score, float) and score == score:
         text += " · " + tr("score {score:.2f} (1 = A's answer back)").format(score=score)
     return text

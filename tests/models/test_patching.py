@@ -201,7 +201,16 @@ def test_the_induction_sweep_finds_the_previous_token_and_induction_heads(sessio
 
 
 def independent_path_score(session, clean, corrupt, sender, receiver, part, targets):
-    """The corrupted run with the receiver head's q, k or v computed from a stream where
+    """The normalised metric of `independent_path_logits`."""
+    a, b = targets
+    m = [float(v[a] - v[b]) for v in independent_path_logits(session, clean, corrupt, sender,
+                                                             receiver, part)]
+    return (m[2] - m[1]) / (m[0] - m[1])
+
+
+def independent_path_logits(session, clean, corrupt, sender, receiver, part):
+    """(clean, corrupted, path-patched) logits where the metric is read. The path-patched
+    run: the corrupted run with the receiver head's q, k or v computed from a stream where
     only the sender head's output is the clean run's: the corrupted stream entering the
     receiver's layer plus (clean − corrupted sender head output) @ W_O. By hooks on the
     model's own modules (the induction preset: attention only, so nothing else lies
@@ -238,9 +247,7 @@ def independent_path_score(session, clean, corrupt, sender, receiver, part, targ
     hook = projection.register_forward_hook(swap)
     patched = _logits(session, pair, pair.corrupt)
     hook.remove()
-    a, b = targets
-    m = [float(v[a] - v[b]) for v in (clean_logits, corrupt_logits, patched)]
-    return (m[2] - m[1]) / (m[0] - m[1])
+    return clean_logits, corrupt_logits, patched
 
 
 @pytest.mark.parametrize("part", P.PARTS)
@@ -299,6 +306,56 @@ def test_a_patched_run_is_traced_with_the_patch_and_its_score(sessions):
     m = logp[a] - logp[b]  # log-probability differences are logit differences
     assert (m - result.corrupt) / (result.clean - result.corrupt) == \
         pytest.approx(cell["score"], abs=1e-4)
+
+
+@pytest.mark.parametrize("part", P.PARTS)
+def test_a_path_cells_patched_run_is_the_path_patch_traced(sessions, part):
+    """A path sweep's cell opens its run: the corrupted input traced with only the receiver
+    head's q, k or v fed the sender's clean output. Its last position's probabilities are
+    the softmax of the hook-built path-patched logits, its metric gives the cell's score,
+    and it is not the sender head patched into every later reader."""
+    session = sessions("induction")
+    receiver = ("layers.1.attn", 1)
+    swept = P.path_sweep(session, *INDUCTION, receiver, part)
+    cell = max(swept.cells, key=lambda c: c["score"])
+    sender = (cell["site"], cell["head"])
+    trace = P.patched_run(session, *INDUCTION, cell)
+    assert trace.meta["patched"] == cell
+    probs = trace["prediction/probs"][-1].astype(np.float64)
+    _, _, patched = independent_path_logits(session, *INDUCTION, sender, receiver, part)
+    np.testing.assert_allclose(probs, torch.softmax(patched, -1).numpy(), atol=1e-6)
+    a, b = swept.targets
+    m = np.log(probs[a]) - np.log(probs[b])
+    assert (m - swept.corrupt) / (swept.clean - swept.corrupt) == \
+        pytest.approx(cell["score"], abs=1e-5)
+    # only the receiver head's part changed: the sender's own output stays the corrupted
+    # run's, the receiver's other head reads what it read there
+    corrupted = session.run(INDUCTION[1])
+    s_site, r_site = sender[0], receiver[0]
+    np.testing.assert_allclose(trace[f"{s_site}/out"], corrupted[f"{s_site}/out"], atol=1e-6)
+    np.testing.assert_allclose(trace[f"{r_site}/{part}"][0], corrupted[f"{r_site}/{part}"][0],
+                               atol=1e-6)
+    assert np.abs(trace[f"{r_site}/{part}"][1] - corrupted[f"{r_site}/{part}"][1]).max() > 1e-3
+    # the plain head patch of the same sender: its clean output, read by every later head
+    plain = P.patched_run(session, *INDUCTION, {"site": s_site, "head": sender[1]})
+    h = sender[1]
+    assert np.abs(plain[f"{s_site}/out"][h] - trace[f"{s_site}/out"][h]).max() > 1e-3
+    if part == "k":  # the previous-token head: about half the answer back by the keys
+        # alone, all of it as a head patch (the induction preset's q and v paths carry ~0)
+        plain_probs = plain["prediction/probs"][-1].astype(np.float64)
+        m_plain = np.log(plain_probs[a]) - np.log(plain_probs[b])
+        plain_score = (m_plain - swept.corrupt) / (swept.clean - swept.corrupt)
+        assert cell["score"] > 0.4 and plain_score > cell["score"] + 0.3
+
+
+def test_a_path_cell_written_by_hand_is_checked(sessions):
+    session = sessions("induction")
+    cell = {"site": "layers.1.attn", "head": 0, "receiver": "layers.0.attn",
+            "receiver_head": 0, "part": "k"}
+    with pytest.raises(InputError, match="after the sender"):
+        P.patched_run(session, *INDUCTION, cell)
+    with pytest.raises(InputError, match="names its sender"):
+        P.patched_run(session, *INDUCTION, {"receiver": "layers.1.attn", "part": "k"})
 
 
 def test_a_translation_is_patched_at_the_step_where_the_outputs_part(sessions):

@@ -205,10 +205,61 @@ def test_a_path_sweep_shows_each_earlier_head_into_the_chosen_receiver(make_expl
     assert panel.heatmap.data[0, 1] > 0.4  # the previous-token head, through the keys
     assert list(panel.heatmap.row_labels) == expected.rows == ["0"]
     assert "layers.1.attn head 1's k" in panel.heatmap.title
-    panel.heatmap.clicked.emit(0, int(np.argmax(expected.scores[0])))
+
+
+
+def test_a_path_cell_opens_its_patched_run(make_explorer):
+    """Clicking a path sweep's top cell (the previous-token head into the induction head's
+    keys) shows that path-patched run in every panel: its prediction's metric gives the
+    cell's score (the engine's path_patch on a session of its own), the banner names sender
+    and receiver, and it is not the sender head patched into every later head."""
+    from tests.models.test_patching import INDUCTION
+
+    explorer = make_explorer("induction")
+    explorer.set_input(INDUCTION[0])
+    explorer.set_compare(True, INDUCTION[1])
     explorer.wait()
-    assert explorer.state.selection.site == "layers.0.attn"
-    assert explorer.state.patched is None  # (no run of its own: the receiver's input only)
+    explorer.show("patching")
+    panel = explorer.window.panels["patching"]
+    panel.sweep_box.setCurrentIndex(panel.sweep_box.findData("path"))
+    panel.receiver_box.setCurrentIndex(panel.receiver_index(("layers.1.attn", 1)))
+    panel.part_box.setCurrentIndex(panel.part_box.findData("k"))
+    panel.run()
+    explorer.wait()
+    result = panel.result["result"]
+    row, col = np.unravel_index(int(np.nanargmax(result.scores)), result.scores.shape)
+    cell = panel.cell(int(row), int(col))
+    assert (cell["site"], cell["head"]) == ("layers.0.attn", 1)
+    panel.heatmap.clicked.emit(int(row), int(col))
+    explorer.wait()
+    state = explorer.state
+    assert state.selection.site == "layers.0.attn" and state.selection.head == 1
+    assert state.patched is not None and explorer.trace is state.patched["trace"]
+    patched = explorer.trace.meta["patched"]
+    assert (patched["site"], patched["head"], patched["receiver"], patched["receiver_head"],
+            patched["part"]) == ("layers.0.attn", 1, "layers.1.attn", 1, "k")
+    session = load_preset("induction", "cpu")
+    score = patching.path_patch(session, *INDUCTION, ("layers.0.attn", 1),
+                                ("layers.1.attn", 1), "k")
+    probs = explorer.trace["prediction/probs"][-1].astype(np.float64)
+    a, b = result.targets
+    m = np.log(probs[a]) - np.log(probs[b])
+    assert (m - result.corrupt) / (result.clean - result.corrupt) == \
+        pytest.approx(score, abs=1e-5)
+    assert score == pytest.approx(cell["score"], abs=1e-5) and score > 0.4
+    window = explorer.window
+    text = window.patched_label.text()
+    assert window.patched_bar.isVisible()
+    assert "layers.0.attn head 1 → layers.1.attn head 1's keys" in text
+    # a plain patch of the same head (every later head reads it): another run
+    plain = patching.patched_run(session, *INDUCTION, {"site": "layers.0.attn", "head": 1})
+    assert np.abs(plain["prediction/probs"][-1] - explorer.trace["prediction/probs"][-1]
+                  ).max() > 1e-3
+    assert np.abs(plain["layers.0.attn/out"][1] - explorer.trace["layers.0.attn/out"][1]
+                  ).max() > 1e-3
+    window.patched_back.click()
+    explorer.paint()
+    assert state.patched is None and explorer.trace is state.trace_a
 
 
 def test_different_token_counts_say_both(explorer):
