@@ -59,9 +59,12 @@ def build_model(preset: Preset, config: dict | None = None, source: str = "the p
 def in_dtype(tensors: dict[str, torch.Tensor], dtype: torch.dtype) -> None:
     """Every floating tensor converted to `dtype` in place in the dictionary, one at a time,
     so the stored copy goes as its converted one comes (bf16 weights computed in float32 never
-    exist twice whole); a tensor under two names (tied embeddings) stays one tensor."""
+    exist twice whole); a tensor under two names (tied embeddings) stays one tensor.
+    Biggest first: the last one converted is then a small one, not a 150,000-word embedding
+    whose stored copy (311 MB of a Qwen3-0.6B) stood on top of every converted weight."""
     done: dict[int, torch.Tensor] = {}
-    for name, value in tensors.items():
+    for name in sorted(tensors, key=lambda n: -tensors[n].numel()):
+        value = tensors[name]
         if value.is_floating_point() and value.dtype != dtype:
             if id(value) not in done:
                 done[id(value)] = value.to(dtype)

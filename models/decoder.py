@@ -42,8 +42,10 @@ from .sites import CAUSAL, SLIDING
 from .trace import (
     add_attention,
     add_write,
+    is_recording,
     name_sites,
     record,
+    record_from,
     record_output_projection,
     record_raw,
     stream,
@@ -206,17 +208,20 @@ class CausalSelfAttention(nn.Module):
         q = self.q_proj(x).view(B, N, self.num_heads, self.dh).transpose(1, 2)  # (B, H, N, dh)
         k = self.k_proj(x).view(B, N, self.num_kv_heads, self.dh).transpose(1, 2)  # (B, Hkv…)
         v = self.v_proj(x).view(B, N, self.num_kv_heads, self.dh).transpose(1, 2)
+        renormed = False
         if hasattr(self, "q_norm"):  # Qwen3, Gemma 3: each head's q and k normalised
             # (the pipeline shows them before and after: q_proj's output, then the norm's)
             record(self.site_name, "q_before_norm", q)
             record(self.site_name, "k_before_norm", k)  # (Hkv, N, dh)
             q, k = self.q_norm(q), self.k_norm(k)
+            renormed = rope is not None and self.record_renormed(q.dtype, x.device)
         if rope is not None:
             cos, sin = (r.to(q.dtype) for r in rope)  # (N, dh) each
             # before the rotation: the positions panel rotates these to show how a score
             # depends on the distance between query and key
-            record(self.site_name, "q_unrotated", q)
-            record(self.site_name, "k_unrotated", k)  # (Hkv, N, dh): one per key/value head
+            if not renormed:
+                record(self.site_name, "q_unrotated", q)
+                record(self.site_name, "k_unrotated", k)  # (Hkv, N, dh): one per kv head
             q = q * cos + rotate_half(q) * sin
             k = k * cos + rotate_half(k) * sin
         if self.q_scale is not None:
@@ -239,6 +244,26 @@ class CausalSelfAttention(nn.Module):
         record(self.site_name, "proj", y)
         record_output_projection(self.site_name, self.o_proj)
         return y
+
+
+    def record_renormed(self, dtype: torch.dtype, device: torch.device) -> bool:
+        """q and k after their norm (`S/q_unrotated`, `S/k_unrotated`), derived when read
+        from the records before it by this norm's own operations in `dtype`, on a copy of
+        its weights: the same numbers, not stored (a third of a Qwen3 trace's q and k).
+        On CPU only (another device's arithmetic may round differently); whether done."""
+        if device.type != "cpu" or not is_recording():
+            return False
+        done = True
+        for key, norm in (("q", self.q_norm), ("k", self.k_norm)):
+            frozen = RMSNorm(norm.weight.shape[0], norm.eps, norm.offset)
+            frozen.weight = nn.Parameter(norm.weight.detach().clone(), requires_grad=False)
+
+            def compute(x: torch.Tensor, frozen=frozen) -> torch.Tensor:
+                with torch.inference_mode():
+                    return frozen(x.to(dtype))
+            done = record_from(self.site_name, f"{key}_unrotated", f"{key}_before_norm",
+                               compute) and done
+        return done
 
 
 class KVCache:

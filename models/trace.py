@@ -329,6 +329,19 @@ def record(site: str, key: str, value: Any) -> None:
         trace.add(site, key, value)
 
 
+def record_from(site: str, key: str, source: str, compute: Any) -> bool:
+    """`site/key` derived when read as `compute(x)` of the record `site/source` (a torch
+    tensor of it, float32), not stored: for what the model computes from one record by an
+    operation that reads nothing else (a per-head norm), repeated exactly on read. False
+    (nothing done) when no trace is active or the source is not recorded."""
+    trace = getattr(_local, "trace", None)
+    kept = None if trace is None else trace.records.get(f"{site}/{source}")
+    if kept is None:
+        return False
+    trace.add_derived(site, key, lambda: compute(torch.from_numpy(kept)))
+    return True
+
+
 def record_raw(site: str, key: str, value: Any) -> None:
     """Like `record` but keeps every axis (for values that carry no batch axis)."""
     trace = getattr(_local, "trace", None)

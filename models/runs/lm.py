@@ -25,6 +25,7 @@ from ..trace import Trace
 
 TOP_K = 5
 MAX_GENERATE = 200  # the most tokens a continuation may have
+BLOCK_VALUES = 1 << 23  # the most logits top_tokens computes at once (32 MB of float32)
 
 
 def check_generate(steps: int) -> int:
@@ -78,7 +79,13 @@ def probabilities(head: torch.nn.Module, hidden: torch.Tensor) -> torch.Tensor:
 
 def top_tokens(head: torch.nn.Module, hidden: torch.Tensor, rows: int = 128):
     """Each position's TOP_K most likely tokens, a block of rows at a time: the (N, V)
-    probabilities (~200 MB at 1,024 tokens of a 50,257-word vocabulary) never exist whole."""
+    probabilities (~200 MB at 1,024 tokens of a 50,257-word vocabulary) never exist whole.
+    A big vocabulary takes fewer rows at a time (a block's logits ≤ BLOCK_VALUES numbers):
+    128 rows of Gemma 3's 262,144 logits, soft-capped then softmaxed, were ~0.5 GB of
+    temporaries at the end of the run."""
+    vocabulary = max(1, head(hidden[:0]).shape[-1])
+    while rows > 8 and rows * vocabulary > BLOCK_VALUES:
+        rows //= 2
     values, indices = [], []
     for block in hidden.split(rows):
         probs = head(block).float().softmax(-1)

@@ -103,3 +103,50 @@ def test_compact_and_full_files_read_back_the_same(tmp_path):
     for name in full.keys():
         np.testing.assert_allclose(compact[name], full[name], atol=1e-6)
     assert (tmp_path / "compact.npz").stat().st_size < (tmp_path / "full.npz").stat().st_size
+
+
+def newer_family_trace(family: str, tokens: int) -> tuple[Trace, Decoder]:
+    """A small model with Qwen3's or Gemma 3's options (per-head q/k norms; Gemma: sliding
+    windows of 512 tokens on 2 layers of 3, the embedding scaled, sandwich norms)."""
+    torch.manual_seed(0)
+    options = dict(vocab_size=300, d_model=64, num_layers=3, num_heads=4, num_kv_heads=2,
+                   head_dim=16, d_ff=96, max_len=4096, position="rope", norm="rmsnorm",
+                   mlp="swiglu", qkv_bias=False, out_bias=False, mlp_bias=False,
+                   qk_norm=True, norm_eps=1e-6)
+    if family == "gemma3":
+        options.update(mlp="geglu_tanh", norm_offset=1.0, sandwich_norm=True,
+                       embed_scale=True, attn_scalar=16, sliding_window=512,
+                       layer_types=["sliding_attention", "full_attention",
+                                    "sliding_attention"], rope_local_theta=10000.0)
+    model = Decoder(DecoderConfig(**options)).eval()
+    with torch.no_grad():  # norms away from 1: a norm not applied would show
+        for name, p in model.named_parameters():
+            if "norm" in name:
+                p.add_(torch.randn_like(p) * 0.3)
+    with torch.inference_mode(), recording() as trace:
+        model.hidden(torch.randint(0, 300, (1, tokens)))
+    return trace, model
+
+
+@pytest.mark.parametrize("family", ["qwen3", "gemma3"])
+def test_qwen3_and_gemma3_runs_keep_what_grows_linearly_up_to_2048_tokens(family):
+    (small, _), (large, model) = newer_family_trace(family, 1024), \
+        newer_family_trace(family, 2048)
+    assert large.nbytes() <= 2.05 * small.nbytes()
+    for name, value in large.records.items():  # no record grows faster than the length
+        assert value.nbytes <= 2 * small.records[name].nbytes + 64, name
+    assert large.nbytes() < 3 * 4 * 2048 * 2048 * 4 / 8  # far below one N² per head
+    # q and k after their norm: derived from the records before it, not stored, and what
+    # an RMSNorm with the model's weights gives (float64 numpy)
+    site, offset = "layers.1.attn", 1.0 if family == "gemma3" else 0.0
+    assert f"{site}/q_unrotated" not in large.records
+    for key in ("q", "k"):
+        x = large[f"{site}/{key}_before_norm"].astype(np.float64)
+        weight = getattr(model.layers[1].attn, f"{key}_norm").weight.detach().double().numpy()
+        expected = x / np.sqrt((x ** 2).mean(-1, keepdims=True) + 1e-6) * (offset + weight)
+        got = large[f"{site}/{key}_unrotated"]
+        assert got.dtype == np.float32 and np.allclose(got, expected, rtol=1e-4, atol=1e-5)
+    if family == "gemma3":  # the band of the sliding layers is derived too, N × N on read
+        mask = large["layers.0.attn/mask"][0]
+        assert np.isneginf(mask[1000, 1000 - 512]) and mask[1000, 1000 - 511] == 0
+        assert mask.shape == (2048, 2048) and "layers.0.attn/mask" not in large.records
