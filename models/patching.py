@@ -63,6 +63,9 @@ class Plan:
         self.kept: dict[tuple[str, str], torch.Tensor] = {}
         self.edits: dict[tuple[str, str], list[tuple]] = {}
         self.copies = copies
+        # the input itself as that many copies (`_run`): where the first edit is inside a
+        # windowed site, whose shifted-window mask is made for the batch it was given
+        self.input_copies = 0
 
     def _copied(self, x: torch.Tensor, per: int = 1) -> torch.Tensor:
         """`x` of one input (`per` rows: a Swin site's windows) as `copies` inputs; else a
@@ -234,6 +237,8 @@ def _logits(session, pair: Pair, inputs: tuple) -> torch.Tensor:
 
 
 def _run(session, pair: Pair, inputs: tuple, plan: Plan | None = None) -> torch.Tensor:
+    if plan is not None and plan.input_copies:
+        inputs = tuple(x.repeat(plan.input_copies, *[1] * (x.dim() - 1)) for x in inputs)
     with torch.inference_mode(), patching(plan if plan is not None else Plan()):
         return _logits(session, pair, inputs)
 
@@ -663,6 +668,8 @@ def _path_plan(session, pair: Pair, kept: dict, frozen: dict, site: str, heads: 
     received = plan.kept[(part, r_site)]
     per = received.shape[0] // len(heads)  # a Swin site's windows (else 1)
     final = Plan(copies=len(heads))
+    if per > 1 and len(heads) > 1:  # copied at the receiver's q, its k, v and mask were not
+        final.copies, final.input_copies = None, len(heads)
     for item in range(len(heads)):
         final.add(part, r_site, item, r_head, None, received[item * per:(item + 1) * per])
     return final

@@ -275,6 +275,22 @@ def test_path_patching_equals_the_receiver_fed_a_stream_with_only_the_sender_cle
         assert k[1] > 0.4 and abs(k[0]) < 0.01
 
 
+@pytest.mark.parametrize("part", P.PARTS)
+def test_a_path_sweep_into_a_shifted_window_block_equals_each_head_alone(sessions, part):
+    """A Swin receiver with shifted windows: the sweep's copies of the input (one per
+    sender head) used to begin at the receiver's q, k or v, beside a mask made for one
+    input (a RuntimeError on the model's thread); each cell now equals the path patched
+    for that head alone, which needs no copies."""
+    session = sessions("swin-digits")
+    receiver = ("layers.0.blocks.1.attn", 1)
+    swept = P.path_sweep(session, *PAIRS["swin-digits"], receiver, part)
+    assert len(swept.cells) == 2
+    for cell in swept.cells:
+        alone = P.path_patch(session, *PAIRS["swin-digits"], (cell["site"], cell["head"]),
+                             receiver, part)
+        assert cell["score"] == pytest.approx(alone, abs=1e-5)
+
+
 def test_path_sweep_refuses_a_receiver_with_no_sender(sessions):
     session = sessions("induction")
     with pytest.raises(InputError, match="no attention site comes before"):
