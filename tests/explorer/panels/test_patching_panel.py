@@ -8,6 +8,7 @@ import pytest
 
 from models import patching
 from models.session import load_preset
+from tests.models.test_patching import INDUCTION
 
 CLEAN = "happy dog run park green tree big bird sing rain happy dog run park green"
 CORRUPT = "happy dog run park green tree big bird sing rain happy cat swim lake blue"
@@ -179,12 +180,9 @@ def test_a_sweep_uses_the_windows_session_and_its_switched_off_heads(explorer, m
     assert explorer.trace.meta["interventions"] == {"heads_off": [["layers.0.attn", 1]]}
 
 
-def test_a_path_sweep_shows_each_earlier_head_into_the_chosen_receiver(make_explorer):
-    """Path patching in the tab: every layer-0 head into layer 1 head 1's keys, the
-    engine's scores (models.patching.path_sweep on a session of its own), the
-    previous-token head's high."""
-    from tests.models.test_patching import INDUCTION
-
+def path_tab(make_explorer):
+    """The induction preset's clean and corrupted inputs as A and B, the Patching tab shown
+    with its path sweep chosen."""
     explorer = make_explorer("induction")
     explorer.set_input(INDUCTION[0])
     explorer.set_compare(True, INDUCTION[1])
@@ -192,6 +190,14 @@ def test_a_path_sweep_shows_each_earlier_head_into_the_chosen_receiver(make_expl
     explorer.show("patching")
     panel = explorer.window.panels["patching"]
     panel.sweep_box.setCurrentIndex(panel.sweep_box.findData("path"))
+    return explorer, panel
+
+
+def test_a_path_sweep_shows_each_earlier_head_into_the_chosen_receiver(make_explorer):
+    """Path patching in the tab: every layer-0 head into layer 1 head 1's keys, the
+    engine's scores (models.patching.path_sweep on a session of its own), the
+    previous-token head's high."""
+    explorer, panel = path_tab(make_explorer)
     assert panel.receiver_box.isVisibleTo(panel)
     assert [panel.receiver_box.itemData(i) for i in range(panel.receiver_box.count())] == \
         [("layers.1.attn", 0), ("layers.1.attn", 1)]
@@ -207,21 +213,12 @@ def test_a_path_sweep_shows_each_earlier_head_into_the_chosen_receiver(make_expl
     assert "layers.1.attn head 1's k" in panel.heatmap.title
 
 
-
 def test_a_path_cell_opens_its_patched_run(make_explorer):
     """Clicking a path sweep's top cell (the previous-token head into the induction head's
     keys) shows that path-patched run in every panel: its prediction's metric gives the
     cell's score (the engine's path_patch on a session of its own), the banner names sender
     and receiver, and it is not the sender head patched into every later head."""
-    from tests.models.test_patching import INDUCTION
-
-    explorer = make_explorer("induction")
-    explorer.set_input(INDUCTION[0])
-    explorer.set_compare(True, INDUCTION[1])
-    explorer.wait()
-    explorer.show("patching")
-    panel = explorer.window.panels["patching"]
-    panel.sweep_box.setCurrentIndex(panel.sweep_box.findData("path"))
+    explorer, panel = path_tab(make_explorer)
     panel.receiver_box.setCurrentIndex(panel.receiver_index(("layers.1.attn", 1)))
     panel.part_box.setCurrentIndex(panel.part_box.findData("k"))
     panel.run()
