@@ -276,7 +276,8 @@ def cmd_soak(args: argparse.Namespace) -> int:
               f"{len(report['qt_warnings'])} Qt warnings, {len(report['stale'])} stale frames; "
               f"RSS kept {rss['start']} → {rss['after_warm_up']} (after warm-up) → "
               f"{rss['end']} MB, growth after warm-up {report['rss_growth_after_warm_up_mb']} "
-              f"MB (untrimmed end {report['rss_untrimmed_mb']['end']} MB)")
+              f"MB ({report['rss_growth_window_open_mb']} MB with the window still open; "
+              f"untrimmed end {report['rss_untrimmed_mb']['end']} MB)")
     return 1 if report["exceptions"] or report["stale"] else 0
 
 

@@ -824,7 +824,7 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
 
     e.state.trace_changed.connect(count_long)
     e.state.run_failed.connect(lambda _: runs.__setitem__("failed", runs["failed"] + 1))
-    start_rss = warm_rss = kept_mb()
+    start_rss = warm_rss = open_rss = kept_mb()
     warm_up = max(50, actions // 10)
     started = time.perf_counter()
     try:
@@ -849,6 +849,7 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
             if log is not None and (i + 1) % 500 == 0:
                 log(f"{i + 1} actions, {len(exceptions)} exceptions, {len(stale)} stale, "
                     f"RSS {rss_mb():.0f} MB")
+        open_rss = kept_mb()  # the window still open, as after the warm-up
     finally:
         e.set_zoom(1.0)
         e.close()
@@ -873,4 +874,7 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
             "rss_untrimmed_mb": {"start": round(start_rss[0]),
                                  "after_warm_up": round(warm_rss[0]),
                                  "end": round(end_rss[0])},
-            "rss_growth_after_warm_up_mb": round(end_rss[1] - warm_rss[1], 1)}
+            "rss_growth_after_warm_up_mb": round(end_rss[1] - warm_rss[1], 1),
+            # the same reading just before the window closed (the end above is after it)
+            "rss_before_close_mb": round(open_rss[1]),
+            "rss_growth_window_open_mb": round(open_rss[1] - warm_rss[1], 1)}
