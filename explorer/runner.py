@@ -24,6 +24,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -102,6 +103,9 @@ class Runner(QtCore.QObject):
     progress = QtCore.Signal(object, str, int, int)  # Request, stage, done, total
     cancelled = QtCore.Signal(object)  # Request: stopped between two steps
     job_done = QtCore.Signal(object, object)  # Job, its result
+    # what the model raised that is not a refusal (a defect, told as "the model failed"):
+    # its type, message and where, for the soak to count
+    crashed = QtCore.Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -220,7 +224,7 @@ class Runner(QtCore.QObject):
         except (InputError, CheckpointError) as error:
             result = said(error)
         except Exception as error:  # keep the app alive whatever the model does
-            traceback.print_exc()
+            self._crashed(error)
             result = said(f"the model failed: {type(error).__name__}: {error}")
         self.job_done.emit(job, result)
 
@@ -246,8 +250,14 @@ class Runner(QtCore.QObject):
         except (InputError, CheckpointError) as error:
             self.failed.emit(request, said(error))  # with its template, to translate
         except Exception as error:  # keep the app alive whatever the model does
-            traceback.print_exc()
+            self._crashed(error)
             self.failed.emit(request, said(f"the model failed: {type(error).__name__}: {error}"))
+
+    def _crashed(self, error: Exception) -> None:
+        traceback.print_exc()
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        self.crashed.emit(f"{type(error).__name__}: {error} "
+                          f"({Path(where.filename).name}:{where.lineno})")
 
     def _told(self, request: Request):
         """The session's progress callback for this request's run."""

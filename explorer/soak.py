@@ -824,6 +824,9 @@ def run_soak(actions: int = 500, seed: int = 0, presets: list[str] | None = None
 
     e.state.trace_changed.connect(count_long)
     e.state.run_failed.connect(lambda _: runs.__setitem__("failed", runs["failed"] + 1))
+    # what the model's worker caught (told on screen as "the model failed") is a defect too
+    e.state.runner.crashed.connect(lambda what: exceptions.append(f"on the model's worker: "
+                                                                  f"{what}"))
     start_rss = warm_rss = open_rss = kept_mb()
     warm_up = max(50, actions // 10)
     started = time.perf_counter()

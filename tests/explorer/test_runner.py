@@ -151,3 +151,19 @@ def test_a_part_of_the_strip_paints_what_the_whole_strip_shows_there(qtbot):
     difference = np.abs(pixels(part).astype(int) - pixels(expected).astype(int))
     assert difference.max() <= 3
     assert (pixels(part)[60:140] < 200).any()  # lines do cross that part
+
+
+def test_what_the_model_raises_is_told_and_counted_by_the_soak(make_explorer, monkeypatch,
+                                                                 qtbot):
+    """A defect in the model (not a refusal) keeps the app alive, told as "the model
+    failed", and `crashed` names it and where it was raised: the soak counts it."""
+    e = make_explorer("reverse")
+
+    def broken(self, user_input, trace=True, **options):
+        raise RuntimeError("a planted defect")
+
+    monkeypatch.setattr(Session, "run", broken)
+    with qtbot.waitSignal(e.state.runner.crashed, timeout=10_000) as crashed:
+        e.set_input("a b c")
+    assert crashed.args[0].startswith("RuntimeError: a planted defect (test_runner.py:")
+    qtbot.waitUntil(lambda: "the model failed" in str(e.state.error), timeout=10_000)
