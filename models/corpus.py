@@ -597,16 +597,8 @@ def sample_table(columns: dict, ids: list[str], names: list[str], vectors=None):
         "position": pa.array(cat(columns["position"], np.int32), pa.int32()),
         "token": pa.array(names + [""], pa.string()).take(
             pa.array(cat(columns["name"], np.int64))),
-        "vector": vectors if vectors is not None else vector_array([])})
-
-
-def vector_array(blocks: list[np.ndarray]):
-    """list<float32> from blocks of rows, (rows, width) each, built from one buffer."""
-    lengths = np.concatenate([np.full(len(b), b.shape[-1], np.int64) for b in blocks]) \
-        if blocks else np.zeros(0, np.int64)
-    flat = np.concatenate([np.asarray(b, np.float32).reshape(-1) for b in blocks]) \
-        if blocks else np.zeros(0, np.float32)
-    return list_array(flat, lengths)
+        "vector": vectors if vectors is not None else
+        list_array(np.zeros(0, np.float32), np.zeros(0, np.int64))})
 
 
 def list_array(flat: np.ndarray, lengths: np.ndarray):

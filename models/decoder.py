@@ -245,7 +245,6 @@ class CausalSelfAttention(nn.Module):
         record_output_projection(self.site_name, self.o_proj)
         return y
 
-
     def record_renormed(self, dtype: torch.dtype, device: torch.device) -> bool:
         """q and k after their norm (`S/q_unrotated`, `S/k_unrotated`), derived when read
         from the records before it by this norm's own operations in `dtype`, on a copy of
